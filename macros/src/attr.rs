@@ -1,0 +1,238 @@
+//! Parsing of the attribute arguments into [`Args`].
+//!
+//! Each comma-separated argument is parsed on its own, so that every mistake
+//! in one attribute is reported at once, each at its own token.
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{Expr, ExprLit, Ident, Lit, LitInt, LitStr, Meta, Token};
+
+/// Which of the three attributes is being expanded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Operation,
+    Async,
+    Performance,
+}
+
+impl Flavor {
+    pub fn attribute_name(self) -> &'static str {
+        match self {
+            Flavor::Operation => "trace_operation",
+            Flavor::Async => "trace_async",
+            Flavor::Performance => "trace_performance",
+        }
+    }
+
+    fn valid_options(self) -> &'static str {
+        match self {
+            Flavor::Performance => {
+                "threshold_ms = N, name = \"..\", include_args, skip(..), include_result, \
+                 kind = \"..\", attributes(..)"
+            }
+            _ => "name = \"..\", include_args, skip(..), include_result, kind = \"..\", attributes(..)",
+        }
+    }
+}
+
+/// The span kinds, as accepted by `kind = ".."`.
+pub const KINDS: [&str; 5] = ["internal", "server", "client", "producer", "consumer"];
+
+/// One `"key" = expr` pair of `attributes(..)`.
+pub struct ExtraAttribute {
+    pub key: LitStr,
+    pub value: Expr,
+}
+
+impl Parse for ExtraAttribute {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key = input.parse()?;
+        input.parse::<Token![=]>()?;
+        let value = input.parse()?;
+        Ok(ExtraAttribute { key, value })
+    }
+}
+
+/// The parsed arguments of one attribute.
+#[derive(Default)]
+pub struct Args {
+    pub name: Option<LitStr>,
+    pub include_args: Option<Ident>,
+    pub skip: Vec<Ident>,
+    pub skip_option: Option<Ident>,
+    pub include_result: Option<Ident>,
+    /// The kind literal, already checked to be one of [`KINDS`].
+    pub kind: Option<LitStr>,
+    pub attributes: Vec<ExtraAttribute>,
+    /// `threshold_ms = N` as written; checked in `valid.rs`.
+    pub threshold_ms: Option<ThresholdArg>,
+}
+
+/// The right-hand side of `threshold_ms = ..`, kept as written so that
+/// validation can point at it.
+pub struct ThresholdArg {
+    pub value: Expr,
+}
+
+/// Collects errors so that all of them are reported together.
+#[derive(Default)]
+pub struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(first) => first.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+pub fn parse(flavor: Flavor, tokens: TokenStream) -> syn::Result<Args> {
+    let mut args = Args::default();
+    let mut errors = Errors::default();
+    for segment in split_on_commas(tokens) {
+        if let Err(error) = parse_one(flavor, segment, &mut args) {
+            errors.push(error);
+        }
+    }
+    errors.finish().map(|()| args)
+}
+
+/// Splits at top-level commas; commas inside groups stay with their group.
+fn split_on_commas(tokens: TokenStream) -> Vec<TokenStream> {
+    let mut segments = vec![TokenStream::new()];
+    for token in tokens {
+        match &token {
+            TokenTree::Punct(p) if p.as_char() == ',' => segments.push(TokenStream::new()),
+            _ => segments.last_mut().expect("never empty").extend([token]),
+        }
+    }
+    segments.retain(|segment| !segment.is_empty());
+    segments
+}
+
+fn parse_one(flavor: Flavor, segment: TokenStream, args: &mut Args) -> syn::Result<()> {
+    if let Ok(name) = syn::parse2::<LitStr>(segment.clone()) {
+        return set_once(&mut args.name, name.clone(), &name, "name");
+    }
+    let meta: Meta = syn::parse2(segment)?;
+    let key = meta.path().get_ident().cloned().ok_or_else(|| unknown(flavor, &meta))?;
+    match (key.to_string().as_str(), &meta) {
+        ("name", Meta::NameValue(nv)) => {
+            let name = string_literal(&nv.value, "name = \"operation_name\"")?;
+            set_once(&mut args.name, name, &key, "name")
+        }
+        ("include_args", Meta::Path(_)) => set_once(&mut args.include_args, key.clone(), &key, "include_args"),
+        ("include_result", Meta::Path(_)) => {
+            set_once(&mut args.include_result, key.clone(), &key, "include_result")
+        }
+        ("skip", Meta::List(list)) => {
+            set_once(&mut args.skip_option, key.clone(), &key, "skip")?;
+            args.skip = Punctuated::<Ident, Token![,]>::parse_terminated
+                .parse2(list.tokens.clone())?
+                .into_iter()
+                .collect();
+            Ok(())
+        }
+        ("kind", Meta::NameValue(nv)) => {
+            let kind = string_literal(&nv.value, "kind = \"server\"")?;
+            if !KINDS.contains(&kind.value().as_str()) {
+                return Err(syn::Error::new_spanned(
+                    &kind,
+                    format!("unknown span kind {:?}; expected one of: {}", kind.value(), KINDS.join(", ")),
+                ));
+            }
+            set_once(&mut args.kind, kind, &key, "kind")
+        }
+        ("attributes", Meta::List(list)) => {
+            if !args.attributes.is_empty() {
+                return Err(repeated(&key, "attributes"));
+            }
+            args.attributes = Punctuated::<ExtraAttribute, Token![,]>::parse_terminated
+                .parse2(list.tokens.clone())
+                .map_err(|e| {
+                    let mut error = syn::Error::new(e.span(), "expected `\"attribute.key\" = expression`");
+                    error.combine(e);
+                    error
+                })?
+                .into_iter()
+                .collect();
+            Ok(())
+        }
+        ("threshold_ms", Meta::NameValue(nv)) if flavor == Flavor::Performance => {
+            let threshold = ThresholdArg { value: nv.value.clone() };
+            set_once(&mut args.threshold_ms, threshold, &key, "threshold_ms")
+        }
+        ("name" | "kind", _) => Err(syn::Error::new_spanned(&meta, format!("expected `{key} = \"..\"`"))),
+        ("threshold_ms", _) if flavor == Flavor::Performance => {
+            Err(syn::Error::new_spanned(&meta, "expected `threshold_ms = N` with N a positive integer"))
+        }
+        ("include_args" | "include_result", _) => {
+            Err(syn::Error::new_spanned(&meta, format!("`{key}` takes no value: write `{key}`")))
+        }
+        ("skip", _) => Err(syn::Error::new_spanned(&meta, "expected `skip(arg, ..)`")),
+        ("attributes", _) => {
+            Err(syn::Error::new_spanned(&meta, "expected `attributes(\"key\" = expression, ..)`"))
+        }
+        _ => Err(unknown(flavor, &meta)),
+    }
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T, at: &dyn quote::ToTokens, option: &str) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(repeated(at, option));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn repeated(at: &dyn quote::ToTokens, option: &str) -> syn::Error {
+    syn::Error::new_spanned(at, format!("`{option}` is given more than once; keep one"))
+}
+
+fn unknown(flavor: Flavor, meta: &Meta) -> syn::Error {
+    let hint = if flavor != Flavor::Performance && meta.path().is_ident("threshold_ms") {
+        format!(" (`threshold_ms` belongs to #[trace_performance])")
+    } else {
+        String::new()
+    };
+    syn::Error::new_spanned(
+        meta.path(),
+        format!(
+            "unknown option for #[{}]{hint}; valid options are: {}",
+            flavor.attribute_name(),
+            flavor.valid_options()
+        ),
+    )
+}
+
+fn string_literal(expr: &Expr, example: &str) -> syn::Result<LitStr> {
+    match expr {
+        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.clone()),
+        other => Err(syn::Error::new_spanned(other, format!("expected a string literal, as in `{example}`"))),
+    }
+}
+
+/// The threshold as a positive number of milliseconds, or an error at the value.
+pub fn threshold_value(threshold: &ThresholdArg) -> syn::Result<LitInt> {
+    let problem = match &threshold.value {
+        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => match int.base10_parse::<u64>() {
+            Ok(0) => "must be greater than zero",
+            Ok(_) => return Ok(int.clone()),
+            Err(_) => "must fit in a u64",
+        },
+        Expr::Unary(_) => "must be positive",
+        Expr::Lit(ExprLit { lit: Lit::Float(_), .. }) => "must be a whole number of milliseconds",
+        _ => "must be an integer literal",
+    };
+    Err(syn::Error::new_spanned(
+        &threshold.value,
+        format!("threshold_ms {problem}: write `threshold_ms = 100` for a 100 ms threshold"),
+    ))
+}
+

@@ -1,0 +1,250 @@
+//! Token generation. Everything here has been validated already.
+//!
+//! Generated code names the runtime only through `::tracekit::__private`, and
+//! its locals use `Span::mixed_site()` so they cannot collide with the user's.
+
+use crate::attr::{self, Args, Flavor};
+use crate::item::{Body, MaybeItemFn};
+use crate::params;
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{ReturnType, Type};
+
+pub fn expand(flavor: Flavor, args: &Args, item: &MaybeItemFn) -> TokenStream {
+    let Body::Block(body) = &item.body else {
+        unreachable!("validation rejects functions without a body")
+    };
+    let MaybeItemFn { attrs, vis, sig, .. } = item;
+    let private = quote!(::tracekit::__private);
+    let callsite = Ident::new("__TRACEKIT_CALLSITE", Span::mixed_site());
+    let span_local = Ident::new("__tracekit_span", Span::mixed_site());
+    let result_local = Ident::new("__tracekit_result", Span::mixed_site());
+    let recorder = Ident::new("__tracekit_recorder", Span::mixed_site());
+
+    let callsite_static = callsite_static(flavor, args, item, &callsite);
+    let record_start = record_start(args, item, &recorder);
+    let output = ResultShape::of(&sig.output, args);
+    let record_finish = output.record_finish(&result_local, &recorder);
+    let fake_return = fake_return(&sig.output);
+
+    // Input:  async fn f(a: A) -> R { body }
+    // Output: async fn f(a: A) -> R {
+    //             static CALLSITE = ..;
+    //             let span = AsyncSpan::start(&CALLSITE, |recorder| { record args });
+    //             let result = span.instrument(async move { body }).await;
+    //             span.finish(|recorder| { record result or error });
+    //             result
+    //         }
+    let wrapped = if sig.asyncness.is_some() {
+        quote! {
+            #callsite_static
+            let #span_local = #private::AsyncSpan::start(&#callsite, #record_start);
+            let #result_local = #span_local.instrument(async move { #fake_return #body }).await;
+            #span_local.finish(#record_finish);
+            #result_local
+        }
+    }
+    // Input:  fn f(a: A) -> Result<T, E> { body }
+    // Output: fn f(a: A) -> Result<T, E> {
+    //             static CALLSITE = ..;
+    //             let span = SyncSpan::enter(&CALLSITE, |recorder| { record args });
+    //             let result = call_once(move || body);
+    //             span.finish(|recorder| { record result or error });
+    //             result
+    //         }
+    else if output.needs_result() {
+        quote! {
+            #callsite_static
+            let #span_local = #private::SyncSpan::enter(&#callsite, #record_start);
+            let #result_local = #private::call_once(move || { #fake_return #body });
+            #span_local.finish(#record_finish);
+            #result_local
+        }
+    }
+    // Input:  fn f(a: A) -> T { body }
+    // Output: fn f(a: A) -> T { static CALLSITE = ..; let span = SyncSpan::enter(..); body }
+    // The body stays inline, so `return` and borrows behave exactly as written;
+    // dropping the span ends it.
+    else {
+        quote! {
+            #callsite_static
+            let #span_local = #private::SyncSpan::enter(&#callsite, #record_start);
+            #body
+        }
+    };
+
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #wrapped
+        }
+    }
+}
+
+fn callsite_static(flavor: Flavor, args: &Args, item: &MaybeItemFn, callsite: &Ident) -> TokenStream {
+    let private = quote!(::tracekit::__private);
+    let fn_ident = &item.sig.ident;
+    let fn_name = fn_ident.to_string().trim_start_matches("r#").to_owned();
+    let name = args.name.as_ref().map_or(fn_name.clone(), |lit| lit.value());
+    let kind = match args.kind.as_ref().map(|lit| lit.value()) {
+        Some(kind) => {
+            let mut chars = kind.chars();
+            let first = chars.next().map(|c| c.to_ascii_uppercase()).into_iter();
+            format_ident!("{}", first.chain(chars).collect::<String>())
+        }
+        None => format_ident!("Internal"),
+    };
+    let threshold = match args.threshold_ms.as_ref().map(attr::threshold_value) {
+        Some(Ok(ms)) if flavor == Flavor::Performance => {
+            quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#ms)))
+        }
+        _ => quote!(::core::option::Option::None),
+    };
+    // `line!()` spanned on the fn name reports the line of the user's signature.
+    let line = quote_spanned!(fn_ident.span()=> ::core::line!());
+    quote! {
+        static #callsite: #private::Callsite = #private::Callsite::new(
+            #name,
+            ::core::concat!(::core::module_path!(), "::", #fn_name),
+            ::core::file!(),
+            #line,
+            #private::SpanKind::#kind,
+            #threshold,
+        );
+    }
+}
+
+/// The closure that records arguments and `attributes(..)`; it runs only when
+/// the span is recorded, so nothing is evaluated or formatted otherwise.
+fn record_start(args: &Args, item: &MaybeItemFn, recorder: &Ident) -> TokenStream {
+    let private = quote!(::tracekit::__private);
+    let arguments = args
+        .include_args
+        .as_ref()
+        .into_iter()
+        .flat_map(|_| params::named(&item.sig))
+        .filter(|param| !args.skip.iter().any(|skipped| skipped == param.ident))
+        .map(|param| {
+            let ident = param.ident;
+            let key = format!("arg.{}", ident.to_string().trim_start_matches("r#"));
+            // Spanned on the parameter, so that a type that cannot be recorded
+            // is reported at the parameter's name.
+            let value = quote_spanned!(ident.span()=> (&#private::ArgRef(&#ident)).__tracekit_value());
+            quote!(#recorder.attribute(#key, #value);)
+        });
+    let extras = args.attributes.iter().map(|extra| {
+        let key = &extra.key;
+        let expr = &extra.value;
+        let value = quote_spanned!(expr.span()=> (&#private::ArgRef(&(#expr))).__tracekit_value());
+        quote!(#recorder.attribute(#key, #value);)
+    });
+    let statements: Vec<TokenStream> = arguments.chain(extras).collect();
+    recording_closure(recorder, &statements)
+}
+
+fn recording_closure(recorder: &Ident, statements: &[TokenStream]) -> TokenStream {
+    let private = quote!(::tracekit::__private);
+    if statements.is_empty() {
+        return quote!(|_: &mut #private::Recorder| {});
+    }
+    quote! {
+        |#recorder: &mut #private::Recorder| {
+            #[allow(unused_imports)]
+            use #private::{ValueByDebug as _, ValueByScalar as _, ErrorByDebug as _, ErrorByDisplay as _, ErrorByName as _};
+            #(#statements)*
+        }
+    }
+}
+
+/// What the function returns, as far as recording is concerned.
+enum ResultShape {
+    /// Nothing to look at after the call.
+    Ignored,
+    /// A type named `Result`: `Err` marks the span failed.
+    Result { include_ok: bool },
+    /// Any other value, recorded because `include_result` asks for it.
+    Value,
+}
+
+impl ResultShape {
+    fn of(output: &ReturnType, args: &Args) -> Self {
+        let include = args.include_result.is_some();
+        match output {
+            ReturnType::Type(_, ty) if is_result(ty) => ResultShape::Result { include_ok: include },
+            ReturnType::Type(..) if include => ResultShape::Value,
+            _ => ResultShape::Ignored,
+        }
+    }
+
+    fn needs_result(&self) -> bool {
+        !matches!(self, ResultShape::Ignored)
+    }
+
+    fn record_finish(&self, result: &Ident, recorder: &Ident) -> TokenStream {
+        let private = quote!(::tracekit::__private);
+        let record_value = |value: TokenStream| {
+            quote!(#recorder.attribute("result", (&#private::ArgRef(#value)).__tracekit_value());)
+        };
+        let statement = match self {
+            ResultShape::Ignored => return recording_closure(recorder, &[]),
+            ResultShape::Value => record_value(quote!(&#result)),
+            ResultShape::Result { include_ok } => {
+                let ok = include_ok.then(|| record_value(quote!(__tracekit_ok)));
+                let ok_binding = if *include_ok { quote!(__tracekit_ok) } else { quote!(_) };
+                quote! {
+                    match &#result {
+                        ::core::result::Result::Ok(#ok_binding) => { #ok }
+                        ::core::result::Result::Err(__tracekit_error) => #recorder.error(
+                            #private::type_name_of(__tracekit_error),
+                            (&&#private::ErrRef(__tracekit_error)).__tracekit_message(),
+                        ),
+                    }
+                }
+            }
+        };
+        recording_closure(recorder, &[statement])
+    }
+}
+
+/// `Result`, `io::Result`, `anyhow::Result`...: any path whose last segment
+/// is named `Result`, since aliases cannot be resolved from a macro.
+fn is_result(ty: &Type) -> bool {
+    match ty {
+        Type::Path(path) => path.path.segments.last().is_some_and(|s| s.ident == "Result"),
+        Type::Group(group) => is_result(&group.elem),
+        Type::Paren(paren) => is_result(&paren.elem),
+        _ => false,
+    }
+}
+
+/// An unreachable `return` of the declared type at the top of the wrapped
+/// body. It fixes the closure's or async block's output type, so `?` converts
+/// errors as in the original fn, and type errors point at the signature.
+fn fake_return(output: &ReturnType) -> TokenStream {
+    let ReturnType::Type(_, ty) = output else { return TokenStream::new() };
+    if contains_impl_trait(ty) {
+        return TokenStream::new();
+    }
+    let fake = Ident::new("__tracekit_fake_return", Span::mixed_site());
+    quote_spanned! {ty.span()=>
+        #[allow(
+            unknown_lints,
+            unreachable_code,
+            clippy::diverging_sub_expression,
+            clippy::empty_loop,
+            clippy::let_unit_value,
+            clippy::needless_return,
+            clippy::unreachable
+        )]
+        if false {
+            let #fake: #ty = loop {};
+            return #fake;
+        }
+    }
+}
+
+fn contains_impl_trait(ty: &Type) -> bool {
+    // `impl Trait` cannot be the type of a `let`.
+    ty.to_token_stream().to_string().split_whitespace().any(|word| word == "impl")
+}

@@ -1,0 +1,104 @@
+//! The rules an annotated function and its options must follow. Only checks
+//! here: nothing is generated.
+
+use crate::attr::{self, Args, Errors, Flavor};
+use crate::item::{Body, MaybeItemFn};
+use crate::params;
+use syn::{Attribute, ReturnType};
+
+const ATTRIBUTES: [&str; 3] = ["trace_operation", "trace_async", "trace_performance"];
+
+pub fn check(flavor: Flavor, args: &Args, item: &MaybeItemFn) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    let this = flavor.attribute_name();
+
+    if let Body::Missing(semi) = &item.body {
+        errors.push(syn::Error::new_spanned(
+            semi,
+            format!(
+                "#[{this}] needs a function body to trace; a declaration in an `extern` block has none. \
+                 Put the attribute on the Rust function that calls it instead"
+            ),
+        ));
+    }
+    if let Some(constness) = &item.sig.constness {
+        errors.push(syn::Error::new_spanned(
+            constness,
+            format!("#[{this}] cannot trace a `const fn`: spans exist only at run time. Remove `const` or the attribute"),
+        ));
+    }
+    if flavor == Flavor::Async && item.sig.asyncness.is_none() {
+        errors.push(syn::Error::new_spanned(
+            item.sig.fn_token,
+            "#[trace_async] needs an `async fn`; for a synchronous function use #[trace_operation]",
+        ));
+    }
+    if flavor == Flavor::Performance {
+        match &args.threshold_ms {
+            None => errors.push(syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "#[trace_performance] needs a threshold: write #[trace_performance(threshold_ms = 100)]",
+            )),
+            Some(threshold) => {
+                if let Err(error) = attr::threshold_value(threshold) {
+                    errors.push(error);
+                }
+            }
+        }
+    }
+    check_skip(args, item, &mut errors);
+    if let (Some(include_result), ReturnType::Default) = (&args.include_result, &item.sig.output) {
+        errors.push(syn::Error::new_spanned(
+            include_result,
+            "`include_result` has nothing to record: the function returns `()`",
+        ));
+    }
+    for other in item.attrs.iter().filter(|attr| is_tracekit_attribute(attr)) {
+        errors.push(stacked(flavor, other));
+    }
+    errors.finish()
+}
+
+fn check_skip(args: &Args, item: &MaybeItemFn, errors: &mut Errors) {
+    let Some(skip) = &args.skip_option else { return };
+    if args.include_args.is_none() {
+        errors.push(syn::Error::new_spanned(
+            skip,
+            "`skip(..)` only applies with `include_args`: add `include_args`, or remove `skip(..)`",
+        ));
+    }
+    let names: Vec<String> = params::named(&item.sig).map(|p| p.ident.to_string()).collect();
+    for ident in &args.skip {
+        if !names.contains(&ident.to_string()) {
+            errors.push(syn::Error::new_spanned(
+                ident,
+                format!("no parameter named `{ident}` to skip; the parameters are: {}", names.join(", ")),
+            ));
+        }
+    }
+}
+
+fn is_tracekit_attribute(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| ATTRIBUTES.iter().any(|name| segment.ident == name))
+}
+
+fn stacked(flavor: Flavor, other: &Attribute) -> syn::Error {
+    let other_name = other.path().segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+    let message = if flavor == Flavor::Performance {
+        format!("#[trace_performance] already makes the span: remove #[{other_name}]")
+    } else if other_name == "trace_performance" {
+        format!(
+            "#[trace_performance] already makes the span: remove #[{}]",
+            flavor.attribute_name()
+        )
+    } else {
+        format!(
+            "a function takes one tracekit attribute; #[{}] already makes the span: remove #[{other_name}]",
+            flavor.attribute_name()
+        )
+    };
+    syn::Error::new_spanned(other, message)
+}

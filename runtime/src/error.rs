@@ -1,0 +1,86 @@
+//! The errors of configuration and installation.
+
+use std::fmt;
+
+/// A configuration value that tracekit cannot use.
+///
+/// ```
+/// let error = tracekit::Config::from_lookup(|name| {
+///     (name == "TRACING_EXPORTER").then(|| "jaegar".to_owned())
+/// })
+/// .unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "TRACING_EXPORTER=\"jaegar\" is not valid: expected one of console, in_memory, none"
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// An environment variable holds a value outside the accepted ones.
+    InvalidValue {
+        /// The variable, such as `TRACING_EXPORTER`.
+        variable: &'static str,
+        /// The value found, as written (lossily decoded if not UTF-8).
+        value: String,
+        /// What the variable accepts.
+        expected: &'static str,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::InvalidValue { variable, value, expected } => {
+                write!(f, "{variable}={value:?} is not valid: expected {expected}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Why [`init`](crate::init) or [`Config::install`](crate::Config::install) failed.
+/// Nothing was installed, and any earlier installation is left as it was.
+///
+/// ```
+/// let _first = tracekit::Config::new().exporter(tracekit::Exporter::None).install().unwrap();
+/// let second = tracekit::Config::new().install();
+/// assert!(matches!(second, Err(tracekit::InitError::AlreadyInitialized)));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum InitError {
+    /// The configuration is invalid.
+    Config(ConfigError),
+    /// tracekit is installed already; the earlier [`TracingGuard`](crate::TracingGuard)
+    /// must be dropped (or [`shutdown`](crate::shutdown) called) first.
+    AlreadyInitialized,
+}
+
+impl fmt::Display for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InitError::Config(error) => write!(f, "invalid tracing configuration: {error}"),
+            InitError::AlreadyInitialized => f.write_str(
+                "tracekit is already initialized: drop the first TracingGuard \
+                 (or call tracekit::shutdown()) before initializing again",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            InitError::Config(error) => Some(error),
+            InitError::AlreadyInitialized => None,
+        }
+    }
+}
+
+impl From<ConfigError> for InitError {
+    fn from(error: ConfigError) -> Self {
+        InitError::Config(error)
+    }
+}

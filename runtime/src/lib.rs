@@ -1,0 +1,158 @@
+//! OpenTelemetry tracing for Rust with one attribute on a function.
+//!
+//! ```
+//! use tracekit::{trace_operation, trace_performance};
+//!
+//! #[trace_operation(include_args)]
+//! fn load_user(id: u64) -> Result<String, std::io::Error> {
+//!     Ok(format!("user-{id}"))
+//! }
+//!
+//! #[trace_performance(threshold_ms = 250)]
+//! fn render_page(user: &str) -> usize {
+//!     user.len()
+//! }
+//!
+//! // Reads TRACING_ENABLED, TRACING_EXPORTER, ...; prints traces to stderr by default.
+//! let _guard = tracekit::init().expect("valid tracing configuration");
+//! let user = load_user(42).unwrap();
+//! render_page(&user);
+//! ```
+//!
+//! - [`trace_operation`], [`trace_async`] and [`trace_performance`] put a span
+//!   around a function, with its arguments, result, errors and panics.
+//! - [`init`] or [`Config`] installs tracing, to the console, memory or nowhere.
+//! - [`span`] and [`current_span`] make and enrich spans by hand.
+//! - [`testing`] captures spans in unit tests and queries them.
+//!
+//! Until tracing is installed (or a test captures), an annotated call costs
+//! one atomic load more than a plain call and records nothing.
+
+mod config;
+mod dispatch;
+mod env;
+mod error;
+mod exporter;
+mod install;
+pub mod keys;
+mod open;
+mod panic;
+mod performance;
+mod render;
+mod span;
+pub mod testing;
+
+#[doc(hidden)]
+#[path = "private/mod.rs"]
+pub mod __private;
+
+pub use config::{init, Config, ConsoleFormat, Exporter};
+pub use error::{ConfigError, InitError};
+pub use install::{shutdown, TracingGuard};
+pub use span::{current_span, span, CurrentSpan, EnteredSpan, SpanBuilder};
+
+pub use opentelemetry;
+pub use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
+pub use opentelemetry::{KeyValue, Value};
+pub use opentelemetry_sdk;
+
+/// Traces a function: a span from call to return, current while the body
+/// runs, so spans made inside it are its children.
+///
+/// Works on `fn` and `async fn` alike (for `async fn` it behaves as
+/// [`trace_async`]). The span is named after the function and carries
+/// `code.function.name` (`module::path::fn_name`), `code.file.path` and
+/// `code.line.number`.
+///
+/// Options (all optional, in any order):
+///
+/// | option | effect |
+/// |---|---|
+/// | `"name"` or `name = "name"` | the span's name (default: the fn's name) |
+/// | `include_args` | each named argument as attribute `arg.<name>`: integers, floats, bools and strings keep their type, anything else is recorded through `Debug` |
+/// | `skip(a, b)` | leave these arguments out of `include_args` |
+/// | `include_result` | the returned value as attribute `result` (for a `Result`, the `Ok` value) |
+/// | `kind = "server"` | the span kind: `internal` (default), `server`, `client`, `producer`, `consumer` |
+/// | `attributes("key" = expr, ..)` | extra attributes; the expressions run only when the span is recorded |
+///
+/// A returned `Result` that is `Err` (any type named `Result`, such as
+/// `io::Result` or `anyhow::Result`) sets status Error with the error's
+/// `Display`, an `exception` event and `error.type`. A panic sets status Error
+/// with the panic message, then continues unchanged. Success leaves the
+/// status Unset.
+///
+/// ```
+/// use tracekit::trace_operation;
+///
+/// #[derive(Debug)]
+/// struct Query { table: &'static str }
+///
+/// #[trace_operation("db.select", include_args, skip(password), kind = "client",
+///                   attributes("db.system" = "postgresql", "db.table" = query.table))]
+/// fn select(query: &Query, limit: u32, password: &str) -> Result<Vec<u32>, std::fmt::Error> {
+///     Ok((0..limit).collect())
+/// }
+///
+/// let (rows, spans) = tracekit::testing::capture(|| select(&Query { table: "users" }, 2, "hunter2"));
+/// assert_eq!(rows.unwrap(), [0, 1]);
+/// let span = spans.get("db.select");
+/// assert_eq!(span.i64_attribute("arg.limit"), Some(2));
+/// assert_eq!(span.str_attribute("arg.query"), Some("Query { table: \"users\" }"));
+/// assert_eq!(span.str_attribute("db.table"), Some("users"));
+/// assert_eq!(span.attribute("arg.password"), None);
+/// ```
+pub use tracekit_macros::trace_operation;
+
+/// Traces an `async fn`: the span starts when the future is first polled,
+/// is current during every poll (on any thread of a multi-threaded
+/// executor), and ends when the future completes.
+///
+/// A future dropped before completing ends its span with
+/// `tracekit.cancelled = true`. Takes the options of [`trace_operation`]; on
+/// a non-`async` function it is a compile error.
+///
+/// ```
+/// use tracekit::trace_async;
+///
+/// #[trace_async(include_result)]
+/// async fn fetch_price(item: &str) -> Result<u32, String> {
+///     tokio::task::yield_now().await;
+///     if item.is_empty() { Err("no item".into()) } else { Ok(12) }
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let (price, spans) = tracekit::testing::capture_async(fetch_price("tea")).await;
+/// assert_eq!(price, Ok(12));
+/// assert_eq!(spans.get("fetch_price").i64_attribute("result"), Some(12));
+///
+/// let (_, spans) = tracekit::testing::capture_async(fetch_price("")).await;
+/// assert_eq!(spans.get("fetch_price").error_message(), Some("no item"));
+/// # });
+/// ```
+pub use tracekit_macros::trace_async;
+
+/// Traces a function like [`trace_operation`] and measures it with a
+/// monotonic clock; a call that takes longer than `threshold_ms` gets
+/// `performance.threshold_ms`, `performance.duration_ms`, an event
+/// `performance.threshold_exceeded`, and a `tracing::warn!` (target
+/// `tracekit::performance`) naming the operation, its duration and the
+/// threshold. The warning is emitted whether or not the span is recorded.
+///
+/// Works on `fn` and `async fn`. `threshold_ms` is required and must be a
+/// positive integer; the other options are those of [`trace_operation`].
+///
+/// ```
+/// use tracekit::trace_performance;
+///
+/// #[trace_performance(threshold_ms = 5)]
+/// fn slow() {
+///     std::thread::sleep(std::time::Duration::from_millis(20));
+/// }
+///
+/// let ((), spans) = tracekit::testing::capture(slow);
+/// let span = spans.get("slow");
+/// assert_eq!(span.i64_attribute("performance.threshold_ms"), Some(5));
+/// assert!(span.f64_attribute("performance.duration_ms").unwrap() >= 20.0);
+/// assert!(span.event("performance.threshold_exceeded").is_some());
+/// ```
+pub use tracekit_macros::trace_performance;

@@ -1,0 +1,81 @@
+//! A started span and the ways it can end. Shared by the attributes and the
+//! manual span API so that both record errors, panics and cancellation alike.
+
+use crate::dispatch;
+use crate::__private::Recorder;
+use opentelemetry::trace::{SpanBuilder, SpanKind, SpanRef, Status, TraceContextExt};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_semantic_conventions::attribute::{ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE};
+use std::borrow::Cow;
+
+/// A started span, held in a `Context` that makes it the parent of what
+/// starts under it.
+pub(crate) struct OpenSpan {
+    pub(crate) cx: Context,
+}
+
+/// Where a span starts: its name, kind and the attributes known up front.
+pub(crate) struct SpanStart {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) kind: SpanKind,
+    pub(crate) attributes: Vec<KeyValue>,
+}
+
+impl OpenSpan {
+    /// Starts a child of the current context. `record` runs only when the
+    /// span is recorded (sampled), so its values are never computed otherwise.
+    pub(crate) fn start(
+        start: impl FnOnce() -> SpanStart,
+        record: impl FnOnce(&mut Recorder),
+    ) -> Option<OpenSpan> {
+        if !dispatch::is_active() {
+            return None;
+        }
+        let parent = Context::current();
+        let start = start();
+        let builder = SpanBuilder::from_name(start.name)
+            .with_kind(start.kind)
+            .with_attributes(start.attributes);
+        let mut span = dispatch::start_span(builder, &parent)?;
+        if opentelemetry::trace::Span::is_recording(&span) {
+            let mut recorder = Recorder::default();
+            record(&mut recorder);
+            recorder.apply_to(&mut span);
+        }
+        Some(OpenSpan { cx: parent.with_span(span) })
+    }
+
+    pub(crate) fn span(&self) -> SpanRef<'_> {
+        self.cx.span()
+    }
+
+    /// Ends the span. During a panic, the span is marked failed with the
+    /// panic's message first, unless that was done already.
+    pub(crate) fn end(&self, panic_recorded: bool) {
+        if std::thread::panicking() && !panic_recorded {
+            self.mark_panicked();
+        }
+        self.span().end();
+    }
+
+    pub(crate) fn mark_panicked(&self) {
+        mark_error(&self.span(), "panic", crate::panic::current_message());
+    }
+}
+
+/// Marks a span failed the way OpenTelemetry's conventions describe: status
+/// Error with the message, an `exception` event, and `error.type`.
+pub(crate) fn mark_error(span: &SpanRef<'_>, type_name: &'static str, message: String) {
+    if !span.is_recording() {
+        return;
+    }
+    span.set_attribute(KeyValue::new(ERROR_TYPE, type_name));
+    span.add_event(
+        "exception",
+        vec![
+            KeyValue::new(EXCEPTION_TYPE, type_name),
+            KeyValue::new(EXCEPTION_MESSAGE, message.clone()),
+        ],
+    );
+    span.set_status(Status::error(message));
+}

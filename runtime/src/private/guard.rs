@@ -1,0 +1,168 @@
+//! The span of one call of an annotated function: [`SyncSpan`] for a
+//! synchronous body, [`AsyncSpan`] for an `async` one.
+
+use super::{Callsite, Recorder};
+use crate::keys::CANCELLED;
+use crate::open::{OpenSpan, SpanStart};
+use opentelemetry::{ContextGuard, KeyValue};
+use std::borrow::Cow;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+impl Callsite {
+    fn open(&'static self, record: impl FnOnce(&mut Recorder)) -> Option<OpenSpan> {
+        OpenSpan::start(
+            || SpanStart {
+                name: Cow::Borrowed(self.name),
+                kind: self.kind.clone(),
+                attributes: self.code_attributes(),
+            },
+            record,
+        )
+    }
+}
+
+/// The span of a synchronous call, current while the body runs; dropping it
+/// ends the span (on `return`, `?` and panics alike).
+pub struct SyncSpan {
+    open: Option<OpenSpan>,
+    timer: Option<Timer>,
+    // Declared last so the span ends while it is still current.
+    _attached: Option<ContextGuard>,
+}
+
+impl SyncSpan {
+    /// Starts the span and makes it current. `record` runs only if the span
+    /// is recorded.
+    #[inline]
+    pub fn enter(callsite: &'static Callsite, record: impl FnOnce(&mut Recorder)) -> Self {
+        let timer = Timer::start(callsite);
+        let open = callsite.open(record);
+        let _attached = open.as_ref().map(|open| open.cx.clone().attach());
+        SyncSpan { open, timer, _attached }
+    }
+
+    /// Records the outcome, then ends the span.
+    #[inline]
+    pub fn finish(self, record: impl FnOnce(&mut Recorder)) {
+        record_outcome(self.open.as_ref(), record);
+    }
+}
+
+impl Drop for SyncSpan {
+    fn drop(&mut self) {
+        end(self.open.as_ref(), self.timer.as_ref(), false);
+    }
+}
+
+/// The span of an `async` call. It becomes current each time the wrapped
+/// future is polled, on whichever thread polls it.
+pub struct AsyncSpan {
+    open: Option<OpenSpan>,
+    timer: Option<Timer>,
+    finished: bool,
+    panicked: AtomicBool,
+}
+
+impl AsyncSpan {
+    /// Starts the span, without making it current. `record` runs only if the
+    /// span is recorded.
+    #[inline]
+    pub fn start(callsite: &'static Callsite, record: impl FnOnce(&mut Recorder)) -> Self {
+        let timer = Timer::start(callsite);
+        let open = callsite.open(record);
+        AsyncSpan { open, timer, finished: false, panicked: AtomicBool::new(false) }
+    }
+
+    /// Runs `future` with this span current during every poll.
+    pub async fn instrument<F: Future>(&self, future: F) -> F::Output {
+        let Some(open) = &self.open else {
+            return future.await;
+        };
+        let mut future = pin!(future);
+        poll_fn(|task| {
+            let _attached = open.cx.clone().attach();
+            let _watch = PanicWatch { span: self };
+            future.as_mut().poll(task)
+        })
+        .await
+    }
+
+    /// Records the outcome, then ends the span.
+    pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
+        self.finished = true;
+        record_outcome(self.open.as_ref(), record);
+    }
+}
+
+impl Drop for AsyncSpan {
+    fn drop(&mut self) {
+        let panicked = self.panicked.load(Ordering::Relaxed);
+        if !self.finished && !panicked && !std::thread::panicking() {
+            if let Some(open) = &self.open {
+                open.span().set_attribute(KeyValue::new(CANCELLED, true));
+            }
+        }
+        end(self.open.as_ref(), self.timer.as_ref(), panicked);
+    }
+}
+
+/// Notices a panic inside `poll`: the future may be dropped much later, when
+/// the panic is no longer visible, so the span is marked now.
+struct PanicWatch<'a> {
+    span: &'a AsyncSpan,
+}
+
+impl Drop for PanicWatch<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() && !self.span.panicked.swap(true, Ordering::Relaxed) {
+            if let Some(open) = &self.span.open {
+                open.mark_panicked();
+            }
+        }
+    }
+}
+
+fn record_outcome(open: Option<&OpenSpan>, record: impl FnOnce(&mut Recorder)) {
+    if let Some(open) = open {
+        let span = open.span();
+        if span.is_recording() {
+            let mut recorder = Recorder::default();
+            record(&mut recorder);
+            recorder.apply_to_ref(&span);
+        }
+    }
+}
+
+fn end(open: Option<&OpenSpan>, timer: Option<&Timer>, panic_recorded: bool) {
+    if let Some(timer) = timer {
+        timer.check(open);
+    }
+    if let Some(open) = open {
+        open.end(panic_recorded);
+    }
+}
+
+/// `trace_performance`'s clock. It runs whether or not anything records, so
+/// the warning is never lost to sampling.
+struct Timer {
+    callsite: &'static Callsite,
+    started: Instant,
+}
+
+impl Timer {
+    #[inline]
+    fn start(callsite: &'static Callsite) -> Option<Timer> {
+        callsite.threshold.map(|_| Timer { callsite, started: Instant::now() })
+    }
+
+    fn check(&self, open: Option<&OpenSpan>) {
+        let elapsed = self.started.elapsed();
+        let Some(threshold) = self.callsite.threshold.filter(|threshold| elapsed > *threshold) else {
+            return;
+        };
+        crate::performance::threshold_exceeded(self.callsite.name, elapsed, threshold, open);
+    }
+}

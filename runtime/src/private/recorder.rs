@@ -1,0 +1,36 @@
+use crate::open::mark_error;
+use opentelemetry::trace::{Span, SpanRef};
+use opentelemetry::{Key, KeyValue, Value};
+
+/// Collects what the expansion records on a span: arguments and extra
+/// attributes when the span starts, the result or error when it ends.
+#[derive(Default)]
+pub struct Recorder {
+    attributes: Vec<KeyValue>,
+    error: Option<(&'static str, String)>,
+}
+
+impl Recorder {
+    /// Records `key = value`.
+    pub fn attribute(&mut self, key: &'static str, value: Value) {
+        self.attributes.push(KeyValue::new(Key::from_static_str(key), value));
+    }
+
+    /// Marks the span failed with an error of this type and message.
+    pub fn error(&mut self, type_name: &'static str, message: String) {
+        self.error = Some((type_name, message));
+    }
+
+    pub(crate) fn apply_to(self, span: &mut impl Span) {
+        span.set_attributes(self.attributes);
+    }
+
+    pub(crate) fn apply_to_ref(self, span: &SpanRef<'_>) {
+        if !self.attributes.is_empty() {
+            span.set_attributes(self.attributes);
+        }
+        if let Some((type_name, message)) = self.error {
+            mark_error(span, type_name, message);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Compile-pass and compile-fail tests live in `tests/ui.rs`.
