@@ -92,15 +92,16 @@ impl Errors {
     }
 }
 
-pub fn parse(flavor: Flavor, tokens: TokenStream) -> syn::Result<Args> {
+/// Parses every argument it can; the ones in error are left out of the
+/// returned `Args`, and their errors pushed to `errors`.
+pub fn parse(flavor: Flavor, tokens: TokenStream, errors: &mut Errors) -> Args {
     let mut args = Args::default();
-    let mut errors = Errors::default();
     for segment in split_on_commas(tokens) {
         if let Err(error) = parse_one(flavor, segment, &mut args) {
             errors.push(error);
         }
     }
-    errors.finish().map(|()| args)
+    args
 }
 
 /// Splits at top-level commas; commas inside groups stay with their group.
@@ -155,11 +156,7 @@ fn parse_one(flavor: Flavor, segment: TokenStream, args: &mut Args) -> syn::Resu
             }
             args.attributes = Punctuated::<ExtraAttribute, Token![,]>::parse_terminated
                 .parse2(list.tokens.clone())
-                .map_err(|e| {
-                    let mut error = syn::Error::new(e.span(), "expected `\"attribute.key\" = expression`");
-                    error.combine(e);
-                    error
-                })?
+                .map_err(|e| syn::Error::new(e.span(), format!("{e}: expected `\"attribute.key\" = expression`")))?
                 .into_iter()
                 .collect();
             Ok(())
@@ -221,6 +218,7 @@ fn string_literal(expr: &Expr, example: &str) -> syn::Result<LitStr> {
 /// The threshold as a positive number of milliseconds, or an error at the value.
 pub fn threshold_value(threshold: &ThresholdArg) -> syn::Result<LitInt> {
     let problem = match &threshold.value {
+        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) if int.base10_digits().starts_with('-') => "must be positive",
         Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => match int.base10_parse::<u64>() {
             Ok(0) => "must be greater than zero",
             Ok(_) => return Ok(int.clone()),

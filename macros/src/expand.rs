@@ -226,7 +226,9 @@ fn fake_return(output: &ReturnType) -> TokenStream {
     if contains_impl_trait(ty) {
         return TokenStream::new();
     }
-    let fake = Ident::new("__tracekit_fake_return", Span::mixed_site());
+    // Located at the return type, so "return type inferred here" points at
+    // the signature; hygienic, so it cannot clash with the body's names.
+    let fake = Ident::new("__tracekit_fake_return", ty.span().resolved_at(Span::mixed_site()));
     quote_spanned! {ty.span()=>
         #[allow(
             unknown_lints,

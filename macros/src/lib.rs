@@ -11,7 +11,7 @@ mod item;
 mod params;
 mod valid;
 
-use attr::Flavor;
+use attr::{Errors, Flavor};
 use item::MaybeItemFn;
 use proc_macro::TokenStream;
 
@@ -42,28 +42,22 @@ fn instrument(flavor: Flavor, args: TokenStream, item: TokenStream) -> TokenStre
     }
 }
 
-/// Parsing, validation and expansion, in that order. Errors of the arguments
-/// and of the function are reported together.
+/// Parsing, validation and expansion, in that order. Every error of the
+/// arguments and of the function is reported at once.
 fn try_expand(
     flavor: Flavor,
     args: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> syn::Result<proc_macro2::TokenStream> {
+    let mut errors = Errors::default();
+    let args = attr::parse(flavor, args, &mut errors);
     let function = syn::parse2::<MaybeItemFn>(item).map_err(|error| {
-        syn::Error::new(
-            error.span(),
-            format!("#[{}] goes on a function: {error}", flavor.attribute_name()),
-        )
+        syn::Error::new(error.span(), format!("#[{}] goes on a function: {error}", flavor.attribute_name()))
     });
-    let args = attr::parse(flavor, args);
-    let (args, function) = match (args, function) {
-        (Ok(args), Ok(function)) => (args, function),
-        (Err(mut first), Err(second)) => {
-            first.combine(second);
-            return Err(first);
-        }
-        (Err(error), _) | (_, Err(error)) => return Err(error),
-    };
-    valid::check(flavor, &args, &function)?;
-    Ok(expand::expand(flavor, &args, &function))
+    match &function {
+        Ok(function) => valid::check(flavor, &args, function, &mut errors),
+        Err(error) => errors.push(error.clone()),
+    }
+    errors.finish()?;
+    Ok(expand::expand(flavor, &args, &function?))
 }

@@ -8,8 +8,7 @@ use syn::{Attribute, ReturnType};
 
 const ATTRIBUTES: [&str; 3] = ["trace_operation", "trace_async", "trace_performance"];
 
-pub fn check(flavor: Flavor, args: &Args, item: &MaybeItemFn) -> syn::Result<()> {
-    let mut errors = Errors::default();
+pub fn check(flavor: Flavor, args: &Args, item: &MaybeItemFn, errors: &mut Errors) {
     let this = flavor.attribute_name();
 
     if let Body::Missing(semi) = &item.body {
@@ -46,7 +45,7 @@ pub fn check(flavor: Flavor, args: &Args, item: &MaybeItemFn) -> syn::Result<()>
             }
         }
     }
-    check_skip(args, item, &mut errors);
+    check_skip(args, item, errors);
     if let (Some(include_result), ReturnType::Default) = (&args.include_result, &item.sig.output) {
         errors.push(syn::Error::new_spanned(
             include_result,
@@ -56,7 +55,6 @@ pub fn check(flavor: Flavor, args: &Args, item: &MaybeItemFn) -> syn::Result<()>
     for other in item.attrs.iter().filter(|attr| is_tracekit_attribute(attr)) {
         errors.push(stacked(flavor, other));
     }
-    errors.finish()
 }
 
 fn check_skip(args: &Args, item: &MaybeItemFn, errors: &mut Errors) {
@@ -68,13 +66,13 @@ fn check_skip(args: &Args, item: &MaybeItemFn, errors: &mut Errors) {
         ));
     }
     let names: Vec<String> = params::named(&item.sig).map(|p| p.ident.to_string()).collect();
-    for ident in &args.skip {
-        if !names.contains(&ident.to_string()) {
-            errors.push(syn::Error::new_spanned(
-                ident,
-                format!("no parameter named `{ident}` to skip; the parameters are: {}", names.join(", ")),
-            ));
-        }
+    let known = if names.is_empty() {
+        "the function has no named parameters".to_owned()
+    } else {
+        format!("the parameters are: {}", names.join(", "))
+    };
+    for ident in args.skip.iter().filter(|ident| !names.contains(&ident.to_string())) {
+        errors.push(syn::Error::new_spanned(ident, format!("no parameter named `{ident}` to skip; {known}")));
     }
 }
 
@@ -85,20 +83,22 @@ fn is_tracekit_attribute(attr: &Attribute) -> bool {
         .is_some_and(|segment| ATTRIBUTES.iter().any(|name| segment.ident == name))
 }
 
+/// The error points at the attribute to remove: the other one, or this one
+/// (the macro's call site) when the other is `trace_performance`.
 fn stacked(flavor: Flavor, other: &Attribute) -> syn::Error {
     let other_name = other.path().segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-    let message = if flavor == Flavor::Performance {
-        format!("#[trace_performance] already makes the span: remove #[{other_name}]")
+    let this = flavor.attribute_name();
+    if flavor == Flavor::Performance {
+        syn::Error::new_spanned(other, format!("#[trace_performance] already makes the span: remove #[{other_name}]"))
     } else if other_name == "trace_performance" {
-        format!(
-            "#[trace_performance] already makes the span: remove #[{}]",
-            flavor.attribute_name()
+        syn::Error::new(
+            proc_macro2::Span::call_site(),
+            format!("#[trace_performance] already makes the span: remove #[{this}]"),
         )
     } else {
-        format!(
-            "a function takes one tracekit attribute; #[{}] already makes the span: remove #[{other_name}]",
-            flavor.attribute_name()
+        syn::Error::new_spanned(
+            other,
+            format!("a function takes one tracekit attribute; #[{this}] already makes the span: remove #[{other_name}]"),
         )
-    };
-    syn::Error::new_spanned(other, message)
+    }
 }
