@@ -122,16 +122,25 @@ fn parse_one(flavor: Flavor, segment: TokenStream, args: &mut Args) -> syn::Resu
         return set_once(&mut args.name, name.clone(), &name, "name");
     }
     let meta: Meta = syn::parse2(segment)?;
-    let key = meta.path().get_ident().cloned().ok_or_else(|| unknown(flavor, &meta))?;
+    let key = meta
+        .path()
+        .get_ident()
+        .cloned()
+        .ok_or_else(|| unknown(flavor, &meta))?;
     match (key.to_string().as_str(), &meta) {
         ("name", Meta::NameValue(nv)) => {
             let name = string_literal(&nv.value, "name = \"operation_name\"")?;
             set_once(&mut args.name, name, &key, "name")
         }
-        ("include_args", Meta::Path(_)) => set_once(&mut args.include_args, key.clone(), &key, "include_args"),
-        ("include_result", Meta::Path(_)) => {
-            set_once(&mut args.include_result, key.clone(), &key, "include_result")
+        ("include_args", Meta::Path(_)) => {
+            set_once(&mut args.include_args, key.clone(), &key, "include_args")
         }
+        ("include_result", Meta::Path(_)) => set_once(
+            &mut args.include_result,
+            key.clone(),
+            &key,
+            "include_result",
+        ),
         ("skip", Meta::List(list)) => {
             set_once(&mut args.skip_option, key.clone(), &key, "skip")?;
             args.skip = Punctuated::<Ident, Token![,]>::parse_terminated
@@ -145,7 +154,11 @@ fn parse_one(flavor: Flavor, segment: TokenStream, args: &mut Args) -> syn::Resu
             if !KINDS.contains(&kind.value().as_str()) {
                 return Err(syn::Error::new_spanned(
                     &kind,
-                    format!("unknown span kind {:?}; expected one of: {}", kind.value(), KINDS.join(", ")),
+                    format!(
+                        "unknown span kind {:?}; expected one of: {}",
+                        kind.value(),
+                        KINDS.join(", ")
+                    ),
                 ));
             }
             set_once(&mut args.kind, kind, &key, "kind")
@@ -156,31 +169,49 @@ fn parse_one(flavor: Flavor, segment: TokenStream, args: &mut Args) -> syn::Resu
             }
             args.attributes = Punctuated::<ExtraAttribute, Token![,]>::parse_terminated
                 .parse2(list.tokens.clone())
-                .map_err(|e| syn::Error::new(e.span(), format!("{e}: expected `\"attribute.key\" = expression`")))?
+                .map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        format!("{e}: expected `\"attribute.key\" = expression`"),
+                    )
+                })?
                 .into_iter()
                 .collect();
             Ok(())
         }
         ("threshold_ms", Meta::NameValue(nv)) if flavor == Flavor::Performance => {
-            let threshold = ThresholdArg { value: nv.value.clone() };
+            let threshold = ThresholdArg {
+                value: nv.value.clone(),
+            };
             set_once(&mut args.threshold_ms, threshold, &key, "threshold_ms")
         }
-        ("name" | "kind", _) => Err(syn::Error::new_spanned(&meta, format!("expected `{key} = \"..\"`"))),
-        ("threshold_ms", _) if flavor == Flavor::Performance => {
-            Err(syn::Error::new_spanned(&meta, "expected `threshold_ms = N` with N a positive integer"))
-        }
-        ("include_args" | "include_result", _) => {
-            Err(syn::Error::new_spanned(&meta, format!("`{key}` takes no value: write `{key}`")))
-        }
+        ("name" | "kind", _) => Err(syn::Error::new_spanned(
+            &meta,
+            format!("expected `{key} = \"..\"`"),
+        )),
+        ("threshold_ms", _) if flavor == Flavor::Performance => Err(syn::Error::new_spanned(
+            &meta,
+            "expected `threshold_ms = N` with N a positive integer",
+        )),
+        ("include_args" | "include_result", _) => Err(syn::Error::new_spanned(
+            &meta,
+            format!("`{key}` takes no value: write `{key}`"),
+        )),
         ("skip", _) => Err(syn::Error::new_spanned(&meta, "expected `skip(arg, ..)`")),
-        ("attributes", _) => {
-            Err(syn::Error::new_spanned(&meta, "expected `attributes(\"key\" = expression, ..)`"))
-        }
+        ("attributes", _) => Err(syn::Error::new_spanned(
+            &meta,
+            "expected `attributes(\"key\" = expression, ..)`",
+        )),
         _ => Err(unknown(flavor, &meta)),
     }
 }
 
-fn set_once<T>(slot: &mut Option<T>, value: T, at: &dyn quote::ToTokens, option: &str) -> syn::Result<()> {
+fn set_once<T>(
+    slot: &mut Option<T>,
+    value: T,
+    at: &dyn quote::ToTokens,
+    option: &str,
+) -> syn::Result<()> {
     if slot.is_some() {
         return Err(repeated(at, option));
     }
@@ -194,7 +225,7 @@ fn repeated(at: &dyn quote::ToTokens, option: &str) -> syn::Error {
 
 fn unknown(flavor: Flavor, meta: &Meta) -> syn::Error {
     let hint = if flavor != Flavor::Performance && meta.path().is_ident("threshold_ms") {
-        format!(" (`threshold_ms` belongs to #[trace_performance])")
+        " (`threshold_ms` belongs to #[trace_performance])".to_owned()
     } else {
         String::new()
     };
@@ -210,22 +241,33 @@ fn unknown(flavor: Flavor, meta: &Meta) -> syn::Error {
 
 fn string_literal(expr: &Expr, example: &str) -> syn::Result<LitStr> {
     match expr {
-        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.clone()),
-        other => Err(syn::Error::new_spanned(other, format!("expected a string literal, as in `{example}`"))),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(s.clone()),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("expected a string literal, as in `{example}`"),
+        )),
     }
 }
 
 /// The threshold as a positive number of milliseconds, or an error at the value.
 pub fn threshold_value(threshold: &ThresholdArg) -> syn::Result<LitInt> {
     let problem = match &threshold.value {
-        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) if int.base10_digits().starts_with('-') => "must be positive",
-        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => match int.base10_parse::<u64>() {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) if int.base10_digits().starts_with('-') => "must be positive",
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => match int.base10_parse::<u64>() {
             Ok(0) => "must be greater than zero",
             Ok(_) => return Ok(int.clone()),
             Err(_) => "must fit in a u64",
         },
         Expr::Unary(_) => "must be positive",
-        Expr::Lit(ExprLit { lit: Lit::Float(_), .. }) => "must be a whole number of milliseconds",
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(_), ..
+        }) => "must be a whole number of milliseconds",
         _ => "must be an integer literal",
     };
     Err(syn::Error::new_spanned(
@@ -233,4 +275,3 @@ pub fn threshold_value(threshold: &ThresholdArg) -> syn::Result<LitInt> {
         format!("threshold_ms {problem}: write `threshold_ms = 100` for a 100 ms threshold"),
     ))
 }
-

@@ -15,7 +15,9 @@ pub fn expand(flavor: Flavor, args: &Args, item: &MaybeItemFn) -> TokenStream {
     let Body::Block(body) = &item.body else {
         unreachable!("validation rejects functions without a body")
     };
-    let MaybeItemFn { attrs, vis, sig, .. } = item;
+    let MaybeItemFn {
+        attrs, vis, sig, ..
+    } = item;
     let private = quote!(::tracekit::__private);
     let callsite = Ident::new("__TRACEKIT_CALLSITE", Span::mixed_site());
     let span_local = Ident::new("__tracekit_span", Span::mixed_site());
@@ -45,8 +47,8 @@ pub fn expand(flavor: Flavor, args: &Args, item: &MaybeItemFn) -> TokenStream {
             #result_local
         }
     }
-    // Input:  fn f(a: A) -> Result<T, E> { body }
-    // Output: fn f(a: A) -> Result<T, E> {
+    // Input:  fn f(a: A) -> R { body }
+    // Output: fn f(a: A) -> R {
     //             static CALLSITE = ..;
     //             let span = SyncSpan::enter(&CALLSITE, |recorder| { record args });
     //             let result = call_once(move || body);
@@ -62,8 +64,8 @@ pub fn expand(flavor: Flavor, args: &Args, item: &MaybeItemFn) -> TokenStream {
             #result_local
         }
     }
-    // Input:  fn f(a: A) -> T { body }
-    // Output: fn f(a: A) -> T { static CALLSITE = ..; let span = SyncSpan::enter(..); body }
+    // Input:  fn f(a: A) { body }
+    // Output: fn f(a: A) { static CALLSITE = ..; let span = SyncSpan::enter(..); body }
     // The body stays inline, so `return` and borrows behave exactly as written;
     // dropping the span ends it.
     else {
@@ -82,11 +84,19 @@ pub fn expand(flavor: Flavor, args: &Args, item: &MaybeItemFn) -> TokenStream {
     }
 }
 
-fn callsite_static(flavor: Flavor, args: &Args, item: &MaybeItemFn, callsite: &Ident) -> TokenStream {
+fn callsite_static(
+    flavor: Flavor,
+    args: &Args,
+    item: &MaybeItemFn,
+    callsite: &Ident,
+) -> TokenStream {
     let private = quote!(::tracekit::__private);
     let fn_ident = &item.sig.ident;
     let fn_name = fn_ident.to_string().trim_start_matches("r#").to_owned();
-    let name = args.name.as_ref().map_or(fn_name.clone(), |lit| lit.value());
+    let name = args
+        .name
+        .as_ref()
+        .map_or(fn_name.clone(), |lit| lit.value());
     let kind = match args.kind.as_ref().map(|lit| lit.value()) {
         Some(kind) => {
             let mut chars = kind.chars();
@@ -130,7 +140,8 @@ fn record_start(args: &Args, item: &MaybeItemFn, recorder: &Ident) -> TokenStrea
             let key = format!("arg.{}", ident.to_string().trim_start_matches("r#"));
             // Spanned on the parameter, so that a type that cannot be recorded
             // is reported at the parameter's name.
-            let value = quote_spanned!(ident.span()=> (&#private::ArgRef(&#ident)).__tracekit_value());
+            let value =
+                quote_spanned!(ident.span()=> (&#private::ArgRef(&#ident)).__tracekit_value());
             quote!(#recorder.attribute(#key, #value);)
         });
     let extras = args.attributes.iter().map(|extra| {
@@ -151,70 +162,63 @@ fn recording_closure(recorder: &Ident, statements: &[TokenStream]) -> TokenStrea
     quote! {
         |#recorder: &mut #private::Recorder| {
             #[allow(unused_imports)]
-            use #private::{ValueByDebug as _, ValueByScalar as _, ErrorByDebug as _, ErrorByDisplay as _, ErrorByName as _};
+            use #private::{
+                ErrorByDebug as _, ErrorByDisplay as _, ErrorByName as _, OutcomeOfResult as _,
+                OutcomeOfValue as _, ValueByDebug as _, ValueByScalar as _,
+            };
             #(#statements)*
         }
     }
 }
 
-/// What the function returns, as far as recording is concerned.
+/// What happens with the returned value.
 enum ResultShape {
-    /// Nothing to look at after the call.
+    /// Nothing to look at: no return value, or `!`.
     Ignored,
-    /// A type named `Result`: `Err` marks the span failed.
-    Result { include_ok: bool },
-    /// Any other value, recorded because `include_result` asks for it.
-    Value,
+    /// A value that may be a `Result` (decided by its type, so aliases
+    /// count); `include` records the value, or the `Ok` value.
+    Value { include: Option<Ident> },
 }
 
 impl ResultShape {
     fn of(output: &ReturnType, args: &Args) -> Self {
-        let include = args.include_result.is_some();
         match output {
-            ReturnType::Type(_, ty) if is_result(ty) => ResultShape::Result { include_ok: include },
-            ReturnType::Type(..) if include => ResultShape::Value,
+            ReturnType::Type(_, ty) if !matches!(**ty, Type::Never(_)) => ResultShape::Value {
+                include: args.include_result.clone(),
+            },
             _ => ResultShape::Ignored,
         }
     }
 
     fn needs_result(&self) -> bool {
-        !matches!(self, ResultShape::Ignored)
+        matches!(self, ResultShape::Value { .. })
     }
 
     fn record_finish(&self, result: &Ident, recorder: &Ident) -> TokenStream {
         let private = quote!(::tracekit::__private);
-        let record_value = |value: TokenStream| {
-            quote!(#recorder.attribute("result", (&#private::ArgRef(#value)).__tracekit_value());)
+        let ResultShape::Value { include } = self else {
+            return recording_closure(recorder, &[]);
         };
-        let statement = match self {
-            ResultShape::Ignored => return recording_closure(recorder, &[]),
-            ResultShape::Value => record_value(quote!(&#result)),
-            ResultShape::Result { include_ok } => {
-                let ok = include_ok.then(|| record_value(quote!(__tracekit_ok)));
-                let ok_binding = if *include_ok { quote!(__tracekit_ok) } else { quote!(_) };
-                quote! {
-                    match &#result {
-                        ::core::result::Result::Ok(#ok_binding) => { #ok }
-                        ::core::result::Result::Err(__tracekit_error) => #recorder.error(
-                            #private::type_name_of(__tracekit_error),
-                            (&&#private::ErrRef(__tracekit_error)).__tracekit_message(),
-                        ),
-                    }
-                }
+        let (ok_binding, record_ok) = match include {
+            Some(include) => {
+                let value = quote_spanned!(include.span()=> (&#private::ArgRef(__tracekit_ok)).__tracekit_value());
+                (
+                    quote!(__tracekit_ok),
+                    quote!(#recorder.attribute("result", #value);),
+                )
+            }
+            None => (quote!(_), TokenStream::new()),
+        };
+        let statement = quote! {
+            match (&#private::Returned(&#result)).__tracekit_outcome() {
+                ::core::result::Result::Ok(#ok_binding) => { #record_ok }
+                ::core::result::Result::Err(__tracekit_error) => #recorder.error(
+                    #private::type_name_of(__tracekit_error),
+                    (&&#private::ErrRef(__tracekit_error)).__tracekit_message(),
+                ),
             }
         };
         recording_closure(recorder, &[statement])
-    }
-}
-
-/// `Result`, `io::Result`, `anyhow::Result`...: any path whose last segment
-/// is named `Result`, since aliases cannot be resolved from a macro.
-fn is_result(ty: &Type) -> bool {
-    match ty {
-        Type::Path(path) => path.path.segments.last().is_some_and(|s| s.ident == "Result"),
-        Type::Group(group) => is_result(&group.elem),
-        Type::Paren(paren) => is_result(&paren.elem),
-        _ => false,
     }
 }
 
@@ -222,13 +226,18 @@ fn is_result(ty: &Type) -> bool {
 /// body. It fixes the closure's or async block's output type, so `?` converts
 /// errors as in the original fn, and type errors point at the signature.
 fn fake_return(output: &ReturnType) -> TokenStream {
-    let ReturnType::Type(_, ty) = output else { return TokenStream::new() };
+    let ReturnType::Type(_, ty) = output else {
+        return TokenStream::new();
+    };
     if contains_impl_trait(ty) {
         return TokenStream::new();
     }
     // Located at the return type, so "return type inferred here" points at
     // the signature; hygienic, so it cannot clash with the body's names.
-    let fake = Ident::new("__tracekit_fake_return", ty.span().resolved_at(Span::mixed_site()));
+    let fake = Ident::new(
+        "__tracekit_fake_return",
+        ty.span().resolved_at(Span::mixed_site()),
+    );
     quote_spanned! {ty.span()=>
         #[allow(
             unknown_lints,
@@ -248,5 +257,8 @@ fn fake_return(output: &ReturnType) -> TokenStream {
 
 fn contains_impl_trait(ty: &Type) -> bool {
     // `impl Trait` cannot be the type of a `let`.
-    ty.to_token_stream().to_string().split_whitespace().any(|word| word == "impl")
+    ty.to_token_stream()
+        .to_string()
+        .split_whitespace()
+        .any(|word| word == "impl")
 }

@@ -52,7 +52,10 @@ fn try_expand(
     let mut errors = Errors::default();
     let args = attr::parse(flavor, args, &mut errors);
     let function = syn::parse2::<MaybeItemFn>(item).map_err(|error| {
-        syn::Error::new(error.span(), format!("#[{}] goes on a function: {error}", flavor.attribute_name()))
+        syn::Error::new(
+            error.span(),
+            format!("#[{}] goes on a function: {error}", flavor.attribute_name()),
+        )
     });
     match &function {
         Ok(function) => valid::check(flavor, &args, function, &mut errors),

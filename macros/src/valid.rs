@@ -58,21 +58,32 @@ pub fn check(flavor: Flavor, args: &Args, item: &MaybeItemFn, errors: &mut Error
 }
 
 fn check_skip(args: &Args, item: &MaybeItemFn, errors: &mut Errors) {
-    let Some(skip) = &args.skip_option else { return };
+    let Some(skip) = &args.skip_option else {
+        return;
+    };
     if args.include_args.is_none() {
         errors.push(syn::Error::new_spanned(
             skip,
             "`skip(..)` only applies with `include_args`: add `include_args`, or remove `skip(..)`",
         ));
     }
-    let names: Vec<String> = params::named(&item.sig).map(|p| p.ident.to_string()).collect();
+    let names: Vec<String> = params::named(&item.sig)
+        .map(|p| p.ident.to_string())
+        .collect();
     let known = if names.is_empty() {
         "the function has no named parameters".to_owned()
     } else {
         format!("the parameters are: {}", names.join(", "))
     };
-    for ident in args.skip.iter().filter(|ident| !names.contains(&ident.to_string())) {
-        errors.push(syn::Error::new_spanned(ident, format!("no parameter named `{ident}` to skip; {known}")));
+    for ident in args
+        .skip
+        .iter()
+        .filter(|ident| !names.contains(&ident.to_string()))
+    {
+        errors.push(syn::Error::new_spanned(
+            ident,
+            format!("no parameter named `{ident}` to skip; {known}"),
+        ));
     }
 }
 
@@ -86,10 +97,18 @@ fn is_tracekit_attribute(attr: &Attribute) -> bool {
 /// The error points at the attribute to remove: the other one, or this one
 /// (the macro's call site) when the other is `trace_performance`.
 fn stacked(flavor: Flavor, other: &Attribute) -> syn::Error {
-    let other_name = other.path().segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+    let other_name = other
+        .path()
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default();
     let this = flavor.attribute_name();
     if flavor == Flavor::Performance {
-        syn::Error::new_spanned(other, format!("#[trace_performance] already makes the span: remove #[{other_name}]"))
+        syn::Error::new_spanned(
+            other,
+            format!("#[trace_performance] already makes the span: remove #[{other_name}]"),
+        )
     } else if other_name == "trace_performance" {
         syn::Error::new(
             proc_macro2::Span::call_site(),

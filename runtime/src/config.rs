@@ -3,6 +3,8 @@
 use crate::env::{self, Vars};
 use crate::error::{ConfigError, InitError};
 use crate::install::{self, TracingGuard};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 /// Where finished spans go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +53,33 @@ pub struct Config {
     pub(crate) enabled: bool,
     pub(crate) exporter: Exporter,
     pub(crate) console_format: ConsoleFormat,
+    pub(crate) console_writer: Option<SharedWriter>,
+}
+
+/// Where the console exporter writes when not to stderr.
+#[derive(Clone)]
+pub(crate) struct SharedWriter(pub(crate) Arc<Mutex<dyn Write + Send>>);
+
+impl std::fmt::Debug for SharedWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedWriter")
+    }
+}
+
+impl Write for SharedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .flush()
+    }
 }
 
 impl Default for Config {
@@ -67,7 +96,13 @@ impl Config {
     /// assert_eq!(config.exporter_kind(), tracekit::Exporter::Console);
     /// ```
     pub fn new() -> Self {
-        Config { service_name: None, enabled: true, exporter: Exporter::Console, console_format: ConsoleFormat::Tree }
+        Config {
+            service_name: None,
+            enabled: true,
+            exporter: Exporter::Console,
+            console_format: ConsoleFormat::Tree,
+            console_writer: None,
+        }
     }
 
     /// Reads `TRACING_ENABLED`, `TRACING_EXPORTER`, `TRACING_CONSOLE_FORMAT`
@@ -112,9 +147,14 @@ impl Config {
                 .choice(
                     "TRACING_CONSOLE_FORMAT",
                     "one of tree, line, json",
-                    &[("tree", ConsoleFormat::Tree), ("line", ConsoleFormat::Line), ("json", ConsoleFormat::Json)],
+                    &[
+                        ("tree", ConsoleFormat::Tree),
+                        ("line", ConsoleFormat::Line),
+                        ("json", ConsoleFormat::Json),
+                    ],
                 )?
                 .unwrap_or(defaults.console_format),
+            console_writer: None,
         })
     }
 
@@ -159,6 +199,20 @@ impl Config {
     /// ```
     pub fn console_format(mut self, format: ConsoleFormat) -> Self {
         self.console_format = format;
+        self
+    }
+
+    /// Sends the console exporter's output to `writer` instead of stderr,
+    /// without colours: a log file, or a buffer in a test.
+    ///
+    /// ```
+    /// let log = std::fs::File::create(std::env::temp_dir().join("traces.log")).unwrap();
+    /// let guard = tracekit::Config::new().console_writer(log).install().unwrap();
+    /// tracekit::span("job").in_scope(|| ());
+    /// drop(guard);
+    /// ```
+    pub fn console_writer(mut self, writer: impl Write + Send + 'static) -> Self {
+        self.console_writer = Some(SharedWriter(Arc::new(Mutex::new(writer))));
         self
     }
 

@@ -41,7 +41,9 @@ impl Drop for RecorderToken {
 }
 
 pub(crate) fn set_global_tracer(tracer: Option<SdkTracer>) {
-    *GLOBAL_TRACER.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = tracer;
+    *GLOBAL_TRACER
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = tracer;
 }
 
 /// Starts a span under `parent` with whichever tracer applies, if any.
@@ -49,6 +51,10 @@ pub(crate) fn start_span(builder: SpanBuilder, parent: &Context) -> Option<SdkSp
     if let Some(CaptureTracer(tracer)) = parent.get::<CaptureTracer>() {
         return Some(tracer.build_with_context(builder, parent));
     }
-    let global = GLOBAL_TRACER.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-    global.as_ref().map(|tracer| tracer.build_with_context(builder, parent))
+    let global = GLOBAL_TRACER
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    global
+        .as_ref()
+        .map(|tracer| tracer.build_with_context(builder, parent))
 }

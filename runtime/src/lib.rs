@@ -75,9 +75,10 @@ pub use opentelemetry_sdk;
 /// | `kind = "server"` | the span kind: `internal` (default), `server`, `client`, `producer`, `consumer` |
 /// | `attributes("key" = expr, ..)` | extra attributes; the expressions run only when the span is recorded |
 ///
-/// A returned `Result` that is `Err` (any type named `Result`, such as
-/// `io::Result` or `anyhow::Result`) sets status Error with the error's
-/// `Display`, an `exception` event and `error.type`. A panic sets status Error
+/// A returned `Result` that is `Err` (recognised by its type, so
+/// `io::Result`, `anyhow::Result` and your own aliases count) sets status
+/// Error with the error's `Display` (else its `Debug`), an `exception` event
+/// and `error.type` (the error's type name). A panic sets status Error
 /// with the panic message, then continues unchanged. Success leaves the
 /// status Unset.
 ///

@@ -1,11 +1,13 @@
 //! A started span and the ways it can end. Shared by the attributes and the
 //! manual span API so that both record errors, panics and cancellation alike.
 
-use crate::dispatch;
 use crate::__private::Recorder;
+use crate::dispatch;
 use opentelemetry::trace::{SpanBuilder, SpanKind, SpanRef, Status, TraceContextExt};
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_semantic_conventions::attribute::{ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE};
+use opentelemetry_semantic_conventions::attribute::{
+    ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE,
+};
 use std::borrow::Cow;
 
 /// A started span, held in a `Context` that makes it the parent of what
@@ -42,7 +44,9 @@ impl OpenSpan {
             record(&mut recorder);
             recorder.apply_to(&mut span);
         }
-        Some(OpenSpan { cx: parent.with_span(span) })
+        Some(OpenSpan {
+            cx: parent.with_span(span),
+        })
     }
 
     pub(crate) fn span(&self) -> SpanRef<'_> {

@@ -15,7 +15,11 @@ use std::borrow::Cow;
 /// assert_eq!(total, 6);
 /// ```
 pub fn span(name: impl Into<Cow<'static, str>>) -> SpanBuilder {
-    SpanBuilder { name: name.into(), kind: SpanKind::Internal, attributes: Vec::new() }
+    SpanBuilder {
+        name: name.into(),
+        kind: SpanKind::Internal,
+        attributes: Vec::new(),
+    }
 }
 
 /// A span not yet started; made by [`span`].
@@ -68,8 +72,19 @@ impl SpanBuilder {
     /// drop(guard); // the span ends
     /// ```
     pub fn entered(self) -> EnteredSpan {
-        let SpanBuilder { name, kind, attributes } = self;
-        let open = OpenSpan::start(|| SpanStart { name, kind, attributes }, |_| {});
+        let SpanBuilder {
+            name,
+            kind,
+            attributes,
+        } = self;
+        let open = OpenSpan::start(
+            || SpanStart {
+                name,
+                kind,
+                attributes,
+            },
+            |_| {},
+        );
         let _attached = open.as_ref().map(|open| open.cx.clone().attach());
         EnteredSpan { open, _attached }
     }
@@ -86,7 +101,9 @@ pub struct EnteredSpan {
 
 impl std::fmt::Debug for EnteredSpan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EnteredSpan").field("recording", &self.open.is_some()).finish()
+        f.debug_struct("EnteredSpan")
+            .field("recording", &self.open.is_some())
+            .finish()
     }
 }
 
@@ -108,7 +125,9 @@ impl Drop for EnteredSpan {
 /// load(7);
 /// ```
 pub fn current_span() -> CurrentSpan {
-    CurrentSpan { cx: Context::current() }
+    CurrentSpan {
+        cx: Context::current(),
+    }
 }
 
 /// A handle on the span that was current when [`current_span`] was called.
@@ -134,8 +153,14 @@ impl CurrentSpan {
     /// use tracekit::KeyValue;
     /// tracekit::current_span().add_event("cache.miss", [KeyValue::new("key", "user:42")]);
     /// ```
-    pub fn add_event(&self, name: impl Into<Cow<'static, str>>, attributes: impl IntoIterator<Item = KeyValue>) {
-        self.cx.span().add_event(name, attributes.into_iter().collect());
+    pub fn add_event(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        attributes: impl IntoIterator<Item = KeyValue>,
+    ) {
+        self.cx
+            .span()
+            .add_event(name, attributes.into_iter().collect());
     }
 
     /// Marks the span failed: status Error, an `exception` event and `error.type`.
@@ -145,7 +170,11 @@ impl CurrentSpan {
     /// tracekit::current_span().record_error(&error);
     /// ```
     pub fn record_error<E: std::error::Error + ?Sized>(&self, error: &E) {
-        mark_error(&self.cx.span(), std::any::type_name::<E>(), error.to_string());
+        mark_error(
+            &self.cx.span(),
+            std::any::type_name::<E>(),
+            error.to_string(),
+        );
     }
 
     /// The trace id, if there is a current span.

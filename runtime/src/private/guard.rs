@@ -41,7 +41,11 @@ impl SyncSpan {
         let timer = Timer::start(callsite);
         let open = callsite.open(record);
         let _attached = open.as_ref().map(|open| open.cx.clone().attach());
-        SyncSpan { open, timer, _attached }
+        SyncSpan {
+            open,
+            timer,
+            _attached,
+        }
     }
 
     /// Records the outcome, then ends the span.
@@ -73,7 +77,12 @@ impl AsyncSpan {
     pub fn start(callsite: &'static Callsite, record: impl FnOnce(&mut Recorder)) -> Self {
         let timer = Timer::start(callsite);
         let open = callsite.open(record);
-        AsyncSpan { open, timer, finished: false, panicked: AtomicBool::new(false) }
+        AsyncSpan {
+            open,
+            timer,
+            finished: false,
+            panicked: AtomicBool::new(false),
+        }
     }
 
     /// Runs `future` with this span current during every poll.
@@ -155,12 +164,19 @@ struct Timer {
 impl Timer {
     #[inline]
     fn start(callsite: &'static Callsite) -> Option<Timer> {
-        callsite.threshold.map(|_| Timer { callsite, started: Instant::now() })
+        callsite.threshold.map(|_| Timer {
+            callsite,
+            started: Instant::now(),
+        })
     }
 
     fn check(&self, open: Option<&OpenSpan>) {
         let elapsed = self.started.elapsed();
-        let Some(threshold) = self.callsite.threshold.filter(|threshold| elapsed > *threshold) else {
+        let Some(threshold) = self
+            .callsite
+            .threshold
+            .filter(|threshold| elapsed > *threshold)
+        else {
             return;
         };
         crate::performance::threshold_exceeded(self.callsite.name, elapsed, threshold, open);

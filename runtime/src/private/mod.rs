@@ -11,8 +11,8 @@ pub use guard::{AsyncSpan, SyncSpan};
 pub use opentelemetry::trace::SpanKind;
 pub use recorder::Recorder;
 pub use values::{
-    type_name_of, ArgRef, ErrRef, ErrorByDebug, ErrorByDisplay, ErrorByName, Recordable, ValueByDebug,
-    ValueByScalar,
+    type_name_of, ArgRef, ErrRef, ErrorByDebug, ErrorByDisplay, ErrorByName, NotAnError,
+    OutcomeOfResult, OutcomeOfValue, Recordable, Returned, ValueByDebug, ValueByScalar,
 };
 
 /// Runs the wrapped body of a synchronous function. Passing the closure

@@ -29,7 +29,7 @@ pub trait ValueByDebug<T: ?Sized> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be recorded on the span: it is not an integer, float, bool or string, and not `Debug`",
     label = "recorded on the span here",
-    note = "leave this argument out with `skip(..)`, or derive `Debug` for `{Self}`"
+    note = "derive or implement `Debug` for `{Self}`, or stop recording it: `skip(name)` for an argument, no `include_result` for a result"
 )]
 pub trait Recordable {
     /// The value recorded through `Debug`.
@@ -151,4 +151,49 @@ impl<T: ?Sized> ErrorByName for ErrRef<'_, T> {
 /// The type name of a value, for `error.type` and `exception.type`.
 pub fn type_name_of<T: ?Sized>(_: &T) -> &'static str {
     std::any::type_name::<T>()
+}
+
+/// A borrowed return value, split into success and failure by its type.
+pub struct Returned<'a, T: ?Sized>(pub &'a T);
+
+/// Stands for the error of a return value that is not a `Result`; never made.
+pub enum NotAnError {}
+
+impl Display for NotAnError {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {}
+    }
+}
+
+/// A `Result`, whatever it is called (`io::Result`, an alias...): `Err` fails the span.
+pub trait OutcomeOfResult {
+    /// The success value.
+    type Ok: ?Sized;
+    /// The error.
+    type Err: ?Sized;
+    /// The value split into success and failure.
+    fn __tracekit_outcome(&self) -> Result<&Self::Ok, &Self::Err>;
+}
+
+/// Any other value is a success.
+pub trait OutcomeOfValue {
+    /// The success value.
+    type Ok: ?Sized;
+    /// The value as a success.
+    fn __tracekit_outcome(&self) -> Result<&Self::Ok, &NotAnError>;
+}
+
+impl<T, E> OutcomeOfResult for Returned<'_, Result<T, E>> {
+    type Ok = T;
+    type Err = E;
+    fn __tracekit_outcome(&self) -> Result<&T, &E> {
+        self.0.as_ref()
+    }
+}
+
+impl<T: ?Sized> OutcomeOfValue for &Returned<'_, T> {
+    type Ok = T;
+    fn __tracekit_outcome(&self) -> Result<&T, &NotAnError> {
+        Ok(self.0)
+    }
 }

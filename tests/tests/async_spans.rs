@@ -1,0 +1,137 @@
+//! Spans of async functions: parents across `.await` and threads, and
+//! cancellation.
+
+use opentelemetry::context::FutureExt as _;
+use std::time::Duration;
+use tracekit::testing::capture_async;
+use tracekit::{trace_async, trace_operation};
+
+#[trace_async]
+async fn parent() -> u32 {
+    let a = child(1).await;
+    tokio::task::yield_now().await;
+    let b = child(2).await;
+    // Spawned on another worker thread, carrying this span's context.
+    let c = tokio::spawn(child(3).with_current_context()).await.unwrap();
+    a + b + c
+}
+
+#[trace_async(include_args)]
+async fn child(n: u32) -> u32 {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    grandchild(n)
+}
+
+#[trace_operation]
+fn grandchild(n: u32) -> u32 {
+    n * 10
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn children_link_to_their_parent_across_awaits_and_threads() {
+    let (total, spans) = capture_async(parent()).await;
+    assert_eq!(total, 60);
+    let parent = spans.get("parent");
+    let children = spans.children(parent);
+    assert_eq!(
+        children
+            .iter()
+            .map(|c| c.i64_attribute("arg.n").unwrap())
+            .collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    for child in &children {
+        let grandchildren = spans.children(child);
+        assert_eq!(grandchildren.len(), 1);
+        assert_eq!(grandchildren[0].name(), "grandchild");
+        assert_eq!(grandchildren[0].trace_id(), parent.trace_id());
+    }
+    assert_eq!(spans.roots().len(), 1);
+    // The span covers the whole future, children included.
+    assert!(parent.duration() >= children.iter().map(|c| c.duration()).sum());
+}
+
+#[trace_operation]
+async fn operation_on_async_fn() -> u32 {
+    child(4).await
+}
+
+#[tokio::test]
+async fn trace_operation_on_an_async_fn_behaves_like_trace_async() {
+    let (value, spans) = capture_async(operation_on_async_fn()).await;
+    assert_eq!(value, 40);
+    spans.assert_child_of("child", "operation_on_async_fn");
+}
+
+#[trace_async]
+async fn never_finishes() {
+    std::future::pending::<()>().await;
+}
+
+#[trace_async]
+async fn slow() {
+    tokio::time::sleep(Duration::from_secs(60)).await;
+}
+
+#[tokio::test]
+async fn a_future_dropped_before_completion_ends_its_span_as_cancelled() {
+    let ((), spans) = capture_async(async {
+        let timed_out = tokio::time::timeout(Duration::from_millis(5), slow()).await;
+        assert!(timed_out.is_err());
+        let mut pending = Box::pin(never_finishes());
+        assert!(futures_poll_once(pending.as_mut()).await.is_pending());
+        drop(pending);
+    })
+    .await;
+    for name in ["slow", "never_finishes"] {
+        let span = spans.get(name);
+        assert_eq!(
+            span.bool_attribute("tracekit.cancelled"),
+            Some(true),
+            "{name}"
+        );
+        assert!(!span.is_error(), "cancellation is not an error");
+    }
+}
+
+#[trace_async]
+async fn completes() {}
+
+#[tokio::test]
+async fn a_completed_future_is_not_marked_cancelled() {
+    let ((), spans) = capture_async(completes()).await;
+    assert_eq!(spans.get("completes").attribute("tracekit.cancelled"), None);
+}
+
+/// Polls a future once, so that it has started before it is dropped.
+async fn futures_poll_once<F: std::future::Future + Unpin>(
+    mut future: F,
+) -> std::task::Poll<F::Output> {
+    std::future::poll_fn(move |cx| std::task::Poll::Ready(std::pin::Pin::new(&mut future).poll(cx)))
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_each_get_their_own_span() {
+    let ((), spans) = capture_async(async {
+        let handles: Vec<_> = (0..8)
+            .map(|n| tokio::spawn(child(n).with_current_context()))
+            .collect();
+        for handle in handles {
+            handle.await.unwrap();
+        }
+    })
+    .await;
+    let children = spans.all("child");
+    assert_eq!(children.len(), 8);
+    let mut trace_ids: Vec<_> = children.iter().map(|c| c.trace_id()).collect();
+    trace_ids.dedup();
+    assert_eq!(
+        trace_ids.len(),
+        8,
+        "spawned without a parent, each child is its own trace"
+    );
+    for child in children {
+        assert_eq!(spans.children(child).len(), 1);
+    }
+}

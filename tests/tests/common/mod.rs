@@ -1,0 +1,66 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+
+/// One `tracing` event as the test saw it.
+#[derive(Clone, Debug, Default)]
+pub struct LoggedEvent {
+    pub level: Option<Level>,
+    pub target: String,
+    pub message: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl LoggedEvent {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+#[derive(Clone, Default)]
+struct Collector(Arc<Mutex<Vec<LoggedEvent>>>);
+
+impl<S: Subscriber> Layer<S> for Collector {
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        let mut logged = LoggedEvent {
+            level: Some(*event.metadata().level()),
+            target: event.metadata().target().to_owned(),
+            ..LoggedEvent::default()
+        };
+        event.record(&mut logged);
+        self.0.lock().unwrap().push(logged);
+    }
+}
+
+impl Visit for LoggedEvent {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let text = format!("{value:?}");
+        if field.name() == "message" {
+            self.message = text;
+        } else {
+            self.fields.push((field.name().to_owned(), text));
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.fields
+            .push((field.name().to_owned(), value.to_owned()));
+    }
+}
+
+/// Runs `f` with a `tracing` subscriber of its own (this thread only) and
+/// returns the events it logged.
+pub fn logged<R>(f: impl FnOnce() -> R) -> (R, Vec<LoggedEvent>) {
+    let collector = Collector::default();
+    let subscriber = tracing_subscriber::registry().with(collector.clone());
+    let value = tracing::subscriber::with_default(subscriber, f);
+    let events = collector.0.lock().unwrap().clone();
+    (value, events)
+}

@@ -1,0 +1,230 @@
+//! A returned `Err` and a panic both end the span with status Error, the way
+//! the OpenTelemetry conventions describe.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use tracekit::testing::{capture, capture_async, CapturedSpan};
+use tracekit::{trace_async, trace_operation, trace_performance, Status};
+
+#[derive(Debug)]
+struct NotFound(u32);
+
+impl std::fmt::Display for NotFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "user {} not found", self.0)
+    }
+}
+
+impl std::error::Error for NotFound {}
+
+#[trace_operation]
+fn find(id: u32) -> Result<String, NotFound> {
+    if id == 0 {
+        return Err(NotFound(id));
+    }
+    Ok("ada".into())
+}
+
+fn assert_failed(span: &CapturedSpan, message: &str, type_name: &str) {
+    assert_eq!(span.status(), &Status::error(message.to_owned()));
+    assert_eq!(span.str_attribute("error.type"), Some(type_name));
+    assert_eq!(
+        span.event_str_attribute("exception", "exception.message"),
+        Some(message)
+    );
+    assert_eq!(
+        span.event_str_attribute("exception", "exception.type"),
+        Some(type_name)
+    );
+}
+
+#[test]
+fn an_err_sets_status_error_an_exception_event_and_error_type() {
+    let (result, spans) = capture(|| find(0));
+    assert!(result.is_err());
+    assert_failed(
+        spans.get("find"),
+        "user 0 not found",
+        "errors_and_panics::NotFound",
+    );
+}
+
+#[test]
+fn success_leaves_the_status_unset() {
+    let (_, spans) = capture(|| find(1));
+    let span = spans.get("find");
+    assert_eq!(span.status(), &Status::Unset);
+    assert!(span.events().is_empty());
+    assert_eq!(span.attribute("error.type"), None);
+}
+
+#[trace_operation]
+fn read_config(path: &str) -> std::io::Result<String> {
+    std::fs::read_to_string(path)
+}
+
+#[trace_operation]
+fn parse_port(text: &str) -> anyhow::Result<u16> {
+    let port: u16 = text.parse()?;
+    anyhow::ensure!(port != 0, "port 0 is reserved");
+    Ok(port)
+}
+
+type AppResult<T> = Result<T, String>;
+
+#[trace_operation]
+fn aliased() -> AppResult<()> {
+    Err("through an alias".into())
+}
+
+#[test]
+fn any_type_named_result_counts_including_aliases() {
+    let (_, spans) = capture(|| {
+        let _ = read_config("/definitely/not/here");
+        let _ = parse_port("0");
+        let _ = parse_port("x");
+        let _ = aliased();
+    });
+    let io = spans.get("read_config");
+    assert!(io.is_error());
+    assert_eq!(
+        io.str_attribute("error.type"),
+        Some("std::io::error::Error")
+    );
+    let anyhow_spans = spans.all("parse_port");
+    assert_eq!(anyhow_spans[0].error_message(), Some("port 0 is reserved"));
+    assert_eq!(
+        anyhow_spans[1].error_message(),
+        Some("invalid digit found in string")
+    );
+    assert_eq!(
+        anyhow_spans[0].str_attribute("error.type"),
+        Some("anyhow::Error")
+    );
+    assert_failed(
+        spans.get("aliased"),
+        "through an alias",
+        "alloc::string::String",
+    );
+}
+
+#[derive(Debug)]
+struct DebugOnly {
+    #[allow(dead_code)]
+    code: u8,
+}
+
+#[trace_operation]
+fn debug_only_error() -> Result<(), DebugOnly> {
+    Err(DebugOnly { code: 7 })
+}
+
+#[test]
+fn an_error_without_display_is_described_by_debug() {
+    let (_, spans) = capture(debug_only_error);
+    assert_eq!(
+        spans.get("debug_only_error").error_message(),
+        Some("DebugOnly { code: 7 }")
+    );
+}
+
+#[trace_operation]
+fn outer_then_panics() {
+    inner_panics(3);
+}
+
+#[trace_operation]
+fn inner_panics(value: u32) {
+    panic!("value {value} is invalid");
+}
+
+#[test]
+fn a_panic_fails_every_span_it_unwinds_through_and_continues_unchanged() {
+    let (outcome, spans) = capture(|| catch_unwind(outer_then_panics));
+    let payload = outcome.expect_err("the panic continues");
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some("value 3 is invalid")
+    );
+    for name in ["inner_panics", "outer_then_panics"] {
+        let span = spans.get(name);
+        assert_failed(span, "value 3 is invalid", "panic");
+    }
+    spans.assert_child_of("inner_panics", "outer_then_panics");
+}
+
+#[trace_operation]
+fn panics_inside_result() -> Result<u8, String> {
+    panic!("boom in a Result fn")
+}
+
+#[trace_performance(threshold_ms = 10_000)]
+fn performance_panics() {
+    panic!("boom under trace_performance")
+}
+
+#[test]
+fn panics_are_recorded_for_result_functions_and_trace_performance() {
+    let (_, spans) = capture(|| {
+        let _ = catch_unwind(panics_inside_result);
+        let _ = catch_unwind(performance_panics);
+    });
+    assert_failed(
+        spans.get("panics_inside_result"),
+        "boom in a Result fn",
+        "panic",
+    );
+    assert_failed(
+        spans.get("performance_panics"),
+        "boom under trace_performance",
+        "panic",
+    );
+}
+
+#[trace_async]
+async fn async_err() -> Result<(), NotFound> {
+    tokio::task::yield_now().await;
+    Err(NotFound(5))
+}
+
+#[trace_async]
+async fn async_panics() {
+    tokio::task::yield_now().await;
+    panic!("async boom");
+}
+
+#[tokio::test]
+async fn async_errors_and_panics_are_recorded_too() {
+    let (_, spans) = capture_async(async_err()).await;
+    assert_failed(
+        spans.get("async_err"),
+        "user 5 not found",
+        "errors_and_panics::NotFound",
+    );
+
+    // tokio catches the panic, then drops the future later; the span must say
+    // "panic", not "cancelled".
+    let (joined, spans) =
+        capture_async(async { tokio::spawn(tracekit_context(async_panics())).await }).await;
+    assert!(joined.unwrap_err().is_panic());
+    let span = spans.get("async_panics");
+    assert_failed(span, "async boom", "panic");
+    assert_eq!(span.attribute("tracekit.cancelled"), None);
+}
+
+/// Carries the current context into a spawned task.
+fn tracekit_context<F: std::future::Future>(
+    future: F,
+) -> impl std::future::Future<Output = F::Output> {
+    use opentelemetry::context::FutureExt;
+    future.with_current_context()
+}
+
+#[test]
+fn a_panic_inside_a_manual_span_is_recorded() {
+    let (_, spans) = capture(|| {
+        catch_unwind(AssertUnwindSafe(|| {
+            tracekit::span("manual").in_scope(|| panic!("manual boom"))
+        }))
+    });
+    assert_failed(spans.get("manual"), "manual boom", "panic");
+}

@@ -1,0 +1,83 @@
+//! `#[trace_performance]`: attributes, event and a `tracing` warning when a
+//! call runs past its threshold.
+
+mod common;
+
+use std::time::Duration;
+use tracekit::testing::{capture, capture_async};
+use tracekit::trace_performance;
+
+#[trace_performance(threshold_ms = 10)]
+fn sleeps(ms: u64) {
+    std::thread::sleep(Duration::from_millis(ms));
+}
+
+#[trace_performance(threshold_ms = 10, name = "async.sleeps", include_args)]
+async fn sleeps_async(ms: u64) {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+#[test]
+fn a_slow_call_gets_attributes_an_event_and_a_warning() {
+    let (((), spans), events) = common::logged(|| capture(|| sleeps(30)));
+    let span = spans.get("sleeps");
+    assert_eq!(span.i64_attribute("performance.threshold_ms"), Some(10));
+    let took = span.f64_attribute("performance.duration_ms").unwrap();
+    assert!(took >= 30.0, "{took}");
+    let event = span
+        .event("performance.threshold_exceeded")
+        .expect("threshold event");
+    assert!(event
+        .attributes
+        .iter()
+        .any(|kv| kv.key.as_str() == "performance.duration_ms"));
+
+    assert_eq!(events.len(), 1);
+    let warning = &events[0];
+    assert_eq!(warning.level, Some(tracing::Level::WARN));
+    assert_eq!(warning.target, "tracekit::performance");
+    assert_eq!(warning.field("operation"), Some("sleeps"));
+    assert_eq!(warning.field("threshold_ms"), Some("10"));
+    assert!(
+        warning.message.starts_with("sleeps took "),
+        "{}",
+        warning.message
+    );
+    assert!(
+        warning.message.ends_with("ms, over its 10 ms threshold"),
+        "{}",
+        warning.message
+    );
+}
+
+#[test]
+fn a_fast_call_gets_neither() {
+    let (((), spans), events) = common::logged(|| capture(|| sleeps(0)));
+    let span = spans.get("sleeps");
+    assert_eq!(span.attribute("performance.threshold_ms"), None);
+    assert!(span.events().is_empty());
+    assert!(events.is_empty());
+}
+
+#[test]
+fn the_warning_is_emitted_even_when_nothing_records() {
+    // No capture and no init: no span exists, the warning still does.
+    let ((), events) = common::logged(|| sleeps(25));
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].field("operation"), Some("sleeps"));
+}
+
+#[test]
+fn async_functions_are_measured_from_first_poll_to_completion() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let (((), spans), events) =
+        common::logged(|| runtime.block_on(capture_async(sleeps_async(30))));
+    let span = spans.get("async.sleeps");
+    assert_eq!(span.i64_attribute("arg.ms"), Some(30));
+    assert!(span.f64_attribute("performance.duration_ms").unwrap() >= 30.0);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].field("operation"), Some("async.sleeps"));
+}
