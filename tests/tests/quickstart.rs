@@ -65,7 +65,13 @@ fn the_console_format_is_chosen_by_the_environment() {
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
     assert_eq!(objects.len(), 10, "{}", stderr(&json));
-    assert_eq!(objects.iter().filter(|span| span["name"] == "process_order").count(), 2);
+    assert_eq!(
+        objects
+            .iter()
+            .filter(|span| span["name"] == "process_order")
+            .count(),
+        2
+    );
 }
 
 #[test]
