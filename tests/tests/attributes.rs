@@ -224,18 +224,19 @@ fn extra_attributes_are_evaluated_only_when_the_span_records() {
     assert_eq!(EVALUATIONS.load(Ordering::SeqCst), before + 1);
 }
 
-#[trace_async(include_args, include_result, kind = "client", attributes("peer" = "db"))]
-async fn async_options(id: u32) -> Result<String, String> {
+#[trace_async(include_args, skip(token), include_result, kind = "client", attributes("peer" = "db"))]
+async fn async_options(id: u32, token: &str) -> Result<String, String> {
     tokio::task::yield_now().await;
-    Ok(format!("row {id}"))
+    Ok(format!("row {id} {}", token.len()))
 }
 
 #[tokio::test]
 async fn the_same_options_work_on_async_functions() {
-    let (_, spans) = tracekit::testing::capture_async(async_options(9)).await;
+    let (_, spans) = tracekit::testing::capture_async(async_options(9, "secret")).await;
     let span = spans.get("async_options");
     assert_eq!(span.i64_attribute("arg.id"), Some(9));
-    assert_eq!(span.str_attribute("result"), Some("row 9"));
+    assert_eq!(span.attribute("arg.token"), None);
+    assert_eq!(span.str_attribute("result"), Some("row 9 6"));
     assert_eq!(span.kind(), &SpanKind::Client);
     assert_eq!(span.str_attribute("peer"), Some("db"));
     assert_eq!(
