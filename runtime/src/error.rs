@@ -60,6 +60,8 @@ pub enum InitError {
     /// tracekit is installed already; the earlier [`TracingGuard`](crate::TracingGuard)
     /// must be dropped (or [`shutdown`](crate::shutdown) called) first.
     AlreadyInitialized,
+    /// The exporter could not be built (for example, a TLS set-up failed).
+    Exporter(String),
 }
 
 impl fmt::Display for InitError {
@@ -70,6 +72,7 @@ impl fmt::Display for InitError {
                 "tracekit is already initialized: drop the first TracingGuard \
                  (or call tracekit::shutdown()) before initializing again",
             ),
+            InitError::Exporter(reason) => write!(f, "cannot build the span exporter: {reason}"),
         }
     }
 }
@@ -78,7 +81,7 @@ impl std::error::Error for InitError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             InitError::Config(error) => Some(error),
-            InitError::AlreadyInitialized => None,
+            InitError::AlreadyInitialized | InitError::Exporter(_) => None,
         }
     }
 }

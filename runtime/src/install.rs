@@ -4,14 +4,17 @@
 use crate::config::{Config, Exporter};
 use crate::dispatch::{self, RecorderToken};
 use crate::error::InitError;
-use crate::exporter::{ConsoleExporter, MemoryExporter, SpanStore};
+use crate::exporter::{ConsoleExporter, MemoryExporter, OtlpExporter, SpanStore, ValueLengthLimit};
 use crate::render::Style;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::InstrumentationScope;
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
-use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider, SimpleSpanProcessor,
+    SpanProcessor, TracerProviderBuilder,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 struct Installed {
     /// Which installation this is, so that a guard outliving its own
@@ -19,7 +22,7 @@ struct Installed {
     generation: u64,
     /// `None` when installed disabled: nothing records, but a second
     /// installation is still refused.
-    provider: Option<SdkTracerProvider>,
+    provider: Option<Provider>,
     store: Option<SpanStore>,
     _token: Option<RecorderToken>,
 }
@@ -59,8 +62,8 @@ pub(crate) fn install(config: Config) -> Result<TracingGuard, InitError> {
     }
     let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
     *slot = Some(if config.is_recording() {
-        let (provider, store) = build_provider(&config);
-        dispatch::set_global_tracer(Some(tracer(&provider)));
+        let (provider, store) = build_provider(&config)?;
+        dispatch::set_global_tracer(Some(tracer(&provider.provider)));
         Installed {
             generation,
             provider: Some(provider),
@@ -106,8 +109,7 @@ fn uninstall(generation: Option<u64>) {
     let Some(installed) = installed else { return };
     dispatch::set_global_tracer(None);
     if let Some(provider) = installed.provider {
-        // Errors here mean the exporter was shut down already; nothing is left to flush.
-        let _ = provider.shutdown();
+        provider.close();
     }
 }
 
@@ -118,12 +120,47 @@ pub(crate) fn memory_store() -> Option<SpanStore> {
         .and_then(|installed| installed.store.clone())
 }
 
-fn build_provider(config: &Config) -> (SdkTracerProvider, Option<SpanStore>) {
-    let resource = Resource::builder()
-        .with_service_name(service_name(config))
-        .build();
-    let builder = SdkTracerProvider::builder().with_resource(resource);
-    match config.exporter {
+/// A tracer provider and how to let go of it.
+struct Provider {
+    provider: SdkTracerProvider,
+    /// A provider the user built stays theirs: flushed, not shut down.
+    owned: bool,
+    /// How long shutdown may take: flushing waits at most this long for a
+    /// collector, so a program never hangs on exit.
+    shutdown_timeout: Duration,
+}
+
+impl Provider {
+    fn close(self) {
+        // Errors mean spans could not be delivered in time, or the provider
+        // was shut down already; the program goes on either way.
+        if self.owned {
+            let _ = self.provider.shutdown_with_timeout(self.shutdown_timeout);
+        } else {
+            let _ = self.provider.force_flush();
+        }
+    }
+}
+
+fn build_provider(config: &Config) -> Result<(Provider, Option<SpanStore>), InitError> {
+    if let Some(provider) = &config.provider {
+        let provider = Provider {
+            provider: provider.clone(),
+            owned: false,
+            shutdown_timeout: Duration::ZERO,
+        };
+        return Ok((provider, None));
+    }
+    let limits = &config.limits;
+    let builder = SdkTracerProvider::builder()
+        .with_resource(crate::resource::build(config))
+        .with_sampler(config.sampler.to_sdk())
+        .with_max_attributes_per_span(limits.attribute_count)
+        .with_max_events_per_span(limits.event_count);
+    let value_length = limits.attribute_value_length;
+    let mut store = None;
+    let mut shutdown_timeout = Duration::from_secs(5);
+    let builder = match config.exporter {
         Exporter::Console => {
             let exporter = match &config.console_writer {
                 Some(writer) => ConsoleExporter::new(
@@ -137,19 +174,51 @@ fn build_provider(config: &Config) -> (SdkTracerProvider, Option<SpanStore>) {
                     Box::new(std::io::stderr()),
                 ),
             };
-            (builder.with_simple_exporter(exporter).build(), None)
+            limited(builder, SimpleSpanProcessor::new(exporter), value_length)
         }
         Exporter::InMemory => {
-            let store = SpanStore::default();
-            (
-                builder
-                    .with_simple_exporter(MemoryExporter::new(store.clone()))
-                    .build(),
-                Some(store),
+            let memory = SpanStore::default();
+            store = Some(memory.clone());
+            limited(
+                builder,
+                SimpleSpanProcessor::new(MemoryExporter::new(memory)),
+                value_length,
             )
         }
+        Exporter::Otlp => {
+            let batch = &config.batch;
+            let exporter = OtlpExporter::new(&config.otlp, batch.export_timeout)
+                .map_err(InitError::Exporter)?;
+            let batch_config = BatchConfigBuilder::default()
+                .with_scheduled_delay(batch.schedule_delay)
+                .with_max_queue_size(batch.max_queue_size)
+                .with_max_export_batch_size(batch.max_export_batch_size)
+                .build();
+            shutdown_timeout =
+                batch.export_timeout.min(config.otlp.timeout) + Duration::from_secs(1);
+            let processor = BatchSpanProcessor::builder(exporter)
+                .with_batch_config(batch_config)
+                .build();
+            limited(builder, processor, value_length)
+        }
         Exporter::None => unreachable!("a configuration that records nothing builds no provider"),
-    }
+    };
+    Ok((
+        Provider {
+            provider: builder.build(),
+            owned: true,
+            shutdown_timeout,
+        },
+        store,
+    ))
+}
+
+fn limited<P: SpanProcessor + 'static>(
+    builder: TracerProviderBuilder,
+    processor: P,
+    value_length: Option<usize>,
+) -> TracerProviderBuilder {
+    builder.with_span_processor(ValueLengthLimit::new(processor, value_length))
 }
 
 pub(crate) fn tracer(provider: &SdkTracerProvider) -> SdkTracer {
@@ -158,18 +227,4 @@ pub(crate) fn tracer(provider: &SdkTracerProvider) -> SdkTracer {
             .with_version(env!("CARGO_PKG_VERSION"))
             .build(),
     )
-}
-
-/// The configured name, else the executable's file name: more useful in a
-/// backend than the SDK's `unknown_service`.
-fn service_name(config: &Config) -> String {
-    config.service_name.clone().unwrap_or_else(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|path| {
-                path.file_stem()
-                    .map(|stem| stem.to_string_lossy().into_owned())
-            })
-            .unwrap_or_else(|| "unknown_service".to_owned())
-    })
 }

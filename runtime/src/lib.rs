@@ -30,7 +30,7 @@
 
 mod config;
 mod dispatch;
-mod env;
+
 mod error;
 mod exporter;
 mod install;
@@ -39,6 +39,7 @@ mod open;
 mod panic;
 mod performance;
 mod render;
+mod resource;
 mod span;
 pub mod testing;
 
@@ -46,7 +47,7 @@ pub mod testing;
 #[path = "private/mod.rs"]
 pub mod __private;
 
-pub use config::{init, Config, ConsoleFormat, Exporter};
+pub use config::{init, Compression, Config, ConsoleFormat, Exporter, Protocol, Sampler};
 pub use error::{ConfigError, InitError};
 pub use install::{shutdown, TracingGuard};
 pub use span::{current_span, span, CurrentSpan, EnteredSpan, SpanBuilder};

@@ -1,8 +1,12 @@
-//! The exporters written for tracekit: the console's readable output, and
-//! memory for tests. OTLP comes from `opentelemetry-otlp`.
+//! The exporters: the console's readable output, memory for tests, and
+//! OTLP (from `opentelemetry-otlp`) on a runtime of its own.
 
 mod console;
 mod memory;
+mod otlp;
+mod value_length;
 
 pub(crate) use console::ConsoleExporter;
 pub(crate) use memory::{MemoryExporter, SpanStore};
+pub(crate) use otlp::OtlpExporter;
+pub(crate) use value_length::ValueLengthLimit;

@@ -53,6 +53,25 @@ impl<'a> Vars<'a> {
         })
     }
 
+    /// A whole number, such as a count or a number of milliseconds.
+    pub(crate) fn number<T: std::str::FromStr>(
+        &self,
+        variable: &'static str,
+        expected: &'static str,
+    ) -> Result<Option<T>, ConfigError> {
+        self.parse(variable, expected, |value| value.parse().ok())
+    }
+
+    /// A duration written as whole milliseconds.
+    pub(crate) fn millis(
+        &self,
+        variable: &'static str,
+    ) -> Result<Option<std::time::Duration>, ConfigError> {
+        Ok(self
+            .number(variable, "a whole number of milliseconds")?
+            .map(std::time::Duration::from_millis))
+    }
+
     pub(crate) fn flag(&self, variable: &'static str) -> Result<Option<bool>, ConfigError> {
         const FLAGS: [(&str, bool); 8] = [
             ("true", true),

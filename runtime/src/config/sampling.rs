@@ -1,0 +1,51 @@
+//! Which traces are recorded (`OTEL_TRACES_SAMPLER`, `TRACING_SAMPLE_RATE`).
+
+use opentelemetry_sdk::trace::Sampler as SdkSampler;
+
+/// The sampler: one of the six standard ones.
+///
+/// ```
+/// let config = tracekit::Config::new().sampler(tracekit::Sampler::ParentBasedTraceIdRatio(0.25));
+/// # let _ = config;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+#[non_exhaustive]
+pub enum Sampler {
+    /// Record every trace (`always_on`).
+    AlwaysOn,
+    /// Record nothing (`always_off`).
+    AlwaysOff,
+    /// Record this fraction of traces, by trace id (`traceidratio`).
+    TraceIdRatio(f64),
+    /// Follow the parent's decision; record every root (`parentbased_always_on`, the default).
+    #[default]
+    ParentBasedAlwaysOn,
+    /// Follow the parent's decision; record no root (`parentbased_always_off`).
+    ParentBasedAlwaysOff,
+    /// Follow the parent's decision; record this fraction of roots (`parentbased_traceidratio`).
+    ParentBasedTraceIdRatio(f64),
+}
+
+impl Sampler {
+    pub(crate) fn to_sdk(self) -> SdkSampler {
+        match self {
+            Sampler::AlwaysOn => SdkSampler::AlwaysOn,
+            Sampler::AlwaysOff => SdkSampler::AlwaysOff,
+            Sampler::TraceIdRatio(ratio) => SdkSampler::TraceIdRatioBased(ratio),
+            Sampler::ParentBasedAlwaysOn => SdkSampler::ParentBased(Box::new(SdkSampler::AlwaysOn)),
+            Sampler::ParentBasedAlwaysOff => {
+                SdkSampler::ParentBased(Box::new(SdkSampler::AlwaysOff))
+            }
+            Sampler::ParentBasedTraceIdRatio(ratio) => {
+                SdkSampler::ParentBased(Box::new(SdkSampler::TraceIdRatioBased(ratio)))
+            }
+        }
+    }
+}
+
+/// A ratio between 0 and 1.
+pub(crate) fn parse_ratio(text: &str) -> Option<f64> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|ratio| (0.0..=1.0).contains(ratio))
+}
