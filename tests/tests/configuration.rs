@@ -96,7 +96,7 @@ fn a_bad_value_names_the_variable_the_value_and_what_is_accepted() {
         (
             "TRACING_EXPORTER",
             "jaegar",
-            "one of console, in_memory, none",
+            "one of console, otlp, jaeger, in_memory, none",
         ),
         ("TRACING_CONSOLE_FORMAT", "xml", "one of tree, line, json"),
     ];
@@ -115,6 +115,329 @@ fn a_bad_value_names_the_variable_the_value_and_what_is_accepted() {
         assert!(
             message.contains(variable) && message.contains(value) && message.contains(expected),
             "{message}"
+        );
+    }
+}
+
+/// Every variable with good values, and what the configuration then holds
+/// (as its `Debug` output shows it).
+#[test]
+fn every_variable_is_read() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("TRACING_EXPORTER", "otlp")], "exporter: Otlp"),
+        (&[("TRACING_EXPORTER", "jaeger")], "endpoint: Some(Base(\"http://localhost:4317\")), protocol: Grpc"),
+        (&[("TRACING_EXPORTER", "jaeger"), ("TRACING_JAEGER_HOST", "jaeger.internal"), ("TRACING_JAEGER_PORT", "4318")],
+         "endpoint: Some(Base(\"http://jaeger.internal:4318\")), protocol: HttpProtobuf"),
+        (&[("TRACING_OTLP_ENDPOINT", "http://collector:4317")], "endpoint: Some(Base(\"http://collector:4317\"))"),
+        (&[("TRACING_SAMPLE_RATE", "0.25")], "sampler: ParentBasedTraceIdRatio(0.25)"),
+        (&[("TRACING_SAMPLE_RATE", "0")], "sampler: ParentBasedTraceIdRatio(0.0)"),
+        (&[("TRACING_CONSOLE_FORMAT", "json")], "console_format: Json"),
+        (&[("OTEL_SDK_DISABLED", "true")], "enabled: false"),
+        (&[("OTEL_SDK_DISABLED", "false")], "enabled: true"),
+        (&[("OTEL_TRACES_EXPORTER", "otlp")], "exporter: Otlp"),
+        (&[("OTEL_TRACES_EXPORTER", "console")], "exporter: Console"),
+        (&[("OTEL_TRACES_EXPORTER", "none")], "exporter: None"),
+        (&[("OTEL_SERVICE_NAME", "checkout")], "service_name: Some(\"checkout\")"),
+        (&[("OTEL_RESOURCE_ATTRIBUTES", "service.name=a,service.version=1.0,team=core%20infra")],
+         "service_name: Some(\"a\"), service_version: Some(\"1.0\"), resource_attributes: [(\"team\", \"core infra\")]"),
+        (&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://otlp.example.com")], "endpoint: Some(Base(\"https://otlp.example.com\"))"),
+        (&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://c:4318/custom")], "endpoint: Some(Traces(\"http://c:4318/custom\"))"),
+        (&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")], "protocol: HttpJson"),
+        (&[("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf")], "protocol: HttpProtobuf"),
+        (&[("OTEL_EXPORTER_OTLP_HEADERS", "api-key=secret")], "headers: [(\"api-key\", \"<redacted>\")]"),
+        (&[("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "a=1,b=2")], "headers: [(\"a\", \"<redacted>\"), (\"b\", \"<redacted>\")]"),
+        (&[("OTEL_EXPORTER_OTLP_TIMEOUT", "2500")], "timeout: 2.5s"),
+        (&[("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "100")], "timeout: 100ms"),
+        (&[("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")], "compression: Gzip"),
+        (&[("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none")], "compression: None"),
+        (&[("OTEL_TRACES_SAMPLER", "always_on")], "sampler: AlwaysOn"),
+        (&[("OTEL_TRACES_SAMPLER", "always_off")], "sampler: AlwaysOff"),
+        (&[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "0.5")], "sampler: TraceIdRatio(0.5)"),
+        (&[("OTEL_TRACES_SAMPLER", "traceidratio")], "sampler: TraceIdRatio(1.0)"),
+        (&[("OTEL_TRACES_SAMPLER", "parentbased_always_on")], "sampler: ParentBasedAlwaysOn"),
+        (&[("OTEL_TRACES_SAMPLER", "parentbased_always_off")], "sampler: ParentBasedAlwaysOff"),
+        (&[("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "0.1")],
+         "sampler: ParentBasedTraceIdRatio(0.1)"),
+        (&[("OTEL_BSP_SCHEDULE_DELAY", "50")], "schedule_delay: 50ms"),
+        (&[("OTEL_BSP_MAX_QUEUE_SIZE", "4096")], "max_queue_size: 4096"),
+        (&[("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "64")], "max_export_batch_size: 64"),
+        (&[("OTEL_BSP_EXPORT_TIMEOUT", "1000")], "export_timeout: 1s"),
+        (&[("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "16")], "attribute_count: 16"),
+        (&[("OTEL_SPAN_EVENT_COUNT_LIMIT", "8")], "event_count: 8"),
+        (&[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "256")], "attribute_value_length: Some(256)"),
+    ];
+    for (vars, expected) in cases {
+        let config = from_vars(vars).unwrap_or_else(|error| panic!("{vars:?}: {error}"));
+        let shown = format!("{config:?}");
+        assert!(
+            shown.contains(expected),
+            "{vars:?}: expected {expected} in {shown}"
+        );
+    }
+}
+
+/// Every variable with bad values: a typed error naming the variable, the
+/// value and what is accepted.
+#[test]
+fn every_variable_rejects_bad_values() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "TRACING_JAEGER_PORT",
+            "6831",
+            "6831 and 6832 belong to Jaeger's retired UDP agent",
+        ),
+        ("TRACING_JAEGER_PORT", "6832", "4317 (gRPC) or 4318 (HTTP)"),
+        ("TRACING_JAEGER_PORT", "http", "a port number"),
+        ("TRACING_JAEGER_PORT", "70000", "a port number"),
+        (
+            "TRACING_JAEGER_HOST",
+            "bad host",
+            "a host name or IP address",
+        ),
+        (
+            "TRACING_OTLP_ENDPOINT",
+            "collector:4317",
+            "an http:// or https:// URL",
+        ),
+        ("TRACING_SAMPLE_RATE", "1.5", "a number from 0.0 to 1.0"),
+        ("TRACING_SAMPLE_RATE", "-0.1", "a number from 0.0 to 1.0"),
+        ("TRACING_SAMPLE_RATE", "half", "a number from 0.0 to 1.0"),
+        ("OTEL_SDK_DISABLED", "sometimes", "true, false"),
+        (
+            "OTEL_TRACES_EXPORTER",
+            "zipkin",
+            "one of otlp, console, none",
+        ),
+        ("OTEL_RESOURCE_ATTRIBUTES", "novalue", "key=value pairs"),
+        (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "not a url",
+            "an http:// or https:// URL",
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "ftp://c",
+            "an http:// or https:// URL",
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+            "http",
+            "one of grpc, http/protobuf, http/json",
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+            "thrift",
+            "one of grpc, http/protobuf, http/json",
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_TIMEOUT",
+            "10s",
+            "a whole number of milliseconds",
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+            "-1",
+            "a whole number of milliseconds",
+        ),
+        ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd", "gzip or none"),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+            "br",
+            "gzip or none",
+        ),
+        (
+            "OTEL_TRACES_SAMPLER",
+            "sometimes",
+            "one of always_on, always_off, traceidratio",
+        ),
+        (
+            "OTEL_BSP_SCHEDULE_DELAY",
+            "fast",
+            "a whole number of milliseconds",
+        ),
+        (
+            "OTEL_BSP_MAX_QUEUE_SIZE",
+            "0",
+            "a whole number greater than zero",
+        ),
+        (
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+            "many",
+            "a whole number greater than zero",
+        ),
+        (
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+            "4096",
+            "no larger than OTEL_BSP_MAX_QUEUE_SIZE",
+        ),
+        (
+            "OTEL_BSP_EXPORT_TIMEOUT",
+            "1.5",
+            "a whole number of milliseconds",
+        ),
+        ("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "lots", "a whole number"),
+        ("OTEL_SPAN_EVENT_COUNT_LIMIT", "-3", "a whole number"),
+        ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "1e3", "a whole number"),
+    ];
+    for (variable, value, expected) in cases {
+        let mut vars = vec![(*variable, *value)];
+        if variable.starts_with("TRACING_JAEGER") {
+            vars.push(("TRACING_EXPORTER", "jaeger"));
+        }
+        let error = from_vars(&vars).expect_err(&format!("{variable}={value} must be refused"));
+        let ConfigError::InvalidValue {
+            variable: named,
+            value: shown,
+            expected: accepted,
+        } = &error
+        else {
+            panic!("{error:?}")
+        };
+        assert_eq!(named, variable);
+        assert_eq!(shown, value);
+        assert!(
+            accepted.contains(expected),
+            "{variable}={value}: {accepted}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("{variable}=\"{value}\" is not valid: expected ")),
+            "{error}"
+        );
+    }
+    // The sampler's argument is checked when a ratio sampler reads it.
+    let error = from_vars(&[
+        ("OTEL_TRACES_SAMPLER", "traceidratio"),
+        ("OTEL_TRACES_SAMPLER_ARG", "2"),
+    ])
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("OTEL_TRACES_SAMPLER_ARG=\"2\""),
+        "{error}"
+    );
+}
+
+#[test]
+fn header_values_are_secrets_even_in_errors() {
+    let error = from_vars(&[("OTEL_EXPORTER_OTLP_HEADERS", "api-key=hunter2,broken")]).unwrap_err();
+    let message = format!("{error} {error:?}");
+    assert!(!message.contains("hunter2"), "{message}");
+    assert!(message.contains("api-key=<redacted>,broken"), "{message}");
+
+    let config = from_vars(&[("OTEL_EXPORTER_OTLP_HEADERS", "api-key=hunter2")])
+        .unwrap()
+        .otlp_header("x-token", "swordfish");
+    let shown = format!("{config:?}");
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("swordfish"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn tracing_variables_win_over_otel_variables() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[
+                ("TRACING_EXPORTER", "none"),
+                ("OTEL_TRACES_EXPORTER", "otlp"),
+            ],
+            "exporter: None",
+        ),
+        (
+            &[("TRACING_ENABLED", "true"), ("OTEL_SDK_DISABLED", "true")],
+            "enabled: true",
+        ),
+        (
+            &[("TRACING_ENABLED", "off"), ("OTEL_SDK_DISABLED", "false")],
+            "enabled: false",
+        ),
+        (
+            &[
+                ("TRACING_OTLP_ENDPOINT", "http://a:4317"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://b:4317"),
+            ],
+            "Base(\"http://a:4317\")",
+        ),
+        (
+            &[
+                ("TRACING_SAMPLE_RATE", "0.5"),
+                ("OTEL_TRACES_SAMPLER", "always_off"),
+            ],
+            "sampler: ParentBasedTraceIdRatio(0.5)",
+        ),
+        // The traces-specific OTEL variables win over the generic ones.
+        (
+            &[
+                ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://t:1/x"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://g:1"),
+            ],
+            "Traces(\"http://t:1/x\")",
+        ),
+        (
+            &[
+                ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ],
+            "protocol: HttpJson",
+        ),
+        (
+            &[
+                ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "1"),
+                ("OTEL_EXPORTER_OTLP_TIMEOUT", "2"),
+            ],
+            "timeout: 1ms",
+        ),
+        (
+            &[
+                ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "k=1"),
+                ("OTEL_EXPORTER_OTLP_HEADERS", "k=2,j=3"),
+            ],
+            "headers: [(\"j\", \"<redacted>\"), (\"k\", \"<redacted>\")]",
+        ),
+        (
+            &[
+                ("OTEL_SERVICE_NAME", "named"),
+                ("OTEL_RESOURCE_ATTRIBUTES", "service.name=attr"),
+            ],
+            "service_name: Some(\"named\")",
+        ),
+    ];
+    for (vars, expected) in cases {
+        let shown = format!("{:?}", from_vars(vars).unwrap());
+        assert!(
+            shown.contains(expected),
+            "{vars:?}: expected {expected} in {shown}"
+        );
+    }
+}
+
+#[test]
+fn builder_values_are_checked_when_installed() {
+    let _lock = installing();
+    let cases = [
+        (
+            Config::new().otlp_endpoint("collector:4317"),
+            "Config::otlp_endpoint",
+        ),
+        (Config::new().jaeger("localhost", 6831), "Config::jaeger"),
+        (
+            Config::new().sampler(tracekit::Sampler::TraceIdRatio(2.0)),
+            "Config::sampler",
+        ),
+        (
+            Config::new().batch(std::time::Duration::from_secs(1), 8, 16),
+            "Config::batch",
+        ),
+    ];
+    for (config, setting) in cases {
+        let error = config.install().expect_err(setting);
+        assert!(
+            matches!(&error, InitError::Config(ConfigError::InvalidValue { variable, .. }) if *variable == setting),
+            "{error}"
         );
     }
 }
@@ -223,6 +546,100 @@ fn shutdown_uninstalls_so_that_init_can_run_again() {
     step(5);
     assert_eq!(testing::recorded().names(), ["step"]);
     drop(reinstalled);
+}
+
+#[test]
+fn the_sampler_decides_which_traces_are_recorded() {
+    let _lock = installing();
+    let sampled = |vars: &[(&str, &str)]| {
+        let guard = from_vars(vars)
+            .unwrap()
+            .exporter(Exporter::InMemory)
+            .install()
+            .unwrap();
+        for n in 0..200 {
+            step(n);
+        }
+        let count = testing::take_recorded().len();
+        drop(guard);
+        count
+    };
+    assert_eq!(sampled(&[("OTEL_TRACES_SAMPLER", "always_off")]), 0);
+    assert_eq!(sampled(&[("TRACING_SAMPLE_RATE", "0")]), 0);
+    assert_eq!(sampled(&[("OTEL_TRACES_SAMPLER", "always_on")]), 200);
+    let half = sampled(&[
+        ("OTEL_TRACES_SAMPLER", "traceidratio"),
+        ("OTEL_TRACES_SAMPLER_ARG", "0.5"),
+    ]);
+    assert!(
+        (40..160).contains(&half),
+        "about half of 200 random trace ids: {half}"
+    );
+}
+
+#[trace_operation(include_args, attributes("a" = 1_i64, "b" = 2_i64, "c" = 3_i64))]
+fn wide(text: &str) {
+    tracekit::current_span().add_event("one", []);
+    tracekit::current_span().add_event("two", []);
+}
+
+#[test]
+fn span_limits_bound_attributes_events_and_value_length() {
+    let _lock = installing();
+    let vars = [
+        ("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "4"),
+        ("OTEL_SPAN_EVENT_COUNT_LIMIT", "1"),
+        ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "5"),
+    ];
+    let guard = from_vars(&vars)
+        .unwrap()
+        .exporter(Exporter::InMemory)
+        .install()
+        .unwrap();
+    wide("a long argument");
+    let spans = testing::take_recorded();
+    drop(guard);
+    let data = spans.get("wide").data();
+    assert_eq!(data.attributes.len(), 4);
+    assert!(data.dropped_attributes_count > 0);
+    assert_eq!(data.events.len(), 1);
+    assert!(data.attributes.iter().all(|kv| match &kv.value {
+        tracekit::Value::String(s) => s.as_str().chars().count() <= 5,
+        _ => true,
+    }));
+}
+
+#[test]
+fn a_user_built_provider_receives_the_spans_and_stays_usable() {
+    use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+    use std::sync::Arc;
+
+    #[derive(Debug, Default, Clone)]
+    struct Collect(Arc<Mutex<Vec<SpanData>>>);
+    impl SpanExporter for Collect {
+        async fn export(&self, batch: Vec<SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
+            self.0.lock().unwrap().extend(batch);
+            Ok(())
+        }
+    }
+
+    let _lock = installing();
+    let collected = Collect::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(collected.clone())
+        .build();
+    let guard = Config::new()
+        .tracer_provider(provider.clone())
+        .install()
+        .unwrap();
+    step(9);
+    drop(guard);
+    assert_eq!(collected.0.lock().unwrap()[0].name, "step");
+    // Still the program's own: not shut down by tracekit.
+    use opentelemetry::trace::{Tracer, TracerProvider};
+    provider.tracer("mine").in_span("after", |_| ());
+    assert_eq!(collected.0.lock().unwrap().len(), 2);
+    provider.shutdown().unwrap();
 }
 
 #[test]

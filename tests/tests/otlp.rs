@@ -402,3 +402,30 @@ fn otel_sdk_disabled_sends_nothing() {
     std::thread::sleep(Duration::from_millis(200));
     assert!(receiver.exports().is_empty());
 }
+
+#[test]
+fn an_https_endpoint_uses_tls_and_a_plain_text_server_is_refused_without_harm() {
+    let receiver = Receiver::start();
+    let _lock = INSTALL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for (protocol, endpoint) in [
+        (Protocol::Grpc, &receiver.grpc_endpoint),
+        (Protocol::HttpProtobuf, &receiver.http_endpoint),
+    ] {
+        // The receiver speaks plain text: a TLS handshake with it fails.
+        let https = endpoint.replace("http://", "https://");
+        let guard = Config::new()
+            .otlp_endpoint(https)
+            .otlp_protocol(protocol)
+            .otlp_timeout(Duration::from_secs(1))
+            .install()
+            .expect("TLS is available without OpenSSL");
+        let _ = fetch(1);
+        drop(guard);
+    }
+    assert!(
+        spans(&receiver.exports()).is_empty(),
+        "nothing goes out unencrypted to an https:// endpoint"
+    );
+}
