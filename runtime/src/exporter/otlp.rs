@@ -20,6 +20,8 @@ pub(crate) struct OtlpExporter {
     /// `OTEL_BSP_EXPORT_TIMEOUT`: the SDK's thread-based batch processor does
     /// not bound an export itself.
     export_timeout: Duration,
+    /// Where spans go, for the warning when an export fails.
+    url: String,
     /// Always `Some` until dropped.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -40,6 +42,7 @@ impl OtlpExporter {
         Ok(OtlpExporter {
             exporter,
             export_timeout,
+            url: settings.url(),
             runtime: Some(runtime),
         })
     }
@@ -111,11 +114,25 @@ fn build(settings: &OtlpSettings) -> Result<opentelemetry_otlp::SpanExporter, St
 impl SpanExporter for OtlpExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         // Called on the batch processor's own thread, never on a runtime's.
+        let count = batch.len();
         let export =
             async { tokio::time::timeout(self.export_timeout, self.exporter.export(batch)).await };
-        self.runtime()
+        let result = self
+            .runtime()
             .block_on(export)
-            .unwrap_or(Err(OTelSdkError::Timeout(self.export_timeout)))
+            .unwrap_or(Err(OTelSdkError::Timeout(self.export_timeout)));
+        if let Err(error) = &result {
+            // One warning per failed batch (the batch processor exports at
+            // most once per schedule delay), never one per span.
+            tracing::warn!(
+                target: "tracekit::export",
+                endpoint = %self.url,
+                spans = count,
+                "OTLP export to {} failed, {count} spans lost: {error}",
+                self.url
+            );
+        }
+        result
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
