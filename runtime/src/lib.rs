@@ -21,7 +21,10 @@
 //!
 //! - [`trace_operation`], [`trace_async`] and [`trace_performance`] put a span
 //!   around a function, with its arguments, result, errors and panics.
-//! - [`init`] or [`Config`] installs tracing, to the console, memory or nowhere.
+//! - [`init`] or [`Config`] installs tracing: to the console, over OTLP to
+//!   any OpenTelemetry collector, Jaeger or Tempo (gRPC, HTTP/protobuf or
+//!   HTTP/JSON, configured with the standard `OTEL_*` variables), to memory,
+//!   or nowhere.
 //! - [`span`] and [`current_span`] make and enrich spans by hand.
 //! - [`testing`] captures spans in unit tests and queries them.
 //!
