@@ -164,46 +164,50 @@ fn assert_trace_arrived(exports: &[Export], transport: Transport, gzip: bool) {
     assert!(fetch.end_time_unix_nano >= fetch.start_time_unix_nano);
 }
 
+/// Sends a trace with `protocol` and `compression` to a fresh receiver and
+/// checks everything that arrived.
+fn round_trip(protocol: Protocol, compression: Compression, transport: Transport) {
+    let receiver = Receiver::start();
+    let exports = send_trace(&receiver, protocol, compression);
+    assert_trace_arrived(&exports, transport, compression == Compression::Gzip);
+}
+
 #[test]
 fn grpc_delivers_the_whole_trace() {
-    let receiver = Receiver::start();
-    let exports = send_trace(&receiver, Protocol::Grpc, Compression::None);
-    assert_trace_arrived(&exports, Transport::Grpc, false);
+    round_trip(Protocol::Grpc, Compression::None, Transport::Grpc);
 }
 
 #[test]
 fn grpc_with_gzip() {
-    let receiver = Receiver::start();
-    let exports = send_trace(&receiver, Protocol::Grpc, Compression::Gzip);
-    assert_trace_arrived(&exports, Transport::Grpc, true);
+    round_trip(Protocol::Grpc, Compression::Gzip, Transport::Grpc);
 }
 
 #[test]
 fn http_protobuf_delivers_the_whole_trace() {
-    let receiver = Receiver::start();
-    let exports = send_trace(&receiver, Protocol::HttpProtobuf, Compression::None);
-    assert_trace_arrived(&exports, Transport::HttpProtobuf, false);
+    round_trip(
+        Protocol::HttpProtobuf,
+        Compression::None,
+        Transport::HttpProtobuf,
+    );
 }
 
 #[test]
 fn http_protobuf_with_gzip() {
-    let receiver = Receiver::start();
-    let exports = send_trace(&receiver, Protocol::HttpProtobuf, Compression::Gzip);
-    assert_trace_arrived(&exports, Transport::HttpProtobuf, true);
+    round_trip(
+        Protocol::HttpProtobuf,
+        Compression::Gzip,
+        Transport::HttpProtobuf,
+    );
 }
 
 #[test]
 fn http_json_delivers_the_whole_trace() {
-    let receiver = Receiver::start();
-    let exports = send_trace(&receiver, Protocol::HttpJson, Compression::None);
-    assert_trace_arrived(&exports, Transport::HttpJson, false);
+    round_trip(Protocol::HttpJson, Compression::None, Transport::HttpJson);
 }
 
 #[test]
 fn http_json_with_gzip() {
-    let receiver = Receiver::start();
-    let exports = send_trace(&receiver, Protocol::HttpJson, Compression::Gzip);
-    assert_trace_arrived(&exports, Transport::HttpJson, true);
+    round_trip(Protocol::HttpJson, Compression::Gzip, Transport::HttpJson);
 }
 
 #[test]
