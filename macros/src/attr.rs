@@ -29,9 +29,12 @@ impl Flavor {
         match self {
             Flavor::Performance => {
                 "threshold_ms = N, name = \"..\", include_args, skip(..), include_result, \
-                 kind = \"..\", attributes(..)"
+                 kind = \"..\", attributes(..), parent = .., crate = .."
             }
-            _ => "name = \"..\", include_args, skip(..), include_result, kind = \"..\", attributes(..)",
+            _ => {
+                "name = \"..\", include_args, skip(..), include_result, kind = \"..\", attributes(..), \
+                 parent = .., crate = .."
+            }
         }
     }
 }
@@ -39,15 +42,36 @@ impl Flavor {
 /// The span kinds, as accepted by `kind = ".."`.
 pub const KINDS: [&str; 5] = ["internal", "server", "client", "producer", "consumer"];
 
-/// One `"key" = expr` pair of `attributes(..)`.
+/// One `key = expr` pair of `attributes(..)`; the key is a string literal
+/// or a path to a `&'static str` constant, such as a semantic-convention key.
+#[derive(Clone)]
 pub struct ExtraAttribute {
-    pub key: LitStr,
+    pub key: AttributeKey,
     pub value: Expr,
+}
+
+#[derive(Clone)]
+pub enum AttributeKey {
+    Literal(LitStr),
+    Constant(syn::Path),
+}
+
+impl quote::ToTokens for AttributeKey {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            AttributeKey::Literal(lit) => lit.to_tokens(tokens),
+            AttributeKey::Constant(path) => path.to_tokens(tokens),
+        }
+    }
 }
 
 impl Parse for ExtraAttribute {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        let key = input.parse()?;
+        let key = if input.peek(LitStr) {
+            AttributeKey::Literal(input.parse()?)
+        } else {
+            AttributeKey::Constant(input.parse()?)
+        };
         input.parse::<Token![=]>()?;
         let value = input.parse()?;
         Ok(ExtraAttribute { key, value })
@@ -55,7 +79,7 @@ impl Parse for ExtraAttribute {
 }
 
 /// The parsed arguments of one attribute.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Args {
     pub name: Option<LitStr>,
     pub include_args: Option<Ident>,
@@ -67,10 +91,15 @@ pub struct Args {
     pub attributes: Vec<ExtraAttribute>,
     /// `threshold_ms = N` as written; checked in `valid.rs`.
     pub threshold_ms: Option<ThresholdArg>,
+    /// `parent = expr`: the context to continue, such as an extracted remote one.
+    pub parent: Option<Expr>,
+    /// `crate = path`: where tracekit is, for crates that re-export it.
+    pub crate_path: Option<syn::Path>,
 }
 
 /// The right-hand side of `threshold_ms = ..`, kept as written so that
 /// validation can point at it.
+#[derive(Clone)]
 pub struct ThresholdArg {
     pub value: Expr,
 }
@@ -122,31 +151,18 @@ fn parse_one(flavor: Flavor, segment: TokenStream, args: &mut Args) -> syn::Resu
         return set_once(&mut args.name, name.clone(), &name, "name");
     }
     let meta: Meta = syn::parse2(segment)?;
-    let key = meta
-        .path()
-        .get_ident()
-        .cloned()
-        .ok_or_else(|| unknown(flavor, &meta))?;
+    let key = meta.path().get_ident().cloned().ok_or_else(|| unknown(flavor, &meta))?;
     match (key.to_string().as_str(), &meta) {
         ("name", Meta::NameValue(nv)) => {
             let name = string_literal(&nv.value, "name = \"operation_name\"")?;
             set_once(&mut args.name, name, &key, "name")
         }
-        ("include_args", Meta::Path(_)) => {
-            set_once(&mut args.include_args, key.clone(), &key, "include_args")
-        }
-        ("include_result", Meta::Path(_)) => set_once(
-            &mut args.include_result,
-            key.clone(),
-            &key,
-            "include_result",
-        ),
+        ("include_args", Meta::Path(_)) => set_once(&mut args.include_args, key.clone(), &key, "include_args"),
+        ("include_result", Meta::Path(_)) => set_once(&mut args.include_result, key.clone(), &key, "include_result"),
         ("skip", Meta::List(list)) => {
             set_once(&mut args.skip_option, key.clone(), &key, "skip")?;
-            args.skip = Punctuated::<Ident, Token![,]>::parse_terminated
-                .parse2(list.tokens.clone())?
-                .into_iter()
-                .collect();
+            args.skip =
+                Punctuated::<Ident, Token![,]>::parse_terminated.parse2(list.tokens.clone())?.into_iter().collect();
             Ok(())
         }
         ("kind", Meta::NameValue(nv)) => {
@@ -154,11 +170,7 @@ fn parse_one(flavor: Flavor, segment: TokenStream, args: &mut Args) -> syn::Resu
             if !KINDS.contains(&kind.value().as_str()) {
                 return Err(syn::Error::new_spanned(
                     &kind,
-                    format!(
-                        "unknown span kind {:?}; expected one of: {}",
-                        kind.value(),
-                        KINDS.join(", ")
-                    ),
+                    format!("unknown span kind {:?}; expected one of: {}", kind.value(), KINDS.join(", ")),
                 ));
             }
             set_once(&mut args.kind, kind, &key, "kind")
@@ -172,46 +184,40 @@ fn parse_one(flavor: Flavor, segment: TokenStream, args: &mut Args) -> syn::Resu
                 .map_err(|e| {
                     syn::Error::new(
                         e.span(),
-                        format!("{e}: expected `\"attribute.key\" = expression`"),
+                        format!("{e}: expected `\"attribute.key\" = expression` or `path::TO_KEY = expression`"),
                     )
                 })?
                 .into_iter()
                 .collect();
             Ok(())
         }
+        ("parent", Meta::NameValue(nv)) => set_once(&mut args.parent, nv.value.clone(), &key, "parent"),
+        ("crate", Meta::NameValue(nv)) => match &nv.value {
+            Expr::Path(path) if path.qself.is_none() => {
+                set_once(&mut args.crate_path, path.path.clone(), &key, "crate")
+            }
+            other => Err(syn::Error::new_spanned(other, "expected a path, as in `crate = ::my_crate::tracekit`")),
+        },
         ("threshold_ms", Meta::NameValue(nv)) if flavor == Flavor::Performance => {
-            let threshold = ThresholdArg {
-                value: nv.value.clone(),
-            };
+            let threshold = ThresholdArg { value: nv.value.clone() };
             set_once(&mut args.threshold_ms, threshold, &key, "threshold_ms")
         }
-        ("name" | "kind", _) => Err(syn::Error::new_spanned(
-            &meta,
-            format!("expected `{key} = \"..\"`"),
-        )),
-        ("threshold_ms", _) if flavor == Flavor::Performance => Err(syn::Error::new_spanned(
-            &meta,
-            "expected `threshold_ms = N` with N a positive integer",
-        )),
-        ("include_args" | "include_result", _) => Err(syn::Error::new_spanned(
-            &meta,
-            format!("`{key}` takes no value: write `{key}`"),
-        )),
+        ("name" | "kind", _) => Err(syn::Error::new_spanned(&meta, format!("expected `{key} = \"..\"`"))),
+        ("threshold_ms", _) if flavor == Flavor::Performance => {
+            Err(syn::Error::new_spanned(&meta, "expected `threshold_ms = N` with N a positive integer"))
+        }
+        ("include_args" | "include_result", _) => {
+            Err(syn::Error::new_spanned(&meta, format!("`{key}` takes no value: write `{key}`")))
+        }
         ("skip", _) => Err(syn::Error::new_spanned(&meta, "expected `skip(arg, ..)`")),
-        ("attributes", _) => Err(syn::Error::new_spanned(
-            &meta,
-            "expected `attributes(\"key\" = expression, ..)`",
-        )),
+        ("parent", _) => Err(syn::Error::new_spanned(&meta, "expected `parent = context_expression`")),
+        ("crate", _) => Err(syn::Error::new_spanned(&meta, "expected `crate = path::to::tracekit`")),
+        ("attributes", _) => Err(syn::Error::new_spanned(&meta, "expected `attributes(\"key\" = expression, ..)`")),
         _ => Err(unknown(flavor, &meta)),
     }
 }
 
-fn set_once<T>(
-    slot: &mut Option<T>,
-    value: T,
-    at: &dyn quote::ToTokens,
-    option: &str,
-) -> syn::Result<()> {
+fn set_once<T>(slot: &mut Option<T>, value: T, at: &dyn quote::ToTokens, option: &str) -> syn::Result<()> {
     if slot.is_some() {
         return Err(repeated(at, option));
     }
@@ -241,33 +247,22 @@ fn unknown(flavor: Flavor, meta: &Meta) -> syn::Error {
 
 fn string_literal(expr: &Expr, example: &str) -> syn::Result<LitStr> {
     match expr {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(s), ..
-        }) => Ok(s.clone()),
-        other => Err(syn::Error::new_spanned(
-            other,
-            format!("expected a string literal, as in `{example}`"),
-        )),
+        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.clone()),
+        other => Err(syn::Error::new_spanned(other, format!("expected a string literal, as in `{example}`"))),
     }
 }
 
 /// The threshold as a positive number of milliseconds, or an error at the value.
 pub fn threshold_value(threshold: &ThresholdArg) -> syn::Result<LitInt> {
     let problem = match &threshold.value {
-        Expr::Lit(ExprLit {
-            lit: Lit::Int(int), ..
-        }) if int.base10_digits().starts_with('-') => "must be positive",
-        Expr::Lit(ExprLit {
-            lit: Lit::Int(int), ..
-        }) => match int.base10_parse::<u64>() {
+        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) if int.base10_digits().starts_with('-') => "must be positive",
+        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => match int.base10_parse::<u64>() {
             Ok(0) => "must be greater than zero",
             Ok(_) => return Ok(int.clone()),
             Err(_) => "must fit in a u64",
         },
         Expr::Unary(_) => "must be positive",
-        Expr::Lit(ExprLit {
-            lit: Lit::Float(_), ..
-        }) => "must be a whole number of milliseconds",
+        Expr::Lit(ExprLit { lit: Lit::Float(_), .. }) => "must be a whole number of milliseconds",
         _ => "must be an integer literal",
     };
     Err(syn::Error::new_spanned(

@@ -33,19 +33,11 @@ impl Parse for MaybeItemFn {
         } else {
             let group: Group = input.parse()?;
             if group.delimiter() != proc_macro2::Delimiter::Brace {
-                return Err(syn::Error::new(
-                    group.span(),
-                    "expected the function body `{ .. }`",
-                ));
+                return Err(syn::Error::new(group.span(), "expected the function body `{ .. }`"));
             }
             Body::Block(group)
         };
-        Ok(MaybeItemFn {
-            attrs,
-            vis,
-            sig,
-            body,
-        })
+        Ok(MaybeItemFn { attrs, vis, sig, body })
     }
 }
 

@@ -7,6 +7,7 @@
 mod attr;
 mod expand;
 mod fallback;
+mod impl_block;
 mod item;
 mod params;
 mod valid;
@@ -51,16 +52,22 @@ fn try_expand(
 ) -> syn::Result<proc_macro2::TokenStream> {
     let mut errors = Errors::default();
     let args = attr::parse(flavor, args, &mut errors);
+    if impl_block::looks_like_impl(&item) {
+        // A block that does not parse is left to rustc, which reports the
+        // user's own syntax error better than a macro could.
+        let Ok(block) = syn::parse2::<syn::ItemImpl>(item.clone()) else { return Ok(item) };
+        let expanded = impl_block::expand(flavor, &args, block, &mut errors);
+        errors.finish()?;
+        return Ok(expanded);
+    }
     let function = syn::parse2::<MaybeItemFn>(item).map_err(|error| {
-        syn::Error::new(
-            error.span(),
-            format!("#[{}] goes on a function: {error}", flavor.attribute_name()),
-        )
+        syn::Error::new(error.span(), format!("#[{}] goes on a function: {error}", flavor.attribute_name()))
     });
     match &function {
         Ok(function) => valid::check(flavor, &args, function, &mut errors),
         Err(error) => errors.push(error.clone()),
     }
     errors.finish()?;
-    Ok(expand::expand(flavor, &args, &function?))
+    let expansion = expand::Expansion { flavor, args: &args, qualifier: None };
+    Ok(expansion.expand(&function?))
 }

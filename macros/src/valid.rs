@@ -23,7 +23,9 @@ pub fn check(flavor: Flavor, args: &Args, item: &MaybeItemFn, errors: &mut Error
     if let Some(constness) = &item.sig.constness {
         errors.push(syn::Error::new_spanned(
             constness,
-            format!("#[{this}] cannot trace a `const fn`: spans exist only at run time. Remove `const` or the attribute"),
+            format!(
+                "#[{this}] cannot trace a `const fn`: spans exist only at run time. Remove `const` or the attribute"
+            ),
         ));
     }
     if flavor == Flavor::Async && item.sig.asyncness.is_none() {
@@ -67,48 +69,28 @@ fn check_skip(args: &Args, item: &MaybeItemFn, errors: &mut Errors) {
             "`skip(..)` only applies with `include_args`: add `include_args`, or remove `skip(..)`",
         ));
     }
-    let names: Vec<String> = params::named(&item.sig)
-        .map(|p| p.ident.to_string())
-        .collect();
+    let names: Vec<String> = params::named(&item.sig).map(|p| p.ident.to_string()).collect();
     let known = if names.is_empty() {
         "the function has no named parameters".to_owned()
     } else {
         format!("the parameters are: {}", names.join(", "))
     };
-    for ident in args
-        .skip
-        .iter()
-        .filter(|ident| !names.contains(&ident.to_string()))
-    {
-        errors.push(syn::Error::new_spanned(
-            ident,
-            format!("no parameter named `{ident}` to skip; {known}"),
-        ));
+    for ident in args.skip.iter().filter(|ident| !names.contains(&ident.to_string())) {
+        errors.push(syn::Error::new_spanned(ident, format!("no parameter named `{ident}` to skip; {known}")));
     }
 }
 
-fn is_tracekit_attribute(attr: &Attribute) -> bool {
-    attr.path()
-        .segments
-        .last()
-        .is_some_and(|segment| ATTRIBUTES.iter().any(|name| segment.ident == name))
+pub fn is_tracekit_attribute(attr: &Attribute) -> bool {
+    attr.path().segments.last().is_some_and(|segment| ATTRIBUTES.iter().any(|name| segment.ident == name))
 }
 
 /// The error points at the attribute to remove: the other one, or this one
 /// (the macro's call site) when the other is `trace_performance`.
 fn stacked(flavor: Flavor, other: &Attribute) -> syn::Error {
-    let other_name = other
-        .path()
-        .segments
-        .last()
-        .map(|s| s.ident.to_string())
-        .unwrap_or_default();
+    let other_name = other.path().segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
     let this = flavor.attribute_name();
     if flavor == Flavor::Performance {
-        syn::Error::new_spanned(
-            other,
-            format!("#[trace_performance] already makes the span: remove #[{other_name}]"),
-        )
+        syn::Error::new_spanned(other, format!("#[trace_performance] already makes the span: remove #[{other_name}]"))
     } else if other_name == "trace_performance" {
         syn::Error::new(
             proc_macro2::Span::call_site(),
@@ -117,7 +99,9 @@ fn stacked(flavor: Flavor, other: &Attribute) -> syn::Error {
     } else {
         syn::Error::new_spanned(
             other,
-            format!("a function takes one tracekit attribute; #[{this}] already makes the span: remove #[{other_name}]"),
+            format!(
+                "a function takes one tracekit attribute; #[{this}] already makes the span: remove #[{other_name}]"
+            ),
         )
     }
 }

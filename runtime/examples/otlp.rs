@@ -31,16 +31,11 @@ fn render(user: &str) -> usize {
 
 fn main() {
     // tracekit reports a failed export as a `tracing` warning: show it.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).init();
     // The environment configures the endpoint, protocol, headers...; this
     // example sends OTLP unless TRACING_ENABLED or OTEL_SDK_DISABLED say no.
-    let guard = Config::from_env()
-        .map(|config| config.exporter(Exporter::Otlp))
-        .map_err(Into::into)
-        .and_then(Config::install);
+    let guard =
+        Config::from_env().map(|config| config.exporter(Exporter::Otlp)).map_err(Into::into).and_then(Config::install);
     let _guard = guard.unwrap_or_else(|error| {
         eprintln!("{error}");
         std::process::exit(2);

@@ -40,9 +40,7 @@ async fn reserve_stock(item: &str) -> u32 {
 async fn charge(order_id: u64, amount: u32) -> Result<(), PaymentError> {
     tokio::time::sleep(Duration::from_millis(12)).await;
     if amount > 10 {
-        return Err(PaymentError(format!(
-            "order {order_id}: card limit exceeded"
-        )));
+        return Err(PaymentError(format!("order {order_id}: card limit exceeded")));
     }
     Ok(())
 }
@@ -69,29 +67,18 @@ async fn process(order: Order) -> Result<String, PaymentError> {
 #[tokio::main]
 async fn main() -> Result<(), PaymentError> {
     // The threshold warning is a `tracing` event: show it on stderr.
-    let colors = std::io::IsTerminal::is_terminal(&std::io::stderr())
-        && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(colors)
-        .init();
+    let colors = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).with_ansi(colors).init();
     // TRACING_EXPORTER, TRACING_CONSOLE_FORMAT, ... choose the output.
     let _guard = tracekit::init().unwrap_or_else(|error| {
         eprintln!("{error}");
         std::process::exit(2);
     });
 
-    let small = Order {
-        id: 7,
-        items: vec!["tea"],
-    };
+    let small = Order { id: 7, items: vec!["tea"] };
     println!("{}", process(small).await?);
 
-    let large = Order {
-        id: 8,
-        items: vec!["kettle", "teapot"],
-    };
+    let large = Order { id: 8, items: vec!["kettle", "teapot"] };
     if let Err(error) = process(large).await {
         println!("order failed: {error}");
     }

@@ -41,9 +41,20 @@ impl Drop for RecorderToken {
 }
 
 pub(crate) fn set_global_tracer(tracer: Option<SdkTracer>) {
-    *GLOBAL_TRACER
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = tracer;
+    *GLOBAL_TRACER.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = tracer;
+}
+
+/// A context given as a parent (extracted from a request, say) has no
+/// capture tracer of its own: it joins the capture that is current, so that
+/// spans continuing a remote trace inside a test are still captured.
+pub(crate) fn adopt(given: Context) -> Context {
+    if given.get::<CaptureTracer>().is_some() {
+        return given;
+    }
+    match Context::map_current(|current| current.get::<CaptureTracer>().map(|capture| capture.0.clone())) {
+        Some(tracer) => given.with_value(CaptureTracer(tracer)),
+        None => given,
+    }
 }
 
 /// Starts a span under `parent` with whichever tracer applies, if any.
@@ -51,10 +62,6 @@ pub(crate) fn start_span(builder: SpanBuilder, parent: &Context) -> Option<SdkSp
     if let Some(CaptureTracer(tracer)) = parent.get::<CaptureTracer>() {
         return Some(tracer.build_with_context(builder, parent));
     }
-    let global = GLOBAL_TRACER
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    global
-        .as_ref()
-        .map(|tracer| tracer.build_with_context(builder, parent))
+    let global = GLOBAL_TRACER.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    global.as_ref().map(|tracer| tracer.build_with_context(builder, parent))
 }

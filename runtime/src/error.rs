@@ -31,11 +31,7 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::InvalidValue {
-                variable,
-                value,
-                expected,
-            } => {
+            ConfigError::InvalidValue { variable, value, expected } => {
                 write!(f, "{variable}={value:?} is not valid: expected {expected}")
             }
         }

@@ -9,8 +9,8 @@ use crate::render::Style;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider, SimpleSpanProcessor,
-    SpanProcessor, TracerProviderBuilder,
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider, SimpleSpanProcessor, SpanProcessor,
+    TracerProviderBuilder,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -31,9 +31,7 @@ static INSTALLED: Mutex<Option<Installed>> = Mutex::new(None);
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
 fn installed() -> MutexGuard<'static, Option<Installed>> {
-    INSTALLED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    INSTALLED.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Keeps tracing installed; dropping it flushes every pending span and
@@ -61,22 +59,13 @@ pub(crate) fn install(config: Config) -> Result<TracingGuard, InitError> {
         return Err(InitError::AlreadyInitialized);
     }
     let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
+    crate::propagation::set(config.propagators.as_deref());
     *slot = Some(if config.is_recording() {
         let (provider, store) = build_provider(&config)?;
         dispatch::set_global_tracer(Some(tracer(&provider.provider)));
-        Installed {
-            generation,
-            provider: Some(provider),
-            store,
-            _token: Some(RecorderToken::acquire()),
-        }
+        Installed { generation, provider: Some(provider), store, _token: Some(RecorderToken::acquire()) }
     } else {
-        Installed {
-            generation,
-            provider: None,
-            store: None,
-            _token: None,
-        }
+        Installed { generation, provider: None, store: None, _token: None }
     });
     Ok(TracingGuard { generation })
 }
@@ -98,16 +87,13 @@ fn uninstall(generation: Option<u64>) {
     let installed = {
         let mut slot = installed();
         match &*slot {
-            Some(current)
-                if generation.is_none_or(|generation| generation == current.generation) =>
-            {
-                slot.take()
-            }
+            Some(current) if generation.is_none_or(|generation| generation == current.generation) => slot.take(),
             _ => None,
         }
     };
     let Some(installed) = installed else { return };
     dispatch::set_global_tracer(None);
+    crate::propagation::set(None);
     if let Some(provider) = installed.provider {
         provider.close();
     }
@@ -115,9 +101,7 @@ fn uninstall(generation: Option<u64>) {
 
 /// The spans kept by [`Exporter::InMemory`], if that is what is installed.
 pub(crate) fn memory_store() -> Option<SpanStore> {
-    installed()
-        .as_ref()
-        .and_then(|installed| installed.store.clone())
+    installed().as_ref().and_then(|installed| installed.store.clone())
 }
 
 /// A tracer provider and how to let go of it.
@@ -144,11 +128,7 @@ impl Provider {
 
 fn build_provider(config: &Config) -> Result<(Provider, Option<SpanStore>), InitError> {
     if let Some(provider) = &config.provider {
-        let provider = Provider {
-            provider: provider.clone(),
-            owned: false,
-            shutdown_timeout: Duration::ZERO,
-        };
+        let provider = Provider { provider: provider.clone(), owned: false, shutdown_timeout: Duration::ZERO };
         return Ok((provider, None));
     }
     let limits = &config.limits;
@@ -163,54 +143,31 @@ fn build_provider(config: &Config) -> Result<(Provider, Option<SpanStore>), Init
     let builder = match config.exporter {
         Exporter::Console => {
             let exporter = match &config.console_writer {
-                Some(writer) => ConsoleExporter::new(
-                    config.console_format,
-                    Style::PLAIN,
-                    Box::new(writer.clone()),
-                ),
-                None => ConsoleExporter::new(
-                    config.console_format,
-                    Style::for_stderr(),
-                    Box::new(std::io::stderr()),
-                ),
+                Some(writer) => ConsoleExporter::new(config.console_format, Style::PLAIN, Box::new(writer.clone())),
+                None => ConsoleExporter::new(config.console_format, Style::for_stderr(), Box::new(std::io::stderr())),
             };
             limited(builder, SimpleSpanProcessor::new(exporter), value_length)
         }
         Exporter::InMemory => {
             let memory = SpanStore::default();
             store = Some(memory.clone());
-            limited(
-                builder,
-                SimpleSpanProcessor::new(MemoryExporter::new(memory)),
-                value_length,
-            )
+            limited(builder, SimpleSpanProcessor::new(MemoryExporter::new(memory)), value_length)
         }
         Exporter::Otlp => {
             let batch = &config.batch;
-            let exporter = OtlpExporter::new(&config.otlp, batch.export_timeout)
-                .map_err(InitError::Exporter)?;
+            let exporter = OtlpExporter::new(&config.otlp, batch.export_timeout).map_err(InitError::Exporter)?;
             let batch_config = BatchConfigBuilder::default()
                 .with_scheduled_delay(batch.schedule_delay)
                 .with_max_queue_size(batch.max_queue_size)
                 .with_max_export_batch_size(batch.max_export_batch_size)
                 .build();
-            shutdown_timeout =
-                batch.export_timeout.min(config.otlp.timeout) + Duration::from_secs(1);
-            let processor = BatchSpanProcessor::builder(exporter)
-                .with_batch_config(batch_config)
-                .build();
+            shutdown_timeout = batch.export_timeout.min(config.otlp.timeout) + Duration::from_secs(1);
+            let processor = BatchSpanProcessor::builder(exporter).with_batch_config(batch_config).build();
             limited(builder, processor, value_length)
         }
         Exporter::None => unreachable!("a configuration that records nothing builds no provider"),
     };
-    Ok((
-        Provider {
-            provider: builder.build(),
-            owned: true,
-            shutdown_timeout,
-        },
-        store,
-    ))
+    Ok((Provider { provider: builder.build(), owned: true, shutdown_timeout }, store))
 }
 
 fn limited<P: SpanProcessor + 'static>(
@@ -222,9 +179,6 @@ fn limited<P: SpanProcessor + 'static>(
 }
 
 pub(crate) fn tracer(provider: &SdkTracerProvider) -> SdkTracer {
-    provider.tracer_with_scope(
-        InstrumentationScope::builder("tracekit")
-            .with_version(env!("CARGO_PKG_VERSION"))
-            .build(),
-    )
+    provider
+        .tracer_with_scope(InstrumentationScope::builder("tracekit").with_version(env!("CARGO_PKG_VERSION")).build())
 }

@@ -32,15 +32,18 @@
 //! one atomic load more than a plain call and records nothing.
 
 mod config;
+pub mod context;
 mod dispatch;
 
 mod error;
 mod exporter;
 mod install;
 pub mod keys;
+pub mod logs;
 mod open;
 mod panic;
 mod performance;
+pub mod propagation;
 mod render;
 mod resource;
 mod span;
@@ -51,6 +54,7 @@ pub mod testing;
 pub mod __private;
 
 pub use config::{init, Compression, Config, ConsoleFormat, Exporter, Protocol, Sampler};
+pub use context::Instrument;
 pub use error::{ConfigError, InitError};
 pub use install::{shutdown, TracingGuard};
 pub use span::{current_span, span, CurrentSpan, EnteredSpan, SpanBuilder};
@@ -59,6 +63,9 @@ pub use opentelemetry;
 pub use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
 pub use opentelemetry::{KeyValue, Value};
 pub use opentelemetry_sdk;
+/// The OpenTelemetry semantic-convention keys, for `attributes(..)`:
+/// `attributes(semconv::attribute::DB_SYSTEM_NAME = "postgresql")`.
+pub use opentelemetry_semantic_conventions as semconv;
 
 /// Traces a function: a span from call to return, current while the body
 /// runs, so spans made inside it are its children.

@@ -5,9 +5,7 @@ use crate::__private::Recorder;
 use crate::dispatch;
 use opentelemetry::trace::{SpanBuilder, SpanKind, SpanRef, Status, TraceContextExt};
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_semantic_conventions::attribute::{
-    ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE,
-};
+use opentelemetry_semantic_conventions::attribute::{ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE};
 use std::borrow::Cow;
 
 /// A started span, held in a `Context` that makes it the parent of what
@@ -26,27 +24,29 @@ pub(crate) struct SpanStart {
 impl OpenSpan {
     /// Starts a child of the current context. `record` runs only when the
     /// span is recorded (sampled), so its values are never computed otherwise.
+    /// `parent` gives the context to continue (such as a remote one
+    /// extracted from headers); `None` means the current context.
     pub(crate) fn start(
         start: impl FnOnce() -> SpanStart,
+        parent: impl FnOnce() -> Option<Context>,
         record: impl FnOnce(&mut Recorder),
     ) -> Option<OpenSpan> {
         if !dispatch::is_active() {
             return None;
         }
-        let parent = Context::current();
+        let parent = match parent() {
+            Some(given) => dispatch::adopt(given),
+            None => Context::current(),
+        };
         let start = start();
-        let builder = SpanBuilder::from_name(start.name)
-            .with_kind(start.kind)
-            .with_attributes(start.attributes);
+        let builder = SpanBuilder::from_name(start.name).with_kind(start.kind).with_attributes(start.attributes);
         let mut span = dispatch::start_span(builder, &parent)?;
         if opentelemetry::trace::Span::is_recording(&span) {
             let mut recorder = Recorder::default();
             record(&mut recorder);
             recorder.apply_to(&mut span);
         }
-        Some(OpenSpan {
-            cx: parent.with_span(span),
-        })
+        Some(OpenSpan { cx: parent.with_span(span) })
     }
 
     pub(crate) fn span(&self) -> SpanRef<'_> {
@@ -76,10 +76,7 @@ pub(crate) fn mark_error(span: &SpanRef<'_>, type_name: &'static str, message: S
     span.set_attribute(KeyValue::new(ERROR_TYPE, type_name));
     span.add_event(
         "exception",
-        vec![
-            KeyValue::new(EXCEPTION_TYPE, type_name),
-            KeyValue::new(EXCEPTION_MESSAGE, message.clone()),
-        ],
+        vec![KeyValue::new(EXCEPTION_TYPE, type_name), KeyValue::new(EXCEPTION_MESSAGE, message.clone())],
     );
     span.set_status(Status::error(message));
 }

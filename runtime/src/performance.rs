@@ -5,12 +5,7 @@ use crate::open::OpenSpan;
 use opentelemetry::KeyValue;
 use std::time::Duration;
 
-pub(crate) fn threshold_exceeded(
-    operation: &str,
-    elapsed: Duration,
-    threshold: Duration,
-    open: Option<&OpenSpan>,
-) {
+pub(crate) fn threshold_exceeded(operation: &str, elapsed: Duration, threshold: Duration, open: Option<&OpenSpan>) {
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
     let threshold_ms = i64::try_from(threshold.as_millis()).unwrap_or(i64::MAX);
     tracing::warn!(
@@ -23,10 +18,7 @@ pub(crate) fn threshold_exceeded(
     if let Some(open) = open {
         let span = open.span();
         if span.is_recording() {
-            let attributes = vec![
-                KeyValue::new(THRESHOLD_MS, threshold_ms),
-                KeyValue::new(DURATION_MS, duration_ms),
-            ];
+            let attributes = vec![KeyValue::new(THRESHOLD_MS, threshold_ms), KeyValue::new(DURATION_MS, duration_ms)];
             span.set_attributes(attributes.clone());
             span.add_event(THRESHOLD_EXCEEDED, attributes);
         }

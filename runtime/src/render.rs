@@ -25,18 +25,13 @@ impl Style {
     /// Colours when stderr is a terminal and `NO_COLOR` is unset or empty.
     pub(crate) fn for_stderr() -> Style {
         use std::io::IsTerminal;
-        Style::decide(
-            std::io::stderr().is_terminal(),
-            std::env::var_os("NO_COLOR"),
-        )
+        Style::decide(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR"))
     }
 
     /// <https://no-color.org>: a `NO_COLOR` that is set and not empty turns colours off.
     fn decide(is_terminal: bool, no_color: Option<std::ffi::OsString>) -> Style {
         let no_color = no_color.is_some_and(|value| !value.is_empty());
-        Style {
-            color: is_terminal && !no_color,
-        }
+        Style { color: is_terminal && !no_color }
     }
 
     fn paint(self, code: &str, text: &str) -> String {
@@ -73,11 +68,7 @@ pub(crate) fn tree(spans: &[SpanData], title: &str, style: Style) -> String {
     if spans.is_empty() {
         return format!("{title}: no spans\n");
     }
-    let ids: HashMap<SpanId, usize> = spans
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.span_context.span_id(), i))
-        .collect();
+    let ids: HashMap<SpanId, usize> = spans.iter().enumerate().map(|(i, s)| (s.span_context.span_id(), i)).collect();
     let mut children: HashMap<SpanId, Vec<usize>> = HashMap::new();
     let mut roots = Vec::new();
     for (index, span) in spans.iter().enumerate() {
@@ -89,41 +80,24 @@ pub(crate) fn tree(spans: &[SpanData], title: &str, style: Style) -> String {
     }
     let by_start = |a: &usize, b: &usize| spans[*a].start_time.cmp(&spans[*b].start_time);
     roots.sort_by(by_start);
-    children
-        .values_mut()
-        .for_each(|list| list.sort_by(by_start));
+    children.values_mut().for_each(|list| list.sort_by(by_start));
 
     let mut rows = Vec::new();
     for root in &roots {
         collect_rows(spans, &children, *root, String::new(), None, &mut rows);
     }
 
-    let start = spans
-        .iter()
-        .map(|s| s.start_time)
-        .min()
-        .unwrap_or(UNIX_EPOCH);
+    let start = spans.iter().map(|s| s.start_time).min().unwrap_or(UNIX_EPOCH);
     let end = spans.iter().map(|s| s.end_time).max().unwrap_or(start);
-    let total = end
-        .duration_since(start)
-        .unwrap_or_default()
-        .max(Duration::from_nanos(1));
-    let name_width = rows
-        .iter()
-        .map(|(prefix, i)| prefix.chars().count() + spans[*i].name.chars().count())
-        .max();
+    let total = end.duration_since(start).unwrap_or_default().max(Duration::from_nanos(1));
+    let name_width = rows.iter().map(|(prefix, i)| prefix.chars().count() + spans[*i].name.chars().count()).max();
 
     let trace_id = spans[0].span_context.trace_id();
     let mut out = format!(
         "{} {} {}\n",
         style.bold(title),
         style.dim(&format!("trace {trace_id} ·")),
-        style.dim(&format!(
-            "{} span{} · {}",
-            spans.len(),
-            if spans.len() == 1 { "" } else { "s" },
-            duration(total)
-        )),
+        style.dim(&format!("{} span{} · {}", spans.len(), if spans.len() == 1 { "" } else { "s" }, duration(total))),
     );
     for (prefix, index) in &rows {
         let span = &spans[*index];
@@ -166,20 +140,10 @@ fn collect_rows(
         Some(true) => format!("{indent}   "),
         Some(false) => format!("{indent}│  "),
     };
-    let list = children
-        .get(&spans[index].span_context.span_id())
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let list = children.get(&spans[index].span_context.span_id()).map(Vec::as_slice).unwrap_or_default();
     for (position, child) in list.iter().enumerate() {
         let last = position + 1 == list.len();
-        collect_rows(
-            spans,
-            children,
-            *child,
-            child_indent.clone(),
-            Some(last),
-            rows,
-        );
+        collect_rows(spans, children, *child, child_indent.clone(), Some(last), rows);
     }
 }
 
@@ -190,15 +154,7 @@ fn bar(span: &SpanData, trace_start: SystemTime, total: Duration) -> String {
     };
     let first = (cell(span.start_time).floor() as usize).min(BAR_WIDTH - 1);
     let last = (cell(span.end_time).ceil() as usize).clamp(first + 1, BAR_WIDTH);
-    (0..BAR_WIDTH)
-        .map(|i| {
-            if (first..last).contains(&i) {
-                '█'
-            } else {
-                '·'
-            }
-        })
-        .collect()
+    (0..BAR_WIDTH).map(|i| if (first..last).contains(&i) { '█' } else { '·' }).collect()
 }
 
 fn status(status: &Status, style: Style) -> String {
@@ -216,31 +172,15 @@ fn details(span: &SpanData, style: Style) -> String {
     let mut parts: Vec<String> = span
         .attributes
         .iter()
-        .filter(|kv| {
-            !kv.key.as_str().starts_with("code.")
-                && ![THRESHOLD_MS, DURATION_MS].contains(&kv.key.as_str())
-        })
+        .filter(|kv| !kv.key.as_str().starts_with("code.") && ![THRESHOLD_MS, DURATION_MS].contains(&kv.key.as_str()))
         .map(|kv| format!("{}={}", kv.key, display_value(&kv.value)))
         .map(|text| style.dim(&text))
         .collect();
-    if span
-        .events
-        .iter()
-        .any(|event| event.name == THRESHOLD_EXCEEDED)
-    {
-        let attribute = |key: &str| {
-            span.attributes
-                .iter()
-                .find(|kv| kv.key.as_str() == key)
-                .map(|kv| &kv.value)
-        };
-        if let (Some(Value::F64(took)), Some(Value::I64(threshold))) =
-            (attribute(DURATION_MS), attribute(THRESHOLD_MS))
+    if span.events.iter().any(|event| event.name == THRESHOLD_EXCEEDED) {
+        let attribute = |key: &str| span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| &kv.value);
+        if let (Some(Value::F64(took)), Some(Value::I64(threshold))) = (attribute(DURATION_MS), attribute(THRESHOLD_MS))
         {
-            parts.insert(
-                0,
-                style.yellow(&format!("⚠ slow: {took:.1} ms > {threshold} ms")),
-            );
+            parts.insert(0, style.yellow(&format!("⚠ slow: {took:.1} ms > {threshold} ms")));
         }
     }
     parts.join(" ")
@@ -261,9 +201,7 @@ fn truncate(text: &str) -> String {
 }
 
 fn span_duration(span: &SpanData) -> Duration {
-    span.end_time
-        .duration_since(span.start_time)
-        .unwrap_or_default()
+    span.end_time.duration_since(span.start_time).unwrap_or_default()
 }
 
 fn duration(duration: Duration) -> String {
@@ -291,11 +229,7 @@ pub(crate) fn line(span: &SpanData) -> String {
         clock(span.end_time),
         duration(span_duration(span)),
     );
-    for kv in span
-        .attributes
-        .iter()
-        .filter(|kv| !kv.key.as_str().starts_with("code."))
-    {
+    for kv in span.attributes.iter().filter(|kv| !kv.key.as_str().starts_with("code.")) {
         let _ = write!(out, " {}={}", kv.key, display_value(&kv.value));
     }
     out
@@ -304,22 +238,12 @@ pub(crate) fn line(span: &SpanData) -> String {
 fn clock(time: SystemTime) -> String {
     let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let seconds = since_epoch.as_secs() % 86_400;
-    format!(
-        "{:02}:{:02}:{:02}.{:06}",
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60,
-        since_epoch.subsec_micros()
-    )
+    format!("{:02}:{:02}:{:02}.{:06}", seconds / 3600, seconds / 60 % 60, seconds % 60, since_epoch.subsec_micros())
 }
 
 /// One span as a JSON object on one line.
 pub(crate) fn json(span: &SpanData) -> String {
-    let nanos = |time: SystemTime| {
-        time.duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos() as u64
-    };
+    let nanos = |time: SystemTime| time.duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos() as u64;
     let (status, description) = match &span.status {
         Status::Unset => ("UNSET", None),
         Status::Ok => ("OK", None),
@@ -370,10 +294,7 @@ mod tests {
     #[test]
     fn colours_only_on_a_terminal_without_no_color() {
         assert!(Style::decide(true, None).color);
-        assert!(
-            Style::decide(true, Some("".into())).color,
-            "an empty NO_COLOR does not count"
-        );
+        assert!(Style::decide(true, Some("".into())).color, "an empty NO_COLOR does not count");
         assert!(!Style::decide(true, Some("1".into())).color);
         assert!(!Style::decide(false, None).color);
     }

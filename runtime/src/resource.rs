@@ -12,12 +12,7 @@ use opentelemetry_semantic_conventions::resource::{
 /// `telemetry.sdk.*`, and the process and host this runs on.
 pub(crate) fn build(config: &Config) -> Resource {
     let mut attributes = process_and_host();
-    attributes.extend(
-        config
-            .resource_attributes
-            .iter()
-            .map(|(key, value)| KeyValue::new(key.clone(), value.clone())),
-    );
+    attributes.extend(config.resource_attributes.iter().map(|(key, value)| KeyValue::new(key.clone(), value.clone())));
     if let Some(version) = &config.service_version {
         attributes.push(KeyValue::new(SERVICE_VERSION, version.clone()));
     }
@@ -31,11 +26,7 @@ pub(crate) fn build(config: &Config) -> Resource {
 /// The configured name, else the executable's: more useful in a backend
 /// than the SDK's `unknown_service`.
 pub(crate) fn service_name(config: &Config) -> String {
-    config
-        .service_name
-        .clone()
-        .or_else(executable_name)
-        .unwrap_or_else(|| "unknown_service".to_owned())
+    config.service_name.clone().or_else(executable_name).unwrap_or_else(|| "unknown_service".to_owned())
 }
 
 fn executable_name() -> Option<String> {

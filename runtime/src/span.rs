@@ -15,11 +15,7 @@ use std::borrow::Cow;
 /// assert_eq!(total, 6);
 /// ```
 pub fn span(name: impl Into<Cow<'static, str>>) -> SpanBuilder {
-    SpanBuilder {
-        name: name.into(),
-        kind: SpanKind::Internal,
-        attributes: Vec::new(),
-    }
+    SpanBuilder { name: name.into(), kind: SpanKind::Internal, attributes: Vec::new(), parent: None }
 }
 
 /// A span not yet started; made by [`span`].
@@ -29,9 +25,32 @@ pub struct SpanBuilder {
     name: Cow<'static, str>,
     kind: SpanKind,
     attributes: Vec<KeyValue>,
+    parent: Option<Context>,
 }
 
 impl SpanBuilder {
+    /// Continues `parent` (such as a context extracted from a request's
+    /// headers by [`propagation::extract`](crate::propagation::extract))
+    /// instead of the current context.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// let headers = HashMap::from([(
+    ///     "traceparent".to_owned(),
+    ///     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+    /// )]);
+    /// let remote = tracekit::propagation::extract(&headers);
+    /// let (trace_id, spans) = tracekit::testing::capture(|| {
+    ///     tracekit::span("handle").parent(remote).in_scope(|| tracekit::current_span().trace_id())
+    /// });
+    /// assert_eq!(trace_id.unwrap().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    /// # let _ = spans;
+    /// ```
+    pub fn parent(mut self, parent: Context) -> Self {
+        self.parent = Some(parent);
+        self
+    }
+
     /// Sets the span kind (default: internal).
     ///
     /// ```
@@ -72,19 +91,8 @@ impl SpanBuilder {
     /// drop(guard); // the span ends
     /// ```
     pub fn entered(self) -> EnteredSpan {
-        let SpanBuilder {
-            name,
-            kind,
-            attributes,
-        } = self;
-        let open = OpenSpan::start(
-            || SpanStart {
-                name,
-                kind,
-                attributes,
-            },
-            |_| {},
-        );
+        let SpanBuilder { name, kind, attributes, parent } = self;
+        let open = OpenSpan::start(|| SpanStart { name, kind, attributes }, || parent, |_| {});
         let _attached = open.as_ref().map(|open| open.cx.clone().attach());
         EnteredSpan { open, _attached }
     }
@@ -101,9 +109,7 @@ pub struct EnteredSpan {
 
 impl std::fmt::Debug for EnteredSpan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EnteredSpan")
-            .field("recording", &self.open.is_some())
-            .finish()
+        f.debug_struct("EnteredSpan").field("recording", &self.open.is_some()).finish()
     }
 }
 
@@ -125,9 +131,7 @@ impl Drop for EnteredSpan {
 /// load(7);
 /// ```
 pub fn current_span() -> CurrentSpan {
-    CurrentSpan {
-        cx: Context::current(),
-    }
+    CurrentSpan { cx: Context::current() }
 }
 
 /// A handle on the span that was current when [`current_span`] was called.
@@ -153,14 +157,8 @@ impl CurrentSpan {
     /// use tracekit::KeyValue;
     /// tracekit::current_span().add_event("cache.miss", [KeyValue::new("key", "user:42")]);
     /// ```
-    pub fn add_event(
-        &self,
-        name: impl Into<Cow<'static, str>>,
-        attributes: impl IntoIterator<Item = KeyValue>,
-    ) {
-        self.cx
-            .span()
-            .add_event(name, attributes.into_iter().collect());
+    pub fn add_event(&self, name: impl Into<Cow<'static, str>>, attributes: impl IntoIterator<Item = KeyValue>) {
+        self.cx.span().add_event(name, attributes.into_iter().collect());
     }
 
     /// Marks the span failed: status Error, an `exception` event and `error.type`.
@@ -170,11 +168,7 @@ impl CurrentSpan {
     /// tracekit::current_span().record_error(&error);
     /// ```
     pub fn record_error<E: std::error::Error + ?Sized>(&self, error: &E) {
-        mark_error(
-            &self.cx.span(),
-            std::any::type_name::<E>(),
-            error.to_string(),
-        );
+        mark_error(&self.cx.span(), std::any::type_name::<E>(), error.to_string());
     }
 
     /// The trace id, if there is a current span.

@@ -33,13 +33,7 @@ async fn children_link_to_their_parent_across_awaits_and_threads() {
     assert_eq!(total, 60);
     let parent = spans.get("parent");
     let children = spans.children(parent);
-    assert_eq!(
-        children
-            .iter()
-            .map(|c| c.i64_attribute("arg.n").unwrap())
-            .collect::<Vec<_>>(),
-        [1, 2, 3]
-    );
+    assert_eq!(children.iter().map(|c| c.i64_attribute("arg.n").unwrap()).collect::<Vec<_>>(), [1, 2, 3]);
     for child in &children {
         let grandchildren = spans.children(child);
         assert_eq!(grandchildren.len(), 1);
@@ -85,11 +79,7 @@ async fn a_future_dropped_before_completion_ends_its_span_as_cancelled() {
     .await;
     for name in ["slow", "never_finishes"] {
         let span = spans.get(name);
-        assert_eq!(
-            span.bool_attribute("tracekit.cancelled"),
-            Some(true),
-            "{name}"
-        );
+        assert_eq!(span.bool_attribute("tracekit.cancelled"), Some(true), "{name}");
         assert!(!span.is_error(), "cancellation is not an error");
     }
 }
@@ -104,19 +94,14 @@ async fn a_completed_future_is_not_marked_cancelled() {
 }
 
 /// Polls a future once, so that it has started before it is dropped.
-async fn futures_poll_once<F: std::future::Future + Unpin>(
-    mut future: F,
-) -> std::task::Poll<F::Output> {
-    std::future::poll_fn(move |cx| std::task::Poll::Ready(std::pin::Pin::new(&mut future).poll(cx)))
-        .await
+async fn futures_poll_once<F: std::future::Future + Unpin>(mut future: F) -> std::task::Poll<F::Output> {
+    std::future::poll_fn(move |cx| std::task::Poll::Ready(std::pin::Pin::new(&mut future).poll(cx))).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_calls_each_get_their_own_span() {
     let ((), spans) = capture_async(async {
-        let handles: Vec<_> = (0..8)
-            .map(|n| tokio::spawn(child(n).with_current_context()))
-            .collect();
+        let handles: Vec<_> = (0..8).map(|n| tokio::spawn(child(n).with_current_context())).collect();
         for handle in handles {
             handle.await.unwrap();
         }
@@ -126,11 +111,7 @@ async fn concurrent_calls_each_get_their_own_span() {
     assert_eq!(children.len(), 8);
     let mut trace_ids: Vec<_> = children.iter().map(|c| c.trace_id()).collect();
     trace_ids.dedup();
-    assert_eq!(
-        trace_ids.len(),
-        8,
-        "spawned without a parent, each child is its own trace"
-    );
+    assert_eq!(trace_ids.len(), 8, "spawned without a parent, each child is its own trace");
     for child in children {
         assert_eq!(spans.children(child).len(), 1);
     }

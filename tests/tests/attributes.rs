@@ -21,10 +21,7 @@ fn span_names_default_to_the_function_and_can_be_set() {
         bare_string_name();
         name_option();
     });
-    assert_eq!(
-        spans.names(),
-        ["default_name", "search_concept", "custom.name"]
-    );
+    assert_eq!(spans.names(), ["default_name", "search_concept", "custom.name"]);
 }
 
 #[test]
@@ -34,18 +31,9 @@ fn every_span_carries_its_code_location() {
     fn located() {}
     let ((), spans) = capture(located);
     let span = spans.get("located");
-    assert_eq!(
-        span.str_attribute("code.function.name"),
-        Some("attributes::located")
-    );
-    assert!(span
-        .str_attribute("code.file.path")
-        .unwrap()
-        .ends_with("attributes.rs"));
-    assert_eq!(
-        span.i64_attribute("code.line.number"),
-        Some(i64::from(line))
-    );
+    assert_eq!(span.str_attribute("code.function.name"), Some("attributes::located"));
+    assert!(span.str_attribute("code.file.path").unwrap().ends_with("attributes.rs"));
+    assert_eq!(span.i64_attribute("code.line.number"), Some(i64::from(line)));
 }
 
 #[derive(Debug)]
@@ -73,24 +61,16 @@ fn typed_args(
 #[test]
 fn include_args_records_scalars_with_their_types_and_others_through_debug() {
     let profile = Profile { name: "ada" };
-    let (_, spans) =
-        capture(|| typed_args(-3, 7, u64::MAX, 0.25, true, "hi", "there".into(), &profile));
+    let (_, spans) = capture(|| typed_args(-3, 7, u64::MAX, 0.25, true, "hi", "there".into(), &profile));
     let span = spans.get("typed_args");
     assert_eq!(span.attribute("arg.count"), Some(&Value::I64(-3)));
     assert_eq!(span.attribute("arg.big"), Some(&Value::I64(7)));
-    assert_eq!(
-        span.str_attribute("arg.too_big"),
-        Some("18446744073709551615"),
-        "kept exact as a string"
-    );
+    assert_eq!(span.str_attribute("arg.too_big"), Some("18446744073709551615"), "kept exact as a string");
     assert_eq!(span.attribute("arg.ratio"), Some(&Value::F64(0.25)));
     assert_eq!(span.attribute("arg.enabled"), Some(&Value::Bool(true)));
     assert_eq!(span.str_attribute("arg.label"), Some("hi"));
     assert_eq!(span.str_attribute("arg.owned"), Some("there"));
-    assert_eq!(
-        span.str_attribute("arg.profile"),
-        Some("Profile { name: \"ada\" }")
-    );
+    assert_eq!(span.str_attribute("arg.profile"), Some("Profile { name: \"ada\" }"));
 }
 
 #[trace_operation]
@@ -110,11 +90,7 @@ fn arguments_are_recorded_only_when_asked_and_skip_leaves_them_out() {
         with_skip("ada", "hunter2", 9);
     });
     let plain = spans.get("args_not_requested");
-    assert!(plain
-        .data()
-        .attributes
-        .iter()
-        .all(|kv| !kv.key.as_str().starts_with("arg.")));
+    assert!(plain.data().attributes.iter().all(|kv| !kv.key.as_str().starts_with("arg.")));
     let skipped = spans.get("with_skip");
     assert_eq!(skipped.str_attribute("arg.user"), Some("ada"));
     assert_eq!(skipped.attribute("arg.password"), None);
@@ -202,18 +178,11 @@ fn save(user: &User) -> u64 {
 
 #[test]
 fn extra_attributes_are_evaluated_only_when_the_span_records() {
-    let user = User {
-        id: 42,
-        email: "ada@example.com".into(),
-    };
+    let user = User { id: 42, email: "ada@example.com".into() };
     // Nothing records outside a capture (this test binary never calls init).
     let before = EVALUATIONS.load(Ordering::SeqCst);
     save(&user);
-    assert_eq!(
-        EVALUATIONS.load(Ordering::SeqCst),
-        before,
-        "evaluated without a recorder"
-    );
+    assert_eq!(EVALUATIONS.load(Ordering::SeqCst), before, "evaluated without a recorder");
 
     let (_, spans) = capture(|| save(&user));
     let span = spans.get("save");
@@ -239,10 +208,7 @@ async fn the_same_options_work_on_async_functions() {
     assert_eq!(span.str_attribute("result"), Some("row 9 6"));
     assert_eq!(span.kind(), &SpanKind::Client);
     assert_eq!(span.str_attribute("peer"), Some("db"));
-    assert_eq!(
-        span.str_attribute("code.function.name"),
-        Some("attributes::async_options")
-    );
+    assert_eq!(span.str_attribute("code.function.name"), Some("attributes::async_options"));
 }
 
 #[test]

@@ -32,9 +32,7 @@ fn parallel_captures_see_only_their_own_spans() {
     for (worker, thread) in threads.into_iter().enumerate() {
         let spans = thread.join().unwrap();
         assert_eq!(spans.len(), 50);
-        assert!(spans
-            .iter()
-            .all(|span| span.i64_attribute("arg.worker") == Some(worker as i64)));
+        assert!(spans.iter().all(|span| span.i64_attribute("arg.worker") == Some(worker as i64)));
     }
 }
 
@@ -100,23 +98,14 @@ fn queries_by_name_attribute_status_kind_and_duration() {
     let (_, spans) = capture(|| {
         work(1, 1);
         work(2, 2);
-        tracekit::span("server")
-            .kind(tracekit::SpanKind::Server)
-            .in_scope(|| {
-                tracekit::current_span().record_error(&std::io::Error::other("bad"));
-            });
+        tracekit::span("server").kind(tracekit::SpanKind::Server).in_scope(|| {
+            tracekit::current_span().record_error(&std::io::Error::other("bad"));
+        });
     });
     assert_eq!(spans.all("work").len(), 2);
     assert_eq!(spans.with_attribute("arg.worker", 2_i64).len(), 1);
     assert_eq!(spans.errors().len(), 1);
-    assert_eq!(
-        spans
-            .filter(|s| s.kind() == &tracekit::SpanKind::Server)
-            .len(),
-        1
-    );
-    assert!(spans
-        .iter()
-        .all(|s| s.duration() < std::time::Duration::from_secs(5)));
+    assert_eq!(spans.filter(|s| s.kind() == &tracekit::SpanKind::Server).len(), 1);
+    assert!(spans.iter().all(|s| s.duration() < std::time::Duration::from_secs(5)));
     assert_eq!(spans.clone().into_span_data().len(), 3);
 }

@@ -9,16 +9,11 @@ use tracekit::{trace_operation, Config, ConfigError, ConsoleFormat, Exporter, In
 static INSTALL: Mutex<()> = Mutex::new(());
 
 fn installing() -> std::sync::MutexGuard<'static, ()> {
-    INSTALL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn from_vars(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-    let vars: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     Config::from_lookup(|name| vars.get(name).cloned())
 }
 
@@ -41,8 +36,7 @@ fn tracing_enabled_accepts_every_spelling_in_any_case() {
         ("  off ", false),
     ];
     for (value, enabled) in cases {
-        let config =
-            from_vars(&[("TRACING_ENABLED", value)]).unwrap_or_else(|e| panic!("{value:?}: {e}"));
+        let config = from_vars(&[("TRACING_ENABLED", value)]).unwrap_or_else(|e| panic!("{value:?}: {e}"));
         assert_eq!(config.is_recording(), enabled, "TRACING_ENABLED={value:?}");
     }
 }
@@ -57,28 +51,16 @@ fn tracing_exporter_and_console_format_accept_their_values() {
         ("none", Exporter::None),
     ];
     for (value, exporter) in exporters {
-        assert_eq!(
-            from_vars(&[("TRACING_EXPORTER", value)])
-                .unwrap()
-                .exporter_kind(),
-            exporter,
-            "{value}"
-        );
+        assert_eq!(from_vars(&[("TRACING_EXPORTER", value)]).unwrap().exporter_kind(), exporter, "{value}");
     }
     for value in ["tree", "line", "json", "JSON"] {
-        assert!(
-            from_vars(&[("TRACING_CONSOLE_FORMAT", value)]).is_ok(),
-            "{value}"
-        );
+        assert!(from_vars(&[("TRACING_CONSOLE_FORMAT", value)]).is_ok(), "{value}");
     }
 }
 
 #[test]
 fn unset_or_empty_variables_keep_the_defaults() {
-    for vars in [
-        &[][..],
-        &[("TRACING_EXPORTER", ""), ("TRACING_ENABLED", "  ")][..],
-    ] {
+    for vars in [&[][..], &[("TRACING_EXPORTER", ""), ("TRACING_ENABLED", "  ")][..]] {
         let config = from_vars(vars).unwrap();
         assert_eq!(config.exporter_kind(), Exporter::Console);
         assert!(config.is_recording());
@@ -88,34 +70,19 @@ fn unset_or_empty_variables_keep_the_defaults() {
 #[test]
 fn a_bad_value_names_the_variable_the_value_and_what_is_accepted() {
     let cases = [
-        (
-            "TRACING_ENABLED",
-            "maybe",
-            "true, false, 1, 0, yes, no, on or off",
-        ),
-        (
-            "TRACING_EXPORTER",
-            "jaegar",
-            "one of console, otlp, jaeger, in_memory, none",
-        ),
+        ("TRACING_ENABLED", "maybe", "true, false, 1, 0, yes, no, on or off"),
+        ("TRACING_EXPORTER", "jaegar", "one of console, otlp, jaeger, in_memory, none"),
         ("TRACING_CONSOLE_FORMAT", "xml", "one of tree, line, json"),
     ];
     for (variable, value, expected) in cases {
         let error = from_vars(&[(variable, value)]).unwrap_err();
         assert_eq!(
             error,
-            ConfigError::InvalidValue {
-                variable,
-                value: value.to_owned(),
-                expected
-            },
+            ConfigError::InvalidValue { variable, value: value.to_owned(), expected },
             "{variable}={value}"
         );
         let message = error.to_string();
-        assert!(
-            message.contains(variable) && message.contains(value) && message.contains(expected),
-            "{message}"
-        );
+        assert!(message.contains(variable) && message.contains(value) && message.contains(expected), "{message}");
     }
 }
 
@@ -169,10 +136,7 @@ fn every_variable_is_read() {
     for (vars, expected) in cases {
         let config = from_vars(vars).unwrap_or_else(|error| panic!("{vars:?}: {error}"));
         let shown = format!("{config:?}");
-        assert!(
-            shown.contains(expected),
-            "{vars:?}: expected {expected} in {shown}"
-        );
+        assert!(shown.contains(expected), "{vars:?}: expected {expected} in {shown}");
     }
 }
 
@@ -181,100 +145,32 @@ fn every_variable_is_read() {
 #[test]
 fn every_variable_rejects_bad_values() {
     let cases: &[(&str, &str, &str)] = &[
-        (
-            "TRACING_JAEGER_PORT",
-            "6831",
-            "6831 and 6832 belong to Jaeger's retired UDP agent",
-        ),
+        ("TRACING_JAEGER_PORT", "6831", "6831 and 6832 belong to Jaeger's retired UDP agent"),
         ("TRACING_JAEGER_PORT", "6832", "4317 (gRPC) or 4318 (HTTP)"),
         ("TRACING_JAEGER_PORT", "http", "a port number"),
         ("TRACING_JAEGER_PORT", "70000", "a port number"),
-        (
-            "TRACING_JAEGER_HOST",
-            "bad host",
-            "a host name or IP address",
-        ),
-        (
-            "TRACING_OTLP_ENDPOINT",
-            "collector:4317",
-            "an http:// or https:// URL",
-        ),
+        ("TRACING_JAEGER_HOST", "bad host", "a host name or IP address"),
+        ("TRACING_OTLP_ENDPOINT", "collector:4317", "an http:// or https:// URL"),
         ("TRACING_SAMPLE_RATE", "1.5", "a number from 0.0 to 1.0"),
         ("TRACING_SAMPLE_RATE", "-0.1", "a number from 0.0 to 1.0"),
         ("TRACING_SAMPLE_RATE", "half", "a number from 0.0 to 1.0"),
         ("OTEL_SDK_DISABLED", "sometimes", "true, false"),
-        (
-            "OTEL_TRACES_EXPORTER",
-            "zipkin",
-            "one of otlp, console, none",
-        ),
+        ("OTEL_TRACES_EXPORTER", "zipkin", "one of otlp, console, none"),
         ("OTEL_RESOURCE_ATTRIBUTES", "novalue", "key=value pairs"),
-        (
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            "not a url",
-            "an http:// or https:// URL",
-        ),
-        (
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-            "ftp://c",
-            "an http:// or https:// URL",
-        ),
-        (
-            "OTEL_EXPORTER_OTLP_PROTOCOL",
-            "http",
-            "one of grpc, http/protobuf, http/json",
-        ),
-        (
-            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-            "thrift",
-            "one of grpc, http/protobuf, http/json",
-        ),
-        (
-            "OTEL_EXPORTER_OTLP_TIMEOUT",
-            "10s",
-            "a whole number of milliseconds",
-        ),
-        (
-            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
-            "-1",
-            "a whole number of milliseconds",
-        ),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "not a url", "an http:// or https:// URL"),
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://c", "an http:// or https:// URL"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http", "one of grpc, http/protobuf, http/json"),
+        ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "thrift", "one of grpc, http/protobuf, http/json"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "10s", "a whole number of milliseconds"),
+        ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "-1", "a whole number of milliseconds"),
         ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd", "gzip or none"),
-        (
-            "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
-            "br",
-            "gzip or none",
-        ),
-        (
-            "OTEL_TRACES_SAMPLER",
-            "sometimes",
-            "one of always_on, always_off, traceidratio",
-        ),
-        (
-            "OTEL_BSP_SCHEDULE_DELAY",
-            "fast",
-            "a whole number of milliseconds",
-        ),
-        (
-            "OTEL_BSP_MAX_QUEUE_SIZE",
-            "0",
-            "a whole number greater than zero",
-        ),
-        (
-            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-            "many",
-            "a whole number greater than zero",
-        ),
-        (
-            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-            "4096",
-            "no larger than OTEL_BSP_MAX_QUEUE_SIZE",
-        ),
-        (
-            "OTEL_BSP_EXPORT_TIMEOUT",
-            "1.5",
-            "a whole number of milliseconds",
-        ),
+        ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "br", "gzip or none"),
+        ("OTEL_TRACES_SAMPLER", "sometimes", "one of always_on, always_off, traceidratio"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "fast", "a whole number of milliseconds"),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "0", "a whole number greater than zero"),
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "many", "a whole number greater than zero"),
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096", "no larger than OTEL_BSP_MAX_QUEUE_SIZE"),
+        ("OTEL_BSP_EXPORT_TIMEOUT", "1.5", "a whole number of milliseconds"),
         ("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "lots", "a whole number"),
         ("OTEL_SPAN_EVENT_COUNT_LIMIT", "-3", "a whole number"),
         ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "1e3", "a whole number"),
@@ -285,39 +181,17 @@ fn every_variable_rejects_bad_values() {
             vars.push(("TRACING_EXPORTER", "jaeger"));
         }
         let error = from_vars(&vars).expect_err(&format!("{variable}={value} must be refused"));
-        let ConfigError::InvalidValue {
-            variable: named,
-            value: shown,
-            expected: accepted,
-        } = &error
-        else {
+        let ConfigError::InvalidValue { variable: named, value: shown, expected: accepted } = &error else {
             panic!("{error:?}")
         };
         assert_eq!(named, variable);
         assert_eq!(shown, value);
-        assert!(
-            accepted.contains(expected),
-            "{variable}={value}: {accepted}"
-        );
-        assert!(
-            error
-                .to_string()
-                .starts_with(&format!("{variable}=\"{value}\" is not valid: expected ")),
-            "{error}"
-        );
+        assert!(accepted.contains(expected), "{variable}={value}: {accepted}");
+        assert!(error.to_string().starts_with(&format!("{variable}=\"{value}\" is not valid: expected ")), "{error}");
     }
     // The sampler's argument is checked when a ratio sampler reads it.
-    let error = from_vars(&[
-        ("OTEL_TRACES_SAMPLER", "traceidratio"),
-        ("OTEL_TRACES_SAMPLER_ARG", "2"),
-    ])
-    .unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .starts_with("OTEL_TRACES_SAMPLER_ARG=\"2\""),
-        "{error}"
-    );
+    let error = from_vars(&[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "2")]).unwrap_err();
+    assert!(error.to_string().starts_with("OTEL_TRACES_SAMPLER_ARG=\"2\""), "{error}");
 }
 
 #[test]
@@ -327,91 +201,48 @@ fn header_values_are_secrets_even_in_errors() {
     assert!(!message.contains("hunter2"), "{message}");
     assert!(message.contains("api-key=<redacted>,broken"), "{message}");
 
-    let config = from_vars(&[("OTEL_EXPORTER_OTLP_HEADERS", "api-key=hunter2")])
-        .unwrap()
-        .otlp_header("x-token", "swordfish");
+    let config =
+        from_vars(&[("OTEL_EXPORTER_OTLP_HEADERS", "api-key=hunter2")]).unwrap().otlp_header("x-token", "swordfish");
     let shown = format!("{config:?}");
-    assert!(
-        !shown.contains("hunter2") && !shown.contains("swordfish"),
-        "{shown}"
-    );
+    assert!(!shown.contains("hunter2") && !shown.contains("swordfish"), "{shown}");
 }
 
 #[test]
 fn tracing_variables_win_over_otel_variables() {
     let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("TRACING_EXPORTER", "none"), ("OTEL_TRACES_EXPORTER", "otlp")], "exporter: None"),
+        (&[("TRACING_ENABLED", "true"), ("OTEL_SDK_DISABLED", "true")], "enabled: true"),
+        (&[("TRACING_ENABLED", "off"), ("OTEL_SDK_DISABLED", "false")], "enabled: false"),
         (
-            &[
-                ("TRACING_EXPORTER", "none"),
-                ("OTEL_TRACES_EXPORTER", "otlp"),
-            ],
-            "exporter: None",
-        ),
-        (
-            &[("TRACING_ENABLED", "true"), ("OTEL_SDK_DISABLED", "true")],
-            "enabled: true",
-        ),
-        (
-            &[("TRACING_ENABLED", "off"), ("OTEL_SDK_DISABLED", "false")],
-            "enabled: false",
-        ),
-        (
-            &[
-                ("TRACING_OTLP_ENDPOINT", "http://a:4317"),
-                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://b:4317"),
-            ],
+            &[("TRACING_OTLP_ENDPOINT", "http://a:4317"), ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://b:4317")],
             "Base(\"http://a:4317\")",
         ),
         (
-            &[
-                ("TRACING_SAMPLE_RATE", "0.5"),
-                ("OTEL_TRACES_SAMPLER", "always_off"),
-            ],
+            &[("TRACING_SAMPLE_RATE", "0.5"), ("OTEL_TRACES_SAMPLER", "always_off")],
             "sampler: ParentBasedTraceIdRatio(0.5)",
         ),
         // The traces-specific OTEL variables win over the generic ones.
         (
-            &[
-                ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://t:1/x"),
-                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://g:1"),
-            ],
+            &[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://t:1/x"), ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://g:1")],
             "Traces(\"http://t:1/x\")",
         ),
         (
-            &[
-                ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"),
-                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-            ],
+            &[("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")],
             "protocol: HttpJson",
         ),
+        (&[("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "1"), ("OTEL_EXPORTER_OTLP_TIMEOUT", "2")], "timeout: 1ms"),
         (
-            &[
-                ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "1"),
-                ("OTEL_EXPORTER_OTLP_TIMEOUT", "2"),
-            ],
-            "timeout: 1ms",
-        ),
-        (
-            &[
-                ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "k=1"),
-                ("OTEL_EXPORTER_OTLP_HEADERS", "k=2,j=3"),
-            ],
+            &[("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "k=1"), ("OTEL_EXPORTER_OTLP_HEADERS", "k=2,j=3")],
             "headers: [(\"j\", \"<redacted>\"), (\"k\", \"<redacted>\")]",
         ),
         (
-            &[
-                ("OTEL_SERVICE_NAME", "named"),
-                ("OTEL_RESOURCE_ATTRIBUTES", "service.name=attr"),
-            ],
+            &[("OTEL_SERVICE_NAME", "named"), ("OTEL_RESOURCE_ATTRIBUTES", "service.name=attr")],
             "service_name: Some(\"named\")",
         ),
     ];
     for (vars, expected) in cases {
         let shown = format!("{:?}", from_vars(vars).unwrap());
-        assert!(
-            shown.contains(expected),
-            "{vars:?}: expected {expected} in {shown}"
-        );
+        assert!(shown.contains(expected), "{vars:?}: expected {expected} in {shown}");
     }
 }
 
@@ -419,19 +250,10 @@ fn tracing_variables_win_over_otel_variables() {
 fn builder_values_are_checked_when_installed() {
     let _lock = installing();
     let cases = [
-        (
-            Config::new().otlp_endpoint("collector:4317"),
-            "Config::otlp_endpoint",
-        ),
+        (Config::new().otlp_endpoint("collector:4317"), "Config::otlp_endpoint"),
         (Config::new().jaeger("localhost", 6831), "Config::jaeger"),
-        (
-            Config::new().sampler(tracekit::Sampler::TraceIdRatio(2.0)),
-            "Config::sampler",
-        ),
-        (
-            Config::new().batch(std::time::Duration::from_secs(1), 8, 16),
-            "Config::batch",
-        ),
+        (Config::new().sampler(tracekit::Sampler::TraceIdRatio(2.0)), "Config::sampler"),
+        (Config::new().batch(std::time::Duration::from_secs(1), 8, 16), "Config::batch"),
     ];
     for (config, setting) in cases {
         let error = config.install().expect_err(setting);
@@ -444,16 +266,11 @@ fn builder_values_are_checked_when_installed() {
 
 #[test]
 fn the_builder_overrides_what_the_environment_says() {
-    let config = from_vars(&[("TRACING_EXPORTER", "none")])
-        .unwrap()
-        .exporter(Exporter::InMemory)
-        .enabled(true);
+    let config = from_vars(&[("TRACING_EXPORTER", "none")]).unwrap().exporter(Exporter::InMemory).enabled(true);
     assert_eq!(config.exporter_kind(), Exporter::InMemory);
     assert!(config.is_recording());
     assert!(!Config::new().enabled(false).is_recording());
-    let _ = Config::new()
-        .console_format(ConsoleFormat::Json)
-        .service_name("svc");
+    let _ = Config::new().console_format(ConsoleFormat::Json).service_name("svc");
 }
 
 #[trace_operation(include_args)]
@@ -464,34 +281,22 @@ fn step(n: u32) -> u32 {
 #[test]
 fn a_second_installation_is_an_error_until_the_first_guard_is_dropped() {
     let _lock = installing();
-    let first = Config::new()
-        .exporter(Exporter::InMemory)
-        .install()
-        .expect("first");
+    let first = Config::new().exporter(Exporter::InMemory).install().expect("first");
     let second = Config::new().exporter(Exporter::Console).install();
     assert!(matches!(second, Err(InitError::AlreadyInitialized)));
-    assert!(second
-        .unwrap_err()
-        .to_string()
-        .contains("already initialized"));
+    assert!(second.unwrap_err().to_string().contains("already initialized"));
     // The first installation is untouched by the refused one.
     step(1);
     assert_eq!(testing::take_recorded().names(), ["step"]);
     drop(first);
-    let again = Config::new()
-        .exporter(Exporter::None)
-        .install()
-        .expect("after the guard is dropped");
+    let again = Config::new().exporter(Exporter::None).install().expect("after the guard is dropped");
     drop(again);
 }
 
 #[test]
 fn the_in_memory_exporter_reads_takes_and_clears_the_whole_process() {
     let _lock = installing();
-    let _guard = Config::new()
-        .exporter(Exporter::InMemory)
-        .install()
-        .unwrap();
+    let _guard = Config::new().exporter(Exporter::InMemory).install().unwrap();
     step(1);
     std::thread::spawn(|| step(2)).join().unwrap();
     let recorded = testing::recorded();
@@ -515,10 +320,7 @@ fn the_in_memory_exporter_reads_takes_and_clears_the_whole_process() {
 #[test]
 fn disabled_or_none_records_nothing() {
     let _lock = installing();
-    for config in [
-        Config::new().enabled(false),
-        Config::new().exporter(Exporter::None),
-    ] {
+    for config in [Config::new().enabled(false), Config::new().exporter(Exporter::None)] {
         let guard = config.install().unwrap();
         #[trace_operation]
         fn probe() -> bool {
@@ -532,16 +334,10 @@ fn disabled_or_none_records_nothing() {
 #[test]
 fn shutdown_uninstalls_so_that_init_can_run_again() {
     let _lock = installing();
-    let guard = Config::new()
-        .exporter(Exporter::InMemory)
-        .install()
-        .unwrap();
+    let guard = Config::new().exporter(Exporter::InMemory).install().unwrap();
     tracekit::shutdown();
     assert!(!tracekit::span("after").in_scope(|| tracekit::current_span().is_recording()));
-    let reinstalled = Config::new()
-        .exporter(Exporter::InMemory)
-        .install()
-        .expect("shutdown frees the slot");
+    let reinstalled = Config::new().exporter(Exporter::InMemory).install().expect("shutdown frees the slot");
     drop(guard); // a stale guard leaves the new installation alone
     step(5);
     assert_eq!(testing::recorded().names(), ["step"]);
@@ -552,11 +348,7 @@ fn shutdown_uninstalls_so_that_init_can_run_again() {
 fn the_sampler_decides_which_traces_are_recorded() {
     let _lock = installing();
     let sampled = |vars: &[(&str, &str)]| {
-        let guard = from_vars(vars)
-            .unwrap()
-            .exporter(Exporter::InMemory)
-            .install()
-            .unwrap();
+        let guard = from_vars(vars).unwrap().exporter(Exporter::InMemory).install().unwrap();
         for n in 0..200 {
             step(n);
         }
@@ -567,14 +359,8 @@ fn the_sampler_decides_which_traces_are_recorded() {
     assert_eq!(sampled(&[("OTEL_TRACES_SAMPLER", "always_off")]), 0);
     assert_eq!(sampled(&[("TRACING_SAMPLE_RATE", "0")]), 0);
     assert_eq!(sampled(&[("OTEL_TRACES_SAMPLER", "always_on")]), 200);
-    let half = sampled(&[
-        ("OTEL_TRACES_SAMPLER", "traceidratio"),
-        ("OTEL_TRACES_SAMPLER_ARG", "0.5"),
-    ]);
-    assert!(
-        (40..160).contains(&half),
-        "about half of 200 random trace ids: {half}"
-    );
+    let half = sampled(&[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "0.5")]);
+    assert!((40..160).contains(&half), "about half of 200 random trace ids: {half}");
 }
 
 #[trace_operation(include_args, attributes("a" = 1_i64, "b" = 2_i64, "c" = 3_i64))]
@@ -591,11 +377,7 @@ fn span_limits_bound_attributes_events_and_value_length() {
         ("OTEL_SPAN_EVENT_COUNT_LIMIT", "1"),
         ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "5"),
     ];
-    let guard = from_vars(&vars)
-        .unwrap()
-        .exporter(Exporter::InMemory)
-        .install()
-        .unwrap();
+    let guard = from_vars(&vars).unwrap().exporter(Exporter::InMemory).install().unwrap();
     wide("a long argument");
     let spans = testing::take_recorded();
     drop(guard);
@@ -625,13 +407,8 @@ fn a_user_built_provider_receives_the_spans_and_stays_usable() {
 
     let _lock = installing();
     let collected = Collect::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(collected.clone())
-        .build();
-    let guard = Config::new()
-        .tracer_provider(provider.clone())
-        .install()
-        .unwrap();
+    let provider = SdkTracerProvider::builder().with_simple_exporter(collected.clone()).build();
+    let guard = Config::new().tracer_provider(provider.clone()).install().unwrap();
     step(9);
     drop(guard);
     assert_eq!(collected.0.lock().unwrap()[0].name, "step");

@@ -21,16 +21,10 @@ impl Write for Buffer {
 /// Installs the console exporter into a buffer, runs `f`, shuts down, and
 /// returns what was printed.
 fn printed(format: ConsoleFormat, f: impl FnOnce()) -> String {
-    let _lock = INSTALL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let buffer = Buffer::default();
-    let guard = Config::new()
-        .service_name("shop")
-        .console_format(format)
-        .console_writer(buffer.clone())
-        .install()
-        .unwrap();
+    let guard =
+        Config::new().service_name("shop").console_format(format).console_writer(buffer.clone()).install().unwrap();
     f();
     drop(guard);
     let bytes = buffer.0.lock().unwrap().clone();
@@ -63,10 +57,7 @@ fn the_tree_shows_the_hierarchy_durations_bars_status_and_attributes() {
     assert!(lines[0].starts_with("shop trace "), "{output}");
     assert!(lines[0].contains("3 spans"), "{output}");
     assert!(lines[1].starts_with("checkout  "), "{output}");
-    assert!(
-        lines[1].contains("ERROR: card declined for cart 2"),
-        "{output}"
-    );
+    assert!(lines[1].contains("ERROR: card declined for cart 2"), "{output}");
     assert!(lines[1].contains("arg.cart=2"), "{output}");
     assert!(lines[2].starts_with("├─ price"), "{output}");
     assert!(lines[2].contains("UNSET"), "{output}");
@@ -76,14 +67,8 @@ fn the_tree_shows_the_hierarchy_durations_bars_status_and_attributes() {
     // The root's bar is full; `pay`, which ran last, ends at the right edge.
     assert!(lines[1].contains(&"█".repeat(24)), "{output}");
     assert!(lines[3].contains("█  ERROR"), "{output}");
-    assert!(
-        !output.contains('\x1b'),
-        "no colours when not writing to a terminal"
-    );
-    assert!(
-        !output.contains("code.function.name"),
-        "the code location is left out as noise"
-    );
+    assert!(!output.contains('\x1b'), "no colours when not writing to a terminal");
+    assert!(!output.contains("code.function.name"), "the code location is left out as noise");
 }
 
 #[test]
@@ -94,10 +79,7 @@ fn the_line_format_prints_one_line_per_span() {
     let line = output.trim_end();
     assert!(line.starts_with("TRACE: price ("), "{line}");
     assert!(line.contains(") status=UNSET"), "{line}");
-    assert!(
-        line.contains(" µs)") || line.contains(" ms)"),
-        "the duration: {line}"
-    );
+    assert!(line.contains(" µs)") || line.contains(" ms)"), "the duration: {line}");
     assert_eq!(output.lines().count(), 1);
 }
 
@@ -106,10 +88,7 @@ fn the_json_format_prints_one_object_per_span() {
     let output = printed(ConsoleFormat::Json, || {
         let _ = checkout(4);
     });
-    let spans: Vec<serde_json::Value> = output
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let spans: Vec<serde_json::Value> = output.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
     assert_eq!(spans.len(), 3);
     let root = spans.iter().find(|s| s["name"] == "checkout").unwrap();
     assert_eq!(root["status"]["code"], "ERROR");
@@ -119,12 +98,7 @@ fn the_json_format_prints_one_object_per_span() {
     let pay = spans.iter().find(|s| s["name"] == "pay").unwrap();
     assert_eq!(pay["parent_span_id"], root["span_id"]);
     assert_eq!(pay["trace_id"], root["trace_id"]);
-    let events: Vec<&str> = pay["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
+    let events: Vec<&str> = pay["events"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
     assert_eq!(events, ["exception", "performance.threshold_exceeded"]);
 }
 
@@ -135,9 +109,6 @@ fn a_trace_whose_root_never_ends_is_printed_at_shutdown() {
         price(5);
         std::mem::forget(root);
     });
-    assert!(
-        output.starts_with("shop (root span never ended) trace "),
-        "{output}"
-    );
+    assert!(output.starts_with("shop (root span never ended) trace "), "{output}");
     assert!(output.contains("price"), "{output}");
 }

@@ -27,25 +27,15 @@ fn find(id: u32) -> Result<String, NotFound> {
 fn assert_failed(span: &CapturedSpan, message: &str, type_name: &str) {
     assert_eq!(span.status(), &Status::error(message.to_owned()));
     assert_eq!(span.str_attribute("error.type"), Some(type_name));
-    assert_eq!(
-        span.event_str_attribute("exception", "exception.message"),
-        Some(message)
-    );
-    assert_eq!(
-        span.event_str_attribute("exception", "exception.type"),
-        Some(type_name)
-    );
+    assert_eq!(span.event_str_attribute("exception", "exception.message"), Some(message));
+    assert_eq!(span.event_str_attribute("exception", "exception.type"), Some(type_name));
 }
 
 #[test]
 fn an_err_sets_status_error_an_exception_event_and_error_type() {
     let (result, spans) = capture(|| find(0));
     assert!(result.is_err());
-    assert_failed(
-        spans.get("find"),
-        "user 0 not found",
-        "errors_and_panics::NotFound",
-    );
+    assert_failed(spans.get("find"), "user 0 not found", "errors_and_panics::NotFound");
 }
 
 #[test]
@@ -86,25 +76,12 @@ fn any_type_named_result_counts_including_aliases() {
     });
     let io = spans.get("read_config");
     assert!(io.is_error());
-    assert_eq!(
-        io.str_attribute("error.type"),
-        Some("std::io::error::Error")
-    );
+    assert_eq!(io.str_attribute("error.type"), Some("std::io::error::Error"));
     let anyhow_spans = spans.all("parse_port");
     assert_eq!(anyhow_spans[0].error_message(), Some("port 0 is reserved"));
-    assert_eq!(
-        anyhow_spans[1].error_message(),
-        Some("invalid digit found in string")
-    );
-    assert_eq!(
-        anyhow_spans[0].str_attribute("error.type"),
-        Some("anyhow::Error")
-    );
-    assert_failed(
-        spans.get("aliased"),
-        "through an alias",
-        "alloc::string::String",
-    );
+    assert_eq!(anyhow_spans[1].error_message(), Some("invalid digit found in string"));
+    assert_eq!(anyhow_spans[0].str_attribute("error.type"), Some("anyhow::Error"));
+    assert_failed(spans.get("aliased"), "through an alias", "alloc::string::String");
 }
 
 #[derive(Debug)]
@@ -121,10 +98,7 @@ fn debug_only_error() -> Result<(), DebugOnly> {
 #[test]
 fn an_error_without_display_is_described_by_debug() {
     let (_, spans) = capture(debug_only_error);
-    assert_eq!(
-        spans.get("debug_only_error").error_message(),
-        Some("DebugOnly { code: 7 }")
-    );
+    assert_eq!(spans.get("debug_only_error").error_message(), Some("DebugOnly { code: 7 }"));
 }
 
 #[trace_operation]
@@ -141,10 +115,7 @@ fn inner_panics(value: u32) {
 fn a_panic_fails_every_span_it_unwinds_through_and_continues_unchanged() {
     let (outcome, spans) = capture(|| catch_unwind(outer_then_panics));
     let payload = outcome.expect_err("the panic continues");
-    assert_eq!(
-        payload.downcast_ref::<String>().map(String::as_str),
-        Some("value 3 is invalid")
-    );
+    assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some("value 3 is invalid"));
     for name in ["inner_panics", "outer_then_panics"] {
         let span = spans.get(name);
         assert_failed(span, "value 3 is invalid", "panic");
@@ -168,16 +139,8 @@ fn panics_are_recorded_for_result_functions_and_trace_performance() {
         let _ = catch_unwind(panics_inside_result);
         let _ = catch_unwind(performance_panics);
     });
-    assert_failed(
-        spans.get("panics_inside_result"),
-        "boom in a Result fn",
-        "panic",
-    );
-    assert_failed(
-        spans.get("performance_panics"),
-        "boom under trace_performance",
-        "panic",
-    );
+    assert_failed(spans.get("panics_inside_result"), "boom in a Result fn", "panic");
+    assert_failed(spans.get("performance_panics"), "boom under trace_performance", "panic");
 }
 
 #[trace_async]
@@ -195,16 +158,11 @@ async fn async_panics() {
 #[tokio::test]
 async fn async_errors_and_panics_are_recorded_too() {
     let (_, spans) = capture_async(async_err()).await;
-    assert_failed(
-        spans.get("async_err"),
-        "user 5 not found",
-        "errors_and_panics::NotFound",
-    );
+    assert_failed(spans.get("async_err"), "user 5 not found", "errors_and_panics::NotFound");
 
     // tokio catches the panic, then drops the future later; the span must say
     // "panic", not "cancelled".
-    let (joined, spans) =
-        capture_async(async { tokio::spawn(tracekit_context(async_panics())).await }).await;
+    let (joined, spans) = capture_async(async { tokio::spawn(tracekit_context(async_panics())).await }).await;
     assert!(joined.unwrap_err().is_panic());
     let span = spans.get("async_panics");
     assert_failed(span, "async boom", "panic");
@@ -212,19 +170,14 @@ async fn async_errors_and_panics_are_recorded_too() {
 }
 
 /// Carries the current context into a spawned task.
-fn tracekit_context<F: std::future::Future>(
-    future: F,
-) -> impl std::future::Future<Output = F::Output> {
+fn tracekit_context<F: std::future::Future>(future: F) -> impl std::future::Future<Output = F::Output> {
     use opentelemetry::context::FutureExt;
     future.with_current_context()
 }
 
 #[test]
 fn a_panic_inside_a_manual_span_is_recorded() {
-    let (_, spans) = capture(|| {
-        catch_unwind(AssertUnwindSafe(|| {
-            tracekit::span("manual").in_scope(|| panic!("manual boom"))
-        }))
-    });
+    let (_, spans) =
+        capture(|| catch_unwind(AssertUnwindSafe(|| tracekit::span("manual").in_scope(|| panic!("manual boom")))));
     assert_failed(spans.get("manual"), "manual boom", "panic");
 }

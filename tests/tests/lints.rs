@@ -43,13 +43,8 @@ fn annotated_code_compiles_under_strict_lints() {
         unit(&Item { id: 1 });
         measured(1);
     });
-    assert_eq!(
-        spans.get("sync_everything").i64_attribute("result"),
-        Some(6)
-    );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    assert_eq!(spans.get("sync_everything").i64_attribute("result"), Some(6));
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let (value, spans) = runtime.block_on(tracekit::testing::capture_async(async {
         measured_async().await;
         async_everything(4).await

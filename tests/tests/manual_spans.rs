@@ -43,27 +43,15 @@ fn current_span_adds_attributes_events_and_errors_to_the_annotated_span() {
     let ((), spans) = capture(enriches);
     let span = spans.get("enriches");
     assert_eq!(span.bool_attribute("cache.hit"), Some(false));
-    assert_eq!(
-        span.event_str_attribute("cache.miss", "key"),
-        Some("user:1")
-    );
+    assert_eq!(span.event_str_attribute("cache.miss", "key"), Some("user:1"));
     assert_eq!(span.status(), &Status::error("stale entry"));
-    assert_eq!(
-        span.str_attribute("error.type"),
-        Some("std::io::error::Error")
-    );
+    assert_eq!(span.str_attribute("error.type"), Some("std::io::error::Error"));
 }
 
 #[test]
 fn current_span_ids_match_the_exported_span() {
-    let ((trace_id, span_id), spans) = capture(|| {
-        span("job").in_scope(|| {
-            (
-                current_span().trace_id().unwrap(),
-                current_span().span_id().unwrap(),
-            )
-        })
-    });
+    let ((trace_id, span_id), spans) =
+        capture(|| span("job").in_scope(|| (current_span().trace_id().unwrap(), current_span().span_id().unwrap())));
     assert_eq!(spans.get("job").trace_id(), trace_id);
     assert_eq!(spans.get("job").span_id(), span_id);
 }

@@ -18,13 +18,7 @@ static INSTALL: Mutex<()> = Mutex::new(());
 const WAIT: Duration = Duration::from_secs(10);
 
 fn value<'a>(attributes: &'a [ProtoKeyValue], key: &str) -> Option<&'a ProtoValue> {
-    attributes
-        .iter()
-        .find(|kv| kv.key == key)?
-        .value
-        .as_ref()?
-        .value
-        .as_ref()
+    attributes.iter().find(|kv| kv.key == key)?.value.as_ref()?.value.as_ref()
 }
 
 fn string<'a>(attributes: &'a [ProtoKeyValue], key: &str) -> Option<&'a str> {
@@ -35,18 +29,12 @@ fn string<'a>(attributes: &'a [ProtoKeyValue], key: &str) -> Option<&'a str> {
 }
 
 fn span<'a>(spans: &'a [ProtoSpan], name: &str) -> &'a ProtoSpan {
-    spans
-        .iter()
-        .find(|s| s.name == name)
-        .unwrap_or_else(|| panic!("no span {name:?} in {spans:#?}"))
+    spans.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no span {name:?} in {spans:#?}"))
 }
 
 #[trace_operation(kind = "server", include_args)]
 fn handle(count: i64, ratio: f64, admin: bool, path: &str) -> Result<(), String> {
-    tracekit::current_span().add_event(
-        "cache.miss",
-        [tracekit::KeyValue::new("cache.key", "user:1")],
-    );
+    tracekit::current_span().add_event("cache.miss", [tracekit::KeyValue::new("cache.key", "user:1")]);
     fetch(count)
 }
 
@@ -58,9 +46,7 @@ fn fetch(count: i64) -> Result<(), String> {
 /// Installs OTLP to the receiver with `protocol` and `compression`, makes a
 /// small trace, shuts down (which flushes), and returns what arrived.
 fn send_trace(receiver: &Receiver, protocol: Protocol, compression: Compression) -> Vec<Export> {
-    let _lock = INSTALL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let endpoint = match protocol {
         Protocol::Grpc => &receiver.grpc_endpoint,
         _ => &receiver.http_endpoint,
@@ -85,25 +71,16 @@ fn assert_trace_arrived(exports: &[Export], transport: Transport, gzip: bool) {
     for export in exports {
         assert_eq!(export.transport, transport);
         assert_eq!(export.gzip, gzip, "compression over {transport:?}");
-        assert_eq!(
-            export.headers.get("x-api-key").map(|v| v.to_str().unwrap()),
-            Some("secret value")
-        );
+        assert_eq!(export.headers.get("x-api-key").map(|v| v.to_str().unwrap()), Some("secret value"));
     }
 
     let resource_spans = &exports[0].request.resource_spans[0];
     let resource = &resource_spans.resource.as_ref().unwrap().attributes;
     assert_eq!(string(resource, "service.name"), Some("otlp-test"));
     assert_eq!(string(resource, "service.version"), Some("1.2.3"));
-    assert_eq!(
-        string(resource, "deployment.environment.name"),
-        Some("test")
-    );
+    assert_eq!(string(resource, "deployment.environment.name"), Some("test"));
     assert_eq!(string(resource, "telemetry.sdk.language"), Some("rust"));
-    assert_eq!(
-        string(resource, "telemetry.sdk.name"),
-        Some("opentelemetry")
-    );
+    assert_eq!(string(resource, "telemetry.sdk.name"), Some("opentelemetry"));
     assert!(
         matches!(value(resource, "process.pid"), Some(ProtoValue::IntValue(pid)) if *pid == i64::from(std::process::id()))
     );
@@ -125,42 +102,19 @@ fn assert_trace_arrived(exports: &[Export], transport: Transport, gzip: bool) {
     assert_eq!(handle.kind, ProtoKind::Server as i32);
     assert_eq!(fetch.kind, ProtoKind::Client as i32);
 
-    assert_eq!(
-        value(&handle.attributes, "arg.count"),
-        Some(&ProtoValue::IntValue(3))
-    );
-    assert_eq!(
-        value(&handle.attributes, "arg.ratio"),
-        Some(&ProtoValue::DoubleValue(0.5))
-    );
-    assert_eq!(
-        value(&handle.attributes, "arg.admin"),
-        Some(&ProtoValue::BoolValue(true))
-    );
+    assert_eq!(value(&handle.attributes, "arg.count"), Some(&ProtoValue::IntValue(3)));
+    assert_eq!(value(&handle.attributes, "arg.ratio"), Some(&ProtoValue::DoubleValue(0.5)));
+    assert_eq!(value(&handle.attributes, "arg.admin"), Some(&ProtoValue::BoolValue(true)));
     assert_eq!(string(&handle.attributes, "arg.path"), Some("/users"));
-    assert_eq!(
-        string(&handle.attributes, "code.function.name"),
-        Some("otlp::handle")
-    );
+    assert_eq!(string(&handle.attributes, "code.function.name"), Some("otlp::handle"));
 
-    let miss = handle
-        .events
-        .iter()
-        .find(|e| e.name == "cache.miss")
-        .expect("cache.miss event");
+    let miss = handle.events.iter().find(|e| e.name == "cache.miss").expect("cache.miss event");
     assert_eq!(string(&miss.attributes, "cache.key"), Some("user:1"));
     let status = fetch.status.as_ref().unwrap();
     assert_eq!(status.code, StatusCode::Error as i32);
     assert_eq!(status.message, "upstream refused 3");
-    let exception = fetch
-        .events
-        .iter()
-        .find(|e| e.name == "exception")
-        .expect("exception event");
-    assert_eq!(
-        string(&exception.attributes, "exception.message"),
-        Some("upstream refused 3")
-    );
+    let exception = fetch.events.iter().find(|e| e.name == "exception").expect("exception event");
+    assert_eq!(string(&exception.attributes, "exception.message"), Some("upstream refused 3"));
     assert!(fetch.end_time_unix_nano >= fetch.start_time_unix_nano);
 }
 
@@ -184,20 +138,12 @@ fn grpc_with_gzip() {
 
 #[test]
 fn http_protobuf_delivers_the_whole_trace() {
-    round_trip(
-        Protocol::HttpProtobuf,
-        Compression::None,
-        Transport::HttpProtobuf,
-    );
+    round_trip(Protocol::HttpProtobuf, Compression::None, Transport::HttpProtobuf);
 }
 
 #[test]
 fn http_protobuf_with_gzip() {
-    round_trip(
-        Protocol::HttpProtobuf,
-        Compression::Gzip,
-        Transport::HttpProtobuf,
-    );
+    round_trip(Protocol::HttpProtobuf, Compression::Gzip, Transport::HttpProtobuf);
 }
 
 #[test]
@@ -213,9 +159,7 @@ fn http_json_with_gzip() {
 #[test]
 fn the_batch_processor_exports_on_its_schedule_without_waiting_for_shutdown() {
     let receiver = Receiver::start();
-    let _lock = INSTALL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let guard = Config::new()
         .otlp_endpoint(receiver.grpc_endpoint.clone())
         .batch(Duration::from_millis(50), 64, 8)
@@ -232,14 +176,9 @@ fn the_batch_processor_exports_on_its_schedule_without_waiting_for_shutdown() {
 
 #[test]
 fn a_collector_that_is_down_neither_blocks_nor_crashes_the_program() {
-    let _lock = INSTALL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     // A port nothing listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let guard = Config::new()
         .otlp_endpoint(format!("http://{closed}"))
         .otlp_timeout(Duration::from_millis(500))
@@ -251,36 +190,20 @@ fn a_collector_that_is_down_neither_blocks_nor_crashes_the_program() {
     let started = Instant::now();
     drop(guard);
     // Shutdown is bounded by the export timeout, not by the collector.
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "shutdown took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(10), "shutdown took {:?}", started.elapsed());
 }
 
 #[test]
 fn a_failed_export_is_reported_once_per_batch_with_the_endpoint() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let output = run(
         OTLP_EXAMPLE,
-        &[
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", &format!("http://{closed}")),
-            ("OTEL_EXPORTER_OTLP_TIMEOUT", "500"),
-        ],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &format!("http://{closed}")), ("OTEL_EXPORTER_OTLP_TIMEOUT", "500")],
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let warnings: Vec<&str> = stderr
-        .lines()
-        .filter(|line| line.contains("OTLP export to"))
-        .collect();
+    let warnings: Vec<&str> = stderr.lines().filter(|line| line.contains("OTLP export to")).collect();
     assert_eq!(warnings.len(), 1, "one batch, one warning: {stderr}");
-    assert!(
-        warnings[0].contains(&format!("http://{closed}")),
-        "{stderr}"
-    );
+    assert!(warnings[0].contains(&format!("http://{closed}")), "{stderr}");
     assert!(warnings[0].contains("6 spans lost"), "{stderr}");
 }
 
@@ -293,11 +216,7 @@ fn run(binary: &str, vars: &[(&str, &str)]) -> std::process::Output {
         }
     }
     let output = command.envs(vars.iter().copied()).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     output
 }
 
@@ -306,25 +225,14 @@ const OTLP_EXAMPLE: &str = env!("CARGO_BIN_EXE_otlp");
 #[test]
 fn the_example_sends_over_grpc_configured_only_by_the_environment() {
     let receiver = Receiver::start();
-    run(
-        OTLP_EXAMPLE,
-        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint)],
-    );
+    run(OTLP_EXAMPLE, &[("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint)]);
     let exports = receiver.exports(); // the process has exited: everything was flushed
     let spans = spans(&exports);
     assert_eq!(spans.len(), 6, "{spans:#?}");
     let root = span(&spans, "otlp-example");
     assert!(spans.iter().all(|s| s.trace_id == root.trace_id));
-    let resource = &exports[0].request.resource_spans[0]
-        .resource
-        .as_ref()
-        .unwrap()
-        .attributes;
-    assert_eq!(
-        string(resource, "service.name"),
-        Some("otlp"),
-        "named after the executable"
-    );
+    let resource = &exports[0].request.resource_spans[0].resource.as_ref().unwrap().attributes;
+    assert_eq!(string(resource, "service.name"), Some("otlp"), "named after the executable");
 }
 
 #[test]
@@ -335,16 +243,10 @@ fn the_example_sends_over_http_with_headers_and_resource_from_the_environment() 
         &[
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.http_endpoint),
-            (
-                "OTEL_EXPORTER_OTLP_HEADERS",
-                "x-api-key=a%20b%3Dc,x-team=core",
-            ),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=a%20b%3Dc,x-team=core"),
             ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
             ("OTEL_SERVICE_NAME", "checkout"),
-            (
-                "OTEL_RESOURCE_ATTRIBUTES",
-                "service.version=2.0,deployment.environment.name=prod",
-            ),
+            ("OTEL_RESOURCE_ATTRIBUTES", "service.version=2.0,deployment.environment.name=prod"),
         ],
     );
     let exports = receiver.exports();
@@ -352,23 +254,12 @@ fn the_example_sends_over_http_with_headers_and_resource_from_the_environment() 
     let export = &exports[0];
     assert_eq!(export.transport, Transport::HttpProtobuf);
     assert!(export.gzip);
-    assert_eq!(
-        export.headers.get("x-api-key").unwrap(),
-        "a b=c",
-        "percent-decoded"
-    );
+    assert_eq!(export.headers.get("x-api-key").unwrap(), "a b=c", "percent-decoded");
     assert_eq!(export.headers.get("x-team").unwrap(), "core");
-    let resource = &export.request.resource_spans[0]
-        .resource
-        .as_ref()
-        .unwrap()
-        .attributes;
+    let resource = &export.request.resource_spans[0].resource.as_ref().unwrap().attributes;
     assert_eq!(string(resource, "service.name"), Some("checkout"));
     assert_eq!(string(resource, "service.version"), Some("2.0"));
-    assert_eq!(
-        string(resource, "deployment.environment.name"),
-        Some("prod")
-    );
+    assert_eq!(string(resource, "deployment.environment.name"), Some("prod"));
 }
 
 #[test]
@@ -377,10 +268,7 @@ fn a_traces_endpoint_is_used_as_given_over_http_json() {
     let url = format!("{}/v1/traces", receiver.http_endpoint);
     run(
         OTLP_EXAMPLE,
-        &[
-            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"),
-            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &url),
-        ],
+        &[("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"), ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &url)],
     );
     let exports = receiver.exports();
     assert_eq!(spans(&exports).len(), 6);
@@ -390,19 +278,10 @@ fn a_traces_endpoint_is_used_as_given_over_http_json() {
 #[test]
 fn tracing_exporter_jaeger_sends_otlp_to_the_jaeger_host() {
     let receiver = Receiver::start();
-    let port = receiver
-        .grpc_endpoint
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .to_owned();
+    let port = receiver.grpc_endpoint.rsplit(':').next().unwrap().to_owned();
     run(
         env!("CARGO_BIN_EXE_quickstart"), // under #[tokio::main]
-        &[
-            ("TRACING_EXPORTER", "jaeger"),
-            ("TRACING_JAEGER_HOST", "127.0.0.1"),
-            ("TRACING_JAEGER_PORT", &port),
-        ],
+        &[("TRACING_EXPORTER", "jaeger"), ("TRACING_JAEGER_HOST", "127.0.0.1"), ("TRACING_JAEGER_PORT", &port)],
     );
     assert_eq!(spans(&receiver.exports()).len(), 10);
 }
@@ -412,10 +291,7 @@ fn a_sampler_from_the_environment_drops_traces_before_export() {
     let receiver = Receiver::start();
     run(
         OTLP_EXAMPLE,
-        &[
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint),
-            ("OTEL_TRACES_SAMPLER", "always_off"),
-        ],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint), ("OTEL_TRACES_SAMPLER", "always_off")],
     );
     assert!(spans(&receiver.exports()).is_empty());
 }
@@ -436,13 +312,10 @@ fn otel_sdk_disabled_sends_nothing() {
 #[test]
 fn an_https_endpoint_uses_tls_and_a_plain_text_server_is_refused_without_harm() {
     let receiver = Receiver::start();
-    let _lock = INSTALL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    for (protocol, endpoint) in [
-        (Protocol::Grpc, &receiver.grpc_endpoint),
-        (Protocol::HttpProtobuf, &receiver.http_endpoint),
-    ] {
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    for (protocol, endpoint) in
+        [(Protocol::Grpc, &receiver.grpc_endpoint), (Protocol::HttpProtobuf, &receiver.http_endpoint)]
+    {
         // The receiver speaks plain text: a TLS handshake with it fails.
         let https = endpoint.replace("http://", "https://");
         let guard = Config::new()
@@ -454,8 +327,5 @@ fn an_https_endpoint_uses_tls_and_a_plain_text_server_is_refused_without_harm() 
         let _ = fetch(1);
         drop(guard);
     }
-    assert!(
-        spans(&receiver.exports()).is_empty(),
-        "nothing goes out unencrypted to an https:// endpoint"
-    );
+    assert!(spans(&receiver.exports()).is_empty(), "nothing goes out unencrypted to an https:// endpoint");
 }

@@ -24,13 +24,8 @@ fn a_slow_call_gets_attributes_an_event_and_a_warning() {
     assert_eq!(span.i64_attribute("performance.threshold_ms"), Some(10));
     let took = span.f64_attribute("performance.duration_ms").unwrap();
     assert!(took >= 30.0, "{took}");
-    let event = span
-        .event("performance.threshold_exceeded")
-        .expect("threshold event");
-    assert!(event
-        .attributes
-        .iter()
-        .any(|kv| kv.key.as_str() == "performance.duration_ms"));
+    let event = span.event("performance.threshold_exceeded").expect("threshold event");
+    assert!(event.attributes.iter().any(|kv| kv.key.as_str() == "performance.duration_ms"));
 
     assert_eq!(events.len(), 1);
     let warning = &events[0];
@@ -38,16 +33,8 @@ fn a_slow_call_gets_attributes_an_event_and_a_warning() {
     assert_eq!(warning.target, "tracekit::performance");
     assert_eq!(warning.field("operation"), Some("sleeps"));
     assert_eq!(warning.field("threshold_ms"), Some("10"));
-    assert!(
-        warning.message.starts_with("sleeps took "),
-        "{}",
-        warning.message
-    );
-    assert!(
-        warning.message.ends_with("ms, over its 10 ms threshold"),
-        "{}",
-        warning.message
-    );
+    assert!(warning.message.starts_with("sleeps took "), "{}", warning.message);
+    assert!(warning.message.ends_with("ms, over its 10 ms threshold"), "{}", warning.message);
 }
 
 #[test]
@@ -69,12 +56,8 @@ fn the_warning_is_emitted_even_when_nothing_records() {
 
 #[test]
 fn async_functions_are_measured_from_first_poll_to_completion() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
-    let (((), spans), events) =
-        common::logged(|| runtime.block_on(capture_async(sleeps_async(30))));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let (((), spans), events) = common::logged(|| runtime.block_on(capture_async(sleeps_async(30))));
     let span = spans.get("async.sleeps");
     assert_eq!(span.i64_attribute("arg.ms"), Some(30));
     assert!(span.f64_attribute("performance.duration_ms").unwrap() >= 30.0);

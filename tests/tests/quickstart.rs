@@ -5,19 +5,10 @@ use std::process::{Command, Output};
 
 fn run(vars: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_quickstart"));
-    for variable in [
-        "TRACING_ENABLED",
-        "TRACING_EXPORTER",
-        "TRACING_CONSOLE_FORMAT",
-        "OTEL_SERVICE_NAME",
-        "NO_COLOR",
-    ] {
+    for variable in ["TRACING_ENABLED", "TRACING_EXPORTER", "TRACING_CONSOLE_FORMAT", "OTEL_SERVICE_NAME", "NO_COLOR"] {
         command.env_remove(variable);
     }
-    command
-        .envs(vars.iter().copied())
-        .output()
-        .expect("the demo runs")
+    command.envs(vars.iter().copied()).output().expect("the demo runs")
 }
 
 fn stderr(output: &Output) -> String {
@@ -34,15 +25,9 @@ fn the_demo_prints_each_trace_as_a_tree() {
     assert!(stderr.contains("├─ validate"), "{stderr}");
     assert!(stderr.contains("├─ reserve_stock"), "{stderr}");
     assert!(stderr.contains("└─ render_receipt"), "{stderr}");
-    assert!(
-        stderr.contains("ERROR: payment declined: order 8: card limit exceeded"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("ERROR: payment declined: order 8: card limit exceeded"), "{stderr}");
     assert!(stderr.contains("⚠ slow: "), "{stderr}");
-    assert!(
-        stderr.contains("WARN render_receipt took "),
-        "the tracing warning: {stderr}"
-    );
+    assert!(stderr.contains("WARN render_receipt took "), "the tracing warning: {stderr}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("receipt for order 7"), "{stdout}");
 }
@@ -50,13 +35,7 @@ fn the_demo_prints_each_trace_as_a_tree() {
 #[test]
 fn the_console_format_is_chosen_by_the_environment() {
     let lines = run(&[("TRACING_CONSOLE_FORMAT", "line")]);
-    assert!(
-        stderr(&lines)
-            .lines()
-            .any(|l| l.starts_with("TRACE: process_order (")),
-        "{}",
-        stderr(&lines)
-    );
+    assert!(stderr(&lines).lines().any(|l| l.starts_with("TRACE: process_order (")), "{}", stderr(&lines));
 
     let json = run(&[("TRACING_CONSOLE_FORMAT", "json")]);
     let objects: Vec<serde_json::Value> = stderr(&json)
@@ -65,13 +44,7 @@ fn the_console_format_is_chosen_by_the_environment() {
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
     assert_eq!(objects.len(), 10, "{}", stderr(&json));
-    assert_eq!(
-        objects
-            .iter()
-            .filter(|span| span["name"] == "process_order")
-            .count(),
-        2
-    );
+    assert_eq!(objects.iter().filter(|span| span["name"] == "process_order").count(), 2);
 }
 
 #[test]
@@ -98,9 +71,5 @@ fn a_bad_environment_value_is_reported_and_nothing_panics() {
 #[test]
 fn the_service_name_defaults_to_the_executable_and_follows_otel_service_name() {
     let named = run(&[("OTEL_SERVICE_NAME", "checkout")]);
-    assert!(
-        stderr(&named).contains("checkout trace "),
-        "{}",
-        stderr(&named)
-    );
+    assert!(stderr(&named).contains("checkout trace "), "{}", stderr(&named));
 }

@@ -6,6 +6,7 @@ use super::sampling::{self, Sampler};
 use super::vars::Vars;
 use super::{Compression, Config, ConsoleFormat, Exporter, Protocol};
 use crate::error::ConfigError;
+use crate::propagation::Propagator;
 
 const JAEGER_AGENT_PORTS: [u16; 2] = [6831, 6832];
 
@@ -13,10 +14,7 @@ pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
     let mut config = Config::new();
 
     let disabled = vars.flag("OTEL_SDK_DISABLED")?;
-    config.enabled = vars
-        .flag("TRACING_ENABLED")?
-        .or(disabled.map(|disabled| !disabled))
-        .unwrap_or(true);
+    config.enabled = vars.flag("TRACING_ENABLED")?.or(disabled.map(|disabled| !disabled)).unwrap_or(true);
 
     let tracing_exporter = vars.choice(
         "TRACING_EXPORTER",
@@ -33,11 +31,7 @@ pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
     let otel_exporter = vars.choice(
         "OTEL_TRACES_EXPORTER",
         "one of otlp, console, none",
-        &[
-            ("otlp", Exporter::Otlp),
-            ("console", Exporter::Console),
-            ("none", Exporter::None),
-        ],
+        &[("otlp", Exporter::Otlp), ("console", Exporter::Console), ("none", Exporter::None)],
     )?;
     config.exporter = match tracing_exporter {
         Some(Some(exporter)) => exporter,
@@ -49,11 +43,7 @@ pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
         .choice(
             "TRACING_CONSOLE_FORMAT",
             "one of tree, line, json",
-            &[
-                ("tree", ConsoleFormat::Tree),
-                ("line", ConsoleFormat::Line),
-                ("json", ConsoleFormat::Json),
-            ],
+            &[("tree", ConsoleFormat::Tree), ("line", ConsoleFormat::Line), ("json", ConsoleFormat::Json)],
         )?
         .unwrap_or_default();
 
@@ -65,7 +55,31 @@ pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
     config.sampler = read_sampler(vars)?;
     read_batch(vars, &mut config)?;
     read_limits(vars, &mut config)?;
+    config.propagators = read_propagators(vars)?;
     Ok(config)
+}
+
+fn read_propagators(vars: &Vars<'_>) -> Result<Option<Vec<Propagator>>, ConfigError> {
+    let names = [
+        ("tracecontext", Some(Propagator::TraceContext)),
+        ("baggage", Some(Propagator::Baggage)),
+        ("b3", Some(Propagator::B3)),
+        ("b3multi", Some(Propagator::B3Multi)),
+        ("none", None),
+    ];
+    let Some(list) = vars.get("OTEL_PROPAGATORS") else { return Ok(None) };
+    let invalid = |expected| ConfigError::InvalidValue { variable: "OTEL_PROPAGATORS", value: list.clone(), expected };
+    let mut propagators = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+        let Some((_, propagator)) = names.iter().find(|(known, _)| known.eq_ignore_ascii_case(name)) else {
+            return Err(invalid("a comma-separated list of tracecontext, baggage, b3, b3multi, none"));
+        };
+        if matches!(propagator, Some(Propagator::B3 | Propagator::B3Multi)) && !cfg!(feature = "b3") {
+            return Err(invalid(super::B3_NEEDS_FEATURE));
+        }
+        propagators.extend(*propagator);
+    }
+    Ok(Some(propagators))
 }
 
 fn read_resource(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
@@ -77,20 +91,11 @@ fn read_resource(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError
         )?
         .unwrap_or_default();
     // OTEL_SERVICE_NAME wins over a service.name among the resource attributes.
-    let attribute = |key: &str| {
-        attributes
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    };
-    config.service_name = vars
-        .get("OTEL_SERVICE_NAME")
-        .or_else(|| attribute("service.name"));
+    let attribute = |key: &str| attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    config.service_name = vars.get("OTEL_SERVICE_NAME").or_else(|| attribute("service.name"));
     config.service_version = attribute("service.version");
-    config.resource_attributes = attributes
-        .into_iter()
-        .filter(|(key, _)| key != "service.name" && key != "service.version")
-        .collect();
+    config.resource_attributes =
+        attributes.into_iter().filter(|(key, _)| key != "service.name" && key != "service.version").collect();
     Ok(())
 }
 
@@ -109,11 +114,8 @@ fn read_otlp(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
         },
     };
 
-    let protocols = [
-        ("grpc", Protocol::Grpc),
-        ("http/protobuf", Protocol::HttpProtobuf),
-        ("http/json", Protocol::HttpJson),
-    ];
+    let protocols =
+        [("grpc", Protocol::Grpc), ("http/protobuf", Protocol::HttpProtobuf), ("http/json", Protocol::HttpJson)];
     let expected = "one of grpc, http/protobuf, http/json";
     settings.protocol = vars
         .choice("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", expected, &protocols)?
@@ -121,46 +123,29 @@ fn read_otlp(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
         .unwrap_or_default();
 
     // Both header lists apply; the traces-specific one wins for a key in both.
-    for variable in [
-        "OTEL_EXPORTER_OTLP_HEADERS",
-        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-    ] {
+    for variable in ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"] {
         for (key, value) in read_headers(vars, variable)? {
-            settings
-                .headers
-                .retain(|(existing, _)| !existing.eq_ignore_ascii_case(&key));
+            settings.headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(&key));
             settings.headers.push((key, Secret(value)));
         }
     }
 
-    if let Some(timeout) = vars
-        .millis("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")?
-        .or(vars.millis("OTEL_EXPORTER_OTLP_TIMEOUT")?)
+    if let Some(timeout) =
+        vars.millis("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")?.or(vars.millis("OTEL_EXPORTER_OTLP_TIMEOUT")?)
     {
         settings.timeout = timeout;
     }
 
     let compressions = [("gzip", Compression::Gzip), ("none", Compression::None)];
     settings.compression = vars
-        .choice(
-            "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
-            "gzip or none",
-            &compressions,
-        )?
-        .or(vars.choice(
-            "OTEL_EXPORTER_OTLP_COMPRESSION",
-            "gzip or none",
-            &compressions,
-        )?)
+        .choice("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip or none", &compressions)?
+        .or(vars.choice("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip or none", &compressions)?)
         .unwrap_or_default();
     Ok(())
 }
 
 /// Header values are secrets: an error shows the list with its values hidden.
-fn read_headers(
-    vars: &Vars<'_>,
-    variable: &'static str,
-) -> Result<Vec<(String, String)>, ConfigError> {
+fn read_headers(vars: &Vars<'_>, variable: &'static str) -> Result<Vec<(String, String)>, ConfigError> {
     let Some(list) = vars.get(variable) else {
         return Ok(Vec::new());
     };
@@ -172,9 +157,7 @@ fn read_headers(
 }
 
 fn read_jaeger(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
-    let host = vars
-        .get("TRACING_JAEGER_HOST")
-        .unwrap_or_else(|| "localhost".to_owned());
+    let host = vars.get("TRACING_JAEGER_HOST").unwrap_or_else(|| "localhost".to_owned());
     if !otlp::is_endpoint_url(&format!("http://{host}")) {
         return Err(ConfigError::InvalidValue {
             variable: "TRACING_JAEGER_HOST",
@@ -182,16 +165,12 @@ fn read_jaeger(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> 
             expected: "a host name or IP address",
         });
     }
-    let port = vars.number::<u16>(
-        "TRACING_JAEGER_PORT",
-        "a port number: 4317 (OTLP/gRPC) or 4318 (OTLP/HTTP)",
-    )?;
+    let port = vars.number::<u16>("TRACING_JAEGER_PORT", "a port number: 4317 (OTLP/gRPC) or 4318 (OTLP/HTTP)")?;
     if let Some(port) = port.filter(|port| JAEGER_AGENT_PORTS.contains(port)) {
         return Err(ConfigError::InvalidValue {
             variable: "TRACING_JAEGER_PORT",
             value: port.to_string(),
-            expected:
-                "an OTLP port of Jaeger: 4317 (gRPC) or 4318 (HTTP); 6831 and 6832 belong to \
+            expected: "an OTLP port of Jaeger: 4317 (gRPC) or 4318 (HTTP); 6831 and 6832 belong to \
                        Jaeger's retired UDP agent protocol, which tracekit does not speak",
         });
     }
@@ -207,12 +186,7 @@ fn read_sampler(vars: &Vars<'_>) -> Result<Sampler, ConfigError> {
     }
     let ratio = || {
         Ok::<_, ConfigError>(
-            vars.parse(
-                "OTEL_TRACES_SAMPLER_ARG",
-                ratio_expected,
-                sampling::parse_ratio,
-            )?
-            .unwrap_or(1.0),
+            vars.parse("OTEL_TRACES_SAMPLER_ARG", ratio_expected, sampling::parse_ratio)?.unwrap_or(1.0),
         )
     };
     #[derive(Clone, Copy)]

@@ -15,11 +15,16 @@ pub use sampling::Sampler;
 
 use crate::error::{ConfigError, InitError};
 use crate::install::{self, TracingGuard};
+use crate::propagation::Propagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use otlp::{Endpoint, OtlpSettings, Secret};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// What a B3 propagator asks for when tracekit was built without it.
+pub(crate) const B3_NEEDS_FEATURE: &str =
+    "a propagator of this build: b3 and b3multi need tracekit's `b3` cargo feature";
 
 /// Where finished spans go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +84,8 @@ pub struct Config {
     pub(crate) batch: BatchSettings,
     pub(crate) limits: Limits,
     pub(crate) provider: Option<SdkTracerProvider>,
+    /// `None`: the default propagators (Trace Context and Baggage).
+    pub(crate) propagators: Option<Vec<Propagator>>,
 }
 
 /// The batch span processor's sizes and timings (`OTEL_BSP_*`).
@@ -111,11 +118,7 @@ pub(crate) struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            attribute_count: 128,
-            event_count: 128,
-            attribute_value_length: None,
-        }
+        Limits { attribute_count: 128, event_count: 128, attribute_value_length: None }
     }
 }
 
@@ -131,17 +134,11 @@ impl std::fmt::Debug for SharedWriter {
 
 impl Write for SharedWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .write(buf)
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).write(buf)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .flush()
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).flush()
     }
 }
 
@@ -172,6 +169,7 @@ impl Config {
             batch: BatchSettings::default(),
             limits: Limits::default(),
             provider: None,
+            propagators: None,
         }
     }
 
@@ -303,11 +301,7 @@ impl Config {
     pub fn jaeger(mut self, host: &str, port: u16) -> Self {
         self.exporter = Exporter::Otlp;
         self.otlp.endpoint = Some(Endpoint::Base(format!("http://{host}:{port}")));
-        self.otlp.protocol = if port == 4318 {
-            Protocol::HttpProtobuf
-        } else {
-            Protocol::Grpc
-        };
+        self.otlp.protocol = if port == 4318 { Protocol::HttpProtobuf } else { Protocol::Grpc };
         self
     }
 
@@ -376,12 +370,7 @@ impl Config {
     /// let config = tracekit::Config::new().batch(Duration::from_millis(500), 4096, 512);
     /// # let _ = config;
     /// ```
-    pub fn batch(
-        mut self,
-        schedule_delay: Duration,
-        max_queue_size: usize,
-        max_export_batch_size: usize,
-    ) -> Self {
+    pub fn batch(mut self, schedule_delay: Duration, max_queue_size: usize, max_export_batch_size: usize) -> Self {
         self.batch.schedule_delay = schedule_delay;
         self.batch.max_queue_size = max_queue_size;
         self.batch.max_export_batch_size = max_export_batch_size;
@@ -401,11 +390,7 @@ impl Config {
         event_count: u32,
         attribute_value_length: Option<usize>,
     ) -> Self {
-        self.limits = Limits {
-            attribute_count,
-            event_count,
-            attribute_value_length,
-        };
+        self.limits = Limits { attribute_count, event_count, attribute_value_length };
         self
     }
 
@@ -422,6 +407,19 @@ impl Config {
     /// ```
     pub fn tracer_provider(mut self, provider: SdkTracerProvider) -> Self {
         self.provider = Some(provider);
+        self
+    }
+
+    /// Chooses how traces cross process boundaries (default: W3C Trace
+    /// Context and Baggage); see [`propagation`](crate::propagation).
+    ///
+    /// ```
+    /// use tracekit::propagation::Propagator;
+    /// let config = tracekit::Config::new().propagators(&[Propagator::TraceContext]);
+    /// # let _ = config;
+    /// ```
+    pub fn propagators(mut self, propagators: &[Propagator]) -> Self {
+        self.propagators = Some(propagators.to_vec());
         self
     }
 
@@ -461,11 +459,7 @@ impl Config {
     /// checked as they were read.
     fn check(&self) -> Result<(), ConfigError> {
         let invalid = |setting: &'static str, value: String, expected: &'static str| {
-            Err(ConfigError::InvalidValue {
-                variable: setting,
-                value,
-                expected,
-            })
+            Err(ConfigError::InvalidValue { variable: setting, value, expected })
         };
         if self.exporter == Exporter::Otlp {
             let url = self.otlp.url();
@@ -482,23 +476,20 @@ impl Config {
                 );
             }
         }
-        if let Sampler::TraceIdRatio(ratio) | Sampler::ParentBasedTraceIdRatio(ratio) = self.sampler
-        {
+        if let Sampler::TraceIdRatio(ratio) | Sampler::ParentBasedTraceIdRatio(ratio) = self.sampler {
             if !(0.0..=1.0).contains(&ratio) {
-                return invalid(
-                    "Config::sampler",
-                    ratio.to_string(),
-                    "a ratio from 0.0 to 1.0",
-                );
+                return invalid("Config::sampler", ratio.to_string(), "a ratio from 0.0 to 1.0");
+            }
+        }
+        if !cfg!(feature = "b3") {
+            let b3 = [Propagator::B3, Propagator::B3Multi];
+            if let Some(propagator) = self.propagators.iter().flatten().find(|p| b3.contains(p)) {
+                return invalid("Config::propagators", format!("{propagator:?}"), B3_NEEDS_FEATURE);
             }
         }
         let batch = &self.batch;
         if batch.max_queue_size == 0 || batch.max_export_batch_size == 0 {
-            return invalid(
-                "Config::batch",
-                "0".to_owned(),
-                "queue and batch sizes greater than zero",
-            );
+            return invalid("Config::batch", "0".to_owned(), "queue and batch sizes greater than zero");
         }
         if batch.max_export_batch_size > batch.max_queue_size {
             return invalid(

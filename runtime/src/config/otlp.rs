@@ -51,9 +51,7 @@ impl Endpoint {
     pub(crate) fn url(endpoint: Option<&Endpoint>, protocol: Protocol) -> String {
         match (endpoint, protocol) {
             (None, protocol) => protocol.default_endpoint().to_owned(),
-            (Some(Endpoint::Traces(url)), _) | (Some(Endpoint::Base(url)), Protocol::Grpc) => {
-                url.clone()
-            }
+            (Some(Endpoint::Traces(url)), _) | (Some(Endpoint::Base(url)), Protocol::Grpc) => url.clone(),
             (Some(Endpoint::Base(url)), _) => format!("{}/v1/traces", url.trim_end_matches('/')),
         }
     }
@@ -112,10 +110,7 @@ pub(crate) fn parse_key_values(list: &str) -> Option<Vec<(String, String)>> {
 }
 
 fn decode(text: &str) -> Option<String> {
-    percent_encoding::percent_decode_str(text)
-        .decode_utf8()
-        .ok()
-        .map(|text| text.into_owned())
+    percent_encoding::percent_decode_str(text).decode_utf8().ok().map(|text| text.into_owned())
 }
 
 /// Hides the values of a `key=value,..` list, for error messages.
@@ -132,8 +127,7 @@ pub(crate) fn redact_values(list: &str) -> String {
 /// An `http://` or `https://` URL with a host.
 pub(crate) fn is_endpoint_url(text: &str) -> bool {
     text.parse::<http::Uri>().is_ok_and(|uri| {
-        matches!(uri.scheme_str(), Some("http" | "https"))
-            && uri.host().is_some_and(|host| !host.is_empty())
+        matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some_and(|host| !host.is_empty())
     })
 }
 
@@ -144,23 +138,11 @@ mod tests {
     #[test]
     fn a_base_endpoint_gets_the_traces_path_over_http_only() {
         let base = Endpoint::Base("http://collector:4318/".into());
-        assert_eq!(
-            Endpoint::url(Some(&base), Protocol::HttpProtobuf),
-            "http://collector:4318/v1/traces"
-        );
-        assert_eq!(
-            Endpoint::url(Some(&base), Protocol::Grpc),
-            "http://collector:4318/"
-        );
+        assert_eq!(Endpoint::url(Some(&base), Protocol::HttpProtobuf), "http://collector:4318/v1/traces");
+        assert_eq!(Endpoint::url(Some(&base), Protocol::Grpc), "http://collector:4318/");
         let traces = Endpoint::Traces("http://collector:4318/custom".into());
-        assert_eq!(
-            Endpoint::url(Some(&traces), Protocol::HttpJson),
-            "http://collector:4318/custom"
-        );
-        assert_eq!(
-            Endpoint::url(None, Protocol::HttpJson),
-            "http://localhost:4318/v1/traces"
-        );
+        assert_eq!(Endpoint::url(Some(&traces), Protocol::HttpJson), "http://collector:4318/custom");
+        assert_eq!(Endpoint::url(None, Protocol::HttpJson), "http://localhost:4318/v1/traces");
         assert_eq!(Endpoint::url(None, Protocol::Grpc), "http://localhost:4317");
     }
 
@@ -168,10 +150,7 @@ mod tests {
     fn key_value_lists_are_percent_decoded() {
         assert_eq!(
             parse_key_values("api-key=a%20b%3D, x = y ,").unwrap(),
-            [
-                ("api-key".to_owned(), "a b=".to_owned()),
-                ("x".to_owned(), "y".to_owned())
-            ]
+            [("api-key".to_owned(), "a b=".to_owned()), ("x".to_owned(), "y".to_owned())]
         );
         assert_eq!(parse_key_values("novalue"), None);
         assert_eq!(parse_key_values("=value"), None);
@@ -181,10 +160,7 @@ mod tests {
     #[test]
     fn secrets_do_not_show() {
         assert_eq!(format!("{:?}", Secret("hunter2".into())), "\"<redacted>\"");
-        assert_eq!(
-            redact_values("api-key=hunter2,broken"),
-            "api-key=<redacted>,broken"
-        );
+        assert_eq!(redact_values("api-key=hunter2,broken"), "api-key=<redacted>,broken");
     }
 
     #[test]

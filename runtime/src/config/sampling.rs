@@ -33,9 +33,7 @@ impl Sampler {
             Sampler::AlwaysOff => SdkSampler::AlwaysOff,
             Sampler::TraceIdRatio(ratio) => SdkSampler::TraceIdRatioBased(ratio),
             Sampler::ParentBasedAlwaysOn => SdkSampler::ParentBased(Box::new(SdkSampler::AlwaysOn)),
-            Sampler::ParentBasedAlwaysOff => {
-                SdkSampler::ParentBased(Box::new(SdkSampler::AlwaysOff))
-            }
+            Sampler::ParentBasedAlwaysOff => SdkSampler::ParentBased(Box::new(SdkSampler::AlwaysOff)),
             Sampler::ParentBasedTraceIdRatio(ratio) => {
                 SdkSampler::ParentBased(Box::new(SdkSampler::TraceIdRatioBased(ratio)))
             }
@@ -45,7 +43,5 @@ impl Sampler {
 
 /// A ratio between 0 and 1.
 pub(crate) fn parse_ratio(text: &str) -> Option<f64> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|ratio| (0.0..=1.0).contains(ratio))
+    text.parse::<f64>().ok().filter(|ratio| (0.0..=1.0).contains(ratio))
 }

@@ -15,9 +15,7 @@ impl<'a> Vars<'a> {
 
     /// The value of `variable`, trimmed; unset and empty are the same.
     pub(crate) fn get(&self, variable: &str) -> Option<String> {
-        (self.lookup)(variable)
-            .map(|value| value.trim().to_owned())
-            .filter(|value| !value.is_empty())
+        (self.lookup)(variable).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
     }
 
     /// Parses `variable` with `parse`; `None` when unset.
@@ -28,13 +26,7 @@ impl<'a> Vars<'a> {
         parse: impl Fn(&str) -> Option<T>,
     ) -> Result<Option<T>, ConfigError> {
         self.get(variable)
-            .map(|value| {
-                parse(&value).ok_or(ConfigError::InvalidValue {
-                    variable,
-                    value,
-                    expected,
-                })
-            })
+            .map(|value| parse(&value).ok_or(ConfigError::InvalidValue { variable, value, expected }))
             .transpose()
     }
 
@@ -46,10 +38,7 @@ impl<'a> Vars<'a> {
         choices: &[(&str, T)],
     ) -> Result<Option<T>, ConfigError> {
         self.parse(variable, expected, |value| {
-            choices
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(value))
-                .map(|(_, choice)| *choice)
+            choices.iter().find(|(name, _)| name.eq_ignore_ascii_case(value)).map(|(_, choice)| *choice)
         })
     }
 
@@ -63,13 +52,8 @@ impl<'a> Vars<'a> {
     }
 
     /// A duration written as whole milliseconds.
-    pub(crate) fn millis(
-        &self,
-        variable: &'static str,
-    ) -> Result<Option<std::time::Duration>, ConfigError> {
-        Ok(self
-            .number(variable, "a whole number of milliseconds")?
-            .map(std::time::Duration::from_millis))
+    pub(crate) fn millis(&self, variable: &'static str) -> Result<Option<std::time::Duration>, ConfigError> {
+        Ok(self.number(variable, "a whole number of milliseconds")?.map(std::time::Duration::from_millis))
     }
 
     pub(crate) fn flag(&self, variable: &'static str) -> Result<Option<bool>, ConfigError> {

@@ -26,9 +26,7 @@ struct State {
 
 impl std::fmt::Debug for ConsoleExporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConsoleExporter")
-            .field("format", &self.format)
-            .finish_non_exhaustive()
+        f.debug_struct("ConsoleExporter").field("format", &self.format).finish_non_exhaustive()
     }
 }
 
@@ -38,25 +36,16 @@ impl ConsoleExporter {
             format,
             style,
             service: String::new(),
-            state: Mutex::new(State {
-                pending: HashMap::new(),
-                out,
-            }),
+            state: Mutex::new(State { pending: HashMap::new(), out }),
         }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn print_tree(&self, out: &mut dyn Write, spans: &[SpanData], incomplete: bool) {
-        let title = if incomplete {
-            format!("{} (root span never ended)", self.service)
-        } else {
-            self.service.clone()
-        };
+        let title = if incomplete { format!("{} (root span never ended)", self.service) } else { self.service.clone() };
         // A console that cannot be written to has no one to tell.
         let _ = writeln!(out, "{}", render::tree(spans, &title, self.style));
     }

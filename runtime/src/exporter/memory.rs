@@ -11,9 +11,7 @@ pub(crate) struct SpanStore(Arc<Mutex<Vec<SpanData>>>);
 
 impl SpanStore {
     fn lock(&self) -> MutexGuard<'_, Vec<SpanData>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub(crate) fn snapshot(&self) -> Vec<SpanData> {

@@ -39,18 +39,11 @@ impl OtlpExporter {
             let _context = runtime.enter();
             build(settings)?
         };
-        Ok(OtlpExporter {
-            exporter,
-            export_timeout,
-            url: settings.url(),
-            runtime: Some(runtime),
-        })
+        Ok(OtlpExporter { exporter, export_timeout, url: settings.url(), runtime: Some(runtime) })
     }
 
     fn runtime(&self) -> &tokio::runtime::Runtime {
-        self.runtime
-            .as_ref()
-            .expect("the runtime lives until the exporter is dropped")
+        self.runtime.as_ref().expect("the runtime lives until the exporter is dropped")
     }
 }
 
@@ -60,27 +53,19 @@ fn build(settings: &OtlpSettings) -> Result<opentelemetry_otlp::SpanExporter, St
         Protocol::Grpc => {
             let mut headers = http::HeaderMap::new();
             for (key, value) in &settings.headers {
-                let name = key
-                    .parse::<http::HeaderName>()
-                    .map_err(|_| format!("invalid header name {key:?}"))?;
+                let name = key.parse::<http::HeaderName>().map_err(|_| format!("invalid header name {key:?}"))?;
                 // The value is a secret: the error names only its header.
-                let value = value
-                    .0
-                    .parse()
-                    .map_err(|_| format!("invalid value for header {key:?}"))?;
+                let value = value.0.parse().map_err(|_| format!("invalid value for header {key:?}"))?;
                 headers.insert(name, value);
             }
-            let metadata =
-                opentelemetry_otlp::tonic_types::metadata::MetadataMap::from_headers(headers);
+            let metadata = opentelemetry_otlp::tonic_types::metadata::MetadataMap::from_headers(headers);
             let builder = opentelemetry_otlp::SpanExporter::builder()
                 .with_tonic()
                 .with_endpoint(url)
                 .with_timeout(settings.timeout)
                 .with_metadata(metadata);
             match settings.compression {
-                Compression::Gzip => builder
-                    .with_compression(opentelemetry_otlp::Compression::Gzip)
-                    .build(),
+                Compression::Gzip => builder.with_compression(opentelemetry_otlp::Compression::Gzip).build(),
                 Compression::None => builder.build(),
             }
         }
@@ -89,11 +74,8 @@ fn build(settings: &OtlpSettings) -> Result<opentelemetry_otlp::SpanExporter, St
                 Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
                 _ => opentelemetry_otlp::Protocol::HttpBinary,
             };
-            let headers: HashMap<String, String> = settings
-                .headers
-                .iter()
-                .map(|(key, value)| (key.clone(), value.0.clone()))
-                .collect();
+            let headers: HashMap<String, String> =
+                settings.headers.iter().map(|(key, value)| (key.clone(), value.0.clone())).collect();
             let builder = opentelemetry_otlp::SpanExporter::builder()
                 .with_http()
                 .with_endpoint(url)
@@ -101,9 +83,7 @@ fn build(settings: &OtlpSettings) -> Result<opentelemetry_otlp::SpanExporter, St
                 .with_timeout(settings.timeout)
                 .with_headers(headers);
             match settings.compression {
-                Compression::Gzip => builder
-                    .with_compression(opentelemetry_otlp::Compression::Gzip)
-                    .build(),
+                Compression::Gzip => builder.with_compression(opentelemetry_otlp::Compression::Gzip).build(),
                 Compression::None => builder.build(),
             }
         }
@@ -115,12 +95,8 @@ impl SpanExporter for OtlpExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         // Called on the batch processor's own thread, never on a runtime's.
         let count = batch.len();
-        let export =
-            async { tokio::time::timeout(self.export_timeout, self.exporter.export(batch)).await };
-        let result = self
-            .runtime()
-            .block_on(export)
-            .unwrap_or(Err(OTelSdkError::Timeout(self.export_timeout)));
+        let export = async { tokio::time::timeout(self.export_timeout, self.exporter.export(batch)).await };
+        let result = self.runtime().block_on(export).unwrap_or(Err(OTelSdkError::Timeout(self.export_timeout)));
         if let Err(error) = &result {
             // One warning per failed batch (the batch processor exports at
             // most once per schedule delay), never one per span.

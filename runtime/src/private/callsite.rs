@@ -1,8 +1,6 @@
 use opentelemetry::trace::SpanKind;
 use opentelemetry::{Key, KeyValue, StringValue, Value};
-use opentelemetry_semantic_conventions::attribute::{
-    CODE_FILE_PATH, CODE_FUNCTION_NAME, CODE_LINE_NUMBER,
-};
+use opentelemetry_semantic_conventions::attribute::{CODE_FILE_PATH, CODE_FUNCTION_NAME, CODE_LINE_NUMBER};
 use std::time::Duration;
 
 /// Everything about an annotated function that is known at compile time.
@@ -29,23 +27,13 @@ impl Callsite {
         kind: SpanKind,
         threshold: Option<Duration>,
     ) -> Self {
-        Callsite {
-            name,
-            function,
-            file,
-            line,
-            kind,
-            threshold,
-        }
+        Callsite { name, function, file, line, kind, threshold }
     }
 
     /// The code location, with the stable semantic-convention keys.
     pub(crate) fn code_attributes(&self) -> Vec<KeyValue> {
         vec![
-            KeyValue::new(
-                Key::from_static_str(CODE_FUNCTION_NAME),
-                static_str(self.function),
-            ),
+            KeyValue::new(Key::from_static_str(CODE_FUNCTION_NAME), static_str(self.function)),
             KeyValue::new(Key::from_static_str(CODE_FILE_PATH), static_str(self.file)),
             KeyValue::new(Key::from_static_str(CODE_LINE_NUMBER), i64::from(self.line)),
         ]

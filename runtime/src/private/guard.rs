@@ -4,7 +4,7 @@
 use super::{Callsite, Recorder};
 use crate::keys::CANCELLED;
 use crate::open::{OpenSpan, SpanStart};
-use opentelemetry::{ContextGuard, KeyValue};
+use opentelemetry::{Context, ContextGuard, KeyValue};
 use std::borrow::Cow;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
@@ -12,15 +12,50 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 impl Callsite {
-    fn open(&'static self, record: impl FnOnce(&mut Recorder)) -> Option<OpenSpan> {
+    fn open(
+        &'static self,
+        parent: impl FnOnce() -> Option<Context>,
+        record: impl FnOnce(&mut Recorder),
+    ) -> Option<OpenSpan> {
         OpenSpan::start(
             || SpanStart {
                 name: Cow::Borrowed(self.name),
                 kind: self.kind.clone(),
                 attributes: self.code_attributes(),
             },
+            parent,
             record,
         )
+    }
+}
+
+/// The parent of a span without `parent = ..`: the current context.
+#[inline(always)]
+pub fn current_parent() -> Option<Context> {
+    None
+}
+
+/// What `parent = ..` accepts: a `Context` (such as one returned by
+/// `tracekit::propagation::extract`), by value or by reference.
+#[diagnostic::on_unimplemented(
+    message = "`parent = ..` takes an OpenTelemetry `Context`, not `{Self}`",
+    label = "not a `Context`",
+    note = "extract one from the incoming request: `parent = tracekit::propagation::extract(&headers)`"
+)]
+pub trait IntoParent {
+    /// The context to continue.
+    fn into_parent(self) -> Context;
+}
+
+impl IntoParent for Context {
+    fn into_parent(self) -> Context {
+        self
+    }
+}
+
+impl IntoParent for &Context {
+    fn into_parent(self) -> Context {
+        self.clone()
     }
 }
 
@@ -37,15 +72,15 @@ impl SyncSpan {
     /// Starts the span and makes it current. `record` runs only if the span
     /// is recorded.
     #[inline]
-    pub fn enter(callsite: &'static Callsite, record: impl FnOnce(&mut Recorder)) -> Self {
+    pub fn enter(
+        callsite: &'static Callsite,
+        parent: impl FnOnce() -> Option<Context>,
+        record: impl FnOnce(&mut Recorder),
+    ) -> Self {
         let timer = Timer::start(callsite);
-        let open = callsite.open(record);
+        let open = callsite.open(parent, record);
         let _attached = open.as_ref().map(|open| open.cx.clone().attach());
-        SyncSpan {
-            open,
-            timer,
-            _attached,
-        }
+        SyncSpan { open, timer, _attached }
     }
 
     /// Records the outcome, then ends the span.
@@ -74,15 +109,14 @@ impl AsyncSpan {
     /// Starts the span, without making it current. `record` runs only if the
     /// span is recorded.
     #[inline]
-    pub fn start(callsite: &'static Callsite, record: impl FnOnce(&mut Recorder)) -> Self {
+    pub fn start(
+        callsite: &'static Callsite,
+        parent: impl FnOnce() -> Option<Context>,
+        record: impl FnOnce(&mut Recorder),
+    ) -> Self {
         let timer = Timer::start(callsite);
-        let open = callsite.open(record);
-        AsyncSpan {
-            open,
-            timer,
-            finished: false,
-            panicked: AtomicBool::new(false),
-        }
+        let open = callsite.open(parent, record);
+        AsyncSpan { open, timer, finished: false, panicked: AtomicBool::new(false) }
     }
 
     /// Runs `future` with this span current during every poll.
@@ -164,19 +198,12 @@ struct Timer {
 impl Timer {
     #[inline]
     fn start(callsite: &'static Callsite) -> Option<Timer> {
-        callsite.threshold.map(|_| Timer {
-            callsite,
-            started: Instant::now(),
-        })
+        callsite.threshold.map(|_| Timer { callsite, started: Instant::now() })
     }
 
     fn check(&self, open: Option<&OpenSpan>) {
         let elapsed = self.started.elapsed();
-        let Some(threshold) = self
-            .callsite
-            .threshold
-            .filter(|threshold| elapsed > *threshold)
-        else {
+        let Some(threshold) = self.callsite.threshold.filter(|threshold| elapsed > *threshold) else {
             return;
         };
         crate::performance::threshold_exceeded(self.callsite.name, elapsed, threshold, open);

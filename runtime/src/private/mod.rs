@@ -7,12 +7,12 @@ mod recorder;
 mod values;
 
 pub use callsite::Callsite;
-pub use guard::{AsyncSpan, SyncSpan};
+pub use guard::{current_parent, AsyncSpan, IntoParent, SyncSpan};
 pub use opentelemetry::trace::SpanKind;
 pub use recorder::Recorder;
 pub use values::{
-    type_name_of, ArgRef, ErrRef, ErrorByDebug, ErrorByDisplay, ErrorByName, NotAnError,
-    OutcomeOfResult, OutcomeOfValue, Recordable, Returned, ValueByDebug, ValueByScalar,
+    type_name_of, ArgRef, ErrRef, ErrorByDebug, ErrorByDisplay, ErrorByName, NotAnError, OutcomeOfResult,
+    OutcomeOfValue, Recordable, Returned, ValueByDebug, ValueByScalar,
 };
 
 /// Runs the wrapped body of a synchronous function. Passing the closure

@@ -13,8 +13,7 @@ pub struct Recorder {
 impl Recorder {
     /// Records `key = value`.
     pub fn attribute(&mut self, key: &'static str, value: Value) {
-        self.attributes
-            .push(KeyValue::new(Key::from_static_str(key), value));
+        self.attributes.push(KeyValue::new(Key::from_static_str(key), value));
     }
 
     /// Marks the span failed with an error of this type and message.

@@ -58,9 +58,7 @@ struct Session {
 impl Session {
     fn start() -> Session {
         let store = SpanStore::default();
-        let provider = SdkTracerProvider::builder()
-            .with_simple_exporter(MemoryExporter::new(store.clone()))
-            .build();
+        let provider = SdkTracerProvider::builder().with_simple_exporter(MemoryExporter::new(store.clone())).build();
         let tracer = crate::install::tracer(&provider);
         Session {
             cx: Context::current().with_value(CaptureTracer(tracer)),

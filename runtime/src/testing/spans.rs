@@ -26,9 +26,7 @@ pub struct Spans {
 
 impl Spans {
     pub(crate) fn new(data: Vec<SpanData>) -> Spans {
-        Spans {
-            spans: data.into_iter().map(|data| CapturedSpan { data }).collect(),
-        }
+        Spans { spans: data.into_iter().map(|data| CapturedSpan { data }).collect() }
     }
 
     /// How many spans were captured.
@@ -90,10 +88,7 @@ impl Spans {
     /// assert_eq!(spans.all("tick").len(), 3);
     /// ```
     pub fn all(&self, name: &str) -> Vec<&CapturedSpan> {
-        self.spans
-            .iter()
-            .filter(|span| span.name() == name)
-            .collect()
+        self.spans.iter().filter(|span| span.name() == name).collect()
     }
 
     /// The one span named `name`.
@@ -110,10 +105,7 @@ impl Spans {
         match self.all(name).as_slice() {
             [one] => one,
             [] => self.fail(&format!("no span named {name:?}")),
-            many => self.fail(&format!(
-                "{} spans named {name:?}, expected one",
-                many.len()
-            )),
+            many => self.fail(&format!("{} spans named {name:?}, expected one", many.len())),
         }
     }
 
@@ -170,9 +162,7 @@ impl Spans {
     /// ```
     pub fn parent(&self, span: &CapturedSpan) -> Option<&CapturedSpan> {
         let parent = span.parent_span_id()?;
-        self.spans
-            .iter()
-            .find(|candidate| candidate.span_id() == parent)
+        self.spans.iter().find(|candidate| candidate.span_id() == parent)
     }
 
     /// The captured children of `span`, in the order they started.
@@ -184,8 +174,7 @@ impl Spans {
     /// assert_eq!(spans.children(spans.get("parent"))[0].name(), "child");
     /// ```
     pub fn children(&self, span: &CapturedSpan) -> Vec<&CapturedSpan> {
-        let mut children =
-            self.filter(|candidate| candidate.parent_span_id() == Some(span.span_id()));
+        let mut children = self.filter(|candidate| candidate.parent_span_id() == Some(span.span_id()));
         children.sort_by_key(|child| child.data.start_time);
         children
     }
@@ -205,14 +194,8 @@ impl Spans {
     pub fn assert_child_of(&self, child: &str, parent: &str) {
         let (child_span, parent_span) = (self.get(child), self.get(parent));
         if child_span.parent_span_id() != Some(parent_span.span_id()) {
-            let actual = self
-                .parent(child_span)
-                .map_or("no captured parent".to_owned(), |p| {
-                    format!("{:?}", p.name())
-                });
-            self.fail(&format!(
-                "{child:?} is not a child of {parent:?}; its parent is {actual}"
-            ));
+            let actual = self.parent(child_span).map_or("no captured parent".to_owned(), |p| format!("{:?}", p.name()));
+            self.fail(&format!("{child:?} is not a child of {parent:?}; its parent is {actual}"));
         }
     }
 
@@ -234,10 +217,7 @@ impl Spans {
                 None => traces.push((trace_id, vec![span.data.clone()])),
             }
         }
-        traces
-            .iter()
-            .map(|(_, spans)| render::tree(spans, "captured", Style::PLAIN))
-            .collect()
+        traces.iter().map(|(_, spans)| render::tree(spans, "captured", Style::PLAIN)).collect()
     }
 
     /// The SDK's data of every span, in the order they ended.
@@ -349,12 +329,7 @@ impl CapturedSpan {
     /// assert_eq!(spans.get("a").attribute("n"), Some(&tracekit::Value::I64(1)));
     /// ```
     pub fn attribute(&self, key: &str) -> Option<&Value> {
-        self.data
-            .attributes
-            .iter()
-            .rev()
-            .find(|kv| kv.key.as_str() == key)
-            .map(|kv| &kv.value)
+        self.data.attributes.iter().rev().find(|kv| kv.key.as_str() == key).map(|kv| &kv.value)
     }
 
     /// Attribute `key`, if it is a string.
@@ -440,14 +415,10 @@ impl CapturedSpan {
     /// assert_eq!(spans.get("a").event_str_attribute("exception", "exception.message"), Some("boom"));
     /// ```
     pub fn event_str_attribute(&self, event: &str, key: &str) -> Option<&str> {
-        self.event(event)?
-            .attributes
-            .iter()
-            .find(|kv| kv.key.as_str() == key)
-            .and_then(|kv| match &kv.value {
-                Value::String(s) => Some(s.as_str()),
-                _ => None,
-            })
+        self.event(event)?.attributes.iter().find(|kv| kv.key.as_str() == key).and_then(|kv| match &kv.value {
+            Value::String(s) => Some(s.as_str()),
+            _ => None,
+        })
     }
 
     /// The trace this span belongs to.
@@ -487,10 +458,7 @@ impl CapturedSpan {
     /// assert!(spans.get("a").duration() < std::time::Duration::from_secs(60));
     /// ```
     pub fn duration(&self) -> Duration {
-        self.data
-            .end_time
-            .duration_since(self.data.start_time)
-            .unwrap_or_default()
+        self.data.end_time.duration_since(self.data.start_time).unwrap_or_default()
     }
 
     /// The SDK's data of this span.

@@ -19,10 +19,7 @@ pub struct LoggedEvent {
 
 impl LoggedEvent {
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        self.fields.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 }
 
@@ -52,8 +49,7 @@ impl Visit for LoggedEvent {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.fields
-            .push((field.name().to_owned(), value.to_owned()));
+        self.fields.push((field.name().to_owned(), value.to_owned()));
     }
 }
 

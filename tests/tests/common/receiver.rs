@@ -4,12 +4,8 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
+use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use std::io::Read;
@@ -44,11 +40,7 @@ pub struct Receiver {
 
 impl Receiver {
     pub fn start() -> Receiver {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let exports = Exports::default();
         let (grpc, http) = runtime.block_on(async {
             let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -58,23 +50,17 @@ impl Receiver {
         let grpc_endpoint = format!("http://{}", grpc.local_addr().unwrap());
         let http_endpoint = format!("http://{}", http.local_addr().unwrap());
 
-        let service = TraceServiceServer::new(GrpcCollector(exports.clone()))
-            .accept_compressed(CompressionEncoding::Gzip);
+        let service =
+            TraceServiceServer::new(GrpcCollector(exports.clone())).accept_compressed(CompressionEncoding::Gzip);
         runtime.spawn(
             tonic::transport::Server::builder()
                 .add_service(service)
                 .serve_with_incoming(tonic::transport::server::TcpIncoming::from(grpc)),
         );
-        let router = axum::Router::new()
-            .route("/v1/traces", axum::routing::post(http_export))
-            .with_state(exports.clone());
+        let router =
+            axum::Router::new().route("/v1/traces", axum::routing::post(http_export)).with_state(exports.clone());
         runtime.spawn(async move { axum::serve(http, router).await });
-        Receiver {
-            grpc_endpoint,
-            http_endpoint,
-            exports,
-            _runtime: runtime,
-        }
+        Receiver { grpc_endpoint, http_endpoint, exports, _runtime: runtime }
     }
 
     pub fn exports(&self) -> Vec<Export> {
@@ -111,62 +97,30 @@ impl TraceService for GrpcCollector {
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         let headers = request.metadata().clone().into_headers();
-        let gzip = headers
-            .get("grpc-encoding")
-            .is_some_and(|value| value == "gzip");
-        let export = Export {
-            transport: Transport::Grpc,
-            headers,
-            gzip,
-            request: request.into_inner(),
-        };
+        let gzip = headers.get("grpc-encoding").is_some_and(|value| value == "gzip");
+        let export = Export { transport: Transport::Grpc, headers, gzip, request: request.into_inner() };
         self.0.lock().unwrap().push(export);
-        Ok(tonic::Response::new(ExportTraceServiceResponse {
-            partial_success: None,
-        }))
+        Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
     }
 }
 
-async fn http_export(
-    State(exports): State<Exports>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, Vec<u8>) {
-    let gzip = headers
-        .get("content-encoding")
-        .is_some_and(|value| value == "gzip");
+async fn http_export(State(exports): State<Exports>, headers: HeaderMap, body: Bytes) -> (StatusCode, Vec<u8>) {
+    let gzip = headers.get("content-encoding").is_some_and(|value| value == "gzip");
     let body = if gzip {
         let mut decoded = Vec::new();
-        flate2::read::GzDecoder::new(&body[..])
-            .read_to_end(&mut decoded)
-            .unwrap();
+        flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut decoded).unwrap();
         decoded
     } else {
         body.to_vec()
     };
-    let json = headers
-        .get("content-type")
-        .is_some_and(|value| value == "application/json");
+    let json = headers.get("content-type").is_some_and(|value| value == "application/json");
     let (transport, request) = if json {
-        (
-            Transport::HttpJson,
-            serde_json::from_slice(&body).expect("OTLP/JSON body"),
-        )
+        (Transport::HttpJson, serde_json::from_slice(&body).expect("OTLP/JSON body"))
     } else {
-        (
-            Transport::HttpProtobuf,
-            ExportTraceServiceRequest::decode(&body[..]).expect("OTLP/protobuf body"),
-        )
+        (Transport::HttpProtobuf, ExportTraceServiceRequest::decode(&body[..]).expect("OTLP/protobuf body"))
     };
-    exports.lock().unwrap().push(Export {
-        transport,
-        headers,
-        gzip,
-        request,
-    });
-    let response = ExportTraceServiceResponse {
-        partial_success: None,
-    };
+    exports.lock().unwrap().push(Export { transport, headers, gzip, request });
+    let response = ExportTraceServiceResponse { partial_success: None };
     if json {
         (StatusCode::OK, serde_json::to_vec(&response).unwrap())
     } else {

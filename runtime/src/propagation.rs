@@ -1,0 +1,167 @@
+//! Carrying a trace across processes: W3C Trace Context (`traceparent`,
+//! `tracestate`) and W3C Baggage by default, B3 single and multi header with
+//! the `b3` feature, chosen by `OTEL_PROPAGATORS` or
+//! [`Config::propagators`](crate::Config::propagators).
+//!
+//! The caller injects the current trace into the headers it sends; the
+//! callee extracts it and continues it with `parent = ..` on its attribute or
+//! [`SpanBuilder::parent`](crate::SpanBuilder::parent). Headers that are
+//! missing or malformed extract to an empty context: the callee's span then
+//! starts a new trace.
+//!
+//! ```
+//! use std::collections::HashMap;
+//!
+//! #[tracekit::trace_operation(kind = "client")]
+//! fn call() -> HashMap<String, String> {
+//!     let mut headers = HashMap::new();
+//!     tracekit::propagation::inject(&mut headers);
+//!     headers
+//! }
+//!
+//! #[tracekit::trace_operation(kind = "server", parent = tracekit::propagation::extract(headers))]
+//! fn serve(headers: &HashMap<String, String>) {}
+//!
+//! let ((), spans) = tracekit::testing::capture(|| serve(&call()));
+//! let (client, server) = (spans.get("call"), spans.get("serve"));
+//! assert_eq!(server.trace_id(), client.trace_id());
+//! assert_eq!(server.parent_span_id(), Some(client.span_id()));
+//! ```
+
+pub use opentelemetry::propagation::{Extractor, Injector};
+
+use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
+use opentelemetry::Context;
+use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use std::sync::RwLock;
+
+/// A propagation format (`OTEL_PROPAGATORS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Propagator {
+    /// W3C Trace Context: `traceparent` and `tracestate` (`tracecontext`).
+    TraceContext,
+    /// W3C Baggage: `baggage` (`baggage`).
+    Baggage,
+    /// B3 in one `b3` header (`b3`); needs the `b3` feature.
+    B3,
+    /// B3 in `X-B3-*` headers (`b3multi`); needs the `b3` feature.
+    B3Multi,
+}
+
+/// The default of OpenTelemetry: Trace Context and Baggage.
+pub(crate) const DEFAULT: [Propagator; 2] = [Propagator::TraceContext, Propagator::Baggage];
+
+static ACTIVE: RwLock<Option<TextMapCompositePropagator>> = RwLock::new(None);
+
+/// Uses these propagators from now on (`None`: the default ones).
+pub(crate) fn set(propagators: Option<&[Propagator]>) {
+    let composite = propagators.map(composite);
+    *ACTIVE.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = composite;
+}
+
+fn composite(propagators: &[Propagator]) -> TextMapCompositePropagator {
+    TextMapCompositePropagator::new(propagators.iter().filter_map(member).collect())
+}
+
+/// `None` for B3 in a build without the `b3` feature, which configuration
+/// refuses before this is reached.
+fn member(propagator: &Propagator) -> Option<Box<dyn TextMapPropagator + Send + Sync>> {
+    match propagator {
+        Propagator::TraceContext => Some(Box::new(TraceContextPropagator::new())),
+        Propagator::Baggage => Some(Box::new(BaggagePropagator::new())),
+        #[cfg(feature = "b3")]
+        Propagator::B3 => Some(b3::propagator(false)),
+        #[cfg(feature = "b3")]
+        Propagator::B3Multi => Some(b3::propagator(true)),
+        #[cfg(not(feature = "b3"))]
+        Propagator::B3 | Propagator::B3Multi => None,
+    }
+}
+
+#[cfg(feature = "b3")]
+mod b3 {
+    use opentelemetry::propagation::TextMapPropagator;
+
+    /// B3 comes from `opentelemetry-zipkin`, the only maintained B3
+    /// propagator. Its 0.33 release marks the whole crate deprecated in
+    /// favour of OTLP export; the deprecation concerns the Zipkin exporter,
+    /// which tracekit does not use.
+    #[allow(deprecated)]
+    pub(super) fn propagator(multiple_headers: bool) -> Box<dyn TextMapPropagator + Send + Sync> {
+        use opentelemetry_zipkin::{B3Encoding, Propagator};
+        let encoding = if multiple_headers { B3Encoding::MultipleHeader } else { B3Encoding::SingleHeader };
+        Box::new(Propagator::with_encoding(encoding))
+    }
+}
+
+fn with_active<R>(f: impl FnOnce(&dyn TextMapPropagator) -> R) -> R {
+    let active = ACTIVE.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    match &*active {
+        Some(propagator) => f(propagator),
+        None => f(&composite(&DEFAULT)),
+    }
+}
+
+/// Writes the current trace (and baggage) into `carrier`, such as the
+/// headers of an outgoing request.
+///
+/// ```
+/// use std::collections::HashMap;
+/// let mut headers = HashMap::new();
+/// tracekit::span("call").in_scope(|| tracekit::propagation::inject(&mut headers));
+/// // `traceparent` is there when tracing records (here it does not).
+/// # let _ = headers;
+/// ```
+pub fn inject(carrier: &mut dyn Injector) {
+    inject_context(&Context::current(), carrier);
+}
+
+/// Writes the trace of `context` into `carrier`.
+///
+/// ```
+/// let mut headers = std::collections::HashMap::new();
+/// tracekit::propagation::inject_context(&tracekit::opentelemetry::Context::current(), &mut headers);
+/// ```
+pub fn inject_context(context: &Context, carrier: &mut dyn Injector) {
+    with_active(|propagator| propagator.inject_context(context, carrier));
+}
+
+/// Reads a remote trace (and baggage) from `carrier`, such as the headers of
+/// an incoming request, as a context to continue with `parent = ..`.
+/// Missing or malformed headers give a context without a trace, so the span
+/// continuing it starts a new trace; nothing panics.
+///
+/// ```
+/// use std::collections::HashMap;
+/// let headers = HashMap::from([("traceparent".to_owned(), "garbage".to_owned())]);
+/// let context = tracekit::propagation::extract(&headers);
+/// use tracekit::opentelemetry::trace::TraceContextExt;
+/// assert!(!context.has_active_span());
+/// ```
+pub fn extract(carrier: &dyn Extractor) -> Context {
+    with_active(|propagator| propagator.extract_with_context(&Context::new(), carrier))
+}
+
+/// Like [`inject`], into an `http::HeaderMap` (feature `http`, on by default).
+///
+/// ```
+/// let mut headers = http::HeaderMap::new();
+/// tracekit::propagation::inject_headers(&mut headers);
+/// ```
+#[cfg(feature = "http")]
+pub fn inject_headers(headers: &mut http::HeaderMap) {
+    inject(&mut opentelemetry_http::HeaderInjector(headers));
+}
+
+/// Like [`extract`], from an `http::HeaderMap` (feature `http`, on by default).
+///
+/// ```
+/// let headers = http::HeaderMap::new();
+/// let context = tracekit::propagation::extract_headers(&headers);
+/// # let _ = context;
+/// ```
+#[cfg(feature = "http")]
+pub fn extract_headers(headers: &http::HeaderMap) -> Context {
+    extract(&opentelemetry_http::HeaderExtractor(headers))
+}

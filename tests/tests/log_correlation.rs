@@ -1,0 +1,90 @@
+//! `tracing` log lines carry the ids of the current tracekit span.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use tracekit::testing::capture;
+use tracekit::{trace_async, trace_operation};
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Buffer {
+    fn lines(&self) -> Vec<String> {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap().lines().map(str::to_owned).collect()
+    }
+}
+
+/// Runs `f` with a `tracing` subscriber using `format`, returning the lines logged.
+fn logged<R>(format: tracekit::logs::TraceIdFormat, f: impl FnOnce() -> R) -> (R, Vec<String>) {
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber =
+        tracing_subscriber::fmt().with_ansi(false).event_format(format).with_writer(move || writer.clone()).finish();
+    let value = tracing::subscriber::with_default(subscriber, f);
+    (value, buffer.lines())
+}
+
+#[trace_operation]
+fn accept_order(items: u32) {
+    tracing::info!(items, "order accepted");
+}
+
+#[test]
+fn text_lines_end_with_the_trace_and_span_ids() {
+    let (((), spans), lines) = logged(tracekit::logs::text(), || {
+        capture(|| {
+            tracing::info!("before any span");
+            accept_order(3);
+        })
+    });
+    let span = spans.get("accept_order");
+    assert_eq!(lines.len(), 2);
+    assert!(!lines[0].contains("trace_id="), "{}", lines[0]);
+    assert!(lines[1].contains(" INFO log_correlation: order accepted items=3"), "{}", lines[1]);
+    assert!(lines[1].ends_with(&format!("trace_id={} span_id={}", span.trace_id(), span.span_id())), "{}", lines[1]);
+}
+
+#[test]
+fn json_lines_carry_the_ids_as_fields() {
+    let (((), spans), lines) = logged(tracekit::logs::json(), || capture(|| accept_order(5)));
+    let span = spans.get("accept_order");
+    let line: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(line["message"], "order accepted");
+    assert_eq!(line["items"], 5);
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["target"], "log_correlation");
+    assert_eq!(line["trace_id"], span.trace_id().to_string());
+    assert_eq!(line["span_id"], span.span_id().to_string());
+    assert!(line["timestamp"].as_str().unwrap().ends_with('Z'));
+}
+
+#[trace_async]
+async fn async_work() {
+    tokio::task::yield_now().await;
+    tracing::warn!("after an await");
+}
+
+#[test]
+fn ids_follow_async_functions_across_awaits() {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let (((), spans), lines) =
+        logged(tracekit::logs::text(), || runtime.block_on(tracekit::testing::capture_async(async_work())));
+    let span = spans.get("async_work");
+    assert!(lines[0].ends_with(&format!("span_id={}", span.span_id())), "{}", lines[0]);
+}
+
+#[test]
+fn current_ids_serve_other_loggers() {
+    let (ids, spans) = capture(|| tracekit::span("job").in_scope(tracekit::logs::current_ids));
+    assert_eq!(ids, Some((spans.get("job").trace_id(), spans.get("job").span_id())));
+    assert_eq!(tracekit::logs::current_ids(), None);
+}
