@@ -63,8 +63,48 @@ pub use opentelemetry;
 pub use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
 pub use opentelemetry::{KeyValue, Value};
 pub use opentelemetry_sdk;
-/// The OpenTelemetry semantic-convention keys, for `attributes(..)`:
-/// `attributes(semconv::attribute::DB_SYSTEM_NAME = "postgresql")`.
+/// The OpenTelemetry semantic-convention keys, usable as keys in
+/// `attributes(..)`, so backends recognise HTTP, database, messaging and
+/// LLM spans:
+///
+/// ```
+/// use tracekit::semconv::attribute::{
+///     DB_OPERATION_NAME, DB_QUERY_TEXT, DB_SYSTEM_NAME, GEN_AI_OPERATION_NAME, GEN_AI_PROVIDER_NAME,
+///     GEN_AI_REQUEST_MODEL, HTTP_REQUEST_METHOD, HTTP_ROUTE, MESSAGING_DESTINATION_NAME,
+///     MESSAGING_OPERATION_TYPE, MESSAGING_SYSTEM,
+/// };
+/// use tracekit::trace_operation;
+///
+/// #[trace_operation("GET /users/{id}", kind = "server",
+///                   attributes(HTTP_REQUEST_METHOD = "GET", HTTP_ROUTE = "/users/{id}"))]
+/// fn get_user(id: u64) -> String { find_user(id) }
+///
+/// #[trace_operation("SELECT users", kind = "client", attributes(DB_SYSTEM_NAME = "postgresql",
+///                   DB_OPERATION_NAME = "SELECT", DB_QUERY_TEXT = "SELECT name FROM users WHERE id = $1"))]
+/// fn find_user(id: u64) -> String { format!("user-{id}") }
+///
+/// #[trace_operation("orders publish", kind = "producer", attributes(MESSAGING_SYSTEM = "kafka",
+///                   MESSAGING_DESTINATION_NAME = "orders", MESSAGING_OPERATION_TYPE = "send"))]
+/// fn publish(order: &str) {}
+///
+/// #[trace_operation("chat gpt-4o", kind = "client", attributes(GEN_AI_OPERATION_NAME = "chat",
+///                   GEN_AI_PROVIDER_NAME = "openai", GEN_AI_REQUEST_MODEL = model))]
+/// fn ask(model: &str, prompt: &str) -> usize {
+///     tracekit::current_span().set_attribute("gen_ai.usage.input_tokens", prompt.len() as i64);
+///     42
+/// }
+///
+/// let (_, spans) = tracekit::testing::capture(|| {
+///     get_user(7);
+///     publish("order-1");
+///     ask("gpt-4o", "hello")
+/// });
+/// assert_eq!(spans.get("GET /users/{id}").str_attribute("http.route"), Some("/users/{id}"));
+/// assert_eq!(spans.get("SELECT users").str_attribute("db.system.name"), Some("postgresql"));
+/// assert_eq!(spans.get("orders publish").str_attribute("messaging.system"), Some("kafka"));
+/// assert_eq!(spans.get("chat gpt-4o").str_attribute("gen_ai.request.model"), Some("gpt-4o"));
+/// spans.assert_child_of("SELECT users", "GET /users/{id}");
+/// ```
 pub use opentelemetry_semantic_conventions as semconv;
 
 /// Traces a function: a span from call to return, current while the body
@@ -84,7 +124,9 @@ pub use opentelemetry_semantic_conventions as semconv;
 /// | `skip(a, b)` | leave these arguments out of `include_args` |
 /// | `include_result` | the returned value as attribute `result` (for a `Result`, the `Ok` value) |
 /// | `kind = "server"` | the span kind: `internal` (default), `server`, `client`, `producer`, `consumer` |
-/// | `attributes("key" = expr, ..)` | extra attributes; the expressions run only when the span is recorded |
+/// | `attributes("key" = expr, ..)` | extra attributes; the expressions run only when the span is recorded. A key is a string literal or a `&'static str` constant such as [`semconv`]`::attribute::DB_SYSTEM_NAME` |
+/// | `parent = expr` | continue this `Context` instead of the current one, such as [`propagation::extract`]`(&headers)` in a server handler |
+/// | `crate = path` | where tracekit is, for crates that re-export it under another path |
 ///
 /// A returned `Result` that is `Err` (recognised by its type, so
 /// `io::Result`, `anyhow::Result` and your own aliases count) sets status
@@ -113,6 +155,26 @@ pub use opentelemetry_semantic_conventions as semconv;
 /// assert_eq!(span.str_attribute("db.table"), Some("users"));
 /// assert_eq!(span.attribute("arg.password"), None);
 /// ```
+///
+/// On an `impl` block, the attribute instruments every function in it with
+/// the block's options, naming each span `Type::method`. A function keeps
+/// its own tracekit attribute to override them, and `#[no_trace]` leaves it
+/// untraced. `const fn`s are left as they are.
+///
+/// ```
+/// struct Repo;
+///
+/// #[tracekit::trace_operation(include_args)]
+/// impl Repo {
+///     fn load(&self, id: u32) -> u32 { self.check(id) }
+///
+///     #[no_trace]
+///     fn check(&self, id: u32) -> u32 { id }
+/// }
+///
+/// let (_, spans) = tracekit::testing::capture(|| Repo.load(3));
+/// assert_eq!(spans.names(), ["Repo::load"]);
+/// ```
 pub use tracekit_macros::trace_operation;
 
 /// Traces an `async fn`: the span starts when the future is first polled,
@@ -121,7 +183,8 @@ pub use tracekit_macros::trace_operation;
 ///
 /// A future dropped before completing ends its span with
 /// `tracekit.cancelled = true`. Takes the options of [`trace_operation`]; on
-/// a non-`async` function it is a compile error.
+/// a non-`async` function it is a compile error. On an `impl` block it
+/// instruments the block's `async fn`s (see [`trace_operation`]).
 ///
 /// ```
 /// use tracekit::trace_async;

@@ -329,3 +329,28 @@ fn an_https_endpoint_uses_tls_and_a_plain_text_server_is_refused_without_harm() 
     }
     assert!(spans(&receiver.exports()).is_empty(), "nothing goes out unencrypted to an https:// endpoint");
 }
+
+#[test]
+fn two_processes_export_into_one_trace() {
+    let receiver = Receiver::start();
+    run(
+        env!("CARGO_BIN_EXE_distributed"),
+        &[("TRACING_EXPORTER", "otlp"), ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint)],
+    );
+    let exports = receiver.wait_for_spans(4, WAIT);
+    let spans = spans(&exports);
+    assert_eq!(spans.len(), 4, "{spans:#?}");
+    assert!(spans.iter().all(|s| s.trace_id == spans[0].trace_id), "one trace");
+    let (client, server) = (span(&spans, "fetch_price"), span(&spans, "price"));
+    assert_eq!(server.parent_span_id, client.span_id, "the server continues the client's span");
+    assert_eq!(span(&spans, "lookup").parent_span_id, server.span_id);
+    let pids: std::collections::BTreeSet<i64> = exports
+        .iter()
+        .flat_map(|e| &e.request.resource_spans)
+        .filter_map(|r| match value(&r.resource.as_ref()?.attributes, "process.pid")? {
+            ProtoValue::IntValue(pid) => Some(*pid),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pids.len(), 2, "spans from two processes: {pids:?}");
+}
