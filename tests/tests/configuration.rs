@@ -1,6 +1,9 @@
 //! Configuration from the environment and from code, and the process-wide
 //! installation. Installation is global, so those tests take a lock.
 
+mod common;
+
+use common::Collect;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tracekit::testing::{self, capture};
@@ -393,17 +396,7 @@ fn span_limits_bound_attributes_events_and_value_length() {
 
 #[test]
 fn a_user_built_provider_receives_the_spans_and_stays_usable() {
-    use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
-    use std::sync::Arc;
-
-    #[derive(Debug, Default, Clone)]
-    struct Collect(Arc<Mutex<Vec<SpanData>>>);
-    impl SpanExporter for Collect {
-        async fn export(&self, batch: Vec<SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
-            self.0.lock().unwrap().extend(batch);
-            Ok(())
-        }
-    }
+    use opentelemetry_sdk::trace::SdkTracerProvider;
 
     let _lock = installing();
     let collected = Collect::default();

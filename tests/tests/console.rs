@@ -1,22 +1,12 @@
 //! What the console exporter prints, in each format.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
+
+use common::Buffer;
+use std::sync::Mutex;
 use tracekit::{trace_operation, trace_performance, Config, ConsoleFormat};
 
 static INSTALL: Mutex<()> = Mutex::new(());
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Installs the console exporter into a buffer, runs `f`, shuts down, and
 /// returns what was printed.
@@ -27,8 +17,7 @@ fn printed(format: ConsoleFormat, f: impl FnOnce()) -> String {
         Config::new().service_name("shop").console_format(format).console_writer(buffer.clone()).install().unwrap();
     f();
     drop(guard);
-    let bytes = buffer.0.lock().unwrap().clone();
-    String::from_utf8(bytes).unwrap()
+    buffer.text()
 }
 
 #[trace_operation(include_args)]

@@ -1,27 +1,10 @@
 //! `tracing` log lines carry the ids of the current tracekit span.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
+
+use common::Buffer;
 use tracekit::testing::capture;
 use tracekit::{trace_async, trace_operation};
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn lines(&self) -> Vec<String> {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap().lines().map(str::to_owned).collect()
-    }
-}
 
 /// Runs `f` with a `tracing` subscriber using `format`, returning the lines logged.
 fn logged<R>(format: tracekit::logs::TraceIdFormat, f: impl FnOnce() -> R) -> (R, Vec<String>) {
@@ -30,7 +13,7 @@ fn logged<R>(format: tracekit::logs::TraceIdFormat, f: impl FnOnce() -> R) -> (R
     let subscriber =
         tracing_subscriber::fmt().with_ansi(false).event_format(format).with_writer(move || writer.clone()).finish();
     let value = tracing::subscriber::with_default(subscriber, f);
-    (value, buffer.lines())
+    (value, buffer.text().lines().map(str::to_owned).collect())
 }
 
 #[trace_operation]

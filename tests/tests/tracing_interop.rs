@@ -2,20 +2,12 @@
 //! `#[tracing::instrument]` and of tracekit join one trace, in both nestings.
 
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use common::Collect;
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracekit::{trace_operation, Config};
 use tracing_subscriber::layer::SubscriberExt;
-
-#[derive(Clone, Debug, Default)]
-struct Collect(Arc<Mutex<Vec<SpanData>>>);
-
-impl SpanExporter for Collect {
-    async fn export(&self, batch: Vec<SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
-        self.0.lock().unwrap().extend(batch);
-        Ok(())
-    }
-}
 
 #[tracing::instrument]
 fn tracing_outer() {

@@ -59,11 +59,49 @@ impl IntoParent for &Context {
     }
 }
 
+/// What both kinds of call spans hold: the span, if it is recorded, and
+/// `trace_performance`'s clock, if there is a threshold.
+struct Call {
+    open: Option<OpenSpan>,
+    timer: Option<Timer>,
+}
+
+impl Call {
+    #[inline]
+    fn start(
+        callsite: &'static Callsite,
+        parent: impl FnOnce() -> Option<Context>,
+        record: impl FnOnce(&mut Recorder),
+    ) -> Call {
+        Call { timer: Timer::start(callsite), open: callsite.open(parent, record) }
+    }
+
+    /// Records the result or error, if the span is recorded.
+    fn record_outcome(&self, record: impl FnOnce(&mut Recorder)) {
+        if let Some(open) = &self.open {
+            let span = open.span();
+            if span.is_recording() {
+                let mut recorder = Recorder::default();
+                record(&mut recorder);
+                recorder.apply_to_ref(&span);
+            }
+        }
+    }
+
+    fn end(&self, panic_recorded: bool) {
+        if let Some(timer) = &self.timer {
+            timer.check(self.open.as_ref());
+        }
+        if let Some(open) = &self.open {
+            open.end(panic_recorded);
+        }
+    }
+}
+
 /// The span of a synchronous call, current while the body runs; dropping it
 /// ends the span (on `return`, `?` and panics alike).
 pub struct SyncSpan {
-    open: Option<OpenSpan>,
-    timer: Option<Timer>,
+    call: Call,
     // Declared last so the span ends while it is still current.
     _attached: Option<ContextGuard>,
 }
@@ -77,30 +115,28 @@ impl SyncSpan {
         parent: impl FnOnce() -> Option<Context>,
         record: impl FnOnce(&mut Recorder),
     ) -> Self {
-        let timer = Timer::start(callsite);
-        let open = callsite.open(parent, record);
-        let _attached = open.as_ref().map(|open| open.cx.clone().attach());
-        SyncSpan { open, timer, _attached }
+        let call = Call::start(callsite, parent, record);
+        let _attached = call.open.as_ref().map(|open| open.cx.clone().attach());
+        SyncSpan { call, _attached }
     }
 
     /// Records the outcome, then ends the span.
     #[inline]
     pub fn finish(self, record: impl FnOnce(&mut Recorder)) {
-        record_outcome(self.open.as_ref(), record);
+        self.call.record_outcome(record);
     }
 }
 
 impl Drop for SyncSpan {
     fn drop(&mut self) {
-        end(self.open.as_ref(), self.timer.as_ref(), false);
+        self.call.end(false);
     }
 }
 
 /// The span of an `async` call. It becomes current each time the wrapped
 /// future is polled, on whichever thread polls it.
 pub struct AsyncSpan {
-    open: Option<OpenSpan>,
-    timer: Option<Timer>,
+    call: Call,
     finished: bool,
     panicked: AtomicBool,
 }
@@ -114,14 +150,12 @@ impl AsyncSpan {
         parent: impl FnOnce() -> Option<Context>,
         record: impl FnOnce(&mut Recorder),
     ) -> Self {
-        let timer = Timer::start(callsite);
-        let open = callsite.open(parent, record);
-        AsyncSpan { open, timer, finished: false, panicked: AtomicBool::new(false) }
+        AsyncSpan { call: Call::start(callsite, parent, record), finished: false, panicked: AtomicBool::new(false) }
     }
 
     /// Runs `future` with this span current during every poll.
     pub async fn instrument<F: Future>(&self, future: F) -> F::Output {
-        let Some(open) = &self.open else {
+        let Some(open) = &self.call.open else {
             return future.await;
         };
         let mut future = pin!(future);
@@ -136,7 +170,7 @@ impl AsyncSpan {
     /// Records the outcome, then ends the span.
     pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
         self.finished = true;
-        record_outcome(self.open.as_ref(), record);
+        self.call.record_outcome(record);
     }
 }
 
@@ -144,11 +178,11 @@ impl Drop for AsyncSpan {
     fn drop(&mut self) {
         let panicked = self.panicked.load(Ordering::Relaxed);
         if !self.finished && !panicked && !std::thread::panicking() {
-            if let Some(open) = &self.open {
+            if let Some(open) = &self.call.open {
                 open.span().set_attribute(KeyValue::new(CANCELLED, true));
             }
         }
-        end(self.open.as_ref(), self.timer.as_ref(), panicked);
+        self.call.end(panicked);
     }
 }
 
@@ -161,30 +195,10 @@ struct PanicWatch<'a> {
 impl Drop for PanicWatch<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() && !self.span.panicked.swap(true, Ordering::Relaxed) {
-            if let Some(open) = &self.span.open {
+            if let Some(open) = &self.span.call.open {
                 open.mark_panicked();
             }
         }
-    }
-}
-
-fn record_outcome(open: Option<&OpenSpan>, record: impl FnOnce(&mut Recorder)) {
-    if let Some(open) = open {
-        let span = open.span();
-        if span.is_recording() {
-            let mut recorder = Recorder::default();
-            record(&mut recorder);
-            recorder.apply_to_ref(&span);
-        }
-    }
-}
-
-fn end(open: Option<&OpenSpan>, timer: Option<&Timer>, panic_recorded: bool) {
-    if let Some(timer) = timer {
-        timer.check(open);
-    }
-    if let Some(open) = open {
-        open.end(panic_recorded);
     }
 }
 

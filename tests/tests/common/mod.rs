@@ -3,6 +3,9 @@
 
 pub mod receiver;
 
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use std::io::Write;
+
 use std::sync::{Arc, Mutex};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
@@ -61,4 +64,34 @@ pub fn logged<R>(f: impl FnOnce() -> R) -> (R, Vec<LoggedEvent>) {
     let value = tracing::subscriber::with_default(subscriber, f);
     let events = collector.0.lock().unwrap().clone();
     (value, events)
+}
+
+/// A `Write` whose bytes the test reads back.
+#[derive(Clone, Default)]
+pub struct Buffer(pub Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Buffer {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+/// An exporter that keeps what it is given, for a provider the test builds.
+#[derive(Clone, Debug, Default)]
+pub struct Collect(pub Arc<Mutex<Vec<SpanData>>>);
+
+impl SpanExporter for Collect {
+    async fn export(&self, batch: Vec<SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
+        self.0.lock().unwrap().extend(batch);
+        Ok(())
+    }
 }
