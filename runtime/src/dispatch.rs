@@ -2,16 +2,63 @@
 //! installed by `init`. Also the single check that keeps annotated calls
 //! cheap while nothing records.
 
-use opentelemetry::trace::{SpanBuilder, Tracer};
+use opentelemetry::trace::{SpanBuilder, TraceContextExt, Tracer};
 use opentelemetry::Context;
 use opentelemetry_sdk::trace::{SdkTracer, Span as SdkSpan};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::RwLock;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 
 /// How many recorders exist: the installed tracer plus live captures.
 static RECORDERS: AtomicUsize = AtomicUsize::new(0);
 
-static GLOBAL_TRACER: RwLock<Option<SdkTracer>> = RwLock::new(None);
+/// The installed tracer. Each thread keeps its own reference, checked
+/// against `GENERATION`, so that a span costs no lock.
+static GLOBAL: RwLock<Option<Arc<Installed>>> = RwLock::new(None);
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static CACHED: RefCell<Option<(u64, Option<Arc<Installed>>)>> = const { RefCell::new(None) };
+}
+
+/// A tracer and what tracekit knows of its sampler.
+pub(crate) struct Installed {
+    pub(crate) tracer: SdkTracer,
+    pub(crate) sampling: Sampling,
+}
+
+/// The sampler's decision when it can be known before building a span, so
+/// that a span that will not be recorded costs no allocation. For samplers
+/// tracekit did not configure (a user-built provider), nothing is assumed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sampling {
+    /// Decided by the SDK's sampler for each span.
+    Unknown,
+    /// Nothing is recorded.
+    AlwaysOff,
+    /// The parent's decision is followed; `roots_off`: spans without a
+    /// parent are not recorded either.
+    ParentBased { roots_off: bool },
+}
+
+impl Sampling {
+    /// Whether a span under `parent` will certainly not be recorded.
+    fn skips(self, parent: &Context) -> bool {
+        match self {
+            Sampling::Unknown => false,
+            Sampling::AlwaysOff => true,
+            Sampling::ParentBased { roots_off } => {
+                let span = parent.span();
+                let context = span.span_context();
+                if context.is_valid() {
+                    !context.is_sampled()
+                } else {
+                    roots_off
+                }
+            }
+        }
+    }
+}
 
 /// A capture's tracer, carried in the `Context` so that spans made on other
 /// threads or tasks under that context reach the same capture.
@@ -40,8 +87,26 @@ impl Drop for RecorderToken {
     }
 }
 
-pub(crate) fn set_global_tracer(tracer: Option<SdkTracer>) {
-    *GLOBAL_TRACER.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = tracer;
+pub(crate) fn set_global_tracer(tracer: Option<(SdkTracer, Sampling)>) {
+    let installed = tracer.map(|(tracer, sampling)| Arc::new(Installed { tracer, sampling }));
+    *GLOBAL.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = installed;
+    GENERATION.fetch_add(1, Ordering::Release);
+}
+
+/// Runs `f` with the installed tracer, if any.
+fn with_global<R>(f: impl FnOnce(&Installed) -> R) -> Option<R> {
+    let read_global = || GLOBAL.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+    let generation = GENERATION.load(Ordering::Acquire);
+    let cached = CACHED.try_with(|cached| {
+        let mut cached = cached.try_borrow_mut().ok()?;
+        if cached.as_ref().is_none_or(|(seen, _)| *seen != generation) {
+            *cached = Some((generation, read_global()));
+        }
+        cached.as_ref().and_then(|(_, installed)| installed.clone())
+    });
+    // A thread being torn down, or a tracer used from inside a span start.
+    let installed = cached.ok().flatten().or_else(read_global)?;
+    Some(f(&installed))
 }
 
 /// A context given as a parent (extracted from a request, say) has no
@@ -57,11 +122,16 @@ pub(crate) fn adopt(given: Context) -> Context {
     }
 }
 
-/// Starts a span under `parent` with whichever tracer applies, if any.
-pub(crate) fn start_span(builder: SpanBuilder, parent: &Context) -> Option<SdkSpan> {
+/// Starts a span under `parent` with whichever tracer applies, unless it is
+/// certain not to be recorded. The builder is made only for a span that is.
+pub(crate) fn start_span(parent: &Context, builder: impl FnOnce() -> SpanBuilder) -> Option<SdkSpan> {
     if let Some(CaptureTracer(tracer)) = parent.get::<CaptureTracer>() {
-        return Some(tracer.build_with_context(builder, parent));
+        // Captures use the SDK's default sampler: parent-based, always on.
+        let sampling = Sampling::ParentBased { roots_off: false };
+        return (!sampling.skips(parent)).then(|| tracer.build_with_context(builder(), parent));
     }
-    let global = GLOBAL_TRACER.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-    global.as_ref().map(|tracer| tracer.build_with_context(builder, parent))
+    with_global(|installed| {
+        (!installed.sampling.skips(parent)).then(|| installed.tracer.build_with_context(builder(), parent))
+    })
+    .flatten()
 }

@@ -2,7 +2,7 @@
 //! exporter, and the guard that shuts it down.
 
 use crate::config::{Config, Exporter};
-use crate::dispatch::{self, RecorderToken};
+use crate::dispatch::{self, RecorderToken, Sampling};
 use crate::error::InitError;
 use crate::exporter::{ConsoleExporter, MemoryExporter, OtlpExporter, SpanStore, ValueLengthLimit};
 use crate::render::Style;
@@ -62,7 +62,7 @@ pub(crate) fn install(config: Config) -> Result<TracingGuard, InitError> {
     crate::propagation::set(config.propagators.as_deref());
     *slot = Some(if config.is_recording() {
         let (provider, store) = build_provider(&config)?;
-        dispatch::set_global_tracer(Some(tracer(&provider.provider)));
+        dispatch::set_global_tracer(Some((tracer(&provider.provider), sampling(&config))));
         Installed { generation, provider: Some(provider), store, _token: Some(RecorderToken::acquire()) }
     } else {
         Installed { generation, provider: None, store: None, _token: None }
@@ -168,6 +168,23 @@ fn build_provider(config: &Config) -> Result<(Provider, Option<SpanStore>), Init
         Exporter::None => unreachable!("a configuration that records nothing builds no provider"),
     };
     Ok((Provider { provider: builder.build(), owned: true, shutdown_timeout }, store))
+}
+
+/// What tracekit can know of the sampler before building a span.
+fn sampling(config: &Config) -> Sampling {
+    use crate::config::Sampler;
+    if config.provider.is_some() {
+        return Sampling::Unknown;
+    }
+    match config.sampler {
+        Sampler::AlwaysOff | Sampler::TraceIdRatio(0.0) => Sampling::AlwaysOff,
+        Sampler::ParentBasedAlwaysOn => Sampling::ParentBased { roots_off: false },
+        Sampler::ParentBasedAlwaysOff | Sampler::ParentBasedTraceIdRatio(0.0) => {
+            Sampling::ParentBased { roots_off: true }
+        }
+        Sampler::ParentBasedTraceIdRatio(_) => Sampling::ParentBased { roots_off: false },
+        Sampler::AlwaysOn | Sampler::TraceIdRatio(_) => Sampling::Unknown,
+    }
 }
 
 fn limited<P: SpanProcessor + 'static>(

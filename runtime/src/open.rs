@@ -26,6 +26,7 @@ impl OpenSpan {
     /// span is recorded (sampled), so its values are never computed otherwise.
     /// `parent` gives the context to continue (such as a remote one
     /// extracted from headers); `None` means the current context.
+    #[inline(always)]
     pub(crate) fn start(
         start: impl FnOnce() -> SpanStart,
         parent: impl FnOnce() -> Option<Context>,
@@ -34,13 +35,25 @@ impl OpenSpan {
         if !dispatch::is_active() {
             return None;
         }
+        Self::start_recording(start, parent, record)
+    }
+
+    /// Everything past the one check, kept out of line so that an annotated
+    /// call stays small while nothing records.
+    #[inline(never)]
+    fn start_recording(
+        start: impl FnOnce() -> SpanStart,
+        parent: impl FnOnce() -> Option<Context>,
+        record: impl FnOnce(&mut Recorder),
+    ) -> Option<OpenSpan> {
         let parent = match parent() {
             Some(given) => dispatch::adopt(given),
             None => Context::current(),
         };
-        let start = start();
-        let builder = SpanBuilder::from_name(start.name).with_kind(start.kind).with_attributes(start.attributes);
-        let mut span = dispatch::start_span(builder, &parent)?;
+        let mut span = dispatch::start_span(&parent, || {
+            let start = start();
+            SpanBuilder::from_name(start.name).with_kind(start.kind).with_attributes(start.attributes)
+        })?;
         if opentelemetry::trace::Span::is_recording(&span) {
             let mut recorder = Recorder::default();
             record(&mut recorder);

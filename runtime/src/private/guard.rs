@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 impl Callsite {
+    #[inline(always)]
     fn open(
         &'static self,
         parent: impl FnOnce() -> Option<Context>,
@@ -67,13 +68,18 @@ struct Call {
 }
 
 impl Call {
-    #[inline]
+    /// `None` when there is nothing to do: no span and no clock. Call spans
+    /// box the rest, so that an annotated call carries one null pointer
+    /// while nothing records.
+    #[inline(always)]
     fn start(
         callsite: &'static Callsite,
         parent: impl FnOnce() -> Option<Context>,
         record: impl FnOnce(&mut Recorder),
-    ) -> Call {
-        Call { timer: Timer::start(callsite), open: callsite.open(parent, record) }
+    ) -> Option<Call> {
+        let timer = Timer::start(callsite);
+        let open = callsite.open(parent, record);
+        (open.is_some() || timer.is_some()).then_some(Call { open, timer })
     }
 
     /// Records the result or error, if the span is recorded.
@@ -101,33 +107,55 @@ impl Call {
 /// The span of a synchronous call, current while the body runs; dropping it
 /// ends the span (on `return`, `?` and panics alike).
 pub struct SyncSpan {
+    inner: Option<Box<SyncCall>>,
+}
+
+struct SyncCall {
     call: Call,
-    // Declared last so the span ends while it is still current.
+    // Dropped after `drop` below, so the span ends while it is still current.
     _attached: Option<ContextGuard>,
 }
 
 impl SyncSpan {
     /// Starts the span and makes it current. `record` runs only if the span
     /// is recorded.
-    #[inline]
+    #[inline(always)]
     pub fn enter(
         callsite: &'static Callsite,
         parent: impl FnOnce() -> Option<Context>,
         record: impl FnOnce(&mut Recorder),
     ) -> Self {
-        let call = Call::start(callsite, parent, record);
-        let _attached = call.open.as_ref().map(|open| open.cx.clone().attach());
-        SyncSpan { call, _attached }
+        // The threshold is a constant of the callsite: for most functions
+        // this is the single check of an annotated call.
+        if callsite.threshold.is_none() && !crate::dispatch::is_active() {
+            return SyncSpan { inner: None };
+        }
+        Self::enter_slow(callsite, parent, record)
+    }
+
+    #[inline(never)]
+    fn enter_slow(
+        callsite: &'static Callsite,
+        parent: impl FnOnce() -> Option<Context>,
+        record: impl FnOnce(&mut Recorder),
+    ) -> Self {
+        let inner = Call::start(callsite, parent, record).map(|call| {
+            let _attached = call.open.as_ref().map(|open| open.cx.clone().attach());
+            Box::new(SyncCall { call, _attached })
+        });
+        SyncSpan { inner }
     }
 
     /// Records the outcome, then ends the span.
     #[inline]
     pub fn finish(self, record: impl FnOnce(&mut Recorder)) {
-        self.call.record_outcome(record);
+        if let Some(inner) = &self.inner {
+            inner.call.record_outcome(record);
+        }
     }
 }
 
-impl Drop for SyncSpan {
+impl Drop for SyncCall {
     fn drop(&mut self) {
         self.call.end(false);
     }
@@ -136,6 +164,10 @@ impl Drop for SyncSpan {
 /// The span of an `async` call. It becomes current each time the wrapped
 /// future is polled, on whichever thread polls it.
 pub struct AsyncSpan {
+    inner: Option<Box<AsyncCall>>,
+}
+
+struct AsyncCall {
     call: Call,
     finished: bool,
     panicked: AtomicBool,
@@ -144,24 +176,39 @@ pub struct AsyncSpan {
 impl AsyncSpan {
     /// Starts the span, without making it current. `record` runs only if the
     /// span is recorded.
-    #[inline]
+    #[inline(always)]
     pub fn start(
         callsite: &'static Callsite,
         parent: impl FnOnce() -> Option<Context>,
         record: impl FnOnce(&mut Recorder),
     ) -> Self {
-        AsyncSpan { call: Call::start(callsite, parent, record), finished: false, panicked: AtomicBool::new(false) }
+        if callsite.threshold.is_none() && !crate::dispatch::is_active() {
+            return AsyncSpan { inner: None };
+        }
+        Self::start_slow(callsite, parent, record)
+    }
+
+    #[inline(never)]
+    fn start_slow(
+        callsite: &'static Callsite,
+        parent: impl FnOnce() -> Option<Context>,
+        record: impl FnOnce(&mut Recorder),
+    ) -> Self {
+        let inner = Call::start(callsite, parent, record)
+            .map(|call| Box::new(AsyncCall { call, finished: false, panicked: AtomicBool::new(false) }));
+        AsyncSpan { inner }
     }
 
     /// Runs `future` with this span current during every poll.
     pub async fn instrument<F: Future>(&self, future: F) -> F::Output {
-        let Some(open) = &self.call.open else {
+        let Some((inner, open)) = self.inner.as_deref().and_then(|inner| Some((inner, inner.call.open.as_ref()?)))
+        else {
             return future.await;
         };
         let mut future = pin!(future);
         poll_fn(|task| {
             let _attached = open.cx.clone().attach();
-            let _watch = PanicWatch { span: self };
+            let _watch = PanicWatch { call: inner };
             future.as_mut().poll(task)
         })
         .await
@@ -169,12 +216,14 @@ impl AsyncSpan {
 
     /// Records the outcome, then ends the span.
     pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
-        self.finished = true;
-        self.call.record_outcome(record);
+        if let Some(inner) = &mut self.inner {
+            inner.finished = true;
+            inner.call.record_outcome(record);
+        }
     }
 }
 
-impl Drop for AsyncSpan {
+impl Drop for AsyncCall {
     fn drop(&mut self) {
         let panicked = self.panicked.load(Ordering::Relaxed);
         if !self.finished && !panicked && !std::thread::panicking() {
@@ -189,13 +238,13 @@ impl Drop for AsyncSpan {
 /// Notices a panic inside `poll`: the future may be dropped much later, when
 /// the panic is no longer visible, so the span is marked now.
 struct PanicWatch<'a> {
-    span: &'a AsyncSpan,
+    call: &'a AsyncCall,
 }
 
 impl Drop for PanicWatch<'_> {
     fn drop(&mut self) {
-        if std::thread::panicking() && !self.span.panicked.swap(true, Ordering::Relaxed) {
-            if let Some(open) = &self.span.call.open {
+        if std::thread::panicking() && !self.call.panicked.swap(true, Ordering::Relaxed) {
+            if let Some(open) = &self.call.call.open {
                 open.mark_panicked();
             }
         }

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-pub mod receiver;
+pub use tracekit_tests::receiver;
 
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use std::io::Write;

@@ -1,5 +1,6 @@
 //! An OTLP receiver on loopback, built on the protocol's official types, for
 //! checking what tracekit really sends over each transport.
+#![allow(missing_docs)]
 
 use axum::body::Bytes;
 use axum::extract::State;

@@ -1,0 +1,384 @@
+//! Per-call cost of a trivial function: plain, with tracekit in each state,
+//! and with the peers, side by side in one run. Prints a table of ratios.
+//!
+//! ```text
+//! cargo bench -p tracekit-bench --bench overhead
+//! ```
+
+use criterion::Criterion;
+use opentelemetry::trace::{
+    SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState, Tracer, TracerProvider as _,
+};
+use opentelemetry::Context;
+use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tracekit::{Config, Exporter};
+use tracekit_bench::{CountingExporter, CountingReporter};
+use tracing_subscriber::layer::SubscriberExt;
+
+/// Iterations between two untimed drains of the exporters; the batch queues
+/// are larger, so no span is ever dropped.
+const CHUNK: u64 = 20_000;
+const QUEUE: usize = 1 << 16;
+
+#[inline(never)]
+fn plain(x: u64) -> u64 {
+    black_box(x).wrapping_add(1)
+}
+
+#[inline(never)]
+#[tracekit::trace_operation]
+fn with_tracekit(x: u64) -> u64 {
+    black_box(x).wrapping_add(1)
+}
+
+#[inline(never)]
+#[tracekit::trace_operation(include_args)]
+fn with_tracekit_args(x: u64, y: i32, flag: bool) -> u64 {
+    black_box(x).wrapping_add(u64::from(flag)).wrapping_add(y as u64)
+}
+
+#[inline(never)]
+#[tracing::instrument(skip_all)]
+fn with_tracing(x: u64) -> u64 {
+    black_box(x).wrapping_add(1)
+}
+
+#[inline(never)]
+#[fastrace::trace]
+fn with_fastrace(x: u64) -> u64 {
+    black_box(x).wrapping_add(1)
+}
+
+/// Mean ns per call of each case, in the order measured.
+static RESULTS: Mutex<Vec<(&'static str, f64, u64)>> = Mutex::new(Vec::new());
+
+/// Measures `call` in chunks; `drain` runs between chunks, untimed, and
+/// returns how many spans were exported in all so far.
+fn measure(
+    c: &mut Criterion,
+    name: &'static str,
+    mut call: impl FnMut(u64),
+    mut drain: impl FnMut() -> u64,
+    spans_per_call: u64,
+) {
+    let mut total = (Duration::ZERO, 0u64);
+    let exported_before = drain();
+    c.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let mut elapsed = Duration::ZERO;
+            let mut left = iters;
+            while left > 0 {
+                let chunk = left.min(CHUNK);
+                let started = Instant::now();
+                for i in 0..chunk {
+                    call(i);
+                }
+                elapsed += started.elapsed();
+                drain();
+                left -= chunk;
+            }
+            total.0 += elapsed;
+            total.1 += iters;
+            elapsed
+        })
+    });
+    let exported = drain() - exported_before;
+    let expected = total.1 * spans_per_call;
+    assert_eq!(exported, expected, "{name}: every span made must be exported");
+    let mean = total.0.as_nanos() as f64 / total.1 as f64;
+    RESULTS.lock().unwrap().push((name, mean, exported));
+}
+
+fn batch_provider(sampler: Sampler, counter: &CountingExporter) -> SdkTracerProvider {
+    let config = BatchConfigBuilder::default()
+        .with_max_queue_size(QUEUE)
+        .with_max_export_batch_size(512)
+        .with_scheduled_delay(Duration::from_millis(50))
+        .build();
+    let processor = BatchSpanProcessor::builder(counter.clone()).with_batch_config(config).build();
+    SdkTracerProvider::builder().with_sampler(sampler).with_span_processor(processor).build()
+}
+
+/// Drains a batch provider and returns the spans counted so far.
+fn flushed(provider: &SdkTracerProvider, counter: &CountingExporter) -> u64 {
+    provider.force_flush().expect("flush");
+    counter.count()
+}
+
+fn no_spans() -> u64 {
+    0
+}
+
+fn overhead(c: &mut Criterion) {
+    measure(
+        c,
+        "plain call",
+        |i| {
+            black_box(plain(i));
+        },
+        no_spans,
+        0,
+    );
+    measure(
+        c,
+        "tracekit not installed",
+        |i| {
+            black_box(with_tracekit(i));
+        },
+        no_spans,
+        0,
+    );
+    {
+        let _guard = Config::new().exporter(Exporter::None).install().unwrap();
+        measure(
+            c,
+            "tracekit exporter none",
+            |i| {
+                black_box(with_tracekit(i));
+            },
+            no_spans,
+            0,
+        );
+    }
+    measure(
+        c,
+        "tracing, no subscriber",
+        |i| {
+            black_box(with_tracing(i));
+        },
+        no_spans,
+        0,
+    );
+    measure(
+        c,
+        "fastrace, no reporter",
+        |i| {
+            black_box(with_fastrace(i));
+        },
+        no_spans,
+        0,
+    );
+
+    // Not sampled, as configured through tracekit (OTEL_TRACES_SAMPLER).
+    let recorded_nothing = || tracekit::testing::take_recorded().len() as u64;
+    {
+        let config = Config::new().exporter(Exporter::InMemory).sampler(tracekit::Sampler::AlwaysOff);
+        let _guard = config.install().unwrap();
+        measure(
+            c,
+            "tracekit always_off",
+            |i| {
+                black_box(with_tracekit(i));
+            },
+            recorded_nothing,
+            0,
+        );
+    }
+    {
+        let _guard = Config::new().exporter(Exporter::InMemory).install().unwrap();
+        let remote = SpanContext::new(
+            TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128),
+            SpanId::from(0x00f0_67aa_0ba9_02b7_u64),
+            TraceFlags::default(), // not sampled
+            true,
+            TraceState::default(),
+        );
+        let _attached = Context::new().with_remote_span_context(remote).attach();
+        measure(
+            c,
+            "tracekit unsampled parent",
+            |i| {
+                black_box(with_tracekit(i));
+            },
+            recorded_nothing,
+            0,
+        );
+    }
+    {
+        let counter = CountingExporter::default();
+        let provider = batch_provider(Sampler::AlwaysOff, &counter);
+        let tracer = provider.tracer("bench");
+        measure(
+            c,
+            "SDK in_span always_off",
+            |i| {
+                black_box(tracer.in_span("plain", |_| plain(i)));
+            },
+            || flushed(&provider, &counter),
+            0,
+        );
+    }
+
+    // Recorded and exported.
+    {
+        let _guard = Config::new().exporter(Exporter::InMemory).install().unwrap();
+        let mut taken = 0;
+        measure(
+            c,
+            "tracekit in-memory",
+            |i| {
+                black_box(with_tracekit(i));
+            },
+            || {
+                taken += tracekit::testing::take_recorded().len() as u64;
+                taken
+            },
+            1,
+        );
+    }
+    {
+        let counter = CountingExporter::default();
+        let provider = batch_provider(Sampler::AlwaysOn, &counter);
+        let _guard = Config::new().tracer_provider(provider.clone()).install().unwrap();
+        measure(
+            c,
+            "tracekit batch",
+            |i| {
+                black_box(with_tracekit(i));
+            },
+            || flushed(&provider, &counter),
+            1,
+        );
+        measure(
+            c,
+            "tracekit batch, 3 args",
+            |i| {
+                black_box(with_tracekit_args(i, 7, true));
+            },
+            || flushed(&provider, &counter),
+            1,
+        );
+    }
+    {
+        let counter = CountingExporter::default();
+        let provider = batch_provider(Sampler::AlwaysOn, &counter);
+        let tracer = provider.tracer("bench");
+        measure(
+            c,
+            "SDK in_span batch",
+            |i| {
+                black_box(tracer.in_span("plain", |_| plain(i)));
+            },
+            || flushed(&provider, &counter),
+            1,
+        );
+    }
+    {
+        let counter = CountingExporter::default();
+        let provider = batch_provider(Sampler::AlwaysOn, &counter);
+        let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"));
+        let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
+        measure(
+            c,
+            "tracing + tracing-opentelemetry",
+            |i| {
+                black_box(with_tracing(i));
+            },
+            || flushed(&provider, &counter),
+            1,
+        );
+    }
+    {
+        let reporter = CountingReporter::default();
+        fastrace::set_reporter(reporter.clone(), fastrace::collector::Config::default());
+        // One root per chunk, as a request would be; its span counts too.
+        let root: RefCell<Option<(fastrace::Span, fastrace::local::LocalParentGuard)>> = RefCell::new(None);
+        let roots = Cell::new(0);
+        measure(
+            c,
+            "fastrace, reporting",
+            |i| {
+                if i % 1000 == 0 {
+                    // fastrace keeps at most a few thousand spans under one
+                    // root; a request-sized root keeps every span.
+                    if let Some((span, guard)) = root.borrow_mut().take() {
+                        drop(guard);
+                        drop(span);
+                    }
+                }
+                if root.borrow().is_none() {
+                    let span = fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
+                    let guard = span.set_local_parent();
+                    *root.borrow_mut() = Some((span, guard));
+                    roots.set(roots.get() + 1);
+                }
+                black_box(with_fastrace(i));
+            },
+            || {
+                // Dropping the guard before the root span sends the spans on.
+                if let Some((span, guard)) = root.borrow_mut().take() {
+                    drop(guard);
+                    drop(span);
+                }
+                fastrace::flush();
+                reporter.0.load(std::sync::atomic::Ordering::Relaxed) - roots.get()
+            },
+            1,
+        );
+    }
+}
+
+/// The table: each case with its cost, as a ratio to the plain call and to
+/// each peer.
+fn report() {
+    let results = RESULTS.lock().unwrap();
+    let by_name: BTreeMap<&str, f64> = results.iter().map(|(name, ns, _)| (*name, *ns)).collect();
+    let peers = [
+        ("plain", "plain call"),
+        ("tracing off", "tracing, no subscriber"),
+        ("fastrace off", "fastrace, no reporter"),
+        ("SDK off", "SDK in_span always_off"),
+        ("SDK batch", "SDK in_span batch"),
+        ("fastrace on", "fastrace, reporting"),
+        ("tracing-otel", "tracing + tracing-opentelemetry"),
+    ];
+    print!("\n| case | ns/call | spans exported |");
+    for (short, _) in &peers {
+        print!(" × {short} |");
+    }
+    print!("\n|---|---:|---:|");
+    for _ in &peers {
+        print!("---:|");
+    }
+    println!();
+    for (name, ns, exported) in results.iter() {
+        print!("| {name} | {ns:.1} | {exported} |");
+        for (_, peer) in &peers {
+            print!(" {:.2} |", ns / by_name[peer]);
+        }
+        println!();
+    }
+    let ns = |name: &str| by_name[name];
+    println!("\nTargets:");
+    let check = |label: &str, met: bool, detail: String| {
+        println!("- {label}: {} ({detail})", if met { "met" } else { "NOT met" });
+    };
+    let off = ns("tracekit not installed").max(ns("tracekit exporter none")) - ns("plain call");
+    check("not installed / none within 1 ns of a plain call", off <= 1.0, format!("+{off:.2} ns"));
+    let unsampled = ns("tracekit always_off").max(ns("tracekit unsampled parent")) / ns("SDK in_span always_off");
+    check("not sampled: at most 1/4 of the SDK's unsampled span", unsampled <= 0.25, format!("{unsampled:.2}×"));
+    let recorded = ns("tracekit batch");
+    let vs_sdk = recorded / ns("SDK in_span batch");
+    check("recorded: at most 1/2 of the SDK's span", vs_sdk <= 0.5, format!("{vs_sdk:.2}×"));
+    let vs_tracing = ns("tracing + tracing-opentelemetry") / recorded;
+    check("recorded: at least 10× faster than tracing-opentelemetry", vs_tracing >= 10.0, format!("{vs_tracing:.1}×"));
+    let vs_fastrace = recorded / ns("fastrace, reporting");
+    check("recorded: within 2× of fastrace", vs_fastrace <= 2.0, format!("{vs_fastrace:.2}×"));
+    let args = ns("tracekit batch, 3 args") / recorded - 1.0;
+    check("include_args on three scalars: at most +30%", args <= 0.30, format!("{:+.0}%", args * 100.0));
+}
+
+fn main() {
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    overhead(&mut criterion);
+    criterion.final_summary();
+    report();
+}
