@@ -1,2 +1,85 @@
-//! Placeholder replaced below.
-fn main() {}
+//! Spans per second exported over OTLP gRPC and HTTP to a loopback receiver,
+//! with no span dropped, and the process's memory as the count grows.
+//!
+//! ```text
+//! cargo bench -p tracekit-bench --bench throughput
+//! ```
+//!
+//! The producer runs at most one queue's worth ahead of what the receiver
+//! has, so nothing is dropped and the rate is what export sustains.
+
+use std::time::{Duration, Instant};
+use tracekit::{Config, Protocol};
+use tracekit_tests::receiver::Receiver;
+
+const QUEUE: usize = 8192;
+const BURST: u64 = 4096;
+const PHASES: [u64; 3] = [50_000, 100_000, 200_000];
+
+#[tracekit::trace_operation(include_args)]
+fn work(n: u64) -> u64 {
+    n.wrapping_mul(31)
+}
+
+/// A line of /proc/self/status, in KiB (Linux).
+fn status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn run(protocol: Protocol, label: &str) {
+    let receiver = Receiver::start_counting();
+    let endpoint = match protocol {
+        Protocol::Grpc => receiver.grpc_endpoint.clone(),
+        _ => receiver.http_endpoint.clone(),
+    };
+    let guard = Config::new()
+        .service_name("throughput")
+        .otlp_endpoint(endpoint)
+        .otlp_protocol(protocol)
+        .batch(Duration::from_millis(20), QUEUE, 512)
+        .install()
+        .expect("OTLP installs");
+
+    let started = Instant::now();
+    let mut produced = 0u64;
+    for phase in PHASES {
+        while produced < phase {
+            // Stay within one queue of the receiver: nothing is dropped.
+            while produced.saturating_sub(receiver.span_count()) > (QUEUE as u64 - BURST) {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            for n in 0..BURST.min(phase - produced) {
+                std::hint::black_box(work(n));
+            }
+            produced += BURST.min(phase - produced);
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while receiver.span_count() < produced && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let elapsed = started.elapsed();
+        let received = receiver.span_count();
+        assert_eq!(received, produced, "{label}: every span must arrive");
+        println!(
+            "| {label} | {produced} | {:.0} | {} | {} |",
+            received as f64 / elapsed.as_secs_f64(),
+            status_kib("VmRSS:").map_or("n/a".into(), |kib| format!("{:.1}", kib as f64 / 1024.0)),
+            status_kib("VmHWM:").map_or("n/a".into(), |kib| format!("{:.1}", kib as f64 / 1024.0)),
+        );
+    }
+    drop(guard);
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` would too, and
+    // this is not a test: run only when benchmarking.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        return;
+    }
+    println!("| transport | spans exported | spans/s (cumulative) | RSS MiB | peak RSS MiB |");
+    println!("|---|---:|---:|---:|---:|");
+    run(Protocol::Grpc, "OTLP gRPC");
+    run(Protocol::HttpProtobuf, "OTLP HTTP/protobuf");
+}
