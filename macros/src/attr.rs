@@ -28,11 +28,11 @@ impl Flavor {
     fn valid_options(self) -> &'static str {
         match self {
             Flavor::Performance => {
-                "threshold_ms = N, name = \"..\", include_args, skip(..), include_result, \
+                "threshold_ms = N, name = \"..\", include_args, skip(..), redact(..), include_result, \
                  kind = \"..\", attributes(..), parent = .., crate = .."
             }
             _ => {
-                "name = \"..\", include_args, skip(..), include_result, kind = \"..\", attributes(..), \
+                "name = \"..\", include_args, skip(..), redact(..), include_result, kind = \"..\", attributes(..), \
                  parent = .., crate = .."
             }
         }
@@ -41,6 +41,27 @@ impl Flavor {
 
 /// The span kinds, as accepted by `kind = ".."`.
 pub const KINDS: [&str; 5] = ["internal", "server", "client", "producer", "consumer"];
+
+/// A list of parameter names, as `skip(a, b)` and `redact(c)` take.
+#[derive(Clone, Default)]
+pub struct NameList {
+    /// The option's own name, where errors about the whole list point.
+    pub option: Option<Ident>,
+    pub names: Vec<Ident>,
+}
+
+impl NameList {
+    pub fn contains(&self, ident: &Ident) -> bool {
+        self.names.iter().any(|name| name == ident)
+    }
+}
+
+impl Args {
+    /// The options that name parameters, with their names in messages.
+    pub fn name_lists(&self) -> [(&'static str, &NameList); 2] {
+        [("skip", &self.skip), ("redact", &self.redact)]
+    }
+}
 
 /// One `key = expr` pair of `attributes(..)`; the key is a string literal
 /// or a path to a `&'static str` constant, such as a semantic-convention key.
@@ -83,8 +104,10 @@ impl Parse for ExtraAttribute {
 pub struct Args {
     pub name: Option<LitStr>,
     pub include_args: Option<Ident>,
-    pub skip: Vec<Ident>,
-    pub skip_option: Option<Ident>,
+    /// `skip(..)`: arguments left out of `include_args`.
+    pub skip: NameList,
+    /// `redact(..)`: arguments recorded as `"[REDACTED]"`.
+    pub redact: NameList,
     pub include_result: Option<Ident>,
     /// The kind literal, already checked to be one of [`KINDS`].
     pub kind: Option<LitStr>,
@@ -159,9 +182,11 @@ fn parse_one(flavor: Flavor, segment: TokenStream, args: &mut Args) -> syn::Resu
         }
         ("include_args", Meta::Path(_)) => set_once(&mut args.include_args, key.clone(), &key, "include_args"),
         ("include_result", Meta::Path(_)) => set_once(&mut args.include_result, key.clone(), &key, "include_result"),
-        ("skip", Meta::List(list)) => {
-            set_once(&mut args.skip_option, key.clone(), &key, "skip")?;
-            args.skip =
+        ("skip" | "redact", Meta::List(list)) => {
+            let option = key.to_string();
+            let list_slot = if option == "skip" { &mut args.skip } else { &mut args.redact };
+            set_once(&mut list_slot.option, key.clone(), &key, &option)?;
+            list_slot.names =
                 Punctuated::<Ident, Token![,]>::parse_terminated.parse2(list.tokens.clone())?.into_iter().collect();
             Ok(())
         }
@@ -209,7 +234,7 @@ fn parse_one(flavor: Flavor, segment: TokenStream, args: &mut Args) -> syn::Resu
         ("include_args" | "include_result", _) => {
             Err(syn::Error::new_spanned(&meta, format!("`{key}` takes no value: write `{key}`")))
         }
-        ("skip", _) => Err(syn::Error::new_spanned(&meta, "expected `skip(arg, ..)`")),
+        ("skip" | "redact", _) => Err(syn::Error::new_spanned(&meta, format!("expected `{key}(arg, ..)`"))),
         ("parent", _) => Err(syn::Error::new_spanned(&meta, "expected `parent = context_expression`")),
         ("crate", _) => Err(syn::Error::new_spanned(&meta, "expected `crate = path::to::tracekit`")),
         ("attributes", _) => Err(syn::Error::new_spanned(&meta, "expected `attributes(\"key\" = expression, ..)`")),

@@ -160,13 +160,17 @@ impl Expansion<'_> {
             .as_ref()
             .into_iter()
             .flat_map(|_| params::named(&item.sig))
-            .filter(|param| !args.skip.iter().any(|skipped| skipped == param.ident))
+            .filter(|param| !args.skip.contains(param.ident))
             .map(|param| {
                 let ident = param.ident;
                 let key = format!("arg.{}", ident.to_string().trim_start_matches("r#"));
-                // Spanned on the parameter, so that a type that cannot be
-                // recorded is reported at the parameter's name.
-                let value = quote_spanned!(ident.span()=> (&#private::ArgRef(&#ident)).__tracekit_value());
+                let value = if args.redact.contains(ident) {
+                    quote!(#private::redacted())
+                } else {
+                    // Spanned on the parameter, so that a type that cannot
+                    // be recorded is reported at the parameter's name.
+                    quote_spanned!(ident.span()=> (&#private::ArgRef(&#ident)).__tracekit_value())
+                };
                 quote!(#recorder.attribute(#key, #value);)
             });
         let extras = args.attributes.iter().map(|extra| {

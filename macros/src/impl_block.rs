@@ -98,9 +98,11 @@ fn to_item_fn(method: &ImplItemFn) -> MaybeItemFn {
 fn args_for(args: &Args, function: &MaybeItemFn) -> Args {
     let mut args = args.clone();
     let names: Vec<String> = params::named(&function.sig).map(|p| p.ident.to_string()).collect();
-    args.skip.retain(|ident| names.contains(&ident.to_string()));
-    if args.skip.is_empty() {
-        args.skip_option = None;
+    for list in [&mut args.skip, &mut args.redact] {
+        list.names.retain(|ident| names.contains(&ident.to_string()));
+        if list.names.is_empty() {
+            list.option = None;
+        }
     }
     if matches!(function.sig.output, ReturnType::Default) {
         args.include_result = None;
@@ -118,14 +120,6 @@ fn check_skip_names(args: &Args, block: &ItemImpl, errors: &mut Errors) {
         })
         .flat_map(|method| params::named(&method.sig).map(|p| p.ident.to_string()).collect::<Vec<_>>())
         .collect();
-    for ident in args.skip.iter().filter(|ident| !names.contains(&ident.to_string())) {
-        errors
-            .push(syn::Error::new_spanned(ident, format!("no function of this impl block has a parameter `{ident}`")));
-    }
-    if let (Some(skip), None) = (&args.skip_option, &args.include_args) {
-        errors.push(syn::Error::new_spanned(
-            skip,
-            "`skip(..)` only applies with `include_args`: add `include_args`, or remove `skip(..)`",
-        ));
-    }
+    let unknown = |ident: &syn::Ident, _: &str| format!("no function of this impl block has a parameter `{ident}`");
+    valid::check_name_lists(args, &names, &unknown, errors);
 }

@@ -60,23 +60,40 @@ pub fn check(flavor: Flavor, args: &Args, item: &MaybeItemFn, errors: &mut Error
 }
 
 fn check_skip(args: &Args, item: &MaybeItemFn, errors: &mut Errors) {
-    let Some(skip) = &args.skip_option else {
-        return;
-    };
-    if args.include_args.is_none() {
-        errors.push(syn::Error::new_spanned(
-            skip,
-            "`skip(..)` only applies with `include_args`: add `include_args`, or remove `skip(..)`",
-        ));
-    }
     let names: Vec<String> = params::named(&item.sig).map(|p| p.ident.to_string()).collect();
     let known = if names.is_empty() {
         "the function has no named parameters".to_owned()
     } else {
         format!("the parameters are: {}", names.join(", "))
     };
-    for ident in args.skip.iter().filter(|ident| !names.contains(&ident.to_string())) {
-        errors.push(syn::Error::new_spanned(ident, format!("no parameter named `{ident}` to skip; {known}")));
+    check_name_lists(args, &names, &|ident, word| format!("no parameter named `{ident}` to {word}; {known}"), errors);
+}
+
+/// The rules of `skip(..)` and `redact(..)`: they refine `include_args`,
+/// name parameters that exist (`names`), and do not name one twice.
+pub fn check_name_lists(
+    args: &Args,
+    names: &[String],
+    unknown: &dyn Fn(&syn::Ident, &str) -> String,
+    errors: &mut Errors,
+) {
+    for (word, list) in args.name_lists() {
+        let Some(option) = &list.option else { continue };
+        if args.include_args.is_none() {
+            errors.push(syn::Error::new_spanned(
+                option,
+                format!("`{word}(..)` only applies with `include_args`: add `include_args`, or remove `{word}(..)`"),
+            ));
+        }
+        for ident in list.names.iter().filter(|ident| !names.contains(&ident.to_string())) {
+            errors.push(syn::Error::new_spanned(ident, unknown(ident, word)));
+        }
+    }
+    for ident in args.redact.names.iter().filter(|ident| args.skip.contains(ident)) {
+        errors.push(syn::Error::new_spanned(
+            ident,
+            format!("`{ident}` is both skipped and redacted: keep it in one of `skip(..)` and `redact(..)`"),
+        ));
     }
 }
 

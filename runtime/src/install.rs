@@ -60,6 +60,7 @@ pub(crate) fn install(config: Config) -> Result<TracingGuard, InitError> {
     }
     let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
     crate::propagation::set(config.propagators.as_deref());
+    crate::text::set_limit(config.limits.attribute_value_length);
     *slot = Some(if config.is_recording() {
         let (provider, store) = build_provider(&config)?;
         dispatch::set_global_tracer(Some((tracer(&provider.provider), sampling(&config))));
@@ -94,6 +95,7 @@ fn uninstall(generation: Option<u64>) {
     let Some(installed) = installed else { return };
     dispatch::set_global_tracer(None);
     crate::propagation::set(None);
+    crate::text::set_limit(None);
     if let Some(provider) = installed.provider {
         provider.close();
     }

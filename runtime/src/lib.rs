@@ -48,6 +48,7 @@ mod render;
 mod resource;
 mod span;
 pub mod testing;
+mod text;
 
 #[doc(hidden)]
 #[path = "private/mod.rs"]
@@ -122,6 +123,7 @@ pub use opentelemetry_semantic_conventions as semconv;
 /// | `"name"` or `name = "name"` | the span's name (default: the fn's name) |
 /// | `include_args` | each named argument as attribute `arg.<name>`: integers, floats, bools and strings keep their type, anything else is recorded through `Debug` |
 /// | `skip(a, b)` | leave these arguments out of `include_args` |
+/// | `redact(a, b)` | record these arguments as `"[REDACTED]"` |
 /// | `include_result` | the returned value as attribute `result` (for a `Result`, the `Ok` value) |
 /// | `kind = "server"` | the span kind: `internal` (default), `server`, `client`, `producer`, `consumer` |
 /// | `attributes("key" = expr, ..)` | extra attributes; the expressions run only when the span is recorded. A key is a string literal or a `&'static str` constant such as [`semconv`]`::attribute::DB_SYSTEM_NAME` |

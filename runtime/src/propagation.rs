@@ -140,7 +140,29 @@ pub fn inject_context(context: &Context, carrier: &mut dyn Injector) {
 /// assert!(!context.has_active_span());
 /// ```
 pub fn extract(carrier: &dyn Extractor) -> Context {
-    with_active(|propagator| propagator.extract_with_context(&Context::new(), carrier))
+    let bounded = Bounded(carrier);
+    with_active(|propagator| propagator.extract_with_context(&Context::new(), &bounded))
+}
+
+/// The longest header value read: W3C Baggage allows 8,192 bytes, and
+/// `traceparent` and `tracestate` are far shorter. A longer value from the
+/// network is ignored unread, so its size costs nothing to parse.
+const MAX_HEADER_LEN: usize = 8192;
+
+struct Bounded<'a>(&'a dyn Extractor);
+
+impl Extractor for Bounded<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).filter(|value| value.len() <= MAX_HEADER_LEN)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys()
+    }
+
+    fn get_all(&self, key: &str) -> Option<Vec<&str>> {
+        self.0.get_all(key).map(|values| values.into_iter().filter(|value| value.len() <= MAX_HEADER_LEN).collect())
+    }
 }
 
 /// Like [`inject`], into an `http::HeaderMap` (feature `http`, on by default).

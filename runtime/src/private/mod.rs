@@ -15,6 +15,11 @@ pub use values::{
     OutcomeOfValue, Recordable, Returned, ValueByDebug, ValueByScalar,
 };
 
+/// What `redact(..)` records in place of the argument.
+pub fn redacted() -> opentelemetry::Value {
+    opentelemetry::Value::String(opentelemetry::StringValue::from("[REDACTED]"))
+}
+
 /// Runs the wrapped body of a synchronous function. Passing the closure
 /// through an `FnOnce` bound lets the body move out of its captures (such as
 /// returning `&mut self.field`), exactly as the original function could.

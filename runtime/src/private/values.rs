@@ -38,7 +38,7 @@ pub trait Recordable {
 
 impl<T: Debug + ?Sized> Recordable for T {
     fn __tracekit_debug_value(&self) -> Value {
-        Value::String(format!("{self:?}").into())
+        Value::String(crate::text::bounded(|out| write!(out, "{self:?}")).into())
     }
 }
 
@@ -79,9 +79,14 @@ scalar! {
     u128 => |v| wide_integer(i64::try_from(*v), v);
     f32 => |v| Value::F64(f64::from(*v));
     f64 => |v| Value::F64(*v);
-    str => |v| Value::String(StringValue::from(v.to_owned()));
-    String => |v| Value::String(StringValue::from(v.clone()));
-    Cow<'_, str> => |v| Value::String(StringValue::from(v.to_string()));
+    str => |v| Value::String(StringValue::from(bounded_str(v)));
+    String => |v| Value::String(StringValue::from(bounded_str(v)));
+    Cow<'_, str> => |v| Value::String(StringValue::from(bounded_str(v)));
+}
+
+/// A string argument is copied only up to the length limit.
+fn bounded_str(text: &str) -> String {
+    crate::text::bounded(|out| out.write_str(text))
 }
 
 /// OpenTelemetry integers are i64; a larger one is kept exact as a string.
@@ -132,13 +137,13 @@ pub trait ErrorByName {
 
 impl<T: Display + ?Sized> ErrorByDisplay for &ErrRef<'_, T> {
     fn __tracekit_message(&self) -> String {
-        self.0.to_string()
+        crate::text::bounded(|out| write!(out, "{}", self.0))
     }
 }
 
 impl<T: Debug + ?Sized> ErrorByDebug for &&ErrRef<'_, T> {
     fn __tracekit_message(&self) -> String {
-        format!("{:?}", self.0)
+        crate::text::bounded(|out| write!(out, "{:?}", self.0))
     }
 }
 
