@@ -4,13 +4,12 @@
 use crate::config::{Config, Exporter};
 use crate::dispatch::{self, RecorderToken, Sampling};
 use crate::error::InitError;
-use crate::exporter::{ConsoleExporter, MemoryExporter, OtlpExporter, SpanStore, ValueLengthLimit};
+use crate::exporter::{BatchProcessor, ConsoleExporter, MemoryExporter, OtlpExporter, SpanStore, ValueLengthLimit};
 use crate::render::Style;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider, SimpleSpanProcessor, SpanProcessor,
-    TracerProviderBuilder,
+    SdkTracer, SdkTracerProvider, SimpleSpanProcessor, SpanProcessor, TracerProviderBuilder,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -157,14 +156,10 @@ fn build_provider(config: &Config) -> Result<(Provider, Option<SpanStore>), Init
         }
         Exporter::Otlp => {
             let batch = &config.batch;
-            let exporter = OtlpExporter::new(&config.otlp, batch.export_timeout).map_err(InitError::Exporter)?;
-            let batch_config = BatchConfigBuilder::default()
-                .with_scheduled_delay(batch.schedule_delay)
-                .with_max_queue_size(batch.max_queue_size)
-                .with_max_export_batch_size(batch.max_export_batch_size)
-                .build();
+            let exporter = OtlpExporter::new(&config.otlp, batch.export_timeout)?;
             shutdown_timeout = batch.export_timeout.min(config.otlp.timeout) + Duration::from_secs(1);
-            let processor = BatchSpanProcessor::builder(exporter).with_batch_config(batch_config).build();
+            let processor = BatchProcessor::new(exporter, batch.clone(), config.otlp.url())
+                .map_err(|error| InitError::Exporter(format!("cannot start the export thread: {error}")))?;
             limited(builder, processor, value_length)
         }
         Exporter::None => unreachable!("a configuration that records nothing builds no provider"),

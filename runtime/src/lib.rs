@@ -47,6 +47,7 @@ pub mod propagation;
 mod render;
 mod resource;
 mod span;
+mod stats;
 pub mod testing;
 mod text;
 
@@ -59,6 +60,7 @@ pub use context::Instrument;
 pub use error::{ConfigError, InitError};
 pub use install::{shutdown, TracingGuard};
 pub use span::{current_span, span, CurrentSpan, EnteredSpan, SpanBuilder};
+pub use stats::{export_stats, ExportStats};
 
 pub use opentelemetry;
 pub use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};

@@ -194,14 +194,14 @@ fn a_collector_that_is_down_neither_blocks_nor_crashes_the_program() {
 }
 
 #[test]
-fn a_failed_export_is_reported_once_per_batch_with_the_endpoint() {
+fn a_failed_export_is_reported_in_one_warning_with_the_endpoint_and_the_count() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let output = run(
         OTLP_EXAMPLE,
         &[("OTEL_EXPORTER_OTLP_ENDPOINT", &format!("http://{closed}")), ("OTEL_EXPORTER_OTLP_TIMEOUT", "500")],
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let warnings: Vec<&str> = stderr.lines().filter(|line| line.contains("OTLP export to")).collect();
+    let warnings: Vec<&str> = stderr.lines().filter(|line| line.contains("spans lost on the way to")).collect();
     assert_eq!(warnings.len(), 1, "one batch, one warning: {stderr}");
     assert!(warnings[0].contains(&format!("http://{closed}")), "{stderr}");
     assert!(warnings[0].contains("6 spans lost"), "{stderr}");

@@ -1,7 +1,7 @@
 //! The environment variables, mapped onto a [`Config`]: `TRACING_*` first,
 //! then the standard `OTEL_*`, then the defaults.
 
-use super::otlp::{self, Endpoint, Secret};
+use super::otlp::{self, Endpoint, PemFile, Secret};
 use super::sampling::{self, Sampler};
 use super::vars::Vars;
 use super::{Compression, Config, ConsoleFormat, Exporter, Protocol};
@@ -141,6 +141,18 @@ fn read_otlp(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
         .choice("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip or none", &compressions)?
         .or(vars.choice("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip or none", &compressions)?)
         .unwrap_or_default();
+
+    // Paths, read and checked when tracing is installed.
+    let file = |traces: &'static str, general: &'static str| {
+        [traces, general]
+            .into_iter()
+            .find_map(|setting| vars.get(setting).map(|path| PemFile { path: path.into(), setting }))
+    };
+    let tls = &mut settings.tls;
+    tls.ca = file("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE");
+    tls.client_certificate =
+        file("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE");
+    tls.client_key = file("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY");
     Ok(())
 }
 

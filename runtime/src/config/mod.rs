@@ -17,8 +17,9 @@ use crate::error::{ConfigError, InitError};
 use crate::install::{self, TracingGuard};
 use crate::propagation::Propagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use otlp::{Endpoint, OtlpSettings, Secret};
+use otlp::{Endpoint, OtlpSettings, PemFile, Secret};
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -347,6 +348,40 @@ impl Config {
     /// ```
     pub fn otlp_compression(mut self, compression: Compression) -> Self {
         self.otlp.compression = compression;
+        self
+    }
+
+    /// Trusts the CA certificates of this PEM file, and only them, for an
+    /// `https://` OTLP endpoint (as `OTEL_EXPORTER_OTLP_CERTIFICATE`): for a
+    /// collector whose certificate a private or self-signed CA issued.
+    /// Without it, the system's trusted roots are used. The file is read
+    /// when tracing is installed.
+    ///
+    /// ```
+    /// let config = tracekit::Config::new()
+    ///     .otlp_endpoint("https://collector.internal:4317")
+    ///     .otlp_certificate("/etc/ssl/private-ca.pem");
+    /// # let _ = config;
+    /// ```
+    pub fn otlp_certificate(mut self, path: impl Into<PathBuf>) -> Self {
+        self.otlp.tls.ca = Some(PemFile { path: path.into(), setting: "Config::otlp_certificate" });
+        self
+    }
+
+    /// Presents this client certificate chain and private key (PEM files) to
+    /// an `https://` OTLP endpoint that asks for mutual TLS (as
+    /// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and `OTEL_EXPORTER_OTLP_CLIENT_KEY`).
+    ///
+    /// ```
+    /// let config = tracekit::Config::new()
+    ///     .otlp_endpoint("https://collector.internal:4317")
+    ///     .otlp_client_identity("/etc/tracing/client.pem", "/etc/tracing/client.key");
+    /// # let _ = config;
+    /// ```
+    pub fn otlp_client_identity(mut self, certificate: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        let setting = "Config::otlp_client_identity";
+        self.otlp.tls.client_certificate = Some(PemFile { path: certificate.into(), setting });
+        self.otlp.tls.client_key = Some(PemFile { path: key.into(), setting });
         self
     }
 

@@ -1,6 +1,8 @@
 //! Settings of the OTLP exporter.
 
+use crate::error::ConfigError;
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The OTLP transport (`OTEL_EXPORTER_OTLP_PROTOCOL`).
@@ -75,6 +77,7 @@ pub(crate) struct OtlpSettings {
     pub(crate) headers: Vec<(String, Secret)>,
     pub(crate) timeout: Duration,
     pub(crate) compression: Compression,
+    pub(crate) tls: TlsFiles,
 }
 
 impl Default for OtlpSettings {
@@ -85,6 +88,7 @@ impl Default for OtlpSettings {
             headers: Vec::new(),
             timeout: Duration::from_secs(10),
             compression: Compression::None,
+            tls: TlsFiles::default(),
         }
     }
 }
@@ -92,6 +96,68 @@ impl Default for OtlpSettings {
 impl OtlpSettings {
     pub(crate) fn url(&self) -> String {
         Endpoint::url(self.endpoint.as_ref(), self.protocol)
+    }
+}
+
+/// A PEM file named by a setting, read when tracing is installed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PemFile {
+    pub(crate) path: PathBuf,
+    /// The variable or builder method that named it, for errors.
+    pub(crate) setting: &'static str,
+}
+
+/// The TLS files for `https://` endpoints: a CA to trust instead of the
+/// system's, and a client certificate and key for mutual TLS.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TlsFiles {
+    pub(crate) ca: Option<PemFile>,
+    pub(crate) client_certificate: Option<PemFile>,
+    pub(crate) client_key: Option<PemFile>,
+}
+
+/// The contents of [`TlsFiles`], checked to hold what they should.
+#[derive(Default)]
+pub(crate) struct TlsPem {
+    pub(crate) ca: Option<Vec<u8>>,
+    /// Certificate chain and private key.
+    pub(crate) identity: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl TlsFiles {
+    pub(crate) fn load(&self) -> Result<TlsPem, ConfigError> {
+        let ca = self.ca.as_ref().map(|file| file.read("a readable PEM file of CA certificates", "CERTIFICATE-----"));
+        let identity = match (&self.client_certificate, &self.client_key) {
+            (None, None) => None,
+            (Some(certificate), Some(key)) => Some((
+                certificate.read("a readable PEM file of the client's certificate chain", "CERTIFICATE-----")?,
+                key.read("a readable PEM file of the client's private key", "PRIVATE KEY-----")?,
+            )),
+            (Some(file), None) | (None, Some(file)) => {
+                return Err(ConfigError::InvalidValue {
+                    variable: file.setting,
+                    value: file.path.display().to_string(),
+                    expected: "a client certificate and a client key together (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE \
+                               and OTEL_EXPORTER_OTLP_CLIENT_KEY), for mutual TLS",
+                });
+            }
+        };
+        Ok(TlsPem { ca: ca.transpose()?, identity })
+    }
+}
+
+impl PemFile {
+    /// Reads the file, which must contain a PEM block ending in `marker`.
+    fn read(&self, expected: &'static str, marker: &str) -> Result<Vec<u8>, ConfigError> {
+        let invalid =
+            || ConfigError::InvalidValue { variable: self.setting, value: self.path.display().to_string(), expected };
+        let contents = std::fs::read(&self.path).map_err(|_| invalid())?;
+        let text = String::from_utf8_lossy(&contents);
+        if text.contains("-----BEGIN ") && text.contains(marker) {
+            Ok(contents)
+        } else {
+            Err(invalid())
+        }
     }
 }
 

@@ -22,6 +22,11 @@ impl SpanStore {
         std::mem::take(&mut *self.lock())
     }
 
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
     pub(crate) fn clear(&self) {
         self.lock().clear();
     }

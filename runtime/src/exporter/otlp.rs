@@ -5,8 +5,9 @@
 //! when the last spans are flushed), exports run on a small runtime of
 //! tracekit's own, with one worker thread.
 
-use crate::config::otlp::OtlpSettings;
+use crate::config::otlp::{OtlpSettings, TlsPem};
 use crate::config::{Compression, Protocol};
+use crate::error::InitError;
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
@@ -20,26 +21,25 @@ pub(crate) struct OtlpExporter {
     /// `OTEL_BSP_EXPORT_TIMEOUT`: the SDK's thread-based batch processor does
     /// not bound an export itself.
     export_timeout: Duration,
-    /// Where spans go, for the warning when an export fails.
-    url: String,
     /// Always `Some` until dropped.
     runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl OtlpExporter {
-    pub(crate) fn new(settings: &OtlpSettings, export_timeout: Duration) -> Result<Self, String> {
+    pub(crate) fn new(settings: &OtlpSettings, export_timeout: Duration) -> Result<Self, InitError> {
+        let tls = settings.tls.load()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("tracekit-otlp")
             .enable_all()
             .build()
-            .map_err(|error| format!("cannot start the OTLP export thread: {error}"))?;
+            .map_err(|error| InitError::Exporter(format!("cannot start the OTLP export thread: {error}")))?;
         // The gRPC channel is created lazily, on the runtime that will drive it.
         let exporter = {
             let _context = runtime.enter();
-            build(settings)?
+            build(settings, &tls).map_err(InitError::Exporter)?
         };
-        Ok(OtlpExporter { exporter, export_timeout, url: settings.url(), runtime: Some(runtime) })
+        Ok(OtlpExporter { exporter, export_timeout, runtime: Some(runtime) })
     }
 
     fn runtime(&self) -> &tokio::runtime::Runtime {
@@ -47,8 +47,9 @@ impl OtlpExporter {
     }
 }
 
-fn build(settings: &OtlpSettings) -> Result<opentelemetry_otlp::SpanExporter, String> {
+fn build(settings: &OtlpSettings, tls: &TlsPem) -> Result<opentelemetry_otlp::SpanExporter, String> {
     let url = settings.url();
+    let https = url.starts_with("https://");
     let result = match settings.protocol {
         Protocol::Grpc => {
             let mut headers = http::HeaderMap::new();
@@ -64,6 +65,7 @@ fn build(settings: &OtlpSettings) -> Result<opentelemetry_otlp::SpanExporter, St
                 .with_endpoint(url)
                 .with_timeout(settings.timeout)
                 .with_metadata(metadata);
+            let builder = if https { builder.with_tls_config(grpc_tls(tls)) } else { builder };
             match settings.compression {
                 Compression::Gzip => builder.with_compression(opentelemetry_otlp::Compression::Gzip).build(),
                 Compression::None => builder.build(),
@@ -81,7 +83,8 @@ fn build(settings: &OtlpSettings) -> Result<opentelemetry_otlp::SpanExporter, St
                 .with_endpoint(url)
                 .with_protocol(protocol)
                 .with_timeout(settings.timeout)
-                .with_headers(headers);
+                .with_headers(headers)
+                .with_http_client(http_client(settings.timeout, tls)?);
             match settings.compression {
                 Compression::Gzip => builder.with_compression(opentelemetry_otlp::Compression::Gzip).build(),
                 Compression::None => builder.build(),
@@ -91,24 +94,44 @@ fn build(settings: &OtlpSettings) -> Result<opentelemetry_otlp::SpanExporter, St
     result.map_err(|error| error.to_string())
 }
 
+/// gRPC's TLS: the given CA or else the system's roots (the OTLP crate's
+/// default trusts no root at all), and the client identity if any.
+fn grpc_tls(tls: &TlsPem) -> tonic::transport::ClientTlsConfig {
+    use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+    let config = match &tls.ca {
+        Some(ca) => ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca)),
+        None => ClientTlsConfig::new().with_enabled_roots(),
+    };
+    match &tls.identity {
+        Some((certificate, key)) => config.identity(Identity::from_pem(certificate, key)),
+        None => config,
+    }
+}
+
+/// The HTTP client: rustls with the given CA or else the system's roots,
+/// and the client identity if any.
+fn http_client(timeout: Duration, tls: &TlsPem) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder().timeout(timeout);
+    if let Some(ca) = &tls.ca {
+        let roots =
+            reqwest::Certificate::from_pem_bundle(ca).map_err(|error| format!("invalid CA certificate: {error}"))?;
+        builder = builder.tls_certs_only(roots);
+    }
+    if let Some((certificate, key)) = &tls.identity {
+        let pem = [certificate.as_slice(), b"\n", key.as_slice()].concat();
+        let identity =
+            reqwest::Identity::from_pem(&pem).map_err(|error| format!("invalid client identity: {error}"))?;
+        builder = builder.identity(identity);
+    }
+    builder.build().map_err(|error| format!("cannot build the HTTP client: {error}"))
+}
+
 impl SpanExporter for OtlpExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        // Called on the batch processor's own thread, never on a runtime's.
-        let count = batch.len();
+        // Called on the batch processor's own thread, never on a runtime's;
+        // the processor counts and reports what fails.
         let export = async { tokio::time::timeout(self.export_timeout, self.exporter.export(batch)).await };
-        let result = self.runtime().block_on(export).unwrap_or(Err(OTelSdkError::Timeout(self.export_timeout)));
-        if let Err(error) = &result {
-            // One warning per failed batch (the batch processor exports at
-            // most once per schedule delay), never one per span.
-            tracing::warn!(
-                target: "tracekit::export",
-                endpoint = %self.url,
-                spans = count,
-                "OTLP export to {} failed, {count} spans lost: {error}",
-                self.url
-            );
-        }
-        result
+        self.runtime().block_on(export).unwrap_or(Err(OTelSdkError::Timeout(self.export_timeout)))
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {

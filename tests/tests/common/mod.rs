@@ -66,6 +66,19 @@ pub fn logged<R>(f: impl FnOnce() -> R) -> (R, Vec<LoggedEvent>) {
     (value, events)
 }
 
+/// Every `tracing` event of every thread, from the first call on: the
+/// test binary's global subscriber. Returns the events logged so far.
+pub fn global_log() -> Vec<LoggedEvent> {
+    static COLLECTOR: std::sync::OnceLock<Collector> = std::sync::OnceLock::new();
+    let collector = COLLECTOR.get_or_init(|| {
+        let collector = Collector::default();
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(collector.clone()))
+            .expect("the first global subscriber of this test binary");
+        collector
+    });
+    collector.0.lock().unwrap().clone()
+}
+
 /// A `Write` whose bytes the test reads back.
 #[derive(Clone, Default)]
 pub struct Buffer(pub Arc<Mutex<Vec<u8>>>);

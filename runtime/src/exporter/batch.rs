@@ -1,0 +1,481 @@
+//! tracekit's batch span processor: a bounded queue that the program's
+//! threads fill and one export thread empties.
+//!
+//! The SDK's own batch processor drops spans silently once its queue is full
+//! and tells the count only at shutdown. This one counts every span it loses
+//! (read with [`export_stats`](crate::export_stats)) and reports losses in
+//! one warning per interval, however many spans are lost, so that a
+//! collector that is down never floods the program's logs.
+
+use crate::config::BatchSettings;
+use crate::stats::{Counters, ExportStats, Outcome};
+use opentelemetry::Context;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::Resource;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Lost spans are reported at most once per interval (and once at shutdown).
+pub(crate) const WARNING_INTERVAL: Duration = Duration::from_secs(10);
+
+pub(crate) struct BatchProcessor {
+    shared: Arc<Shared>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// The export thread waits here for a full batch, a flush or shutdown.
+    work: Condvar,
+    /// Callers of flush and shutdown wait here for the export thread.
+    progress: Condvar,
+    settings: BatchSettings,
+    counters: Counters,
+}
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<SpanData>,
+    /// Flushes asked for and flushes done, as running numbers: a flush is
+    /// done once every span queued when it was asked for has been exported.
+    flushes_asked: u64,
+    flushes_done: u64,
+    /// Set by shutdown: what is queued is exported until then, later spans are dropped.
+    shutdown_by: Option<Instant>,
+    stopped: bool,
+    /// Given by the provider before the first span; applied on the export thread.
+    resource: Option<Resource>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits on `condvar` until `deadline` at the latest.
+    fn wait_until<'a>(
+        &self,
+        condvar: &Condvar,
+        state: MutexGuard<'a, State>,
+        deadline: Instant,
+    ) -> MutexGuard<'a, State> {
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        condvar.wait_timeout(state, timeout).unwrap_or_else(|poisoned| poisoned.into_inner()).0
+    }
+}
+
+impl BatchProcessor {
+    /// Starts the export thread. `destination` names where spans go, for the
+    /// loss warnings.
+    pub(crate) fn new<E: SpanExporter + 'static>(
+        exporter: E,
+        settings: BatchSettings,
+        destination: String,
+    ) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            work: Condvar::new(),
+            progress: Condvar::new(),
+            settings,
+            counters: Counters::new(),
+        });
+        let worker = std::thread::Builder::new().name("tracekit-export".into()).spawn({
+            let shared = shared.clone();
+            move || export_loop(&shared, exporter, LossReporter::new(destination))
+        })?;
+        Ok(BatchProcessor { shared, worker: Mutex::new(Some(worker)) })
+    }
+
+    /// What this processor has exported and lost so far.
+    #[cfg(test)]
+    fn stats(&self) -> ExportStats {
+        self.shared.counters.snapshot()
+    }
+}
+
+impl std::fmt::Debug for BatchProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchProcessor").field("settings", &self.shared.settings).finish_non_exhaustive()
+    }
+}
+
+impl SpanProcessor for BatchProcessor {
+    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        if !span.span_context.is_sampled() {
+            return;
+        }
+        let settings = &self.shared.settings;
+        let mut state = self.shared.lock();
+        if state.shutdown_by.is_some() || state.queue.len() >= settings.max_queue_size {
+            drop(state);
+            self.shared.counters.add(Outcome::Dropped, 1);
+            return;
+        }
+        state.queue.push_back(span);
+        // Wake the export thread once, when a batch fills; it checks the
+        // queue's length itself before it waits again.
+        let batch_full = state.queue.len() == settings.max_export_batch_size;
+        drop(state);
+        if batch_full {
+            self.shared.work.notify_one();
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        let asked = {
+            let mut state = self.shared.lock();
+            if state.shutdown_by.is_some() {
+                return Err(OTelSdkError::AlreadyShutdown);
+            }
+            state.flushes_asked += 1;
+            state.flushes_asked
+        };
+        self.shared.work.notify_one();
+        let timeout = self.shared.settings.export_timeout;
+        let deadline = Instant::now() + timeout;
+        let mut state = self.shared.lock();
+        while state.flushes_done < asked && !state.stopped {
+            if Instant::now() >= deadline {
+                return Err(OTelSdkError::Timeout(timeout));
+            }
+            state = self.shared.wait_until(&self.shared.progress, state, deadline);
+        }
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let deadline = Instant::now() + timeout;
+        {
+            let mut state = self.shared.lock();
+            if state.shutdown_by.is_some() {
+                return Err(OTelSdkError::AlreadyShutdown);
+            }
+            state.shutdown_by = Some(deadline);
+        }
+        self.shared.work.notify_one();
+        let mut state = self.shared.lock();
+        while !state.stopped {
+            if Instant::now() >= deadline {
+                // The export thread is stuck in an export; it ends on its
+                // own once that times out. The program does not wait for it.
+                return Err(OTelSdkError::Timeout(timeout));
+            }
+            state = self.shared.wait_until(&self.shared.progress, state, deadline);
+        }
+        drop(state);
+        let worker = self.worker.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(worker) = worker {
+            let _ = worker.join();
+        }
+        Ok(())
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.shared.lock().resource = Some(resource.clone());
+    }
+}
+
+impl Drop for BatchProcessor {
+    fn drop(&mut self) {
+        // Normally shut down already by the provider; otherwise the export
+        // thread gets the export timeout to deliver what is queued, unwaited.
+        let mut state = self.shared.lock();
+        if state.shutdown_by.is_none() {
+            state.shutdown_by = Some(Instant::now() + self.shared.settings.export_timeout);
+            drop(state);
+            self.shared.work.notify_one();
+        }
+    }
+}
+
+/// The export thread: waits for a full batch, the schedule delay, a flush
+/// or shutdown, then exports.
+fn export_loop<E: SpanExporter>(shared: &Shared, mut exporter: E, mut reporter: LossReporter) {
+    let settings = &shared.settings;
+    let mut next_export = Instant::now() + settings.schedule_delay;
+    loop {
+        let mut state = shared.lock();
+        while state.queue.len() < settings.max_export_batch_size
+            && state.flushes_asked == state.flushes_done
+            && state.shutdown_by.is_none()
+            && Instant::now() < next_export
+        {
+            state = shared.wait_until(&shared.work, state, next_export);
+        }
+        if let Some(resource) = state.resource.take() {
+            exporter.set_resource(&resource);
+        }
+        // A flush or shutdown takes everything queued now; otherwise one batch.
+        let flush = (state.flushes_asked > state.flushes_done).then_some(state.flushes_asked);
+        let shutdown_by = state.shutdown_by;
+        let spans: Vec<SpanData> = if flush.is_some() || shutdown_by.is_some() {
+            std::mem::take(&mut state.queue).into()
+        } else {
+            let count = state.queue.len().min(settings.max_export_batch_size);
+            state.queue.drain(..count).collect()
+        };
+        drop(state);
+
+        export_in_batches(shared, &exporter, &mut reporter, spans, shutdown_by);
+        next_export = Instant::now() + settings.schedule_delay;
+        reporter.report(&shared.counters, shutdown_by.is_some());
+
+        let mut state = shared.lock();
+        if let Some(asked) = flush {
+            state.flushes_done = state.flushes_done.max(asked);
+            shared.progress.notify_all();
+        }
+        if let Some(deadline) = shutdown_by {
+            drop(state);
+            let _ = exporter.shutdown_with_timeout(deadline.saturating_duration_since(Instant::now()));
+            shared.lock().stopped = true;
+            shared.progress.notify_all();
+            return;
+        }
+    }
+}
+
+fn export_in_batches<E: SpanExporter>(
+    shared: &Shared,
+    exporter: &E,
+    reporter: &mut LossReporter,
+    mut spans: Vec<SpanData>,
+    shutdown_by: Option<Instant>,
+) {
+    while !spans.is_empty() {
+        let rest = spans.split_off(spans.len().min(shared.settings.max_export_batch_size));
+        let batch = std::mem::replace(&mut spans, rest);
+        let count = batch.len() as u64;
+        if shutdown_by.is_some_and(|deadline| Instant::now() >= deadline) {
+            shared.counters.add(Outcome::Dropped, count);
+            continue;
+        }
+        // Exporters bound their own time (the OTLP one by the export timeout).
+        match futures_executor::block_on(exporter.export(batch)) {
+            Ok(()) => shared.counters.add(Outcome::Exported, count),
+            Err(error) => {
+                shared.counters.add(Outcome::Failed, count);
+                reporter.last_error = Some(error.to_string());
+            }
+        }
+    }
+}
+
+/// Turns the loss counters into at most one warning per [`WARNING_INTERVAL`].
+struct LossReporter {
+    destination: String,
+    reported: ExportStats,
+    last_warning: Option<Instant>,
+    last_error: Option<String>,
+}
+
+impl LossReporter {
+    fn new(destination: String) -> Self {
+        LossReporter { destination, reported: ExportStats::default(), last_warning: None, last_error: None }
+    }
+
+    /// Warns of the spans lost since the last warning, if the interval has
+    /// passed (the first loss is reported at once) or `last` is set.
+    fn report(&mut self, counters: &Counters, last: bool) {
+        let now = Instant::now();
+        let current = counters.snapshot();
+        let failed = current.failed - self.reported.failed;
+        let dropped = current.dropped - self.reported.dropped;
+        if failed + dropped == 0 {
+            return;
+        }
+        if !last && self.last_warning.is_some_and(|at| now.duration_since(at) < WARNING_INTERVAL) {
+            return;
+        }
+        let mut causes = Vec::new();
+        if failed > 0 {
+            let error = self.last_error.as_deref().unwrap_or("no error given");
+            causes.push(format!("{failed} failed to export ({error})"));
+        }
+        if dropped > 0 {
+            causes.push(format!("{dropped} dropped because the export queue was full or shutdown ran out of time"));
+        }
+        tracing::warn!(
+            target: "tracekit::export",
+            endpoint = %self.destination,
+            failed,
+            dropped,
+            "{} spans lost on the way to {}: {}; tracekit::export_stats() has the running totals{}",
+            failed + dropped,
+            self.destination,
+            causes.join(", "),
+            if last { "" } else { "; the next report comes in 10 s at the earliest" },
+        );
+        self.reported = current;
+        self.last_warning = Some(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exporter::{MemoryExporter, SpanStore};
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    fn span(index: u64) -> SpanData {
+        let context = SpanContext::new(
+            TraceId::from(u128::from(index) + 1),
+            SpanId::from(index + 1),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        );
+        SpanData {
+            span_context: context,
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            span_kind: opentelemetry::trace::SpanKind::Internal,
+            name: format!("span-{index}").into(),
+            start_time: std::time::SystemTime::now(),
+            end_time: std::time::SystemTime::now(),
+            attributes: Vec::new(),
+            dropped_attributes_count: 0,
+            events: Default::default(),
+            links: Default::default(),
+            status: opentelemetry::trace::Status::Unset,
+            instrumentation_scope: Default::default(),
+        }
+    }
+
+    fn settings(queue: usize, batch: usize) -> BatchSettings {
+        BatchSettings {
+            schedule_delay: Duration::from_secs(3600),
+            max_queue_size: queue,
+            max_export_batch_size: batch,
+            export_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// An exporter that blocks until released, then fails or succeeds.
+    #[derive(Debug, Clone, Default)]
+    struct Gate {
+        open: Arc<AtomicBool>,
+        fail: bool,
+    }
+
+    impl SpanExporter for Gate {
+        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            while !self.open.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            if self.fail {
+                Err(OTelSdkError::InternalFailure("refused".into()))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    #[test]
+    fn a_full_batch_is_exported_without_waiting_for_the_schedule() {
+        let store = SpanStore::default();
+        let processor =
+            BatchProcessor::new(MemoryExporter::new(store.clone()), settings(100, 10), "memory".into()).unwrap();
+        for index in 0..10 {
+            processor.on_end(span(index));
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while store.len() < 10 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(store.len(), 10);
+        assert_eq!(processor.stats(), ExportStats { exported: 10, dropped: 0, failed: 0 });
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_every_span_it_cannot_keep() {
+        let gate = Gate::default();
+        let processor = BatchProcessor::new(gate.clone(), settings(8, 4), "gate".into()).unwrap();
+        // The first batch of 4 is taken by the export thread and held there;
+        // the queue then holds 8 more, and the rest are dropped.
+        for index in 0..4 {
+            processor.on_end(span(index));
+        }
+        while processor.shared.lock().queue.len() == 4 {
+            std::thread::yield_now();
+        }
+        for index in 4..100 {
+            processor.on_end(span(index));
+        }
+        assert_eq!(processor.shared.lock().queue.len(), 8, "the queue never grows past its size");
+        gate.open.store(true, Ordering::Relaxed);
+        processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(processor.stats(), ExportStats { exported: 12, dropped: 88, failed: 0 });
+    }
+
+    #[test]
+    fn failed_exports_are_counted_per_span() {
+        let gate = Gate { open: Arc::new(AtomicBool::new(true)), fail: true };
+        let processor = BatchProcessor::new(gate, settings(100, 10), "gate".into()).unwrap();
+        for index in 0..25 {
+            processor.on_end(span(index));
+        }
+        processor.force_flush().unwrap();
+        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 0, failed: 25 });
+    }
+
+    #[test]
+    fn flush_exports_everything_queued_in_batches() {
+        let store = SpanStore::default();
+        let processor =
+            BatchProcessor::new(MemoryExporter::new(store.clone()), settings(100, 7), "memory".into()).unwrap();
+        for index in 0..20 {
+            processor.on_end(span(index));
+        }
+        processor.force_flush().unwrap();
+        assert_eq!(store.len(), 20);
+        assert_eq!(processor.stats().exported, 20);
+    }
+
+    #[test]
+    fn shutdown_returns_on_time_while_an_export_hangs_and_counts_what_it_could_not_send() {
+        let gate = Gate::default();
+        let processor = BatchProcessor::new(gate.clone(), settings(100, 5), "gate".into()).unwrap();
+        for index in 0..12 {
+            processor.on_end(span(index));
+        }
+        let started = Instant::now();
+        let result = processor.shutdown_with_timeout(Duration::from_millis(200));
+        assert!(matches!(result, Err(OTelSdkError::Timeout(_))), "{result:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        processor.on_end(span(99));
+        // Released after its deadline, the export thread drops what is left.
+        gate.open.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !processor.shared.lock().stopped && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let stats = processor.stats();
+        assert_eq!(stats.exported + stats.dropped, 13, "{stats:?}");
+        assert!(stats.dropped >= 8, "the batches after the deadline and the span after shutdown: {stats:?}");
+    }
+
+    #[test]
+    fn unsampled_spans_are_not_exported() {
+        let store = SpanStore::default();
+        let processor =
+            BatchProcessor::new(MemoryExporter::new(store.clone()), settings(10, 5), "memory".into()).unwrap();
+        let mut unsampled = span(1);
+        unsampled.span_context = SpanContext::new(
+            unsampled.span_context.trace_id(),
+            unsampled.span_context.span_id(),
+            TraceFlags::default(),
+            false,
+            TraceState::default(),
+        );
+        processor.on_end(unsampled);
+        processor.force_flush().unwrap();
+        assert_eq!(store.len(), 0);
+    }
+}
