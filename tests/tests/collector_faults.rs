@@ -1,0 +1,255 @@
+//! A collector that is down, goes down, comes back, stalls, refuses or
+//! answers nonsense: the program goes on, every span is accounted for in
+//! `export_stats()`, losses are reported in few warnings, and shutdown ends
+//! within its bound.
+
+mod common;
+
+use common::receiver::{spans, Behaviour, Receiver, Refusal};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tracekit::{trace_operation, Config, ExportStats, Protocol, TracingGuard};
+
+/// Installation is process-wide: one test at a time.
+static INSTALL: Mutex<()> = Mutex::new(());
+
+const WAIT: Duration = Duration::from_secs(20);
+
+#[trace_operation]
+fn while_down(step: u32) -> u32 {
+    step + 1
+}
+
+#[trace_operation]
+fn while_up(step: u32) -> u32 {
+    step + 2
+}
+
+fn endpoint(receiver: &Receiver, protocol: Protocol) -> String {
+    match protocol {
+        Protocol::Grpc => receiver.grpc_endpoint.clone(),
+        _ => receiver.http_endpoint.clone(),
+    }
+}
+
+fn install(receiver: &Receiver, protocol: Protocol, queue: usize, batch: usize) -> TracingGuard {
+    Config::new()
+        .otlp_endpoint(endpoint(receiver, protocol))
+        .otlp_protocol(protocol)
+        .otlp_timeout(Duration::from_millis(500))
+        .batch(Duration::from_millis(20), queue, batch)
+        .install()
+        .unwrap()
+}
+
+/// The counts since `before`.
+fn since(before: ExportStats) -> ExportStats {
+    let now = tracekit::export_stats();
+    let mut delta = ExportStats::default();
+    delta.exported = now.exported - before.exported;
+    delta.dropped = now.dropped - before.dropped;
+    delta.failed = now.failed - before.failed;
+    delta
+}
+
+fn wait_until(what: &str, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn arrived_named(receiver: &Receiver, name: &str) -> usize {
+    spans(&receiver.exports()).iter().filter(|span| span.name == name).count()
+}
+
+/// The loss warnings logged after the first `skip` events: (failed, dropped) of each.
+fn loss_warnings(skip: usize) -> Vec<(u64, u64)> {
+    common::global_log()
+        .into_iter()
+        .skip(skip)
+        .filter(|event| event.target == "tracekit::export")
+        .map(|event| {
+            let count = |field| event.field(field).and_then(|value| value.parse().ok()).unwrap_or(0);
+            (count("failed"), count("dropped"))
+        })
+        .collect()
+}
+
+fn outage_and_recovery(protocol: Protocol) {
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let receiver = Receiver::start();
+    receiver.stop(); // down before the program starts
+    let before = tracekit::export_stats();
+    let guard = install(&receiver, protocol, 64, 16);
+
+    // Down at start: calls go on, the spans are lost and counted. (The
+    // queue holds 64; what it held when the collector came back would be
+    // sent then, so the test waits until every span is settled.)
+    for step in 0..300 {
+        assert_eq!(while_down(step), step + 1);
+    }
+    wait_until("every span of the first outage counted", || since(before).lost() == 300);
+
+    // Back: what is made now arrives.
+    receiver.restart();
+    for step in 0..40 {
+        while_up(step);
+    }
+    wait_until("the spans made after the collector came back", || arrived_named(&receiver, "while_up") == 40);
+
+    // Down in the middle of the run, then back again.
+    receiver.stop();
+    for step in 0..300 {
+        while_down(step);
+    }
+    wait_until("every span of the second outage counted", || since(before).lost() == 600);
+    receiver.restart();
+    for step in 40..80 {
+        while_up(step);
+    }
+    wait_until("the spans after the second recovery", || arrived_named(&receiver, "while_up") == 80);
+    drop(guard);
+
+    // Every span made is counted exactly once, and what was counted as
+    // exported is what the collector received.
+    let counted = since(before);
+    assert_eq!(counted.exported + counted.lost(), 680, "{counted:?}");
+    assert_eq!(counted.exported, receiver.span_count(), "{counted:?}");
+    assert_eq!(counted.lost(), 600, "{counted:?}");
+    assert!(counted.dropped > 0 && counted.failed > 0, "the queue overflowed and batches failed: {counted:?}");
+}
+
+#[test]
+fn grpc_export_survives_a_collector_that_is_down_at_start_and_mid_run() {
+    outage_and_recovery(Protocol::Grpc);
+}
+
+#[test]
+fn http_export_survives_a_collector_that_is_down_at_start_and_mid_run() {
+    outage_and_recovery(Protocol::HttpProtobuf);
+}
+
+#[test]
+fn losses_are_reported_in_one_warning_per_interval_with_their_counts() {
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let skip = common::global_log().len();
+    let receiver = Receiver::start();
+    receiver.stop();
+    let before = tracekit::export_stats();
+    let guard = install(&receiver, Protocol::Grpc, 8, 4);
+    for step in 0..2_000 {
+        while_down(step);
+    }
+    drop(guard);
+    let lost = since(before);
+    assert_eq!(lost.lost(), 2_000, "nothing arrives while the collector is down: {lost:?}");
+    assert!(lost.dropped > 0, "a queue of 8 overflows: {lost:?}");
+
+    // The run is shorter than the 10 s interval: one warning when the first
+    // loss happens, one final count at shutdown; their counts add up.
+    let warnings = loss_warnings(skip);
+    assert!((1..=2).contains(&warnings.len()), "{warnings:?}");
+    let failed: u64 = warnings.iter().map(|(failed, _)| failed).sum();
+    let dropped: u64 = warnings.iter().map(|(_, dropped)| dropped).sum();
+    assert_eq!((failed, dropped), (lost.failed, lost.dropped), "{warnings:?}");
+}
+
+fn retried_until_accepted(protocol: Protocol, refusal: Refusal) {
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let receiver = Receiver::start();
+    receiver.refuse_next(2, refusal);
+    let guard = Config::new()
+        .otlp_endpoint(endpoint(&receiver, protocol))
+        .otlp_protocol(protocol)
+        .otlp_timeout(Duration::from_secs(10))
+        .install()
+        .unwrap();
+    for step in 0..5 {
+        while_up(step);
+    }
+    drop(guard); // flushes: one batch, refused twice, then accepted
+    assert_eq!(receiver.attempts(), 3, "{refusal:?} over {protocol:?} is retried");
+    assert_eq!(arrived_named(&receiver, "while_up"), 5);
+}
+
+#[test]
+fn grpc_unavailable_is_retried_with_backoff_until_accepted() {
+    retried_until_accepted(Protocol::Grpc, Refusal::Unavailable);
+}
+
+#[test]
+fn http_503_is_retried_with_backoff_until_accepted() {
+    retried_until_accepted(Protocol::HttpProtobuf, Refusal::Unavailable);
+}
+
+#[test]
+fn http_429_is_retried_with_backoff_until_accepted() {
+    retried_until_accepted(Protocol::HttpProtobuf, Refusal::TooManyRequests);
+}
+
+#[test]
+fn a_request_refused_as_bad_is_not_retried_and_its_spans_are_counted_failed() {
+    for protocol in [Protocol::Grpc, Protocol::HttpProtobuf, Protocol::HttpJson] {
+        let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let receiver = Receiver::start();
+        receiver.behave(Behaviour::Refuse(Refusal::BadRequest));
+        let before = tracekit::export_stats();
+        let guard = install(&receiver, protocol, 64, 16);
+        for step in 0..4 {
+            while_up(step);
+        }
+        drop(guard);
+        assert_eq!(receiver.attempts(), 1, "{protocol:?}: no retry of a request the collector calls bad");
+        let counted = since(before);
+        assert_eq!((counted.exported, counted.failed, counted.dropped), (0, 4, 0), "{protocol:?}: {counted:?}");
+    }
+}
+
+#[test]
+fn a_collector_that_never_answers_costs_the_timeout_and_shutdown_still_ends_in_time() {
+    for protocol in [Protocol::Grpc, Protocol::HttpProtobuf] {
+        let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let receiver = Receiver::start();
+        receiver.behave(Behaviour::Stall);
+        let before = tracekit::export_stats();
+        let guard = install(&receiver, protocol, 64, 16);
+        for step in 0..16 {
+            while_up(step);
+        }
+        wait_until("the export thread to be stuck in a request", || receiver.attempts() > 0);
+        // The export thread is stuck; the program is not.
+        for step in 0..1_000 {
+            assert_eq!(while_down(step), step + 1);
+        }
+        let started = Instant::now();
+        drop(guard);
+        // Shutdown waits at most the OTLP timeout (500 ms) and a second.
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(5), "{protocol:?}: shutdown took {took:?}");
+        assert_eq!(receiver.span_count(), 0);
+        // Once the stuck export times out, the export thread counts what it
+        // could not send: every span made is lost, and counted.
+        wait_until("every span to be counted", || since(before).lost() == 1_016);
+        let counted = since(before);
+        assert_eq!(counted.exported, 0, "{protocol:?}: {counted:?}");
+        assert!(counted.failed >= 16, "the stuck batch failed: {counted:?}");
+    }
+}
+
+#[test]
+fn a_malformed_answer_is_survived_and_the_next_export_goes_through() {
+    for protocol in [Protocol::HttpProtobuf, Protocol::HttpJson] {
+        let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let receiver = Receiver::start();
+        receiver.behave(Behaviour::Malformed);
+        let guard = install(&receiver, protocol, 64, 16);
+        while_down(1);
+        wait_until("the malformed answer", || receiver.attempts() > 0);
+        receiver.behave(Behaviour::Accept);
+        while_up(1);
+        wait_until("the next span", || arrived_named(&receiver, "while_up") == 1);
+        drop(guard);
+    }
+}
