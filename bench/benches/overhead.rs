@@ -18,6 +18,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tracekit::{Config, Exporter};
 use tracekit_bench::{CountingExporter, CountingReporter};
+use tracekit_tests::receiver::Receiver;
 use tracing_subscriber::layer::SubscriberExt;
 
 /// Iterations between two untimed drains of the exporters; the batch queues
@@ -65,7 +66,7 @@ fn measure(
     mut call: impl FnMut(u64),
     mut drain: impl FnMut() -> u64,
     spans_per_call: u64,
-) {
+) -> u64 {
     let mut total = (Duration::ZERO, 0u64);
     let exported_before = drain();
     c.bench_function(name, |b| {
@@ -92,6 +93,7 @@ fn measure(
     assert_eq!(exported, expected, "{name}: every span made must be exported");
     let mean = total.0.as_nanos() as f64 / total.1 as f64;
     RESULTS.lock().unwrap().push((name, mean, exported));
+    total.1
 }
 
 fn batch_provider(sampler: Sampler, counter: &CountingExporter) -> SdkTracerProvider {
@@ -254,6 +256,62 @@ fn overhead(c: &mut Criterion) {
             1,
         );
     }
+    // tracekit's own OTLP path (its batch processor, gRPC) to a live
+    // collector on loopback, and to one that is down: a call costs the same.
+    {
+        let receiver = Receiver::start_counting();
+        let guard = Config::new()
+            .otlp_endpoint(receiver.grpc_endpoint.clone())
+            .batch(Duration::from_millis(50), QUEUE, 512)
+            .install()
+            .unwrap();
+        let before = tracekit::export_stats();
+        let made = Cell::new(0u64);
+        measure(
+            c,
+            "tracekit OTLP, collector up",
+            |i| {
+                black_box(with_tracekit(i));
+                made.set(made.get() + 1);
+            },
+            || {
+                // Exports what is queued and waits until the collector has it.
+                tracekit::flush();
+                while tracekit::export_stats().exported - before.exported < made.get() {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                receiver.span_count()
+            },
+            1,
+        );
+        drop(guard);
+        assert_eq!(tracekit::export_stats().lost(), before.lost(), "nothing lost with the collector up");
+    }
+    {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let guard = Config::new()
+            .otlp_endpoint(format!("http://{closed}"))
+            .otlp_timeout(Duration::from_millis(100))
+            .install()
+            .unwrap();
+        let before = tracekit::export_stats();
+        // Spans are lost, not exported: the check is that each is counted.
+        let calls = measure(
+            c,
+            "tracekit OTLP, collector down",
+            |i| {
+                black_box(with_tracekit(i));
+            },
+            no_spans,
+            0,
+        );
+        drop(guard);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while tracekit::export_stats().lost() - before.lost() < calls && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(tracekit::export_stats().lost() - before.lost(), calls, "every span is counted as lost");
+    }
     {
         let counter = CountingExporter::default();
         let provider = batch_provider(Sampler::AlwaysOn, &counter);
@@ -369,6 +427,12 @@ fn report() {
     check("recorded: at least 10× faster than tracing-opentelemetry", vs_tracing >= 10.0, format!("{vs_tracing:.1}×"));
     let vs_fastrace = recorded / ns("fastrace, reporting");
     check("recorded: within 2× of fastrace", vs_fastrace <= 2.0, format!("{vs_fastrace:.2}×"));
+    let down = ns("tracekit OTLP, collector down") / ns("tracekit OTLP, collector up");
+    check(
+        "collector down: a call costs no more than with the collector up",
+        down <= 1.1,
+        format!("{down:.2}× the cost with the collector up"),
+    );
     let args = ns("tracekit batch, 3 args") / recorded - 1.0;
     check("include_args on three scalars: at most +30%", args <= 0.30, format!("{:+.0}%", args * 100.0));
 }

@@ -70,6 +70,23 @@ pub(crate) fn install(config: Config) -> Result<TracingGuard, InitError> {
     Ok(TracingGuard { generation })
 }
 
+/// Exports every span finished so far, now rather than at the next
+/// scheduled export, and waits for it: before `std::process::exit`, at the
+/// end of a serverless invocation, or in a test. Waits at most the export
+/// timeout; returns `false` if that ran out. Spans that could not be
+/// delivered are counted in [`export_stats`](crate::export_stats).
+///
+/// ```
+/// let _guard = tracekit::Config::new().exporter(tracekit::Exporter::InMemory).install().unwrap();
+/// tracekit::span("job").in_scope(|| ());
+/// assert!(tracekit::flush());
+/// ```
+pub fn flush() -> bool {
+    // Flushing can take a while: not under the installation's lock.
+    let provider = installed().as_ref().and_then(|installed| installed.provider.as_ref()).map(|p| p.provider.clone());
+    provider.is_none_or(|provider| provider.force_flush().is_ok())
+}
+
 /// Flushes every pending span and uninstalls tracing; a later
 /// [`init`](crate::init) may install it again. Does nothing when tracing is
 /// not installed.
@@ -158,8 +175,9 @@ fn build_provider(config: &Config) -> Result<(Provider, Option<SpanStore>), Init
             let batch = &config.batch;
             let exporter = OtlpExporter::new(&config.otlp, batch.export_timeout)?;
             shutdown_timeout = batch.export_timeout.min(config.otlp.timeout) + Duration::from_secs(1);
-            let processor = BatchProcessor::new(exporter, batch.clone(), config.otlp.url())
-                .map_err(|error| InitError::Exporter(format!("cannot start the export thread: {error}")))?;
+            let processor =
+                BatchProcessor::new(exporter, batch.clone(), crate::config::otlp::shown_url(&config.otlp.url()))
+                    .map_err(|error| InitError::Exporter(format!("cannot start the export thread: {error}")))?;
             limited(builder, processor, value_length)
         }
         Exporter::None => unreachable!("a configuration that records nothing builds no provider"),

@@ -58,7 +58,7 @@ pub mod __private;
 pub use config::{init, Compression, Config, ConsoleFormat, Exporter, Protocol, Sampler};
 pub use context::Instrument;
 pub use error::{ConfigError, InitError};
-pub use install::{shutdown, TracingGuard};
+pub use install::{flush, shutdown, TracingGuard};
 pub use span::{current_span, span, CurrentSpan, EnteredSpan, SpanBuilder};
 pub use stats::{export_stats, ExportStats};
 

@@ -253,3 +253,28 @@ fn a_malformed_answer_is_survived_and_the_next_export_goes_through() {
         drop(guard);
     }
 }
+
+#[test]
+fn credentials_in_the_endpoint_stay_out_of_the_loss_warnings() {
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let skip = common::global_log().len();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    for protocol in [Protocol::Grpc, Protocol::HttpProtobuf] {
+        let guard = Config::new()
+            .otlp_endpoint(format!("http://collector-user:hunter2@{closed}"))
+            .otlp_protocol(protocol)
+            .otlp_timeout(Duration::from_millis(300))
+            .install()
+            .unwrap();
+        while_down(1);
+        drop(guard);
+    }
+    let warnings: Vec<_> =
+        common::global_log().into_iter().skip(skip).filter(|event| event.target == "tracekit::export").collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    for warning in warnings {
+        let shown = format!("{warning:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains(&format!("http://{closed}")), "the endpoint is named: {shown}");
+    }
+}

@@ -175,6 +175,24 @@ fn the_batch_processor_exports_on_its_schedule_without_waiting_for_shutdown() {
 }
 
 #[test]
+fn flush_exports_what_is_queued_without_waiting_for_the_schedule() {
+    let receiver = Receiver::start();
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let guard = Config::new()
+        .otlp_endpoint(receiver.grpc_endpoint.clone())
+        .batch(Duration::from_secs(3600), 2048, 512)
+        .install()
+        .unwrap();
+    for _ in 0..5 {
+        let _ = fetch(1);
+    }
+    assert!(receiver.exports().is_empty(), "an hour's schedule: nothing sent yet");
+    assert!(tracekit::flush());
+    assert_eq!(spans(&receiver.exports()).len(), 5, "sent when flush returns");
+    drop(guard);
+}
+
+#[test]
 fn a_collector_that_is_down_neither_blocks_nor_crashes_the_program() {
     let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     // A port nothing listens on.

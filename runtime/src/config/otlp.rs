@@ -190,6 +190,16 @@ pub(crate) fn redact_values(list: &str) -> String {
         .join(",")
 }
 
+/// The URL without any `user:password@` in it, for messages and logs.
+pub(crate) fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
 /// An `http://` or `https://` URL with a host.
 pub(crate) fn is_endpoint_url(text: &str) -> bool {
     text.parse::<http::Uri>().is_ok_and(|uri| {
@@ -227,6 +237,13 @@ mod tests {
     fn secrets_do_not_show() {
         assert_eq!(format!("{:?}", Secret("hunter2".into())), "\"<redacted>\"");
         assert_eq!(redact_values("api-key=hunter2,broken"), "api-key=<redacted>,broken");
+    }
+
+    #[test]
+    fn credentials_in_a_url_are_not_shown() {
+        assert_eq!(shown_url("https://user:hunter2@otlp.example.com/v1/traces"), "https://otlp.example.com/v1/traces");
+        assert_eq!(shown_url("http://localhost:4317"), "http://localhost:4317");
+        assert_eq!(shown_url("http://host/path@with-at"), "http://host/path@with-at");
     }
 
     #[test]

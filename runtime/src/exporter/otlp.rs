@@ -21,6 +21,8 @@ pub(crate) struct OtlpExporter {
     /// `OTEL_BSP_EXPORT_TIMEOUT`: the SDK's thread-based batch processor does
     /// not bound an export itself.
     export_timeout: Duration,
+    /// The `user:password@` of the endpoint, if any, kept out of errors.
+    credentials: Option<String>,
     /// Always `Some` until dropped.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -39,7 +41,13 @@ impl OtlpExporter {
             let _context = runtime.enter();
             build(settings, &tls).map_err(InitError::Exporter)?
         };
-        Ok(OtlpExporter { exporter, export_timeout, runtime: Some(runtime) })
+        let url = settings.url();
+        let credentials = (crate::config::otlp::shown_url(&url) != url)
+            .then(|| {
+                url.split_once("://").and_then(|(_, rest)| rest.split_once('@')).map(|(user, _)| format!("{user}@"))
+            })
+            .flatten();
+        Ok(OtlpExporter { exporter, export_timeout, credentials, runtime: Some(runtime) })
     }
 
     fn runtime(&self) -> &tokio::runtime::Runtime {
@@ -131,7 +139,13 @@ impl SpanExporter for OtlpExporter {
         // Called on the batch processor's own thread, never on a runtime's;
         // the processor counts and reports what fails.
         let export = async { tokio::time::timeout(self.export_timeout, self.exporter.export(batch)).await };
-        self.runtime().block_on(export).unwrap_or(Err(OTelSdkError::Timeout(self.export_timeout)))
+        let result = self.runtime().block_on(export).unwrap_or(Err(OTelSdkError::Timeout(self.export_timeout)));
+        match (result, &self.credentials) {
+            (Err(error), Some(credentials)) => {
+                Err(OTelSdkError::InternalFailure(error.to_string().replace(credentials.as_str(), "")))
+            }
+            (result, _) => result,
+        }
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
