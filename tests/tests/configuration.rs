@@ -120,6 +120,13 @@ fn every_variable_is_read() {
         (&[("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "100")], "timeout: 100ms"),
         (&[("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")], "compression: Gzip"),
         (&[("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none")], "compression: None"),
+        (&[("OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem")],
+         "ca: Some(PemFile { path: \"/etc/ca.pem\", setting: \"OTEL_EXPORTER_OTLP_CERTIFICATE\" })"),
+        (&[("OTEL_EXPORTER_OTLP_CERTIFICATE", "/a.pem"), ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/t.pem")],
+         "ca: Some(PemFile { path: \"/t.pem\", setting: \"OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE\" })"),
+        (&[("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/c.pem"), ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "/k.pem")],
+         "client_certificate: Some(PemFile { path: \"/c.pem\", setting: \"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE\" }), \
+          client_key: Some(PemFile { path: \"/k.pem\", setting: \"OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY\" })"),
         (&[("OTEL_TRACES_SAMPLER", "always_on")], "sampler: AlwaysOn"),
         (&[("OTEL_TRACES_SAMPLER", "always_off")], "sampler: AlwaysOff"),
         (&[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "0.5")], "sampler: TraceIdRatio(0.5)"),

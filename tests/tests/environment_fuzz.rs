@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use tracekit::{Config, ConfigError};
 
-const VARIABLES: [&str; 31] = [
+const VARIABLES: [&str; 37] = [
     "TRACING_ENABLED",
     "TRACING_EXPORTER",
     "TRACING_OTLP_ENDPOINT",
@@ -36,6 +36,12 @@ const VARIABLES: [&str; 31] = [
     "OTEL_SPAN_EVENT_COUNT_LIMIT",
     "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
     "OTEL_PROPAGATORS",
+    "OTEL_EXPORTER_OTLP_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
 ];
 
 /// Settings that make the conditional variables be read.

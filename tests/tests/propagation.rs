@@ -83,6 +83,26 @@ fn malformed_or_missing_headers_start_a_new_trace() {
 }
 
 #[test]
+fn malformed_tracestate_and_baggage_are_dropped_and_the_trace_continues() {
+    let _lock = lock();
+    let long_state = "k=v,".repeat(1_000);
+    let long_baggage = "k=v,".repeat(1_500);
+    let cases = [
+        ("tracestate", "=,==,a=b=c,\u{7f}=\u{0}"),
+        ("tracestate", long_state.as_str()),
+        ("baggage", "=;;,%%%,key,=value;prop"),
+        ("baggage", long_baggage.as_str()),
+    ];
+    for (header, value) in cases {
+        let remote = headers(&[("traceparent", TRACEPARENT), (header, value)]);
+        let (_, spans) = capture(|| incoming(&remote));
+        let span = spans.get("incoming");
+        assert_eq!(span.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736", "{header}: {value:.40}");
+        assert!(span.parent_span_id().is_some());
+    }
+}
+
+#[test]
 fn baggage_travels_with_the_trace() {
     let _lock = lock();
     let remote = headers(&[("traceparent", TRACEPARENT), ("baggage", "tenant=acme,plan=pro")]);
