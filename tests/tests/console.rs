@@ -101,3 +101,23 @@ fn a_trace_whose_root_never_ends_is_printed_at_shutdown() {
     assert!(output.starts_with("shop (root span never ended) trace "), "{output}");
     assert!(output.contains("price"), "{output}");
 }
+
+#[test]
+fn header_values_never_reach_the_console() {
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    for format in [ConsoleFormat::Tree, ConsoleFormat::Line, ConsoleFormat::Json] {
+        let buffer = Buffer::default();
+        let config =
+            Config::from_lookup(|name| (name == "OTEL_EXPORTER_OTLP_HEADERS").then(|| "x-api-key=hunter2".to_owned()))
+                .unwrap()
+                .otlp_header("authorization", "Bearer swordfish")
+                .console_format(format)
+                .console_writer(buffer.clone());
+        let guard = config.install().unwrap();
+        let _ = checkout(2);
+        drop(guard);
+        let text = buffer.text();
+        assert!(text.contains("checkout"), "{format:?}: {text}");
+        assert!(!text.contains("hunter2") && !text.contains("swordfish"), "{format:?}: {text}");
+    }
+}
