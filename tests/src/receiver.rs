@@ -183,6 +183,14 @@ impl Receiver {
         }
     }
 
+    /// The endpoint that speaks `protocol`.
+    pub fn endpoint(&self, protocol: tracekit::Protocol) -> String {
+        match protocol {
+            tracekit::Protocol::Grpc => self.grpc_endpoint.clone(),
+            _ => self.http_endpoint.clone(),
+        }
+    }
+
     /// Closes both ports and every open connection, as a collector that
     /// goes down does.
     pub fn stop(&self) {

@@ -25,16 +25,9 @@ fn while_up(step: u32) -> u32 {
     step + 2
 }
 
-fn endpoint(receiver: &Receiver, protocol: Protocol) -> String {
-    match protocol {
-        Protocol::Grpc => receiver.grpc_endpoint.clone(),
-        _ => receiver.http_endpoint.clone(),
-    }
-}
-
 fn install(receiver: &Receiver, protocol: Protocol, queue: usize, batch: usize) -> TracingGuard {
     Config::new()
-        .otlp_endpoint(endpoint(receiver, protocol))
+        .otlp_endpoint(receiver.endpoint(protocol))
         .otlp_protocol(protocol)
         .otlp_timeout(Duration::from_millis(500))
         .batch(Duration::from_millis(20), queue, batch)
@@ -161,7 +154,7 @@ fn retried_until_accepted(protocol: Protocol, refusal: Refusal) {
     let receiver = Receiver::start();
     receiver.refuse_next(2, refusal);
     let guard = Config::new()
-        .otlp_endpoint(endpoint(&receiver, protocol))
+        .otlp_endpoint(receiver.endpoint(protocol))
         .otlp_protocol(protocol)
         .otlp_timeout(Duration::from_secs(10))
         .install()

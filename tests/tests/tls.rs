@@ -21,20 +21,13 @@ fn secured(step: u32) -> u32 {
     step * 2
 }
 
-fn endpoint(receiver: &Receiver, protocol: Protocol) -> String {
-    match protocol {
-        Protocol::Grpc => receiver.grpc_endpoint.clone(),
-        _ => receiver.http_endpoint.clone(),
-    }
-}
-
 /// Sends three spans with `config` to the receiver over `protocol`;
 /// returns how many arrived.
 fn send(receiver: &Receiver, protocol: Protocol, config: Config) -> usize {
     let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let before = spans(&receiver.exports()).len();
     let guard = config
-        .otlp_endpoint(endpoint(receiver, protocol))
+        .otlp_endpoint(receiver.endpoint(protocol))
         .otlp_protocol(protocol)
         .otlp_timeout(Duration::from_secs(2))
         .install()

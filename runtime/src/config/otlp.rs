@@ -192,12 +192,17 @@ pub(crate) fn redact_values(list: &str) -> String {
 
 /// The URL without any `user:password@` in it, for messages and logs.
 pub(crate) fn shown_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    match authority.rfind('@') {
-        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+    match credentials(url) {
+        Some(credentials) => url.replacen(credentials, "", 1),
         None => url.to_owned(),
     }
+}
+
+/// The `user:password@` of a URL, if it has one.
+pub(crate) fn credentials(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    authority.rfind('@').map(|at| &authority[..=at])
 }
 
 /// An `http://` or `https://` URL with a host.

@@ -41,12 +41,7 @@ impl OtlpExporter {
             let _context = runtime.enter();
             build(settings, &tls).map_err(InitError::Exporter)?
         };
-        let url = settings.url();
-        let credentials = (crate::config::otlp::shown_url(&url) != url)
-            .then(|| {
-                url.split_once("://").and_then(|(_, rest)| rest.split_once('@')).map(|(user, _)| format!("{user}@"))
-            })
-            .flatten();
+        let credentials = crate::config::otlp::credentials(&settings.url()).map(str::to_owned);
         Ok(OtlpExporter { exporter, export_timeout, credentials, runtime: Some(runtime) })
     }
 
