@@ -2,9 +2,12 @@
 //! installed by `init`. Also the single check that keeps annotated calls
 //! cheap while nothing records.
 
-use opentelemetry::trace::{SpanBuilder, TraceContextExt, Tracer};
+use crate::__private::Recorder;
+use crate::open::SpanStart;
+use crate::pipeline::{Pipeline, StartedSpan};
+use opentelemetry::trace::{Span, SpanBuilder, TraceContextExt, Tracer as _};
 use opentelemetry::Context;
-use opentelemetry_sdk::trace::{SdkTracer, Span as SdkSpan};
+use opentelemetry_sdk::trace::SdkTracer;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -23,8 +26,15 @@ thread_local! {
 
 /// A tracer and what tracekit knows of its sampler.
 pub(crate) struct Installed {
-    pub(crate) tracer: SdkTracer,
+    pub(crate) tracer: Tracer,
     pub(crate) sampling: Sampling,
+}
+
+/// What starts spans: a pipeline tracekit built, or the SDK tracer of a
+/// provider the program gave (`Config::tracer_provider`).
+pub(crate) enum Tracer {
+    Pipeline(Arc<Pipeline>),
+    Sdk(SdkTracer),
 }
 
 /// The sampler's decision when it can be known before building a span, so
@@ -62,7 +72,7 @@ impl Sampling {
 
 /// A capture's tracer, carried in the `Context` so that spans made on other
 /// threads or tasks under that context reach the same capture.
-pub(crate) struct CaptureTracer(pub(crate) SdkTracer);
+pub(crate) struct CaptureTracer(pub(crate) Arc<Pipeline>);
 
 /// The hot-path check: false means no span can be recorded anywhere.
 #[inline(always)]
@@ -87,7 +97,7 @@ impl Drop for RecorderToken {
     }
 }
 
-pub(crate) fn set_global_tracer(tracer: Option<(SdkTracer, Sampling)>) {
+pub(crate) fn set_global_tracer(tracer: Option<(Tracer, Sampling)>) {
     let installed = tracer.map(|(tracer, sampling)| Arc::new(Installed { tracer, sampling }));
     *GLOBAL.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = installed;
     GENERATION.fetch_add(1, Ordering::Release);
@@ -117,21 +127,57 @@ pub(crate) fn adopt(given: Context) -> Context {
         return given;
     }
     match Context::map_current(|current| current.get::<CaptureTracer>().map(|capture| capture.0.clone())) {
-        Some(tracer) => given.with_value(CaptureTracer(tracer)),
+        Some(pipeline) => given.with_value(CaptureTracer(pipeline)),
         None => given,
     }
 }
 
 /// Starts a span under `parent` with whichever tracer applies, unless it is
-/// certain not to be recorded. The builder is made only for a span that is.
-pub(crate) fn start_span(parent: &Context, builder: impl FnOnce() -> SpanBuilder) -> Option<SdkSpan> {
-    if let Some(CaptureTracer(tracer)) = parent.get::<CaptureTracer>() {
+/// certain not to be recorded, and returns the context that holds it.
+/// `record` runs only for a span that is recorded.
+pub(crate) fn start_span(parent: &Context, mut start: SpanStart, record: impl FnOnce(&mut Recorder)) -> Option<Context> {
+    if let Some(CaptureTracer(pipeline)) = parent.get::<CaptureTracer>() {
         // Captures use the SDK's default sampler: parent-based, always on.
         let sampling = Sampling::ParentBased { roots_off: false };
-        return (!sampling.skips(parent)).then(|| tracer.build_with_context(builder(), parent));
+        return (!sampling.skips(parent)).then(|| start_with_pipeline(pipeline, parent, start, record)).flatten();
     }
     with_global(|installed| {
-        (!installed.sampling.skips(parent)).then(|| installed.tracer.build_with_context(builder(), parent))
+        if installed.sampling.skips(parent) {
+            return None;
+        }
+        match &installed.tracer {
+            Tracer::Pipeline(pipeline) => start_with_pipeline(pipeline, parent, start, record),
+            Tracer::Sdk(tracer) => {
+                let builder = SpanBuilder::from_name(start.name.clone())
+                    .with_kind(start.kind.clone())
+                    .with_attributes(start.attributes());
+                Some(started(parent, tracer.build_with_context(builder, parent), record))
+            }
+        }
     })
     .flatten()
+}
+
+fn start_with_pipeline(
+    pipeline: &Arc<Pipeline>,
+    parent: &Context,
+    start: SpanStart,
+    record: impl FnOnce(&mut Recorder),
+) -> Option<Context> {
+    match pipeline.start(parent, start) {
+        StartedSpan::Dropped => None,
+        StartedSpan::Unsampled(span_context) => Some(parent.with_remote_span_context(span_context)),
+        StartedSpan::Recorded(span) => Some(started(parent, span, record)),
+    }
+}
+
+/// Records what the caller records on a new span, then makes it the span of
+/// a child of `parent`.
+fn started<S: Span + Send + Sync + 'static>(parent: &Context, mut span: S, record: impl FnOnce(&mut Recorder)) -> Context {
+    if span.is_recording() {
+        let mut recorder = Recorder::default();
+        record(&mut recorder);
+        recorder.apply_to(&mut span);
+    }
+    parent.with_span(span)
 }

@@ -2,17 +2,15 @@
 //! exporter, and the guard that shuts it down.
 
 use crate::config::{Config, Exporter};
-use crate::dispatch::{self, RecorderToken, Sampling};
+use crate::dispatch::{self, RecorderToken, Sampling, Tracer};
 use crate::error::InitError;
 use crate::exporter::{BatchProcessor, ConsoleExporter, MemoryExporter, OtlpExporter, SpanStore, ValueLengthLimit};
+use crate::pipeline::Pipeline;
 use crate::render::Style;
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry::InstrumentationScope;
-use opentelemetry_sdk::trace::{
-    SdkTracer, SdkTracerProvider, SimpleSpanProcessor, SpanProcessor, TracerProviderBuilder,
-};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor, SpanLimits, SpanProcessor};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 struct Installed {
@@ -62,7 +60,7 @@ pub(crate) fn install(config: Config) -> Result<TracingGuard, InitError> {
     crate::text::set_limit(config.limits.attribute_value_length);
     *slot = Some(if config.is_recording() {
         let (provider, store) = build_provider(&config)?;
-        dispatch::set_global_tracer(Some((tracer(&provider.provider), sampling(&config))));
+        dispatch::set_global_tracer(Some((provider.tracer(), sampling(&config))));
         Installed { generation, provider: Some(provider), store, _token: Some(RecorderToken::acquire()) }
     } else {
         Installed { generation, provider: None, store: None, _token: None }
@@ -83,8 +81,8 @@ pub(crate) fn install(config: Config) -> Result<TracingGuard, InitError> {
 /// ```
 pub fn flush() -> bool {
     // Flushing can take a while: not under the installation's lock.
-    let provider = installed().as_ref().and_then(|installed| installed.provider.as_ref()).map(|p| p.provider.clone());
-    provider.is_none_or(|provider| provider.force_flush().is_ok())
+    let provider = installed().as_ref().and_then(|installed| installed.provider.clone());
+    provider.is_none_or(|provider| provider.flush())
 }
 
 /// Flushes every pending span and uninstalls tracing; a later
@@ -122,54 +120,83 @@ pub(crate) fn memory_store() -> Option<SpanStore> {
     installed().as_ref().and_then(|installed| installed.store.clone())
 }
 
-/// A tracer provider and how to let go of it.
-struct Provider {
-    provider: SdkTracerProvider,
-    /// A provider the user built stays theirs: flushed, not shut down.
-    owned: bool,
-    /// How long shutdown may take: flushing waits at most this long for a
-    /// collector, so a program never hangs on exit.
-    shutdown_timeout: Duration,
+/// What an installation records into, and how to let go of it.
+#[derive(Clone)]
+enum Provider {
+    /// Built by tracekit from the configuration, and shut down with it.
+    Pipeline {
+        pipeline: Arc<Pipeline>,
+        /// How long shutdown may take: flushing waits at most this long for
+        /// a collector, so a program never hangs on exit.
+        shutdown_timeout: Duration,
+    },
+    /// A provider the program built stays the program's: flushed, not shut down.
+    Program(SdkTracerProvider),
 }
 
 impl Provider {
+    fn tracer(&self) -> Tracer {
+        match self {
+            Provider::Pipeline { pipeline, .. } => Tracer::Pipeline(pipeline.clone()),
+            Provider::Program(provider) => Tracer::Sdk(provider.tracer_with_scope(crate::pipeline::scope())),
+        }
+    }
+
+    fn flush(&self) -> bool {
+        match self {
+            Provider::Pipeline { pipeline, .. } => pipeline.force_flush().is_ok(),
+            Provider::Program(provider) => provider.force_flush().is_ok(),
+        }
+    }
+
     fn close(self) {
         // Errors mean spans could not be delivered in time, or the provider
         // was shut down already; the program goes on either way.
-        if self.owned {
-            let _ = self.provider.shutdown_with_timeout(self.shutdown_timeout);
-        } else {
-            let _ = self.provider.force_flush();
+        match self {
+            Provider::Pipeline { pipeline, shutdown_timeout } => {
+                let _ = pipeline.shutdown(shutdown_timeout);
+            }
+            Provider::Program(provider) => {
+                let _ = provider.force_flush();
+            }
         }
     }
 }
 
 fn build_provider(config: &Config) -> Result<(Provider, Option<SpanStore>), InitError> {
     if let Some(provider) = &config.provider {
-        let provider = Provider { provider: provider.clone(), owned: false, shutdown_timeout: Duration::ZERO };
-        return Ok((provider, None));
+        return Ok((Provider::Program(provider.clone()), None));
     }
-    let limits = &config.limits;
-    let builder = SdkTracerProvider::builder()
-        .with_resource(crate::resource::build(config))
-        .with_sampler(config.sampler.to_sdk())
-        .with_max_attributes_per_span(limits.attribute_count)
-        .with_max_events_per_span(limits.event_count);
-    let value_length = limits.attribute_value_length;
+    let limits = SpanLimits {
+        max_attributes_per_span: config.limits.attribute_count,
+        max_events_per_span: config.limits.event_count,
+        ..SpanLimits::default()
+    };
+    let resource = crate::resource::build(config);
+    let value_length = config.limits.attribute_value_length;
+    let pipeline = |processor| Pipeline::new(processor, config.sampler.to_sdk(), limits, &resource);
     let mut store = None;
     let mut shutdown_timeout = Duration::from_secs(5);
-    let builder = match config.exporter {
+    if let Some(given) = &config.span_exporter {
+        let processor = given
+            .start(config.batch.clone())
+            .ok_or_else(|| InitError::Exporter("the exporter given to Config::span_exporter is installed already".into()))?
+            .map_err(export_thread_error)?;
+        let pipeline = pipeline(limited(processor, value_length));
+        return Ok((Provider::Pipeline { pipeline, shutdown_timeout }, store));
+    }
+    let pipeline = match config.exporter {
         Exporter::Console => {
             let exporter = match &config.console_writer {
                 Some(writer) => ConsoleExporter::new(config.console_format, Style::PLAIN, Box::new(writer.clone())),
                 None => ConsoleExporter::new(config.console_format, Style::for_stderr(), Box::new(std::io::stderr())),
             };
-            limited(builder, SimpleSpanProcessor::new(exporter), value_length)
+            pipeline(limited(SimpleSpanProcessor::new(exporter), value_length))
         }
         Exporter::InMemory => {
             let memory = SpanStore::default();
             store = Some(memory.clone());
-            limited(builder, SimpleSpanProcessor::new(MemoryExporter::new(memory)), value_length)
+            pipeline(limited(SimpleSpanProcessor::new(MemoryExporter::new(memory)), value_length))
         }
         Exporter::Otlp => {
             let batch = &config.batch;
@@ -177,12 +204,12 @@ fn build_provider(config: &Config) -> Result<(Provider, Option<SpanStore>), Init
             shutdown_timeout = batch.export_timeout.min(config.otlp.timeout) + Duration::from_secs(1);
             let processor =
                 BatchProcessor::new(exporter, batch.clone(), crate::config::otlp::shown_url(&config.otlp.url()))
-                    .map_err(|error| InitError::Exporter(format!("cannot start the export thread: {error}")))?;
-            limited(builder, processor, value_length)
+                    .map_err(export_thread_error)?;
+            pipeline(limited(processor, value_length))
         }
         Exporter::None => unreachable!("a configuration that records nothing builds no provider"),
     };
-    Ok((Provider { provider: builder.build(), owned: true, shutdown_timeout }, store))
+    Ok((Provider::Pipeline { pipeline, shutdown_timeout }, store))
 }
 
 /// What tracekit can know of the sampler before building a span.
@@ -202,15 +229,11 @@ fn sampling(config: &Config) -> Sampling {
     }
 }
 
-fn limited<P: SpanProcessor + 'static>(
-    builder: TracerProviderBuilder,
-    processor: P,
-    value_length: Option<usize>,
-) -> TracerProviderBuilder {
-    builder.with_span_processor(ValueLengthLimit::new(processor, value_length))
+fn export_thread_error(error: std::io::Error) -> InitError {
+    InitError::Exporter(format!("cannot start the export thread: {error}"))
 }
 
-pub(crate) fn tracer(provider: &SdkTracerProvider) -> SdkTracer {
-    provider
-        .tracer_with_scope(InstrumentationScope::builder("tracekit").with_version(env!("CARGO_PKG_VERSION")).build())
+/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` in front of the exporter's processor.
+fn limited<P: SpanProcessor + 'static>(processor: P, value_length: Option<usize>) -> Box<dyn SpanProcessor> {
+    Box::new(ValueLengthLimit::new(processor, value_length))
 }

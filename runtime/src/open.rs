@@ -1,9 +1,9 @@
 //! A started span and the ways it can end. Shared by the attributes and the
 //! manual span API so that both record errors, panics and cancellation alike.
 
-use crate::__private::Recorder;
+use crate::__private::{Callsite, Recorder};
 use crate::dispatch;
-use opentelemetry::trace::{SpanBuilder, SpanKind, SpanRef, Status, TraceContextExt};
+use opentelemetry::trace::{SpanKind, SpanRef, Status, TraceContextExt};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_semantic_conventions::attribute::{ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE};
 use std::borrow::Cow;
@@ -18,7 +18,26 @@ pub(crate) struct OpenSpan {
 pub(crate) struct SpanStart {
     pub(crate) name: Cow<'static, str>,
     pub(crate) kind: SpanKind,
+    /// The annotated function, whose code location the span records.
+    pub(crate) code: Option<&'static Callsite>,
     pub(crate) attributes: Vec<KeyValue>,
+}
+
+/// Room kept in a span's attributes for what is recorded after it starts
+/// (arguments, the result), so that recording a few does not reallocate.
+const ATTRIBUTE_ROOM: usize = 4;
+
+impl SpanStart {
+    /// The attributes a span starts with, the code location first, in one
+    /// allocation that has room for what is recorded later.
+    pub(crate) fn attributes(&mut self) -> Vec<KeyValue> {
+        let given = std::mem::take(&mut self.attributes);
+        let Some(code) = self.code else { return given };
+        let mut attributes = Vec::with_capacity(Callsite::CODE_ATTRIBUTES + given.len() + ATTRIBUTE_ROOM);
+        code.push_code_attributes(&mut attributes);
+        attributes.extend(given);
+        attributes
+    }
 }
 
 impl OpenSpan {
@@ -50,16 +69,8 @@ impl OpenSpan {
             Some(given) => dispatch::adopt(given),
             None => Context::current(),
         };
-        let mut span = dispatch::start_span(&parent, || {
-            let start = start();
-            SpanBuilder::from_name(start.name).with_kind(start.kind).with_attributes(start.attributes)
-        })?;
-        if opentelemetry::trace::Span::is_recording(&span) {
-            let mut recorder = Recorder::default();
-            record(&mut recorder);
-            recorder.apply_to(&mut span);
-        }
-        Some(OpenSpan { cx: parent.with_span(span) })
+        let cx = dispatch::start_span(&parent, start(), record)?;
+        Some(OpenSpan { cx })
     }
 
     pub(crate) fn span(&self) -> SpanRef<'_> {

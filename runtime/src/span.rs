@@ -92,7 +92,7 @@ impl SpanBuilder {
     /// ```
     pub fn entered(self) -> EnteredSpan {
         let SpanBuilder { name, kind, attributes, parent } = self;
-        let open = OpenSpan::start(|| SpanStart { name, kind, attributes }, || parent, |_| {});
+        let open = OpenSpan::start(|| SpanStart { name, kind, code: None, attributes }, || parent, |_| {});
         let _attached = open.as_ref().map(|open| open.cx.clone().attach());
         EnteredSpan { open, _attached }
     }

@@ -14,9 +14,10 @@ pub use otlp::{Compression, Protocol};
 pub use sampling::Sampler;
 
 use crate::error::{ConfigError, InitError};
+use crate::exporter::BatchProcessor;
 use crate::install::{self, TracingGuard};
 use crate::propagation::Propagator;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use otlp::{Endpoint, OtlpSettings, PemFile, Secret};
 use std::io::Write;
 use std::path::PathBuf;
@@ -85,6 +86,7 @@ pub struct Config {
     pub(crate) batch: BatchSettings,
     pub(crate) limits: Limits,
     pub(crate) provider: Option<SdkTracerProvider>,
+    pub(crate) span_exporter: Option<GivenExporter>,
     /// `None`: the default propagators (Trace Context and Baggage).
     pub(crate) propagators: Option<Vec<Propagator>>,
 }
@@ -120,6 +122,28 @@ pub(crate) struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits { attribute_count: 128, event_count: 128, attribute_value_length: None }
+    }
+}
+
+/// An exporter the program gave: started behind tracekit's batch processor
+/// when the configuration is installed, which can happen once.
+#[derive(Clone)]
+pub(crate) struct GivenExporter(Arc<Mutex<Option<StartBatch>>>);
+
+type StartBatch = Box<dyn FnOnce(BatchSettings) -> std::io::Result<BatchProcessor> + Send>;
+
+impl GivenExporter {
+    /// The batch processor exporting to it; `None` if a clone of the
+    /// configuration installed it already.
+    pub(crate) fn start(&self, settings: BatchSettings) -> Option<std::io::Result<BatchProcessor>> {
+        let start = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()?;
+        Some(start(settings))
+    }
+}
+
+impl std::fmt::Debug for GivenExporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GivenExporter")
     }
 }
 
@@ -170,6 +194,7 @@ impl Config {
             batch: BatchSettings::default(),
             limits: Limits::default(),
             provider: None,
+            span_exporter: None,
             propagators: None,
         }
     }
@@ -445,6 +470,43 @@ impl Config {
         self
     }
 
+    /// Exports to `exporter`, any OpenTelemetry `SpanExporter` (a vendor's,
+    /// `opentelemetry-stdout`, one of your own), in place of the exporter
+    /// chosen by [`exporter`](Config::exporter). It gets what the OTLP
+    /// exporter gets: the sampler, limits and resource of this configuration,
+    /// and tracekit's batch processor, whose losses
+    /// [`export_stats`](crate::export_stats) counts.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use tracekit::opentelemetry_sdk::error::OTelSdkResult;
+    /// use tracekit::opentelemetry_sdk::trace::{SpanData, SpanExporter};
+    ///
+    /// #[derive(Clone, Debug, Default)]
+    /// struct Counting(Arc<AtomicUsize>);
+    ///
+    /// impl SpanExporter for Counting {
+    ///     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+    ///         self.0.fetch_add(batch.len(), Ordering::Relaxed);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let exported = Counting::default();
+    /// let guard = tracekit::Config::new().span_exporter(exported.clone()).install().unwrap();
+    /// tracekit::span("job").in_scope(|| ());
+    /// drop(guard); // flushes
+    /// assert_eq!(exported.0.load(Ordering::Relaxed), 1);
+    /// ```
+    pub fn span_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
+        let start: StartBatch = Box::new(move |settings| {
+            BatchProcessor::new(exporter, settings, "the exporter given to Config::span_exporter".to_owned())
+        });
+        self.span_exporter = Some(GivenExporter(Arc::new(Mutex::new(Some(start)))));
+        self
+    }
+
     /// Chooses how traces cross process boundaries (default: W3C Trace
     /// Context and Baggage); see [`propagation`](crate::propagation).
     ///
@@ -474,7 +536,7 @@ impl Config {
     /// assert!(!off.is_recording());
     /// ```
     pub fn is_recording(&self) -> bool {
-        self.enabled && (self.exporter != Exporter::None || self.provider.is_some())
+        self.enabled && (self.exporter != Exporter::None || self.provider.is_some() || self.span_exporter.is_some())
     }
 
     /// Installs this configuration for the whole process. The returned guard

@@ -30,13 +30,16 @@ impl Callsite {
         Callsite { name, function, file, line, kind, threshold }
     }
 
+    /// How many attributes [`push_code_attributes`](Self::push_code_attributes) adds.
+    pub(crate) const CODE_ATTRIBUTES: usize = 3;
+
     /// The code location, with the stable semantic-convention keys.
-    pub(crate) fn code_attributes(&self) -> Vec<KeyValue> {
-        vec![
+    pub(crate) fn push_code_attributes(&self, attributes: &mut Vec<KeyValue>) {
+        attributes.extend([
             KeyValue::new(Key::from_static_str(CODE_FUNCTION_NAME), static_str(self.function)),
             KeyValue::new(Key::from_static_str(CODE_FILE_PATH), static_str(self.file)),
             KeyValue::new(Key::from_static_str(CODE_LINE_NUMBER), i64::from(self.line)),
-        ]
+        ]);
     }
 }
 

@@ -22,7 +22,8 @@ impl Callsite {
             || SpanStart {
                 name: Cow::Borrowed(self.name),
                 kind: self.kind.clone(),
-                attributes: self.code_attributes(),
+                code: Some(self),
+                attributes: Vec::new(),
             },
             parent,
             record,

@@ -1,9 +1,12 @@
 use super::Spans;
 use crate::dispatch::{CaptureTracer, RecorderToken};
 use crate::exporter::{MemoryExporter, SpanStore};
+use crate::pipeline::Pipeline;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::Context;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{Sampler, SimpleSpanProcessor, SpanLimits};
+use opentelemetry_sdk::Resource;
+use std::sync::Arc;
 use std::future::Future;
 
 /// Runs `f` and returns its value with the spans that finished inside it.
@@ -50,7 +53,7 @@ pub async fn capture_async<F: Future>(future: F) -> (F::Output, Spans) {
 
 struct Session {
     cx: Context,
-    provider: SdkTracerProvider,
+    pipeline: Arc<Pipeline>,
     store: SpanStore,
     _token: RecorderToken,
 }
@@ -58,11 +61,16 @@ struct Session {
 impl Session {
     fn start() -> Session {
         let store = SpanStore::default();
-        let provider = SdkTracerProvider::builder().with_simple_exporter(MemoryExporter::new(store.clone())).build();
-        let tracer = crate::install::tracer(&provider);
+        // The SDK's defaults, as a provider built with no configuration has.
+        let pipeline = Pipeline::new(
+            Box::new(SimpleSpanProcessor::new(MemoryExporter::new(store.clone()))),
+            Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+            SpanLimits::default(),
+            &Resource::builder().build(),
+        );
         Session {
-            cx: Context::current().with_value(CaptureTracer(tracer)),
-            provider,
+            cx: Context::current().with_value(CaptureTracer(pipeline.clone())),
+            pipeline,
             store,
             _token: RecorderToken::acquire(),
         }
@@ -71,7 +79,7 @@ impl Session {
     fn finish(self) -> Spans {
         // The simple processor exports as each span ends; nothing is pending.
         let spans = self.store.take();
-        let _ = self.provider.shutdown();
+        let _ = self.pipeline.shutdown(std::time::Duration::from_secs(5));
         Spans::new(spans)
     }
 }
