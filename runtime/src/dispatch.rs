@@ -107,16 +107,23 @@ pub(crate) fn set_global_tracer(tracer: Option<(Tracer, Sampling)>) {
 fn with_global<R>(f: impl FnOnce(&Installed) -> R) -> Option<R> {
     let read_global = || GLOBAL.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
     let generation = GENERATION.load(Ordering::Acquire);
+    let mut f = Some(f);
     let cached = CACHED.try_with(|cached| {
-        let mut cached = cached.try_borrow_mut().ok()?;
-        if cached.as_ref().is_none_or(|(seen, _)| *seen != generation) {
-            *cached = Some((generation, read_global()));
+        if cached.borrow().as_ref().is_none_or(|(seen, _)| *seen != generation) {
+            // Refreshed only when the installation changed; a span started
+            // while another thread's refresh is under way takes the lock below.
+            *cached.try_borrow_mut().ok()? = Some((generation, read_global()));
         }
-        cached.as_ref().and_then(|(_, installed)| installed.clone())
+        // A shared borrow: a span started from inside `f` reads the same cache.
+        let cached = cached.try_borrow().ok()?;
+        let installed = cached.as_ref().and_then(|(_, installed)| installed.as_deref());
+        Some(installed.and_then(|installed| f.take().map(|f| f(installed))))
     });
-    // A thread being torn down, or a tracer used from inside a span start.
-    let installed = cached.ok().flatten().or_else(read_global)?;
-    Some(f(&installed))
+    match cached {
+        Ok(Some(result)) => result,
+        // A thread being torn down, or the cache busy being refreshed.
+        _ => f.and_then(|f| read_global().map(|installed| f(&installed))),
+    }
 }
 
 /// A context given as a parent (extracted from a request, say) has no

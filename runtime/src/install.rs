@@ -4,11 +4,11 @@
 use crate::config::{Config, Exporter};
 use crate::dispatch::{self, RecorderToken, Sampling, Tracer};
 use crate::error::InitError;
-use crate::exporter::{BatchProcessor, ConsoleExporter, MemoryExporter, OtlpExporter, SpanStore, ValueLengthLimit};
-use crate::pipeline::Pipeline;
+use crate::exporter::{BatchProcessor, ConsoleExporter, MemoryExporter, OtlpExporter, SpanStore};
+use crate::pipeline::{Export, Pipeline};
 use crate::render::Style;
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor, SpanLimits, SpanProcessor};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor, SpanLimits};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -138,7 +138,7 @@ impl Provider {
     fn tracer(&self) -> Tracer {
         match self {
             Provider::Pipeline { pipeline, .. } => Tracer::Pipeline(pipeline.clone()),
-            Provider::Program(provider) => Tracer::Sdk(provider.tracer_with_scope(crate::pipeline::scope())),
+            Provider::Program(provider) => Tracer::Sdk(provider.tracer_with_scope(crate::recorded_span::SCOPE.clone())),
         }
     }
 
@@ -174,15 +174,15 @@ fn build_provider(config: &Config) -> Result<(Provider, Option<SpanStore>), Init
     };
     let resource = crate::resource::build(config);
     let value_length = config.limits.attribute_value_length;
-    let pipeline = |processor| Pipeline::new(processor, config.sampler.to_sdk(), limits, &resource);
+    let pipeline = |export| Pipeline::new(export, config.sampler.to_sdk(), limits, value_length, &resource);
     let mut store = None;
     let mut shutdown_timeout = Duration::from_secs(5);
     if let Some(given) = &config.span_exporter {
         let processor = given
-            .start(config.batch.clone())
+            .start(config.batch.clone(), value_length)
             .ok_or_else(|| InitError::Exporter("the exporter given to Config::span_exporter is installed already".into()))?
             .map_err(export_thread_error)?;
-        let pipeline = pipeline(limited(processor, value_length));
+        let pipeline = pipeline(Export::Batch(processor));
         return Ok((Provider::Pipeline { pipeline, shutdown_timeout }, store));
     }
     let pipeline = match config.exporter {
@@ -191,21 +191,21 @@ fn build_provider(config: &Config) -> Result<(Provider, Option<SpanStore>), Init
                 Some(writer) => ConsoleExporter::new(config.console_format, Style::PLAIN, Box::new(writer.clone())),
                 None => ConsoleExporter::new(config.console_format, Style::for_stderr(), Box::new(std::io::stderr())),
             };
-            pipeline(limited(SimpleSpanProcessor::new(exporter), value_length))
+            pipeline(Export::EachSpan(Box::new(SimpleSpanProcessor::new(exporter))))
         }
         Exporter::InMemory => {
             let memory = SpanStore::default();
             store = Some(memory.clone());
-            pipeline(limited(SimpleSpanProcessor::new(MemoryExporter::new(memory)), value_length))
+            pipeline(Export::EachSpan(Box::new(SimpleSpanProcessor::new(MemoryExporter::new(memory)))))
         }
         Exporter::Otlp => {
             let batch = &config.batch;
             let exporter = OtlpExporter::new(&config.otlp, batch.export_timeout)?;
             shutdown_timeout = batch.export_timeout.min(config.otlp.timeout) + Duration::from_secs(1);
+            let destination = crate::config::otlp::shown_url(&config.otlp.url());
             let processor =
-                BatchProcessor::new(exporter, batch.clone(), crate::config::otlp::shown_url(&config.otlp.url()))
-                    .map_err(export_thread_error)?;
-            pipeline(limited(processor, value_length))
+                BatchProcessor::new(exporter, batch.clone(), value_length, destination).map_err(export_thread_error)?;
+            pipeline(Export::Batch(processor))
         }
         Exporter::None => unreachable!("a configuration that records nothing builds no provider"),
     };
@@ -231,9 +231,4 @@ fn sampling(config: &Config) -> Sampling {
 
 fn export_thread_error(error: std::io::Error) -> InitError {
     InitError::Exporter(format!("cannot start the export thread: {error}"))
-}
-
-/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` in front of the exporter's processor.
-fn limited<P: SpanProcessor + 'static>(processor: P, value_length: Option<usize>) -> Box<dyn SpanProcessor> {
-    Box::new(ValueLengthLimit::new(processor, value_length))
 }

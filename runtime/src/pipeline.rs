@@ -1,15 +1,18 @@
-//! A pipeline tracekit built: sampler, limits and the processor that takes
-//! finished spans to the exporter. Spans of such a pipeline are tracekit's
-//! own ([`RecordedSpan`]); the SDK's sampler, id generator, processors and
+//! A pipeline tracekit built: sampler, limits and the way finished spans
+//! reach the exporter. Spans of such a pipeline are tracekit's own
+//! ([`RecordedSpan`]); the SDK's sampler, id generator, processors and
 //! exporters do the rest.
 
+use crate::__private::Callsite;
+use crate::exporter::{limit_value_lengths, BatchProcessor, Exportable};
 use crate::open::SpanStart;
-use crate::recorded_span::RecordedSpan;
+use crate::recorded_span::{RecordedSpan, SpanRecord};
 use opentelemetry::trace::{SpanContext, SpanId, Status, TraceContextExt, TraceFlags};
-use opentelemetry::{Context, InstrumentationScope};
+use opentelemetry::Context;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    IdGenerator, RandomIdGenerator, Sampler, SamplingDecision, ShouldSample, SpanData, SpanEvents, SpanLimits, SpanLinks, SpanProcessor,
+    IdGenerator, RandomIdGenerator, Sampler, SamplingDecision, ShouldSample, SpanEvents, SpanLimits, SpanLinks,
+    SpanProcessor,
 };
 use opentelemetry_sdk::Resource;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,29 +21,37 @@ use std::time::Duration;
 
 /// Where the spans of one installation (or one test capture) go.
 pub(crate) struct Pipeline {
-    scope: InstrumentationScope,
     sampler: Sampler,
     limits: SpanLimits,
-    processor: Box<dyn SpanProcessor>,
+    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied as spans are exported.
+    value_length: Option<usize>,
+    export: Export,
     /// Spans that end after shutdown are not exported, as with the SDK's provider.
     shut_down: AtomicBool,
 }
 
+/// How finished spans reach the exporter.
+pub(crate) enum Export {
+    /// Exported as each span ends, on the thread that ends it (console, memory).
+    EachSpan(Box<dyn SpanProcessor>),
+    /// Queued for tracekit's batch processor, which makes the exported form
+    /// on its own thread.
+    Batch(BatchProcessor<SpanRecord>),
+}
+
 impl Pipeline {
     pub(crate) fn new(
-        mut processor: Box<dyn SpanProcessor>,
+        mut export: Export,
         sampler: Sampler,
         limits: SpanLimits,
+        value_length: Option<usize>,
         resource: &Resource,
     ) -> Arc<Pipeline> {
-        processor.set_resource(resource);
-        Arc::new(Pipeline {
-            scope: scope(),
-            sampler,
-            limits,
-            processor,
-            shut_down: AtomicBool::new(false),
-        })
+        match &mut export {
+            Export::EachSpan(processor) => processor.set_resource(resource),
+            Export::Batch(batch) => batch.set_resource(resource),
+        }
+        Arc::new(Pipeline { sampler, limits, value_length, export, shut_down: AtomicBool::new(false) })
     }
 
     pub(crate) fn limits(&self) -> &SpanLimits {
@@ -69,18 +80,23 @@ impl Pipeline {
         if sampling.decision == SamplingDecision::Drop {
             return StartedSpan::Unsampled(span_context);
         }
+        let limit = self.limits.max_attributes_per_span as usize;
+        // The code location is added on export, off the calling thread, when
+        // it fits the limit; otherwise now, to be cut by the limit.
+        let code = start.code.take_if(|_| limit >= Callsite::CODE_ATTRIBUTES);
+        let limit = limit - code.map_or(0, |_| Callsite::CODE_ATTRIBUTES);
         let mut attributes = start.attributes();
         attributes.extend(sampling.attributes);
-        let limit = self.limits.max_attributes_per_span as usize;
         let dropped_attributes_count = attributes.len().saturating_sub(limit) as u32;
         attributes.truncate(limit);
         let start_time = opentelemetry::time::now();
-        let data = SpanData {
-            span_context,
+        let record = SpanRecord {
+            context: span_context,
             parent_span_id: if has_parent { parent_context.span_id() } else { SpanId::INVALID },
             parent_span_is_remote: has_parent && parent_context.is_remote(),
-            span_kind: start.kind,
+            kind: start.kind,
             name: start.name,
+            code,
             start_time,
             end_time: start_time,
             attributes,
@@ -88,26 +104,39 @@ impl Pipeline {
             events: SpanEvents::default(),
             links: SpanLinks::default(),
             status: Status::Unset,
-            instrumentation_scope: self.scope.clone(),
         };
-        StartedSpan::Recorded(RecordedSpan::new(data, self.clone()))
+        StartedSpan::Recorded(RecordedSpan::new(record, self.clone()))
     }
 
-    /// Takes a finished span to the exporter.
-    pub(crate) fn finish(&self, span: SpanData) {
-        if !self.shut_down.load(Ordering::Relaxed) {
-            self.processor.on_end(span);
+    /// Takes a finished span on to the exporter.
+    pub(crate) fn finish(&self, span: SpanRecord) {
+        if self.shut_down.load(Ordering::Relaxed) {
+            return;
+        }
+        match &self.export {
+            Export::EachSpan(processor) => {
+                let mut span = span.into_span_data();
+                limit_value_lengths(&mut span, self.value_length);
+                processor.on_end(span);
+            }
+            Export::Batch(batch) => batch.push(span),
         }
     }
 
     pub(crate) fn force_flush(&self) -> OTelSdkResult {
-        self.processor.force_flush()
+        match &self.export {
+            Export::EachSpan(processor) => processor.force_flush(),
+            Export::Batch(batch) => batch.force_flush(),
+        }
     }
 
     /// Exports what is pending, within `timeout`; spans ending later are not exported.
     pub(crate) fn shutdown(&self, timeout: Duration) -> OTelSdkResult {
         self.shut_down.store(true, Ordering::Relaxed);
-        self.processor.shutdown_with_timeout(timeout)
+        match &self.export {
+            Export::EachSpan(processor) => processor.shutdown_with_timeout(timeout),
+            Export::Batch(batch) => batch.shutdown_with_timeout(timeout),
+        }
     }
 }
 
@@ -118,9 +147,4 @@ pub(crate) enum StartedSpan {
     /// A root dropped by sampling: its context is made current, unsampled.
     Unsampled(SpanContext),
     Recorded(RecordedSpan),
-}
-
-/// The instrumentation scope of every span tracekit makes.
-pub(crate) fn scope() -> InstrumentationScope {
-    InstrumentationScope::builder("tracekit").with_version(env!("CARGO_PKG_VERSION")).build()
 }

@@ -1,17 +1,22 @@
-//! tracekit's own span: the exported form (`SpanData`) filled in place while
-//! the span runs, and handed to its pipeline's processor when it ends.
+//! tracekit's own span: a compact record filled in place while the span
+//! runs, handed to its pipeline when it ends, and turned into the SDK's
+//! `SpanData` only on the way to the exporter (for batches, on the export
+//! thread).
 //!
 //! It does what the SDK's span does for a span tracekit starts, minus what
 //! tracekit's pipelines never need per span: a tracer clone, processors
-//! called at start, a second copy of the data at the end. It enforces the
-//! same limits the same way, so what is exported is identical.
+//! called at start, the instrumentation scope and code location copied into
+//! every span while it runs. It enforces the same limits the same way, so
+//! what is exported is identical.
 
+use crate::__private::Callsite;
+use crate::exporter::Exportable;
 use crate::pipeline::Pipeline;
-use opentelemetry::trace::{Event, Link, SpanContext, Status};
-use opentelemetry::KeyValue;
-use opentelemetry_sdk::trace::SpanData;
+use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
+use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::SystemTime;
 
 /// A recorded span of a tracekit pipeline; ends (and is exported) on
@@ -19,19 +24,89 @@ use std::time::SystemTime;
 pub(crate) struct RecordedSpan {
     context: SpanContext,
     /// `None` once ended.
-    data: Option<SpanData>,
+    record: Option<SpanRecord>,
     pipeline: Arc<Pipeline>,
 }
 
+/// What a span has recorded: `SpanData` without what is the same for every
+/// span of a callsite or pipeline.
+pub(crate) struct SpanRecord {
+    pub(crate) context: SpanContext,
+    pub(crate) parent_span_id: SpanId,
+    pub(crate) parent_span_is_remote: bool,
+    pub(crate) kind: SpanKind,
+    pub(crate) name: Cow<'static, str>,
+    /// The annotated function, whose code location is added on export. It
+    /// comes first and counts against the attribute limit, as if recorded
+    /// when the span started.
+    pub(crate) code: Option<&'static Callsite>,
+    pub(crate) start_time: SystemTime,
+    pub(crate) end_time: SystemTime,
+    pub(crate) attributes: Vec<KeyValue>,
+    pub(crate) dropped_attributes_count: u32,
+    pub(crate) events: SpanEvents,
+    pub(crate) links: SpanLinks,
+    pub(crate) status: Status,
+}
+
+/// The instrumentation scope of every span tracekit makes.
+pub(crate) static SCOPE: LazyLock<InstrumentationScope> = LazyLock::new(|| {
+    InstrumentationScope::builder("tracekit").with_version(env!("CARGO_PKG_VERSION")).build()
+});
+
+impl SpanRecord {
+    /// How many attributes the code location takes.
+    pub(crate) fn code_attributes(&self) -> usize {
+        if self.code.is_some() {
+            Callsite::CODE_ATTRIBUTES
+        } else {
+            0
+        }
+    }
+}
+
+impl Exportable for SpanRecord {
+    fn is_sampled(&self) -> bool {
+        self.context.is_sampled()
+    }
+
+    fn into_span_data(self) -> SpanData {
+        let attributes = match self.code {
+            Some(code) => {
+                let mut attributes = Vec::with_capacity(Callsite::CODE_ATTRIBUTES + self.attributes.len());
+                code.push_code_attributes(&mut attributes);
+                attributes.extend(self.attributes);
+                attributes
+            }
+            None => self.attributes,
+        };
+        SpanData {
+            span_context: self.context,
+            parent_span_id: self.parent_span_id,
+            parent_span_is_remote: self.parent_span_is_remote,
+            span_kind: self.kind,
+            name: self.name,
+            start_time: self.start_time,
+            end_time: self.end_time,
+            attributes,
+            dropped_attributes_count: self.dropped_attributes_count,
+            events: self.events,
+            links: self.links,
+            status: self.status,
+            instrumentation_scope: SCOPE.clone(),
+        }
+    }
+}
+
 impl RecordedSpan {
-    pub(crate) fn new(data: SpanData, pipeline: Arc<Pipeline>) -> Self {
-        RecordedSpan { context: data.span_context.clone(), data: Some(data), pipeline }
+    pub(crate) fn new(record: SpanRecord, pipeline: Arc<Pipeline>) -> Self {
+        RecordedSpan { context: record.context.clone(), record: Some(record), pipeline }
     }
 
     fn finish(&mut self, end_time: SystemTime) {
-        if let Some(mut data) = self.data.take() {
-            data.end_time = end_time;
-            self.pipeline.finish(data);
+        if let Some(mut record) = self.record.take() {
+            record.end_time = end_time;
+            self.pipeline.finish(record);
         }
     }
 }
@@ -42,13 +117,13 @@ impl opentelemetry::trace::Span for RecordedSpan {
         T: Into<Cow<'static, str>>,
     {
         let limits = self.pipeline.limits();
-        let Some(data) = self.data.as_mut() else { return };
-        if data.events.len() < limits.max_events_per_span as usize {
+        let Some(record) = self.record.as_mut() else { return };
+        if record.events.len() < limits.max_events_per_span as usize {
             let dropped = attributes.len().saturating_sub(limits.max_attributes_per_event as usize);
             attributes.truncate(limits.max_attributes_per_event as usize);
-            data.events.events.push(Event::new(name, timestamp, attributes, dropped as u32));
+            record.events.events.push(Event::new(name, timestamp, attributes, dropped as u32));
         } else {
-            data.events.dropped_count += 1;
+            record.events.dropped_count += 1;
         }
     }
 
@@ -57,24 +132,24 @@ impl opentelemetry::trace::Span for RecordedSpan {
     }
 
     fn is_recording(&self) -> bool {
-        self.data.is_some()
+        self.record.is_some()
     }
 
     fn set_attribute(&mut self, attribute: KeyValue) {
         let limit = self.pipeline.limits().max_attributes_per_span as usize;
-        let Some(data) = self.data.as_mut() else { return };
-        if data.attributes.len() < limit {
-            data.attributes.push(attribute);
+        let Some(record) = self.record.as_mut() else { return };
+        if record.attributes.len() + record.code_attributes() < limit {
+            record.attributes.push(attribute);
         } else {
-            data.dropped_attributes_count += 1;
+            record.dropped_attributes_count += 1;
         }
     }
 
     fn set_status(&mut self, status: Status) {
         // Ok > Error > Unset: a status never goes back down, as in the SDK.
-        if let Some(data) = self.data.as_mut() {
-            if status > data.status {
-                data.status = status;
+        if let Some(record) = self.record.as_mut() {
+            if status > record.status {
+                record.status = status;
             }
         }
     }
@@ -83,20 +158,20 @@ impl opentelemetry::trace::Span for RecordedSpan {
     where
         T: Into<Cow<'static, str>>,
     {
-        if let Some(data) = self.data.as_mut() {
-            data.name = new_name.into();
+        if let Some(record) = self.record.as_mut() {
+            record.name = new_name.into();
         }
     }
 
     fn add_link(&mut self, span_context: SpanContext, mut attributes: Vec<KeyValue>) {
         let limits = self.pipeline.limits();
-        let Some(data) = self.data.as_mut() else { return };
-        if data.links.links.len() < limits.max_links_per_span as usize {
+        let Some(record) = self.record.as_mut() else { return };
+        if record.links.links.len() < limits.max_links_per_span as usize {
             let dropped = attributes.len().saturating_sub(limits.max_attributes_per_link as usize);
             attributes.truncate(limits.max_attributes_per_link as usize);
-            data.links.links.push(Link::new(span_context, attributes, dropped as u32));
+            record.links.links.push(Link::new(span_context, attributes, dropped as u32));
         } else {
-            data.links.dropped_count += 1;
+            record.links.dropped_count += 1;
         }
     }
 
@@ -107,7 +182,7 @@ impl opentelemetry::trace::Span for RecordedSpan {
 
 impl Drop for RecordedSpan {
     fn drop(&mut self) {
-        if self.data.is_some() {
+        if self.record.is_some() {
             self.finish(opentelemetry::time::now());
         }
     }

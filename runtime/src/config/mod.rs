@@ -17,6 +17,7 @@ use crate::error::{ConfigError, InitError};
 use crate::exporter::BatchProcessor;
 use crate::install::{self, TracingGuard};
 use crate::propagation::Propagator;
+use crate::recorded_span::SpanRecord;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use otlp::{Endpoint, OtlpSettings, PemFile, Secret};
 use std::io::Write;
@@ -130,14 +131,19 @@ impl Default for Limits {
 #[derive(Clone)]
 pub(crate) struct GivenExporter(Arc<Mutex<Option<StartBatch>>>);
 
-type StartBatch = Box<dyn FnOnce(BatchSettings) -> std::io::Result<BatchProcessor> + Send>;
+type StartBatch =
+    Box<dyn FnOnce(BatchSettings, Option<usize>) -> std::io::Result<BatchProcessor<SpanRecord>> + Send>;
 
 impl GivenExporter {
     /// The batch processor exporting to it; `None` if a clone of the
     /// configuration installed it already.
-    pub(crate) fn start(&self, settings: BatchSettings) -> Option<std::io::Result<BatchProcessor>> {
+    pub(crate) fn start(
+        &self,
+        settings: BatchSettings,
+        value_length: Option<usize>,
+    ) -> Option<std::io::Result<BatchProcessor<SpanRecord>>> {
         let start = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()?;
-        Some(start(settings))
+        Some(start(settings, value_length))
     }
 }
 
@@ -500,8 +506,9 @@ impl Config {
     /// assert_eq!(exported.0.load(Ordering::Relaxed), 1);
     /// ```
     pub fn span_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
-        let start: StartBatch = Box::new(move |settings| {
-            BatchProcessor::new(exporter, settings, "the exporter given to Config::span_exporter".to_owned())
+        let start: StartBatch = Box::new(move |settings, value_length| {
+            let destination = "the exporter given to Config::span_exporter".to_owned();
+            BatchProcessor::new(exporter, settings, value_length, destination)
         });
         self.span_exporter = Some(GivenExporter(Arc::new(Mutex::new(Some(start)))));
         self

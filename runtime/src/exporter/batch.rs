@@ -7,13 +7,12 @@
 //! one warning per interval, however many spans are lost, so that a
 //! collector that is down never floods the program's logs.
 
+use super::{limit_value_lengths, Exportable};
 use crate::config::BatchSettings;
 use crate::stats::{Counters, ExportStats, Outcome};
-use opentelemetry::Context;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
-use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -21,24 +20,27 @@ use std::time::{Duration, Instant};
 /// Lost spans are reported at most once per interval (and once at shutdown).
 pub(crate) const WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
-pub(crate) struct BatchProcessor {
-    shared: Arc<Shared>,
+pub(crate) struct BatchProcessor<T> {
+    shared: Arc<Shared<T>>,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
-struct Shared {
-    state: Mutex<State>,
+struct Shared<T> {
+    state: Mutex<State<T>>,
     /// The export thread waits here for a full batch, a flush or shutdown.
     work: Condvar,
     /// Callers of flush and shutdown wait here for the export thread.
     progress: Condvar,
     settings: BatchSettings,
+    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied on the export thread.
+    value_length: Option<usize>,
     counters: Counters,
 }
 
-#[derive(Default)]
-struct State {
-    queue: VecDeque<SpanData>,
+struct State<T> {
+    /// Spans waiting for the export thread, which takes them all at once
+    /// (an O(1) swap) so that the program's threads never wait on it long.
+    queue: Vec<T>,
     /// Flushes asked for and flushes done, as running numbers: a flush is
     /// done once every span queued when it was asked for has been exported.
     flushes_asked: u64,
@@ -50,8 +52,21 @@ struct State {
     resource: Option<Resource>,
 }
 
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
+impl<T> Default for State<T> {
+    fn default() -> Self {
+        State {
+            queue: Vec::new(),
+            flushes_asked: 0,
+            flushes_done: 0,
+            shutdown_by: None,
+            stopped: false,
+            resource: None,
+        }
+    }
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -59,20 +74,21 @@ impl Shared {
     fn wait_until<'a>(
         &self,
         condvar: &Condvar,
-        state: MutexGuard<'a, State>,
+        state: MutexGuard<'a, State<T>>,
         deadline: Instant,
-    ) -> MutexGuard<'a, State> {
+    ) -> MutexGuard<'a, State<T>> {
         let timeout = deadline.saturating_duration_since(Instant::now());
         condvar.wait_timeout(state, timeout).unwrap_or_else(|poisoned| poisoned.into_inner()).0
     }
 }
 
-impl BatchProcessor {
+impl<T: Exportable> BatchProcessor<T> {
     /// Starts the export thread. `destination` names where spans go, for the
     /// loss warnings.
     pub(crate) fn new<E: SpanExporter + 'static>(
         exporter: E,
         settings: BatchSettings,
+        value_length: Option<usize>,
         destination: String,
     ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
@@ -80,6 +96,7 @@ impl BatchProcessor {
             work: Condvar::new(),
             progress: Condvar::new(),
             settings,
+            value_length,
             counters: Counters::new(),
         });
         let worker = std::thread::Builder::new().name("tracekit-export".into()).spawn({
@@ -96,17 +113,16 @@ impl BatchProcessor {
     }
 }
 
-impl std::fmt::Debug for BatchProcessor {
+impl<T> std::fmt::Debug for BatchProcessor<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BatchProcessor").field("settings", &self.shared.settings).finish_non_exhaustive()
     }
 }
 
-impl SpanProcessor for BatchProcessor {
-    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
-
-    fn on_end(&self, span: SpanData) {
-        if !span.span_context.is_sampled() {
+impl<T: Exportable> BatchProcessor<T> {
+    /// Queues a finished span; drops and counts it when the queue is full.
+    pub(crate) fn push(&self, span: T) {
+        if !span.is_sampled() {
             return;
         }
         let settings = &self.shared.settings;
@@ -116,7 +132,7 @@ impl SpanProcessor for BatchProcessor {
             self.shared.counters.add(Outcome::Dropped, 1);
             return;
         }
-        state.queue.push_back(span);
+        state.queue.push(span);
         // Wake the export thread once, when a batch fills; it checks the
         // queue's length itself before it waits again.
         let batch_full = state.queue.len() == settings.max_export_batch_size;
@@ -126,7 +142,7 @@ impl SpanProcessor for BatchProcessor {
         }
     }
 
-    fn force_flush(&self) -> OTelSdkResult {
+    pub(crate) fn force_flush(&self) -> OTelSdkResult {
         let asked = {
             let mut state = self.shared.lock();
             if state.shutdown_by.is_some() {
@@ -148,7 +164,7 @@ impl SpanProcessor for BatchProcessor {
         Ok(())
     }
 
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+    pub(crate) fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
         let deadline = Instant::now() + timeout;
         {
             let mut state = self.shared.lock();
@@ -175,12 +191,13 @@ impl SpanProcessor for BatchProcessor {
         Ok(())
     }
 
-    fn set_resource(&mut self, resource: &Resource) {
+    /// Given to the exporter on the export thread, before the first export.
+    pub(crate) fn set_resource(&self, resource: &Resource) {
         self.shared.lock().resource = Some(resource.clone());
     }
 }
 
-impl Drop for BatchProcessor {
+impl<T> Drop for BatchProcessor<T> {
     fn drop(&mut self) {
         // Normally shut down already by the provider; otherwise the export
         // thread gets the export timeout to deliver what is queued, unwaited.
@@ -195,10 +212,13 @@ impl Drop for BatchProcessor {
 
 /// The export thread: waits for a full batch, the schedule delay, a flush
 /// or shutdown, then exports.
-fn export_loop<E: SpanExporter>(shared: &Shared, mut exporter: E, mut reporter: LossReporter) {
+fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter: E, mut reporter: LossReporter) {
     let settings = &shared.settings;
     let mut next_export = Instant::now() + settings.schedule_delay;
     loop {
+        // Allocated before the lock is taken: the swap below is all the
+        // export thread does while holding it.
+        let mut spare = Vec::with_capacity(settings.max_export_batch_size);
         let mut state = shared.lock();
         while state.queue.len() < settings.max_export_batch_size
             && state.flushes_asked == state.flushes_done
@@ -210,16 +230,11 @@ fn export_loop<E: SpanExporter>(shared: &Shared, mut exporter: E, mut reporter: 
         if let Some(resource) = state.resource.take() {
             exporter.set_resource(&resource);
         }
-        // A flush or shutdown takes everything queued now; otherwise one batch.
         let flush = (state.flushes_asked > state.flushes_done).then_some(state.flushes_asked);
         let shutdown_by = state.shutdown_by;
-        let spans: Vec<SpanData> = if flush.is_some() || shutdown_by.is_some() {
-            std::mem::take(&mut state.queue).into()
-        } else {
-            let count = state.queue.len().min(settings.max_export_batch_size);
-            state.queue.drain(..count).collect()
-        };
+        std::mem::swap(&mut state.queue, &mut spare);
         drop(state);
+        let spans = spare;
 
         export_in_batches(shared, &exporter, &mut reporter, spans, shutdown_by);
         next_export = Instant::now() + settings.schedule_delay;
@@ -240,16 +255,24 @@ fn export_loop<E: SpanExporter>(shared: &Shared, mut exporter: E, mut reporter: 
     }
 }
 
-fn export_in_batches<E: SpanExporter>(
-    shared: &Shared,
+fn export_in_batches<T: Exportable, E: SpanExporter>(
+    shared: &Shared<T>,
     exporter: &E,
     reporter: &mut LossReporter,
-    mut spans: Vec<SpanData>,
+    spans: Vec<T>,
     shutdown_by: Option<Instant>,
 ) {
-    while !spans.is_empty() {
-        let rest = spans.split_off(spans.len().min(shared.settings.max_export_batch_size));
-        let batch = std::mem::replace(&mut spans, rest);
+    let mut spans = spans.into_iter().peekable();
+    while spans.peek().is_some() {
+        let batch: Vec<SpanData> = spans
+            .by_ref()
+            .take(shared.settings.max_export_batch_size)
+            .map(|span| {
+                let mut span = span.into_span_data();
+                limit_value_lengths(&mut span, shared.value_length);
+                span
+            })
+            .collect();
         let count = batch.len() as u64;
         if shutdown_by.is_some_and(|deadline| Instant::now() >= deadline) {
             shared.counters.add(Outcome::Dropped, count);
@@ -381,9 +404,9 @@ mod tests {
     fn a_full_batch_is_exported_without_waiting_for_the_schedule() {
         let store = SpanStore::default();
         let processor =
-            BatchProcessor::new(MemoryExporter::new(store.clone()), settings(100, 10), "memory".into()).unwrap();
+            BatchProcessor::<SpanData>::new(MemoryExporter::new(store.clone()), settings(100, 10), None, "memory".into()).unwrap();
         for index in 0..10 {
-            processor.on_end(span(index));
+            processor.push(span(index));
         }
         let deadline = Instant::now() + Duration::from_secs(10);
         while store.len() < 10 && Instant::now() < deadline {
@@ -396,17 +419,17 @@ mod tests {
     #[test]
     fn a_full_queue_drops_and_counts_every_span_it_cannot_keep() {
         let gate = Gate::default();
-        let processor = BatchProcessor::new(gate.clone(), settings(8, 4), "gate".into()).unwrap();
+        let processor = BatchProcessor::<SpanData>::new(gate.clone(), settings(8, 4), None, "gate".into()).unwrap();
         // The first batch of 4 is taken by the export thread and held there;
         // the queue then holds 8 more, and the rest are dropped.
         for index in 0..4 {
-            processor.on_end(span(index));
+            processor.push(span(index));
         }
         while processor.shared.lock().queue.len() == 4 {
             std::thread::yield_now();
         }
         for index in 4..100 {
-            processor.on_end(span(index));
+            processor.push(span(index));
         }
         assert_eq!(processor.shared.lock().queue.len(), 8, "the queue never grows past its size");
         gate.open.store(true, Ordering::Relaxed);
@@ -417,9 +440,9 @@ mod tests {
     #[test]
     fn failed_exports_are_counted_per_span() {
         let gate = Gate { open: Arc::new(AtomicBool::new(true)), fail: true };
-        let processor = BatchProcessor::new(gate, settings(100, 10), "gate".into()).unwrap();
+        let processor = BatchProcessor::<SpanData>::new(gate, settings(100, 10), None, "gate".into()).unwrap();
         for index in 0..25 {
-            processor.on_end(span(index));
+            processor.push(span(index));
         }
         processor.force_flush().unwrap();
         assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 0, failed: 25 });
@@ -429,9 +452,9 @@ mod tests {
     fn flush_exports_everything_queued_in_batches() {
         let store = SpanStore::default();
         let processor =
-            BatchProcessor::new(MemoryExporter::new(store.clone()), settings(100, 7), "memory".into()).unwrap();
+            BatchProcessor::<SpanData>::new(MemoryExporter::new(store.clone()), settings(100, 7), None, "memory".into()).unwrap();
         for index in 0..20 {
-            processor.on_end(span(index));
+            processor.push(span(index));
         }
         processor.force_flush().unwrap();
         assert_eq!(store.len(), 20);
@@ -441,15 +464,15 @@ mod tests {
     #[test]
     fn shutdown_returns_on_time_while_an_export_hangs_and_counts_what_it_could_not_send() {
         let gate = Gate::default();
-        let processor = BatchProcessor::new(gate.clone(), settings(100, 5), "gate".into()).unwrap();
+        let processor = BatchProcessor::<SpanData>::new(gate.clone(), settings(100, 5), None, "gate".into()).unwrap();
         for index in 0..12 {
-            processor.on_end(span(index));
+            processor.push(span(index));
         }
         let started = Instant::now();
         let result = processor.shutdown_with_timeout(Duration::from_millis(200));
         assert!(matches!(result, Err(OTelSdkError::Timeout(_))), "{result:?}");
         assert!(started.elapsed() < Duration::from_secs(2));
-        processor.on_end(span(99));
+        processor.push(span(99));
         // Released after its deadline, the export thread drops what is left.
         gate.open.store(true, Ordering::Relaxed);
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -465,7 +488,7 @@ mod tests {
     fn unsampled_spans_are_not_exported() {
         let store = SpanStore::default();
         let processor =
-            BatchProcessor::new(MemoryExporter::new(store.clone()), settings(10, 5), "memory".into()).unwrap();
+            BatchProcessor::<SpanData>::new(MemoryExporter::new(store.clone()), settings(10, 5), None, "memory".into()).unwrap();
         let mut unsampled = span(1);
         unsampled.span_context = SpanContext::new(
             unsampled.span_context.trace_id(),
@@ -474,7 +497,7 @@ mod tests {
             false,
             TraceState::default(),
         );
-        processor.on_end(unsampled);
+        processor.push(unsampled);
         processor.force_flush().unwrap();
         assert_eq!(store.len(), 0);
     }

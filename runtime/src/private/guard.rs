@@ -69,9 +69,7 @@ struct Call {
 }
 
 impl Call {
-    /// `None` when there is nothing to do: no span and no clock. Call spans
-    /// box the rest, so that an annotated call carries one null pointer
-    /// while nothing records.
+    /// `None` when there is nothing to do: no span and no clock.
     #[inline(always)]
     fn start(
         callsite: &'static Callsite,
@@ -108,7 +106,7 @@ impl Call {
 /// The span of a synchronous call, current while the body runs; dropping it
 /// ends the span (on `return`, `?` and panics alike).
 pub struct SyncSpan {
-    inner: Option<Box<SyncCall>>,
+    inner: Option<SyncCall>,
 }
 
 struct SyncCall {
@@ -142,7 +140,7 @@ impl SyncSpan {
     ) -> Self {
         let inner = Call::start(callsite, parent, record).map(|call| {
             let _attached = call.open.as_ref().map(|open| open.cx.clone().attach());
-            Box::new(SyncCall { call, _attached })
+            SyncCall { call, _attached }
         });
         SyncSpan { inner }
     }

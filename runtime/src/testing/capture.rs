@@ -1,7 +1,7 @@
 use super::Spans;
 use crate::dispatch::{CaptureTracer, RecorderToken};
 use crate::exporter::{MemoryExporter, SpanStore};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Export, Pipeline};
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::Context;
 use opentelemetry_sdk::trace::{Sampler, SimpleSpanProcessor, SpanLimits};
@@ -63,9 +63,10 @@ impl Session {
         let store = SpanStore::default();
         // The SDK's defaults, as a provider built with no configuration has.
         let pipeline = Pipeline::new(
-            Box::new(SimpleSpanProcessor::new(MemoryExporter::new(store.clone()))),
+            Export::EachSpan(Box::new(SimpleSpanProcessor::new(MemoryExporter::new(store.clone())))),
             Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
             SpanLimits::default(),
+            None,
             &Resource::builder().build(),
         );
         Session {
