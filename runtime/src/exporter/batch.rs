@@ -38,8 +38,10 @@ struct Shared<T> {
 }
 
 struct State<T> {
-    /// Spans waiting for the export thread, which takes them all at once
-    /// (an O(1) swap) so that the program's threads never wait on it long.
+    /// Spans waiting for the export thread. It takes one batch at a time
+    /// (everything on flush and shutdown), so at most one batch is in flight
+    /// beside a full queue; usually by swapping the whole queue out, so that
+    /// the program's threads never wait long on the lock.
     queue: Vec<T>,
     /// Flushes asked for and flushes done, as running numbers: a flush is
     /// done once every span queued when it was asked for has been exported.
@@ -232,9 +234,15 @@ fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter:
         }
         let flush = (state.flushes_asked > state.flushes_done).then_some(state.flushes_asked);
         let shutdown_by = state.shutdown_by;
-        std::mem::swap(&mut state.queue, &mut spare);
+        let batch = settings.max_export_batch_size;
+        let spans = if flush.is_some() || shutdown_by.is_some() || state.queue.len() <= batch {
+            std::mem::swap(&mut state.queue, &mut spare);
+            spare
+        } else {
+            let rest = state.queue.split_off(batch);
+            std::mem::replace(&mut state.queue, rest)
+        };
         drop(state);
-        let spans = spare;
 
         export_in_batches(shared, &exporter, &mut reporter, spans, shutdown_by);
         next_export = Instant::now() + settings.schedule_delay;
