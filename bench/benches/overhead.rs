@@ -216,6 +216,21 @@ fn overhead(c: &mut Criterion) {
         );
     }
 
+    // The floor of any span that OpenTelemetry code can see: a context
+    // holding a span (here the API's no-op span), made current and dropped.
+    // `Context::current()` readers (propagation, log correlation,
+    // tracing-opentelemetry) need every recorded span kept this way.
+    measure(
+        c,
+        "OTel context: span made current",
+        |i| {
+            let _attached = Context::current_with_span(opentelemetry::trace::noop::NoopSpan::DEFAULT).attach();
+            black_box(plain(i));
+        },
+        no_spans,
+        0,
+    );
+
     // Recorded and exported.
     {
         let _guard = Config::new().exporter(Exporter::InMemory).install().unwrap();

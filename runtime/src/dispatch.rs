@@ -142,7 +142,11 @@ pub(crate) fn adopt(given: Context) -> Context {
 /// Starts a span under `parent` with whichever tracer applies, unless it is
 /// certain not to be recorded, and returns the context that holds it.
 /// `record` runs only for a span that is recorded.
-pub(crate) fn start_span(parent: &Context, mut start: SpanStart, record: impl FnOnce(&mut Recorder)) -> Option<Context> {
+pub(crate) fn start_span(
+    parent: &Context,
+    mut start: SpanStart,
+    record: impl FnOnce(&mut Recorder),
+) -> Option<Context> {
     if let Some(CaptureTracer(pipeline)) = parent.get::<CaptureTracer>() {
         // Captures use the SDK's default sampler: parent-based, always on.
         let sampling = Sampling::ParentBased { roots_off: false };
@@ -180,7 +184,11 @@ fn start_with_pipeline(
 
 /// Records what the caller records on a new span, then makes it the span of
 /// a child of `parent`.
-fn started<S: Span + Send + Sync + 'static>(parent: &Context, mut span: S, record: impl FnOnce(&mut Recorder)) -> Context {
+fn started<S: Span + Send + Sync + 'static>(
+    parent: &Context,
+    mut span: S,
+    record: impl FnOnce(&mut Recorder),
+) -> Context {
     if span.is_recording() {
         let mut recorder = Recorder::default();
         record(&mut recorder);

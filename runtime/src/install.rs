@@ -180,7 +180,9 @@ fn build_provider(config: &Config) -> Result<(Provider, Option<SpanStore>), Init
     if let Some(given) = &config.span_exporter {
         let processor = given
             .start(config.batch.clone(), value_length)
-            .ok_or_else(|| InitError::Exporter("the exporter given to Config::span_exporter is installed already".into()))?
+            .ok_or_else(|| {
+                InitError::Exporter("the exporter given to Config::span_exporter is installed already".into())
+            })?
             .map_err(export_thread_error)?;
         let pipeline = pipeline(Export::Batch(processor));
         return Ok((Provider::Pipeline { pipeline, shutdown_timeout }, store));

@@ -50,9 +50,8 @@ pub(crate) struct SpanRecord {
 }
 
 /// The instrumentation scope of every span tracekit makes.
-pub(crate) static SCOPE: LazyLock<InstrumentationScope> = LazyLock::new(|| {
-    InstrumentationScope::builder("tracekit").with_version(env!("CARGO_PKG_VERSION")).build()
-});
+pub(crate) static SCOPE: LazyLock<InstrumentationScope> =
+    LazyLock::new(|| InstrumentationScope::builder("tracekit").with_version(env!("CARGO_PKG_VERSION")).build());
 
 impl SpanRecord {
     /// How many attributes the code location takes.

@@ -131,8 +131,7 @@ impl Default for Limits {
 #[derive(Clone)]
 pub(crate) struct GivenExporter(Arc<Mutex<Option<StartBatch>>>);
 
-type StartBatch =
-    Box<dyn FnOnce(BatchSettings, Option<usize>) -> std::io::Result<BatchProcessor<SpanRecord>> + Send>;
+type StartBatch = Box<dyn FnOnce(BatchSettings, Option<usize>) -> std::io::Result<BatchProcessor<SpanRecord>> + Send>;
 
 impl GivenExporter {
     /// The batch processor exporting to it; `None` if a clone of the

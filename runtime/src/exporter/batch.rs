@@ -411,8 +411,13 @@ mod tests {
     #[test]
     fn a_full_batch_is_exported_without_waiting_for_the_schedule() {
         let store = SpanStore::default();
-        let processor =
-            BatchProcessor::<SpanData>::new(MemoryExporter::new(store.clone()), settings(100, 10), None, "memory".into()).unwrap();
+        let processor = BatchProcessor::<SpanData>::new(
+            MemoryExporter::new(store.clone()),
+            settings(100, 10),
+            None,
+            "memory".into(),
+        )
+        .unwrap();
         for index in 0..10 {
             processor.push(span(index));
         }
@@ -459,8 +464,13 @@ mod tests {
     #[test]
     fn flush_exports_everything_queued_in_batches() {
         let store = SpanStore::default();
-        let processor =
-            BatchProcessor::<SpanData>::new(MemoryExporter::new(store.clone()), settings(100, 7), None, "memory".into()).unwrap();
+        let processor = BatchProcessor::<SpanData>::new(
+            MemoryExporter::new(store.clone()),
+            settings(100, 7),
+            None,
+            "memory".into(),
+        )
+        .unwrap();
         for index in 0..20 {
             processor.push(span(index));
         }
@@ -496,7 +506,8 @@ mod tests {
     fn unsampled_spans_are_not_exported() {
         let store = SpanStore::default();
         let processor =
-            BatchProcessor::<SpanData>::new(MemoryExporter::new(store.clone()), settings(10, 5), None, "memory".into()).unwrap();
+            BatchProcessor::<SpanData>::new(MemoryExporter::new(store.clone()), settings(10, 5), None, "memory".into())
+                .unwrap();
         let mut unsampled = span(1);
         unsampled.span_context = SpanContext::new(
             unsampled.span_context.trace_id(),

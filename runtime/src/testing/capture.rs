@@ -6,8 +6,8 @@ use opentelemetry::context::FutureExt as _;
 use opentelemetry::Context;
 use opentelemetry_sdk::trace::{Sampler, SimpleSpanProcessor, SpanLimits};
 use opentelemetry_sdk::Resource;
-use std::sync::Arc;
 use std::future::Future;
+use std::sync::Arc;
 
 /// Runs `f` and returns its value with the spans that finished inside it.
 ///
