@@ -141,6 +141,9 @@ impl Pipeline {
 }
 
 /// What [`Pipeline::start`] made of a span.
+// Returned once and consumed at once: boxing the recorded span would cost
+// an allocation per span.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum StartedSpan {
     /// Dropped by sampling under a parent: the parent stays current.
     Dropped,
