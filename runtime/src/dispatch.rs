@@ -176,7 +176,6 @@ fn start_with_pipeline(
     record: impl FnOnce(&mut Recorder),
 ) -> Option<Context> {
     match pipeline.start(parent, start) {
-        StartedSpan::Dropped => None,
         StartedSpan::Unsampled(span_context) => Some(parent.with_remote_span_context(span_context)),
         StartedSpan::Recorded(span) => Some(started(parent, span, record)),
     }

@@ -59,10 +59,9 @@ impl Pipeline {
     }
 
     /// Starts a span under `parent`, as the SDK's tracer would: the parent's
-    /// trace or a new one, the sampler's decision, the limits. `None` when
-    /// the span is dropped by sampling under a parent (which stays current);
-    /// a dropped root leaves an unsampled span current, so that what starts
-    /// under it is dropped alike.
+    /// trace or a new one, the sampler's decision, the limits. A span dropped
+    /// by sampling leaves its unsampled context current, so that what starts
+    /// under it, and what is sent on from it, carries the decision.
     pub(crate) fn start(self: &Arc<Self>, parent: &Context, mut start: SpanStart) -> StartedSpan {
         let parent_span = parent.span();
         let parent_context = parent_span.span_context();
@@ -71,7 +70,6 @@ impl Pipeline {
         let sampling =
             self.sampler.should_sample(Some(parent), trace_id, &start.name, &start.kind, &start.attributes, &[]);
         let flags = match sampling.decision {
-            SamplingDecision::Drop if has_parent => return StartedSpan::Dropped,
             SamplingDecision::Drop | SamplingDecision::RecordOnly => TraceFlags::default(),
             SamplingDecision::RecordAndSample => TraceFlags::SAMPLED,
         };
@@ -145,9 +143,7 @@ impl Pipeline {
 // an allocation per span.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum StartedSpan {
-    /// Dropped by sampling under a parent: the parent stays current.
-    Dropped,
-    /// A root dropped by sampling: its context is made current, unsampled.
+    /// Dropped by sampling: its context is made current, unsampled.
     Unsampled(SpanContext),
     Recorded(RecordedSpan),
 }

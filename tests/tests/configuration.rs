@@ -425,3 +425,32 @@ fn reading_the_in_memory_exporter_when_it_is_not_installed_says_how_to_install_i
     let _lock = installing();
     testing::recorded();
 }
+
+#[trace_operation]
+fn forward() -> (bool, String) {
+    let mut headers = HashMap::new();
+    tracekit::propagation::inject(&mut headers);
+    (tracekit::current_span().is_recording(), headers.remove("traceparent").unwrap_or_default())
+}
+
+#[test]
+fn a_span_dropped_by_the_sampler_sends_its_own_unsampled_context_on() {
+    let _lock = installing();
+    // `traceidratio` without a parent-based rule drops this trace id (its
+    // low half is above the 0.5 bound) even though the parent was sampled.
+    let parent = "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01";
+    let remote = tracekit::propagation::extract(&HashMap::from([("traceparent".to_owned(), parent.to_owned())]));
+    let vars = [("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "0.5")];
+    let guard = from_vars(&vars).unwrap().exporter(Exporter::InMemory).install().unwrap();
+    let (recording, sent) = {
+        let _attached = remote.attach();
+        forward()
+    };
+    assert!(testing::take_recorded().is_empty());
+    drop(guard);
+    assert!(!recording);
+    let fields: Vec<&str> = sent.split('-').collect();
+    assert_eq!(fields[1], "0af7651916cd43dd8448eb211c80319c", "the same trace");
+    assert_ne!(fields[2], "00f067aa0ba902b7", "the dropped span's own id, not its parent's");
+    assert_eq!(fields[3], "00", "sent on as not sampled");
+}
