@@ -159,7 +159,7 @@ pub(crate) fn start_span(
         match &installed.tracer {
             Tracer::Pipeline(pipeline) => start_with_pipeline(pipeline, parent, start, record),
             Tracer::Sdk(tracer) => {
-                let builder = SpanBuilder::from_name(start.name.clone())
+                let builder = SpanBuilder::from_name(std::mem::take(&mut start.name))
                     .with_kind(start.kind.clone())
                     .with_attributes(start.attributes());
                 Some(started(parent, tracer.build_with_context(builder, parent), record))

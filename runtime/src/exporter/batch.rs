@@ -235,14 +235,13 @@ fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter:
         let flush = (state.flushes_asked > state.flushes_done).then_some(state.flushes_asked);
         let shutdown_by = state.shutdown_by;
         let batch = settings.max_export_batch_size;
-        let spans = if flush.is_some() || shutdown_by.is_some() || state.queue.len() <= batch {
-            std::mem::swap(&mut state.queue, &mut spare);
-            spare
-        } else {
-            let rest = state.queue.split_off(batch);
-            std::mem::replace(&mut state.queue, rest)
-        };
+        if flush.is_none() && shutdown_by.is_none() && state.queue.len() > batch {
+            // Past one batch, spans stay queued, in the spare vector.
+            spare.extend(state.queue.drain(batch..));
+        }
+        std::mem::swap(&mut state.queue, &mut spare);
         drop(state);
+        let spans = spare;
 
         export_in_batches(shared, &exporter, &mut reporter, spans, shutdown_by);
         next_export = Instant::now() + settings.schedule_delay;
