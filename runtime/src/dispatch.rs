@@ -4,8 +4,8 @@
 
 use crate::__private::Recorder;
 use crate::open::SpanStart;
-use crate::pipeline::{Pipeline, StartedSpan};
-use opentelemetry::trace::{Span, SpanBuilder, TraceContextExt, Tracer as _};
+use crate::pipeline::Pipeline;
+use opentelemetry::trace::{SpanBuilder, TraceContextExt, Tracer as _};
 use opentelemetry::Context;
 use opentelemetry_sdk::trace::SdkTracer;
 use std::cell::RefCell;
@@ -150,48 +150,24 @@ pub(crate) fn start_span(
     if let Some(CaptureTracer(pipeline)) = parent.get::<CaptureTracer>() {
         // Captures use the SDK's default sampler: parent-based, always on.
         let sampling = Sampling::ParentBased { roots_off: false };
-        return (!sampling.skips(parent)).then(|| start_with_pipeline(pipeline, parent, start, record)).flatten();
+        return (!sampling.skips(parent)).then(|| pipeline.start(parent, start, record));
     }
     with_global(|installed| {
         if installed.sampling.skips(parent) {
             return None;
         }
         match &installed.tracer {
-            Tracer::Pipeline(pipeline) => start_with_pipeline(pipeline, parent, start, record),
+            Tracer::Pipeline(pipeline) => Some(pipeline.start(parent, start, record)),
             Tracer::Sdk(tracer) => {
                 let builder = SpanBuilder::from_name(std::mem::take(&mut start.name))
                     .with_kind(start.kind.clone())
+                    .with_start_time(crate::clock::now())
                     .with_attributes(start.attributes());
-                Some(started(parent, tracer.build_with_context(builder, parent), record))
+                let mut span = tracer.build_with_context(builder, parent);
+                Recorder::record_on(&mut span, record);
+                Some(parent.with_span(span))
             }
         }
     })
     .flatten()
-}
-
-fn start_with_pipeline(
-    pipeline: &Arc<Pipeline>,
-    parent: &Context,
-    start: SpanStart,
-    record: impl FnOnce(&mut Recorder),
-) -> Option<Context> {
-    match pipeline.start(parent, start) {
-        StartedSpan::Unsampled(span_context) => Some(parent.with_remote_span_context(span_context)),
-        StartedSpan::Recorded(span) => Some(started(parent, span, record)),
-    }
-}
-
-/// Records what the caller records on a new span, then makes it the span of
-/// a child of `parent`.
-fn started<S: Span + Send + Sync + 'static>(
-    parent: &Context,
-    mut span: S,
-    record: impl FnOnce(&mut Recorder),
-) -> Context {
-    if span.is_recording() {
-        let mut recorder = Recorder::default();
-        record(&mut recorder);
-        recorder.apply_to(&mut span);
-    }
-    parent.with_span(span)
 }

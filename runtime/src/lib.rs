@@ -31,6 +31,7 @@
 //! Until tracing is installed (or a test captures), an annotated call costs
 //! one atomic load more than a plain call and records nothing.
 
+mod clock;
 mod config;
 pub mod context;
 mod dispatch;

@@ -83,7 +83,8 @@ impl OpenSpan {
         if std::thread::panicking() && !panic_recorded {
             self.mark_panicked();
         }
-        self.span().end();
+        // tracekit's clock at both ends: spans it starts begin on it too.
+        self.span().end_with_timestamp(crate::clock::now());
     }
 
     pub(crate) fn mark_panicked(&self) {

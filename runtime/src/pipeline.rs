@@ -4,15 +4,15 @@
 //! exporters do the rest.
 
 use crate::__private::Callsite;
+use crate::__private::Recorder;
 use crate::exporter::{limit_value_lengths, BatchProcessor, Exportable};
 use crate::open::SpanStart;
-use crate::recorded_span::{RecordedSpan, SpanRecord};
+use crate::recorded_span::{FinishedSpan, RecordedSpan, SpanRecord};
 use opentelemetry::trace::{SpanContext, SpanId, Status, TraceContextExt, TraceFlags};
 use opentelemetry::Context;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    IdGenerator, RandomIdGenerator, Sampler, SamplingDecision, ShouldSample, SpanEvents, SpanLimits, SpanLinks,
-    SpanProcessor,
+    IdGenerator, RandomIdGenerator, Sampler, SamplingDecision, ShouldSample, SpanLimits, SpanProcessor,
 };
 use opentelemetry_sdk::Resource;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,7 +36,7 @@ pub(crate) enum Export {
     EachSpan(Box<dyn SpanProcessor>),
     /// Queued for tracekit's batch processor, which makes the exported form
     /// on its own thread.
-    Batch(BatchProcessor<SpanRecord>),
+    Batch(BatchProcessor<FinishedSpan>),
 }
 
 impl Pipeline {
@@ -59,10 +59,16 @@ impl Pipeline {
     }
 
     /// Starts a span under `parent`, as the SDK's tracer would: the parent's
-    /// trace or a new one, the sampler's decision, the limits. A span dropped
+    /// trace or a new one, the sampler's decision, the limits; `record` runs
+    /// if it is recorded. Returns the context that holds it. A span dropped
     /// by sampling leaves its unsampled context current, so that what starts
     /// under it, and what is sent on from it, carries the decision.
-    pub(crate) fn start(self: &Arc<Self>, parent: &Context, mut start: SpanStart) -> StartedSpan {
+    pub(crate) fn start(
+        self: &Arc<Self>,
+        parent: &Context,
+        mut start: SpanStart,
+        record: impl FnOnce(&mut Recorder),
+    ) -> Context {
         let parent_span = parent.span();
         let parent_context = parent_span.span_context();
         let has_parent = parent_context.is_valid();
@@ -76,7 +82,7 @@ impl Pipeline {
         let span_context =
             SpanContext::new(trace_id, RandomIdGenerator::default().new_span_id(), flags, false, sampling.trace_state);
         if sampling.decision == SamplingDecision::Drop {
-            return StartedSpan::Unsampled(span_context);
+            return parent.with_remote_span_context(span_context);
         }
         let limit = self.limits.max_attributes_per_span as usize;
         // The code location is added on export, off the calling thread, when
@@ -87,9 +93,8 @@ impl Pipeline {
         attributes.extend(sampling.attributes);
         let dropped_attributes_count = attributes.len().saturating_sub(limit) as u32;
         attributes.truncate(limit);
-        let start_time = opentelemetry::time::now();
-        let record = SpanRecord {
-            context: span_context,
+        let start_time = crate::clock::now();
+        let span_record = SpanRecord {
             parent_span_id: if has_parent { parent_context.span_id() } else { SpanId::INVALID },
             parent_span_is_remote: has_parent && parent_context.is_remote(),
             kind: start.kind,
@@ -99,15 +104,16 @@ impl Pipeline {
             end_time: start_time,
             attributes,
             dropped_attributes_count,
-            events: SpanEvents::default(),
-            links: SpanLinks::default(),
+            extras: None,
             status: Status::Unset,
         };
-        StartedSpan::Recorded(RecordedSpan::new(record, self.clone()))
+        let mut span = RecordedSpan::new(span_context, span_record, self.clone());
+        Recorder::record_on(&mut span, record);
+        parent.with_span(span)
     }
 
     /// Takes a finished span on to the exporter.
-    pub(crate) fn finish(&self, span: SpanRecord) {
+    pub(crate) fn finish(&self, span: FinishedSpan) {
         if self.shut_down.load(Ordering::Relaxed) {
             return;
         }
@@ -136,14 +142,4 @@ impl Pipeline {
             Export::Batch(batch) => batch.shutdown_with_timeout(timeout),
         }
     }
-}
-
-/// What [`Pipeline::start`] made of a span.
-// Returned once and consumed at once: boxing the recorded span would cost
-// an allocation per span.
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum StartedSpan {
-    /// Dropped by sampling: its context is made current, unsampled.
-    Unsampled(SpanContext),
-    Recorded(RecordedSpan),
 }

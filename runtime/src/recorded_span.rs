@@ -7,7 +7,8 @@
 //! tracekit's pipelines never need per span: a tracer clone, processors
 //! called at start, the instrumentation scope and code location copied into
 //! every span while it runs. It enforces the same limits the same way, so
-//! what is exported is identical.
+//! what is exported is identical. It is kept small because it is moved into
+//! the `Context` and into the export queue.
 
 use crate::__private::Callsite;
 use crate::exporter::Exportable;
@@ -28,10 +29,9 @@ pub(crate) struct RecordedSpan {
     pipeline: Arc<Pipeline>,
 }
 
-/// What a span has recorded: `SpanData` without what is the same for every
-/// span of a callsite or pipeline.
+/// What a span has recorded: `SpanData` without its context and without
+/// what is the same for every span of a callsite or pipeline.
 pub(crate) struct SpanRecord {
-    pub(crate) context: SpanContext,
     pub(crate) parent_span_id: SpanId,
     pub(crate) parent_span_is_remote: bool,
     pub(crate) kind: SpanKind,
@@ -44,9 +44,21 @@ pub(crate) struct SpanRecord {
     pub(crate) end_time: SystemTime,
     pub(crate) attributes: Vec<KeyValue>,
     pub(crate) dropped_attributes_count: u32,
-    pub(crate) events: SpanEvents,
-    pub(crate) links: SpanLinks,
+    /// Events and links, which most spans never have.
+    pub(crate) extras: Option<Box<Extras>>,
     pub(crate) status: Status,
+}
+
+#[derive(Default)]
+pub(crate) struct Extras {
+    events: SpanEvents,
+    links: SpanLinks,
+}
+
+/// A span that has ended, on its way to the exporter.
+pub(crate) struct FinishedSpan {
+    context: SpanContext,
+    record: SpanRecord,
 }
 
 /// The instrumentation scope of every span tracekit makes.
@@ -55,57 +67,63 @@ pub(crate) static SCOPE: LazyLock<InstrumentationScope> =
 
 impl SpanRecord {
     /// How many attributes the code location takes.
-    pub(crate) fn code_attributes(&self) -> usize {
+    fn code_attributes(&self) -> usize {
         if self.code.is_some() {
             Callsite::CODE_ATTRIBUTES
         } else {
             0
         }
     }
+
+    fn extras(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(Box::default)
+    }
 }
 
-impl Exportable for SpanRecord {
+impl Exportable for FinishedSpan {
     fn is_sampled(&self) -> bool {
         self.context.is_sampled()
     }
 
     fn into_span_data(self) -> SpanData {
-        let attributes = match self.code {
+        let FinishedSpan { context, record } = self;
+        let attributes = match record.code {
             Some(code) => {
-                let mut attributes = Vec::with_capacity(Callsite::CODE_ATTRIBUTES + self.attributes.len());
+                let mut attributes = Vec::with_capacity(Callsite::CODE_ATTRIBUTES + record.attributes.len());
                 code.push_code_attributes(&mut attributes);
-                attributes.extend(self.attributes);
+                attributes.extend(record.attributes);
                 attributes
             }
-            None => self.attributes,
+            None => record.attributes,
         };
+        let Extras { events, links } = record.extras.map(|extras| *extras).unwrap_or_default();
         SpanData {
-            span_context: self.context,
-            parent_span_id: self.parent_span_id,
-            parent_span_is_remote: self.parent_span_is_remote,
-            span_kind: self.kind,
-            name: self.name,
-            start_time: self.start_time,
-            end_time: self.end_time,
+            span_context: context,
+            parent_span_id: record.parent_span_id,
+            parent_span_is_remote: record.parent_span_is_remote,
+            span_kind: record.kind,
+            name: record.name,
+            start_time: record.start_time,
+            end_time: record.end_time,
             attributes,
-            dropped_attributes_count: self.dropped_attributes_count,
-            events: self.events,
-            links: self.links,
-            status: self.status,
+            dropped_attributes_count: record.dropped_attributes_count,
+            events,
+            links,
+            status: record.status,
             instrumentation_scope: SCOPE.clone(),
         }
     }
 }
 
 impl RecordedSpan {
-    pub(crate) fn new(record: SpanRecord, pipeline: Arc<Pipeline>) -> Self {
-        RecordedSpan { context: record.context.clone(), record: Some(record), pipeline }
+    pub(crate) fn new(context: SpanContext, record: SpanRecord, pipeline: Arc<Pipeline>) -> Self {
+        RecordedSpan { context, record: Some(record), pipeline }
     }
 
     fn finish(&mut self, end_time: SystemTime) {
         if let Some(mut record) = self.record.take() {
             record.end_time = end_time;
-            self.pipeline.finish(record);
+            self.pipeline.finish(FinishedSpan { context: self.context.clone(), record });
         }
     }
 }
@@ -117,12 +135,13 @@ impl opentelemetry::trace::Span for RecordedSpan {
     {
         let limits = self.pipeline.limits();
         let Some(record) = self.record.as_mut() else { return };
-        if record.events.len() < limits.max_events_per_span as usize {
+        let events = &mut record.extras().events;
+        if events.len() < limits.max_events_per_span as usize {
             let dropped = attributes.len().saturating_sub(limits.max_attributes_per_event as usize);
             attributes.truncate(limits.max_attributes_per_event as usize);
-            record.events.events.push(Event::new(name, timestamp, attributes, dropped as u32));
+            events.events.push(Event::new(name, timestamp, attributes, dropped as u32));
         } else {
-            record.events.dropped_count += 1;
+            events.dropped_count += 1;
         }
     }
 
@@ -165,12 +184,13 @@ impl opentelemetry::trace::Span for RecordedSpan {
     fn add_link(&mut self, span_context: SpanContext, mut attributes: Vec<KeyValue>) {
         let limits = self.pipeline.limits();
         let Some(record) = self.record.as_mut() else { return };
-        if record.links.links.len() < limits.max_links_per_span as usize {
+        let links = &mut record.extras().links;
+        if links.links.len() < limits.max_links_per_span as usize {
             let dropped = attributes.len().saturating_sub(limits.max_attributes_per_link as usize);
             attributes.truncate(limits.max_attributes_per_link as usize);
-            record.links.links.push(Link::new(span_context, attributes, dropped as u32));
+            links.links.push(Link::new(span_context, attributes, dropped as u32));
         } else {
-            record.links.dropped_count += 1;
+            links.dropped_count += 1;
         }
     }
 
@@ -182,7 +202,7 @@ impl opentelemetry::trace::Span for RecordedSpan {
 impl Drop for RecordedSpan {
     fn drop(&mut self) {
         if self.record.is_some() {
-            self.finish(opentelemetry::time::now());
+            self.finish(crate::clock::now());
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::error::{ConfigError, InitError};
 use crate::exporter::BatchProcessor;
 use crate::install::{self, TracingGuard};
 use crate::propagation::Propagator;
-use crate::recorded_span::SpanRecord;
+use crate::recorded_span::FinishedSpan;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use otlp::{Endpoint, OtlpSettings, PemFile, Secret};
 use std::io::Write;
@@ -131,7 +131,7 @@ impl Default for Limits {
 #[derive(Clone)]
 pub(crate) struct GivenExporter(Arc<Mutex<Option<StartBatch>>>);
 
-type StartBatch = Box<dyn FnOnce(BatchSettings, Option<usize>) -> std::io::Result<BatchProcessor<SpanRecord>> + Send>;
+type StartBatch = Box<dyn FnOnce(BatchSettings, Option<usize>) -> std::io::Result<BatchProcessor<FinishedSpan>> + Send>;
 
 impl GivenExporter {
     /// The batch processor exporting to it; `None` if a clone of the
@@ -140,7 +140,7 @@ impl GivenExporter {
         &self,
         settings: BatchSettings,
         value_length: Option<usize>,
-    ) -> Option<std::io::Result<BatchProcessor<SpanRecord>>> {
+    ) -> Option<std::io::Result<BatchProcessor<FinishedSpan>>> {
         let start = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()?;
         Some(start(settings, value_length))
     }

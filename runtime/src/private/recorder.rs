@@ -21,8 +21,13 @@ impl Recorder {
         self.error = Some((type_name, message));
     }
 
-    pub(crate) fn apply_to(self, span: &mut impl Span) {
-        span.set_attributes(self.attributes);
+    /// Runs `record` on a new span, if it is recorded.
+    pub(crate) fn record_on(span: &mut impl Span, record: impl FnOnce(&mut Recorder)) {
+        if span.is_recording() {
+            let mut recorder = Recorder::default();
+            record(&mut recorder);
+            span.set_attributes(recorder.attributes);
+        }
     }
 
     pub(crate) fn apply_to_ref(self, span: &SpanRef<'_>) {
