@@ -139,35 +139,39 @@ pub(crate) fn adopt(given: Context) -> Context {
     }
 }
 
-/// Starts a span under `parent` with whichever tracer applies, unless it is
-/// certain not to be recorded, and returns the context that holds it.
-/// `record` runs only for a span that is recorded.
+/// Captures use the SDK's default sampler: parent-based, always on.
+const CAPTURE_SAMPLING: Sampling = Sampling::ParentBased { roots_off: false };
+
+/// Whether a span under `parent` is certain not to be recorded; checked on
+/// the borrowed current context, before anything is cloned or built.
+pub(crate) fn skips(parent: &Context) -> bool {
+    if parent.get::<CaptureTracer>().is_some() {
+        return CAPTURE_SAMPLING.skips(parent);
+    }
+    with_global(|installed| installed.sampling.skips(parent)).unwrap_or(true)
+}
+
+/// Starts a span under `parent` (which [`skips`] let through) with whichever
+/// tracer applies, and returns the context that holds it. `record` runs only
+/// for a span that is recorded.
 pub(crate) fn start_span(
     parent: &Context,
     mut start: SpanStart,
     record: impl FnOnce(&mut Recorder),
 ) -> Option<Context> {
     if let Some(CaptureTracer(pipeline)) = parent.get::<CaptureTracer>() {
-        // Captures use the SDK's default sampler: parent-based, always on.
-        let sampling = Sampling::ParentBased { roots_off: false };
-        return (!sampling.skips(parent)).then(|| pipeline.start(parent, start, record));
+        return Some(pipeline.start(parent, start, record));
     }
-    with_global(|installed| {
-        if installed.sampling.skips(parent) {
-            return None;
-        }
-        match &installed.tracer {
-            Tracer::Pipeline(pipeline) => Some(pipeline.start(parent, start, record)),
-            Tracer::Sdk(tracer) => {
-                let builder = SpanBuilder::from_name(std::mem::take(&mut start.name))
-                    .with_kind(start.kind.clone())
-                    .with_start_time(crate::clock::now())
-                    .with_attributes(start.attributes());
-                let mut span = tracer.build_with_context(builder, parent);
-                Recorder::record_on(&mut span, record);
-                Some(parent.with_span(span))
-            }
+    with_global(|installed| match &installed.tracer {
+        Tracer::Pipeline(pipeline) => pipeline.start(parent, start, record),
+        Tracer::Sdk(tracer) => {
+            let builder = SpanBuilder::from_name(std::mem::take(&mut start.name))
+                .with_kind(start.kind.clone())
+                .with_start_time(crate::clock::now())
+                .with_attributes(start.attributes());
+            let mut span = tracer.build_with_context(builder, parent);
+            Recorder::record_on(&mut span, record);
+            parent.with_span(span)
         }
     })
-    .flatten()
 }

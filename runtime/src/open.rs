@@ -66,7 +66,9 @@ impl OpenSpan {
         record: impl FnOnce(&mut Recorder),
     ) -> Option<OpenSpan> {
         let parent = match parent() {
-            Some(given) => dispatch::adopt(given),
+            Some(given) => Some(dispatch::adopt(given)).filter(|parent| !dispatch::skips(parent))?,
+            // Decided on the borrowed context: a skipped span clones nothing.
+            None if Context::map_current(dispatch::skips) => return None,
             None => Context::current(),
         };
         let cx = dispatch::start_span(&parent, start(), record)?;

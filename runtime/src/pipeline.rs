@@ -91,6 +91,10 @@ impl Pipeline {
         let limit = limit - code.map_or(0, |_| Callsite::CODE_ATTRIBUTES);
         let mut attributes = start.attributes();
         attributes.extend(sampling.attributes);
+        // Arguments are recorded straight into the span's attributes.
+        let mut recorder = Recorder::with_attributes(attributes);
+        record(&mut recorder);
+        let mut attributes = recorder.into_attributes();
         let dropped_attributes_count = attributes.len().saturating_sub(limit) as u32;
         attributes.truncate(limit);
         let start_time = crate::clock::now();
@@ -107,9 +111,7 @@ impl Pipeline {
             extras: None,
             status: Status::Unset,
         };
-        let mut span = RecordedSpan::new(span_context, span_record, self.clone());
-        Recorder::record_on(&mut span, record);
-        parent.with_span(span)
+        parent.with_span(RecordedSpan::new(span_context, span_record, self.clone()))
     }
 
     /// Takes a finished span on to the exporter.

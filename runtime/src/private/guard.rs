@@ -7,6 +7,7 @@ use crate::open::{OpenSpan, SpanStart};
 use opentelemetry::{Context, ContextGuard, KeyValue};
 use std::borrow::Cow;
 use std::future::{poll_fn, Future};
+use std::mem::ManuallyDrop;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -106,7 +107,9 @@ impl Call {
 /// The span of a synchronous call, current while the body runs; dropping it
 /// ends the span (on `return`, `?` and panics alike).
 pub struct SyncSpan {
-    inner: Option<SyncCall>,
+    // Ended by `Drop for SyncSpan`, which takes the call out: no drop glue
+    // of its own, so the annotated function has none to call.
+    inner: ManuallyDrop<Option<SyncCall>>,
 }
 
 struct SyncCall {
@@ -127,7 +130,7 @@ impl SyncSpan {
         // The threshold is a constant of the callsite: for most functions
         // this is the single check of an annotated call.
         if callsite.threshold.is_none() && !crate::dispatch::is_active() {
-            return SyncSpan { inner: None };
+            return SyncSpan { inner: ManuallyDrop::new(None) };
         }
         Self::enter_slow(callsite, parent, record)
     }
@@ -142,13 +145,13 @@ impl SyncSpan {
             let _attached = call.open.as_ref().map(|open| open.cx.clone().attach());
             SyncCall { call, _attached }
         });
-        SyncSpan { inner }
+        SyncSpan { inner: ManuallyDrop::new(inner) }
     }
 
     /// Records the outcome, then ends the span.
     #[inline]
     pub fn finish(self, record: impl FnOnce(&mut Recorder)) {
-        if let Some(inner) = &self.inner {
+        if let Some(inner) = self.inner.as_ref() {
             inner.call.record_outcome(record);
         }
     }
@@ -158,6 +161,22 @@ impl Drop for SyncCall {
     fn drop(&mut self) {
         self.call.end(false);
     }
+}
+
+impl Drop for SyncSpan {
+    // Inlined, so that a call with no span costs a test here rather than a
+    // call into the drop code; the span itself ends out of line.
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.inner.is_some() {
+            end_out_of_line(self.inner.take());
+        }
+    }
+}
+
+#[inline(never)]
+fn end_out_of_line(call: Option<SyncCall>) {
+    drop(call);
 }
 
 /// The span of an `async` call. It becomes current each time the wrapped

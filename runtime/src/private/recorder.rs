@@ -21,6 +21,16 @@ impl Recorder {
         self.error = Some((type_name, message));
     }
 
+    /// A recorder that adds to `attributes`.
+    pub(crate) fn with_attributes(attributes: Vec<KeyValue>) -> Self {
+        Recorder { attributes, error: None }
+    }
+
+    /// What was recorded, after the attributes it started with.
+    pub(crate) fn into_attributes(self) -> Vec<KeyValue> {
+        self.attributes
+    }
+
     /// Runs `record` on a new span, if it is recorded.
     pub(crate) fn record_on(span: &mut impl Span, record: impl FnOnce(&mut Recorder)) {
         if span.is_recording() {
