@@ -3,9 +3,9 @@
 //! cheap while nothing records.
 
 use crate::__private::Recorder;
-use crate::open::SpanStart;
+use crate::open::{OpenSpan, SpanStart};
 use crate::pipeline::Pipeline;
-use opentelemetry::trace::{SpanBuilder, TraceContextExt, Tracer as _};
+use opentelemetry::trace::{Span as _, SpanBuilder, TraceContextExt, Tracer as _};
 use opentelemetry::Context;
 use opentelemetry_sdk::trace::SdkTracer;
 use std::cell::RefCell;
@@ -24,10 +24,9 @@ thread_local! {
     static CACHED: RefCell<Option<(u64, Option<Arc<Installed>>)>> = const { RefCell::new(None) };
 }
 
-/// A tracer and what tracekit knows of its sampler.
+/// The installed tracer.
 pub(crate) struct Installed {
     pub(crate) tracer: Tracer,
-    pub(crate) sampling: Sampling,
 }
 
 /// What starts spans: a pipeline tracekit built, or the SDK tracer of a
@@ -97,8 +96,8 @@ impl Drop for RecorderToken {
     }
 }
 
-pub(crate) fn set_global_tracer(tracer: Option<(Tracer, Sampling)>) {
-    let installed = tracer.map(|(tracer, sampling)| Arc::new(Installed { tracer, sampling }));
+pub(crate) fn set_global_tracer(tracer: Option<Tracer>) {
+    let installed = tracer.map(|tracer| Arc::new(Installed { tracer }));
     *GLOBAL.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = installed;
     GENERATION.fetch_add(1, Ordering::Release);
 }
@@ -139,26 +138,27 @@ pub(crate) fn adopt(given: Context) -> Context {
     }
 }
 
-/// Captures use the SDK's default sampler: parent-based, always on.
-const CAPTURE_SAMPLING: Sampling = Sampling::ParentBased { roots_off: false };
-
 /// Whether a span under `parent` is certain not to be recorded; checked on
 /// the borrowed current context, before anything is cloned or built.
 pub(crate) fn skips(parent: &Context) -> bool {
-    if parent.get::<CaptureTracer>().is_some() {
-        return CAPTURE_SAMPLING.skips(parent);
+    if let Some(CaptureTracer(pipeline)) = parent.get::<CaptureTracer>() {
+        return pipeline.known_decision().skips(parent);
     }
-    with_global(|installed| installed.sampling.skips(parent)).unwrap_or(true)
+    with_global(|installed| match &installed.tracer {
+        Tracer::Pipeline(pipeline) => pipeline.known_decision().skips(parent),
+        // Nothing is assumed of a program's own sampler.
+        Tracer::Sdk(_) => false,
+    })
+    .unwrap_or(true)
 }
 
 /// Starts a span under `parent` (which [`skips`] let through) with whichever
-/// tracer applies, and returns the context that holds it. `record` runs only
-/// for a span that is recorded.
+/// tracer applies. `record` runs only for a span that is recorded.
 pub(crate) fn start_span(
     parent: &Context,
     mut start: SpanStart,
     record: impl FnOnce(&mut Recorder),
-) -> Option<Context> {
+) -> Option<OpenSpan> {
     if let Some(CaptureTracer(pipeline)) = parent.get::<CaptureTracer>() {
         return Some(pipeline.start(parent, start, record));
     }
@@ -170,8 +170,9 @@ pub(crate) fn start_span(
                 .with_start_time(crate::clock::now())
                 .with_attributes(start.attributes());
             let mut span = tracer.build_with_context(builder, parent);
+            let recording = span.is_recording();
             Recorder::record_on(&mut span, record);
-            parent.with_span(span)
+            OpenSpan { cx: parent.with_span(span), recording }
         }
     })
 }

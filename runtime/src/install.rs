@@ -2,7 +2,7 @@
 //! exporter, and the guard that shuts it down.
 
 use crate::config::{Config, Exporter};
-use crate::dispatch::{self, RecorderToken, Sampling, Tracer};
+use crate::dispatch::{self, RecorderToken, Tracer};
 use crate::error::InitError;
 use crate::exporter::{BatchProcessor, ConsoleExporter, MemoryExporter, OtlpExporter, SpanStore};
 use crate::pipeline::{Export, Pipeline};
@@ -60,7 +60,7 @@ pub(crate) fn install(config: Config) -> Result<TracingGuard, InitError> {
     crate::text::set_limit(config.limits.attribute_value_length);
     *slot = Some(if config.is_recording() {
         let (provider, store) = build_provider(&config)?;
-        dispatch::set_global_tracer(Some((provider.tracer(), sampling(&config))));
+        dispatch::set_global_tracer(Some(provider.tracer()));
         Installed { generation, provider: Some(provider), store, _token: Some(RecorderToken::acquire()) }
     } else {
         Installed { generation, provider: None, store: None, _token: None }
@@ -174,7 +174,7 @@ fn build_provider(config: &Config) -> Result<(Provider, Option<SpanStore>), Init
     };
     let resource = crate::resource::build(config);
     let value_length = config.limits.attribute_value_length;
-    let pipeline = |export| Pipeline::new(export, config.sampler.to_sdk(), limits, value_length, &resource);
+    let pipeline = |export| Pipeline::new(export, config.sampler, limits, value_length, &resource);
     let mut store = None;
     let mut shutdown_timeout = Duration::from_secs(5);
     if let Some(given) = &config.span_exporter {
@@ -212,23 +212,6 @@ fn build_provider(config: &Config) -> Result<(Provider, Option<SpanStore>), Init
         Exporter::None => unreachable!("a configuration that records nothing builds no provider"),
     };
     Ok((Provider::Pipeline { pipeline, shutdown_timeout }, store))
-}
-
-/// What tracekit can know of the sampler before building a span.
-fn sampling(config: &Config) -> Sampling {
-    use crate::config::Sampler;
-    if config.provider.is_some() {
-        return Sampling::Unknown;
-    }
-    match config.sampler {
-        Sampler::AlwaysOff | Sampler::TraceIdRatio(0.0) => Sampling::AlwaysOff,
-        Sampler::ParentBasedAlwaysOn => Sampling::ParentBased { roots_off: false },
-        Sampler::ParentBasedAlwaysOff | Sampler::ParentBasedTraceIdRatio(0.0) => {
-            Sampling::ParentBased { roots_off: true }
-        }
-        Sampler::ParentBasedTraceIdRatio(_) => Sampling::ParentBased { roots_off: false },
-        Sampler::AlwaysOn | Sampler::TraceIdRatio(_) => Sampling::Unknown,
-    }
 }
 
 fn export_thread_error(error: std::io::Error) -> InitError {

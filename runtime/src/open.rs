@@ -12,6 +12,9 @@ use std::borrow::Cow;
 /// starts under it.
 pub(crate) struct OpenSpan {
     pub(crate) cx: Context,
+    /// Whether the span is recorded (not only carried for its context), as
+    /// known when it started: nothing is recorded or timed on one that is not.
+    pub(crate) recording: bool,
 }
 
 /// Where a span starts: its name, kind and the attributes known up front.
@@ -71,8 +74,7 @@ impl OpenSpan {
             None if Context::map_current(dispatch::skips) => return None,
             None => Context::current(),
         };
-        let cx = dispatch::start_span(&parent, start(), record)?;
-        Some(OpenSpan { cx })
+        dispatch::start_span(&parent, start(), record)
     }
 
     pub(crate) fn span(&self) -> SpanRef<'_> {
@@ -82,6 +84,9 @@ impl OpenSpan {
     /// Ends the span. During a panic, the span is marked failed with the
     /// panic's message first, unless that was done already.
     pub(crate) fn end(&self, panic_recorded: bool) {
+        if !self.recording {
+            return;
+        }
         if std::thread::panicking() && !panic_recorded {
             self.mark_panicked();
         }

@@ -5,14 +5,17 @@
 
 use crate::__private::Callsite;
 use crate::__private::Recorder;
+use crate::config::Sampler;
+use crate::dispatch::Sampling;
 use crate::exporter::{limit_value_lengths, BatchProcessor, Exportable};
-use crate::open::SpanStart;
+use crate::open::{OpenSpan, SpanStart};
 use crate::recorded_span::{FinishedSpan, RecordedSpan, SpanRecord};
 use opentelemetry::trace::{SpanContext, SpanId, Status, TraceContextExt, TraceFlags};
 use opentelemetry::Context;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    IdGenerator, RandomIdGenerator, Sampler, SamplingDecision, ShouldSample, SpanLimits, SpanProcessor,
+    IdGenerator, RandomIdGenerator, Sampler as SdkSampler, SamplingDecision, SamplingResult, ShouldSample, SpanLimits,
+    SpanProcessor,
 };
 use opentelemetry_sdk::Resource;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,7 +24,12 @@ use std::time::Duration;
 
 /// Where the spans of one installation (or one test capture) go.
 pub(crate) struct Pipeline {
-    sampler: Sampler,
+    sampler: SdkSampler,
+    /// What the sampler decides before a span is built ([`dispatch::skips`]).
+    known_decision: Sampling,
+    /// Every span [`dispatch::skips`] lets through is sampled: the SDK's
+    /// sampler is not asked.
+    samples_the_rest: bool,
     limits: SpanLimits,
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied as spans are exported.
     value_length: Option<usize>,
@@ -51,30 +59,47 @@ impl Pipeline {
             Export::EachSpan(processor) => processor.set_resource(resource),
             Export::Batch(batch) => batch.set_resource(resource),
         }
-        Arc::new(Pipeline { sampler, limits, value_length, export, shut_down: AtomicBool::new(false) })
+        Arc::new(Pipeline {
+            sampler: sampler.to_sdk(),
+            known_decision: sampler.known_decision(),
+            samples_the_rest: sampler.samples_the_rest(),
+            limits,
+            value_length,
+            export,
+            shut_down: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn known_decision(&self) -> Sampling {
+        self.known_decision
     }
 
     pub(crate) fn limits(&self) -> &SpanLimits {
         &self.limits
     }
 
-    /// Starts a span under `parent`, as the SDK's tracer would: the parent's
-    /// trace or a new one, the sampler's decision, the limits; `record` runs
-    /// if it is recorded. Returns the context that holds it. A span dropped
-    /// by sampling leaves its unsampled context current, so that what starts
-    /// under it, and what is sent on from it, carries the decision.
+    /// Starts a span under `parent`, which [`dispatch::skips`] let through,
+    /// as the SDK's tracer would: the parent's trace or a new one, the
+    /// sampler's decision, the limits; `record` runs if it is recorded. A
+    /// span dropped by sampling leaves its unsampled context current, so that
+    /// what starts under it, and what is sent on from it, carries the decision.
     pub(crate) fn start(
         self: &Arc<Self>,
         parent: &Context,
         mut start: SpanStart,
         record: impl FnOnce(&mut Recorder),
-    ) -> Context {
+    ) -> OpenSpan {
         let parent_span = parent.span();
         let parent_context = parent_span.span_context();
         let has_parent = parent_context.is_valid();
         let trace_id = if has_parent { parent_context.trace_id() } else { RandomIdGenerator::default().new_trace_id() };
-        let sampling =
-            self.sampler.should_sample(Some(parent), trace_id, &start.name, &start.kind, &start.attributes, &[]);
+        let sampling = if self.samples_the_rest {
+            // As the SDK's always-on samplers decide: the parent's trace state.
+            let trace_state = parent_context.trace_state().clone();
+            SamplingResult { decision: SamplingDecision::RecordAndSample, attributes: Vec::new(), trace_state }
+        } else {
+            self.sampler.should_sample(Some(parent), trace_id, &start.name, &start.kind, &start.attributes, &[])
+        };
         let flags = match sampling.decision {
             SamplingDecision::Drop | SamplingDecision::RecordOnly => TraceFlags::default(),
             SamplingDecision::RecordAndSample => TraceFlags::SAMPLED,
@@ -82,7 +107,7 @@ impl Pipeline {
         let span_context =
             SpanContext::new(trace_id, RandomIdGenerator::default().new_span_id(), flags, false, sampling.trace_state);
         if sampling.decision == SamplingDecision::Drop {
-            return parent.with_remote_span_context(span_context);
+            return OpenSpan { cx: parent.with_remote_span_context(span_context), recording: false };
         }
         let limit = self.limits.max_attributes_per_span as usize;
         // The code location is added on export, off the calling thread, when
@@ -111,7 +136,8 @@ impl Pipeline {
             extras: None,
             status: Status::Unset,
         };
-        parent.with_span(RecordedSpan::new(span_context, span_record, self.clone()))
+        let span = RecordedSpan::new(span_context, span_record, self.clone());
+        OpenSpan { cx: parent.with_span(span), recording: true }
     }
 
     /// Takes a finished span on to the exporter.

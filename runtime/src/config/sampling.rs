@@ -1,5 +1,6 @@
 //! Which traces are recorded (`OTEL_TRACES_SAMPLER`, `TRACING_SAMPLE_RATE`).
 
+use crate::dispatch::Sampling;
 use opentelemetry_sdk::trace::Sampler as SdkSampler;
 
 /// The sampler: one of the six standard ones.
@@ -38,6 +39,27 @@ impl Sampler {
                 SdkSampler::ParentBased(Box::new(SdkSampler::TraceIdRatioBased(ratio)))
             }
         }
+    }
+}
+
+impl Sampler {
+    /// What can be decided before building a span, so that a span that will
+    /// not be recorded costs nothing.
+    pub(crate) fn known_decision(self) -> Sampling {
+        match self {
+            Sampler::AlwaysOff | Sampler::TraceIdRatio(0.0) => Sampling::AlwaysOff,
+            Sampler::ParentBasedAlwaysOn | Sampler::ParentBasedTraceIdRatio(_) => {
+                Sampling::ParentBased { roots_off: self == Sampler::ParentBasedTraceIdRatio(0.0) }
+            }
+            Sampler::ParentBasedAlwaysOff => Sampling::ParentBased { roots_off: true },
+            Sampler::AlwaysOn | Sampler::TraceIdRatio(_) => Sampling::Unknown,
+        }
+    }
+
+    /// Whether every span that [`known_decision`](Self::known_decision) lets
+    /// through is sampled, so that the SDK's sampler need not be asked.
+    pub(crate) fn samples_the_rest(self) -> bool {
+        matches!(self, Sampler::AlwaysOn | Sampler::ParentBasedAlwaysOn)
     }
 }
 

@@ -84,13 +84,11 @@ impl Call {
 
     /// Records the result or error, if the span is recorded.
     fn record_outcome(&self, record: impl FnOnce(&mut Recorder)) {
-        if let Some(open) = &self.open {
-            let span = open.span();
-            if span.is_recording() {
-                let mut recorder = Recorder::default();
-                record(&mut recorder);
-                recorder.apply_to_ref(&span);
-            }
+        if let Some(open) = self.open.as_ref().filter(|open| open.recording) {
+            let mut recorder = Recorder::default();
+            record(&mut recorder);
+            // The span is locked only when there is something to record.
+            recorder.apply_to_ref(&open.span());
         }
     }
 

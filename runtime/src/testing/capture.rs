@@ -1,10 +1,11 @@
 use super::Spans;
+use crate::config::Sampler;
 use crate::dispatch::{CaptureTracer, RecorderToken};
 use crate::exporter::{MemoryExporter, SpanStore};
 use crate::pipeline::{Export, Pipeline};
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::Context;
-use opentelemetry_sdk::trace::{Sampler, SimpleSpanProcessor, SpanLimits};
+use opentelemetry_sdk::trace::{SimpleSpanProcessor, SpanLimits};
 use opentelemetry_sdk::Resource;
 use std::future::Future;
 use std::sync::Arc;
@@ -64,7 +65,7 @@ impl Session {
         // The SDK's defaults, as a provider built with no configuration has.
         let pipeline = Pipeline::new(
             Export::EachSpan(Box::new(SimpleSpanProcessor::new(MemoryExporter::new(store.clone())))),
-            Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+            Sampler::ParentBasedAlwaysOn,
             SpanLimits::default(),
             None,
             &Resource::builder().build(),
