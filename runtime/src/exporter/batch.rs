@@ -217,10 +217,12 @@ impl<T> Drop for BatchProcessor<T> {
 fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter: E, mut reporter: LossReporter) {
     let settings = &shared.settings;
     let mut next_export = Instant::now() + settings.schedule_delay;
+    // The queue's other buffer. Swapped with the queue, emptied by the
+    // export and swapped back, it keeps its memory: the program's threads
+    // write spans into pages already mapped, and nothing is allocated while
+    // the lock is held.
+    let mut spare = Vec::with_capacity(settings.max_export_batch_size);
     loop {
-        // Allocated before the lock is taken: the swap below is all the
-        // export thread does while holding it.
-        let mut spare = Vec::with_capacity(settings.max_export_batch_size);
         let mut state = shared.lock();
         while state.queue.len() < settings.max_export_batch_size
             && state.flushes_asked == state.flushes_done
@@ -241,9 +243,8 @@ fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter:
         }
         std::mem::swap(&mut state.queue, &mut spare);
         drop(state);
-        let spans = spare;
 
-        export_in_batches(shared, &exporter, &mut reporter, spans, shutdown_by);
+        export_in_batches(shared, &exporter, &mut reporter, &mut spare, shutdown_by);
         next_export = Instant::now() + settings.schedule_delay;
         reporter.report(&shared.counters, shutdown_by.is_some());
 
@@ -266,10 +267,10 @@ fn export_in_batches<T: Exportable, E: SpanExporter>(
     shared: &Shared<T>,
     exporter: &E,
     reporter: &mut LossReporter,
-    spans: Vec<T>,
+    spans: &mut Vec<T>,
     shutdown_by: Option<Instant>,
 ) {
-    let mut spans = spans.into_iter().peekable();
+    let mut spans = spans.drain(..).peekable();
     while spans.peek().is_some() {
         let batch: Vec<SpanData> = spans
             .by_ref()
