@@ -47,6 +47,7 @@ mod performance;
 mod pipeline;
 pub mod propagation;
 mod recorded_span;
+mod recycle;
 mod render;
 mod resource;
 mod span;

@@ -89,9 +89,11 @@ impl Exportable for FinishedSpan {
         let FinishedSpan { context, record } = self;
         let attributes = match record.code {
             Some(code) => {
-                let mut attributes = Vec::with_capacity(Callsite::CODE_ATTRIBUTES + record.attributes.len());
+                let mut recorded = record.attributes;
+                let mut attributes = Vec::with_capacity(Callsite::CODE_ATTRIBUTES + recorded.len());
                 code.push_code_attributes(&mut attributes);
-                attributes.extend(record.attributes);
+                attributes.extend(recorded.drain(..));
+                crate::recycle::give(recorded);
                 attributes
             }
             None => record.attributes,
@@ -157,6 +159,9 @@ impl opentelemetry::trace::Span for RecordedSpan {
         let limit = self.pipeline.limits().max_attributes_per_span as usize;
         let Some(record) = self.record.as_mut() else { return };
         if record.attributes.len() + record.code_attributes() < limit {
+            if record.attributes.capacity() == 0 {
+                record.attributes = crate::recycle::take();
+            }
             record.attributes.push(attribute);
         } else {
             record.dropped_attributes_count += 1;

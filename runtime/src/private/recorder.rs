@@ -13,6 +13,9 @@ pub struct Recorder {
 impl Recorder {
     /// Records `key = value`.
     pub fn attribute(&mut self, key: &'static str, value: Value) {
+        if self.attributes.capacity() == 0 {
+            self.attributes = crate::recycle::take();
+        }
         self.attributes.push(KeyValue::new(Key::from_static_str(key), value));
     }
 
@@ -40,9 +43,10 @@ impl Recorder {
         }
     }
 
-    pub(crate) fn apply_to_ref(self, span: &SpanRef<'_>) {
+    pub(crate) fn apply_to_ref(mut self, span: &SpanRef<'_>) {
         if !self.attributes.is_empty() {
-            span.set_attributes(self.attributes);
+            span.set_attributes(self.attributes.drain(..));
+            crate::recycle::give(self.attributes);
         }
         if let Some((type_name, message)) = self.error {
             mark_error(span, type_name, message);
