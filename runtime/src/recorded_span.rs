@@ -92,7 +92,7 @@ impl Exportable for FinishedSpan {
                 let mut recorded = record.attributes;
                 let mut attributes = Vec::with_capacity(Callsite::CODE_ATTRIBUTES + recorded.len());
                 code.push_code_attributes(&mut attributes);
-                attributes.extend(recorded.drain(..));
+                attributes.append(&mut recorded);
                 crate::recycle::give(recorded);
                 attributes
             }
