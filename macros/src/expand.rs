@@ -180,21 +180,31 @@ impl Expansion<'_> {
             quote!(#recorder.attribute(#key, #value);)
         });
         let statements: Vec<TokenStream> = arguments.chain(extras).collect();
-        recording_closure(&private, recorder, &statements)
+        recording_closure(&private, recorder, &[VALUE_TRAITS], &statements)
     }
 }
 
-fn recording_closure(private: &TokenStream, recorder: &Ident, statements: &[TokenStream]) -> TokenStream {
+/// The traits that choose, by type, how a value is recorded.
+const VALUE_TRAITS: &[&str] = &["ValueByDebug", "ValueByScalar"];
+/// The traits that tell an `Err` from a value, and how an error's message is made.
+const OUTCOME_TRAITS: &[&str] = &["ErrorByDebug", "ErrorByDisplay", "ErrorByName", "OutcomeOfResult", "OutcomeOfValue"];
+
+/// A closure over the recorder running `statements`, with only the given
+/// dispatch traits in scope: fewer candidates for the compiler to try.
+fn recording_closure(
+    private: &TokenStream,
+    recorder: &Ident,
+    traits: &[&[&str]],
+    statements: &[TokenStream],
+) -> TokenStream {
     if statements.is_empty() {
         return quote!(|_: &mut #private::Recorder| {});
     }
+    let traits = traits.iter().flat_map(|group| group.iter()).map(|name| Ident::new(name, Span::call_site()));
     quote! {
         |#recorder: &mut #private::Recorder| {
             #[allow(unused_imports)]
-            use #private::{
-                ErrorByDebug as _, ErrorByDisplay as _, ErrorByName as _, OutcomeOfResult as _,
-                OutcomeOfValue as _, ValueByDebug as _, ValueByScalar as _,
-            };
+            use #private::{#(#traits as _),*};
             #(#statements)*
         }
     }
@@ -225,7 +235,7 @@ impl ResultShape {
 
     fn record_finish(&self, private: &TokenStream, result: &Ident, recorder: &Ident) -> TokenStream {
         let ResultShape::Value { include } = self else {
-            return recording_closure(private, recorder, &[]);
+            return recording_closure(private, recorder, &[], &[]);
         };
         let (ok_binding, record_ok) = match include {
             Some(include) => {
@@ -243,7 +253,8 @@ impl ResultShape {
                 ),
             }
         };
-        recording_closure(private, recorder, &[statement])
+        let traits: &[&[&str]] = if include.is_some() { &[OUTCOME_TRAITS, VALUE_TRAITS] } else { &[OUTCOME_TRAITS] };
+        recording_closure(private, recorder, traits, &[statement])
     }
 }
 

@@ -62,6 +62,21 @@ impl IntoParent for &Context {
     }
 }
 
+/// A recording closure with its type erased, so that the code behind it is
+/// compiled once in tracekit rather than once per annotated function.
+type Record<'a> = &'a mut dyn FnMut(&mut Recorder);
+
+/// Lets a recording closure be passed as a [`Record`]; it runs at most once.
+#[inline(always)]
+fn erased(record: impl FnOnce(&mut Recorder)) -> impl FnMut(&mut Recorder) {
+    let mut record = Some(record);
+    move |recorder| {
+        if let Some(record) = record.take() {
+            record(recorder);
+        }
+    }
+}
+
 /// What both kinds of call spans hold: the span, if it is recorded, and
 /// `trace_performance`'s clock, if there is a threshold.
 struct Call {
@@ -71,11 +86,10 @@ struct Call {
 
 impl Call {
     /// `None` when there is nothing to do: no span and no clock.
-    #[inline(always)]
     fn start(
         callsite: &'static Callsite,
         parent: impl FnOnce() -> Option<Context>,
-        record: impl FnOnce(&mut Recorder),
+        record: Record<'_>,
     ) -> Option<Call> {
         let timer = Timer::start(callsite);
         let open = callsite.open(parent, record);
@@ -83,7 +97,7 @@ impl Call {
     }
 
     /// Records the result or error, if the span is recorded.
-    fn record_outcome(&self, record: impl FnOnce(&mut Recorder)) {
+    fn record_outcome(&self, record: Record<'_>) {
         if let Some(open) = self.open.as_ref().filter(|open| open.recording) {
             let mut recorder = Recorder::default();
             record(&mut recorder);
@@ -130,15 +144,11 @@ impl SyncSpan {
         if callsite.threshold.is_none() && !crate::dispatch::is_active() {
             return SyncSpan { inner: ManuallyDrop::new(None) };
         }
-        Self::enter_slow(callsite, parent, record)
+        Self::enter_slow(callsite, parent, &mut erased(record))
     }
 
     #[inline(never)]
-    fn enter_slow(
-        callsite: &'static Callsite,
-        parent: impl FnOnce() -> Option<Context>,
-        record: impl FnOnce(&mut Recorder),
-    ) -> Self {
+    fn enter_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
         let inner = Call::start(callsite, parent, record).map(|call| {
             let _attached = call.open.as_ref().map(|open| open.cx.clone().attach());
             SyncCall { call, _attached }
@@ -150,7 +160,7 @@ impl SyncSpan {
     #[inline]
     pub fn finish(self, record: impl FnOnce(&mut Recorder)) {
         if let Some(inner) = self.inner.as_ref() {
-            inner.call.record_outcome(record);
+            inner.call.record_outcome(&mut erased(record));
         }
     }
 }
@@ -201,15 +211,11 @@ impl AsyncSpan {
         if callsite.threshold.is_none() && !crate::dispatch::is_active() {
             return AsyncSpan { inner: None };
         }
-        Self::start_slow(callsite, parent, record)
+        Self::start_slow(callsite, parent, &mut erased(record))
     }
 
     #[inline(never)]
-    fn start_slow(
-        callsite: &'static Callsite,
-        parent: impl FnOnce() -> Option<Context>,
-        record: impl FnOnce(&mut Recorder),
-    ) -> Self {
+    fn start_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
         let inner = Call::start(callsite, parent, record)
             .map(|call| Box::new(AsyncCall { call, finished: false, panicked: AtomicBool::new(false) }));
         AsyncSpan { inner }
@@ -234,7 +240,7 @@ impl AsyncSpan {
     pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
         if let Some(inner) = &mut self.inner {
             inner.finished = true;
-            inner.call.record_outcome(record);
+            inner.call.record_outcome(&mut erased(record));
         }
     }
 }
