@@ -3,8 +3,7 @@
 //! ([`RecordedSpan`]); the SDK's sampler, id generator, processors and
 //! exporters do the rest.
 
-use crate::__private::Callsite;
-use crate::__private::Recorder;
+use crate::__private::{Callsite, Recorder};
 use crate::config::Sampler;
 use crate::dispatch::Sampling;
 use crate::exporter::{limit_value_lengths, BatchProcessor, Exportable};
