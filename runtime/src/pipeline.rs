@@ -114,7 +114,9 @@ impl Pipeline {
         let code = start.code.take_if(|_| limit >= Callsite::CODE_ATTRIBUTES);
         let limit = limit - code.map_or(0, |_| Callsite::CODE_ATTRIBUTES);
         let mut attributes = start.attributes();
-        attributes.extend(sampling.attributes);
+        if !sampling.attributes.is_empty() {
+            attributes.extend(sampling.attributes);
+        }
         // Arguments are recorded straight into the span's attributes.
         let mut recorder = Recorder::with_attributes(attributes);
         record(&mut recorder);

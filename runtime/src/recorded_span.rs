@@ -7,8 +7,9 @@
 //! tracekit's pipelines never need per span: a tracer clone, processors
 //! called at start, the instrumentation scope and code location copied into
 //! every span while it runs. It enforces the same limits the same way, so
-//! what is exported is identical. It is kept small because it is moved into
-//! the `Context` and into the export queue.
+//! what is exported is identical. The record sits in a box of its own,
+//! recycled (see `recycle`), so that what moves into the `Context` and
+//! through the export queue is small.
 
 use crate::__private::Callsite;
 use crate::exporter::Exportable;
@@ -25,7 +26,7 @@ use std::time::SystemTime;
 pub(crate) struct RecordedSpan {
     context: SpanContext,
     /// `None` once ended.
-    record: Option<SpanRecord>,
+    record: Option<Box<SpanRecord>>,
     pipeline: Arc<Pipeline>,
 }
 
@@ -58,7 +59,7 @@ pub(crate) struct Extras {
 /// A span that has ended, on its way to the exporter.
 pub(crate) struct FinishedSpan {
     context: SpanContext,
-    record: SpanRecord,
+    record: Box<SpanRecord>,
 }
 
 /// The instrumentation scope of every span tracekit makes.
@@ -78,6 +79,24 @@ impl SpanRecord {
     fn extras(&mut self) -> &mut Extras {
         self.extras.get_or_insert_with(Box::default)
     }
+
+    /// A record with nothing in it, to fill in place.
+    #[cfg(test)]
+    pub(crate) fn empty() -> Self {
+        SpanRecord {
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            kind: SpanKind::Internal,
+            name: Cow::Borrowed(""),
+            code: None,
+            start_time: SystemTime::UNIX_EPOCH,
+            end_time: SystemTime::UNIX_EPOCH,
+            attributes: Vec::new(),
+            dropped_attributes_count: 0,
+            extras: None,
+            status: Status::Unset,
+        }
+    }
 }
 
 impl Exportable for FinishedSpan {
@@ -86,40 +105,42 @@ impl Exportable for FinishedSpan {
     }
 
     fn into_span_data(self) -> SpanData {
-        let FinishedSpan { context, record } = self;
+        let FinishedSpan { context, mut record } = self;
+        let mut recorded = std::mem::take(&mut record.attributes);
         let attributes = match record.code {
             Some(code) => {
-                let mut recorded = record.attributes;
                 let mut attributes = Vec::with_capacity(Callsite::CODE_ATTRIBUTES + recorded.len());
                 code.push_code_attributes(&mut attributes);
                 attributes.append(&mut recorded);
                 crate::recycle::give(recorded);
                 attributes
             }
-            None => record.attributes,
+            None => recorded,
         };
-        let Extras { events, links } = record.extras.map(|extras| *extras).unwrap_or_default();
-        SpanData {
+        let Extras { events, links } = record.extras.take().map(|extras| *extras).unwrap_or_default();
+        let span = SpanData {
             span_context: context,
             parent_span_id: record.parent_span_id,
             parent_span_is_remote: record.parent_span_is_remote,
-            span_kind: record.kind,
-            name: record.name,
+            span_kind: record.kind.clone(),
+            name: std::mem::take(&mut record.name),
             start_time: record.start_time,
             end_time: record.end_time,
             attributes,
             dropped_attributes_count: record.dropped_attributes_count,
             events,
             links,
-            status: record.status,
+            status: std::mem::take(&mut record.status),
             instrumentation_scope: SCOPE.clone(),
-        }
+        };
+        crate::recycle::give_record(record);
+        span
     }
 }
 
 impl RecordedSpan {
     pub(crate) fn new(context: SpanContext, record: SpanRecord, pipeline: Arc<Pipeline>) -> Self {
-        RecordedSpan { context, record: Some(record), pipeline }
+        RecordedSpan { context, record: Some(crate::recycle::take_record(record)), pipeline }
     }
 
     fn finish(&mut self, end_time: SystemTime) {

@@ -1,46 +1,79 @@
-//! Attribute vectors handed back to the threads that record.
+//! Span memory handed back to the threads that record.
 //!
-//! A span's attributes are recorded on the program's thread and exported on
-//! tracekit's export thread. Were each vector freed where it is exported,
-//! glibc's allocator would take the recording thread's arena lock for every
-//! span, contended by that thread's next allocation. Instead the export
-//! thread empties the vectors and gives them back: each thread keeps a few,
-//! and a shared pool, locked once per [`BATCH`] vectors, moves them between
-//! threads.
+//! A span is recorded on the program's thread and exported on tracekit's
+//! export thread. Were its memory freed where it is exported, glibc's
+//! allocator would take the recording thread's arena lock for every span,
+//! contended by that thread's next allocation. Instead the export thread
+//! empties what it exports and gives it back: each thread keeps a few, and
+//! a shared pool, locked once per [`BATCH`] items, moves them between
+//! threads. Two kinds are recycled: span records and attribute vectors.
 
+use crate::recorded_span::SpanRecord;
 use opentelemetry::KeyValue;
 use std::cell::RefCell;
 use std::sync::{Mutex, MutexGuard};
+use std::thread::LocalKey;
 
-/// How many vectors move between a thread and the pool at once.
+/// How many items move between a thread and the pool at once.
 const BATCH: usize = 64;
-/// Bounds the memory kept: at most this many vectors in the pool...
+/// Bounds the memory kept: at most this many items in a shared pool...
 const POOL_LIMIT: usize = 1024;
-/// ...each of at most this capacity; larger ones are freed.
+/// ...and attribute vectors of at most this capacity; larger ones are freed.
 const MAX_CAPACITY: usize = 16;
 
-static POOL: Mutex<Vec<Vec<KeyValue>>> = Mutex::new(Vec::new());
-
-thread_local! {
-    static LOCAL: RefCell<Vec<Vec<KeyValue>>> = const { RefCell::new(Vec::new()) };
+/// Items of one kind: a shared pool and each thread's own few.
+struct Pool<T: 'static> {
+    shared: Mutex<Vec<T>>,
+    local: &'static LocalKey<RefCell<Vec<T>>>,
 }
 
-fn pool() -> MutexGuard<'static, Vec<Vec<KeyValue>>> {
-    POOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+thread_local! {
+    static LOCAL_VECTORS: RefCell<Vec<Vec<KeyValue>>> = const { RefCell::new(Vec::new()) };
+    #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
+    static LOCAL_RECORDS: RefCell<Vec<Box<SpanRecord>>> = const { RefCell::new(Vec::new()) };
+}
+
+static VECTORS: Pool<Vec<KeyValue>> = Pool { shared: Mutex::new(Vec::new()), local: &LOCAL_VECTORS };
+static RECORDS: Pool<Box<SpanRecord>> = Pool { shared: Mutex::new(Vec::new()), local: &LOCAL_RECORDS };
+
+impl<T> Pool<T> {
+    fn shared(&self) -> MutexGuard<'_, Vec<T>> {
+        self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn take(&self) -> Option<T> {
+        self.local
+            .try_with(|local| {
+                let mut local = local.try_borrow_mut().ok()?;
+                if local.is_empty() {
+                    let mut shared = self.shared();
+                    let keep = shared.len().saturating_sub(BATCH);
+                    local.extend(shared.drain(keep..));
+                }
+                local.pop()
+            })
+            .ok()
+            .flatten()
+    }
+
+    fn give(&self, item: T) {
+        let _ = self.local.try_with(|local| {
+            let Ok(mut local) = local.try_borrow_mut() else { return };
+            local.push(item);
+            if local.len() >= 2 * BATCH {
+                let mut shared = self.shared();
+                let room = POOL_LIMIT.saturating_sub(shared.len()).min(BATCH);
+                let from = local.len() - room;
+                shared.extend(local.drain(from..));
+                local.truncate(BATCH);
+            }
+        });
+    }
 }
 
 /// An empty vector to record attributes into, with room for a few.
 pub(crate) fn take() -> Vec<KeyValue> {
-    let recycled = LOCAL.try_with(|local| {
-        let mut local = local.try_borrow_mut().ok()?;
-        if local.is_empty() {
-            let mut pool = pool();
-            let keep = pool.len().saturating_sub(BATCH);
-            local.extend(pool.drain(keep..));
-        }
-        local.pop()
-    });
-    recycled.ok().flatten().unwrap_or_default()
+    VECTORS.take().unwrap_or_default()
 }
 
 /// Gives back a vector whose attributes have been moved out or are no longer needed.
@@ -49,17 +82,23 @@ pub(crate) fn give(mut attributes: Vec<KeyValue>) {
         return;
     }
     attributes.clear();
-    let _ = LOCAL.try_with(|local| {
-        let Ok(mut local) = local.try_borrow_mut() else { return };
-        local.push(attributes);
-        if local.len() >= 2 * BATCH {
-            let mut pool = pool();
-            let room = POOL_LIMIT.saturating_sub(pool.len()).min(BATCH);
-            let from = local.len() - room;
-            pool.extend(local.drain(from..));
-            local.truncate(BATCH);
+    VECTORS.give(attributes);
+}
+
+/// A span record to fill, allocated only when none is left to reuse.
+pub(crate) fn take_record(record: SpanRecord) -> Box<SpanRecord> {
+    match RECORDS.take() {
+        Some(mut recycled) => {
+            *recycled = record;
+            recycled
         }
-    });
+        None => Box::new(record),
+    }
+}
+
+/// Gives back a record whose contents have been moved out.
+pub(crate) fn give_record(record: Box<SpanRecord>) {
+    RECORDS.give(record);
 }
 
 #[cfg(test)]
@@ -90,6 +129,19 @@ mod tests {
     fn large_or_empty_vectors_are_not_kept() {
         give(Vec::with_capacity(MAX_CAPACITY + 1));
         give(Vec::new());
-        LOCAL.with(|local| assert!(local.borrow().iter().all(|v| v.capacity() > 0 && v.capacity() <= MAX_CAPACITY)));
+        LOCAL_VECTORS
+            .with(|local| assert!(local.borrow().iter().all(|v| v.capacity() > 0 && v.capacity() <= MAX_CAPACITY)));
+    }
+
+    #[test]
+    fn a_record_given_back_is_filled_in_place() {
+        let record = take_record(SpanRecord::empty());
+        let address = &*record as *const SpanRecord as usize;
+        give_record(record);
+        let mut filled = SpanRecord::empty();
+        filled.dropped_attributes_count = 3;
+        let taken = take_record(filled);
+        assert_eq!(&*taken as *const SpanRecord as usize, address, "the same allocation, not a new one");
+        assert_eq!(taken.dropped_attributes_count, 3);
     }
 }
