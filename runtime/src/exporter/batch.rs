@@ -38,11 +38,15 @@ struct Shared<T> {
 }
 
 struct State<T> {
-    /// Spans waiting for the export thread. It takes one batch at a time
-    /// (everything on flush and shutdown), so at most one batch is in flight
-    /// beside a full queue; usually by swapping the whole queue out, so that
-    /// the program's threads never wait long on the lock.
+    /// Spans waiting for the export thread. It takes them all at once, by
+    /// swapping the vector out, so that the lock is held for no copy: a
+    /// program's thread that found it taken would sleep, and waking costs
+    /// more than the span.
     queue: Vec<T>,
+    /// Spans the export thread has taken but not yet put in a batch: they
+    /// still count against the queue's size, so that at most one batch is
+    /// in flight beside a full queue.
+    held: usize,
     /// Flushes asked for and flushes done, as running numbers: a flush is
     /// done once every span queued when it was asked for has been exported.
     flushes_asked: u64,
@@ -58,6 +62,7 @@ impl<T> Default for State<T> {
     fn default() -> Self {
         State {
             queue: Vec::new(),
+            held: 0,
             flushes_asked: 0,
             flushes_done: 0,
             shutdown_by: None,
@@ -129,7 +134,7 @@ impl<T: Exportable> BatchProcessor<T> {
         }
         let settings = &self.shared.settings;
         let mut state = self.shared.lock();
-        if state.shutdown_by.is_some() || state.queue.len() >= settings.max_queue_size {
+        if state.shutdown_by.is_some() || state.queue.len() + state.held >= settings.max_queue_size {
             drop(state);
             self.shared.counters.add(Outcome::Dropped, 1);
             return;
@@ -213,7 +218,7 @@ impl<T> Drop for BatchProcessor<T> {
 }
 
 /// The export thread: waits for a full batch, the schedule delay, a flush
-/// or shutdown, then exports.
+/// or shutdown, then takes every queued span and exports them in batches.
 fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter: E, mut reporter: LossReporter) {
     let settings = &shared.settings;
     let mut next_export = Instant::now() + settings.schedule_delay;
@@ -221,7 +226,7 @@ fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter:
     // export and swapped back, it keeps its memory: the program's threads
     // write spans into pages already mapped, and nothing is allocated while
     // the lock is held.
-    let mut spare = Vec::with_capacity(settings.max_export_batch_size);
+    let mut taken = Vec::with_capacity(settings.max_export_batch_size);
     loop {
         let mut state = shared.lock();
         while state.queue.len() < settings.max_export_batch_size
@@ -236,15 +241,11 @@ fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter:
         }
         let flush = (state.flushes_asked > state.flushes_done).then_some(state.flushes_asked);
         let shutdown_by = state.shutdown_by;
-        let batch = settings.max_export_batch_size;
-        if flush.is_none() && shutdown_by.is_none() && state.queue.len() > batch {
-            // Past one batch, spans stay queued, in the spare vector.
-            spare.extend(state.queue.drain(batch..));
-        }
-        std::mem::swap(&mut state.queue, &mut spare);
+        std::mem::swap(&mut state.queue, &mut taken);
+        state.held = taken.len().saturating_sub(settings.max_export_batch_size);
         drop(state);
 
-        export_in_batches(shared, &exporter, &mut reporter, &mut spare, shutdown_by);
+        export_in_batches(shared, &exporter, &mut reporter, &mut taken);
         next_export = Instant::now() + settings.schedule_delay;
         reporter.report(&shared.counters, shutdown_by.is_some());
 
@@ -268,10 +269,9 @@ fn export_in_batches<T: Exportable, E: SpanExporter>(
     exporter: &E,
     reporter: &mut LossReporter,
     spans: &mut Vec<T>,
-    shutdown_by: Option<Instant>,
 ) {
-    let mut spans = spans.drain(..).peekable();
-    while spans.peek().is_some() {
+    let mut spans = spans.drain(..);
+    while spans.len() > 0 {
         let batch: Vec<SpanData> = spans
             .by_ref()
             .take(shared.settings.max_export_batch_size)
@@ -281,6 +281,12 @@ fn export_in_batches<T: Exportable, E: SpanExporter>(
                 span
             })
             .collect();
+        let shutdown_by = {
+            let mut state = shared.lock();
+            // Those left wait as if still queued.
+            state.held = spans.len();
+            state.shutdown_by
+        };
         let count = batch.len() as u64;
         if shutdown_by.is_some_and(|deadline| Instant::now() >= deadline) {
             shared.counters.add(Outcome::Dropped, count);
@@ -441,6 +447,7 @@ mod tests {
         while processor.shared.lock().queue.len() == 4 {
             std::thread::yield_now();
         }
+        assert_eq!(processor.shared.lock().held, 0, "the batch in flight no longer counts");
         for index in 4..100 {
             processor.push(span(index));
         }
