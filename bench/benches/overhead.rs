@@ -1,5 +1,7 @@
 //! Per-call cost of a trivial function: plain, with tracekit in each state,
-//! and with the peers, side by side in one run. Prints a table of ratios.
+//! and with the peers, side by side in one run. Prints a table of ratios,
+//! then the close comparisons measured again in alternation, and the
+//! targets.
 //!
 //! ```text
 //! cargo bench -p tracekit-bench --bench overhead
@@ -565,7 +567,7 @@ fn report() {
     }
     let pairs = PAIRS.lock().unwrap();
     println!("\nIn alternation (median over {TURNS} turns each; ratio's middle half in brackets):\n");
-    println!("| pair | ns/call | ns/call | ratio | difference |");
+    println!("| pair | ns/call (first) | ns/call (second) | ratio | difference |");
     println!("|---|---:|---:|---:|---:|");
     for pair in pairs.iter() {
         let (q1, q3) = pair.ratio_quartiles;
