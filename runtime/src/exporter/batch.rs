@@ -457,6 +457,56 @@ mod tests {
         assert_eq!(processor.stats(), ExportStats { exported: 12, dropped: 88, failed: 0 });
     }
 
+    /// An exporter that waits for a permit before each export.
+    #[derive(Debug, Clone)]
+    struct Permits(Arc<Mutex<std::sync::mpsc::Receiver<()>>>);
+
+    impl SpanExporter for Permits {
+        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            let _ = self.0.lock().unwrap().recv();
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn spans_taken_beyond_the_batch_in_flight_still_count_against_the_queue() {
+        let (permit, permits) = std::sync::mpsc::channel();
+        let processor = BatchProcessor::<SpanData>::new(
+            Permits(Arc::new(Mutex::new(permits))),
+            settings(8, 2),
+            None,
+            "gate".into(),
+        )
+        .unwrap();
+        let wait_for = |what: &dyn Fn(&State<SpanData>) -> bool| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !what(&processor.shared.lock()) {
+                assert!(Instant::now() < deadline, "the export thread never got there");
+                std::thread::yield_now();
+            }
+        };
+        // The first batch is taken and its export waits; eight more fill the queue.
+        processor.push(span(0));
+        processor.push(span(1));
+        wait_for(&|state| state.queue.is_empty());
+        for index in 2..11 {
+            processor.push(span(index));
+        }
+        assert_eq!(processor.stats().dropped, 1);
+        // Released, the thread takes all eight: one batch in flight, six held.
+        permit.send(()).unwrap();
+        wait_for(&|state| state.queue.is_empty() && state.held == 6);
+        for index in 11..14 {
+            processor.push(span(index));
+        }
+        assert_eq!(processor.stats().dropped, 2, "six held and two queued fill the queue of eight");
+        for _ in 0..10 {
+            let _ = permit.send(());
+        }
+        processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(processor.stats(), ExportStats { exported: 12, dropped: 2, failed: 0 });
+    }
+
     #[test]
     fn failed_exports_are_counted_per_span() {
         let gate = Gate { open: Arc::new(AtomicBool::new(true)), fail: true };
