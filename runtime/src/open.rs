@@ -34,12 +34,11 @@ impl SpanStart {
     /// The attributes a span starts with, the code location first, in one
     /// allocation that has room for what is recorded later.
     pub(crate) fn attributes(&mut self) -> Vec<KeyValue> {
-        let given = std::mem::take(&mut self.attributes);
-        let Some(code) = self.code else { return given };
-        let mut attributes = Vec::with_capacity(Callsite::CODE_ATTRIBUTES + given.len() + ATTRIBUTE_ROOM);
-        code.push_code_attributes(&mut attributes);
-        attributes.extend(given);
-        attributes
+        let mut given = std::mem::take(&mut self.attributes);
+        match self.code {
+            Some(code) => code.code_attributes_then(&mut given, ATTRIBUTE_ROOM),
+            None => given,
+        }
     }
 }
 

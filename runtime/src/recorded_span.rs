@@ -109,9 +109,7 @@ impl Exportable for FinishedSpan {
         let mut recorded = std::mem::take(&mut record.attributes);
         let attributes = match record.code {
             Some(code) => {
-                let mut attributes = Vec::with_capacity(Callsite::CODE_ATTRIBUTES + recorded.len());
-                code.push_code_attributes(&mut attributes);
-                attributes.append(&mut recorded);
+                let attributes = code.code_attributes_then(&mut recorded, 0);
                 crate::recycle::give(recorded);
                 attributes
             }

@@ -394,6 +394,11 @@ mod tests {
         }
     }
 
+    /// A processor exporting into `store`.
+    fn memory_processor(store: &SpanStore, queue: usize, batch: usize) -> BatchProcessor<SpanData> {
+        BatchProcessor::new(MemoryExporter::new(store.clone()), settings(queue, batch), None, "memory".into()).unwrap()
+    }
+
     /// An exporter that blocks until released, then fails or succeeds.
     #[derive(Debug, Clone, Default)]
     struct Gate {
@@ -417,13 +422,7 @@ mod tests {
     #[test]
     fn a_full_batch_is_exported_without_waiting_for_the_schedule() {
         let store = SpanStore::default();
-        let processor = BatchProcessor::<SpanData>::new(
-            MemoryExporter::new(store.clone()),
-            settings(100, 10),
-            None,
-            "memory".into(),
-        )
-        .unwrap();
+        let processor = memory_processor(&store, 100, 10);
         for index in 0..10 {
             processor.push(span(index));
         }
@@ -521,13 +520,7 @@ mod tests {
     #[test]
     fn flush_exports_everything_queued_in_batches() {
         let store = SpanStore::default();
-        let processor = BatchProcessor::<SpanData>::new(
-            MemoryExporter::new(store.clone()),
-            settings(100, 7),
-            None,
-            "memory".into(),
-        )
-        .unwrap();
+        let processor = memory_processor(&store, 100, 7);
         for index in 0..20 {
             processor.push(span(index));
         }
@@ -562,9 +555,7 @@ mod tests {
     #[test]
     fn unsampled_spans_are_not_exported() {
         let store = SpanStore::default();
-        let processor =
-            BatchProcessor::<SpanData>::new(MemoryExporter::new(store.clone()), settings(10, 5), None, "memory".into())
-                .unwrap();
+        let processor = memory_processor(&store, 10, 5);
         let mut unsampled = span(1);
         unsampled.span_context = SpanContext::new(
             unsampled.span_context.trace_id(),

@@ -30,16 +30,21 @@ impl Callsite {
         Callsite { name, function, file, line, kind, threshold }
     }
 
-    /// How many attributes [`push_code_attributes`](Self::push_code_attributes) adds.
+    /// How many attributes the code location takes.
     pub(crate) const CODE_ATTRIBUTES: usize = 3;
 
-    /// The code location, with the stable semantic-convention keys.
-    pub(crate) fn push_code_attributes(&self, attributes: &mut Vec<KeyValue>) {
+    /// The code location (with the stable semantic-convention keys), then
+    /// the attributes moved out of `rest`, in one allocation with `room` to
+    /// spare. `rest` keeps its memory, for reuse.
+    pub(crate) fn code_attributes_then(&self, rest: &mut Vec<KeyValue>, room: usize) -> Vec<KeyValue> {
+        let mut attributes = Vec::with_capacity(Self::CODE_ATTRIBUTES + rest.len() + room);
         attributes.extend([
             KeyValue::new(Key::from_static_str(CODE_FUNCTION_NAME), static_str(self.function)),
             KeyValue::new(Key::from_static_str(CODE_FILE_PATH), static_str(self.file)),
             KeyValue::new(Key::from_static_str(CODE_LINE_NUMBER), i64::from(self.line)),
         ]);
+        attributes.append(rest);
+        attributes
     }
 }
 
