@@ -139,6 +139,28 @@ fn paired(
     });
 }
 
+/// [`paired`] for a recording peer against tracekit's recorded span, both
+/// drained between turns. `peer_exported` drains the peer and returns how
+/// many of its spans were exported so far: every span the peer makes in the
+/// pair is checked exported (tracekit's are checked by the caller).
+fn paired_with_peer(
+    (peer_name, peer_call, peer_exported): (&'static str, &mut impl FnMut(u64), &dyn Fn() -> u64),
+    tracekit: (&'static str, &mut impl FnMut(u64)),
+    tracekit_flushed: &dyn Fn() -> u64,
+) {
+    let before = peer_exported();
+    let calls = Cell::new(0u64);
+    let mut counted = |i| {
+        peer_call(i);
+        calls.set(calls.get() + 1);
+    };
+    paired((peer_name, &mut counted), tracekit, CHUNK, &mut || {
+        tracekit_flushed();
+        peer_exported();
+    });
+    assert_eq!(peer_exported() - before, calls.get(), "{peer_name}: every span made must be exported");
+}
+
 /// The calls of a case that makes no span.
 fn no_drain() {}
 
@@ -439,13 +461,10 @@ fn overhead(c: &mut Criterion) {
             1,
         );
 
-        // The same span side by side with the SDK's, and with its three
-        // arguments, in alternation; every span is still checked exported.
-        let sdk_counter = CountingExporter::default();
-        let provider = batch_provider(Sampler::AlwaysOn, &sdk_counter);
-        let tracer = provider.tracer("bench");
-        let (tracekit_before, sdk_before) = (tracekit_flushed(), flushed(&provider, &sdk_counter));
-        let (tracekit_calls, sdk_calls) = (Cell::new(0u64), Cell::new(0u64));
+        // The same span side by side with each recording peer, and with its
+        // three arguments, in alternation; every span is still checked exported.
+        let tracekit_before = tracekit_flushed();
+        let tracekit_calls = Cell::new(0u64);
         let mut recorded = |i| {
             black_box(with_tracekit(i));
             tracekit_calls.set(tracekit_calls.get() + 1);
@@ -454,53 +473,43 @@ fn overhead(c: &mut Criterion) {
             black_box(with_tracekit_args(i, 7, true));
             tracekit_calls.set(tracekit_calls.get() + 1);
         };
-        let mut sdk = |i| {
-            black_box(tracer.in_span("plain", |_| plain(i)));
-            sdk_calls.set(sdk_calls.get() + 1);
-        };
-        let mut drain_both = || {
+        let sdk_counter = CountingExporter::default();
+        let provider = batch_provider(Sampler::AlwaysOn, &sdk_counter);
+        let tracer = provider.tracer("bench");
+        paired_with_peer(
+            (
+                "SDK in_span batch",
+                &mut |i| {
+                    black_box(tracer.in_span("plain", |_| plain(i)));
+                },
+                &|| flushed(&provider, &sdk_counter),
+            ),
+            ("tracekit batch", &mut recorded),
+            &tracekit_flushed,
+        );
+        paired(("tracekit batch", &mut recorded), ("tracekit batch, 3 args", &mut with_args), CHUNK, &mut || {
             tracekit_flushed();
-            flushed(&provider, &sdk_counter);
-        };
-        paired(("SDK in_span batch", &mut sdk), ("tracekit batch", &mut recorded), CHUNK, &mut drain_both);
-        paired(("tracekit batch", &mut recorded), ("tracekit batch, 3 args", &mut with_args), CHUNK, &mut drain_both);
-        assert_eq!(flushed(&provider, &sdk_counter) - sdk_before, sdk_calls.get(), "every SDK span exported");
-
-        // And with the two other recording peers.
-        let layer_counter = CountingExporter::default();
-        let (layer_provider, subscriber) = tracing_opentelemetry_over(&layer_counter);
-        let layer_calls = Cell::new(0u64);
-        let mut with_layer = |i| {
-            black_box(with_tracing(i));
-            layer_calls.set(layer_calls.get() + 1);
-        };
-        paired(
-            ("tracing + tracing-opentelemetry", &mut with_layer),
+        });
+        {
+            let layer_counter = CountingExporter::default();
+            let (layer_provider, _subscriber) = tracing_opentelemetry_over(&layer_counter);
+            paired_with_peer(
+                (
+                    "tracing + tracing-opentelemetry",
+                    &mut |i| {
+                        black_box(with_tracing(i));
+                    },
+                    &|| flushed(&layer_provider, &layer_counter),
+                ),
+                ("tracekit batch", &mut recorded),
+                &tracekit_flushed,
+            );
+        }
+        paired_with_peer(
+            ("fastrace, reporting", &mut |i| fastrace_requests.call(i), &|| fastrace_requests.drain()),
             ("tracekit batch", &mut recorded),
-            CHUNK,
-            &mut || {
-                tracekit_flushed();
-                flushed(&layer_provider, &layer_counter);
-            },
+            &tracekit_flushed,
         );
-        drop(subscriber);
-        assert_eq!(flushed(&layer_provider, &layer_counter), layer_calls.get(), "every tracing span exported");
-        let fastrace_before = fastrace_requests.drain();
-        let fastrace_calls = Cell::new(0u64);
-        let mut with_fastrace_reporting = |i| {
-            fastrace_requests.call(i);
-            fastrace_calls.set(fastrace_calls.get() + 1);
-        };
-        paired(
-            ("fastrace, reporting", &mut with_fastrace_reporting),
-            ("tracekit batch", &mut recorded),
-            CHUNK,
-            &mut || {
-                tracekit_flushed();
-                fastrace_requests.drain();
-            },
-        );
-        assert_eq!(fastrace_requests.drain() - fastrace_before, fastrace_calls.get(), "every fastrace span reported");
         assert_eq!(tracekit_flushed() - tracekit_before, tracekit_calls.get(), "every tracekit span exported");
     }
     // tracekit's own OTLP path (its batch processor, gRPC) to a live
