@@ -68,8 +68,18 @@ impl OpenSpan {
         record: impl FnOnce(&mut Recorder),
     ) -> Option<OpenSpan> {
         let parent = match parent() {
-            Some(given) => Some(dispatch::adopt(given)).filter(|parent| !dispatch::skips(parent))?,
+            Some(given) => {
+                let given = dispatch::adopt(given);
+                if dispatch::skips(&given) {
+                    // The given context becomes current all the same, so that
+                    // what runs under it keeps its trace and its decision
+                    // (an unsampled remote parent stays unsampled downstream).
+                    return Some(OpenSpan { cx: given, recording: false });
+                }
+                given
+            }
             // Decided on the borrowed context: a skipped span clones nothing.
+            // The current context already carries the trace and its decision.
             None if Context::map_current(dispatch::skips) => return None,
             None => Context::current(),
         };

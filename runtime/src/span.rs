@@ -109,7 +109,9 @@ pub struct EnteredSpan {
 
 impl std::fmt::Debug for EnteredSpan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EnteredSpan").field("recording", &self.open.is_some()).finish()
+        f.debug_struct("EnteredSpan")
+            .field("recording", &self.open.as_ref().is_some_and(|open| open.recording))
+            .finish()
     }
 }
 
