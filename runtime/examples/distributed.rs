@@ -27,7 +27,7 @@ async fn checkout(port: u16, item: &str) -> Result<u32, reqwest::Error> {
 async fn fetch_price(port: u16, item: &str) -> Result<u32, reqwest::Error> {
     // The current trace goes out in the request's headers (`traceparent`).
     let mut headers = HeaderMap::new();
-    propagation::inject_headers(&mut headers);
+    propagation::inject(&mut headers);
     let url = format!("http://127.0.0.1:{port}/price/{item}");
     let body = reqwest::Client::new().get(url).headers(headers).send().await?.text().await?;
     Ok(body.trim().parse().unwrap_or(0))
@@ -55,7 +55,7 @@ fn run_client() {
 // ----- the server process -----
 
 // The span continues the caller's trace, read from the request's headers.
-#[trace_async(kind = "server", parent = propagation::extract_headers(&headers), attributes("http.request.method" = "GET"))]
+#[trace_async(kind = "server", parent = propagation::extract(&headers), attributes("http.request.method" = "GET"))]
 async fn price(headers: HeaderMap, item: String) -> String {
     lookup(&item).to_string()
 }

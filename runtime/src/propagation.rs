@@ -103,18 +103,111 @@ fn with_active<R>(f: impl FnOnce(&dyn TextMapPropagator) -> R) -> R {
     }
 }
 
+/// Where a trace is read from: a `HashMap<String, String>`, an
+/// `http::HeaderMap` (feature `http`), or any OpenTelemetry [`Extractor`]
+/// given as `&dyn Extractor`. A reference to one of these is one too.
+///
+/// ```
+/// use tracekit::propagation::{self, Extractor};
+///
+/// struct Metadata(Vec<(&'static str, &'static str)>);
+///
+/// impl Extractor for Metadata {
+///     fn get(&self, key: &str) -> Option<&str> {
+///         self.0.iter().find(|(name, _)| *name == key).map(|(_, value)| *value)
+///     }
+///     fn keys(&self) -> Vec<&str> {
+///         self.0.iter().map(|(name, _)| *name).collect()
+///     }
+/// }
+///
+/// let metadata = Metadata(vec![("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]);
+/// let context = propagation::extract(&metadata as &dyn Extractor);
+/// # let _ = context;
+/// ```
+pub trait Carrier {
+    /// Calls `read` with this carrier seen as an [`Extractor`].
+    fn read_with(&self, read: &mut dyn FnMut(&dyn Extractor));
+}
+
+/// Where a trace is written to: a `HashMap<String, String>`, an
+/// `http::HeaderMap` (feature `http`), or any OpenTelemetry [`Injector`]
+/// given as `&mut dyn Injector`.
+///
+/// ```
+/// let mut headers = std::collections::HashMap::new();
+/// tracekit::propagation::inject(&mut headers as &mut dyn tracekit::propagation::Injector);
+/// ```
+pub trait CarrierMut {
+    /// Calls `write` with this carrier seen as an [`Injector`].
+    fn write_with(&mut self, write: &mut dyn FnMut(&mut dyn Injector));
+}
+
+impl<S: std::hash::BuildHasher> Carrier for std::collections::HashMap<String, String, S> {
+    fn read_with(&self, read: &mut dyn FnMut(&dyn Extractor)) {
+        read(self)
+    }
+}
+
+impl<S: std::hash::BuildHasher> CarrierMut for std::collections::HashMap<String, String, S> {
+    fn write_with(&mut self, write: &mut dyn FnMut(&mut dyn Injector)) {
+        write(self)
+    }
+}
+
+impl Carrier for dyn Extractor + '_ {
+    fn read_with(&self, read: &mut dyn FnMut(&dyn Extractor)) {
+        read(self)
+    }
+}
+
+impl CarrierMut for dyn Injector + '_ {
+    fn write_with(&mut self, write: &mut dyn FnMut(&mut dyn Injector)) {
+        write(self)
+    }
+}
+
+#[cfg(feature = "http")]
+impl Carrier for http::HeaderMap {
+    fn read_with(&self, read: &mut dyn FnMut(&dyn Extractor)) {
+        read(&opentelemetry_http::HeaderExtractor(self))
+    }
+}
+
+#[cfg(feature = "http")]
+impl CarrierMut for http::HeaderMap {
+    fn write_with(&mut self, write: &mut dyn FnMut(&mut dyn Injector)) {
+        write(&mut opentelemetry_http::HeaderInjector(self))
+    }
+}
+
+impl<C: Carrier + ?Sized> Carrier for &C {
+    fn read_with(&self, read: &mut dyn FnMut(&dyn Extractor)) {
+        (**self).read_with(read)
+    }
+}
+
+impl<C: CarrierMut + ?Sized> CarrierMut for &mut C {
+    fn write_with(&mut self, write: &mut dyn FnMut(&mut dyn Injector)) {
+        (**self).write_with(write)
+    }
+}
+
 /// Writes the current trace (and baggage) into `carrier`, such as the
-/// headers of an outgoing request.
+/// headers of an outgoing request: a `HashMap<String, String>`, an
+/// `http::HeaderMap` or any [`Injector`] (see [`CarrierMut`]).
 ///
 /// ```
 /// use std::collections::HashMap;
 /// let mut headers = HashMap::new();
 /// tracekit::span("call").in_scope(|| tracekit::propagation::inject(&mut headers));
 /// // `traceparent` is there when tracing records (here it does not).
-/// # let _ = headers;
+///
+/// let mut request_headers = http::HeaderMap::new();
+/// tracekit::propagation::inject(&mut request_headers);
 /// ```
-pub fn inject(carrier: &mut dyn Injector) {
-    inject_context(&Context::current(), carrier);
+pub fn inject<C: CarrierMut + ?Sized>(carrier: &mut C) {
+    Context::map_current(|context| inject_context(context, carrier));
 }
 
 /// Writes the trace of `context` into `carrier`.
@@ -123,14 +216,15 @@ pub fn inject(carrier: &mut dyn Injector) {
 /// let mut headers = std::collections::HashMap::new();
 /// tracekit::propagation::inject_context(&tracekit::opentelemetry::Context::current(), &mut headers);
 /// ```
-pub fn inject_context(context: &Context, carrier: &mut dyn Injector) {
-    with_active(|propagator| propagator.inject_context(context, carrier));
+pub fn inject_context<C: CarrierMut + ?Sized>(context: &Context, carrier: &mut C) {
+    with_active(|propagator| carrier.write_with(&mut |injector| propagator.inject_context(context, injector)));
 }
 
 /// Reads a remote trace (and baggage) from `carrier`, such as the headers of
-/// an incoming request, as a context to continue with `parent = ..`.
-/// Missing or malformed headers give a context without a trace, so the span
-/// continuing it starts a new trace; nothing panics.
+/// an incoming request (a `HashMap<String, String>`, an `http::HeaderMap` or
+/// any [`Extractor`]: see [`Carrier`]), as a context to continue with
+/// `parent = ..`. Missing or malformed headers give a context without a
+/// trace, so the span continuing it starts a new trace; nothing panics.
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -138,10 +232,18 @@ pub fn inject_context(context: &Context, carrier: &mut dyn Injector) {
 /// let context = tracekit::propagation::extract(&headers);
 /// use tracekit::opentelemetry::trace::TraceContextExt;
 /// assert!(!context.has_active_span());
+///
+/// let mut request_headers = http::HeaderMap::new();
+/// request_headers.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
+/// assert!(tracekit::propagation::extract(&request_headers).has_active_span());
 /// ```
-pub fn extract(carrier: &dyn Extractor) -> Context {
-    let bounded = Bounded(carrier);
-    with_active(|propagator| propagator.extract_with_context(&Context::new(), &bounded))
+pub fn extract<C: Carrier + ?Sized>(carrier: &C) -> Context {
+    let mut context = None;
+    carrier.read_with(&mut |extractor| {
+        let bounded = Bounded(extractor);
+        context = Some(with_active(|propagator| propagator.extract_with_context(&Context::new(), &bounded)));
+    });
+    context.unwrap_or_default()
 }
 
 /// The longest header value read: W3C Baggage allows 8,192 bytes, and
@@ -163,27 +265,4 @@ impl Extractor for Bounded<'_> {
     fn get_all(&self, key: &str) -> Option<Vec<&str>> {
         self.0.get_all(key).map(|values| values.into_iter().filter(|value| value.len() <= MAX_HEADER_LEN).collect())
     }
-}
-
-/// Like [`inject`], into an `http::HeaderMap` (feature `http`, on by default).
-///
-/// ```
-/// let mut headers = http::HeaderMap::new();
-/// tracekit::propagation::inject_headers(&mut headers);
-/// ```
-#[cfg(feature = "http")]
-pub fn inject_headers(headers: &mut http::HeaderMap) {
-    inject(&mut opentelemetry_http::HeaderInjector(headers));
-}
-
-/// Like [`extract`], from an `http::HeaderMap` (feature `http`, on by default).
-///
-/// ```
-/// let headers = http::HeaderMap::new();
-/// let context = tracekit::propagation::extract_headers(&headers);
-/// # let _ = context;
-/// ```
-#[cfg(feature = "http")]
-pub fn extract_headers(headers: &http::HeaderMap) -> Context {
-    extract(&opentelemetry_http::HeaderExtractor(headers))
 }

@@ -119,17 +119,75 @@ fn http_header_maps_are_carriers_too() {
     let _lock = lock();
     let mut map = http::HeaderMap::new();
     map.insert("traceparent", TRACEPARENT.parse().unwrap());
-    let context = propagation::extract_headers(&map);
+    let context = propagation::extract(&map);
     assert_eq!(context.span().span_context().trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
     let (sent, spans) = capture(|| {
         tracekit::span("call").in_scope(|| {
             let mut out = http::HeaderMap::new();
-            propagation::inject_headers(&mut out);
+            propagation::inject(&mut out);
             out
         })
     });
     let value = sent.get("traceparent").unwrap().to_str().unwrap();
     assert!(value.contains(&spans.get("call").span_id().to_string()));
+}
+
+/// The natural forms of a handler: the headers by reference or by value,
+/// `extract(headers)` or `extract(&headers)`.
+#[trace_operation(kind = "server", parent = propagation::extract(&headers))]
+fn header_map_by_reference(headers: &http::HeaderMap) -> Option<tracekit::TraceId> {
+    tracekit::current_span().trace_id()
+}
+
+#[trace_async(kind = "server", parent = propagation::extract(&headers))]
+async fn header_map_by_value(headers: http::HeaderMap) -> Option<tracekit::TraceId> {
+    tracekit::current_span().trace_id()
+}
+
+/// A carrier of the program's own, such as gRPC metadata.
+struct Metadata(Vec<(String, String)>);
+
+impl propagation::Extractor for Metadata {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(name, _)| name == key).map(|(_, value)| value.as_str())
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.iter().map(|(name, _)| name.as_str()).collect()
+    }
+}
+
+impl propagation::Injector for Metadata {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.push((key.to_owned(), value));
+    }
+}
+
+#[test]
+fn extract_and_inject_take_header_maps_hash_maps_and_any_extractor_or_injector() {
+    let _lock = lock();
+    let mut map = http::HeaderMap::new();
+    map.insert("traceparent", TRACEPARENT.parse().unwrap());
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let (ids, spans) = capture(|| {
+        let by_reference = header_map_by_reference(&map);
+        let by_value = runtime.block_on(header_map_by_value(map.clone()));
+        (by_reference, by_value)
+    });
+    let expected = Some("4bf92f3577b34da6a3ce929d0e0e4736".to_owned());
+    assert_eq!((ids.0.map(|id| id.to_string()), ids.1.map(|id| id.to_string())), (expected.clone(), expected));
+    for name in ["header_map_by_reference", "header_map_by_value"] {
+        assert_eq!(spans.get(name).parent_span_id().unwrap().to_string(), "00f067aa0ba902b7", "{name}");
+    }
+
+    let metadata = Metadata(vec![("traceparent".to_owned(), TRACEPARENT.to_owned())]);
+    let context = propagation::extract(&metadata as &dyn propagation::Extractor);
+    assert_eq!(context.span().span_context().trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    let by_reference: &HashMap<String, String> = &headers(&[("traceparent", TRACEPARENT)]);
+    assert!(propagation::extract(&by_reference).has_active_span(), "a reference to a carrier is one too");
+
+    let mut sent = Metadata(Vec::new());
+    propagation::inject_context(&context, &mut sent as &mut dyn propagation::Injector);
+    assert_eq!(propagation::Extractor::get(&sent, "traceparent"), Some(TRACEPARENT));
 }
 
 #[trace_async(kind = "server", parent = &remote)]
