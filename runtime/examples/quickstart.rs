@@ -66,10 +66,9 @@ async fn process(order: Order) -> Result<String, PaymentError> {
 
 #[tokio::main]
 async fn main() -> Result<(), PaymentError> {
-    // The threshold warning is a `tracing` event: show it on stderr.
-    let colors = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).with_ansi(colors).init();
-    // TRACING_EXPORTER, TRACING_CONSOLE_FORMAT, ... choose the output.
+    // TRACING_EXPORTER, TRACING_CONSOLE_FORMAT, ... choose the output. With
+    // no `tracing` subscriber installed, tracekit's own warnings (the slow
+    // receipt, spans a collector did not take) are printed on stderr.
     let _guard = tracekit::init().unwrap_or_else(|error| {
         eprintln!("{error}");
         std::process::exit(2);

@@ -57,6 +57,9 @@ pub(crate) fn install(config: Config) -> Result<TracingGuard, InitError> {
     }
     let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
     crate::propagation::set(config.propagators.as_deref());
+    if let Some(level) = config.log_level {
+        crate::diagnostics::set_level(level);
+    }
     crate::text::set_limit(config.limits.attribute_value_length);
     *slot = Some(if config.is_recording() {
         let (provider, store) = build_provider(&config)?;

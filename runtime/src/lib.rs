@@ -34,6 +34,7 @@
 mod clock;
 mod config;
 pub mod context;
+mod diagnostics;
 mod dispatch;
 
 mod error;
@@ -61,6 +62,7 @@ pub mod __private;
 
 pub use config::{init, Compression, Config, ConsoleFormat, Exporter, Protocol, Sampler};
 pub use context::Instrument;
+pub use diagnostics::LogLevel;
 pub use error::{ConfigError, InitError};
 pub use install::{flush, shutdown, TracingGuard};
 pub use span::{current_span, span, CurrentSpan, EnteredSpan, SpanBuilder};

@@ -59,7 +59,9 @@ mod format {
     }
 
     /// One readable line per event: time, level, target, message and fields,
-    /// then `trace_id=.. span_id=..` when a span is current.
+    /// then `trace_id=.. span_id=..` when a span is current. Field names
+    /// are coloured only when the output is a terminal and `NO_COLOR` is
+    /// not set.
     ///
     /// ```
     /// let subscriber = tracing_subscriber::fmt().event_format(tracekit::logs::text()).finish();
@@ -107,13 +109,25 @@ mod format {
             } else {
                 SystemTime.format_time(&mut writer)?;
                 write!(writer, " {:>5} {}: ", metadata.level().as_str(), metadata.target())?;
-                ctx.format_fields(writer.by_ref(), event)?;
+                if writer.has_ansi_escapes() && colours_allowed() {
+                    ctx.format_fields(writer.by_ref(), event)?;
+                } else {
+                    // A writer of its own has ANSI off, whatever the subscriber's setting.
+                    ctx.format_fields(Writer::new(&mut writer), event)?;
+                }
                 if let Some((trace_id, span_id)) = ids {
                     write!(writer, " trace_id={trace_id} span_id={span_id}")?;
                 }
                 writeln!(writer)
             }
         }
+    }
+
+    /// `tracing-subscriber` turns ANSI on by default even when its output is a
+    /// file or a pipe; this format colours only on a terminal, without `NO_COLOR`.
+    fn colours_allowed() -> bool {
+        static ALLOWED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *ALLOWED.get_or_init(|| crate::render::Style::for_terminal_logs().color)
     }
 
     struct JsonFields(serde_json::Map<String, serde_json::Value>);

@@ -1,5 +1,6 @@
 //! What `trace_performance` reports when a call runs past its threshold.
 
+use crate::diagnostics::{self, LogLevel};
 use crate::keys::{DURATION_MS, THRESHOLD_EXCEEDED, THRESHOLD_MS};
 use crate::open::OpenSpan;
 use opentelemetry::KeyValue;
@@ -8,12 +9,15 @@ use std::time::Duration;
 pub(crate) fn threshold_exceeded(operation: &str, elapsed: Duration, threshold: Duration, open: Option<&OpenSpan>) {
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
     let threshold_ms = i64::try_from(threshold.as_millis()).unwrap_or(i64::MAX);
-    tracing::warn!(
-        target: "tracekit::performance",
-        operation,
-        duration_ms,
-        threshold_ms,
-        "{operation} took {duration_ms:.1} ms, over its {threshold_ms} ms threshold"
+    diagnostics::say(
+        LogLevel::Warn,
+        "tracekit::performance",
+        || format!("{operation} took {duration_ms:.1} ms, over its {threshold_ms} ms threshold"),
+        |message| {
+            // The field as a person would write it: to the hundredth of a millisecond.
+            let duration_ms = (duration_ms * 100.0).round() / 100.0;
+            tracing::warn!(target: "tracekit::performance", operation, duration_ms, threshold_ms, "{message}");
+        },
     );
     if let Some(open) = open {
         let span = open.span();

@@ -28,6 +28,15 @@ impl Style {
         Style::decide(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR"))
     }
 
+    /// Colours when both stdout and stderr are terminals (a log format does
+    /// not know which one its subscriber writes to, nor whether it is
+    /// redirected) and `NO_COLOR` is unset or empty.
+    pub(crate) fn for_terminal_logs() -> Style {
+        use std::io::IsTerminal;
+        let terminal = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+        Style::decide(terminal, std::env::var_os("NO_COLOR"))
+    }
+
     /// <https://no-color.org>: a `NO_COLOR` that is set and not empty turns colours off.
     fn decide(is_terminal: bool, no_color: Option<std::ffi::OsString>) -> Style {
         let no_color = no_color.is_some_and(|value| !value.is_empty());

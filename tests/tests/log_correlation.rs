@@ -71,3 +71,25 @@ fn current_ids_serve_other_loggers() {
     assert_eq!(ids, Some((spans.get("job").trace_id(), spans.get("job").span_id())));
     assert_eq!(tracekit::logs::current_ids(), None);
 }
+
+/// `tracing-subscriber` turns ANSI on by default; written to a pipe (here,
+/// a child process's stdout), `logs::text()` lines stay plain all the same.
+#[test]
+fn text_lines_on_a_pipe_carry_no_colour_codes() {
+    const CHILD: &str = "TRACEKIT_TEST_LOG_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        let subscriber = tracing_subscriber::fmt().event_format(tracekit::logs::text()).finish();
+        tracing::subscriber::with_default(subscriber, || accept_order(3));
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "text_lines_on_a_pipe_carry_no_colour_codes", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().find(|line| line.contains("order accepted")).expect("the child logged");
+    assert!(line.ends_with("order accepted items=3"), "{line:?}");
+    assert!(!stdout.contains('\x1b'), "no ANSI escape: {stdout:?}");
+}

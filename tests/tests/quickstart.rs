@@ -27,7 +27,7 @@ fn the_demo_prints_each_trace_as_a_tree() {
     assert!(stderr.contains("└─ render_receipt"), "{stderr}");
     assert!(stderr.contains("ERROR: payment declined: order 8: card limit exceeded"), "{stderr}");
     assert!(stderr.contains("⚠ slow: "), "{stderr}");
-    assert!(stderr.contains("WARN render_receipt took "), "the tracing warning: {stderr}");
+    assert!(stderr.contains("WARN tracekit::performance: render_receipt took "), "the warning: {stderr}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("receipt for order 7"), "{stdout}");
 }

@@ -5,6 +5,7 @@ use super::otlp::{self, Endpoint, PemFile, Secret};
 use super::sampling::{self, Sampler};
 use super::vars::Vars;
 use super::{Compression, Config, ConsoleFormat, Exporter, Protocol};
+use crate::diagnostics::LogLevel;
 use crate::error::ConfigError;
 use crate::propagation::Propagator;
 
@@ -56,6 +57,7 @@ pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
     read_batch(vars, &mut config)?;
     read_limits(vars, &mut config)?;
     config.propagators = read_propagators(vars)?;
+    config.log_level = vars.choice("OTEL_LOG_LEVEL", LogLevel::EXPECTED, &LogLevel::NAMES)?;
     Ok(config)
 }
 

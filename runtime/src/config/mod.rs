@@ -13,6 +13,7 @@ mod vars;
 pub use otlp::{Compression, Protocol};
 pub use sampling::Sampler;
 
+use crate::diagnostics::LogLevel;
 use crate::error::{ConfigError, InitError};
 use crate::exporter::BatchProcessor;
 use crate::install::{self, TracingGuard};
@@ -90,6 +91,8 @@ pub struct Config {
     pub(crate) span_exporter: Option<GivenExporter>,
     /// `None`: the default propagators (Trace Context and Baggage).
     pub(crate) propagators: Option<Vec<Propagator>>,
+    /// `OTEL_LOG_LEVEL`: how much tracekit says about itself; `None` keeps what is in force.
+    pub(crate) log_level: Option<LogLevel>,
 }
 
 /// The batch span processor's sizes and timings (`OTEL_BSP_*`).
@@ -201,6 +204,7 @@ impl Config {
             provider: None,
             span_exporter: None,
             propagators: None,
+            log_level: None,
         }
     }
 
@@ -523,6 +527,19 @@ impl Config {
     /// ```
     pub fn propagators(mut self, propagators: &[Propagator]) -> Self {
         self.propagators = Some(propagators.to_vec());
+        self
+    }
+
+    /// How much tracekit says about itself (default: `OTEL_LOG_LEVEL`, else
+    /// [`LogLevel::Warn`]): lost spans and slow calls, through `tracing` when
+    /// a subscriber is installed, else on stderr.
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().log_level(tracekit::LogLevel::None);
+    /// # let _ = config;
+    /// ```
+    pub fn log_level(mut self, level: LogLevel) -> Self {
+        self.log_level = Some(level);
         self
     }
 

@@ -9,6 +9,7 @@
 
 use super::{limit_value_lengths, Exportable};
 use crate::config::BatchSettings;
+use crate::diagnostics::{self, LogLevel};
 use crate::stats::{Counters, ExportStats, Outcome};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
@@ -35,6 +36,9 @@ struct Shared<T> {
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied on the export thread.
     value_length: Option<usize>,
     counters: Counters,
+    /// Shared with shutdown, which reports what it counts when the export
+    /// thread cannot finish in time.
+    reporter: Mutex<LossReporter>,
 }
 
 struct State<T> {
@@ -47,6 +51,11 @@ struct State<T> {
     /// still count against the queue's size, so that at most one batch is
     /// in flight beside a full queue.
     held: usize,
+    /// Spans in the export under way.
+    in_flight: usize,
+    /// Set by a shutdown that ran out of time: it has counted every span
+    /// the export thread still had, which then counts nothing more.
+    abandoned: bool,
     /// Flushes asked for and flushes done, as running numbers: a flush is
     /// done once every span queued when it was asked for has been exported.
     flushes_asked: u64,
@@ -63,6 +72,8 @@ impl<T> Default for State<T> {
         State {
             queue: Vec::new(),
             held: 0,
+            in_flight: 0,
+            abandoned: false,
             flushes_asked: 0,
             flushes_done: 0,
             shutdown_by: None,
@@ -75,6 +86,20 @@ impl<T> Default for State<T> {
 impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn reporter(&self) -> MutexGuard<'_, LossReporter> {
+        self.reporter.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Counts a batch's outcome, unless shutdown counted it already.
+    fn settle(&self, outcome: Outcome, count: u64) -> bool {
+        let mut state = self.lock();
+        state.in_flight = 0;
+        if !state.abandoned {
+            self.counters.add(outcome, count);
+        }
+        !state.abandoned
     }
 
     /// Waits on `condvar` until `deadline` at the latest.
@@ -105,10 +130,11 @@ impl<T: Exportable> BatchProcessor<T> {
             settings,
             value_length,
             counters: Counters::new(),
+            reporter: Mutex::new(LossReporter::new(destination)),
         });
         let worker = std::thread::Builder::new().name("tracekit-export".into()).spawn({
             let shared = shared.clone();
-            move || export_loop(&shared, exporter, LossReporter::new(destination))
+            move || export_loop(&shared, exporter)
         })?;
         Ok(BatchProcessor { shared, worker: Mutex::new(Some(worker)) })
     }
@@ -185,7 +211,9 @@ impl<T: Exportable> BatchProcessor<T> {
         while !state.stopped {
             if Instant::now() >= deadline {
                 // The export thread is stuck in an export; it ends on its
-                // own once that times out. The program does not wait for it.
+                // own once that times out. The program does not wait for it,
+                // but learns now what it will not deliver.
+                self.abandon(state);
                 return Err(OTelSdkError::Timeout(timeout));
             }
             state = self.shared.wait_until(&self.shared.progress, state, deadline);
@@ -196,6 +224,25 @@ impl<T: Exportable> BatchProcessor<T> {
             let _ = worker.join();
         }
         Ok(())
+    }
+
+    /// Counts every span the export thread still has, so that a program
+    /// that exits when shutdown returns has them all in `export_stats()` and
+    /// in the final warning: the export under way as failed (not confirmed),
+    /// the rest as dropped.
+    fn abandon(&self, mut state: MutexGuard<'_, State<T>>) {
+        state.abandoned = true;
+        let failed = std::mem::take(&mut state.in_flight) as u64;
+        let dropped = (state.queue.len() + std::mem::take(&mut state.held)) as u64;
+        state.queue.clear();
+        drop(state);
+        let mut reporter = self.shared.reporter();
+        if failed > 0 {
+            self.shared.counters.add(Outcome::Failed, failed);
+            reporter.last_error.get_or_insert_with(|| "no answer before shutdown's time ran out".to_owned());
+        }
+        self.shared.counters.add(Outcome::Dropped, dropped);
+        reporter.report(&self.shared.counters, true);
     }
 
     /// Given to the exporter on the export thread, before the first export.
@@ -219,7 +266,7 @@ impl<T> Drop for BatchProcessor<T> {
 
 /// The export thread: waits for a full batch, the schedule delay, a flush
 /// or shutdown, then takes every queued span and exports them in batches.
-fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter: E, mut reporter: LossReporter) {
+fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter: E) {
     let settings = &shared.settings;
     let mut next_export = Instant::now() + settings.schedule_delay;
     // The queue's other buffer. Swapped with the queue, emptied by the
@@ -243,11 +290,12 @@ fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter:
         let shutdown_by = state.shutdown_by;
         std::mem::swap(&mut state.queue, &mut taken);
         state.held = taken.len().saturating_sub(settings.max_export_batch_size);
+        state.in_flight = taken.len() - state.held;
         drop(state);
 
-        export_in_batches(shared, &exporter, &mut reporter, &mut taken);
+        export_in_batches(shared, &exporter, &mut taken);
         next_export = Instant::now() + settings.schedule_delay;
-        reporter.report(&shared.counters, shutdown_by.is_some());
+        shared.reporter().report(&shared.counters, shutdown_by.is_some());
 
         let mut state = shared.lock();
         if let Some(asked) = flush {
@@ -264,12 +312,7 @@ fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter:
     }
 }
 
-fn export_in_batches<T: Exportable, E: SpanExporter>(
-    shared: &Shared<T>,
-    exporter: &E,
-    reporter: &mut LossReporter,
-    spans: &mut Vec<T>,
-) {
+fn export_in_batches<T: Exportable, E: SpanExporter>(shared: &Shared<T>, exporter: &E, spans: &mut Vec<T>) {
     let mut spans = spans.drain(..);
     while spans.len() > 0 {
         let batch: Vec<SpanData> = spans
@@ -281,24 +324,31 @@ fn export_in_batches<T: Exportable, E: SpanExporter>(
                 span
             })
             .collect();
+        let count = batch.len() as u64;
         let shutdown_by = {
             let mut state = shared.lock();
+            if state.abandoned {
+                return;
+            }
             // Those left wait as if still queued.
             state.held = spans.len();
+            state.in_flight = batch.len();
             state.shutdown_by
         };
-        let count = batch.len() as u64;
         if shutdown_by.is_some_and(|deadline| Instant::now() >= deadline) {
-            shared.counters.add(Outcome::Dropped, count);
+            shared.settle(Outcome::Dropped, count);
             continue;
         }
         // Exporters bound their own time (the OTLP one by the export timeout).
-        match futures_executor::block_on(exporter.export(batch)) {
-            Ok(()) => shared.counters.add(Outcome::Exported, count),
+        let outcome = match futures_executor::block_on(exporter.export(batch)) {
+            Ok(()) => Outcome::Exported,
             Err(error) => {
-                shared.counters.add(Outcome::Failed, count);
-                reporter.last_error = Some(error.to_string());
+                shared.reporter().last_error = Some(error.to_string());
+                Outcome::Failed
             }
+        };
+        if !shared.settle(outcome, count) {
+            return;
         }
     }
 }
@@ -337,16 +387,19 @@ impl LossReporter {
         if dropped > 0 {
             causes.push(format!("{dropped} dropped because the export queue was full or shutdown ran out of time"));
         }
-        tracing::warn!(
-            target: "tracekit::export",
-            endpoint = %self.destination,
-            failed,
-            dropped,
-            "{} spans lost on the way to {}: {}; tracekit::export_stats() has the running totals{}",
-            failed + dropped,
-            self.destination,
-            causes.join(", "),
-            if last { "" } else { "; the next report comes in 10 s at the earliest" },
+        let destination = &self.destination;
+        diagnostics::say(
+            LogLevel::Warn,
+            "tracekit::export",
+            || {
+                let next = if last { "" } else { "; the next report comes in 10 s at the earliest" };
+                format!(
+                    "{} spans lost on the way to {destination}: {}; tracekit::export_stats() has the running totals{next}",
+                    failed + dropped,
+                    causes.join(", "),
+                )
+            },
+            |message| tracing::warn!(target: "tracekit::export", endpoint = %destination, failed, dropped, "{message}"),
         );
         self.reported = current;
         self.last_warning = Some(now);
@@ -541,15 +594,18 @@ mod tests {
         assert!(matches!(result, Err(OTelSdkError::Timeout(_))), "{result:?}");
         assert!(started.elapsed() < Duration::from_secs(2));
         processor.push(span(99));
-        // Released after its deadline, the export thread drops what is left.
+        // Counted when shutdown returned: the batch in the hung export as
+        // failed, the seven behind it as dropped; then the span after shutdown.
+        let counted = processor.stats();
+        assert_eq!((counted.exported, counted.failed, counted.dropped), (0, 5, 8), "{counted:?}");
+        // Released after its deadline, the export thread counts nothing more.
         gate.open.store(true, Ordering::Relaxed);
         let deadline = Instant::now() + Duration::from_secs(10);
         while !processor.shared.lock().stopped && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
-        let stats = processor.stats();
-        assert_eq!(stats.exported + stats.dropped, 13, "{stats:?}");
-        assert!(stats.dropped >= 8, "the batches after the deadline and the span after shutdown: {stats:?}");
+        assert!(processor.shared.lock().stopped);
+        assert_eq!(processor.stats(), counted);
     }
 
     #[test]
