@@ -4,9 +4,10 @@
 //! in one attribute is reported at once, each at its own token.
 
 use proc_macro2::{TokenStream, TokenTree};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprLit, Ident, Lit, LitInt, LitStr, Meta, Token};
+use syn::{Expr, ExprLit, Ident, Lit, LitStr, Meta, Token};
 
 /// Which of the three attributes is being expanded.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -139,6 +140,11 @@ impl Errors {
         }
     }
 
+    /// How many errors are held; a check compares it before and after.
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |error| error.into_iter().count())
+    }
+
     pub fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
     }
@@ -173,7 +179,16 @@ fn parse_one(flavor: Flavor, segment: TokenStream, args: &mut Args) -> syn::Resu
     if let Ok(name) = syn::parse2::<LitStr>(segment.clone()) {
         return set_once(&mut args.name, name.clone(), &name, "name");
     }
-    let meta: Meta = syn::parse2(segment)?;
+    let meta: Meta = syn::parse2(segment.clone()).map_err(|_| {
+        syn::Error::new_spanned(
+            &segment,
+            format!(
+                "expected an option of #[{}], such as `include_args` or `name = \"..\"`; valid options are: {}",
+                flavor.attribute_name(),
+                flavor.valid_options()
+            ),
+        )
+    })?;
     let key = meta.path().get_ident().cloned().ok_or_else(|| unknown(flavor, &meta))?;
     match (key.to_string().as_str(), &meta) {
         ("name", Meta::NameValue(nv)) => {
@@ -187,7 +202,11 @@ fn parse_one(flavor: Flavor, segment: TokenStream, args: &mut Args) -> syn::Resu
             let list_slot = if option == "skip" { &mut args.skip } else { &mut args.redact };
             set_once(&mut list_slot.option, key.clone(), &key, &option)?;
             list_slot.names =
-                Punctuated::<Ident, Token![,]>::parse_terminated.parse2(list.tokens.clone())?.into_iter().collect();
+                // `self` too: `skip(self)` is idiomatic with `tracing`, and receivers are never recorded.
+                (|input: ParseStream| Punctuated::<Ident, Token![,]>::parse_terminated_with(input, Ident::parse_any))
+                    .parse2(list.tokens.clone())?
+                    .into_iter()
+                    .collect();
             Ok(())
         }
         ("kind", Meta::NameValue(nv)) => {
@@ -275,23 +294,4 @@ fn string_literal(expr: &Expr, example: &str) -> syn::Result<LitStr> {
         Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.clone()),
         other => Err(syn::Error::new_spanned(other, format!("expected a string literal, as in `{example}`"))),
     }
-}
-
-/// The threshold as a positive number of milliseconds, or an error at the value.
-pub fn threshold_value(threshold: &ThresholdArg) -> syn::Result<LitInt> {
-    let problem = match &threshold.value {
-        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) if int.base10_digits().starts_with('-') => "must be positive",
-        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => match int.base10_parse::<u64>() {
-            Ok(0) => "must be greater than zero",
-            Ok(_) => return Ok(int.clone()),
-            Err(_) => "must fit in a u64",
-        },
-        Expr::Unary(_) => "must be positive",
-        Expr::Lit(ExprLit { lit: Lit::Float(_), .. }) => "must be a whole number of milliseconds",
-        _ => "must be an integer literal",
-    };
-    Err(syn::Error::new_spanned(
-        &threshold.value,
-        format!("threshold_ms {problem}: write `threshold_ms = 100` for a 100 ms threshold"),
-    ))
 }

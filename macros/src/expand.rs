@@ -1,27 +1,40 @@
-//! Token generation. Everything here has been validated already.
+//! Token generation from the checked [`Traced`] model.
 //!
 //! Generated code names the runtime only through `::tracekit::__private` (or
 //! `<crate = path>::__private`), and its locals use `Span::mixed_site()` so
 //! they cannot collide with the user's.
 
-use crate::attr::{self, Args, Flavor};
-use crate::item::{Body, MaybeItemFn};
-use crate::params;
-use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use crate::body::{self, Exit};
+use crate::model::{Shape, Traced};
+use crate::valid;
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{ReturnType, Type};
 
-/// What one expansion needs besides the function: where the runtime is, and
-/// the type whose method this is (inside an instrumented `impl` block).
-pub struct Expansion<'a> {
-    pub flavor: Flavor,
-    pub args: &'a Args,
-    /// `Type` of `impl Type { .. }`, naming spans `Type::method`.
-    pub qualifier: Option<String>,
+/// The names of the generated locals, hygienic.
+struct Locals {
+    callsite: Ident,
+    span: Ident,
+    result: Ident,
+    recorder: Ident,
+    future: Ident,
 }
 
-impl Expansion<'_> {
+impl Locals {
+    fn new() -> Self {
+        let local = |name: &str| Ident::new(name, Span::mixed_site());
+        Locals {
+            callsite: local("__TRACEKIT_CALLSITE"),
+            span: local("__tracekit_span"),
+            result: local("__tracekit_result"),
+            recorder: local("__tracekit_recorder"),
+            future: local("__tracekit_future"),
+        }
+    }
+}
+
+impl Traced<'_> {
     /// `::tracekit::__private`, or `<crate = path>::__private`.
     fn private(&self) -> TokenStream {
         match &self.args.crate_path {
@@ -30,102 +43,136 @@ impl Expansion<'_> {
         }
     }
 
-    pub fn expand(&self, item: &MaybeItemFn) -> TokenStream {
-        let Body::Block(body) = &item.body else { unreachable!("validation rejects functions without a body") };
-        let MaybeItemFn { attrs, vis, sig, .. } = item;
+    pub fn expand(&self) -> TokenStream {
         let private = self.private();
-        let callsite = Ident::new("__TRACEKIT_CALLSITE", Span::mixed_site());
-        let span_local = Ident::new("__tracekit_span", Span::mixed_site());
-        let result_local = Ident::new("__tracekit_result", Span::mixed_site());
-        let recorder = Ident::new("__tracekit_recorder", Span::mixed_site());
-
-        let callsite_static = self.callsite_static(item, &callsite);
+        let Locals { callsite, span, result, recorder, future } = &Locals::new();
+        let attrs = &self.item.attrs;
+        let vis = &self.item.vis;
+        let sig = &self.item.sig;
+        let callsite_static = self.callsite_static(callsite);
         let parent = self.parent();
-        let record_start = self.record_start(item, &recorder);
-        let output = ResultShape::of(&sig.output, self.args);
-        let record_finish = output.record_finish(&private, &result_local, &recorder);
+        let record_start = self.record_start(recorder);
+        let record_finish = self.record_finish(result, recorder);
         let fake_return = fake_return(&sig.output);
-
-        // Input:  async fn f(a: A) -> R { body }
-        // Output: async fn f(a: A) -> R {
-        //             static CALLSITE = ..;
-        //             let span = AsyncSpan::start(&CALLSITE, parent, |recorder| { record args });
-        //             let result = span.instrument(async move { body }).await;
-        //             span.finish(|recorder| { record result or error });
-        //             result
-        //         }
-        let wrapped = if sig.asyncness.is_some() {
-            quote! {
-                #callsite_static
-                let #span_local = #private::AsyncSpan::start(&#callsite, #parent, #record_start);
-                let #result_local = #span_local.instrument(async move { #fake_return #body }).await;
-                #span_local.finish(#record_finish);
-                #result_local
-            }
-        }
-        // Input:  fn f(a: A) -> R { body }
-        // Output: fn f(a: A) -> R {
-        //             static CALLSITE = ..;
-        //             let span = SyncSpan::enter(&CALLSITE, parent, |recorder| { record args });
-        //             let result = call_once(move || body);
-        //             span.finish(|recorder| { record result or error });
-        //             result
-        //         }
-        else if output.needs_result() {
-            quote! {
-                #callsite_static
-                let #span_local = #private::SyncSpan::enter(&#callsite, #parent, #record_start);
-                let #result_local = #private::call_once(move || { #fake_return #body });
-                #span_local.finish(#record_finish);
-                #result_local
-            }
-        }
-        // Input:  fn f(a: A) { body }
-        // Output: fn f(a: A) { static CALLSITE = ..; let span = SyncSpan::enter(..); body }
-        // The body stays inline, so `return` and borrows behave exactly as
-        // written; dropping the span ends it.
-        else {
-            quote! {
-                #callsite_static
-                let #span_local = #private::SyncSpan::enter(&#callsite, #parent, #record_start);
-                #body
-            }
+        // The body's inner attributes (`#![allow(..)]`) stay at the top of
+        // the function's body; its `?`s exit as they would in the function.
+        let returns = match &sig.output {
+            ReturnType::Type(_, ty) if !valid::contains_impl_trait(ty) => Some(&**ty),
+            _ => None,
+        };
+        let (inner_attrs, body) = match self.shape {
+            Shape::Unit | Shape::Future { .. } => (Vec::new(), self.body.to_token_stream()),
+            Shape::Value if self.track_caller => body::rewrite(self.body, &private, Exit::Break(label()), returns),
+            Shape::Async | Shape::Value => body::rewrite(self.body, &private, Exit::Return, returns),
         };
 
-        quote! {
-            #(#attrs)*
-            #vis #sig {
-                #wrapped
+        let wrapped = match self.shape {
+            // Input:  async fn f(a: A) -> R { body }
+            // Output: async fn f(a: A) -> R {
+            //             static CALLSITE = ..;
+            //             let span = AsyncSpan::start(&CALLSITE, parent, |recorder| { record args });
+            //             let result = span.instrument(async move { body }).await;
+            //             span.finish(|recorder| { record result or error });
+            //             result
+            //         }
+            Shape::Async => quote! {
+                #callsite_static
+                let #span = #private::AsyncSpan::start(&#callsite, #parent, #record_start);
+                let #result = #span.instrument(async move { #fake_return #body }).await;
+                #span.finish(#record_finish);
+                #result
+            },
+            // Input:  fn f(a: A) -> impl Future<Output = R> { body }
+            // Output: fn f(a: A) -> impl Future<Output = R> {
+            //             static CALLSITE = ..;
+            //             let span = AsyncSpan::start(&CALLSITE, parent, |recorder| { record args });
+            //             let future = span.in_scope(move || body);
+            //             async move {
+            //                 let result = span.instrument(future).await;
+            //                 span.finish(|recorder| { record the output or error });
+            //                 result
+            //             }
+            //         }
+            // A boxed future (`Pin<Box<dyn Future>>`, `#[async_trait]`) is boxed again.
+            Shape::Future { boxed } => {
+                let traced = quote! {
+                    async move {
+                        let #result = #span.instrument(#future).await;
+                        #span.finish(#record_finish);
+                        #result
+                    }
+                };
+                let traced = if boxed { quote!(#private::boxed(#traced)) } else { traced };
+                quote! {
+                    #callsite_static
+                    let #span = #private::AsyncSpan::start(&#callsite, #parent, #record_start);
+                    let #future = #span.in_scope(move || #body);
+                    #traced
+                }
             }
-        }
+            // Input:  #[track_caller] fn f(a: A) -> R { body }
+            // Output: #[track_caller] fn f(a: A) -> R {
+            //             static CALLSITE = ..;
+            //             let span = SyncSpan::enter(..);
+            //             let result: R = 'body: { body, each `return x` a `break 'body x` };
+            //             span.finish(|recorder| { record result or error });
+            //             result
+            //         }
+            // No closure: `Location::caller()` in the body sees the caller.
+            Shape::Value if self.track_caller => {
+                let label = label();
+                let annotation = returns.map(|ty| quote!(: #ty));
+                quote! {
+                    #callsite_static
+                    let #span = #private::SyncSpan::enter(&#callsite, #parent, #record_start);
+                    let #result #annotation = #label: { #body };
+                    #span.finish(#record_finish);
+                    #result
+                }
+            }
+            // Input:  fn f(a: A) -> R { body }
+            // Output: fn f(a: A) -> R {
+            //             static CALLSITE = ..;
+            //             let span = SyncSpan::enter(&CALLSITE, parent, |recorder| { record args });
+            //             let result = call_once(move || body);
+            //             span.finish(|recorder| { record result or error });
+            //             result
+            //         }
+            Shape::Value => quote! {
+                #callsite_static
+                let #span = #private::SyncSpan::enter(&#callsite, #parent, #record_start);
+                let #result = #private::call_once(move || { #fake_return #body });
+                #span.finish(#record_finish);
+                #result
+            },
+            // Input:  fn f(a: A) { body }
+            // Output: fn f(a: A) { static CALLSITE = ..; let span = SyncSpan::enter(..); body }
+            // The body stays inline, so `return` and borrows behave exactly as
+            // written; dropping the span ends it.
+            Shape::Unit => quote! {
+                #callsite_static
+                let #span = #private::SyncSpan::enter(&#callsite, #parent, #record_start);
+                #body
+            },
+        };
+
+        // The function's braces are the user's, so that the item's span is
+        // all the user's code and rustc keeps reporting the user's lints on
+        // it (`dead_code` on a function never called, say).
+        let mut function_body = Group::new(Delimiter::Brace, quote!(#(#inner_attrs)* #wrapped));
+        function_body.set_span(self.body.span());
+        quote!(#(#attrs)* #vis #sig #function_body)
     }
 
-    fn callsite_static(&self, item: &MaybeItemFn, callsite: &Ident) -> TokenStream {
+    fn callsite_static(&self, callsite: &Ident) -> TokenStream {
         let private = self.private();
-        let args = self.args;
-        let fn_ident = &item.sig.ident;
-        let fn_name = fn_ident.to_string().trim_start_matches("r#").to_owned();
-        let qualified = match &self.qualifier {
-            Some(ty) => format!("{ty}::{fn_name}"),
-            None => fn_name,
-        };
-        let name = args.name.as_ref().map_or(qualified.clone(), |lit| lit.value());
-        let kind = match args.kind.as_ref().map(|lit| lit.value()) {
-            Some(kind) => {
-                let mut chars = kind.chars();
-                let first = chars.next().map(|c| c.to_ascii_uppercase()).into_iter();
-                format_ident!("{}", first.chain(chars).collect::<String>())
-            }
-            None => format_ident!("Internal"),
-        };
-        let threshold = match args.threshold_ms.as_ref().map(attr::threshold_value) {
-            Some(Ok(ms)) if self.flavor == Flavor::Performance => {
-                quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#ms)))
-            }
-            _ => quote!(::core::option::Option::None),
+        let (name, qualified, kind) = (&self.name, &self.qualified, &self.kind);
+        let threshold = match self.threshold_ms {
+            Some(ms) => quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#ms))),
+            None => quote!(::core::option::Option::None),
         };
         // `line!()` spanned on the fn name reports the line of the user's signature.
-        let line = quote_spanned!(fn_ident.span()=> ::core::line!());
+        let line = quote_spanned!(self.item.sig.ident.span()=> ::core::line!());
         quote! {
             static #callsite: #private::Callsite = #private::Callsite::new(
                 #name,
@@ -152,28 +199,25 @@ impl Expansion<'_> {
 
     /// The closure that records arguments and `attributes(..)`; it runs only
     /// when the span is recorded, so nothing is evaluated or formatted otherwise.
-    fn record_start(&self, item: &MaybeItemFn, recorder: &Ident) -> TokenStream {
+    fn record_start(&self, recorder: &Ident) -> TokenStream {
         let private = self.private();
-        let args = self.args;
-        let arguments = args
-            .include_args
-            .as_ref()
-            .into_iter()
-            .flat_map(|_| params::named(&item.sig))
-            .filter(|param| !args.skip.contains(param.ident))
-            .map(|param| {
-                let ident = param.ident;
-                let key = format!("arg.{}", ident.to_string().trim_start_matches("r#"));
-                let value = if args.redact.contains(ident) {
-                    quote!(#private::redacted())
-                } else {
-                    // Spanned on the parameter, so that a type that cannot
-                    // be recorded is reported at the parameter's name.
-                    quote_spanned!(ident.span()=> (&#private::ArgRef(&#ident)).__tracekit_value())
-                };
-                quote!(#recorder.attribute(#key, #value);)
-            });
-        let extras = args.attributes.iter().map(|extra| {
+        let arguments = self.recorded.iter().map(|argument| {
+            let (ident, key, cfgs) = (argument.ident, &argument.key, &argument.cfgs);
+            let value = if argument.redacted {
+                quote!(#private::redacted())
+            } else {
+                // Spanned on the parameter, so that a type that cannot
+                // be recorded is reported at the parameter's name.
+                quote_spanned!(ident.span()=> (&#private::ArgRef(&#ident)).__tracekit_value())
+            };
+            // Recording `_reserved` is the user's choice, not a use of it.
+            let allow = ident
+                .to_string()
+                .starts_with('_')
+                .then(|| quote!(#[allow(clippy::used_underscore_binding, clippy::used_underscore_items)]));
+            quote!(#(#cfgs)* #allow #recorder.attribute(#key, #value);)
+        });
+        let extras = self.args.attributes.iter().map(|extra| {
             let key = &extra.key;
             let expr = &extra.value;
             let value = quote_spanned!(expr.span()=> (&#private::ArgRef(&(#expr))).__tracekit_value());
@@ -182,6 +226,40 @@ impl Expansion<'_> {
         let statements: Vec<TokenStream> = arguments.chain(extras).collect();
         recording_closure(&private, recorder, &[VALUE_TRAITS], &statements)
     }
+
+    /// The closure that records the outcome: the result (or the `Ok`
+    /// value) with `include_result`, and the error of an `Err`.
+    fn record_finish(&self, result: &Ident, recorder: &Ident) -> TokenStream {
+        let private = self.private();
+        // No value (no return type, `!`, or an `async fn` without one): nothing to look at.
+        if valid::signature_shape(&self.item.sig.output, false) == Shape::Unit {
+            return recording_closure(&private, recorder, &[], &[]);
+        }
+        let (ok_binding, record_ok) = match &self.args.include_result {
+            Some(include) => {
+                let value = quote_spanned!(include.span()=> (&#private::ArgRef(__tracekit_ok)).__tracekit_value());
+                (quote!(__tracekit_ok), quote!(#recorder.attribute("result", #value);))
+            }
+            None => (quote!(_), TokenStream::new()),
+        };
+        let statement = quote! {
+            match (&#private::Returned(&#result)).__tracekit_outcome() {
+                ::core::result::Result::Ok(#ok_binding) => { #record_ok }
+                ::core::result::Result::Err(__tracekit_error) => #recorder.error(
+                    #private::type_name_of(__tracekit_error),
+                    (&&#private::ErrRef(__tracekit_error)).__tracekit_message(),
+                ),
+            }
+        };
+        let traits: &[&[&str]] =
+            if self.args.include_result.is_some() { &[OUTCOME_TRAITS, VALUE_TRAITS] } else { &[OUTCOME_TRAITS] };
+        recording_closure(&private, recorder, traits, &[statement])
+    }
+}
+
+/// The label of the body's block where it runs in the function itself.
+fn label() -> syn::Lifetime {
+    syn::Lifetime { apostrophe: Span::mixed_site(), ident: Ident::new("__tracekit_body", Span::mixed_site()) }
 }
 
 /// The traits that choose, by type, how a value is recorded.
@@ -210,54 +288,6 @@ fn recording_closure(
     }
 }
 
-/// What happens with the returned value.
-enum ResultShape {
-    /// Nothing to look at: no return value, or `!`.
-    Ignored,
-    /// A value that may be a `Result` (decided by its type, so aliases
-    /// count); `include` records the value, or the `Ok` value.
-    Value { include: Option<Ident> },
-}
-
-impl ResultShape {
-    fn of(output: &ReturnType, args: &Args) -> Self {
-        match output {
-            ReturnType::Type(_, ty) if !matches!(**ty, Type::Never(_)) => {
-                ResultShape::Value { include: args.include_result.clone() }
-            }
-            _ => ResultShape::Ignored,
-        }
-    }
-
-    fn needs_result(&self) -> bool {
-        matches!(self, ResultShape::Value { .. })
-    }
-
-    fn record_finish(&self, private: &TokenStream, result: &Ident, recorder: &Ident) -> TokenStream {
-        let ResultShape::Value { include } = self else {
-            return recording_closure(private, recorder, &[], &[]);
-        };
-        let (ok_binding, record_ok) = match include {
-            Some(include) => {
-                let value = quote_spanned!(include.span()=> (&#private::ArgRef(__tracekit_ok)).__tracekit_value());
-                (quote!(__tracekit_ok), quote!(#recorder.attribute("result", #value);))
-            }
-            None => (quote!(_), TokenStream::new()),
-        };
-        let statement = quote! {
-            match (&#private::Returned(&#result)).__tracekit_outcome() {
-                ::core::result::Result::Ok(#ok_binding) => { #record_ok }
-                ::core::result::Result::Err(__tracekit_error) => #recorder.error(
-                    #private::type_name_of(__tracekit_error),
-                    (&&#private::ErrRef(__tracekit_error)).__tracekit_message(),
-                ),
-            }
-        };
-        let traits: &[&[&str]] = if include.is_some() { &[OUTCOME_TRAITS, VALUE_TRAITS] } else { &[OUTCOME_TRAITS] };
-        recording_closure(private, recorder, traits, &[statement])
-    }
-}
-
 /// An unreachable `return` of the declared type at the top of the wrapped
 /// body. It fixes the closure's or async block's output type, so `?` converts
 /// errors as in the original fn, and type errors point at the signature.
@@ -265,7 +295,7 @@ fn fake_return(output: &ReturnType) -> TokenStream {
     let ReturnType::Type(_, ty) = output else {
         return TokenStream::new();
     };
-    if contains_impl_trait(ty) {
+    if valid::contains_impl_trait(ty) || matches!(**ty, Type::Never(_)) {
         return TokenStream::new();
     }
     // Located at the return type, so "return type inferred here" points at
@@ -286,9 +316,4 @@ fn fake_return(output: &ReturnType) -> TokenStream {
             return #fake;
         }
     }
-}
-
-fn contains_impl_trait(ty: &Type) -> bool {
-    // `impl Trait` cannot be the type of a `let`.
-    ty.to_token_stream().to_string().split_whitespace().any(|word| word == "impl")
 }

@@ -2,16 +2,19 @@
 //! block's options, naming each span `Type::method`.
 //!
 //! A function keeps its own tracekit attribute if it has one (to override
-//! the options), and `#[no_trace]` (removed here) leaves it untraced.
+//! the options), and `#[no_trace]` (or `#[tracekit::no_trace]`, removed
+//! here) leaves it untraced; `#[cfg_attr(condition, no_trace)]` leaves it
+//! untraced where the condition holds.
 
 use crate::attr::{Args, Errors, Flavor};
-use crate::expand::Expansion;
 use crate::item::{Body, MaybeItemFn};
-use crate::{params, valid};
+use crate::model::Shape;
+use crate::{params, valid, Rejected};
 use proc_macro2::{TokenStream, TokenTree};
-use quote::ToTokens;
+use quote::{quote, ToTokens};
 use syn::parse::{Parse, ParseStream};
-use syn::{Attribute, ImplItem, ImplItemFn, ItemImpl, ReturnType, Type};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, ImplItem, ImplItemFn, ItemImpl, Meta, Token, Type, TypeParamBound};
 
 /// The marker that leaves one function of an instrumented block untraced.
 const OPT_OUT: &str = "no_trace";
@@ -32,52 +35,186 @@ pub fn looks_like_impl(item: &TokenStream) -> bool {
     syn::parse2::<Probe>(item.clone()).is_ok_and(|probe| probe.0)
 }
 
-pub fn expand(flavor: Flavor, args: &Args, mut block: ItemImpl, errors: &mut Errors) -> TokenStream {
+pub fn expand(
+    flavor: Flavor,
+    args: &Args,
+    args_ok: bool,
+    block: ItemImpl,
+    mut errors: Errors,
+) -> Result<TokenStream, Rejected> {
     if let Some(name) = &args.name {
         errors.push(syn::Error::new_spanned(
             name,
             "on an impl block each span is named `Type::method`; put `name = ..` on the function instead",
         ));
     }
-    check_skip_names(args, &block, errors);
+    check_skip_names(args, &block, &mut errors);
+    let threshold_ms = valid::threshold(flavor, args, args_ok, &mut errors);
     let qualifier = type_name(&block.self_ty);
-    for item in &mut block.items {
-        let ImplItem::Fn(method) = item else { continue };
-        if remove_opt_out(method) || has_own_attribute(method) || !applies(flavor, method) {
+    let mut expanded = block.clone();
+    let mut traced_any = false;
+    expanded.items.clear();
+    for item in &block.items {
+        let ImplItem::Fn(method) = item else {
+            expanded.items.push(item.clone());
+            continue;
+        };
+        let mut method = method.clone();
+        let opt_out = take_opt_out(&mut method, &mut errors);
+        if matches!(opt_out, OptOut::Always) || has_own_attribute(&method) || !applies(flavor, &method) {
+            expanded.items.push(ImplItem::Fn(method));
             continue;
         }
-        let function = to_item_fn(method);
+        traced_any = true;
+        let function = to_item_fn(&method);
         let args = args_for(args, &function);
-        valid::check(flavor, &args, &function, errors);
-        let expansion = Expansion { flavor, args: &args, qualifier: Some(qualifier.clone()) };
-        *item = ImplItem::Verbatim(expansion.expand(&function));
+        let Some(traced) = valid::check(flavor, &args, &function, threshold_ms, Some(&qualifier), &mut errors) else {
+            continue;
+        };
+        let traced = traced.expand();
+        match opt_out {
+            // Both versions, each under its condition.
+            OptOut::Where(condition) => {
+                let untraced = method.to_token_stream();
+                expanded.items.push(ImplItem::Verbatim(quote! {
+                    #[cfg(#condition)]
+                    #untraced
+                    #[cfg(not(#condition))]
+                    #traced
+                }));
+            }
+            _ => expanded.items.push(ImplItem::Verbatim(traced)),
+        }
     }
-    block.to_token_stream()
+    if flavor == Flavor::Async && !traced_any && errors.len() == 0 {
+        errors.push(syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "#[trace_async] on this impl block traces nothing: it has no `async fn` (nor a fn returning a future). \
+             Use #[trace_operation] for synchronous methods",
+        ));
+    }
+    match errors.finish() {
+        Ok(()) => Ok(expanded.to_token_stream()),
+        Err(error) => {
+            let mut errors = Errors::default();
+            errors.push(error);
+            let mut block = block;
+            strip_opt_outs(&mut block);
+            Err(Rejected { errors, item: block.to_token_stream(), expression: false })
+        }
+    }
 }
 
-/// `Repo` for `impl<T> Repo<T>`, `Display for Point` gives `Point`.
+/// How a method opts out of its block's tracing.
+enum OptOut {
+    Never,
+    Always,
+    /// `#[cfg_attr(condition, no_trace)]`.
+    Where(TokenStream),
+}
+
+fn is_opt_out(attr: &Attribute) -> bool {
+    let segments: Vec<String> = attr.path().segments.iter().map(|segment| segment.ident.to_string()).collect();
+    matches!(segments.iter().map(String::as_str).collect::<Vec<_>>()[..], [OPT_OUT] | ["tracekit", OPT_OUT])
+        && matches!(attr.meta, Meta::Path(_))
+}
+
+/// The condition of `#[cfg_attr(condition, no_trace)]`.
+fn conditional_opt_out(attr: &Attribute) -> Option<TokenStream> {
+    if !attr.path().is_ident("cfg_attr") {
+        return None;
+    }
+    let nested = attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated).ok()?;
+    let mut nested = nested.into_iter();
+    let condition = nested.next()?;
+    let rest: Vec<Meta> = nested.collect();
+    let opts_out = rest.len() == 1 && matches!(&rest[0], Meta::Path(path) if path.is_ident(OPT_OUT));
+    opts_out.then(|| condition.to_token_stream())
+}
+
+/// Removes the opt-out marker; a marker beside the method's own tracekit
+/// attribute contradicts it, which is an error.
+fn take_opt_out(method: &mut ImplItemFn, errors: &mut Errors) -> OptOut {
+    let own = method.attrs.iter().find(|attr| valid::is_tracekit_attribute(attr)).cloned();
+    let mut opt_out = OptOut::Never;
+    let mut kept = Vec::new();
+    for attr in std::mem::take(&mut method.attrs) {
+        let found =
+            if is_opt_out(&attr) { Some(OptOut::Always) } else { conditional_opt_out(&attr).map(OptOut::Where) };
+        match found {
+            Some(found) => {
+                if let Some(own) = &own {
+                    let own_name = own.path().segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                    errors.push(syn::Error::new_spanned(
+                        &attr,
+                        format!(
+                            "`{}` has #[{own_name}] of its own and #[no_trace]: keep the one you mean",
+                            method.sig.ident
+                        ),
+                    ));
+                }
+                opt_out = found;
+            }
+            None => kept.push(attr),
+        }
+    }
+    method.attrs = kept;
+    opt_out
+}
+
+/// Removes every opt-out marker, for the block given back after an error.
+fn strip_opt_outs(block: &mut ItemImpl) {
+    for item in &mut block.items {
+        if let ImplItem::Fn(method) = item {
+            method.attrs.retain(|attr| !is_opt_out(attr) && conditional_opt_out(attr).is_none());
+        }
+    }
+}
+
+/// The type as a person would write it, without generic arguments: `Repo`
+/// for `impl<T> Repo<T>`, `Point` for `impl Display for Point`, `dyn Shape`,
+/// `(u8, u8)`, `[u8]`, `Vec` for `impl<T> Describe for Vec<T>`.
 fn type_name(ty: &Type) -> String {
     match ty {
         Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
         Type::Reference(reference) => type_name(&reference.elem),
-        other => other.to_token_stream().to_string().replace(' ', ""),
+        Type::Paren(inner) => type_name(&inner.elem),
+        Type::Group(inner) => type_name(&inner.elem),
+        Type::Slice(slice) => format!("[{}]", type_name(&slice.elem)),
+        Type::Array(array) => format!("[{}; {}]", type_name(&array.elem), array.len.to_token_stream()),
+        Type::Tuple(tuple) => {
+            let elems: Vec<String> = tuple.elems.iter().map(type_name).collect();
+            format!("({})", elems.join(", "))
+        }
+        Type::Ptr(pointer) => {
+            let mutability = if pointer.mutability.is_some() { "mut" } else { "const" };
+            format!("*{mutability} {}", type_name(&pointer.elem))
+        }
+        Type::TraitObject(object) => {
+            let bounds: Vec<String> = object
+                .bounds
+                .iter()
+                .filter_map(|bound| match bound {
+                    TypeParamBound::Trait(bound) => bound.path.segments.last().map(|s| s.ident.to_string()),
+                    _ => None,
+                })
+                .collect();
+            format!("dyn {}", bounds.join(" + "))
+        }
+        other => other.to_token_stream().to_string(),
     }
-}
-
-fn remove_opt_out(method: &mut ImplItemFn) -> bool {
-    let before = method.attrs.len();
-    method.attrs.retain(|attr| !attr.path().is_ident(OPT_OUT));
-    method.attrs.len() != before
 }
 
 fn has_own_attribute(method: &ImplItemFn) -> bool {
     method.attrs.iter().any(valid::is_tracekit_attribute)
 }
 
-/// `trace_async` on a block instruments its `async fn`s; a `const fn` cannot
-/// be traced and is left as it is.
+/// `trace_async` on a block instruments its `async fn`s and the fns that
+/// return futures; a `const fn` cannot be traced and is left as it is.
 fn applies(flavor: Flavor, method: &ImplItemFn) -> bool {
-    method.sig.constness.is_none() && (flavor != Flavor::Async || method.sig.asyncness.is_some())
+    let awaited = method.sig.asyncness.is_some()
+        || matches!(valid::signature_shape(&method.sig.output, false), Shape::Future { .. });
+    method.sig.constness.is_none() && (flavor != Flavor::Async || awaited)
 }
 
 fn to_item_fn(method: &ImplItemFn) -> MaybeItemFn {
@@ -104,7 +241,7 @@ fn args_for(args: &Args, function: &MaybeItemFn) -> Args {
             list.option = None;
         }
     }
-    if matches!(function.sig.output, ReturnType::Default) {
+    if valid::returns_unit(&function.sig.output) {
         args.include_result = None;
     }
     args

@@ -223,6 +223,15 @@ impl AsyncSpan {
         AsyncSpan { inner }
     }
 
+    /// Runs `build` with this span current: the synchronous part of a
+    /// function that returns a future, so that what it starts while building
+    /// the future is the span's child too.
+    pub fn in_scope<R>(&self, build: impl FnOnce() -> R) -> R {
+        let open = self.inner.as_deref().and_then(|inner| inner.call.open.as_ref());
+        let _attached = open.map(|open| open.cx.clone().attach());
+        build()
+    }
+
     /// Runs `future` with this span current during every poll.
     pub async fn instrument<F: Future>(&self, future: F) -> F::Output {
         let Some((inner, open)) = self.inner.as_deref().and_then(|inner| Some((inner, inner.call.open.as_ref()?)))

@@ -3,12 +3,15 @@
 
 mod callsite;
 mod guard;
+mod question_mark;
 mod recorder;
 mod values;
 
 pub use callsite::Callsite;
+pub use core::ops::ControlFlow;
 pub use guard::{current_parent, AsyncSpan, IntoParent, SyncSpan};
 pub use opentelemetry::trace::SpanKind;
+pub use question_mark::QuestionMark;
 pub use recorder::Recorder;
 pub use values::{
     type_name_of, ArgRef, ErrRef, ErrorByDebug, ErrorByDisplay, ErrorByName, NotAnError, OutcomeOfResult,
@@ -26,4 +29,12 @@ pub fn redacted() -> opentelemetry::Value {
 #[inline(always)]
 pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
     body()
+}
+
+/// Boxes the traced future of a function that returns a boxed one
+/// (`Pin<Box<dyn Future ..>>`, as `#[async_trait]` methods do); the caller's
+/// return type makes it a trait object.
+#[inline(always)]
+pub fn boxed<F: core::future::Future>(future: F) -> core::pin::Pin<Box<F>> {
+    Box::pin(future)
 }

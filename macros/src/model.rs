@@ -1,0 +1,50 @@
+//! One function to trace, as validation leaves it for expansion: every
+//! option already checked and resolved, so that expansion only emits tokens.
+
+use crate::attr::Args;
+use crate::item::MaybeItemFn;
+use proc_macro2::{Group, Ident};
+use syn::Attribute;
+
+pub struct Traced<'a> {
+    pub item: &'a MaybeItemFn,
+    pub body: &'a Group,
+    pub args: &'a Args,
+    /// The span's name: `name = ..`, else `fn_name` or `Type::fn_name`.
+    pub name: String,
+    /// `fn_name` or `Type::fn_name`, for `code.function.name`.
+    pub qualified: String,
+    /// The `SpanKind` variant.
+    pub kind: Ident,
+    pub threshold_ms: Option<u64>,
+    /// The arguments `include_args` records, in order.
+    pub recorded: Vec<Recorded<'a>>,
+    pub shape: Shape,
+    /// `#[track_caller]`: the body runs in the function itself, not in a
+    /// closure, so that `Location::caller()` still sees the caller.
+    pub track_caller: bool,
+}
+
+/// One argument recorded as `arg.<name>`.
+pub struct Recorded<'a> {
+    pub ident: &'a Ident,
+    pub key: String,
+    pub redacted: bool,
+    /// Its parameter's `#[cfg(..)]`s, put on the recording too.
+    pub cfgs: Vec<&'a Attribute>,
+}
+
+/// What the function gives back, which decides how its span is kept.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Nothing to record (no return type, or `!`): the body stays inline.
+    Unit,
+    /// A value, perhaps a `Result`, recorded when the body ends.
+    Value,
+    /// An `async fn`: the span covers the future, from its first poll.
+    Async,
+    /// A function that returns a future (`impl Future`, `Pin<Box<dyn
+    /// Future>>` as `#[async_trait]` makes): the span starts at the call and
+    /// covers the returned future; `boxed` when the future is boxed.
+    Future { boxed: bool },
+}
