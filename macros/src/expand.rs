@@ -211,10 +211,7 @@ impl Traced<'_> {
                 quote_spanned!(ident.span()=> (&#private::ArgRef(&#ident)).__tracekit_value())
             };
             // Recording `_reserved` is the user's choice, not a use of it.
-            let allow = ident
-                .to_string()
-                .starts_with('_')
-                .then(|| quote!(#[allow(clippy::used_underscore_binding, clippy::used_underscore_items)]));
+            let allow = ident.to_string().starts_with('_').then(|| quote!(#[allow(clippy::used_underscore_binding)]));
             quote!(#(#cfgs)* #allow #recorder.attribute(#key, #value);)
         });
         let extras = self.args.attributes.iter().map(|extra| {
