@@ -187,7 +187,10 @@ fn type_name(ty: &Type) -> String {
             format!("({})", elems.join(", "))
         }
         Type::Ptr(pointer) => {
-            let mutability = if pointer.mutability.is_some() { "mut" } else { "const" };
+            let mutability = match pointer.mutability {
+                syn::PointerMutability::Mut(_) => "mut",
+                syn::PointerMutability::Const(_) => "const",
+            };
             format!("*{mutability} {}", type_name(&pointer.elem))
         }
         Type::TraitObject(object) => {

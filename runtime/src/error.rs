@@ -26,6 +26,16 @@ pub enum ConfigError {
         /// What the variable accepts.
         expected: &'static str,
     },
+    /// A setting asks for what this build of tracekit left out: an exporter,
+    /// a propagator or TLS whose cargo feature is off.
+    NotCompiled {
+        /// The variable or builder method, such as `TRACING_EXPORTER`.
+        variable: &'static str,
+        /// The value found.
+        value: String,
+        /// The cargo feature of `tracekit` to enable.
+        feature: &'static str,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -34,6 +44,10 @@ impl fmt::Display for ConfigError {
             ConfigError::InvalidValue { variable, value, expected } => {
                 write!(f, "{variable}={value:?} is not valid: expected {expected}")
             }
+            ConfigError::NotCompiled { variable, value, feature } => write!(
+                f,
+                "{variable}={value:?} needs tracekit's `{feature}` cargo feature, which this build does not have"
+            ),
         }
     }
 }

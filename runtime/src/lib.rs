@@ -31,46 +31,74 @@
 //! Until tracing is installed (or a test captures), an annotated call costs
 //! one atomic load more than a plain call and records nothing.
 
-mod clock;
-mod config;
-pub mod context;
-mod diagnostics;
-mod dispatch;
+// A reduced set of features leaves parts of the layers below unused; the
+// default set, linted strictly in CI with all features too, uses them all.
+#![cfg_attr(
+    not(all(feature = "console", feature = "testing", feature = "otlp", feature = "logs")),
+    allow(dead_code, unused_imports)
+)]
 
-mod error;
-mod exporter;
-mod install;
+// The layers, bottom to top: each imports only from those before it
+// (`tests/tests/layers.rs` checks).
+
+// The facade: what every build has, a library's with no default features.
+mod facade;
 pub mod keys;
-pub mod logs;
-mod open;
-mod panic;
-mod performance;
-mod pipeline;
+
+mod annotated;
+
+#[cfg(feature = "propagation")]
 pub mod propagation;
-mod recorded_span;
-mod recycle;
-mod render;
-mod resource;
+
+// The SDK-backed pipeline, its exporters, configuration and installation.
+#[cfg(feature = "pipeline")]
+mod error;
+
+#[cfg(feature = "pipeline")]
+mod export;
+
+#[cfg(feature = "pipeline")]
+mod pipeline;
+
+#[cfg(feature = "pipeline")]
+mod config;
+
+#[cfg(feature = "pipeline")]
+mod install;
+
+// The public faces.
+pub mod context;
+pub mod logs;
 mod span;
-mod stats;
+#[cfg(feature = "testing")]
 pub mod testing;
-mod text;
 
 #[doc(hidden)]
-#[path = "private/mod.rs"]
+#[path = "private.rs"]
 pub mod __private;
 
-pub use config::{init, Compression, Config, ConsoleFormat, Exporter, Protocol, Sampler};
+#[cfg(feature = "pipeline")]
+pub use config::{Config, Exporter};
 pub use context::Instrument;
-pub use diagnostics::LogLevel;
+#[cfg(feature = "pipeline")]
 pub use error::{ConfigError, InitError};
-pub use install::{flush, shutdown, TracingGuard};
-pub use span::{current_span, span, CurrentSpan, EnteredSpan, SpanBuilder};
-pub use stats::{export_stats, ExportStats};
+#[cfg(feature = "pipeline")]
+pub use export::console::ConsoleFormat;
+#[cfg(feature = "pipeline")]
+pub use export::otlp::{Compression, Protocol};
+#[cfg(feature = "pipeline")]
+pub use export::stats::{export_stats, ExportStats};
+pub use facade::diagnostics::LogLevel;
+#[cfg(feature = "pipeline")]
+pub use install::{flush, init, shutdown, TracingGuard};
+#[cfg(feature = "pipeline")]
+pub use pipeline::Sampler;
+pub use span::{current_span, span, CurrentSpan, EnteredSpan, NewSpan};
 
 pub use opentelemetry;
 pub use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
 pub use opentelemetry::{KeyValue, Value};
+#[cfg(any(feature = "pipeline", feature = "propagation"))]
 pub use opentelemetry_sdk;
 /// The OpenTelemetry semantic-convention keys, usable as keys in
 /// `attributes(..)`, so backends recognise HTTP, database, messaging and
@@ -114,6 +142,7 @@ pub use opentelemetry_sdk;
 /// assert_eq!(spans.get("chat gpt-4o").str_attribute("gen_ai.request.model"), Some("gpt-4o"));
 /// spans.assert_child_of("SELECT users", "GET /users/{id}");
 /// ```
+#[cfg(feature = "semconv")]
 pub use opentelemetry_semantic_conventions as semconv;
 
 /// Traces a function: a span from call to return, current while the body

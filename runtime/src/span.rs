@@ -1,12 +1,13 @@
 //! Spans made by hand, and the current span.
 
-use crate::open::{mark_error, OpenSpan, SpanStart};
+use crate::facade::failure::mark_error;
+use crate::facade::open::{OpenSpan, SpanStart};
 use opentelemetry::trace::{SpanId, SpanKind, TraceContextExt, TraceId};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue, Value};
 use std::borrow::Cow;
 
 /// Starts describing a span named `name`; finish with
-/// [`in_scope`](SpanBuilder::in_scope) or [`entered`](SpanBuilder::entered).
+/// [`in_scope`](NewSpan::in_scope) or [`entered`](NewSpan::entered).
 ///
 /// ```
 /// let total = tracekit::span("sum_batch")
@@ -14,21 +15,21 @@ use std::borrow::Cow;
 ///     .in_scope(|| [1, 2, 3].iter().sum::<i32>());
 /// assert_eq!(total, 6);
 /// ```
-pub fn span(name: impl Into<Cow<'static, str>>) -> SpanBuilder {
-    SpanBuilder { name: name.into(), kind: SpanKind::Internal, attributes: Vec::new(), parent: None }
+pub fn span(name: impl Into<Cow<'static, str>>) -> NewSpan {
+    NewSpan { name: name.into(), kind: SpanKind::Internal, attributes: Vec::new(), parent: None }
 }
 
 /// A span not yet started; made by [`span`].
 #[derive(Debug)]
 #[must_use = "a span starts with `.in_scope(..)` or `.entered()`"]
-pub struct SpanBuilder {
+pub struct NewSpan {
     name: Cow<'static, str>,
     kind: SpanKind,
     attributes: Vec<KeyValue>,
     parent: Option<Context>,
 }
 
-impl SpanBuilder {
+impl NewSpan {
     /// Continues `parent` (such as a context extracted from a request's
     /// headers by [`propagation::extract`](crate::propagation::extract))
     /// instead of the current context.
@@ -91,15 +92,15 @@ impl SpanBuilder {
     /// drop(guard); // the span ends
     /// ```
     pub fn entered(self) -> EnteredSpan {
-        let SpanBuilder { name, kind, attributes, parent } = self;
-        let open = OpenSpan::start(|| SpanStart { name, kind, code: None, attributes }, || parent, |_| {});
+        let NewSpan { name, kind, attributes, parent } = self;
+        let open = OpenSpan::start(|| SpanStart { name, kind, code: None, attributes }, || parent, &mut |_| {});
         let _attached = open.as_ref().map(|open| open.cx.clone().attach());
         EnteredSpan { open, _attached }
     }
 }
 
 /// A started, current span; dropping it ends the span and restores the
-/// previous current span. Made by [`SpanBuilder::entered`].
+/// previous current span. Made by [`NewSpan::entered`].
 #[must_use = "the span ends as soon as this guard is dropped"]
 pub struct EnteredSpan {
     open: Option<OpenSpan>,

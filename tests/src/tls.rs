@@ -62,7 +62,7 @@ impl Pki {
     /// `require_client_certificate`, only clients with a certificate from
     /// this CA get through.
     pub fn http_server_config(&self, require_client_certificate: bool) -> Arc<rustls::ServerConfig> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .unwrap();

@@ -80,7 +80,7 @@ fn the_console_line_format_in_the_readme_is_what_it_prints() {
 
 #[test]
 fn the_configuration_error_in_the_readme_is_the_real_message() {
-    let sample = samples("invalid tracing configuration: ")[0];
+    let sample = samples("invalid tracing configuration: TRACING_EXPORTER=\"jaegar\"")[0];
     assert_eq!(sample.trim(), demo(&[("TRACING_EXPORTER", "jaegar")]).trim());
 }
 

@@ -1,15 +1,16 @@
 //! The environment variables, mapped onto a [`Config`]: `TRACING_*` first,
 //! then the standard `OTEL_*`, then the defaults.
 
-use super::otlp::{self, Endpoint, PemFile, Secret};
-use super::sampling::{self, Sampler};
+use super::key_values;
 use super::vars::Vars;
-use super::{Compression, Config, ConsoleFormat, Exporter, Protocol};
-use crate::diagnostics::LogLevel;
+use super::{Config, Exporter};
 use crate::error::ConfigError;
+use crate::export::batch::{SizeSettings, SIZE_EXPECTED};
+use crate::export::console::ConsoleFormat;
+use crate::export::otlp::{self, Compression, Endpoint, PemFile, Protocol, Secret};
+use crate::facade::diagnostics::LogLevel;
+use crate::pipeline::{self as sampling, Sampler};
 use crate::propagation::Propagator;
-
-const JAEGER_AGENT_PORTS: [u16; 2] = [6831, 6832];
 
 pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
     let mut config = Config::new();
@@ -37,8 +38,12 @@ pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
     config.exporter = match tracing_exporter {
         Some(Some(exporter)) => exporter,
         Some(None) => Exporter::Otlp, // jaeger: OTLP to the Jaeger host, below
-        None => otel_exporter.unwrap_or(Exporter::Console),
+        None => otel_exporter.unwrap_or(Exporter::DEFAULT),
     };
+    let exporter_variable = if tracing_exporter.is_some() { "TRACING_EXPORTER" } else { "OTEL_TRACES_EXPORTER" };
+    if let Some(value) = vars.get(exporter_variable) {
+        config.exporter.check_compiled(exporter_variable, &value)?;
+    }
 
     config.console_format = vars
         .choice(
@@ -76,8 +81,8 @@ fn read_propagators(vars: &Vars<'_>) -> Result<Option<Vec<Propagator>>, ConfigEr
         let Some((_, propagator)) = names.iter().find(|(known, _)| known.eq_ignore_ascii_case(name)) else {
             return Err(invalid("a comma-separated list of tracecontext, baggage, b3, b3multi, none"));
         };
-        if matches!(propagator, Some(Propagator::B3 | Propagator::B3Multi)) && !cfg!(feature = "b3") {
-            return Err(invalid(super::B3_NEEDS_FEATURE));
+        if let Some(propagator) = propagator {
+            propagator.check_compiled("OTEL_PROPAGATORS", &list)?;
         }
         propagators.extend(*propagator);
     }
@@ -89,7 +94,7 @@ fn read_resource(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError
         .parse(
             "OTEL_RESOURCE_ATTRIBUTES",
             "comma-separated key=value pairs, values percent-encoded",
-            otlp::parse_key_values,
+            key_values::parse,
         )?
         .unwrap_or_default();
     // OTEL_SERVICE_NAME wins over a service.name among the resource attributes.
@@ -102,11 +107,16 @@ fn read_resource(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError
 }
 
 fn read_otlp(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
+    // What TLS needs is asked of this build only when spans go over OTLP.
+    let over_otlp = config.exporter == Exporter::Otlp;
     let settings = &mut config.otlp;
     let endpoint = |variable: &'static str, make: fn(String) -> Endpoint| {
-        vars.parse(variable, "an http:// or https:// URL", |value| {
-            otlp::is_endpoint_url(value).then(|| make(value.to_owned()))
-        })
+        let url = vars.parse(variable, otlp::ENDPOINT_EXPECTED, |value| otlp::is_endpoint_url(value).then_some(()))?;
+        match url.and(vars.get(variable)) {
+            Some(url) if over_otlp => otlp::check_scheme_compiled(variable, &url).map(|()| Some(make(url))),
+            Some(url) => Ok(Some(make(url))),
+            None => Ok(None),
+        }
     };
     settings.endpoint = match endpoint("TRACING_OTLP_ENDPOINT", Endpoint::Base)? {
         Some(found) => Some(found),
@@ -155,6 +165,9 @@ fn read_otlp(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
     tls.client_certificate =
         file("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE");
     tls.client_key = file("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY");
+    if over_otlp {
+        tls.check_compiled()?;
+    }
     Ok(())
 }
 
@@ -163,9 +176,9 @@ fn read_headers(vars: &Vars<'_>, variable: &'static str) -> Result<Vec<(String, 
     let Some(list) = vars.get(variable) else {
         return Ok(Vec::new());
     };
-    otlp::parse_key_values(&list).ok_or_else(|| ConfigError::InvalidValue {
+    key_values::parse(&list).ok_or_else(|| ConfigError::InvalidValue {
         variable,
-        value: otlp::redact_values(&list),
+        value: key_values::redact_values(&list),
         expected: "comma-separated key=value pairs, values percent-encoded",
     })
 }
@@ -180,13 +193,8 @@ fn read_jaeger(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> 
         });
     }
     let port = vars.number::<u16>("TRACING_JAEGER_PORT", "a port number: 4317 (OTLP/gRPC) or 4318 (OTLP/HTTP)")?;
-    if let Some(port) = port.filter(|port| JAEGER_AGENT_PORTS.contains(port)) {
-        return Err(ConfigError::InvalidValue {
-            variable: "TRACING_JAEGER_PORT",
-            value: port.to_string(),
-            expected: "an OTLP port of Jaeger: 4317 (gRPC) or 4318 (HTTP); 6831 and 6832 belong to \
-                       Jaeger's retired UDP agent protocol, which tracekit does not speak",
-        });
+    if let Some(port) = port {
+        otlp::check_jaeger_port("TRACING_JAEGER_PORT", port)?;
     }
     let port = port.unwrap_or(4317);
     *config = std::mem::take(config).jaeger(&host, port);
@@ -237,28 +245,20 @@ fn read_sampler(vars: &Vars<'_>) -> Result<Sampler, ConfigError> {
 
 fn read_batch(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
     let batch = &mut config.batch;
-    let count = "a whole number greater than zero";
-    let positive = |value: &str| value.parse::<usize>().ok().filter(|n| *n > 0);
+    let size = |value: &str| value.parse::<usize>().ok();
     if let Some(delay) = vars.millis("OTEL_BSP_SCHEDULE_DELAY")? {
         batch.schedule_delay = delay;
     }
-    if let Some(size) = vars.parse("OTEL_BSP_MAX_QUEUE_SIZE", count, positive)? {
+    if let Some(size) = vars.parse("OTEL_BSP_MAX_QUEUE_SIZE", SIZE_EXPECTED, size)? {
         batch.max_queue_size = size;
     }
-    if let Some(size) = vars.parse("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", count, positive)? {
+    if let Some(size) = vars.parse("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", SIZE_EXPECTED, size)? {
         batch.max_export_batch_size = size;
     }
     if let Some(timeout) = vars.millis("OTEL_BSP_EXPORT_TIMEOUT")? {
         batch.export_timeout = timeout;
     }
-    if batch.max_export_batch_size > batch.max_queue_size {
-        return Err(ConfigError::InvalidValue {
-            variable: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-            value: batch.max_export_batch_size.to_string(),
-            expected: "a batch size no larger than OTEL_BSP_MAX_QUEUE_SIZE",
-        });
-    }
-    Ok(())
+    batch.check(&SizeSettings::ENVIRONMENT)
 }
 
 fn read_limits(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {

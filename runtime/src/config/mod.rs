@@ -6,57 +6,72 @@
 //! is accepted.
 
 mod env;
-pub(crate) mod otlp;
-mod sampling;
+mod key_values;
 mod vars;
 
-pub use otlp::{Compression, Protocol};
-pub use sampling::Sampler;
-
-use crate::diagnostics::LogLevel;
-use crate::error::{ConfigError, InitError};
-use crate::exporter::BatchProcessor;
-use crate::install::{self, TracingGuard};
+use crate::error::ConfigError;
+use crate::export::batch::{BatchProcessor, BatchSettings, SizeSettings};
+use crate::export::console::ConsoleFormat;
+use crate::export::otlp::{self, Compression, Endpoint, OtlpSettings, PemFile, Protocol, Secret};
+use crate::facade::diagnostics::LogLevel;
+use crate::facade::locks::recover;
+use crate::pipeline::{check_ratio, FinishedSpan, Limits, Sampler};
 use crate::propagation::Propagator;
-use crate::recorded_span::FinishedSpan;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
-use otlp::{Endpoint, OtlpSettings, PemFile, Secret};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// What a B3 propagator asks for when tracekit was built without it.
-pub(crate) const B3_NEEDS_FEATURE: &str =
-    "a propagator of this build: b3 and b3multi need tracekit's `b3` cargo feature";
-
 /// Where finished spans go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Exporter {
-    /// Readable output on stderr (`TRACING_EXPORTER=console`, the default).
+    /// Readable output on stderr (`TRACING_EXPORTER=console`, the default;
+    /// feature `console`).
     Console,
     /// OTLP to a collector, Jaeger, Tempo or a vendor (`TRACING_EXPORTER=otlp`
-    /// or `jaeger`, `OTEL_TRACES_EXPORTER=otlp`), through the batch processor.
+    /// or `jaeger`, `OTEL_TRACES_EXPORTER=otlp`), through the batch processor
+    /// (feature `otlp`; `https://` needs `tls-ring` or `tls-aws-lc`).
     Otlp,
     /// Kept in memory for the whole process, read with
-    /// [`testing::recorded`](crate::testing::recorded) (`TRACING_EXPORTER=in_memory`).
+    /// `testing::recorded` (`TRACING_EXPORTER=in_memory`; feature `testing`).
     InMemory,
     /// Nothing is recorded; annotated calls cost one check (`TRACING_EXPORTER=none`).
     None,
 }
 
-/// How the console exporter prints (`TRACING_CONSOLE_FORMAT`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum ConsoleFormat {
-    /// Each trace as an indented tree with timing bars, printed when its root span ends (`tree`).
-    #[default]
-    Tree,
-    /// One line per span: `TRACE: name (start-end, duration) status=UNSET` (`line`).
-    Line,
-    /// One JSON object per span, one per line (`json`).
-    Json,
+impl Exporter {
+    /// The exporter when none is chosen: the console, or in a build without
+    /// it OTLP (the OpenTelemetry default), else memory, else none.
+    pub(crate) const DEFAULT: Exporter = if cfg!(feature = "console") {
+        Exporter::Console
+    } else if cfg!(feature = "otlp") {
+        Exporter::Otlp
+    } else if cfg!(feature = "testing") {
+        Exporter::InMemory
+    } else {
+        Exporter::None
+    };
+
+    /// The cargo feature that compiles this exporter in, if this build lacks it.
+    fn missing_feature(self) -> Option<&'static str> {
+        match self {
+            Exporter::Console if !cfg!(feature = "console") => Some("console"),
+            Exporter::Otlp if !cfg!(feature = "otlp") => Some("otlp"),
+            Exporter::InMemory if !cfg!(feature = "testing") => Some("testing"),
+            _ => None,
+        }
+    }
+
+    /// Refuses, for `setting`, an exporter this build does not have: never a
+    /// silent fallback to another.
+    pub(crate) fn check_compiled(self, setting: &'static str, value: &str) -> Result<(), ConfigError> {
+        match self.missing_feature() {
+            Some(feature) => Err(ConfigError::NotCompiled { variable: setting, value: value.to_owned(), feature }),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Tracing configuration: read from the environment with [`Config::from_env`],
@@ -95,40 +110,6 @@ pub struct Config {
     pub(crate) log_level: Option<LogLevel>,
 }
 
-/// The batch span processor's sizes and timings (`OTEL_BSP_*`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct BatchSettings {
-    pub(crate) schedule_delay: Duration,
-    pub(crate) max_queue_size: usize,
-    pub(crate) max_export_batch_size: usize,
-    pub(crate) export_timeout: Duration,
-}
-
-impl Default for BatchSettings {
-    fn default() -> Self {
-        BatchSettings {
-            schedule_delay: Duration::from_millis(5000),
-            max_queue_size: 2048,
-            max_export_batch_size: 512,
-            export_timeout: Duration::from_millis(30_000),
-        }
-    }
-}
-
-/// Span limits (`OTEL_SPAN_*_COUNT_LIMIT`, `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Limits {
-    pub(crate) attribute_count: u32,
-    pub(crate) event_count: u32,
-    pub(crate) attribute_value_length: Option<usize>,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { attribute_count: 128, event_count: 128, attribute_value_length: None }
-    }
-}
-
 /// An exporter the program gave: started behind tracekit's batch processor
 /// when the configuration is installed, which can happen once.
 #[derive(Clone)]
@@ -144,7 +125,7 @@ impl GivenExporter {
         settings: BatchSettings,
         value_length: Option<usize>,
     ) -> Option<std::io::Result<BatchProcessor<FinishedSpan>>> {
-        let start = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()?;
+        let start = recover(self.0.lock()).take()?;
         Some(start(settings, value_length))
     }
 }
@@ -167,11 +148,11 @@ impl std::fmt::Debug for SharedWriter {
 
 impl Write for SharedWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).write(buf)
+        recover(self.0.lock()).write(buf)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).flush()
+        recover(self.0.lock()).flush()
     }
 }
 
@@ -182,7 +163,8 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Tracing enabled, to the console as a tree, named after the executable.
+    /// Tracing enabled, to the console as a tree (in a build without the
+    /// `console` feature, over OTLP), named after the executable.
     ///
     /// ```
     /// let config = tracekit::Config::new();
@@ -191,7 +173,7 @@ impl Config {
     pub fn new() -> Self {
         Config {
             enabled: true,
-            exporter: Exporter::Console,
+            exporter: Exporter::DEFAULT,
             console_format: ConsoleFormat::Tree,
             console_writer: None,
             service_name: None,
@@ -562,71 +544,116 @@ impl Config {
         self.enabled && (self.exporter != Exporter::None || self.provider.is_some() || self.span_exporter.is_some())
     }
 
-    /// Installs this configuration for the whole process. The returned guard
-    /// flushes and shuts tracing down when dropped. A second installation
-    /// while the first is live is an error.
-    ///
-    /// ```
-    /// let guard = tracekit::Config::new().exporter(tracekit::Exporter::None).install().unwrap();
-    /// drop(guard);
-    /// ```
-    pub fn install(self) -> Result<TracingGuard, InitError> {
-        self.check()?;
-        install::install(self)
-    }
-
     /// Checks what the builder methods set; values from the environment were
     /// checked as they were read.
-    fn check(&self) -> Result<(), ConfigError> {
-        let invalid = |setting: &'static str, value: String, expected: &'static str| {
-            Err(ConfigError::InvalidValue { variable: setting, value, expected })
-        };
+    pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        if self.is_recording() && self.provider.is_none() && self.span_exporter.is_none() {
+            self.exporter.check_compiled("Config::exporter", &format!("{:?}", self.exporter))?;
+        }
         if self.exporter == Exporter::Otlp {
             let url = self.otlp.url();
-            if !otlp::is_endpoint_url(&url) {
-                return invalid("Config::otlp_endpoint", url, "an http:// or https:// URL");
+            otlp::check_endpoint("Config::otlp_endpoint", &url)?;
+            otlp::check_scheme_compiled("Config::otlp_endpoint", &url)?;
+            if let Some(port) = otlp::port_of(&url) {
+                otlp::check_jaeger_port("Config::jaeger", port)?;
             }
-            let port = url.parse::<http::Uri>().ok().and_then(|uri| uri.port_u16());
-            if let Some(port @ (6831 | 6832)) = port {
-                return invalid(
-                    "Config::jaeger",
-                    port.to_string(),
-                    "an OTLP port of Jaeger: 4317 (gRPC) or 4318 (HTTP); 6831 and 6832 belong to \
-                     Jaeger's retired UDP agent protocol, which tracekit does not speak",
-                );
-            }
+            self.otlp.tls.check_compiled()?;
         }
         if let Sampler::TraceIdRatio(ratio) | Sampler::ParentBasedTraceIdRatio(ratio) = self.sampler {
-            if !(0.0..=1.0).contains(&ratio) {
-                return invalid("Config::sampler", ratio.to_string(), "a ratio from 0.0 to 1.0");
-            }
+            check_ratio("Config::sampler", ratio)?;
         }
-        if !cfg!(feature = "b3") {
-            let b3 = [Propagator::B3, Propagator::B3Multi];
-            if let Some(propagator) = self.propagators.iter().flatten().find(|p| b3.contains(p)) {
-                return invalid("Config::propagators", format!("{propagator:?}"), B3_NEEDS_FEATURE);
-            }
+        for propagator in self.propagators.iter().flatten() {
+            propagator.check_compiled("Config::propagators", &format!("{propagator:?}"))?;
         }
-        let batch = &self.batch;
-        if batch.max_queue_size == 0 || batch.max_export_batch_size == 0 {
-            return invalid("Config::batch", "0".to_owned(), "queue and batch sizes greater than zero");
-        }
-        if batch.max_export_batch_size > batch.max_queue_size {
-            return invalid(
-                "Config::batch",
-                batch.max_export_batch_size.to_string(),
-                "a batch size no larger than the queue size",
-            );
-        }
-        Ok(())
+        self.batch.check(&SizeSettings::BUILDER)
     }
 }
 
-/// Installs tracing as the environment configures it; see [`Config::from_env`].
-///
-/// ```
-/// let _guard = tracekit::init().expect("valid tracing configuration");
-/// ```
-pub fn init() -> Result<TracingGuard, InitError> {
-    Config::from_env()?.install()
+/// What a build without some features says; run with those features off
+/// (`.ci/run` does: the defaults, and `console` alone).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from_vars(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<_, _> = vars.iter().copied().collect();
+        Config::from_lookup(|name| vars.get(name).map(|value| value.to_string()))
+    }
+
+    #[allow(dead_code, reason = "used only by the tests of builds without some features")]
+    fn not_compiled(variable: &'static str, value: &str, feature: &'static str) -> ConfigError {
+        ConfigError::NotCompiled { variable, value: value.to_owned(), feature }
+    }
+
+    #[test]
+    fn the_default_exporter_is_one_this_build_has() {
+        assert_eq!(Exporter::DEFAULT.missing_feature(), None);
+        assert!(from_vars(&[]).unwrap().check().is_ok());
+    }
+
+    #[cfg(not(feature = "otlp"))]
+    #[test]
+    fn an_exporter_left_out_of_the_build_is_an_init_error_naming_its_feature() {
+        let error = from_vars(&[("TRACING_EXPORTER", "otlp")]).unwrap_err();
+        assert_eq!(error, not_compiled("TRACING_EXPORTER", "otlp", "otlp"));
+        assert_eq!(
+            from_vars(&[("OTEL_TRACES_EXPORTER", "otlp")]).unwrap_err(),
+            not_compiled("OTEL_TRACES_EXPORTER", "otlp", "otlp")
+        );
+        let installed = Config::new().exporter(Exporter::Otlp).install().unwrap_err();
+        assert!(matches!(installed, crate::InitError::Config(ConfigError::NotCompiled { feature: "otlp", .. })));
+        // The message the README shows.
+        let readme = include_str!("../../../README.md");
+        let message = crate::InitError::Config(error).to_string();
+        assert!(readme.contains(&message), "the README shows {message:?}");
+        // An OTLP endpoint in the environment does not matter to another exporter.
+        assert!(from_vars(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317")]).is_ok());
+    }
+
+    #[cfg(not(feature = "testing"))]
+    #[test]
+    fn the_in_memory_exporter_needs_the_testing_feature() {
+        let error = from_vars(&[("TRACING_EXPORTER", "in_memory")]).unwrap_err();
+        assert_eq!(error, not_compiled("TRACING_EXPORTER", "in_memory", "testing"));
+    }
+
+    #[cfg(not(feature = "console"))]
+    #[test]
+    fn the_console_exporter_needs_the_console_feature() {
+        let error = from_vars(&[("TRACING_EXPORTER", "console")]).unwrap_err();
+        assert_eq!(error, not_compiled("TRACING_EXPORTER", "console", "console"));
+    }
+
+    #[cfg(not(feature = "b3"))]
+    #[test]
+    fn a_b3_propagator_needs_the_b3_feature() {
+        let error = from_vars(&[("OTEL_PROPAGATORS", "tracecontext,b3")]).unwrap_err();
+        assert_eq!(error, not_compiled("OTEL_PROPAGATORS", "tracecontext,b3", "b3"));
+        assert_eq!(
+            Config::new().propagators(&[Propagator::B3Multi]).check().unwrap_err(),
+            not_compiled("Config::propagators", "B3Multi", "b3")
+        );
+    }
+
+    #[cfg(all(feature = "otlp", not(feature = "tls")))]
+    #[test]
+    fn tls_without_a_tls_feature_is_an_init_error_naming_the_features() {
+        let tls = "tls-ring` or `tls-aws-lc";
+        let error =
+            from_vars(&[("TRACING_EXPORTER", "otlp"), ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317")])
+                .unwrap_err();
+        assert_eq!(error, not_compiled("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317", tls));
+        assert!(error.to_string().contains("needs tracekit's `tls-ring` or `tls-aws-lc` cargo feature"), "{error}");
+        let error =
+            from_vars(&[("TRACING_EXPORTER", "otlp"), ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem")]).unwrap_err();
+        assert_eq!(error, not_compiled("OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem", tls));
+        let built = Config::new().otlp_endpoint("https://collector:4317").check().unwrap_err();
+        assert_eq!(built, not_compiled("Config::otlp_endpoint", "https://collector:4317", tls));
+        let built =
+            Config::new().otlp_endpoint("http://collector:4317").otlp_certificate("/etc/ca.pem").check().unwrap_err();
+        assert_eq!(built, not_compiled("Config::otlp_certificate", "/etc/ca.pem", tls));
+        // Plain text still works.
+        assert!(Config::new().otlp_endpoint("http://collector:4317").check().is_ok());
+    }
 }

@@ -1,11 +1,10 @@
 use super::Spans;
-use crate::config::Sampler;
-use crate::dispatch::{CaptureTracer, RecorderToken};
-use crate::exporter::{MemoryExporter, SpanStore};
-use crate::pipeline::{Export, Pipeline};
+use crate::export::{MemoryExporter, SpanStore};
+use crate::facade::dispatch::{BackendToken, CaptureBackend};
+use crate::pipeline::{Export, Limits, Pipeline, Sampler};
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::Context;
-use opentelemetry_sdk::trace::{SimpleSpanProcessor, SpanLimits};
+use opentelemetry_sdk::trace::SimpleSpanProcessor;
 use opentelemetry_sdk::Resource;
 use std::future::Future;
 use std::sync::Arc;
@@ -56,7 +55,7 @@ struct Session {
     cx: Context,
     pipeline: Arc<Pipeline>,
     store: SpanStore,
-    _token: RecorderToken,
+    _token: BackendToken,
 }
 
 impl Session {
@@ -66,15 +65,14 @@ impl Session {
         let pipeline = Pipeline::new(
             Export::EachSpan(Box::new(SimpleSpanProcessor::new(MemoryExporter::new(store.clone())))),
             Sampler::ParentBasedAlwaysOn,
-            SpanLimits::default(),
-            None,
+            &Limits::default(),
             &Resource::builder().build(),
         );
         Session {
-            cx: Context::current().with_value(CaptureTracer(pipeline.clone())),
+            cx: Context::current().with_value(CaptureBackend(pipeline.clone())),
             pipeline,
             store,
-            _token: RecorderToken::acquire(),
+            _token: BackendToken::acquire(),
         }
     }
 

@@ -11,7 +11,7 @@ mod spans;
 pub use capture::{capture, capture_async};
 pub use spans::{CapturedSpan, Spans};
 
-use crate::exporter::SpanStore;
+use crate::export::SpanStore;
 
 fn global_store(function: &str) -> SpanStore {
     crate::install::memory_store().unwrap_or_else(|| {

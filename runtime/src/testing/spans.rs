@@ -1,4 +1,5 @@
-use crate::render::{self, Style};
+use crate::export::render;
+use crate::facade::terminal::Style;
 use opentelemetry::trace::{Event, SpanId, SpanKind, Status, TraceId};
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;

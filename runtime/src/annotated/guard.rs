@@ -1,0 +1,304 @@
+//! The span of one call of an annotated function: [`SyncSpan`] for a
+//! synchronous body, [`AsyncSpan`] for an `async` one.
+
+use crate::facade::callsite::Callsite;
+use crate::facade::open::{OpenSpan, SpanStart};
+use crate::facade::recorder::Recorder;
+use crate::keys::CANCELLED;
+use opentelemetry::{Context, ContextGuard, KeyValue};
+use std::borrow::Cow;
+use std::future::{poll_fn, Future};
+use std::mem::ManuallyDrop;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+impl Callsite {
+    #[inline(always)]
+    fn open(&'static self, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Option<OpenSpan> {
+        OpenSpan::start(
+            || SpanStart {
+                name: Cow::Borrowed(self.name),
+                kind: self.kind.clone(),
+                code: Some(self),
+                attributes: Vec::new(),
+            },
+            parent,
+            record,
+        )
+    }
+}
+
+/// The parent of a span without `parent = ..`: the current context.
+#[inline(always)]
+pub fn current_parent() -> Option<Context> {
+    None
+}
+
+/// What `parent = ..` accepts: a `Context` (such as one returned by
+/// `tracekit::propagation::extract`), by value or by reference.
+#[diagnostic::on_unimplemented(
+    message = "`parent = ..` takes an OpenTelemetry `Context`, not `{Self}`",
+    label = "not a `Context`",
+    note = "extract one from the incoming request: `parent = tracekit::propagation::extract(&headers)`"
+)]
+pub trait IntoParent {
+    /// The context to continue.
+    fn into_parent(self) -> Context;
+}
+
+impl IntoParent for Context {
+    fn into_parent(self) -> Context {
+        self
+    }
+}
+
+impl IntoParent for &Context {
+    fn into_parent(self) -> Context {
+        self.clone()
+    }
+}
+
+/// A recording closure with its type erased, so that the code behind it is
+/// compiled once in tracekit rather than once per annotated function.
+type Record<'a> = &'a mut dyn FnMut(&mut Recorder);
+
+/// Lets a recording closure be passed as a [`Record`]; it runs at most once.
+#[inline(always)]
+fn erased(record: impl FnOnce(&mut Recorder)) -> impl FnMut(&mut Recorder) {
+    let mut record = Some(record);
+    move |recorder| {
+        if let Some(record) = record.take() {
+            record(recorder);
+        }
+    }
+}
+
+/// What both kinds of call spans hold: the span, if it is recorded, and
+/// `trace_performance`'s clock, if there is a threshold.
+struct Call {
+    open: Option<OpenSpan>,
+    timer: Option<Timer>,
+}
+
+impl Call {
+    /// `None` when there is nothing to do: no span and no clock.
+    fn start(
+        callsite: &'static Callsite,
+        parent: impl FnOnce() -> Option<Context>,
+        record: Record<'_>,
+    ) -> Option<Call> {
+        let timer = Timer::start(callsite);
+        let open = callsite.open(parent, record);
+        (open.is_some() || timer.is_some()).then_some(Call { open, timer })
+    }
+
+    /// Records the result or error, if the span is recorded.
+    // Generic, unlike the start: erasing here costs the path without a span
+    // a branch, as the compiler then shares this code between both paths.
+    fn record_outcome(&self, record: impl FnOnce(&mut Recorder)) {
+        if let Some(open) = self.open.as_ref().filter(|open| open.recording) {
+            let mut recorder = Recorder::default();
+            record(&mut recorder);
+            // The span is locked only when there is something to record.
+            recorder.apply_to_ref(&open.span());
+        }
+    }
+
+    fn end(&self, panic_recorded: bool) {
+        if let Some(timer) = &self.timer {
+            timer.check(self.open.as_ref());
+        }
+        if let Some(open) = &self.open {
+            open.end(panic_recorded);
+        }
+    }
+}
+
+/// The span of a synchronous call, current while the body runs; dropping it
+/// ends the span (on `return`, `?` and panics alike).
+pub struct SyncSpan {
+    // Ended by `Drop for SyncSpan`, which takes the call out: no drop glue
+    // of its own, so the annotated function has none to call.
+    inner: ManuallyDrop<Option<SyncCall>>,
+}
+
+struct SyncCall {
+    call: Call,
+    // Dropped after `drop` below, so the span ends while it is still current.
+    _attached: Option<ContextGuard>,
+}
+
+impl SyncSpan {
+    /// Starts the span and makes it current. `record` runs only if the span
+    /// is recorded.
+    #[inline(always)]
+    pub fn enter(
+        callsite: &'static Callsite,
+        parent: impl FnOnce() -> Option<Context>,
+        record: impl FnOnce(&mut Recorder),
+    ) -> Self {
+        // The threshold is a constant of the callsite: for most functions
+        // this is the single check of an annotated call.
+        if callsite.threshold.is_none() && !crate::facade::dispatch::is_active() {
+            return SyncSpan { inner: ManuallyDrop::new(None) };
+        }
+        Self::enter_slow(callsite, parent, &mut erased(record))
+    }
+
+    #[inline(never)]
+    fn enter_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
+        let inner = Call::start(callsite, parent, record).map(|call| {
+            let _attached = call.open.as_ref().map(|open| open.cx.clone().attach());
+            SyncCall { call, _attached }
+        });
+        SyncSpan { inner: ManuallyDrop::new(inner) }
+    }
+
+    /// Records the outcome, then ends the span.
+    #[inline]
+    pub fn finish(self, record: impl FnOnce(&mut Recorder)) {
+        if let Some(inner) = self.inner.as_ref() {
+            inner.call.record_outcome(record);
+        }
+    }
+}
+
+impl Drop for SyncCall {
+    fn drop(&mut self) {
+        self.call.end(false);
+    }
+}
+
+impl Drop for SyncSpan {
+    // Inlined, so that a call with no span costs a test here rather than a
+    // call into the drop code; the span itself ends out of line.
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.inner.is_some() {
+            end_out_of_line(self.inner.take());
+        }
+    }
+}
+
+#[inline(never)]
+fn end_out_of_line(call: Option<SyncCall>) {
+    drop(call);
+}
+
+/// The span of an `async` call. It becomes current each time the wrapped
+/// future is polled, on whichever thread polls it.
+pub struct AsyncSpan {
+    inner: Option<Box<AsyncCall>>,
+}
+
+struct AsyncCall {
+    call: Call,
+    finished: bool,
+    panicked: AtomicBool,
+}
+
+impl AsyncSpan {
+    /// Starts the span, without making it current. `record` runs only if the
+    /// span is recorded.
+    #[inline(always)]
+    pub fn start(
+        callsite: &'static Callsite,
+        parent: impl FnOnce() -> Option<Context>,
+        record: impl FnOnce(&mut Recorder),
+    ) -> Self {
+        if callsite.threshold.is_none() && !crate::facade::dispatch::is_active() {
+            return AsyncSpan { inner: None };
+        }
+        Self::start_slow(callsite, parent, &mut erased(record))
+    }
+
+    #[inline(never)]
+    fn start_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
+        let inner = Call::start(callsite, parent, record)
+            .map(|call| Box::new(AsyncCall { call, finished: false, panicked: AtomicBool::new(false) }));
+        AsyncSpan { inner }
+    }
+
+    /// Runs `build` with this span current: the synchronous part of a
+    /// function that returns a future, so that what it starts while building
+    /// the future is the span's child too.
+    pub fn in_scope<R>(&self, build: impl FnOnce() -> R) -> R {
+        let open = self.inner.as_deref().and_then(|inner| inner.call.open.as_ref());
+        let _attached = open.map(|open| open.cx.clone().attach());
+        build()
+    }
+
+    /// Runs `future` with this span current during every poll.
+    pub async fn instrument<F: Future>(&self, future: F) -> F::Output {
+        let Some((inner, open)) = self.inner.as_deref().and_then(|inner| Some((inner, inner.call.open.as_ref()?)))
+        else {
+            return future.await;
+        };
+        let mut future = pin!(future);
+        poll_fn(|task| {
+            let _attached = open.cx.clone().attach();
+            let _watch = PanicWatch { call: inner };
+            future.as_mut().poll(task)
+        })
+        .await
+    }
+
+    /// Records the outcome, then ends the span.
+    pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
+        if let Some(inner) = &mut self.inner {
+            inner.finished = true;
+            inner.call.record_outcome(record);
+        }
+    }
+}
+
+impl Drop for AsyncCall {
+    fn drop(&mut self) {
+        let panicked = self.panicked.load(Ordering::Relaxed);
+        if !self.finished && !panicked && !std::thread::panicking() {
+            if let Some(open) = &self.call.open {
+                open.span().set_attribute(KeyValue::new(CANCELLED, true));
+            }
+        }
+        self.call.end(panicked);
+    }
+}
+
+/// Notices a panic inside `poll`: the future may be dropped much later, when
+/// the panic is no longer visible, so the span is marked now.
+struct PanicWatch<'a> {
+    call: &'a AsyncCall,
+}
+
+impl Drop for PanicWatch<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() && !self.call.panicked.swap(true, Ordering::Relaxed) {
+            if let Some(open) = &self.call.call.open {
+                open.mark_panicked();
+            }
+        }
+    }
+}
+
+/// `trace_performance`'s clock. It runs whether or not anything records, so
+/// the warning is never lost to sampling.
+struct Timer {
+    callsite: &'static Callsite,
+    started: Instant,
+}
+
+impl Timer {
+    #[inline]
+    fn start(callsite: &'static Callsite) -> Option<Timer> {
+        callsite.threshold.map(|_| Timer { callsite, started: Instant::now() })
+    }
+
+    fn check(&self, open: Option<&OpenSpan>) {
+        let elapsed = self.started.elapsed();
+        let Some(threshold) = self.callsite.threshold.filter(|threshold| elapsed > *threshold) else {
+            return;
+        };
+        crate::facade::performance::threshold_exceeded(self.callsite.name, elapsed, threshold, open);
+    }
+}

@@ -1,0 +1,631 @@
+//! tracekit's batch span processor: a bounded queue that the program's
+//! threads fill and one export thread empties.
+//!
+//! The SDK's own batch processor drops spans silently once its queue is full
+//! and tells the count only at shutdown. This one counts every span it loses
+//! (read with [`export_stats`](crate::export_stats)) and reports losses in
+//! one warning per interval, however many spans are lost, so that a
+//! collector that is down never floods the program's logs.
+
+mod settings;
+
+pub(crate) use settings::{BatchSettings, SizeSettings, SIZE_EXPECTED};
+
+use super::exportable::Exportable;
+use super::stats::{Counters, ExportStats, Outcome};
+use super::value_length::limit_value_lengths;
+use crate::facade::diagnostics::{self, LogLevel};
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use opentelemetry_sdk::Resource;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Lost spans are reported at most once per interval (and once at shutdown).
+pub(crate) const WARNING_INTERVAL: Duration = Duration::from_secs(10);
+
+pub(crate) struct BatchProcessor<T> {
+    shared: Arc<Shared<T>>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    /// The export thread waits here for a full batch, a flush or shutdown.
+    work: Condvar,
+    /// Callers of flush and shutdown wait here for the export thread.
+    progress: Condvar,
+    settings: BatchSettings,
+    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied on the export thread.
+    value_length: Option<usize>,
+    counters: Counters,
+    /// Shared with shutdown, which reports what it counts when the export
+    /// thread cannot finish in time.
+    reporter: Mutex<LossReporter>,
+}
+
+struct State<T> {
+    /// Spans waiting for the export thread. It takes them all at once, by
+    /// swapping the vector out, so that the lock is held for no copy: a
+    /// program's thread that found it taken would sleep, and waking costs
+    /// more than the span.
+    queue: Vec<T>,
+    /// Spans the export thread has taken but not yet put in a batch: they
+    /// still count against the queue's size, so that at most one batch is
+    /// in flight beside a full queue.
+    held: usize,
+    /// Spans in the export under way.
+    in_flight: usize,
+    /// Set by a shutdown that ran out of time: it has counted every span
+    /// the export thread still had, which then counts nothing more.
+    abandoned: bool,
+    /// Flushes asked for and flushes done, as running numbers: a flush is
+    /// done once every span queued when it was asked for has been exported.
+    flushes_asked: u64,
+    flushes_done: u64,
+    /// Set by shutdown: what is queued is exported until then, later spans are dropped.
+    shutdown_by: Option<Instant>,
+    stopped: bool,
+    /// Given by the provider before the first span; applied on the export thread.
+    resource: Option<Resource>,
+}
+
+impl<T> Default for State<T> {
+    fn default() -> Self {
+        State {
+            queue: Vec::new(),
+            held: 0,
+            in_flight: 0,
+            abandoned: false,
+            flushes_asked: 0,
+            flushes_done: 0,
+            shutdown_by: None,
+            stopped: false,
+            resource: None,
+        }
+    }
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        crate::facade::locks::recover(self.state.lock())
+    }
+
+    fn reporter(&self) -> MutexGuard<'_, LossReporter> {
+        crate::facade::locks::recover(self.reporter.lock())
+    }
+
+    /// Counts a batch's outcome, unless shutdown counted it already.
+    fn settle(&self, outcome: Outcome, count: u64) -> bool {
+        let mut state = self.lock();
+        state.in_flight = 0;
+        if !state.abandoned {
+            self.counters.add(outcome, count);
+        }
+        !state.abandoned
+    }
+
+    /// Waits on `condvar` until `deadline` at the latest.
+    fn wait_until<'a>(
+        &self,
+        condvar: &Condvar,
+        state: MutexGuard<'a, State<T>>,
+        deadline: Instant,
+    ) -> MutexGuard<'a, State<T>> {
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        crate::facade::locks::recover(condvar.wait_timeout(state, timeout)).0
+    }
+}
+
+impl<T: Exportable> BatchProcessor<T> {
+    /// Starts the export thread. `destination` names where spans go, for the
+    /// loss warnings.
+    pub(crate) fn new<E: SpanExporter + 'static>(
+        exporter: E,
+        settings: BatchSettings,
+        value_length: Option<usize>,
+        destination: String,
+    ) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            work: Condvar::new(),
+            progress: Condvar::new(),
+            settings,
+            value_length,
+            counters: Counters::new(),
+            reporter: Mutex::new(LossReporter::new(destination)),
+        });
+        let worker = std::thread::Builder::new().name("tracekit-export".into()).spawn({
+            let shared = shared.clone();
+            move || export_loop(&shared, exporter)
+        })?;
+        Ok(BatchProcessor { shared, worker: Mutex::new(Some(worker)) })
+    }
+
+    /// What this processor has exported and lost so far.
+    #[cfg(test)]
+    fn stats(&self) -> ExportStats {
+        self.shared.counters.snapshot()
+    }
+}
+
+impl<T> std::fmt::Debug for BatchProcessor<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchProcessor").field("settings", &self.shared.settings).finish_non_exhaustive()
+    }
+}
+
+impl<T: Exportable> BatchProcessor<T> {
+    /// Queues a finished span; drops and counts it when the queue is full.
+    pub(crate) fn push(&self, span: T) {
+        if !span.is_sampled() {
+            return;
+        }
+        let settings = &self.shared.settings;
+        let mut state = self.shared.lock();
+        if state.shutdown_by.is_some() || state.queue.len() + state.held >= settings.max_queue_size {
+            drop(state);
+            self.shared.counters.add(Outcome::Dropped, 1);
+            return;
+        }
+        state.queue.push(span);
+        // Wake the export thread once, when a batch fills; it checks the
+        // queue's length itself before it waits again.
+        let batch_full = state.queue.len() == settings.max_export_batch_size;
+        drop(state);
+        if batch_full {
+            self.shared.work.notify_one();
+        }
+    }
+
+    pub(crate) fn force_flush(&self) -> OTelSdkResult {
+        let asked = {
+            let mut state = self.shared.lock();
+            if state.shutdown_by.is_some() {
+                return Err(OTelSdkError::AlreadyShutdown);
+            }
+            state.flushes_asked += 1;
+            state.flushes_asked
+        };
+        self.shared.work.notify_one();
+        let timeout = self.shared.settings.export_timeout;
+        let deadline = Instant::now() + timeout;
+        let mut state = self.shared.lock();
+        while state.flushes_done < asked && !state.stopped {
+            if Instant::now() >= deadline {
+                return Err(OTelSdkError::Timeout(timeout));
+            }
+            state = self.shared.wait_until(&self.shared.progress, state, deadline);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let deadline = Instant::now() + timeout;
+        {
+            let mut state = self.shared.lock();
+            if state.shutdown_by.is_some() {
+                return Err(OTelSdkError::AlreadyShutdown);
+            }
+            state.shutdown_by = Some(deadline);
+        }
+        self.shared.work.notify_one();
+        let mut state = self.shared.lock();
+        while !state.stopped {
+            if Instant::now() >= deadline {
+                // The export thread is stuck in an export; it ends on its
+                // own once that times out. The program does not wait for it,
+                // but learns now what it will not deliver.
+                self.abandon(state);
+                return Err(OTelSdkError::Timeout(timeout));
+            }
+            state = self.shared.wait_until(&self.shared.progress, state, deadline);
+        }
+        drop(state);
+        let worker = crate::facade::locks::recover(self.worker.lock()).take();
+        if let Some(worker) = worker {
+            let _ = worker.join();
+        }
+        Ok(())
+    }
+
+    /// Counts every span the export thread still has, so that a program
+    /// that exits when shutdown returns has them all in `export_stats()` and
+    /// in the final warning: the export under way as failed (not confirmed),
+    /// the rest as dropped.
+    fn abandon(&self, mut state: MutexGuard<'_, State<T>>) {
+        state.abandoned = true;
+        let failed = std::mem::take(&mut state.in_flight) as u64;
+        let dropped = (state.queue.len() + std::mem::take(&mut state.held)) as u64;
+        state.queue.clear();
+        drop(state);
+        let mut reporter = self.shared.reporter();
+        if failed > 0 {
+            self.shared.counters.add(Outcome::Failed, failed);
+            reporter.last_error.get_or_insert_with(|| "no answer before shutdown's time ran out".to_owned());
+        }
+        self.shared.counters.add(Outcome::Dropped, dropped);
+        reporter.report(&self.shared.counters, true);
+    }
+
+    /// Given to the exporter on the export thread, before the first export.
+    pub(crate) fn set_resource(&self, resource: &Resource) {
+        self.shared.lock().resource = Some(resource.clone());
+    }
+}
+
+impl<T> Drop for BatchProcessor<T> {
+    fn drop(&mut self) {
+        // Normally shut down already by the provider; otherwise the export
+        // thread gets the export timeout to deliver what is queued, unwaited.
+        let mut state = self.shared.lock();
+        if state.shutdown_by.is_none() {
+            state.shutdown_by = Some(Instant::now() + self.shared.settings.export_timeout);
+            drop(state);
+            self.shared.work.notify_one();
+        }
+    }
+}
+
+/// The export thread: waits for a full batch, the schedule delay, a flush
+/// or shutdown, then takes every queued span and exports them in batches.
+fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter: E) {
+    let settings = &shared.settings;
+    let mut next_export = Instant::now() + settings.schedule_delay;
+    // The queue's other buffer. Swapped with the queue, emptied by the
+    // export and swapped back, it keeps its memory: the program's threads
+    // write spans into pages already mapped, and nothing is allocated while
+    // the lock is held.
+    let mut taken = Vec::with_capacity(settings.max_export_batch_size);
+    loop {
+        let mut state = shared.lock();
+        while state.queue.len() < settings.max_export_batch_size
+            && state.flushes_asked == state.flushes_done
+            && state.shutdown_by.is_none()
+            && Instant::now() < next_export
+        {
+            state = shared.wait_until(&shared.work, state, next_export);
+        }
+        if let Some(resource) = state.resource.take() {
+            exporter.set_resource(&resource);
+        }
+        let flush = (state.flushes_asked > state.flushes_done).then_some(state.flushes_asked);
+        let shutdown_by = state.shutdown_by;
+        std::mem::swap(&mut state.queue, &mut taken);
+        state.held = taken.len().saturating_sub(settings.max_export_batch_size);
+        state.in_flight = taken.len() - state.held;
+        drop(state);
+
+        export_in_batches(shared, &exporter, &mut taken);
+        next_export = Instant::now() + settings.schedule_delay;
+        shared.reporter().report(&shared.counters, shutdown_by.is_some());
+
+        let mut state = shared.lock();
+        if let Some(asked) = flush {
+            state.flushes_done = state.flushes_done.max(asked);
+            shared.progress.notify_all();
+        }
+        if let Some(deadline) = shutdown_by {
+            drop(state);
+            let _ = exporter.shutdown_with_timeout(deadline.saturating_duration_since(Instant::now()));
+            shared.lock().stopped = true;
+            shared.progress.notify_all();
+            return;
+        }
+    }
+}
+
+fn export_in_batches<T: Exportable, E: SpanExporter>(shared: &Shared<T>, exporter: &E, spans: &mut Vec<T>) {
+    let mut spans = spans.drain(..);
+    while spans.len() > 0 {
+        let batch: Vec<SpanData> = spans
+            .by_ref()
+            .take(shared.settings.max_export_batch_size)
+            .map(|span| {
+                let mut span = span.into_span_data();
+                limit_value_lengths(&mut span, shared.value_length);
+                span
+            })
+            .collect();
+        let count = batch.len() as u64;
+        let shutdown_by = {
+            let mut state = shared.lock();
+            if state.abandoned {
+                return;
+            }
+            // Those left wait as if still queued.
+            state.held = spans.len();
+            state.in_flight = batch.len();
+            state.shutdown_by
+        };
+        if shutdown_by.is_some_and(|deadline| Instant::now() >= deadline) {
+            shared.settle(Outcome::Dropped, count);
+            continue;
+        }
+        // Exporters bound their own time (the OTLP one by the export timeout).
+        let outcome = match futures_executor::block_on(exporter.export(batch)) {
+            Ok(()) => Outcome::Exported,
+            Err(error) => {
+                shared.reporter().last_error = Some(error.to_string());
+                Outcome::Failed
+            }
+        };
+        if !shared.settle(outcome, count) {
+            return;
+        }
+    }
+}
+
+/// Turns the loss counters into at most one warning per [`WARNING_INTERVAL`].
+struct LossReporter {
+    destination: String,
+    reported: ExportStats,
+    last_warning: Option<Instant>,
+    last_error: Option<String>,
+}
+
+impl LossReporter {
+    fn new(destination: String) -> Self {
+        LossReporter { destination, reported: ExportStats::default(), last_warning: None, last_error: None }
+    }
+
+    /// Warns of the spans lost since the last warning, if the interval has
+    /// passed (the first loss is reported at once) or `last` is set.
+    fn report(&mut self, counters: &Counters, last: bool) {
+        let now = Instant::now();
+        let current = counters.snapshot();
+        let failed = current.failed - self.reported.failed;
+        let dropped = current.dropped - self.reported.dropped;
+        if failed + dropped == 0 {
+            return;
+        }
+        if !last && self.last_warning.is_some_and(|at| now.duration_since(at) < WARNING_INTERVAL) {
+            return;
+        }
+        let mut causes = Vec::new();
+        if failed > 0 {
+            let error = self.last_error.as_deref().unwrap_or("no error given");
+            causes.push(format!("{failed} failed to export ({error})"));
+        }
+        if dropped > 0 {
+            causes.push(format!("{dropped} dropped because the export queue was full or shutdown ran out of time"));
+        }
+        let destination = &self.destination;
+        diagnostics::say(
+            LogLevel::Warn,
+            "tracekit::export",
+            || {
+                let next = if last { "" } else { "; the next report comes in 10 s at the earliest" };
+                format!(
+                    "{} spans lost on the way to {destination}: {}; tracekit::export_stats() has the running totals{next}",
+                    failed + dropped,
+                    causes.join(", "),
+                )
+            },
+            |message| tracing::warn!(target: "tracekit::export", endpoint = %destination, failed, dropped, "{message}"),
+        );
+        self.reported = current;
+        self.last_warning = Some(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::{MemoryExporter, SpanStore};
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    fn span(index: u64) -> SpanData {
+        let context = SpanContext::new(
+            TraceId::from(u128::from(index) + 1),
+            SpanId::from(index + 1),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        );
+        SpanData {
+            span_context: context,
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            span_kind: opentelemetry::trace::SpanKind::Internal,
+            name: format!("span-{index}").into(),
+            start_time: std::time::SystemTime::now(),
+            end_time: std::time::SystemTime::now(),
+            attributes: Vec::new(),
+            dropped_attributes_count: 0,
+            events: Default::default(),
+            links: Default::default(),
+            status: opentelemetry::trace::Status::Unset,
+            instrumentation_scope: Default::default(),
+        }
+    }
+
+    fn settings(queue: usize, batch: usize) -> BatchSettings {
+        BatchSettings {
+            schedule_delay: Duration::from_secs(3600),
+            max_queue_size: queue,
+            max_export_batch_size: batch,
+            export_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// A processor exporting into `store`.
+    fn memory_processor(store: &SpanStore, queue: usize, batch: usize) -> BatchProcessor<SpanData> {
+        BatchProcessor::new(MemoryExporter::new(store.clone()), settings(queue, batch), None, "memory".into()).unwrap()
+    }
+
+    /// An exporter that blocks until released, then fails or succeeds.
+    #[derive(Debug, Clone, Default)]
+    struct Gate {
+        open: Arc<AtomicBool>,
+        fail: bool,
+    }
+
+    impl SpanExporter for Gate {
+        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            while !self.open.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            if self.fail {
+                Err(OTelSdkError::InternalFailure("refused".into()))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    #[test]
+    fn a_full_batch_is_exported_without_waiting_for_the_schedule() {
+        let store = SpanStore::default();
+        let processor = memory_processor(&store, 100, 10);
+        for index in 0..10 {
+            processor.push(span(index));
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while store.len() < 10 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(store.len(), 10);
+        assert_eq!(processor.stats(), ExportStats { exported: 10, dropped: 0, failed: 0 });
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_every_span_it_cannot_keep() {
+        let gate = Gate::default();
+        let processor = BatchProcessor::<SpanData>::new(gate.clone(), settings(8, 4), None, "gate".into()).unwrap();
+        // The first batch of 4 is taken by the export thread and held there;
+        // the queue then holds 8 more, and the rest are dropped.
+        for index in 0..4 {
+            processor.push(span(index));
+        }
+        while processor.shared.lock().queue.len() == 4 {
+            std::thread::yield_now();
+        }
+        assert_eq!(processor.shared.lock().held, 0, "the batch in flight no longer counts");
+        for index in 4..100 {
+            processor.push(span(index));
+        }
+        assert_eq!(processor.shared.lock().queue.len(), 8, "the queue never grows past its size");
+        gate.open.store(true, Ordering::Relaxed);
+        processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(processor.stats(), ExportStats { exported: 12, dropped: 88, failed: 0 });
+    }
+
+    /// An exporter that waits for a permit before each export.
+    #[derive(Debug, Clone)]
+    struct Permits(Arc<Mutex<std::sync::mpsc::Receiver<()>>>);
+
+    impl SpanExporter for Permits {
+        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            let _ = self.0.lock().unwrap().recv();
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn spans_taken_beyond_the_batch_in_flight_still_count_against_the_queue() {
+        let (permit, permits) = std::sync::mpsc::channel();
+        let processor = BatchProcessor::<SpanData>::new(
+            Permits(Arc::new(Mutex::new(permits))),
+            settings(8, 2),
+            None,
+            "gate".into(),
+        )
+        .unwrap();
+        let wait_for = |what: &dyn Fn(&State<SpanData>) -> bool| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !what(&processor.shared.lock()) {
+                assert!(Instant::now() < deadline, "the export thread never got there");
+                std::thread::yield_now();
+            }
+        };
+        // The first batch is taken and its export waits; eight more fill the queue.
+        processor.push(span(0));
+        processor.push(span(1));
+        wait_for(&|state| state.queue.is_empty());
+        for index in 2..11 {
+            processor.push(span(index));
+        }
+        assert_eq!(processor.stats().dropped, 1);
+        // Released, the thread takes all eight: one batch in flight, six held.
+        permit.send(()).unwrap();
+        wait_for(&|state| state.queue.is_empty() && state.held == 6);
+        for index in 11..14 {
+            processor.push(span(index));
+        }
+        assert_eq!(processor.stats().dropped, 2, "six held and two queued fill the queue of eight");
+        for _ in 0..10 {
+            let _ = permit.send(());
+        }
+        processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(processor.stats(), ExportStats { exported: 12, dropped: 2, failed: 0 });
+    }
+
+    #[test]
+    fn failed_exports_are_counted_per_span() {
+        let gate = Gate { open: Arc::new(AtomicBool::new(true)), fail: true };
+        let processor = BatchProcessor::<SpanData>::new(gate, settings(100, 10), None, "gate".into()).unwrap();
+        for index in 0..25 {
+            processor.push(span(index));
+        }
+        processor.force_flush().unwrap();
+        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 0, failed: 25 });
+    }
+
+    #[test]
+    fn flush_exports_everything_queued_in_batches() {
+        let store = SpanStore::default();
+        let processor = memory_processor(&store, 100, 7);
+        for index in 0..20 {
+            processor.push(span(index));
+        }
+        processor.force_flush().unwrap();
+        assert_eq!(store.len(), 20);
+        assert_eq!(processor.stats().exported, 20);
+    }
+
+    #[test]
+    fn shutdown_returns_on_time_while_an_export_hangs_and_counts_what_it_could_not_send() {
+        let gate = Gate::default();
+        let processor = BatchProcessor::<SpanData>::new(gate.clone(), settings(100, 5), None, "gate".into()).unwrap();
+        for index in 0..12 {
+            processor.push(span(index));
+        }
+        let started = Instant::now();
+        let result = processor.shutdown_with_timeout(Duration::from_millis(200));
+        assert!(matches!(result, Err(OTelSdkError::Timeout(_))), "{result:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        processor.push(span(99));
+        // Counted when shutdown returned: the batch in the hung export as
+        // failed, the seven behind it as dropped; then the span after shutdown.
+        let counted = processor.stats();
+        assert_eq!((counted.exported, counted.failed, counted.dropped), (0, 5, 8), "{counted:?}");
+        // Released after its deadline, the export thread counts nothing more.
+        gate.open.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !processor.shared.lock().stopped && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(processor.shared.lock().stopped);
+        assert_eq!(processor.stats(), counted);
+    }
+
+    #[test]
+    fn unsampled_spans_are_not_exported() {
+        let store = SpanStore::default();
+        let processor = memory_processor(&store, 10, 5);
+        let mut unsampled = span(1);
+        unsampled.span_context = SpanContext::new(
+            unsampled.span_context.trace_id(),
+            unsampled.span_context.span_id(),
+            TraceFlags::default(),
+            false,
+            TraceState::default(),
+        );
+        processor.push(unsampled);
+        processor.force_flush().unwrap();
+        assert_eq!(store.len(), 0);
+    }
+}

@@ -1,0 +1,22 @@
+//! The exporters, each with its settings: the console's readable output,
+//! memory for tests, and OTLP (from `opentelemetry-otlp`) on a runtime of
+//! its own, behind a batch processor that counts what it loses.
+
+pub(crate) mod batch;
+pub(crate) mod console;
+mod exportable;
+mod memory;
+pub(crate) mod otlp;
+#[cfg(any(feature = "console", feature = "testing"))]
+pub(crate) mod render;
+pub(crate) mod stats;
+mod value_length;
+
+pub(crate) use batch::BatchProcessor;
+#[cfg(feature = "console")]
+pub(crate) use console::ConsoleExporter;
+pub(crate) use exportable::Exportable;
+pub(crate) use memory::{MemoryExporter, SpanStore};
+#[cfg(feature = "otlp")]
+pub(crate) use otlp::OtlpExporter;
+pub(crate) use value_length::limit_value_lengths;

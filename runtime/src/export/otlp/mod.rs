@@ -1,0 +1,16 @@
+//! OTLP: the exporter (feature `otlp`) and its settings, which
+//! configuration reads in every build.
+
+#[cfg(feature = "otlp")]
+mod exporter;
+mod settings;
+#[cfg(feature = "tls")]
+mod tls;
+
+#[cfg(feature = "otlp")]
+pub(crate) use exporter::OtlpExporter;
+pub(crate) use settings::{
+    check_endpoint, check_jaeger_port, check_scheme_compiled, is_endpoint_url, port_of, shown_url, Endpoint,
+    OtlpSettings, PemFile, Secret, ENDPOINT_EXPECTED,
+};
+pub use settings::{Compression, Protocol};

@@ -1,0 +1,274 @@
+//! Settings of the OTLP exporter.
+
+use crate::error::ConfigError;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The OTLP transport (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// OTLP over gRPC (`grpc`), port 4317 by convention.
+    #[default]
+    Grpc,
+    /// OTLP over HTTP with protobuf bodies (`http/protobuf`), port 4318 by convention.
+    HttpProtobuf,
+    /// OTLP over HTTP with JSON bodies (`http/json`), port 4318 by convention.
+    HttpJson,
+}
+
+impl Protocol {
+    /// The endpoint used when none is configured.
+    pub(crate) fn default_endpoint(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "http://localhost:4317",
+            Protocol::HttpProtobuf | Protocol::HttpJson => "http://localhost:4318/v1/traces",
+        }
+    }
+}
+
+/// Compression of OTLP payloads (`OTEL_EXPORTER_OTLP_COMPRESSION`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Compression {
+    /// No compression (`none`, the default).
+    #[default]
+    None,
+    /// gzip (`gzip`).
+    Gzip,
+}
+
+/// Where OTLP spans are sent: a base endpoint gets `/v1/traces` appended
+/// over HTTP, as `OTEL_EXPORTER_OTLP_ENDPOINT` does; a signal endpoint is
+/// used as it is, as `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    Base(String),
+    Traces(String),
+}
+
+impl Endpoint {
+    /// The URL to send to with `protocol`, by the specification's rule.
+    pub(crate) fn url(endpoint: Option<&Endpoint>, protocol: Protocol) -> String {
+        match (endpoint, protocol) {
+            (None, protocol) => protocol.default_endpoint().to_owned(),
+            (Some(Endpoint::Traces(url)), _) | (Some(Endpoint::Base(url)), Protocol::Grpc) => url.clone(),
+            (Some(Endpoint::Base(url)), _) => format!("{}/v1/traces", url.trim_end_matches('/')),
+        }
+    }
+}
+
+/// A header value that never shows in `Debug` output, errors or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(pub(crate) String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"<redacted>\"")
+    }
+}
+
+/// Everything the OTLP exporter needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct OtlpSettings {
+    pub(crate) endpoint: Option<Endpoint>,
+    pub(crate) protocol: Protocol,
+    pub(crate) headers: Vec<(String, Secret)>,
+    pub(crate) timeout: Duration,
+    pub(crate) compression: Compression,
+    pub(crate) tls: TlsFiles,
+}
+
+impl Default for OtlpSettings {
+    fn default() -> Self {
+        OtlpSettings {
+            endpoint: None,
+            protocol: Protocol::Grpc,
+            headers: Vec::new(),
+            timeout: Duration::from_secs(10),
+            compression: Compression::None,
+            tls: TlsFiles::default(),
+        }
+    }
+}
+
+impl OtlpSettings {
+    pub(crate) fn url(&self) -> String {
+        Endpoint::url(self.endpoint.as_ref(), self.protocol)
+    }
+}
+
+/// A PEM file named by a setting, read when tracing is installed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PemFile {
+    pub(crate) path: PathBuf,
+    /// The variable or builder method that named it, for errors.
+    pub(crate) setting: &'static str,
+}
+
+/// The TLS files for `https://` endpoints: a CA to trust instead of the
+/// system's, and a client certificate and key for mutual TLS.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TlsFiles {
+    pub(crate) ca: Option<PemFile>,
+    pub(crate) client_certificate: Option<PemFile>,
+    pub(crate) client_key: Option<PemFile>,
+}
+
+/// The contents of [`TlsFiles`], checked to hold what they should.
+#[derive(Default)]
+#[cfg_attr(not(feature = "tls"), allow(dead_code, reason = "no file is accepted without TLS"))]
+pub(crate) struct TlsPem {
+    pub(crate) ca: Option<Vec<u8>>,
+    /// Certificate chain and private key.
+    pub(crate) identity: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl TlsFiles {
+    /// Refuses certificate files in a build without TLS, naming the setting of the first.
+    pub(crate) fn check_compiled(&self) -> Result<(), ConfigError> {
+        let files = [&self.ca, &self.client_certificate, &self.client_key];
+        match files.into_iter().flatten().next() {
+            Some(file) if !cfg!(feature = "tls") => Err(ConfigError::NotCompiled {
+                variable: file.setting,
+                value: file.path.display().to_string(),
+                feature: TLS_FEATURES,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn load(&self) -> Result<TlsPem, ConfigError> {
+        let ca = self.ca.as_ref().map(|file| file.read("a readable PEM file of CA certificates", "CERTIFICATE-----"));
+        let identity = match (&self.client_certificate, &self.client_key) {
+            (None, None) => None,
+            (Some(certificate), Some(key)) => Some((
+                certificate.read("a readable PEM file of the client's certificate chain", "CERTIFICATE-----")?,
+                key.read("a readable PEM file of the client's private key", "PRIVATE KEY-----")?,
+            )),
+            (Some(file), None) | (None, Some(file)) => {
+                return Err(ConfigError::InvalidValue {
+                    variable: file.setting,
+                    value: file.path.display().to_string(),
+                    expected: "a client certificate and a client key together (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE \
+                               and OTEL_EXPORTER_OTLP_CLIENT_KEY), for mutual TLS",
+                });
+            }
+        };
+        Ok(TlsPem { ca: ca.transpose()?, identity })
+    }
+}
+
+impl PemFile {
+    /// Reads the file, which must contain a PEM block ending in `marker`.
+    fn read(&self, expected: &'static str, marker: &str) -> Result<Vec<u8>, ConfigError> {
+        let invalid =
+            || ConfigError::InvalidValue { variable: self.setting, value: self.path.display().to_string(), expected };
+        let contents = std::fs::read(&self.path).map_err(|_| invalid())?;
+        let text = String::from_utf8_lossy(&contents);
+        if text.contains("-----BEGIN ") && text.contains(marker) {
+            Ok(contents)
+        } else {
+            Err(invalid())
+        }
+    }
+}
+
+/// The URL without any `user:password@` in it, for messages and logs.
+pub(crate) fn shown_url(url: &str) -> String {
+    match credentials(url) {
+        Some(credentials) => url.replacen(credentials, "", 1),
+        None => url.to_owned(),
+    }
+}
+
+/// The `user:password@` of a URL, if it has one.
+pub(crate) fn credentials(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    authority.rfind('@').map(|at| &authority[..=at])
+}
+
+/// The ports of Jaeger's retired UDP agent protocol, which tracekit does not speak.
+const JAEGER_AGENT_PORTS: [u16; 2] = [6831, 6832];
+
+/// Checks a port given for Jaeger by `setting`: one of its OTLP ports, not
+/// one of its agent's.
+pub(crate) fn check_jaeger_port(setting: &'static str, port: u16) -> Result<(), ConfigError> {
+    if !JAEGER_AGENT_PORTS.contains(&port) {
+        return Ok(());
+    }
+    Err(ConfigError::InvalidValue {
+        variable: setting,
+        value: port.to_string(),
+        expected: "an OTLP port of Jaeger: 4317 (gRPC) or 4318 (HTTP); 6831 and 6832 belong to \
+                   Jaeger's retired UDP agent protocol, which tracekit does not speak",
+    })
+}
+
+/// Checks a URL to send spans to, given by `setting`.
+pub(crate) fn check_endpoint(setting: &'static str, url: &str) -> Result<(), ConfigError> {
+    if is_endpoint_url(url) {
+        return Ok(());
+    }
+    Err(ConfigError::InvalidValue { variable: setting, value: url.to_owned(), expected: ENDPOINT_EXPECTED })
+}
+
+/// The cargo features that give OTLP its TLS, as an error names them.
+const TLS_FEATURES: &str = "tls-ring` or `tls-aws-lc";
+
+/// Refuses an `https://` URL given by `setting` in a build without TLS.
+pub(crate) fn check_scheme_compiled(setting: &'static str, url: &str) -> Result<(), ConfigError> {
+    if cfg!(feature = "tls") || !url.starts_with("https://") {
+        return Ok(());
+    }
+    Err(ConfigError::NotCompiled { variable: setting, value: shown_url(url), feature: TLS_FEATURES })
+}
+
+/// What an endpoint must be.
+pub(crate) const ENDPOINT_EXPECTED: &str = "an http:// or https:// URL";
+
+/// The port of a URL, when it names one.
+pub(crate) fn port_of(url: &str) -> Option<u16> {
+    url.parse::<http::Uri>().ok().and_then(|uri| uri.port_u16())
+}
+
+/// An `http://` or `https://` URL with a host.
+pub(crate) fn is_endpoint_url(text: &str) -> bool {
+    text.parse::<http::Uri>().is_ok_and(|uri| {
+        matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some_and(|host| !host.is_empty())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_base_endpoint_gets_the_traces_path_over_http_only() {
+        let base = Endpoint::Base("http://collector:4318/".into());
+        assert_eq!(Endpoint::url(Some(&base), Protocol::HttpProtobuf), "http://collector:4318/v1/traces");
+        assert_eq!(Endpoint::url(Some(&base), Protocol::Grpc), "http://collector:4318/");
+        let traces = Endpoint::Traces("http://collector:4318/custom".into());
+        assert_eq!(Endpoint::url(Some(&traces), Protocol::HttpJson), "http://collector:4318/custom");
+        assert_eq!(Endpoint::url(None, Protocol::HttpJson), "http://localhost:4318/v1/traces");
+        assert_eq!(Endpoint::url(None, Protocol::Grpc), "http://localhost:4317");
+    }
+
+    #[test]
+    fn credentials_in_a_url_are_not_shown() {
+        assert_eq!(shown_url("https://user:hunter2@otlp.example.com/v1/traces"), "https://otlp.example.com/v1/traces");
+        assert_eq!(shown_url("http://localhost:4317"), "http://localhost:4317");
+        assert_eq!(shown_url("http://host/path@with-at"), "http://host/path@with-at");
+    }
+
+    #[test]
+    fn endpoints_must_be_http_urls_with_a_host() {
+        assert!(is_endpoint_url("http://localhost:4317"));
+        assert!(is_endpoint_url("https://otlp.example.com/v1/traces"));
+        assert!(!is_endpoint_url("localhost:4317"));
+        assert!(!is_endpoint_url("ftp://example.com"));
+        assert!(!is_endpoint_url("not a url"));
+    }
+}

@@ -1,0 +1,132 @@
+//! Where spans go: the backend of the enclosing test capture, or the one
+//! installed for the process. Also the single check that keeps annotated
+//! calls cheap while nothing records.
+//!
+//! The facade knows backends only through [`Backend`], so that a library
+//! compiled without the SDK-backed pipeline records into whichever pipeline
+//! the program that links it installs.
+
+use super::locks::recover;
+use super::open::{OpenSpan, SpanStart};
+use super::recorder::Recorder;
+use opentelemetry::Context;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// What records spans: a pipeline tracekit built (for an installation or a
+/// test capture), or the SDK tracer of a provider the program gave.
+pub(crate) trait Backend: Send + Sync + 'static {
+    /// Whether a span under `parent` is certain not to be recorded, decided
+    /// on the borrowed context before anything is cloned or built.
+    fn skips(&self, parent: &Context) -> bool;
+
+    /// Starts a span under `parent` (which [`Backend::skips`] let through);
+    /// `record` runs only for a span that is recorded.
+    fn start(&self, parent: &Context, start: SpanStart, record: &mut dyn FnMut(&mut Recorder)) -> OpenSpan;
+}
+
+/// How many backends exist: the installed one plus live captures.
+static BACKENDS: AtomicUsize = AtomicUsize::new(0);
+
+/// The installed backend. Each thread keeps its own reference, checked
+/// against `BACKEND_VERSION`, so that a span costs no lock.
+static INSTALLED_BACKEND: RwLock<Option<Arc<dyn Backend>>> = RwLock::new(None);
+static BACKEND_VERSION: AtomicU64 = AtomicU64::new(0);
+
+type CachedBackend = Option<(u64, Option<Arc<dyn Backend>>)>;
+
+thread_local! {
+    static CACHED: RefCell<CachedBackend> = const { RefCell::new(None) };
+}
+
+/// A capture's backend, carried in the `Context` so that spans made on other
+/// threads or tasks under that context reach the same capture.
+#[derive(Clone)]
+pub(crate) struct CaptureBackend(pub(crate) Arc<dyn Backend>);
+
+/// The hot-path check: false means no span can be recorded anywhere.
+#[inline(always)]
+pub(crate) fn is_active() -> bool {
+    BACKENDS.load(Ordering::Relaxed) != 0
+}
+
+/// Counts one backend for as long as the value lives.
+pub(crate) struct BackendToken(());
+
+impl BackendToken {
+    pub(crate) fn acquire() -> Self {
+        super::panic::install_hook();
+        BACKENDS.fetch_add(1, Ordering::Relaxed);
+        BackendToken(())
+    }
+}
+
+impl Drop for BackendToken {
+    fn drop(&mut self) {
+        BACKENDS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Makes `backend` the process's, or removes it.
+pub(crate) fn set_installed(backend: Option<Arc<dyn Backend>>) {
+    *recover(INSTALLED_BACKEND.write()) = backend;
+    BACKEND_VERSION.fetch_add(1, Ordering::Release);
+}
+
+/// Runs `f` with the installed backend, if any.
+fn with_installed<R>(f: impl FnOnce(&Arc<dyn Backend>) -> R) -> Option<R> {
+    let read_installed = || recover(INSTALLED_BACKEND.read()).clone();
+    let version = BACKEND_VERSION.load(Ordering::Acquire);
+    let mut f = Some(f);
+    let cached = CACHED.try_with(|cached| {
+        if cached.borrow().as_ref().is_none_or(|(seen, _)| *seen != version) {
+            // Refreshed only when the installation changed; a span started
+            // while another thread's refresh is under way takes the lock below.
+            *cached.try_borrow_mut().ok()? = Some((version, read_installed()));
+        }
+        // A shared borrow: a span started from inside `f` reads the same cache.
+        let cached = cached.try_borrow().ok()?;
+        let installed = cached.as_ref().and_then(|(_, installed)| installed.as_ref());
+        Some(installed.and_then(|installed| f.take().map(|f| f(installed))))
+    });
+    match cached {
+        Ok(Some(result)) => result,
+        // A thread being torn down, or the cache busy being refreshed.
+        _ => f.and_then(|f| read_installed().map(|installed| f(&installed))),
+    }
+}
+
+/// A context given as a parent (extracted from a request, say) has no
+/// capture backend of its own: it joins the capture that is current, so that
+/// spans continuing a remote trace inside a test are still captured.
+pub(crate) fn adopt(given: Context) -> Context {
+    if given.get::<CaptureBackend>().is_some() {
+        return given;
+    }
+    match Context::map_current(|current| current.get::<CaptureBackend>().cloned()) {
+        Some(capture) => given.with_value(capture),
+        None => given,
+    }
+}
+
+/// Whether a span under `parent` is certain not to be recorded.
+pub(crate) fn skips(parent: &Context) -> bool {
+    if let Some(CaptureBackend(capture)) = parent.get::<CaptureBackend>() {
+        return capture.skips(parent);
+    }
+    with_installed(|installed| installed.skips(parent)).unwrap_or(true)
+}
+
+/// Starts a span under `parent` (which [`skips`] let through) with whichever
+/// backend applies.
+pub(crate) fn start_span(
+    parent: &Context,
+    start: SpanStart,
+    record: &mut dyn FnMut(&mut Recorder),
+) -> Option<OpenSpan> {
+    if let Some(CaptureBackend(capture)) = parent.get::<CaptureBackend>() {
+        return Some(capture.start(parent, start, record));
+    }
+    with_installed(|installed| installed.start(parent, start, record))
+}

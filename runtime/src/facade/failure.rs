@@ -1,0 +1,19 @@
+//! A failed span, as OpenTelemetry's conventions describe it.
+
+use super::conventions::{ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE};
+use opentelemetry::trace::{SpanRef, Status};
+use opentelemetry::KeyValue;
+
+/// Marks a span failed the way OpenTelemetry's conventions describe: status
+/// Error with the message, an `exception` event, and `error.type`.
+pub(crate) fn mark_error(span: &SpanRef<'_>, type_name: &'static str, message: String) {
+    if !span.is_recording() {
+        return;
+    }
+    span.set_attribute(KeyValue::new(ERROR_TYPE, type_name));
+    span.add_event(
+        "exception",
+        vec![KeyValue::new(EXCEPTION_TYPE, type_name), KeyValue::new(EXCEPTION_MESSAGE, message.clone())],
+    );
+    span.set_status(Status::error(message));
+}

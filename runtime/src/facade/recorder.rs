@@ -1,0 +1,57 @@
+//! What the expansions and manual spans record on a span.
+
+use super::failure::mark_error;
+use opentelemetry::trace::{Span, SpanRef};
+use opentelemetry::{Key, KeyValue, Value};
+
+/// Collects what the expansion records on a span: arguments and extra
+/// attributes when the span starts, the result or error when it ends.
+#[derive(Default)]
+pub struct Recorder {
+    attributes: Vec<KeyValue>,
+    error: Option<(&'static str, String)>,
+}
+
+impl Recorder {
+    /// Records `key = value`.
+    pub fn attribute(&mut self, key: &'static str, value: Value) {
+        if self.attributes.capacity() == 0 {
+            self.attributes = super::recycle::take();
+        }
+        self.attributes.push(KeyValue::new(Key::from_static_str(key), value));
+    }
+
+    /// Marks the span failed with an error of this type and message.
+    pub fn error(&mut self, type_name: &'static str, message: String) {
+        self.error = Some((type_name, message));
+    }
+
+    /// A recorder that adds to `attributes`.
+    pub(crate) fn with_attributes(attributes: Vec<KeyValue>) -> Self {
+        Recorder { attributes, error: None }
+    }
+
+    /// What was recorded, after the attributes it started with.
+    pub(crate) fn into_attributes(self) -> Vec<KeyValue> {
+        self.attributes
+    }
+
+    /// Runs `record` on a new span, if it is recorded.
+    pub(crate) fn record_on(span: &mut impl Span, record: impl FnOnce(&mut Recorder)) {
+        if span.is_recording() {
+            let mut recorder = Recorder::default();
+            record(&mut recorder);
+            span.set_attributes(recorder.attributes);
+        }
+    }
+
+    pub(crate) fn apply_to_ref(mut self, span: &SpanRef<'_>) {
+        if !self.attributes.is_empty() {
+            span.set_attributes(self.attributes.drain(..));
+            super::recycle::give(self.attributes);
+        }
+        if let Some((type_name, message)) = self.error {
+            mark_error(span, type_name, message);
+        }
+    }
+}

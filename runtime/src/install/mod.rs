@@ -1,0 +1,150 @@
+//! The process-wide installation: a configuration built into a pipeline
+//! and its exporter, made the process's backend, and the guard that shuts
+//! it down.
+
+mod build;
+mod resource;
+
+use crate::config::Config;
+use crate::error::InitError;
+use crate::export::SpanStore;
+use crate::facade::dispatch::{self, BackendToken};
+use crate::facade::locks::recover;
+use build::Provider;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+struct Installation {
+    /// Which installation this is, so that a guard outliving its own
+    /// installation (after an explicit `shutdown()`) cannot end a later one.
+    generation: u64,
+    /// `None` when installed disabled: nothing records, but a second
+    /// installation is still refused.
+    provider: Option<Provider>,
+    store: Option<SpanStore>,
+    _token: Option<BackendToken>,
+}
+
+static INSTALLATION: Mutex<Option<Installation>> = Mutex::new(None);
+/// How many installations there have been: each one's `generation`.
+static INSTALLATIONS: AtomicU64 = AtomicU64::new(0);
+
+fn installation() -> MutexGuard<'static, Option<Installation>> {
+    recover(INSTALLATION.lock())
+}
+
+/// Keeps tracing installed; dropping it flushes every pending span and
+/// shuts tracing down, as [`shutdown`] does.
+///
+/// ```
+/// let guard = tracekit::Config::new().exporter(tracekit::Exporter::None).install().unwrap();
+/// drop(guard); // flushed and shut down
+/// ```
+#[must_use = "tracing shuts down when the guard is dropped; bind it with `let _guard = ..`"]
+#[derive(Debug)]
+pub struct TracingGuard {
+    generation: u64,
+}
+
+impl Drop for TracingGuard {
+    fn drop(&mut self) {
+        uninstall(Some(self.generation));
+    }
+}
+
+impl Config {
+    /// Installs this configuration for the whole process. The returned guard
+    /// flushes and shuts tracing down when dropped. A second installation
+    /// while the first is live is an error.
+    ///
+    /// ```
+    /// let guard = tracekit::Config::new().exporter(tracekit::Exporter::None).install().unwrap();
+    /// drop(guard);
+    /// ```
+    pub fn install(self) -> Result<TracingGuard, InitError> {
+        self.check()?;
+        install(self)
+    }
+}
+
+/// Installs tracing as the environment configures it; see [`Config::from_env`].
+///
+/// ```
+/// let _guard = tracekit::init().expect("valid tracing configuration");
+/// ```
+pub fn init() -> Result<TracingGuard, InitError> {
+    Config::from_env()?.install()
+}
+
+fn install(config: Config) -> Result<TracingGuard, InitError> {
+    let mut slot = installation();
+    if slot.is_some() {
+        return Err(InitError::AlreadyInitialized);
+    }
+    let generation = INSTALLATIONS.fetch_add(1, Ordering::Relaxed);
+    crate::propagation::set(config.propagators.as_deref());
+    if let Some(level) = config.log_level {
+        crate::facade::diagnostics::set_level(level);
+    }
+    crate::facade::text::set_limit(config.limits.attribute_value_length);
+    *slot = Some(if config.is_recording() {
+        let (provider, store) = build::provider(&config)?;
+        dispatch::set_installed(Some(provider.backend()));
+        Installation { generation, provider: Some(provider), store, _token: Some(BackendToken::acquire()) }
+    } else {
+        Installation { generation, provider: None, store: None, _token: None }
+    });
+    Ok(TracingGuard { generation })
+}
+
+/// Exports every span finished so far, now rather than at the next
+/// scheduled export, and waits for it: before `std::process::exit`, at the
+/// end of a serverless invocation, or in a test. Waits at most the export
+/// timeout; returns `false` if that ran out. Spans that could not be
+/// delivered are counted in [`export_stats`](crate::export_stats).
+///
+/// ```
+/// let _guard = tracekit::Config::new().exporter(tracekit::Exporter::InMemory).install().unwrap();
+/// tracekit::span("job").in_scope(|| ());
+/// assert!(tracekit::flush());
+/// ```
+pub fn flush() -> bool {
+    // Flushing can take a while: not under the installation's lock.
+    let provider = installation().as_ref().and_then(|installed| installed.provider.clone());
+    provider.is_none_or(|provider| provider.flush())
+}
+
+/// Flushes every pending span and uninstalls tracing; a later
+/// [`init`](crate::init) may install it again. Does nothing when tracing is
+/// not installed.
+///
+/// ```
+/// let _guard = tracekit::Config::new().exporter(tracekit::Exporter::None).install().unwrap();
+/// tracekit::shutdown();
+/// ```
+pub fn shutdown() {
+    uninstall(None);
+}
+
+/// Uninstalls the current installation, or only the given one.
+fn uninstall(generation: Option<u64>) {
+    let installed = {
+        let mut slot = installation();
+        match &*slot {
+            Some(current) if generation.is_none_or(|generation| generation == current.generation) => slot.take(),
+            _ => None,
+        }
+    };
+    let Some(installed) = installed else { return };
+    dispatch::set_installed(None);
+    crate::propagation::set(None);
+    crate::facade::text::set_limit(None);
+    if let Some(provider) = installed.provider {
+        provider.close();
+    }
+}
+
+/// The spans kept by [`Exporter::InMemory`], if that is what is installed.
+pub(crate) fn memory_store() -> Option<SpanStore> {
+    installation().as_ref().and_then(|installed| installed.store.clone())
+}

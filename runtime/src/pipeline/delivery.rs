@@ -1,0 +1,79 @@
+//! The end of a pipeline: the limits its spans are held to, and how each
+//! finished span reaches the exporter.
+
+use super::span_record::FinishedSpan;
+use crate::export::{limit_value_lengths, BatchProcessor, Exportable};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SpanLimits, SpanProcessor};
+use opentelemetry_sdk::Resource;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// How finished spans reach the exporter.
+pub(crate) enum Export {
+    /// Exported as each span ends, on the thread that ends it (console, memory).
+    EachSpan(Box<dyn SpanProcessor>),
+    /// Queued for tracekit's batch processor, which makes the exported form
+    /// on its own thread.
+    Batch(BatchProcessor<FinishedSpan>),
+}
+
+/// Where the spans of one pipeline go once they end.
+pub(crate) struct Delivery {
+    limits: SpanLimits,
+    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied as spans are exported.
+    value_length: Option<usize>,
+    export: Export,
+    /// Spans that end after shutdown are not exported, as with the SDK's provider.
+    shut_down: AtomicBool,
+}
+
+impl Delivery {
+    pub(crate) fn new(
+        mut export: Export,
+        limits: SpanLimits,
+        value_length: Option<usize>,
+        resource: &Resource,
+    ) -> Self {
+        match &mut export {
+            Export::EachSpan(processor) => processor.set_resource(resource),
+            Export::Batch(batch) => batch.set_resource(resource),
+        }
+        Delivery { limits, value_length, export, shut_down: AtomicBool::new(false) }
+    }
+
+    pub(crate) fn limits(&self) -> &SpanLimits {
+        &self.limits
+    }
+
+    /// Takes a finished span on to the exporter.
+    pub(crate) fn finish(&self, span: FinishedSpan) {
+        if self.shut_down.load(Ordering::Relaxed) {
+            return;
+        }
+        match &self.export {
+            Export::EachSpan(processor) => {
+                let mut span = span.into_span_data();
+                limit_value_lengths(&mut span, self.value_length);
+                processor.on_end(span);
+            }
+            Export::Batch(batch) => batch.push(span),
+        }
+    }
+
+    pub(crate) fn force_flush(&self) -> OTelSdkResult {
+        match &self.export {
+            Export::EachSpan(processor) => processor.force_flush(),
+            Export::Batch(batch) => batch.force_flush(),
+        }
+    }
+
+    /// Exports what is pending, within `timeout`; spans ending later are not exported.
+    pub(crate) fn shutdown(&self, timeout: Duration) -> OTelSdkResult {
+        self.shut_down.store(true, Ordering::Relaxed);
+        match &self.export {
+            Export::EachSpan(processor) => processor.shutdown_with_timeout(timeout),
+            Export::Batch(batch) => batch.shutdown_with_timeout(timeout),
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The SDK-backed recording pipeline: the sampler's decision, limits, and
+//! the way finished spans reach the exporter. Spans of such a pipeline are
+//! tracekit's own ([`RecordedSpan`]); the SDK's sampler, id generator,
+//! processors and exporters do the rest. It knows neither configuration
+//! nor installation: those build it from settings and make it a backend.
+
+mod delivery;
+mod limits;
+mod program_tracer;
+mod recorded_span;
+mod sampling;
+mod span_record;
+
+pub(crate) use delivery::Export;
+pub(crate) use limits::Limits;
+pub(crate) use program_tracer::ProgramTracer;
+pub use sampling::Sampler;
+pub(crate) use sampling::{check_ratio, parse_ratio};
+pub(crate) use span_record::{FinishedSpan, SCOPE};
+
+use crate::facade::callsite::Callsite;
+use crate::facade::dispatch::Backend;
+use crate::facade::open::{OpenSpan, SpanStart};
+use crate::facade::recorder::Recorder;
+use delivery::Delivery;
+use opentelemetry::trace::{SpanContext, SpanId, Status, TraceContextExt, TraceFlags};
+use opentelemetry::Context;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    IdGenerator, RandomIdGenerator, Sampler as SdkSampler, SamplingDecision, SamplingResult, ShouldSample,
+};
+use opentelemetry_sdk::Resource;
+use recorded_span::RecordedSpan;
+use sampling::KnownDecision;
+use span_record::SpanRecord;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where the spans of one installation (or one test capture) go.
+pub(crate) struct Pipeline {
+    sampler: SdkSampler,
+    /// What the sampler decides before a span is built ([`Backend::skips`]).
+    known_decision: KnownDecision,
+    /// Every span [`Backend::skips`] lets through is sampled: the SDK's
+    /// sampler is not asked.
+    samples_the_rest: bool,
+    delivery: Arc<Delivery>,
+}
+
+impl Pipeline {
+    pub(crate) fn new(export: Export, sampler: Sampler, limits: &Limits, resource: &Resource) -> Arc<Pipeline> {
+        let delivery = Delivery::new(export, limits.to_sdk(), limits.attribute_value_length, resource);
+        Arc::new(Pipeline {
+            sampler: sampler.to_sdk(),
+            known_decision: sampler.known_decision(),
+            samples_the_rest: sampler.samples_the_rest(),
+            delivery: Arc::new(delivery),
+        })
+    }
+
+    pub(crate) fn force_flush(&self) -> OTelSdkResult {
+        self.delivery.force_flush()
+    }
+
+    /// Exports what is pending, within `timeout`; spans ending later are not exported.
+    pub(crate) fn shutdown(&self, timeout: Duration) -> OTelSdkResult {
+        self.delivery.shutdown(timeout)
+    }
+}
+
+impl Backend for Pipeline {
+    fn skips(&self, parent: &Context) -> bool {
+        self.known_decision.skips(parent)
+    }
+
+    /// Starts a span as the SDK's tracer would: the parent's trace or a new
+    /// one, the sampler's decision, the limits; `record` runs if it is
+    /// recorded. A span dropped by sampling leaves its unsampled context
+    /// current, so that what starts under it, and what is sent on from it,
+    /// carries the decision.
+    fn start(&self, parent: &Context, mut start: SpanStart, record: &mut dyn FnMut(&mut Recorder)) -> OpenSpan {
+        let parent_span = parent.span();
+        let parent_context = parent_span.span_context();
+        let has_parent = parent_context.is_valid();
+        let trace_id = if has_parent { parent_context.trace_id() } else { RandomIdGenerator::default().new_trace_id() };
+        let sampling = if self.samples_the_rest {
+            // As the SDK's always-on samplers decide: the parent's trace state.
+            let trace_state = parent_context.trace_state().clone();
+            SamplingResult { decision: SamplingDecision::RecordAndSample, attributes: Vec::new(), trace_state }
+        } else {
+            self.sampler.should_sample(Some(parent), trace_id, &start.name, &start.kind, &start.attributes, &[])
+        };
+        let flags = match sampling.decision {
+            SamplingDecision::Drop | SamplingDecision::RecordOnly => TraceFlags::default(),
+            SamplingDecision::RecordAndSample => TraceFlags::SAMPLED,
+        };
+        let span_context =
+            SpanContext::new(trace_id, RandomIdGenerator::default().new_span_id(), flags, false, sampling.trace_state);
+        if sampling.decision == SamplingDecision::Drop {
+            return OpenSpan { cx: parent.with_remote_span_context(span_context), recording: false };
+        }
+        let limit = self.delivery.limits().max_attributes_per_span as usize;
+        // The code location is added on export, off the calling thread, when
+        // it fits the limit; otherwise now, to be cut by the limit.
+        let code = start.code.take_if(|_| limit >= Callsite::CODE_ATTRIBUTES);
+        let limit = limit - code.map_or(0, |_| Callsite::CODE_ATTRIBUTES);
+        let mut attributes = start.attributes();
+        if !sampling.attributes.is_empty() {
+            attributes.extend(sampling.attributes);
+        }
+        // Arguments are recorded straight into the span's attributes.
+        let mut recorder = Recorder::with_attributes(attributes);
+        record(&mut recorder);
+        let mut attributes = recorder.into_attributes();
+        let dropped_attributes_count = attributes.len().saturating_sub(limit) as u32;
+        attributes.truncate(limit);
+        let start_time = crate::facade::clock::now();
+        let span_record = SpanRecord {
+            parent_span_id: if has_parent { parent_context.span_id() } else { SpanId::INVALID },
+            parent_span_is_remote: has_parent && parent_context.is_remote(),
+            kind: start.kind,
+            name: start.name,
+            code,
+            start_time,
+            end_time: start_time,
+            attributes,
+            dropped_attributes_count,
+            extras: None,
+            status: Status::Unset,
+        };
+        let span = RecordedSpan::new(span_context, span_record, self.delivery.clone());
+        OpenSpan { cx: parent.with_span(span), recording: true }
+    }
+}

@@ -1,0 +1,168 @@
+//! What a recorded span holds: a compact record filled in place while the
+//! span runs, turned into the SDK's `SpanData` only on the way to the
+//! exporter (for batches, on the export thread). Records are recycled as
+//! attribute vectors are (see `facade::recycle`): filled on the program's
+//! thread, emptied on the export thread.
+
+use crate::export::Exportable;
+use crate::facade::callsite::Callsite;
+use crate::facade::recycle::{self, Pool};
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
+use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::sync::LazyLock;
+use std::time::SystemTime;
+
+/// What a span has recorded: `SpanData` without its context and without
+/// what is the same for every span of a callsite or pipeline.
+pub(crate) struct SpanRecord {
+    pub(crate) parent_span_id: SpanId,
+    pub(crate) parent_span_is_remote: bool,
+    pub(crate) kind: SpanKind,
+    pub(crate) name: Cow<'static, str>,
+    /// The annotated function, whose code location is added on export. It
+    /// comes first and counts against the attribute limit, as if recorded
+    /// when the span started.
+    pub(crate) code: Option<&'static Callsite>,
+    pub(crate) start_time: SystemTime,
+    pub(crate) end_time: SystemTime,
+    pub(crate) attributes: Vec<KeyValue>,
+    pub(crate) dropped_attributes_count: u32,
+    /// Events and links, which most spans never have.
+    pub(crate) extras: Option<Box<Extras>>,
+    pub(crate) status: Status,
+}
+
+#[derive(Default)]
+pub(crate) struct Extras {
+    pub(crate) events: SpanEvents,
+    pub(crate) links: SpanLinks,
+}
+
+/// A span that has ended, on its way to the exporter.
+pub(crate) struct FinishedSpan {
+    context: SpanContext,
+    record: Box<SpanRecord>,
+}
+
+/// The instrumentation scope of every span tracekit makes.
+pub(crate) static SCOPE: LazyLock<InstrumentationScope> =
+    LazyLock::new(|| InstrumentationScope::builder("tracekit").with_version(env!("CARGO_PKG_VERSION")).build());
+
+impl SpanRecord {
+    /// How many attributes the code location takes.
+    pub(crate) fn code_attributes(&self) -> usize {
+        if self.code.is_some() {
+            Callsite::CODE_ATTRIBUTES
+        } else {
+            0
+        }
+    }
+
+    pub(crate) fn extras(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(Box::default)
+    }
+
+    /// A record with nothing in it, to fill in place.
+    #[cfg(test)]
+    pub(crate) fn empty() -> Self {
+        SpanRecord {
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            kind: SpanKind::Internal,
+            name: Cow::Borrowed(""),
+            code: None,
+            start_time: SystemTime::UNIX_EPOCH,
+            end_time: SystemTime::UNIX_EPOCH,
+            attributes: Vec::new(),
+            dropped_attributes_count: 0,
+            extras: None,
+            status: Status::Unset,
+        }
+    }
+}
+
+impl Exportable for FinishedSpan {
+    fn is_sampled(&self) -> bool {
+        self.context.is_sampled()
+    }
+
+    fn into_span_data(self) -> SpanData {
+        let FinishedSpan { context, mut record } = self;
+        let mut recorded = std::mem::take(&mut record.attributes);
+        let attributes = match record.code {
+            Some(code) => {
+                let attributes = code.code_attributes_then(&mut recorded, 0);
+                recycle::give(recorded);
+                attributes
+            }
+            None => recorded,
+        };
+        let Extras { events, links } = record.extras.take().map(|extras| *extras).unwrap_or_default();
+        let span = SpanData {
+            span_context: context,
+            parent_span_id: record.parent_span_id,
+            parent_span_is_remote: record.parent_span_is_remote,
+            span_kind: record.kind.clone(),
+            name: std::mem::take(&mut record.name),
+            start_time: record.start_time,
+            end_time: record.end_time,
+            attributes,
+            dropped_attributes_count: record.dropped_attributes_count,
+            events,
+            links,
+            status: std::mem::take(&mut record.status),
+            instrumentation_scope: SCOPE.clone(),
+        };
+        give_record(record);
+        span
+    }
+}
+
+thread_local! {
+    #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
+    static LOCAL_RECORDS: RefCell<Vec<Box<SpanRecord>>> = const { RefCell::new(Vec::new()) };
+}
+
+static RECORDS: Pool<Box<SpanRecord>> = Pool::new(&LOCAL_RECORDS);
+
+impl FinishedSpan {
+    pub(crate) fn new(context: SpanContext, record: Box<SpanRecord>) -> Self {
+        FinishedSpan { context, record }
+    }
+}
+
+/// A box for `record`, allocated only when none is left to reuse.
+pub(crate) fn take_record(record: SpanRecord) -> Box<SpanRecord> {
+    match RECORDS.take() {
+        Some(mut recycled) => {
+            *recycled = record;
+            recycled
+        }
+        None => Box::new(record),
+    }
+}
+
+/// Gives back a record whose contents have been moved out.
+fn give_record(record: Box<SpanRecord>) {
+    RECORDS.give(record);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_given_back_is_filled_in_place() {
+        let record = take_record(SpanRecord::empty());
+        let address = &*record as *const SpanRecord as usize;
+        give_record(record);
+        let mut filled = SpanRecord::empty();
+        filled.dropped_attributes_count = 3;
+        let taken = take_record(filled);
+        assert_eq!(&*taken as *const SpanRecord as usize, address, "the same allocation, not a new one");
+        assert_eq!(taken.dropped_attributes_count, 3);
+    }
+}
