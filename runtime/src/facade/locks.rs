@@ -1,6 +1,7 @@
-//! Locks that outlive a panic. A thread that panics while holding one of
-//! tracekit's locks leaves data that is still consistent (each critical
-//! section is a single update), so the program's tracing goes on.
+//! Locks that outlive a panic. A panic while one of tracekit's locks is held
+//! must not stop tracing for the rest of the program: the data behind each
+//! lock (queues, pools, the installation) stays usable, at worst missing
+//! what the panicking thread was adding.
 
 use std::sync::LockResult;
 
