@@ -68,7 +68,11 @@ mod install;
 
 // The public faces.
 pub mod context;
+#[cfg(feature = "tower")]
+pub mod http;
 pub mod logs;
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
 mod span;
 #[cfg(feature = "testing")]
 pub mod testing;
