@@ -205,6 +205,23 @@ async fn a_5xx_and_a_panic_are_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_caught_outside_the_layer_still_fails_the_span() {
+    let (_lock, _guard) = install(Sampler::AlwaysOn).await;
+    // The panic is caught before tokio sees it, so the span learns of it
+    // only from the layer's own catch.
+    let app = Router::new()
+        .route("/panic", get(explode))
+        .layer(ServerLayer::new())
+        .layer(tower_http::catch_panic::CatchPanicLayer::new());
+    let address = serve(app).await;
+    assert_eq!(reqwest::get(format!("http://{address}/panic")).await.unwrap().status(), 500);
+    let spans = spans_with("GET /panic").await;
+    let panicked = spans.get("GET /panic");
+    assert!(panicked.is_error());
+    assert_eq!(panicked.error_message(), Some("handler exploded"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_streaming_body_ends_the_span_when_it_is_done_and_runs_inside_it() {
     let (_lock, _guard) = install(Sampler::AlwaysOn).await;
     let address = serve(app()).await;

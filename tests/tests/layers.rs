@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["pipeline"],
     &["config"],
     &["install"],
-    &["span", "context", "logs", "testing"],
+    &["span", "context", "logs", "testing", "http", "reqwest"],
     &["private", "lib"],
 ];
 

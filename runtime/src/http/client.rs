@@ -30,11 +30,12 @@ use tower_service::Service;
 /// let mut client = tracekit::http::ClientLayer::new().layer(send);
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async move {
-/// let (response, spans) = tracekit::testing::capture_async(async move {
+/// let (status, spans) = tracekit::testing::capture_async(async move {
 ///     let request = http::Request::delete("http://inventory.local/items/3").body(String::new()).unwrap();
-///     client.call(request).await.unwrap()
+///     // The span ends with the response's body, dropped here.
+///     client.call(request).await.unwrap().status()
 /// }).await;
-/// assert_eq!(response.status(), 204);
+/// assert_eq!(status, 204);
 /// assert_eq!(spans.get("DELETE").attribute("http.response.status_code").unwrap().to_string(), "204");
 /// # });
 /// ```
