@@ -1,36 +1,29 @@
-//! One trace across two processes on loopback: this program starts itself
-//! again as a server, calls it over HTTP with the trace in the headers, and
-//! both processes export their spans, which join into one trace.
+//! One trace across two processes on loopback, traced by the layers alone:
+//! this program starts itself again as an axum server under
+//! `tracekit::http::ServerLayer`, calls it with reqwest through
+//! `tracekit::reqwest::TraceMiddleware`, and both processes export their
+//! spans, which join into one trace. No handler reads a header.
 //!
 //! ```text
-//! cargo run --example distributed                  # both print their part
-//! TRACING_EXPORTER=otlp OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 cargo run --example distributed
+//! cargo run --example distributed --features axum,reqwest      # both print their part
+//! TRACING_EXPORTER=otlp OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 \
+//!     cargo run --example distributed --features axum,reqwest
 //! ```
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use tokio::sync::mpsc;
-use tracekit::propagation;
 use tracekit::{trace_async, trace_operation};
 
 // ----- the client process -----
 
-#[trace_async(name = "checkout", kind = "internal")]
-async fn checkout(port: u16, item: &str) -> Result<u32, reqwest::Error> {
-    let price = fetch_price(port, item).await?;
-    Ok(price * 2)
-}
-
-#[trace_async(kind = "client", include_args, attributes("server.port" = i64::from(port)))]
-async fn fetch_price(port: u16, item: &str) -> Result<u32, reqwest::Error> {
-    // The current trace goes out in the request's headers (`traceparent`).
-    let mut headers = HeaderMap::new();
-    propagation::inject(&mut headers);
-    let url = format!("http://127.0.0.1:{port}/price/{item}");
-    let body = reqwest::Client::new().get(url).headers(headers).send().await?.text().await?;
-    Ok(body.trim().parse().unwrap_or(0))
+#[trace_async]
+async fn checkout(client: &ClientWithMiddleware, port: u16, item: &str) -> Result<u32, reqwest_middleware::Error> {
+    // A client span for the request; its context goes out in the headers.
+    let price = client.get(format!("http://127.0.0.1:{port}/price/{item}")).send().await?.text().await?;
+    Ok(price.trim().parse::<u32>().unwrap_or(0) * 2)
 }
 
 fn run_client() {
@@ -46,27 +39,24 @@ fn run_client() {
     BufReader::new(server.stdout.take().expect("piped")).read_line(&mut line).expect("the server's port");
     let port: u16 = line.trim().parse().expect("a port number");
 
+    let client = ClientBuilder::new(reqwest::Client::new()).with(tracekit::reqwest::TraceMiddleware::default()).build();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    let total = runtime.block_on(checkout(port, "tea")).expect("the server answers");
+    let total = runtime.block_on(checkout(&client, port, "tea")).expect("the server answers");
     println!("total: {total}");
     server.wait().expect("the server exits after one request");
 }
 
 // ----- the server process -----
 
-// The span continues the caller's trace, read from the request's headers.
-#[trace_async(kind = "server", parent = propagation::extract(&headers), attributes("http.request.method" = "GET"))]
-async fn price(headers: HeaderMap, item: String) -> String {
-    lookup(&item).to_string()
-}
-
 #[trace_operation(include_args, include_result)]
 fn lookup(item: &str) -> u32 {
     item.len() as u32 * 7
 }
 
-async fn handle(State(done): State<mpsc::Sender<()>>, headers: HeaderMap, Path(item): Path<String>) -> String {
-    let answer = price(headers, item).await;
+// Runs inside the server span `GET /price/{item}`, which continues the
+// client's trace.
+async fn price(State(done): State<mpsc::Sender<()>>, Path(item): Path<String>) -> String {
+    let answer = lookup(&item).to_string();
     let _ = done.send(()).await;
     answer
 }
@@ -78,7 +68,10 @@ fn run_server() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
         println!("{}", listener.local_addr().expect("bound").port());
         let (done, mut finished) = mpsc::channel(1);
-        let app = axum::Router::new().route("/price/{item}", axum::routing::get(handle)).with_state(done);
+        let app = axum::Router::new()
+            .route("/price/{item}", axum::routing::get(price))
+            .with_state(done)
+            .layer(tracekit::http::ServerLayer::new());
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 finished.recv().await;

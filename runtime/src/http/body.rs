@@ -11,6 +11,22 @@ pin_project_lite::pin_project! {
     /// The body of a response traced by [`ServerLayer`](super::ServerLayer)
     /// or [`ClientLayer`](super::ClientLayer): the inner body, unchanged,
     /// with the request's span ending when it is complete or dropped.
+    ///
+    /// ```
+    /// use http_body::Body as _;
+    /// use tower_layer::Layer as _;
+    /// use tower_service::Service as _;
+    ///
+    /// let answer = tower::service_fn(|_request: http::Request<String>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::from("hello")))
+    /// });
+    /// let mut service = tracekit::http::ServerLayer::new().layer(answer);
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async move {
+    /// let response = service.call(http::Request::new(String::new())).await.unwrap();
+    /// let body: tracekit::http::TracedBody<String> = response.into_body();
+    /// assert_eq!(body.size_hint().exact(), Some(5)); // the inner body's, unchanged
+    /// # });
+    /// ```
     pub struct TracedBody<B> {
         #[pin]
         inner: B,

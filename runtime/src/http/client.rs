@@ -64,7 +64,18 @@ impl<S> tower_layer::Layer<S> for ClientLayer {
     }
 }
 
-/// The service made by [`ClientLayer`].
+/// The service made by [`ClientLayer`]: the inner client, with a span for
+/// each request it sends.
+///
+/// ```
+/// use tower_layer::Layer as _;
+///
+/// let send = tower::service_fn(|_request: http::Request<String>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+/// });
+/// let client: tracekit::http::TraceClient<_> = tracekit::http::ClientLayer::new().layer(send);
+/// # let _ = client;
+/// ```
 #[derive(Clone, Debug)]
 pub struct TraceClient<S> {
     inner: S,

@@ -9,7 +9,22 @@ use std::task::{Context, Poll};
 
 pin_project_lite::pin_project! {
     /// The response future of [`TraceServer`](super::TraceServer) and
-    /// [`TraceClient`](super::TraceClient).
+    /// [`TraceClient`](super::TraceClient): the inner service's future,
+    /// polled inside the request's span.
+    ///
+    /// ```
+    /// use tower_layer::Layer as _;
+    /// use tower_service::Service as _;
+    ///
+    /// let answer = tower::service_fn(|_request: http::Request<String>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    /// });
+    /// let mut service = tracekit::http::ServerLayer::new().layer(answer);
+    /// let future: tracekit::http::ResponseFuture<_> = service.call(http::Request::new(String::new()));
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async move {
+    /// assert_eq!(future.await.unwrap().status(), 200);
+    /// # });
+    /// ```
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,

@@ -183,7 +183,18 @@ impl<S> tower_layer::Layer<S> for ServerLayer {
     }
 }
 
-/// The service made by [`ServerLayer`].
+/// The service made by [`ServerLayer`]: the inner service, with a span for
+/// each request it answers.
+///
+/// ```
+/// use tower_layer::Layer as _;
+///
+/// let answer = tower::service_fn(|_request: http::Request<String>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(String::from("hello")))
+/// });
+/// let service: tracekit::http::TraceServer<_> = tracekit::http::ServerLayer::new().layer(answer);
+/// # let _ = service;
+/// ```
 #[derive(Clone)]
 pub struct TraceServer<S> {
     inner: S,
