@@ -33,16 +33,20 @@ async fn install(sampler: Sampler) -> (MutexGuard<'static, ()>, TracingGuard) {
 /// when hyper drops the response body, which may be just after the client
 /// has read it.
 async fn spans_with(name: &str) -> Spans {
+    spans_once(|spans| spans.find(name).is_some()).await
+}
+
+/// The spans recorded once `done` says they are all there (or after ten
+/// seconds, for the assertions to say what is missing), taken out of the
+/// exporter.
+async fn spans_once(done: impl Fn(&Spans) -> bool) -> Spans {
     let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let spans = tracekit::testing::recorded();
-        if spans.find(name).is_some() || Instant::now() > deadline {
-            // A moment more for spans that end together with this one.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            return take_recorded();
-        }
+    while !done(&tracekit::testing::recorded()) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // A moment more for spans that end together with the last one.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    take_recorded()
 }
 
 fn str_of<'a>(span: &'a CapturedSpan, key: &str) -> &'a str {
@@ -405,17 +409,11 @@ async fn export(address: SocketAddr, resource_spans: usize) -> tonic::Code {
     }
 }
 
-/// The client and server spans of one call, once the server's has ended.
+/// The client and server spans of one call, once both have ended.
 async fn grpc_spans() -> (Spans, CapturedSpan, CapturedSpan) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut spans = tracekit::testing::recorded();
-    while spans.all(EXPORT).len() < 2 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        spans = tracekit::testing::recorded();
-    }
-    let of_kind = |kind: SpanKind| spans.filter(|span| span.name() == EXPORT && *span.kind() == kind)[0].clone();
-    let (client, server) = (of_kind(SpanKind::Client), of_kind(SpanKind::Server));
-    tracekit::testing::clear_recorded();
+    let spans = spans_once(|spans| spans.all(EXPORT).len() == 2).await;
+    let (client, server) =
+        (of_kind(&spans, EXPORT, SpanKind::Client).clone(), of_kind(&spans, EXPORT, SpanKind::Server).clone());
     (spans, client, server)
 }
 
@@ -457,4 +455,75 @@ async fn grpc_statuses_are_judged_as_the_conventions_say_for_each_side() {
     assert_eq!(server.error_message(), Some("store failed"));
     assert_eq!(str_of(&server, "error.type"), "INTERNAL");
     assert!(client.is_error());
+}
+
+// ----- plain hyper, and a hyper-util client -----
+
+/// A hyper server of one tower `service_fn` under the layer: 404 for
+/// `/missing`, else 200.
+async fn serve_hyper() -> SocketAddr {
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let service = tower::ServiceBuilder::new().layer(ServerLayer::new()).service_fn(
+        |request: http::Request<hyper::body::Incoming>| async move {
+            let status = if request.uri().path() == "/missing" { 404 } else { 200 };
+            let body = http_body_util::Full::new(bytes::Bytes::from_static(b"hyper"));
+            Ok::<_, std::convert::Infallible>(http::Response::builder().status(status).body(body).unwrap())
+        },
+    );
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()));
+            tokio::spawn(connection);
+        }
+    });
+    address
+}
+
+#[trace_async]
+async fn call_hyper(address: SocketAddr, path: &str) -> u16 {
+    use http_body_util::BodyExt as _;
+    use tower::{Layer as _, ServiceExt as _};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<bytes::Bytes>>();
+    let client = ClientLayer::new().layer(client);
+    let request = http::Request::get(format!("http://{address}{path}")).body(http_body_util::Empty::new()).unwrap();
+    let response = client.oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    response.into_body().collect().await.unwrap();
+    status
+}
+
+fn of_kind<'a>(spans: &'a Spans, name: &str, kind: SpanKind) -> &'a CapturedSpan {
+    spans.filter(|span| span.name() == name && *span.kind() == kind).first().copied().unwrap_or_else(|| {
+        panic!("no {kind:?} span {name}:\n{}", spans.tree());
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hyper_client_and_a_plain_hyper_server_join_under_the_layers() {
+    let (_lock, _guard) = install(Sampler::AlwaysOn).await;
+    let address = serve_hyper().await;
+    assert_eq!(call_hyper(address, "/items").await, 200);
+    let spans = spans_once(|spans| spans.len() == 3).await;
+    let client = of_kind(&spans, "GET", SpanKind::Client);
+    let server = of_kind(&spans, "GET", SpanKind::Server);
+    assert_eq!(client.parent_span_id(), Some(spans.get("call_hyper").span_id()));
+    assert_eq!(server.parent_span_id(), Some(client.span_id()));
+    assert_eq!(str_of(client, "url.full"), format!("http://{address}/items"));
+    assert_eq!(i64_of(client, "http.response.status_code"), 200);
+    // The server read its address from the `Host` header.
+    assert_eq!(str_of(server, "server.address"), "127.0.0.1");
+    assert_eq!(i64_of(server, "server.port"), i64::from(address.port()));
+    assert_eq!(str_of(server, "url.path"), "/items");
+    assert_eq!(server.attribute("http.route"), None, "plain hyper has no route");
+
+    assert_eq!(call_hyper(address, "/missing").await, 404);
+    let spans = spans_once(|spans| spans.len() == 3).await;
+    assert!(of_kind(&spans, "GET", SpanKind::Client).is_error());
+    assert_eq!(of_kind(&spans, "GET", SpanKind::Server).status(), &Status::Unset);
 }

@@ -109,10 +109,12 @@ mod b3 {
 }
 
 fn with_active<R>(f: impl FnOnce(&dyn TextMapPropagator) -> R) -> R {
+    // Built once: a server extracts on every request.
+    static DEFAULT_COMPOSITE: std::sync::OnceLock<TextMapCompositePropagator> = std::sync::OnceLock::new();
     let active = crate::facade::locks::recover(ACTIVE.read());
     match &*active {
         Some(propagator) => f(propagator),
-        None => f(&composite(&DEFAULT)),
+        None => f(DEFAULT_COMPOSITE.get_or_init(|| composite(&DEFAULT))),
     }
 }
 
