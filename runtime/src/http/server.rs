@@ -24,13 +24,13 @@ const SECRET_HEADERS: &[&str] = &[
 type RequestTest = dyn Fn(&Parts) -> bool + Send + Sync;
 type RequestName = dyn Fn(&Parts) -> String + Send + Sync;
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct ServerOptions {
     headers: Vec<String>,
     record_query: bool,
     trace_response: bool,
-    filter: Option<Box<RequestTest>>,
-    name: Option<Box<RequestName>>,
+    filter: Option<Arc<RequestTest>>,
+    name: Option<Arc<RequestName>>,
 }
 
 /// A [`tower::Layer`](tower_layer::Layer) that traces every request a server
@@ -94,8 +94,9 @@ impl ServerLayer {
         Self::default()
     }
 
+    /// The options to change: this layer's own, even if it was cloned.
     fn options(&mut self) -> &mut ServerOptions {
-        Arc::get_mut(&mut self.options).expect("a layer is configured before it is cloned")
+        Arc::make_mut(&mut self.options)
     }
 
     /// Records these request headers as `http.request.header.<name>` (the
@@ -158,7 +159,7 @@ impl ServerLayer {
     /// # let _ = layer;
     /// ```
     pub fn filter(mut self, keep: impl Fn(&Parts) -> bool + Send + Sync + 'static) -> Self {
-        self.options().filter = Some(Box::new(keep));
+        self.options().filter = Some(Arc::new(keep));
         self
     }
 
@@ -170,7 +171,7 @@ impl ServerLayer {
     /// # let _ = layer;
     /// ```
     pub fn span_name(mut self, name: impl Fn(&Parts) -> String + Send + Sync + 'static) -> Self {
-        self.options().name = Some(Box::new(name));
+        self.options().name = Some(Arc::new(name));
         self
     }
 }
