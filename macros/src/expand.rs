@@ -235,16 +235,19 @@ impl Traced<'_> {
         let (ok_binding, record_ok) = match &self.args.include_result {
             Some(include) => {
                 let value = quote_spanned!(include.span()=> (&#private::ArgRef(__tracekit_ok)).__tracekit_value());
-                (quote!(__tracekit_ok), quote!(#recorder.attribute("result", #value);))
+                (
+                    quote!(__tracekit_ok),
+                    quote!(if #recorder.records_values() { #recorder.attribute("result", #value); }),
+                )
             }
             None => (quote!(_), TokenStream::new()),
         };
         let statement = quote! {
             match (&#private::Returned(&#result)).__tracekit_outcome() {
                 ::core::result::Result::Ok(#ok_binding) => { #record_ok }
-                ::core::result::Result::Err(__tracekit_error) => #recorder.error(
+                ::core::result::Result::Err(__tracekit_error) => #recorder.failed(
                     #private::type_name_of(__tracekit_error),
-                    (&&#private::ErrRef(__tracekit_error)).__tracekit_message(),
+                    || (&&#private::ErrRef(__tracekit_error)).__tracekit_message(),
                 ),
             }
         };

@@ -11,7 +11,7 @@ use std::fmt;
 /// .unwrap_err();
 /// assert_eq!(
 ///     error.to_string(),
-///     "TRACING_EXPORTER=\"jaegar\" is not valid: expected one of console, otlp, jaeger, in_memory, none"
+///     "TRACING_EXPORTER=\"jaegar\" is not valid: expected none, or a comma-separated list of console, otlp, jaeger, in_memory, each once"
 /// );
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]

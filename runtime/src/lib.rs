@@ -61,6 +61,9 @@ mod export;
 mod pipeline;
 
 #[cfg(feature = "pipeline")]
+mod metrics;
+
+#[cfg(feature = "pipeline")]
 mod config;
 
 #[cfg(feature = "pipeline")]
@@ -95,6 +98,8 @@ pub use export::stats::{export_stats, ExportStats};
 pub use facade::diagnostics::LogLevel;
 #[cfg(feature = "pipeline")]
 pub use install::{flush, init, shutdown, TracingGuard};
+#[cfg(feature = "pipeline")]
+pub use metrics::MetricsExporter;
 #[cfg(feature = "pipeline")]
 pub use pipeline::Sampler;
 pub use span::{current_span, span, CurrentSpan, EnteredSpan, NewSpan};

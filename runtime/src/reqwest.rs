@@ -61,13 +61,21 @@ impl Middleware for TraceMiddleware {
                 version: request.version(),
                 headers: request.headers(),
             };
-            Exchange::start(Side::Client, false, || head.client_start(), None)
+            Exchange::start(
+                Side::Client,
+                false,
+                || head.client_start(),
+                None,
+                || head.metric_attributes(Side::Client, None),
+            )
         };
+        match exchange.as_ref().and_then(Exchange::context) {
+            Some(context) => crate::propagation::inject_context(context, request.headers_mut()),
+            None => crate::propagation::inject(request.headers_mut()),
+        }
         let Some(mut exchange) = exchange else {
-            crate::propagation::inject(request.headers_mut());
             return next.run(request, extensions).await;
         };
-        crate::propagation::inject_context(exchange.context(), request.headers_mut());
         let mut sending = next.run(request, extensions);
         let sent = std::future::poll_fn(|cx| exchange.poll_in(|| sending.as_mut().poll(cx))).await;
         match &sent {

@@ -1,6 +1,7 @@
 //! Spans made by hand, and the current span.
 
 use crate::facade::failure::mark_error;
+use crate::facade::metered::Stopwatch;
 use crate::facade::open::{OpenSpan, SpanStart};
 use opentelemetry::trace::{SpanId, SpanKind, TraceContextExt, TraceId};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue, Value};
@@ -93,9 +94,10 @@ impl NewSpan {
     /// ```
     pub fn entered(self) -> EnteredSpan {
         let NewSpan { name, kind, attributes, parent } = self;
+        let timed = Stopwatch::start().map(|stopwatch| Timed { stopwatch, name: name.clone(), kind: kind.clone() });
         let open = OpenSpan::start(|| SpanStart { name, kind, code: None, attributes }, || parent, &mut |_| {});
         let _attached = open.as_ref().map(|open| open.cx.clone().attach());
-        EnteredSpan { open, _attached }
+        EnteredSpan { open, timed, _attached }
     }
 }
 
@@ -104,8 +106,17 @@ impl NewSpan {
 #[must_use = "the span ends as soon as this guard is dropped"]
 pub struct EnteredSpan {
     open: Option<OpenSpan>,
+    /// The span's clock for the metrics, while they are on.
+    timed: Option<Timed>,
     // Declared last so the span ends while it is still current.
     _attached: Option<ContextGuard>,
+}
+
+/// What the metrics of a manual span need at its end.
+struct Timed {
+    stopwatch: Stopwatch,
+    name: Cow<'static, str>,
+    kind: SpanKind,
 }
 
 impl std::fmt::Debug for EnteredSpan {
@@ -118,6 +129,9 @@ impl std::fmt::Debug for EnteredSpan {
 
 impl Drop for EnteredSpan {
     fn drop(&mut self) {
+        if let Some(Timed { stopwatch, name, kind }) = &self.timed {
+            stopwatch.stop_span(name, kind, std::thread::panicking().then_some("panic"));
+        }
         if let Some(open) = &self.open {
             open.end(false);
         }

@@ -74,7 +74,11 @@ fn unset_or_empty_variables_keep_the_defaults() {
 fn a_bad_value_names_the_variable_the_value_and_what_is_accepted() {
     let cases = [
         ("TRACING_ENABLED", "maybe", "true, false, 1, 0, yes, no, on or off"),
-        ("TRACING_EXPORTER", "jaegar", "one of console, otlp, jaeger, in_memory, none"),
+        (
+            "TRACING_EXPORTER",
+            "jaegar",
+            "none, or a comma-separated list of console, otlp, jaeger, in_memory, each once",
+        ),
         ("TRACING_CONSOLE_FORMAT", "xml", "one of tree, line, json"),
     ];
     for (variable, value, expected) in cases {
@@ -94,7 +98,9 @@ fn a_bad_value_names_the_variable_the_value_and_what_is_accepted() {
 #[test]
 fn every_variable_is_read() {
     let cases: &[(&[(&str, &str)], &str)] = &[
-        (&[("TRACING_EXPORTER", "otlp")], "exporter: Otlp"),
+        (&[("TRACING_EXPORTER", "otlp")], "exporters: [Otlp]"),
+        (&[("TRACING_EXPORTER", "otlp,console")], "exporters: [Otlp, Console]"),
+        (&[("TRACING_EXPORTER", "jaeger, in_memory")], "exporters: [Otlp, InMemory]"),
         (&[("TRACING_EXPORTER", "jaeger")], "endpoint: Some(Base(\"http://localhost:4317\")), protocol: Grpc"),
         (&[("TRACING_EXPORTER", "jaeger"), ("TRACING_JAEGER_HOST", "jaeger.internal"), ("TRACING_JAEGER_PORT", "4318")],
          "endpoint: Some(Base(\"http://jaeger.internal:4318\")), protocol: HttpProtobuf"),
@@ -104,14 +110,25 @@ fn every_variable_is_read() {
         (&[("TRACING_CONSOLE_FORMAT", "json")], "console_format: Json"),
         (&[("OTEL_SDK_DISABLED", "true")], "enabled: false"),
         (&[("OTEL_SDK_DISABLED", "false")], "enabled: true"),
-        (&[("OTEL_TRACES_EXPORTER", "otlp")], "exporter: Otlp"),
-        (&[("OTEL_TRACES_EXPORTER", "console")], "exporter: Console"),
-        (&[("OTEL_TRACES_EXPORTER", "none")], "exporter: None"),
+        (&[("OTEL_TRACES_EXPORTER", "otlp")], "exporters: [Otlp]"),
+        (&[("OTEL_TRACES_EXPORTER", "console")], "exporters: [Console]"),
+        (&[("OTEL_TRACES_EXPORTER", "otlp,console")], "exporters: [Otlp, Console]"),
+        (&[("OTEL_TRACES_EXPORTER", "none")], "exporters: []"),
+        (&[("OTEL_METRICS_EXPORTER", "otlp, prometheus,console")], "exporters: [Otlp, Prometheus, Console]"),
+        (&[("OTEL_METRICS_EXPORTER", "none")], "metrics: MetricsSettings { exporters: []"),
+        (&[("OTEL_METRIC_EXPORT_INTERVAL", "5000")], "interval: 5s"),
+        (&[("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:4318/v1/metrics")],
+         "signal: Metrics, endpoint: Some(Signal(\"http://m:4318/v1/metrics\"))"),
+        (&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://g:4318"), ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json")],
+         "signal: Metrics, endpoint: Some(Base(\"http://g:4318\")), protocol: HttpJson"),
+        (&[("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "2500")], "signal: Metrics, endpoint: None, protocol: Grpc, headers: [], timeout: 2.5s"),
+        (&[("OTEL_EXPORTER_PROMETHEUS_HOST", "0.0.0.0")], "prometheus_host: \"0.0.0.0\""),
+        (&[("OTEL_EXPORTER_PROMETHEUS_PORT", "9000")], "prometheus_port: 9000"),
         (&[("OTEL_SERVICE_NAME", "checkout")], "service_name: Some(\"checkout\")"),
         (&[("OTEL_RESOURCE_ATTRIBUTES", "service.name=a,service.version=1.0,team=core%20infra")],
          "service_name: Some(\"a\"), service_version: Some(\"1.0\"), resource_attributes: [(\"team\", \"core infra\")]"),
         (&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://otlp.example.com")], "endpoint: Some(Base(\"https://otlp.example.com\"))"),
-        (&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://c:4318/custom")], "endpoint: Some(Traces(\"http://c:4318/custom\"))"),
+        (&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://c:4318/custom")], "endpoint: Some(Signal(\"http://c:4318/custom\"))"),
         (&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")], "protocol: HttpJson"),
         (&[("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf")], "protocol: HttpProtobuf"),
         (&[("OTEL_EXPORTER_OTLP_HEADERS", "api-key=secret")], "headers: [(\"api-key\", \"<redacted>\")]"),
@@ -165,7 +182,18 @@ fn every_variable_rejects_bad_values() {
         ("TRACING_SAMPLE_RATE", "-0.1", "a number from 0.0 to 1.0"),
         ("TRACING_SAMPLE_RATE", "half", "a number from 0.0 to 1.0"),
         ("OTEL_SDK_DISABLED", "sometimes", "true, false"),
-        ("OTEL_TRACES_EXPORTER", "zipkin", "one of otlp, console, none"),
+        ("OTEL_TRACES_EXPORTER", "zipkin", "a comma-separated list of otlp, console"),
+        ("OTEL_TRACES_EXPORTER", "otlp,otlp", "each once"),
+        ("OTEL_TRACES_EXPORTER", "none,console", "none, or a comma-separated list"),
+        ("TRACING_EXPORTER", "otlp,jaeger", "each exporter once"),
+        ("OTEL_METRICS_EXPORTER", "statsd", "none, or a comma-separated list of otlp, prometheus, console"),
+        ("OTEL_METRICS_EXPORTER", "console,console", "each once"),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "1m", "a whole number of milliseconds"),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "0", "more than 0"),
+        ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "thrift", "one of grpc, http/protobuf, http/json"),
+        ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "collector:4317", "an http:// or https:// URL"),
+        ("OTEL_EXPORTER_PROMETHEUS_PORT", "99999", "a port number"),
+        ("OTEL_EXPORTER_PROMETHEUS_HOST", "bad host", "a host name or IP address"),
         ("OTEL_RESOURCE_ATTRIBUTES", "novalue", "key=value pairs"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "not a url", "an http:// or https:// URL"),
         ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://c", "an http:// or https:// URL"),
@@ -234,7 +262,7 @@ fn tracing_variables_win_over_otel_variables() {
         // The traces-specific OTEL variables win over the generic ones.
         (
             &[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://t:1/x"), ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://g:1")],
-            "Traces(\"http://t:1/x\")",
+            "Signal(\"http://t:1/x\")",
         ),
         (
             &[("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")],

@@ -13,6 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["propagation"],
     &["export"],
     &["pipeline"],
+    &["metrics"],
     &["config"],
     &["install"],
     &["span", "context", "logs", "testing", "http", "reqwest"],

@@ -64,7 +64,7 @@ fn a_bad_environment_value_is_reported_and_nothing_panics() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output).trim(),
-        "invalid tracing configuration: TRACING_EXPORTER=\"jaegar\" is not valid: expected one of console, otlp, jaeger, in_memory, none"
+        "invalid tracing configuration: TRACING_EXPORTER=\"jaegar\" is not valid: expected none, or a comma-separated list of console, otlp, jaeger, in_memory, each once"
     );
 }
 

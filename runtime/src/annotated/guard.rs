@@ -2,6 +2,7 @@
 //! synchronous body, [`AsyncSpan`] for an `async` one.
 
 use crate::facade::callsite::Callsite;
+use crate::facade::metered::Stopwatch;
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use crate::keys::CANCELLED;
@@ -74,11 +75,16 @@ fn erased(record: impl FnOnce(&mut Recorder)) -> impl FnMut(&mut Recorder) {
     }
 }
 
-/// What both kinds of call spans hold: the span, if it is recorded, and
-/// `trace_performance`'s clock, if there is a threshold.
+/// What both kinds of call spans hold: the span, if it is recorded,
+/// `trace_performance`'s clock, if there is a threshold, and the metrics'
+/// clock, while metrics are on.
 struct Call {
+    callsite: &'static Callsite,
     open: Option<OpenSpan>,
     timer: Option<Timer>,
+    stopwatch: Option<Stopwatch>,
+    /// The `error.type` of the outcome, once known: for the metrics.
+    failure: Option<&'static str>,
 }
 
 impl Call {
@@ -89,31 +95,57 @@ impl Call {
         record: Record<'_>,
     ) -> Option<Call> {
         let timer = Timer::start(callsite);
+        let stopwatch = Stopwatch::start();
         let open = callsite.open(parent, record);
-        (open.is_some() || timer.is_some()).then_some(Call { open, timer })
+        (open.is_some() || timer.is_some() || stopwatch.is_some()).then_some(Call {
+            callsite,
+            open,
+            timer,
+            stopwatch,
+            failure: None,
+        })
     }
 
-    /// Records the result or error, if the span is recorded.
+    /// Records the result or error, if the span is recorded; learns only
+    /// whether it failed, formatting nothing, if the call is just timed.
     // Generic, unlike the start: erasing here costs the path without a span
     // a branch, as the compiler then shares this code between both paths.
-    fn record_outcome(&self, record: impl FnOnce(&mut Recorder)) {
+    fn record_outcome(&mut self, record: impl FnOnce(&mut Recorder)) {
         if let Some(open) = self.open.as_ref().filter(|open| open.recording) {
             let mut recorder = Recorder::default();
             record(&mut recorder);
+            self.failure = recorder.failure();
             // The span is locked only when there is something to record.
             recorder.apply_to_ref(&open.span());
+        } else if self.stopwatch.is_some() {
+            let mut recorder = Recorder::outcome_only();
+            record(&mut recorder);
+            self.failure = recorder.failure();
         }
     }
 
-    fn end(&self, panic_recorded: bool) {
+    fn end(&self, panic_recorded: bool, cancelled: bool) {
         if let Some(timer) = &self.timer {
             timer.check(self.open.as_ref());
+        }
+        if let Some(stopwatch) = &self.stopwatch {
+            let failure = if panic_recorded || std::thread::panicking() {
+                Some("panic")
+            } else if cancelled {
+                Some(CANCELLED_OUTCOME)
+            } else {
+                self.failure
+            };
+            stopwatch.stop_operation(self.callsite, failure);
         }
         if let Some(open) = &self.open {
             open.end(panic_recorded);
         }
     }
 }
+
+/// The `error.type` of a future dropped before it finished.
+const CANCELLED_OUTCOME: &str = "cancelled";
 
 /// The span of a synchronous call, current while the body runs; dropping it
 /// ends the span (on `return`, `?` and panics alike).
@@ -157,8 +189,8 @@ impl SyncSpan {
 
     /// Records the outcome, then ends the span.
     #[inline]
-    pub fn finish(self, record: impl FnOnce(&mut Recorder)) {
-        if let Some(inner) = self.inner.as_ref() {
+    pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
+        if let Some(inner) = self.inner.as_mut() {
             inner.call.record_outcome(record);
         }
     }
@@ -166,7 +198,7 @@ impl SyncSpan {
 
 impl Drop for SyncCall {
     fn drop(&mut self) {
-        self.call.end(false);
+        self.call.end(false, false);
     }
 }
 
@@ -231,13 +263,13 @@ impl AsyncSpan {
 
     /// Runs `future` with this span current during every poll.
     pub async fn instrument<F: Future>(&self, future: F) -> F::Output {
-        let Some((inner, open)) = self.inner.as_deref().and_then(|inner| Some((inner, inner.call.open.as_ref()?)))
-        else {
+        let Some(inner) = self.inner.as_deref() else {
             return future.await;
         };
+        let open = inner.call.open.as_ref();
         let mut future = pin!(future);
         poll_fn(|task| {
-            let _attached = open.cx.clone().attach();
+            let _attached = open.map(|open| open.cx.clone().attach());
             let _watch = PanicWatch { call: inner };
             future.as_mut().poll(task)
         })
@@ -256,12 +288,13 @@ impl AsyncSpan {
 impl Drop for AsyncCall {
     fn drop(&mut self) {
         let panicked = self.panicked.load(Ordering::Relaxed);
-        if !self.finished && !panicked && !std::thread::panicking() {
+        let cancelled = !self.finished && !panicked && !std::thread::panicking();
+        if cancelled {
             if let Some(open) = &self.call.open {
                 open.span().set_attribute(KeyValue::new(CANCELLED, true));
             }
         }
-        self.call.end(panicked);
+        self.call.end(panicked, cancelled);
     }
 }
 

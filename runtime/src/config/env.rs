@@ -7,8 +7,9 @@ use super::{Config, Exporter};
 use crate::error::ConfigError;
 use crate::export::batch::{SizeSettings, SIZE_EXPECTED};
 use crate::export::console::ConsoleFormat;
-use crate::export::otlp::{self, Compression, Endpoint, PemFile, Protocol, Secret};
+use crate::export::otlp::{self, Compression, Endpoint, OtlpSettings, PemFile, Protocol, Secret};
 use crate::facade::diagnostics::LogLevel;
+use crate::metrics::MetricsExporter;
 use crate::pipeline::{self as sampling, Sampler};
 use crate::propagation::Propagator;
 
@@ -18,31 +19,45 @@ pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
     let disabled = vars.flag("OTEL_SDK_DISABLED")?;
     config.enabled = vars.flag("TRACING_ENABLED")?.or(disabled.map(|disabled| !disabled)).unwrap_or(true);
 
-    let tracing_exporter = vars.choice(
+    // Lists, as the OpenTelemetry variables are: `otlp,console` sends spans
+    // to both. `jaeger` is OTLP to the Jaeger host, read below.
+    let tracing_exporters = vars.list(
         "TRACING_EXPORTER",
-        "one of console, otlp, jaeger, in_memory, none",
+        "none, or a comma-separated list of console, otlp, jaeger, in_memory, each once",
         &[
-            ("console", Some(Exporter::Console)),
-            ("otlp", Some(Exporter::Otlp)),
-            ("jaeger", None),
-            ("in_memory", Some(Exporter::InMemory)),
-            ("in-memory", Some(Exporter::InMemory)),
-            ("none", Some(Exporter::None)),
+            ("console", (Exporter::Console, false)),
+            ("otlp", (Exporter::Otlp, false)),
+            ("jaeger", (Exporter::Otlp, true)),
+            ("in_memory", (Exporter::InMemory, false)),
+            ("in-memory", (Exporter::InMemory, false)),
         ],
     )?;
-    let otel_exporter = vars.choice(
+    let otel_exporters = vars.list(
         "OTEL_TRACES_EXPORTER",
-        "one of otlp, console, none",
-        &[("otlp", Exporter::Otlp), ("console", Exporter::Console), ("none", Exporter::None)],
+        "none, or a comma-separated list of otlp, console, each once",
+        &[("otlp", (Exporter::Otlp, false)), ("console", (Exporter::Console, false))],
     )?;
-    config.exporter = match tracing_exporter {
-        Some(Some(exporter)) => exporter,
-        Some(None) => Exporter::Otlp, // jaeger: OTLP to the Jaeger host, below
-        None => otel_exporter.unwrap_or(Exporter::DEFAULT),
+    let (exporter_variable, chosen) = match (tracing_exporters, otel_exporters) {
+        (Some(chosen), _) => ("TRACING_EXPORTER", Some(chosen)),
+        (None, chosen) => ("OTEL_TRACES_EXPORTER", chosen),
     };
-    let exporter_variable = if tracing_exporter.is_some() { "TRACING_EXPORTER" } else { "OTEL_TRACES_EXPORTER" };
-    if let Some(value) = vars.get(exporter_variable) {
-        config.exporter.check_compiled(exporter_variable, &value)?;
+    let jaeger = chosen.as_ref().is_some_and(|chosen| chosen.iter().any(|(_, jaeger)| *jaeger));
+    if let Some(chosen) = chosen {
+        let exporters: Vec<Exporter> = chosen.into_iter().map(|(exporter, _)| exporter).collect();
+        let once = exporters.iter().enumerate().all(|(at, exporter)| !exporters[..at].contains(exporter));
+        if !once {
+            // `otlp,jaeger`: the same exporter twice.
+            return Err(ConfigError::InvalidValue {
+                variable: exporter_variable,
+                value: vars.get(exporter_variable).unwrap_or_default(),
+                expected: "each exporter once (jaeger is OTLP to Jaeger: not with otlp)",
+            });
+        }
+        let value = vars.get(exporter_variable).unwrap_or_default();
+        for exporter in &exporters {
+            exporter.check_compiled(exporter_variable, &value)?;
+        }
+        config.exporters = exporters;
     }
 
     config.console_format = vars
@@ -54,16 +69,56 @@ pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
         .unwrap_or_default();
 
     read_resource(vars, &mut config)?;
-    read_otlp(vars, &mut config)?;
-    if tracing_exporter == Some(None) {
+    let over_otlp = config.exporters.contains(&Exporter::Otlp);
+    read_otlp(vars, &TRACES, &mut config.otlp, over_otlp)?;
+    if jaeger {
         read_jaeger(vars, &mut config)?;
     }
     config.sampler = read_sampler(vars)?;
     read_batch(vars, &mut config)?;
     read_limits(vars, &mut config)?;
     config.propagators = read_propagators(vars)?;
+    read_metrics(vars, &mut config)?;
     config.log_level = vars.choice("OTEL_LOG_LEVEL", LogLevel::EXPECTED, &LogLevel::NAMES)?;
     Ok(config)
+}
+
+fn read_metrics(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
+    let settings = &mut config.metrics;
+    let variable = "OTEL_METRICS_EXPORTER";
+    let expected = "none, or a comma-separated list of otlp, prometheus, console, each once";
+    if let Some(exporters) = vars.list(variable, expected, &MetricsExporter::NAMES)? {
+        for exporter in &exporters {
+            exporter.check_compiled(variable, &vars.get(variable).unwrap_or_default())?;
+        }
+        settings.exporters = exporters;
+    }
+    if let Some(interval) = vars.millis("OTEL_METRIC_EXPORT_INTERVAL")? {
+        if interval.is_zero() {
+            return Err(ConfigError::InvalidValue {
+                variable: "OTEL_METRIC_EXPORT_INTERVAL",
+                value: "0".into(),
+                expected: "a whole number of milliseconds, more than 0",
+            });
+        }
+        settings.interval = interval;
+    }
+    let over_otlp = settings.exporters.contains(&MetricsExporter::Otlp);
+    read_otlp(vars, &METRICS, &mut settings.otlp, over_otlp)?;
+    if let Some(host) = vars.get("OTEL_EXPORTER_PROMETHEUS_HOST") {
+        if !otlp::is_endpoint_url(&format!("http://{host}")) {
+            return Err(ConfigError::InvalidValue {
+                variable: "OTEL_EXPORTER_PROMETHEUS_HOST",
+                value: host,
+                expected: "a host name or IP address to listen on",
+            });
+        }
+        settings.prometheus_host = host;
+    }
+    if let Some(port) = vars.number::<u16>("OTEL_EXPORTER_PROMETHEUS_PORT", "a port number, 0 to 65535")? {
+        settings.prometheus_port = port;
+    }
+    Ok(())
 }
 
 fn read_propagators(vars: &Vars<'_>) -> Result<Option<Vec<Propagator>>, ConfigError> {
@@ -106,21 +161,68 @@ fn read_resource(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError
     Ok(())
 }
 
-fn read_otlp(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
-    // What TLS needs is asked of this build only when spans go over OTLP.
-    let over_otlp = config.exporter == Exporter::Otlp;
-    let settings = &mut config.otlp;
+/// The variables of one signal's OTLP exporter; each falls back on the
+/// general `OTEL_EXPORTER_OTLP_*` one.
+pub(super) struct OtlpVariables {
+    /// `TRACING_OTLP_ENDPOINT`, for traces only.
+    tracekit_endpoint: Option<&'static str>,
+    endpoint: &'static str,
+    protocol: &'static str,
+    headers: &'static str,
+    timeout: &'static str,
+    compression: &'static str,
+    certificate: &'static str,
+    client_certificate: &'static str,
+    client_key: &'static str,
+}
+
+pub(super) const TRACES: OtlpVariables = OtlpVariables {
+    tracekit_endpoint: Some("TRACING_OTLP_ENDPOINT"),
+    endpoint: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    protocol: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    headers: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    timeout: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+    compression: "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+    certificate: "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+    client_certificate: "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+    client_key: "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+};
+
+pub(super) const METRICS: OtlpVariables = OtlpVariables {
+    tracekit_endpoint: None,
+    endpoint: "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    protocol: "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+    headers: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+    timeout: "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+    compression: "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
+    certificate: "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
+    client_certificate: "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE",
+    client_key: "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY",
+};
+
+/// Reads one signal's OTLP settings. What TLS needs is asked of this build
+/// only when the signal does go over OTLP (`used`).
+pub(super) fn read_otlp(
+    vars: &Vars<'_>,
+    names: &OtlpVariables,
+    settings: &mut OtlpSettings,
+    used: bool,
+) -> Result<(), ConfigError> {
     let endpoint = |variable: &'static str, make: fn(String) -> Endpoint| {
         let url = vars.parse(variable, otlp::ENDPOINT_EXPECTED, |value| otlp::is_endpoint_url(value).then_some(()))?;
         match url.and(vars.get(variable)) {
-            Some(url) if over_otlp => otlp::check_scheme_compiled(variable, &url).map(|()| Some(make(url))),
+            Some(url) if used => otlp::check_scheme_compiled(variable, &url).map(|()| Some(make(url))),
             Some(url) => Ok(Some(make(url))),
             None => Ok(None),
         }
     };
-    settings.endpoint = match endpoint("TRACING_OTLP_ENDPOINT", Endpoint::Base)? {
+    let tracekit_endpoint = match names.tracekit_endpoint {
+        Some(variable) => endpoint(variable, Endpoint::Base)?,
+        None => None,
+    };
+    settings.endpoint = match tracekit_endpoint {
         Some(found) => Some(found),
-        None => match endpoint("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", Endpoint::Traces)? {
+        None => match endpoint(names.endpoint, Endpoint::Signal)? {
             Some(found) => Some(found),
             None => endpoint("OTEL_EXPORTER_OTLP_ENDPOINT", Endpoint::Base)?,
         },
@@ -130,42 +232,39 @@ fn read_otlp(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
         [("grpc", Protocol::Grpc), ("http/protobuf", Protocol::HttpProtobuf), ("http/json", Protocol::HttpJson)];
     let expected = "one of grpc, http/protobuf, http/json";
     settings.protocol = vars
-        .choice("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", expected, &protocols)?
+        .choice(names.protocol, expected, &protocols)?
         .or(vars.choice("OTEL_EXPORTER_OTLP_PROTOCOL", expected, &protocols)?)
         .unwrap_or_default();
 
-    // Both header lists apply; the traces-specific one wins for a key in both.
-    for variable in ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"] {
+    // Both header lists apply; the signal's own wins for a key in both.
+    for variable in ["OTEL_EXPORTER_OTLP_HEADERS", names.headers] {
         for (key, value) in read_headers(vars, variable)? {
             settings.headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(&key));
             settings.headers.push((key, Secret(value)));
         }
     }
 
-    if let Some(timeout) =
-        vars.millis("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")?.or(vars.millis("OTEL_EXPORTER_OTLP_TIMEOUT")?)
-    {
+    if let Some(timeout) = vars.millis(names.timeout)?.or(vars.millis("OTEL_EXPORTER_OTLP_TIMEOUT")?) {
         settings.timeout = timeout;
     }
 
     let compressions = [("gzip", Compression::Gzip), ("none", Compression::None)];
     settings.compression = vars
-        .choice("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip or none", &compressions)?
+        .choice(names.compression, "gzip or none", &compressions)?
         .or(vars.choice("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip or none", &compressions)?)
         .unwrap_or_default();
 
     // Paths, read and checked when tracing is installed.
-    let file = |traces: &'static str, general: &'static str| {
-        [traces, general]
+    let file = |own: &'static str, general: &'static str| {
+        [own, general]
             .into_iter()
             .find_map(|setting| vars.get(setting).map(|path| PemFile { path: path.into(), setting }))
     };
     let tls = &mut settings.tls;
-    tls.ca = file("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE");
-    tls.client_certificate =
-        file("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE");
-    tls.client_key = file("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY");
-    if over_otlp {
+    tls.ca = file(names.certificate, "OTEL_EXPORTER_OTLP_CERTIFICATE");
+    tls.client_certificate = file(names.client_certificate, "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE");
+    tls.client_key = file(names.client_key, "OTEL_EXPORTER_OTLP_CLIENT_KEY");
+    if used {
         tls.check_compiled()?;
     }
     Ok(())

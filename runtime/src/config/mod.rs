@@ -15,6 +15,7 @@ use crate::export::console::ConsoleFormat;
 use crate::export::otlp::{self, Compression, Endpoint, OtlpSettings, PemFile, Protocol, Secret};
 use crate::facade::diagnostics::LogLevel;
 use crate::facade::locks::recover;
+use crate::metrics::{check_boundaries, MetricsExporter, MetricsSettings};
 use crate::pipeline::{check_ratio, FinishedSpan, Limits, Sampler};
 use crate::propagation::Propagator;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
@@ -54,6 +55,16 @@ impl Exporter {
         Exporter::None
     };
 
+    /// This exporter as a list of the exporters chosen: empty for `None`.
+    pub(crate) fn chosen(self) -> &'static [Exporter] {
+        match self {
+            Exporter::Console => &[Exporter::Console],
+            Exporter::Otlp => &[Exporter::Otlp],
+            Exporter::InMemory => &[Exporter::InMemory],
+            Exporter::None => &[],
+        }
+    }
+
     /// The cargo feature that compiles this exporter in, if this build lacks it.
     fn missing_feature(self) -> Option<&'static str> {
         match self {
@@ -92,7 +103,9 @@ impl Exporter {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub(crate) enabled: bool,
-    pub(crate) exporter: Exporter,
+    /// Where spans go, each exporter behind its own processor; never holds
+    /// `Exporter::None`, which is the empty list.
+    pub(crate) exporters: Vec<Exporter>,
     pub(crate) console_format: ConsoleFormat,
     pub(crate) console_writer: Option<SharedWriter>,
     pub(crate) service_name: Option<String>,
@@ -108,6 +121,7 @@ pub struct Config {
     pub(crate) propagators: Option<Vec<Propagator>>,
     /// `OTEL_LOG_LEVEL`: how much tracekit says about itself; `None` keeps what is in force.
     pub(crate) log_level: Option<LogLevel>,
+    pub(crate) metrics: MetricsSettings,
 }
 
 /// An exporter the program gave: started behind tracekit's batch processor
@@ -173,7 +187,7 @@ impl Config {
     pub fn new() -> Self {
         Config {
             enabled: true,
-            exporter: Exporter::DEFAULT,
+            exporters: Exporter::DEFAULT.chosen().to_vec(),
             console_format: ConsoleFormat::Tree,
             console_writer: None,
             service_name: None,
@@ -187,6 +201,7 @@ impl Config {
             span_exporter: None,
             propagators: None,
             log_level: None,
+            metrics: MetricsSettings::default(),
         }
     }
 
@@ -243,8 +258,30 @@ impl Config {
     /// assert_eq!(config.exporter_kind(), tracekit::Exporter::InMemory);
     /// ```
     pub fn exporter(mut self, exporter: Exporter) -> Self {
-        self.exporter = exporter;
+        self.exporters = exporter.chosen().to_vec();
         self
+    }
+
+    /// Sends spans to several exporters at once, each behind its own
+    /// processor so that a slow or dead collector never delays the others
+    /// (as `OTEL_TRACES_EXPORTER=otlp,console`). Each may appear once;
+    /// [`Exporter::None`] only alone.
+    ///
+    /// ```
+    /// use tracekit::{Config, Exporter};
+    /// let config = Config::new().exporters(&[Exporter::Otlp, Exporter::Console]);
+    /// assert_eq!(config.chosen_exporters(), [Exporter::Otlp, Exporter::Console]);
+    /// ```
+    pub fn exporters(mut self, exporters: &[Exporter]) -> Self {
+        self.exporters = if exporters == [Exporter::None] { Vec::new() } else { exporters.to_vec() };
+        self
+    }
+
+    /// Makes OTLP one of the exporters: the only one, unless it is chosen already.
+    fn choose_otlp(&mut self) {
+        if !self.exporters.contains(&Exporter::Otlp) {
+            self.exporters = vec![Exporter::Otlp];
+        }
     }
 
     /// Chooses the console exporter's output format.
@@ -296,15 +333,16 @@ impl Config {
 
     /// Sends OTLP to `url`: a base URL such as `http://collector:4318`, to
     /// which `/v1/traces` is appended over HTTP (as `OTEL_EXPORTER_OTLP_ENDPOINT`).
-    /// Also selects [`Exporter::Otlp`].
+    /// Also selects [`Exporter::Otlp`], unless it is among the exporters already.
     ///
     /// ```
     /// let config = tracekit::Config::new().otlp_endpoint("http://localhost:4317");
     /// assert_eq!(config.exporter_kind(), tracekit::Exporter::Otlp);
     /// ```
     pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
-        self.exporter = Exporter::Otlp;
-        self.otlp.endpoint = Some(Endpoint::Base(url.into()));
+        self.choose_otlp();
+        let url = url.into();
+        self.each_otlp(|otlp| otlp.endpoint = Some(Endpoint::Base(url.clone())));
         self
     }
 
@@ -316,7 +354,7 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn jaeger(mut self, host: &str, port: u16) -> Self {
-        self.exporter = Exporter::Otlp;
+        self.choose_otlp();
         self.otlp.endpoint = Some(Endpoint::Base(format!("http://{host}:{port}")));
         self.otlp.protocol = if port == 4318 { Protocol::HttpProtobuf } else { Protocol::Grpc };
         self
@@ -329,7 +367,7 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn otlp_protocol(mut self, protocol: Protocol) -> Self {
-        self.otlp.protocol = protocol;
+        self.each_otlp(|otlp| otlp.protocol = protocol);
         self
     }
 
@@ -341,7 +379,8 @@ impl Config {
     /// assert!(!format!("{config:?}").contains("secret"));
     /// ```
     pub fn otlp_header(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.otlp.headers.push((key.into(), Secret(value.into())));
+        let (key, value) = (key.into(), Secret(value.into()));
+        self.each_otlp(|otlp| otlp.headers.push((key.clone(), value.clone())));
         self
     }
 
@@ -352,7 +391,7 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn otlp_timeout(mut self, timeout: Duration) -> Self {
-        self.otlp.timeout = timeout;
+        self.each_otlp(|otlp| otlp.timeout = timeout);
         self
     }
 
@@ -363,7 +402,7 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn otlp_compression(mut self, compression: Compression) -> Self {
-        self.otlp.compression = compression;
+        self.each_otlp(|otlp| otlp.compression = compression);
         self
     }
 
@@ -380,7 +419,8 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn otlp_certificate(mut self, path: impl Into<PathBuf>) -> Self {
-        self.otlp.tls.ca = Some(PemFile { path: path.into(), setting: "Config::otlp_certificate" });
+        let ca = PemFile { path: path.into(), setting: "Config::otlp_certificate" };
+        self.each_otlp(|otlp| otlp.tls.ca = Some(ca.clone()));
         self
     }
 
@@ -396,9 +436,19 @@ impl Config {
     /// ```
     pub fn otlp_client_identity(mut self, certificate: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
         let setting = "Config::otlp_client_identity";
-        self.otlp.tls.client_certificate = Some(PemFile { path: certificate.into(), setting });
-        self.otlp.tls.client_key = Some(PemFile { path: key.into(), setting });
+        let (certificate, key) = (PemFile { path: certificate.into(), setting }, PemFile { path: key.into(), setting });
+        self.each_otlp(|otlp| {
+            otlp.tls.client_certificate = Some(certificate.clone());
+            otlp.tls.client_key = Some(key.clone());
+        });
         self
+    }
+
+    /// Applies an OTLP setting to the span exporter and the metrics
+    /// exporter alike, as the general `OTEL_EXPORTER_OTLP_*` variables do.
+    fn each_otlp(&mut self, set: impl Fn(&mut OtlpSettings)) {
+        set(&mut self.otlp);
+        set(&mut self.metrics.otlp);
     }
 
     /// Chooses which traces are recorded (default: parent-based, always on).
@@ -525,13 +575,87 @@ impl Config {
         self
     }
 
+    /// Records metrics and sends them to `exporters` (default: none, as
+    /// `OTEL_METRICS_EXPORTER`): the duration of every annotated call,
+    /// manual span and HTTP/gRPC request, sampled or not, and the sampler's
+    /// decisions. The OTLP methods above apply to the metrics too.
+    ///
+    /// ```
+    /// use tracekit::{Config, Exporter, MetricsExporter};
+    /// let config = Config::new().exporter(Exporter::None).metrics(&[MetricsExporter::Console]);
+    /// # let _ = config;
+    /// ```
+    pub fn metrics(mut self, exporters: &[MetricsExporter]) -> Self {
+        self.metrics.exporters = exporters.to_vec();
+        self
+    }
+
+    /// How often metrics are exported over OTLP or to the console (default:
+    /// 60 s, as `OTEL_METRIC_EXPORT_INTERVAL`). Prometheus scrapes at its own pace.
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().metrics_interval(std::time::Duration::from_secs(10));
+    /// # let _ = config;
+    /// ```
+    pub fn metrics_interval(mut self, interval: std::time::Duration) -> Self {
+        self.metrics.interval = interval;
+        self
+    }
+
+    /// Sends OTLP metrics to `url` rather than where spans go (as
+    /// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`: used as it is, no path appended).
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().metrics_otlp_endpoint("http://localhost:4318/v1/metrics");
+    /// # let _ = config;
+    /// ```
+    pub fn metrics_otlp_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.metrics.otlp.endpoint = Some(Endpoint::Signal(url.into()));
+        self
+    }
+
+    /// Serves the Prometheus scrape endpoint on `host:port` (default
+    /// `localhost:9464`, as `OTEL_EXPORTER_PROMETHEUS_HOST` and `_PORT`).
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().prometheus_address("0.0.0.0", 9464);
+    /// # let _ = config;
+    /// ```
+    pub fn prometheus_address(mut self, host: impl Into<String>, port: u16) -> Self {
+        self.metrics.prometheus_host = host.into();
+        self.metrics.prometheus_port = port;
+        self
+    }
+
+    /// Sets the duration histograms' bucket boundaries, in seconds
+    /// (default: 100 µs to 60 s in 18 buckets); they must increase.
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().metrics_boundaries(&[0.001, 0.01, 0.1, 1.0]);
+    /// # let _ = config;
+    /// ```
+    pub fn metrics_boundaries(mut self, boundaries: &[f64]) -> Self {
+        self.metrics.boundaries = boundaries.to_vec();
+        self
+    }
+
     /// The exporter that will be used.
     ///
     /// ```
     /// assert_eq!(tracekit::Config::new().exporter_kind(), tracekit::Exporter::Console);
     /// ```
     pub fn exporter_kind(&self) -> Exporter {
-        self.exporter
+        self.exporters.first().copied().unwrap_or(Exporter::None)
+    }
+
+    /// Every exporter spans will go to, in order; empty for none.
+    ///
+    /// ```
+    /// use tracekit::{Config, Exporter};
+    /// assert_eq!(Config::new().exporter(Exporter::None).chosen_exporters(), []);
+    /// ```
+    pub fn chosen_exporters(&self) -> &[Exporter] {
+        &self.exporters
     }
 
     /// Whether installing this configuration records spans at all.
@@ -541,16 +665,37 @@ impl Config {
     /// assert!(!off.is_recording());
     /// ```
     pub fn is_recording(&self) -> bool {
-        self.enabled && (self.exporter != Exporter::None || self.provider.is_some() || self.span_exporter.is_some())
+        self.enabled && (!self.exporters.is_empty() || self.provider.is_some() || self.span_exporter.is_some())
     }
 
     /// Checks what the builder methods set; values from the environment were
     /// checked as they were read.
     pub(crate) fn check(&self) -> Result<(), ConfigError> {
-        if self.is_recording() && self.provider.is_none() && self.span_exporter.is_none() {
-            self.exporter.check_compiled("Config::exporter", &format!("{:?}", self.exporter))?;
+        check_boundaries("Config::metrics_boundaries", &self.metrics.boundaries)?;
+        for exporter in &self.metrics.exporters {
+            exporter.check_compiled("Config::metrics", &format!("{exporter:?}"))?;
         }
-        if self.exporter == Exporter::Otlp {
+        if self.metrics.exporters.contains(&MetricsExporter::Otlp) {
+            let url = self.metrics.otlp.url();
+            otlp::check_endpoint("Config::metrics_otlp_endpoint", &url)?;
+            otlp::check_scheme_compiled("Config::metrics_otlp_endpoint", &url)?;
+            self.metrics.otlp.tls.check_compiled()?;
+        }
+        let listed = || format!("{:?}", self.exporters);
+        let once = self.exporters.iter().enumerate().all(|(at, exporter)| !self.exporters[..at].contains(exporter));
+        if !once || (self.exporters.len() > 1 && self.exporters.contains(&Exporter::None)) {
+            return Err(ConfigError::InvalidValue {
+                variable: "Config::exporters",
+                value: listed(),
+                expected: "each exporter at most once, and None only alone",
+            });
+        }
+        if self.is_recording() && self.provider.is_none() && self.span_exporter.is_none() {
+            for exporter in &self.exporters {
+                exporter.check_compiled("Config::exporter", &format!("{exporter:?}"))?;
+            }
+        }
+        if self.exporters.contains(&Exporter::Otlp) {
             let url = self.otlp.url();
             otlp::check_endpoint("Config::otlp_endpoint", &url)?;
             otlp::check_scheme_compiled("Config::otlp_endpoint", &url)?;

@@ -42,6 +42,31 @@ impl<'a> Vars<'a> {
         })
     }
 
+    /// A comma-separated list of `choices`, each at most once, or `none`
+    /// alone (an empty list); `None` when unset.
+    pub(crate) fn list<T: Copy>(
+        &self,
+        variable: &'static str,
+        expected: &'static str,
+        choices: &[(&str, T)],
+    ) -> Result<Option<Vec<T>>, ConfigError> {
+        self.parse(variable, expected, |value| {
+            let names: Vec<&str> = value.split(',').map(str::trim).collect();
+            if names.len() == 1 && names[0].eq_ignore_ascii_case("none") {
+                return Some(Vec::new());
+            }
+            let mut seen: Vec<usize> = Vec::new();
+            for name in &names {
+                let index = choices.iter().position(|(known, _)| known.eq_ignore_ascii_case(name))?;
+                if seen.contains(&index) {
+                    return None;
+                }
+                seen.push(index);
+            }
+            Some(seen.into_iter().map(|index| choices[index].1).collect())
+        })
+    }
+
     /// A whole number, such as a count or a number of milliseconds.
     pub(crate) fn number<T: std::str::FromStr>(
         &self,

@@ -3,6 +3,7 @@
 use super::conventions::{CODE_FILE_PATH, CODE_FUNCTION_NAME, CODE_LINE_NUMBER};
 use opentelemetry::trace::SpanKind;
 use opentelemetry::{Key, KeyValue, StringValue, Value};
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 /// Everything about an annotated function that is known at compile time.
@@ -17,6 +18,8 @@ pub struct Callsite {
     line: u32,
     pub(crate) kind: SpanKind,
     pub(crate) threshold: Option<Duration>,
+    /// Where the threads keep this function's metrics meter (`metered.rs`).
+    pub(crate) meter_slot: AtomicUsize,
 }
 
 impl Callsite {
@@ -30,7 +33,7 @@ impl Callsite {
         kind: SpanKind,
         threshold: Option<Duration>,
     ) -> Self {
-        Callsite { name, function, file, line, kind, threshold }
+        Callsite { name, function, file, line, kind, threshold, meter_slot: AtomicUsize::new(0) }
     }
 
     /// How many attributes the code location takes.

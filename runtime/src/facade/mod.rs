@@ -11,6 +11,7 @@ pub(crate) mod diagnostics;
 pub(crate) mod dispatch;
 pub(crate) mod failure;
 pub(crate) mod locks;
+pub(crate) mod metered;
 pub(crate) mod open;
 pub(crate) mod panic;
 pub(crate) mod performance;

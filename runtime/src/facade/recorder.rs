@@ -10,9 +10,37 @@ use opentelemetry::{Key, KeyValue, Value};
 pub struct Recorder {
     attributes: Vec<KeyValue>,
     error: Option<(&'static str, String)>,
+    /// Only the outcome is wanted (for the metrics of a call whose span is
+    /// not recorded): nothing is formatted.
+    outcome_only: bool,
+    failure: Option<&'static str>,
 }
 
 impl Recorder {
+    /// A recorder that notes whether the call failed, and nothing else.
+    pub(crate) fn outcome_only() -> Self {
+        Recorder { outcome_only: true, ..Recorder::default() }
+    }
+
+    /// Whether values are recorded: false when only the outcome is wanted.
+    pub fn records_values(&self) -> bool {
+        !self.outcome_only
+    }
+
+    /// Marks the span failed with an error of this type; `message` is made
+    /// only if the span is recorded.
+    pub fn failed(&mut self, type_name: &'static str, message: impl FnOnce() -> String) {
+        self.failure = Some(type_name);
+        if !self.outcome_only {
+            self.error = Some((type_name, message()));
+        }
+    }
+
+    /// The `error.type` of a failure recorded, if any.
+    pub(crate) fn failure(&self) -> Option<&'static str> {
+        self.failure
+    }
+
     /// Records `key = value`.
     pub fn attribute(&mut self, key: &'static str, value: Value) {
         if self.attributes.capacity() == 0 {
@@ -21,14 +49,9 @@ impl Recorder {
         self.attributes.push(KeyValue::new(Key::from_static_str(key), value));
     }
 
-    /// Marks the span failed with an error of this type and message.
-    pub fn error(&mut self, type_name: &'static str, message: String) {
-        self.error = Some((type_name, message));
-    }
-
     /// A recorder that adds to `attributes`.
     pub(crate) fn with_attributes(attributes: Vec<KeyValue>) -> Self {
-        Recorder { attributes, error: None }
+        Recorder { attributes, ..Recorder::default() }
     }
 
     /// What was recorded, after the attributes it started with.

@@ -110,10 +110,16 @@ where
 fn client_exchange(request: &mut Parts) -> Option<Exchange> {
     let exchange = {
         let head = RequestHead::of(request);
-        Exchange::start(Side::Client, head.grpc().is_some(), || head.client_start(), None)
+        Exchange::start(
+            Side::Client,
+            head.grpc().is_some(),
+            || head.client_start(),
+            None,
+            || head.metric_attributes(Side::Client, None),
+        )
     };
-    match &exchange {
-        Some(exchange) => crate::propagation::inject_context(exchange.context(), &mut request.headers),
+    match exchange.as_ref().and_then(Exchange::context) {
+        Some(context) => crate::propagation::inject_context(context, &mut request.headers),
         None => crate::propagation::inject(&mut request.headers),
     }
     exchange

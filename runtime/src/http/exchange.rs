@@ -4,6 +4,7 @@
 
 use crate::facade::conventions::{ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE, RPC_GRPC_STATUS_CODE};
 use crate::facade::failure::mark_error;
+use crate::facade::metered::{with_meters, RequestInstrument, Stopwatch};
 use crate::facade::open::{OpenSpan, SpanStart};
 use http::HeaderMap;
 use opentelemetry::trace::{Status, TraceContextExt};
@@ -23,51 +24,78 @@ pub(crate) enum Side {
 }
 
 /// The span of one request, from the call until the response (and, for the
-/// tower layers, its body) is done. Ends when dropped.
+/// tower layers, its body) is done, and its duration for the metrics. Ends
+/// when dropped.
 pub(crate) struct Exchange {
-    open: OpenSpan,
+    /// `None` when the span is skipped and only the metrics time the request.
+    open: Option<OpenSpan>,
+    meter: Option<RequestMeter>,
     side: Side,
     grpc: bool,
-    /// Whether the span already says how the request ended (a gRPC status
-    /// seen in the headers, a panic), so later news does not overwrite it.
+    /// Whether the outcome is known already (a gRPC status seen in the
+    /// headers, a panic), so later news does not overwrite it.
     settled: bool,
     panicked: bool,
 }
 
+/// A request's duration and the attributes its instrument carries.
+struct RequestMeter {
+    stopwatch: Stopwatch,
+    instrument: RequestInstrument,
+    attributes: Vec<KeyValue>,
+}
+
 impl Exchange {
-    /// Starts the span of a request, or gives `None` when the span is
-    /// skipped under the current context. `parent` is the remote context of
-    /// an incoming request. Callers check [`is_active`] first.
-    /// `start` runs only for a span that may be recorded.
+    /// Starts the span of a request and, while metrics are on, its clock;
+    /// `None` when there is neither. `start` runs only for a span that may
+    /// be recorded, `meter` only while metrics are on. `parent` is the
+    /// remote context of an incoming request. Callers check [`is_active`] first.
     pub(crate) fn start(
         side: Side,
         grpc: bool,
         start: impl FnOnce() -> SpanStart,
         parent: Option<Context>,
+        meter: impl FnOnce() -> (RequestInstrument, Vec<KeyValue>),
     ) -> Option<Exchange> {
-        let open = OpenSpan::start(start, || parent, &mut |_| {})?;
-        Some(Exchange { open, side, grpc, settled: false, panicked: false })
+        let meter = Stopwatch::start().map(|stopwatch| {
+            let (instrument, attributes) = meter();
+            RequestMeter { stopwatch, instrument, attributes }
+        });
+        let open = OpenSpan::start(start, || parent, &mut |_| {});
+        (open.is_some() || meter.is_some()).then_some(Exchange {
+            open,
+            meter,
+            side,
+            grpc,
+            settled: false,
+            panicked: false,
+        })
     }
 
     /// The context the request runs in: its span, or the remote trace it
-    /// continues when that was not sampled.
-    pub(crate) fn context(&self) -> &Context {
-        &self.open.cx
+    /// continues when that was not sampled; `None` when only timed.
+    pub(crate) fn context(&self) -> Option<&Context> {
+        self.open.as_ref().map(|open| &open.cx)
+    }
+
+    /// The span, if it is recorded.
+    fn recorded(&self) -> Option<&OpenSpan> {
+        self.open.as_ref().filter(|open| open.recording)
     }
 
     /// Runs one poll of the request's future or body inside its context.
     /// A panic marks the span failed with its message and goes on unwinding.
     pub(crate) fn poll_in<R>(&mut self, poll: impl FnOnce() -> R) -> R {
         let outcome = {
-            let _attached = self.open.cx.clone().attach();
+            let _attached = self.context().map(|cx| cx.clone().attach());
             catch_unwind(AssertUnwindSafe(poll))
         };
         outcome.unwrap_or_else(|payload| {
-            if self.open.recording && !self.panicked {
-                self.open.mark_panicked();
+            if let Some(open) = self.recorded().filter(|_| !self.panicked) {
+                open.mark_panicked();
             }
             self.panicked = true;
-            self.settled = true;
+            self.settle(None, Some(("panic".to_owned(), String::new())), false);
             resume_unwind(payload)
         })
     }
@@ -75,54 +103,75 @@ impl Exchange {
     /// Records the response's status code and, for gRPC, a status sent in
     /// its headers (a "trailers-only" response, as errors often are).
     pub(crate) fn response(&mut self, status: http::StatusCode, headers: &HeaderMap) {
-        if !self.open.recording || self.settled {
+        if self.settled {
             return;
         }
         if self.grpc {
             self.trailers(headers);
             return;
         }
-        let span = self.open.span();
-        span.set_attribute(KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(status.as_u16())));
-        if http_fails(self.side, status.as_u16()) {
-            span.set_attribute(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
-            // No description: the status code says it all (the conventions ask so).
-            span.set_status(Status::error(""));
-        }
-        self.settled = true;
+        let code = status.as_u16();
+        let failure = http_fails(self.side, code).then(|| (status.as_str().to_owned(), String::new()));
+        self.settle(Some(KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(code))), failure, true);
     }
 
     /// Records the gRPC status of trailers (or of trailers-only headers).
     pub(crate) fn trailers(&mut self, trailers: &HeaderMap) {
-        if !self.open.recording || self.settled || !self.grpc {
+        if self.settled || !self.grpc {
             return;
         }
         let Some(code) = trailers.get("grpc-status").and_then(|code| code.to_str().ok()?.parse::<i64>().ok()) else {
             return;
         };
-        let span = self.open.span();
-        span.set_attribute(KeyValue::new(RPC_GRPC_STATUS_CODE, code));
-        if grpc_fails(self.side, code) {
-            span.set_attribute(KeyValue::new(ERROR_TYPE, grpc_code_name(code)));
+        let failure = grpc_fails(self.side, code).then(|| {
             let message = trailers.get("grpc-message").and_then(|message| message.to_str().ok()).unwrap_or_default();
-            span.set_status(Status::error(percent_decoded(message)));
-        }
-        self.settled = true;
+            (grpc_code_name(code).to_owned(), percent_decoded(message))
+        });
+        self.settle(Some(KeyValue::new(RPC_GRPC_STATUS_CODE, code)), failure, true);
     }
 
-    /// Marks the span failed with an error of the service, the transport or
-    /// the body.
+    /// Marks the request failed with an error of the service, the transport
+    /// or the body.
     pub(crate) fn failed<E: std::fmt::Display>(&mut self, error: &E) {
-        if self.open.recording && !self.panicked {
-            mark_error(&self.open.span(), std::any::type_name::<E>(), error.to_string());
-            self.settled = true;
+        if self.panicked {
+            return;
+        }
+        let type_name = std::any::type_name::<E>();
+        if let Some(open) = self.recorded() {
+            mark_error(&open.span(), type_name, error.to_string());
+        }
+        self.settle(None, Some((type_name.to_owned(), String::new())), false);
+    }
+
+    /// Records how the request ended: `code` (`http.response.status_code` or
+    /// `rpc.grpc.status_code`) and a failure's `error.type` and description,
+    /// on the span (when `mark`: a panic or an error is marked by the
+    /// caller) and in the metrics' attributes.
+    fn settle(&mut self, code: Option<KeyValue>, failure: Option<(String, String)>, mark: bool) {
+        self.settled = true;
+        if let (true, Some(open)) = (mark, self.recorded()) {
+            let span = open.span();
+            if let Some(code) = &code {
+                span.set_attribute(code.clone());
+            }
+            if let Some((error_type, description)) = &failure {
+                span.set_attribute(KeyValue::new(ERROR_TYPE, error_type.clone()));
+                // No description for HTTP: the status code says it all (the conventions ask so).
+                span.set_status(Status::error(description.clone()));
+            }
+        }
+        if let Some(meter) = &mut self.meter {
+            meter.attributes.extend(code);
+            if let Some((error_type, _)) = failure {
+                meter.attributes.push(KeyValue::new(ERROR_TYPE, error_type));
+            }
         }
     }
 
     /// The `traceresponse` header's value (W3C Trace Context Level 2): the
     /// trace and this span, for a client to find the server's part.
     pub(crate) fn trace_response(&self) -> Option<http::HeaderValue> {
-        let span = self.open.cx.span();
+        let span = self.context()?.span();
         let context = span.span_context();
         if !context.is_valid() {
             return None;
@@ -134,7 +183,13 @@ impl Exchange {
 
 impl Drop for Exchange {
     fn drop(&mut self) {
-        self.open.end(self.panicked);
+        if let Some(meter) = &self.meter {
+            let seconds = meter.stopwatch.elapsed_seconds();
+            with_meters(|meters| meters.request(meter.instrument, seconds, &meter.attributes));
+        }
+        if let Some(open) = &self.open {
+            open.end(self.panicked);
+        }
     }
 }
 

@@ -1,11 +1,13 @@
 //! What a request says of itself, read once, as the span's name and its
 //! attributes under the HTTP and gRPC semantic conventions.
 
+use super::exchange::Side;
 use crate::facade::conventions::{
     CLIENT_ADDRESS, HTTP_REQUEST_HEADER, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL, HTTP_ROUTE,
     NETWORK_PROTOCOL_VERSION, RPC_METHOD, RPC_SERVICE, RPC_SYSTEM, SERVER_ADDRESS, SERVER_PORT, URL_FULL, URL_PATH,
     URL_QUERY, URL_SCHEME, USER_AGENT_ORIGINAL,
 };
+use crate::facade::metered::RequestInstrument;
 use crate::facade::open::SpanStart;
 use http::{HeaderMap, Method, Version};
 use opentelemetry::trace::SpanKind;
@@ -126,6 +128,36 @@ impl<'a> RequestHead<'a> {
         };
         self.server_address(&mut attributes);
         SpanStart { name: Cow::Owned(name), kind: SpanKind::Client, code: None, attributes }
+    }
+
+    /// The instrument of this request's duration and the attributes the
+    /// conventions give it (the outcome's are added when it ends): few, of
+    /// low cardinality, the route template rather than the path.
+    pub(crate) fn metric_attributes(&self, side: Side, route: Option<&str>) -> (RequestInstrument, Vec<KeyValue>) {
+        let mut attributes = Vec::with_capacity(7);
+        if let Some(call) = self.grpc() {
+            self.grpc_attributes(call, &mut attributes);
+            let instrument = match side {
+                Side::Server => RequestInstrument::RpcServer,
+                Side::Client => RequestInstrument::RpcClient,
+            };
+            return (instrument, attributes);
+        }
+        self.method_attributes(&mut attributes);
+        attributes.retain(|kv| kv.key.as_str() != HTTP_REQUEST_METHOD_ORIGINAL);
+        match side {
+            Side::Server => {
+                attributes.push(KeyValue::new(URL_SCHEME, self.scheme.unwrap_or("http").to_owned()));
+                if let Some(route) = route {
+                    attributes.push(KeyValue::new(HTTP_ROUTE, route.to_owned()));
+                }
+                (RequestInstrument::HttpServer, attributes)
+            }
+            Side::Client => {
+                self.server_address(&mut attributes);
+                (RequestInstrument::HttpClient, attributes)
+            }
+        }
     }
 
     /// `http.request.method` and the protocol version; gives the method as

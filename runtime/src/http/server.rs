@@ -232,7 +232,7 @@ where
             return ResponseFuture::new(self.inner.call(request), None, false);
         };
         let future = {
-            let _attached = exchange.context().clone().attach();
+            let _attached = exchange.context().map(|cx| cx.clone().attach());
             self.inner.call(request)
         };
         ResponseFuture::new(future, Some(exchange), self.options.trace_response)
@@ -260,6 +260,7 @@ impl<S> TraceServer<S> {
                 })
             },
             Some(parent),
+            || head.metric_attributes(Side::Server, route(request)),
         )
     }
 }

@@ -65,49 +65,69 @@ pub(super) fn provider(config: &Config) -> Result<(Provider, Option<SpanStore>),
     if let Some(provider) = &config.provider {
         return Ok((Provider::Program(provider.clone()), None));
     }
-    let value_length = config.limits.attribute_value_length;
-    // How long shutdown waits for spans that are exported as they end.
-    let at_once = Duration::from_secs(5);
-    let (export, store, shutdown_timeout) = match (&config.span_exporter, config.exporter) {
-        (Some(given), _) => {
-            let processor = given
-                .start(config.batch.clone(), value_length)
-                .ok_or_else(|| {
-                    InitError::Exporter("the exporter given to Config::span_exporter is installed already".into())
-                })?
-                .map_err(export_thread_error)?;
-            (Export::Batch(processor), None, at_once)
+    let mut exports = Vec::new();
+    let mut store = None;
+    let mut shutdown_timeout = Duration::ZERO;
+    if let Some(given) = &config.span_exporter {
+        let processor = given
+            .start(config.batch.clone(), config.limits.attribute_value_length)
+            .ok_or_else(|| {
+                InitError::Exporter("the exporter given to Config::span_exporter is installed already".into())
+            })?
+            .map_err(export_thread_error)?;
+        exports.push(Export::Batch(processor));
+        shutdown_timeout = AT_ONCE;
+    } else {
+        for exporter in &config.exporters {
+            let (export, timeout) = export(config, *exporter, &mut store)?;
+            exports.push(export);
+            shutdown_timeout = shutdown_timeout.max(timeout);
         }
+    }
+    let pipeline = Pipeline::new(exports, config.sampler, &config.limits, &super::resource::build(config));
+    Ok((Provider::Pipeline { pipeline, shutdown_timeout }, store))
+}
+
+/// How long shutdown waits for spans that are exported as they end.
+const AT_ONCE: Duration = Duration::from_secs(5);
+
+/// One exporter behind its processor, and how long its shutdown may take.
+/// The in-memory exporter's store is put in `store`.
+#[cfg_attr(
+    not(all(feature = "console", feature = "testing", feature = "otlp")),
+    allow(unreachable_code, unused_variables, reason = "a build without an exporter has only the unreachable arm")
+)]
+fn export(config: &Config, exporter: Exporter, store: &mut Option<SpanStore>) -> Result<(Export, Duration), InitError> {
+    Ok(match exporter {
         #[cfg(feature = "console")]
-        (None, Exporter::Console) => {
+        Exporter::Console => {
             let exporter = match &config.console_writer {
                 Some(writer) => ConsoleExporter::new(config.console_format, Style::PLAIN, Box::new(writer.clone())),
                 None => ConsoleExporter::new(config.console_format, Style::for_stderr(), Box::new(std::io::stderr())),
             };
-            (Export::EachSpan(Box::new(SimpleSpanProcessor::new(exporter))), None, at_once)
+            (Export::EachSpan(Box::new(SimpleSpanProcessor::new(exporter))), AT_ONCE)
         }
         #[cfg(feature = "testing")]
-        (None, Exporter::InMemory) => {
+        Exporter::InMemory => {
             let memory = SpanStore::default();
             let processor = SimpleSpanProcessor::new(MemoryExporter::new(memory.clone()));
-            (Export::EachSpan(Box::new(processor)), Some(memory), at_once)
+            *store = Some(memory);
+            (Export::EachSpan(Box::new(processor)), AT_ONCE)
         }
         #[cfg(feature = "otlp")]
-        (None, Exporter::Otlp) => {
+        Exporter::Otlp => {
             let batch = &config.batch;
             let exporter = OtlpExporter::new(&config.otlp, batch.export_timeout)?;
             let destination = crate::export::otlp::shown_url(&config.otlp.url());
+            let value_length = config.limits.attribute_value_length;
             let processor =
                 BatchProcessor::new(exporter, batch.clone(), value_length, destination).map_err(export_thread_error)?;
-            let shutdown_timeout = batch.export_timeout.min(config.otlp.timeout) + Duration::from_secs(1);
-            (Export::Batch(processor), None, shutdown_timeout)
+            (Export::Batch(processor), batch.export_timeout.min(config.otlp.timeout) + Duration::from_secs(1))
         }
-        (None, Exporter::None) => unreachable!("a configuration that records nothing builds no provider"),
+        Exporter::None => unreachable!("the list of exporters never holds None"),
         #[allow(unreachable_patterns, reason = "reached only in builds without an exporter's feature")]
         _ => unreachable!("Config::check refuses an exporter this build does not have"),
-    };
-    let pipeline = Pipeline::new(export, config.sampler, &config.limits, &super::resource::build(config));
-    Ok((Provider::Pipeline { pipeline, shutdown_timeout }, store))
+    })
 }
 
 fn export_thread_error(error: std::io::Error) -> InitError {

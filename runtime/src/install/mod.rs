@@ -22,6 +22,8 @@ struct Installation {
     /// installation is still refused.
     provider: Option<Provider>,
     store: Option<SpanStore>,
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::metrics::Metrics>,
     _token: Option<BackendToken>,
 }
 
@@ -87,12 +89,47 @@ fn install(config: Config) -> Result<TracingGuard, InitError> {
         crate::facade::diagnostics::set_level(level);
     }
     crate::facade::text::set_limit(config.limits.attribute_value_length);
-    *slot = Some(if config.is_recording() {
-        let (provider, store) = build::provider(&config)?;
+    // Metrics first: a port that cannot be served is an error before any
+    // span is recorded.
+    #[cfg(feature = "metrics")]
+    let metrics = match config.enabled && !config.metrics.exporters.is_empty() {
+        true => Some(crate::metrics::Metrics::start(
+            &config.metrics,
+            &resource::build(&config),
+            config.console_writer.clone().map(|writer| Box::new(writer) as Box<dyn std::io::Write + Send>),
+        )?),
+        false => None,
+    };
+    #[cfg(feature = "metrics")]
+    let metered = metrics.is_some();
+    #[cfg(not(feature = "metrics"))]
+    let metered = false;
+    let (provider, store) = if config.is_recording() {
+        let (provider, store) = match build::provider(&config) {
+            Ok(built) => built,
+            Err(error) => {
+                #[cfg(feature = "metrics")]
+                if let Some(metrics) = metrics {
+                    metrics.shutdown();
+                }
+                return Err(error);
+            }
+        };
         dispatch::set_installed(Some(provider.backend()));
-        Installation { generation, provider: Some(provider), store, _token: Some(BackendToken::acquire()) }
+        (Some(provider), store)
     } else {
-        Installation { generation, provider: None, store: None, _token: None }
+        (None, None)
+    };
+    // Annotated calls leave the one cheap check while anything records:
+    // spans, or durations for the metrics.
+    let token = (provider.is_some() || metered).then(BackendToken::acquire);
+    *slot = Some(Installation {
+        generation,
+        provider,
+        store,
+        #[cfg(feature = "metrics")]
+        metrics,
+        _token: token,
     });
     Ok(TracingGuard { generation })
 }
@@ -111,7 +148,13 @@ fn install(config: Config) -> Result<TracingGuard, InitError> {
 pub fn flush() -> bool {
     // Flushing can take a while: not under the installation's lock.
     let provider = installation().as_ref().and_then(|installed| installed.provider.clone());
-    provider.is_none_or(|provider| provider.flush())
+    let flushed = provider.is_none_or(|provider| provider.flush());
+    #[cfg(feature = "metrics")]
+    let flushed = {
+        let metrics = installation().as_ref().and_then(|installed| Some(installed.metrics.as_ref()?.provider()));
+        metrics.is_none_or(|metrics| metrics.force_flush().is_ok()) && flushed
+    };
+    flushed
 }
 
 /// Flushes every pending span and uninstalls tracing; a later
@@ -141,6 +184,10 @@ fn uninstall(generation: Option<u64>) {
     crate::facade::text::set_limit(None);
     if let Some(provider) = installed.provider {
         provider.close();
+    }
+    #[cfg(feature = "metrics")]
+    if let Some(metrics) = installed.metrics {
+        metrics.shutdown();
     }
 }
 

@@ -18,28 +18,31 @@ pub(crate) enum Export {
     Batch(BatchProcessor<FinishedSpan>),
 }
 
-/// Where the spans of one pipeline go once they end.
+/// Where the spans of one pipeline go once they end: each exporter behind
+/// its own processor, so that a slow collector never delays the console.
 pub(crate) struct Delivery {
     limits: SpanLimits,
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied as spans are exported.
     value_length: Option<usize>,
-    export: Export,
+    exports: Vec<Export>,
     /// Spans that end after shutdown are not exported, as with the SDK's provider.
     shut_down: AtomicBool,
 }
 
 impl Delivery {
     pub(crate) fn new(
-        mut export: Export,
+        mut exports: Vec<Export>,
         limits: SpanLimits,
         value_length: Option<usize>,
         resource: &Resource,
     ) -> Self {
-        match &mut export {
-            Export::EachSpan(processor) => processor.set_resource(resource),
-            Export::Batch(batch) => batch.set_resource(resource),
+        for export in &mut exports {
+            match export {
+                Export::EachSpan(processor) => processor.set_resource(resource),
+                Export::Batch(batch) => batch.set_resource(resource),
+            }
         }
-        Delivery { limits, value_length, export, shut_down: AtomicBool::new(false) }
+        Delivery { limits, value_length, exports, shut_down: AtomicBool::new(false) }
     }
 
     pub(crate) fn limits(&self) -> &SpanLimits {
@@ -51,7 +54,16 @@ impl Delivery {
         if self.shut_down.load(Ordering::Relaxed) {
             return;
         }
-        match &self.export {
+        let Some((last, others)) = self.exports.split_last() else { return };
+        // A copy for each exporter but the last, which takes the span itself.
+        for export in others {
+            self.deliver(export, span.clone());
+        }
+        self.deliver(last, span);
+    }
+
+    fn deliver(&self, export: &Export, span: FinishedSpan) {
+        match export {
             Export::EachSpan(processor) => {
                 let mut span = span.into_span_data();
                 limit_value_lengths(&mut span, self.value_length);
@@ -61,19 +73,31 @@ impl Delivery {
         }
     }
 
+    /// Flushes every exporter, each whatever the others did.
     pub(crate) fn force_flush(&self) -> OTelSdkResult {
-        match &self.export {
-            Export::EachSpan(processor) => processor.force_flush(),
-            Export::Batch(batch) => batch.force_flush(),
-        }
+        let flushed: Vec<OTelSdkResult> = self
+            .exports
+            .iter()
+            .map(|export| match export {
+                Export::EachSpan(processor) => processor.force_flush(),
+                Export::Batch(batch) => batch.force_flush(),
+            })
+            .collect();
+        flushed.into_iter().find(Result::is_err).unwrap_or(Ok(()))
     }
 
-    /// Exports what is pending, within `timeout`; spans ending later are not exported.
+    /// Exports what is pending, within `timeout` for each exporter; spans
+    /// ending later are not exported.
     pub(crate) fn shutdown(&self, timeout: Duration) -> OTelSdkResult {
         self.shut_down.store(true, Ordering::Relaxed);
-        match &self.export {
-            Export::EachSpan(processor) => processor.shutdown_with_timeout(timeout),
-            Export::Batch(batch) => batch.shutdown_with_timeout(timeout),
-        }
+        let closed: Vec<OTelSdkResult> = self
+            .exports
+            .iter()
+            .map(|export| match export {
+                Export::EachSpan(processor) => processor.shutdown_with_timeout(timeout),
+                Export::Batch(batch) => batch.shutdown_with_timeout(timeout),
+            })
+            .collect();
+        closed.into_iter().find(Result::is_err).unwrap_or(Ok(()))
     }
 }

@@ -20,6 +20,7 @@ pub(crate) use span_record::{FinishedSpan, SCOPE};
 
 use crate::facade::callsite::Callsite;
 use crate::facade::dispatch::Backend;
+use crate::facade::metered;
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use delivery::Delivery;
@@ -48,8 +49,8 @@ pub(crate) struct Pipeline {
 }
 
 impl Pipeline {
-    pub(crate) fn new(export: Export, sampler: Sampler, limits: &Limits, resource: &Resource) -> Arc<Pipeline> {
-        let delivery = Delivery::new(export, limits.to_sdk(), limits.attribute_value_length, resource);
+    pub(crate) fn new(exports: Vec<Export>, sampler: Sampler, limits: &Limits, resource: &Resource) -> Arc<Pipeline> {
+        let delivery = Delivery::new(exports, limits.to_sdk(), limits.attribute_value_length, resource);
         Arc::new(Pipeline {
             sampler: sampler.to_sdk(),
             known_decision: sampler.known_decision(),
@@ -70,7 +71,11 @@ impl Pipeline {
 
 impl Backend for Pipeline {
     fn skips(&self, parent: &Context) -> bool {
-        self.known_decision.skips(parent)
+        let skipped = self.known_decision.skips(parent);
+        if skipped && metered::is_on() && !parent.span().span_context().is_valid() {
+            count_root_decision(false);
+        }
+        skipped
     }
 
     /// Starts a span as the SDK's tracer would: the parent's trace or a new
@@ -94,6 +99,9 @@ impl Backend for Pipeline {
             SamplingDecision::Drop | SamplingDecision::RecordOnly => TraceFlags::default(),
             SamplingDecision::RecordAndSample => TraceFlags::SAMPLED,
         };
+        if !has_parent && metered::is_on() {
+            count_root_decision(flags.is_sampled());
+        }
         let span_context =
             SpanContext::new(trace_id, RandomIdGenerator::default().new_span_id(), flags, false, sampling.trace_state);
         if sampling.decision == SamplingDecision::Drop {
@@ -131,4 +139,10 @@ impl Backend for Pipeline {
         let span = RecordedSpan::new(span_context, span_record, self.delivery.clone());
         OpenSpan { cx: parent.with_span(span), recording: true }
     }
+}
+
+/// Counts a root span's sampling decision in the metrics, so that actual
+/// sampling can be set against what is configured.
+fn count_root_decision(sampled: bool) {
+    metered::with_meters(|meters| meters.root_decision(sampled));
 }

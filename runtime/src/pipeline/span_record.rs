@@ -17,6 +17,7 @@ use std::time::SystemTime;
 
 /// What a span has recorded: `SpanData` without its context and without
 /// what is the same for every span of a callsite or pipeline.
+#[derive(Clone)]
 pub(crate) struct SpanRecord {
     pub(crate) parent_span_id: SpanId,
     pub(crate) parent_span_is_remote: bool,
@@ -35,13 +36,15 @@ pub(crate) struct SpanRecord {
     pub(crate) status: Status,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Extras {
     pub(crate) events: SpanEvents,
     pub(crate) links: SpanLinks,
 }
 
-/// A span that has ended, on its way to the exporter.
+/// A span that has ended, on its way to the exporter; cloned only when
+/// several exporters take it.
+#[derive(Clone)]
 pub(crate) struct FinishedSpan {
     context: SpanContext,
     record: Box<SpanRecord>,

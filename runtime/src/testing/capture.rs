@@ -63,7 +63,7 @@ impl Session {
         let store = SpanStore::default();
         // The SDK's defaults, as a provider built with no configuration has.
         let pipeline = Pipeline::new(
-            Export::EachSpan(Box::new(SimpleSpanProcessor::new(MemoryExporter::new(store.clone())))),
+            vec![Export::EachSpan(Box::new(SimpleSpanProcessor::new(MemoryExporter::new(store.clone()))))],
             Sampler::ParentBasedAlwaysOn,
             &Limits::default(),
             &Resource::builder().build(),

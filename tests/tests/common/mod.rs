@@ -31,6 +31,12 @@ struct Collector(Arc<Mutex<Vec<LoggedEvent>>>);
 
 impl<S: Subscriber> Layer<S> for Collector {
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        // The OpenTelemetry crates' own debug events (their `internal-logs`,
+        // which `opentelemetry-prometheus` turns on) are not tracekit's.
+        let metadata = event.metadata();
+        if metadata.target().starts_with("opentelemetry") && *metadata.level() >= tracing::Level::DEBUG {
+            return;
+        }
         let mut logged = LoggedEvent {
             level: Some(*event.metadata().level()),
             target: event.metadata().target().to_owned(),

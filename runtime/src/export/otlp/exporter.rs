@@ -3,7 +3,7 @@
 //! The OTLP clients (tonic, hyper) need a tokio runtime. Rather than
 //! depend on the program's (there may be none, or it may be shutting down
 //! when the last spans are flushed), exports run on a small runtime of
-//! tracekit's own, driven by the batch processor's export thread.
+//! tracekit's own ([`ExportRuntime`]), driven by the thread that exports.
 
 use super::settings::{credentials, Compression, OtlpSettings, Protocol, TlsPem};
 use crate::error::InitError;
@@ -12,6 +12,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 use std::collections::HashMap;
+use std::future::Future;
 use std::time::Duration;
 
 #[derive(Debug)]
@@ -22,80 +23,129 @@ pub(crate) struct OtlpExporter {
     export_timeout: Duration,
     /// The `user:password@` of the endpoint, if any, kept out of errors.
     credentials: Option<String>,
-    /// Always `Some` until dropped.
-    runtime: Option<tokio::runtime::Runtime>,
+    runtime: ExportRuntime,
 }
 
 impl OtlpExporter {
     pub(crate) fn new(settings: &OtlpSettings, export_timeout: Duration) -> Result<Self, InitError> {
         let tls = settings.tls.load()?;
-        // Driven by the batch processor's thread, which blocks on each export.
+        let runtime = ExportRuntime::new()?;
+        let exporter = runtime
+            .build(|| {
+                let built = match settings.protocol {
+                    Protocol::Grpc => {
+                        grpc_configured(opentelemetry_otlp::SpanExporter::builder().with_tonic(), settings, &tls)?
+                            .build()
+                    }
+                    Protocol::HttpProtobuf | Protocol::HttpJson => {
+                        http_configured(opentelemetry_otlp::SpanExporter::builder().with_http(), settings, &tls)?
+                            .build()
+                    }
+                };
+                built.map_err(|error| error.to_string())
+            })
+            .map_err(InitError::Exporter)?;
+        let credentials = credentials(&settings.url()).map(str::to_owned);
+        Ok(OtlpExporter { exporter, export_timeout, credentials, runtime })
+    }
+}
+
+/// The runtime of an OTLP exporter's client, driven by the thread that
+/// exports (the batch processor's, the metrics reader's), which blocks on
+/// each export.
+#[derive(Debug)]
+pub(crate) struct ExportRuntime {
+    /// Always `Some` until dropped.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl ExportRuntime {
+    pub(crate) fn new() -> Result<Self, InitError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|error| InitError::Exporter(format!("cannot start the OTLP export thread: {error}")))?;
-        // The gRPC channel is created lazily, on the runtime that will drive it.
-        let exporter = {
-            let _context = runtime.enter();
-            build(settings, &tls).map_err(InitError::Exporter)?
-        };
-        let credentials = credentials(&settings.url()).map(str::to_owned);
-        Ok(OtlpExporter { exporter, export_timeout, credentials, runtime: Some(runtime) })
+        Ok(ExportRuntime { runtime: Some(runtime) })
     }
 
     fn runtime(&self) -> &tokio::runtime::Runtime {
         self.runtime.as_ref().expect("the runtime lives until the exporter is dropped")
     }
+
+    /// Builds a client inside the runtime: the gRPC channel is created
+    /// lazily, on the runtime that will drive it.
+    pub(crate) fn build<T>(&self, build: impl FnOnce() -> T) -> T {
+        let _context = self.runtime().enter();
+        build()
+    }
+
+    /// Runs an export to its end, or to `timeout`.
+    pub(crate) fn export(&self, timeout: Duration, export: impl Future<Output = OTelSdkResult>) -> OTelSdkResult {
+        let bounded = async { tokio::time::timeout(timeout, export).await };
+        self.runtime().block_on(bounded).unwrap_or(Err(OTelSdkError::Timeout(timeout)))
+    }
 }
 
+impl Drop for ExportRuntime {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks, which panics inside an async context;
+        // nothing is left to wait for once the exporter goes.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// An OTLP/gRPC exporter's builder (for spans or metrics) set up with the
+/// endpoint, timeout, metadata, TLS and compression of `settings`.
 #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
-fn build(settings: &OtlpSettings, tls: &TlsPem) -> Result<opentelemetry_otlp::SpanExporter, String> {
+pub(crate) fn grpc_configured<B: WithExportConfig + WithTonicConfig>(
+    builder: B,
+    settings: &OtlpSettings,
+    tls: &TlsPem,
+) -> Result<B, String> {
     let url = settings.url();
+    let mut headers = http::HeaderMap::new();
+    for (key, value) in &settings.headers {
+        let name = key.parse::<http::HeaderName>().map_err(|_| format!("invalid header name {key:?}"))?;
+        // The value is a secret: the error names only its header.
+        let value = value.0.parse().map_err(|_| format!("invalid value for header {key:?}"))?;
+        headers.insert(name, value);
+    }
+    let metadata = opentelemetry_otlp::tonic_types::metadata::MetadataMap::from_headers(headers);
     #[cfg(feature = "tls")]
     let https = url.starts_with("https://");
-    let result = match settings.protocol {
-        Protocol::Grpc => {
-            let mut headers = http::HeaderMap::new();
-            for (key, value) in &settings.headers {
-                let name = key.parse::<http::HeaderName>().map_err(|_| format!("invalid header name {key:?}"))?;
-                // The value is a secret: the error names only its header.
-                let value = value.0.parse().map_err(|_| format!("invalid value for header {key:?}"))?;
-                headers.insert(name, value);
-            }
-            let metadata = opentelemetry_otlp::tonic_types::metadata::MetadataMap::from_headers(headers);
-            let builder = opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(url)
-                .with_timeout(settings.timeout)
-                .with_metadata(metadata);
-            #[cfg(feature = "tls")]
-            let builder = if https { builder.with_tls_config(super::tls::grpc(tls)) } else { builder };
-            match settings.compression {
-                Compression::Gzip => builder.with_compression(opentelemetry_otlp::Compression::Gzip).build(),
-                Compression::None => builder.build(),
-            }
-        }
-        Protocol::HttpProtobuf | Protocol::HttpJson => {
-            let protocol = match settings.protocol {
-                Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
-                _ => opentelemetry_otlp::Protocol::HttpBinary,
-            };
-            let headers: HashMap<String, String> =
-                settings.headers.iter().map(|(key, value)| (key.clone(), value.0.clone())).collect();
-            let builder = opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_endpoint(url)
-                .with_protocol(protocol)
-                .with_timeout(settings.timeout)
-                .with_headers(headers)
-                .with_http_client(http_client(settings.timeout, tls)?);
-            match settings.compression {
-                Compression::Gzip => builder.with_compression(opentelemetry_otlp::Compression::Gzip).build(),
-                Compression::None => builder.build(),
-            }
-        }
+    let builder = builder.with_endpoint(url).with_timeout(settings.timeout).with_metadata(metadata);
+    #[cfg(feature = "tls")]
+    let builder = if https { builder.with_tls_config(super::tls::grpc(tls)) } else { builder };
+    Ok(match settings.compression {
+        Compression::Gzip => builder.with_compression(opentelemetry_otlp::Compression::Gzip),
+        Compression::None => builder,
+    })
+}
+
+/// An OTLP/HTTP exporter's builder set up likewise, with tracekit's HTTP client.
+pub(crate) fn http_configured<B: WithExportConfig + WithHttpConfig>(
+    builder: B,
+    settings: &OtlpSettings,
+    tls: &TlsPem,
+) -> Result<B, String> {
+    let protocol = match settings.protocol {
+        Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
+        _ => opentelemetry_otlp::Protocol::HttpBinary,
     };
-    result.map_err(|error| error.to_string())
+    let headers: HashMap<String, String> =
+        settings.headers.iter().map(|(key, value)| (key.clone(), value.0.clone())).collect();
+    let builder = builder
+        .with_endpoint(settings.url())
+        .with_protocol(protocol)
+        .with_timeout(settings.timeout)
+        .with_headers(headers)
+        .with_http_client(http_client(settings.timeout, tls)?);
+    Ok(match settings.compression {
+        Compression::Gzip => builder.with_compression(opentelemetry_otlp::Compression::Gzip),
+        Compression::None => builder,
+    })
 }
 
 /// The HTTP/1 client of a build without TLS (`https://` is refused before this).
@@ -111,8 +161,7 @@ impl SpanExporter for OtlpExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         // Called on the batch processor's own thread, never on a runtime's;
         // the processor counts and reports what fails.
-        let export = async { tokio::time::timeout(self.export_timeout, self.exporter.export(batch)).await };
-        let result = self.runtime().block_on(export).unwrap_or(Err(OTelSdkError::Timeout(self.export_timeout)));
+        let result = self.runtime.export(self.export_timeout, self.exporter.export(batch));
         match (result, &self.credentials) {
             (Err(error), Some(credentials)) => {
                 Err(OTelSdkError::InternalFailure(error.to_string().replace(credentials.as_str(), "")))
@@ -131,15 +180,5 @@ impl SpanExporter for OtlpExporter {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.exporter.set_resource(resource);
-    }
-}
-
-impl Drop for OtlpExporter {
-    fn drop(&mut self) {
-        // Dropping a runtime blocks, which panics inside an async context;
-        // nothing is left to wait for once the exporter goes.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
     }
 }

@@ -18,12 +18,32 @@ pub enum Protocol {
     HttpJson,
 }
 
+/// What an OTLP exporter sends: it names the variables
+/// (`OTEL_EXPORTER_OTLP_TRACES_*`, `OTEL_EXPORTER_OTLP_METRICS_*`) and the
+/// path over HTTP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Signal {
+    #[default]
+    Traces,
+    Metrics,
+}
+
+impl Signal {
+    /// The path appended to a base endpoint over HTTP.
+    fn path(self) -> &'static str {
+        match self {
+            Signal::Traces => "/v1/traces",
+            Signal::Metrics => "/v1/metrics",
+        }
+    }
+}
+
 impl Protocol {
     /// The endpoint used when none is configured.
-    pub(crate) fn default_endpoint(self) -> &'static str {
+    pub(crate) fn default_endpoint(self, signal: Signal) -> String {
         match self {
-            Protocol::Grpc => "http://localhost:4317",
-            Protocol::HttpProtobuf | Protocol::HttpJson => "http://localhost:4318/v1/traces",
+            Protocol::Grpc => "http://localhost:4317".to_owned(),
+            Protocol::HttpProtobuf | Protocol::HttpJson => format!("http://localhost:4318{}", signal.path()),
         }
     }
 }
@@ -44,17 +64,19 @@ pub enum Compression {
 /// used as it is, as `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Endpoint {
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`: the signal's path is appended over HTTP.
     Base(String),
-    Traces(String),
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` and its kin: used as it is.
+    Signal(String),
 }
 
 impl Endpoint {
-    /// The URL to send to with `protocol`, by the specification's rule.
-    pub(crate) fn url(endpoint: Option<&Endpoint>, protocol: Protocol) -> String {
+    /// The URL to send `signal` to with `protocol`, by the specification's rule.
+    pub(crate) fn url(endpoint: Option<&Endpoint>, protocol: Protocol, signal: Signal) -> String {
         match (endpoint, protocol) {
-            (None, protocol) => protocol.default_endpoint().to_owned(),
-            (Some(Endpoint::Traces(url)), _) | (Some(Endpoint::Base(url)), Protocol::Grpc) => url.clone(),
-            (Some(Endpoint::Base(url)), _) => format!("{}/v1/traces", url.trim_end_matches('/')),
+            (None, protocol) => protocol.default_endpoint(signal),
+            (Some(Endpoint::Signal(url)), _) | (Some(Endpoint::Base(url)), Protocol::Grpc) => url.clone(),
+            (Some(Endpoint::Base(url)), _) => format!("{}{}", url.trim_end_matches('/'), signal.path()),
         }
     }
 }
@@ -72,6 +94,7 @@ impl fmt::Debug for Secret {
 /// Everything the OTLP exporter needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct OtlpSettings {
+    pub(crate) signal: Signal,
     pub(crate) endpoint: Option<Endpoint>,
     pub(crate) protocol: Protocol,
     pub(crate) headers: Vec<(String, Secret)>,
@@ -83,6 +106,7 @@ pub(crate) struct OtlpSettings {
 impl Default for OtlpSettings {
     fn default() -> Self {
         OtlpSettings {
+            signal: Signal::Traces,
             endpoint: None,
             protocol: Protocol::Grpc,
             headers: Vec::new(),
@@ -95,7 +119,7 @@ impl Default for OtlpSettings {
 
 impl OtlpSettings {
     pub(crate) fn url(&self) -> String {
-        Endpoint::url(self.endpoint.as_ref(), self.protocol)
+        Endpoint::url(self.endpoint.as_ref(), self.protocol, self.signal)
     }
 }
 
@@ -248,12 +272,20 @@ mod tests {
     #[test]
     fn a_base_endpoint_gets_the_traces_path_over_http_only() {
         let base = Endpoint::Base("http://collector:4318/".into());
-        assert_eq!(Endpoint::url(Some(&base), Protocol::HttpProtobuf), "http://collector:4318/v1/traces");
-        assert_eq!(Endpoint::url(Some(&base), Protocol::Grpc), "http://collector:4318/");
-        let traces = Endpoint::Traces("http://collector:4318/custom".into());
-        assert_eq!(Endpoint::url(Some(&traces), Protocol::HttpJson), "http://collector:4318/custom");
-        assert_eq!(Endpoint::url(None, Protocol::HttpJson), "http://localhost:4318/v1/traces");
-        assert_eq!(Endpoint::url(None, Protocol::Grpc), "http://localhost:4317");
+        assert_eq!(
+            Endpoint::url(Some(&base), Protocol::HttpProtobuf, Signal::Traces),
+            "http://collector:4318/v1/traces"
+        );
+        assert_eq!(
+            Endpoint::url(Some(&base), Protocol::HttpProtobuf, Signal::Metrics),
+            "http://collector:4318/v1/metrics"
+        );
+        assert_eq!(Endpoint::url(Some(&base), Protocol::Grpc, Signal::Traces), "http://collector:4318/");
+        let traces = Endpoint::Signal("http://collector:4318/custom".into());
+        assert_eq!(Endpoint::url(Some(&traces), Protocol::HttpJson, Signal::Traces), "http://collector:4318/custom");
+        assert_eq!(Endpoint::url(None, Protocol::HttpJson, Signal::Traces), "http://localhost:4318/v1/traces");
+        assert_eq!(Endpoint::url(None, Protocol::HttpJson, Signal::Metrics), "http://localhost:4318/v1/metrics");
+        assert_eq!(Endpoint::url(None, Protocol::Grpc, Signal::Metrics), "http://localhost:4317");
     }
 
     #[test]

@@ -1,0 +1,118 @@
+//! The instruments tracekit records into, and what each carries. One time
+//! series per callsite (or span name, or route) and outcome: nothing of high
+//! cardinality is an attribute.
+
+use crate::facade::callsite::Callsite;
+use crate::facade::conventions::ERROR_TYPE;
+use crate::facade::metered::{Meters, OperationMeter, RequestInstrument};
+use opentelemetry::metrics::{BoundCounter, BoundHistogram, Histogram, Meter};
+use opentelemetry::trace::SpanKind;
+use opentelemetry::KeyValue;
+use std::sync::Arc;
+
+/// The duration of every annotated call and manual span.
+pub(crate) const OPERATION_DURATION: &str = "tracekit.operation.duration";
+/// The span name of the operation.
+pub(crate) const OPERATION_NAME: &str = "operation.name";
+pub(crate) const SPAN_KIND: &str = "span.kind";
+/// The sampler's decisions for root spans, by `sampled`.
+pub(crate) const SAMPLER_DECISIONS: &str = "tracekit.sampler.decisions";
+pub(crate) const SAMPLED: &str = "sampled";
+
+/// The instruments of one installation.
+pub(crate) struct Instruments {
+    operations: Histogram<f64>,
+    requests: [Histogram<f64>; 4],
+    sampled: BoundCounter<u64>,
+    not_sampled: BoundCounter<u64>,
+}
+
+impl Instruments {
+    pub(crate) fn new(meter: &Meter, boundaries: &[f64]) -> Self {
+        let histogram = |name: &'static str, description: &'static str| {
+            meter
+                .f64_histogram(name)
+                .with_unit("s")
+                .with_description(description)
+                .with_boundaries(boundaries.to_vec())
+                .build()
+        };
+        let decisions = meter
+            .u64_counter(SAMPLER_DECISIONS)
+            .with_description("Sampling decisions taken for root spans, by whether they sampled")
+            .build();
+        Instruments {
+            operations: histogram(OPERATION_DURATION, "Duration of traced operations, sampled or not"),
+            requests: [
+                histogram(RequestInstrument::HttpServer.name(), "Duration of HTTP server requests"),
+                histogram(RequestInstrument::HttpClient.name(), "Duration of HTTP client requests"),
+                histogram(RequestInstrument::RpcServer.name(), "Duration of RPCs served"),
+                histogram(RequestInstrument::RpcClient.name(), "Duration of RPCs made"),
+            ],
+            sampled: decisions.bind(&[KeyValue::new(SAMPLED, true)]),
+            not_sampled: decisions.bind(&[KeyValue::new(SAMPLED, false)]),
+        }
+    }
+}
+
+fn kind_name(kind: &SpanKind) -> &'static str {
+    match kind {
+        SpanKind::Client => "client",
+        SpanKind::Server => "server",
+        SpanKind::Producer => "producer",
+        SpanKind::Consumer => "consumer",
+        SpanKind::Internal => "internal",
+    }
+}
+
+/// An annotated function's meter: its successful calls recorded through a
+/// bound histogram (no attribute set looked up per call); failures, rarer,
+/// with their `error.type` added.
+struct Operation {
+    succeeded: BoundHistogram<f64>,
+    histogram: Histogram<f64>,
+    name: &'static str,
+    kind: &'static str,
+}
+
+impl OperationMeter for Operation {
+    fn record(&self, seconds: f64, failure: Option<&'static str>) {
+        match failure {
+            None => self.succeeded.record(seconds),
+            Some(failure) => self.histogram.record(
+                seconds,
+                &[
+                    KeyValue::new(OPERATION_NAME, self.name),
+                    KeyValue::new(SPAN_KIND, self.kind),
+                    KeyValue::new(ERROR_TYPE, failure),
+                ],
+            ),
+        }
+    }
+}
+
+impl Meters for Instruments {
+    fn operation(&self, callsite: &'static Callsite) -> Arc<dyn OperationMeter> {
+        let kind = kind_name(&callsite.kind);
+        let succeeded =
+            self.operations.bind(&[KeyValue::new(OPERATION_NAME, callsite.name), KeyValue::new(SPAN_KIND, kind)]);
+        Arc::new(Operation { succeeded, histogram: self.operations.clone(), name: callsite.name, kind })
+    }
+
+    fn span(&self, name: &str, kind: &SpanKind, seconds: f64, failure: Option<&'static str>) {
+        let name = KeyValue::new(OPERATION_NAME, name.to_owned());
+        let kind = KeyValue::new(SPAN_KIND, kind_name(kind));
+        match failure {
+            None => self.operations.record(seconds, &[name, kind]),
+            Some(failure) => self.operations.record(seconds, &[name, kind, KeyValue::new(ERROR_TYPE, failure)]),
+        }
+    }
+
+    fn root_decision(&self, sampled: bool) {
+        if sampled { &self.sampled } else { &self.not_sampled }.add(1);
+    }
+
+    fn request(&self, instrument: RequestInstrument, seconds: f64, attributes: &[KeyValue]) {
+        self.requests[instrument as usize].record(seconds, attributes);
+    }
+}
