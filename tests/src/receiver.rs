@@ -7,6 +7,10 @@ use crate::tls::Pki;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -31,6 +35,13 @@ pub struct Export {
     pub headers: HeaderMap,
     pub gzip: bool,
     pub request: ExportTraceServiceRequest,
+}
+
+/// One metrics export request as it arrived.
+#[derive(Clone, Debug)]
+pub struct MetricsExport {
+    pub transport: Transport,
+    pub request: ExportMetricsServiceRequest,
 }
 
 /// How the receiver answers export requests.
@@ -81,6 +92,8 @@ struct Received {
     keep: bool,
     spans: u64,
     exports: Vec<Export>,
+    /// Metrics requests, always accepted.
+    metrics: Vec<MetricsExport>,
     /// Export requests that reached the receiver, answered or not.
     attempts: u64,
     behaviour: Behaviour,
@@ -167,6 +180,7 @@ impl Receiver {
             keep,
             spans: 0,
             exports: Vec::new(),
+            metrics: Vec::new(),
             attempts: 0,
             behaviour: Behaviour::Accept,
             remaining: None,
@@ -238,6 +252,11 @@ impl Receiver {
         self.shared.lock().unwrap().attempts
     }
 
+    /// Every metrics request so far.
+    pub fn metrics(&self) -> Vec<MetricsExport> {
+        self.shared.lock().unwrap().metrics.clone()
+    }
+
     pub fn exports(&self) -> Vec<Export> {
         self.shared.lock().unwrap().exports.clone()
     }
@@ -282,8 +301,17 @@ fn serve(
     if let Some(tls) = tls {
         server = server.tls_config(tls.grpc.clone()).unwrap();
     }
-    runtime.spawn(server.add_service(service).serve_with_incoming(tonic::transport::server::TcpIncoming::from(grpc)));
-    let router = axum::Router::new().route("/v1/traces", axum::routing::post(http_export)).with_state(shared.clone());
+    let metrics = MetricsServiceServer::new(GrpcCollector(shared.clone())).accept_compressed(CompressionEncoding::Gzip);
+    runtime.spawn(
+        server
+            .add_service(service)
+            .add_service(metrics)
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(grpc)),
+    );
+    let router = axum::Router::new()
+        .route("/v1/traces", axum::routing::post(http_export))
+        .route("/v1/metrics", axum::routing::post(http_metrics))
+        .with_state(shared.clone());
     match tls {
         Some(tls) => {
             let listener = TlsListener { tcp: http, acceptor: tls.http.clone() };
@@ -321,6 +349,34 @@ impl TraceService for GrpcCollector {
         let export = Export { transport: Transport::Grpc, headers, gzip, request: request.into_inner() };
         record(&self.0, export);
         Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for GrpcCollector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        let export = MetricsExport { transport: Transport::Grpc, request: request.into_inner() };
+        self.0.lock().unwrap().metrics.push(export);
+        Ok(tonic::Response::new(ExportMetricsServiceResponse { partial_success: None }))
+    }
+}
+
+async fn http_metrics(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> (StatusCode, Vec<u8>) {
+    let json = headers.get("content-type").is_some_and(|value| value == "application/json");
+    let (transport, request) = if json {
+        (Transport::HttpJson, serde_json::from_slice(&body).expect("OTLP/JSON body"))
+    } else {
+        (Transport::HttpProtobuf, ExportMetricsServiceRequest::decode(&body[..]).expect("OTLP/protobuf body"))
+    };
+    shared.lock().unwrap().metrics.push(MetricsExport { transport, request });
+    let response = ExportMetricsServiceResponse { partial_success: None };
+    if json {
+        (StatusCode::OK, serde_json::to_vec(&response).unwrap())
+    } else {
+        (StatusCode::OK, response.encode_to_vec())
     }
 }
 

@@ -83,7 +83,9 @@ fn histogram_line(name: &str, point: &HistogramDataPoint<f64>) -> String {
 }
 
 fn labels<'a>(attributes: impl Iterator<Item = &'a KeyValue>) -> String {
-    let pairs: Vec<String> = attributes.map(|kv| format!("{}={:?}", kv.key, kv.value.to_string())).collect();
+    // Sorted, so that a series always reads the same.
+    let mut pairs: Vec<String> = attributes.map(|kv| format!("{}={:?}", kv.key, kv.value.to_string())).collect();
+    pairs.sort();
     format!("{{{}}}", pairs.join(","))
 }
 

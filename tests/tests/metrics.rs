@@ -1,0 +1,337 @@
+//! Metrics from the same attributes: what the loopback OTLP receiver gets
+//! over gRPC and HTTP (instrument names, units, bucket bounds, counts,
+//! attributes), that every call counts whatever the sampler decides, the
+//! HTTP layers' standard instruments, and the console exporter's lines.
+
+mod common;
+
+use axum::extract::Path;
+use axum::routing::get;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use opentelemetry_proto::tonic::common::v1::KeyValue as ProtoKeyValue;
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value as NumberValue;
+use opentelemetry_proto::tonic::metrics::v1::{HistogramDataPoint, Metric};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use tracekit::{trace_async, trace_operation, Config, Exporter, MetricsExporter, Protocol, Sampler};
+use tracekit_tests::receiver::{MetricsExport, Receiver, Transport};
+
+/// Installation is process-wide: one test at a time.
+static INSTALL: Mutex<()> = Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[derive(Debug)]
+struct Declined;
+
+impl std::fmt::Display for Declined {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("declined")
+    }
+}
+
+impl std::error::Error for Declined {}
+
+/// Fails for odd numbers.
+#[trace_operation]
+fn charge(cents: u32) -> Result<u32, Declined> {
+    if cents % 2 == 1 {
+        Err(Declined)
+    } else {
+        Ok(cents)
+    }
+}
+
+#[trace_async(kind = "client")]
+async fn fetch(ms: u64) {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+/// Metrics only, over OTLP to `receiver` with `protocol`, exported at shutdown.
+fn metrics_over_otlp(receiver: &Receiver, protocol: Protocol) -> Config {
+    Config::new()
+        .otlp_endpoint(receiver.endpoint(protocol))
+        .otlp_protocol(protocol)
+        .exporter(Exporter::None)
+        .metrics(&[MetricsExporter::Otlp])
+        .metrics_interval(Duration::from_secs(3600))
+}
+
+/// The metric named `name` in the last export (they are cumulative).
+fn metric(exports: &[MetricsExport], name: &str) -> Metric {
+    let last = exports.last().unwrap_or_else(|| panic!("no metrics exported"));
+    last.request
+        .resource_metrics
+        .iter()
+        .flat_map(|resource| &resource.scope_metrics)
+        .flat_map(|scope| &scope.metrics)
+        .find(|metric| metric.name == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no metric {name} in {:#?}", last.request))
+}
+
+fn text(attributes: &[ProtoKeyValue]) -> BTreeMap<String, String> {
+    attributes
+        .iter()
+        .map(|kv| {
+            let value = match kv.value.as_ref().and_then(|value| value.value.as_ref()) {
+                Some(AnyValue::StringValue(text)) => text.clone(),
+                Some(AnyValue::IntValue(number)) => number.to_string(),
+                Some(AnyValue::BoolValue(flag)) => flag.to_string(),
+                other => format!("{other:?}"),
+            };
+            (kv.key.clone(), value)
+        })
+        .collect()
+}
+
+fn histogram_points(metric: &Metric) -> Vec<HistogramDataPoint> {
+    match &metric.data {
+        Some(Data::Histogram(histogram)) => histogram.data_points.clone(),
+        other => panic!("{} is not a histogram: {other:?}", metric.name),
+    }
+}
+
+/// The point whose attributes are exactly `attributes`.
+fn point(metric: &Metric, attributes: &[(&str, &str)]) -> HistogramDataPoint {
+    let wanted: BTreeMap<String, String> = attributes.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    histogram_points(metric).into_iter().find(|point| text(&point.attributes) == wanted).unwrap_or_else(|| {
+        let seen: Vec<_> = histogram_points(metric).iter().map(|point| text(&point.attributes)).collect();
+        panic!("no point {wanted:?} in {}: {seen:#?}", metric.name)
+    })
+}
+
+#[test]
+fn durations_reach_the_collector_over_grpc_and_http_with_their_bounds_counts_and_attributes() {
+    let _lock = lock();
+    for (protocol, transport) in [(Protocol::Grpc, Transport::Grpc), (Protocol::HttpProtobuf, Transport::HttpProtobuf)]
+    {
+        let receiver = Receiver::start();
+        let guard = metrics_over_otlp(&receiver, protocol).install().unwrap();
+        for cents in 0..10 {
+            let _ = charge(cents);
+        }
+        drop(guard); // exports what was recorded
+        let exports = receiver.metrics();
+        assert!(exports.iter().all(|export| export.transport == transport), "{protocol:?}");
+        let durations = metric(&exports, "tracekit.operation.duration");
+        assert_eq!(durations.unit, "s");
+        let ok = point(&durations, &[("operation.name", "charge"), ("span.kind", "internal")]);
+        assert_eq!(ok.count, 5, "{protocol:?}");
+        let failed = point(
+            &durations,
+            &[("operation.name", "charge"), ("span.kind", "internal"), ("error.type", "metrics::Declined")],
+        );
+        assert_eq!(failed.count, 5);
+        assert_eq!(
+            ok.explicit_bounds,
+            [
+                0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                30.0, 60.0
+            ]
+        );
+        assert_eq!(ok.bucket_counts.iter().sum::<u64>(), 5);
+        assert!(ok.sum.unwrap() < 0.01, "five trivial calls take less than 10 ms");
+    }
+}
+
+/// Runs `body` on a tokio runtime of its own (the receiver, which has its
+/// own, cannot start inside one).
+fn on_runtime(body: impl std::future::Future<Output = ()>) {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap().block_on(body);
+}
+
+#[test]
+fn async_calls_panics_cancellations_and_manual_spans_are_timed_with_their_outcome() {
+    let _lock = lock();
+    let receiver = Receiver::start();
+    let config = metrics_over_otlp(&receiver, Protocol::Grpc).metrics_boundaries(&[0.005, 0.02, 0.1]);
+    on_runtime(async {
+        let guard = config.install().unwrap();
+        fetch(30).await;
+        // Dropped before it finishes: cancelled.
+        let _ = tokio::time::timeout(Duration::from_millis(5), fetch(1000)).await;
+        let _ = std::panic::catch_unwind(|| {
+            tracekit::span("batch").in_scope(|| panic!("batch failed"));
+        });
+        tracekit::span("batch").in_scope(|| ());
+        // Shut down inside the runtime, as `#[tokio::main]` programs do.
+        drop(guard);
+    });
+
+    let durations = metric(&receiver.metrics(), "tracekit.operation.duration");
+    let done = point(&durations, &[("operation.name", "fetch"), ("span.kind", "client")]);
+    assert_eq!(done.count, 1);
+    assert_eq!(done.explicit_bounds, [0.005, 0.02, 0.1]);
+    assert_eq!(done.bucket_counts, [0, 0, 1, 0], "30 ms falls in (0.02, 0.1]");
+    let cancelled =
+        point(&durations, &[("operation.name", "fetch"), ("span.kind", "client"), ("error.type", "cancelled")]);
+    assert_eq!(cancelled.count, 1);
+    let batch = point(&durations, &[("operation.name", "batch"), ("span.kind", "internal")]);
+    assert_eq!(batch.count, 1);
+    let panicked =
+        point(&durations, &[("operation.name", "batch"), ("span.kind", "internal"), ("error.type", "panic")]);
+    assert_eq!(panicked.count, 1);
+}
+
+#[test]
+fn every_call_counts_when_traces_are_sampled_at_ten_percent() {
+    let _lock = lock();
+    let receiver = Receiver::start();
+    let guard = metrics_over_otlp(&receiver, Protocol::Grpc)
+        .exporter(Exporter::InMemory)
+        .sampler(Sampler::TraceIdRatio(0.1))
+        .install()
+        .unwrap();
+    for cents in 0..1000 {
+        let _ = charge(cents * 2);
+    }
+    let recorded = tracekit::testing::take_recorded().len() as u64;
+    drop(guard);
+
+    let exports = receiver.metrics();
+    let durations = metric(&exports, "tracekit.operation.duration");
+    assert_eq!(point(&durations, &[("operation.name", "charge"), ("span.kind", "internal")]).count, 1000);
+    // The sampler's decisions: every call was a root; the sampled ones are
+    // the spans recorded, about a tenth.
+    let decisions = metric(&exports, "tracekit.sampler.decisions");
+    let Some(Data::Sum(sum)) = &decisions.data else { panic!("{decisions:?}") };
+    let count = |sampled: &str| {
+        sum.data_points
+            .iter()
+            .find(|point| text(&point.attributes).get("sampled").map(String::as_str) == Some(sampled))
+            .map_or(0, |point| match point.value {
+                Some(NumberValue::AsInt(count)) => count as u64,
+                Some(NumberValue::AsDouble(count)) => count as u64,
+                None => 0,
+            })
+    };
+    assert_eq!(count("true") + count("false"), 1000);
+    assert_eq!(count("true"), recorded);
+    assert!((40..=200).contains(&recorded), "about a tenth sampled: {recorded}");
+}
+
+async fn user(Path(id): Path<u32>) -> String {
+    format!("user {id}")
+}
+
+#[test]
+fn the_http_layers_record_the_standard_request_instruments() {
+    let _lock = lock();
+    let receiver = Receiver::start();
+    let guard = metrics_over_otlp(&receiver, Protocol::Grpc).sampler(Sampler::AlwaysOff).install().unwrap();
+    let address = std::sync::OnceLock::new();
+    on_runtime(async {
+        let app = axum::Router::new().route("/users/{id}", get(user)).layer(tracekit::http::ServerLayer::new());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let bound = *address.get_or_init(|| listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+            .with(tracekit::reqwest::TraceMiddleware::default())
+            .build();
+        for id in 0..3 {
+            client.get(format!("http://{bound}/users/{id}")).send().await.unwrap().text().await.unwrap();
+        }
+        assert_eq!(client.get(format!("http://{bound}/nowhere")).send().await.unwrap().status(), 404);
+        // The server's spans end when hyper lets go of the bodies.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    });
+    drop(guard);
+    let address = address.get().unwrap();
+
+    let exports = receiver.metrics();
+    let server = metric(&exports, "http.server.request.duration");
+    assert_eq!(server.unit, "s");
+    let routed = point(
+        &server,
+        &[
+            ("http.request.method", "GET"),
+            ("network.protocol.version", "1.1"),
+            ("url.scheme", "http"),
+            ("http.route", "/users/{id}"),
+            ("http.response.status_code", "200"),
+        ],
+    );
+    assert_eq!(routed.count, 3, "one series for the route, whatever the id: nothing sampled, all counted");
+    let missing = point(
+        &server,
+        &[
+            ("http.request.method", "GET"),
+            ("network.protocol.version", "1.1"),
+            ("url.scheme", "http"),
+            ("http.response.status_code", "404"),
+        ],
+    );
+    assert_eq!(missing.count, 1, "a 404 is no error on the server");
+    let client = metric(&exports, "http.client.request.duration");
+    let port = address.port().to_string();
+    let failed = point(
+        &client,
+        &[
+            ("http.request.method", "GET"),
+            ("network.protocol.version", "1.1"),
+            ("server.address", "127.0.0.1"),
+            ("server.port", port.as_str()),
+            ("http.response.status_code", "404"),
+            ("error.type", "404"),
+        ],
+    );
+    assert_eq!(failed.count, 1);
+}
+
+#[test]
+fn the_console_prints_a_line_per_series_with_its_quantiles() {
+    let _lock = lock();
+    let out = common::Buffer::default();
+    let guard = Config::new()
+        .exporter(Exporter::None)
+        .metrics(&[MetricsExporter::Console])
+        .metrics_interval(Duration::from_secs(3600))
+        .console_writer(out.clone())
+        .install()
+        .unwrap();
+    for cents in 0..4 {
+        let _ = charge(cents);
+    }
+    assert!(tracekit::flush());
+    drop(guard);
+    let text = out.text();
+    let line = text
+        .lines()
+        .find(|line| {
+            line.starts_with("metric tracekit.operation.duration{operation.name=\"charge\",span.kind=\"internal\"}")
+        })
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains(" count=2 "), "{line}");
+    assert!(line.contains(" p95≈"), "{line}");
+    assert!(
+        text.contains("{error.type=\"metrics::Declined\",operation.name=\"charge\",span.kind=\"internal\"} count=2 "),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_boundaries_and_a_taken_port_are_errors_that_say_so() {
+    let _lock = lock();
+    let error =
+        Config::new().metrics(&[MetricsExporter::Console]).metrics_boundaries(&[0.1, 0.01]).install().unwrap_err();
+    assert!(error.to_string().contains("Config::metrics_boundaries"), "{error}");
+    assert!(error.to_string().contains("in increasing order"), "{error}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let error = Config::new()
+        .exporter(Exporter::None)
+        .metrics(&[MetricsExporter::Prometheus])
+        .prometheus_address("127.0.0.1", port)
+        .install()
+        .unwrap_err();
+    assert!(error.to_string().contains(&format!("cannot serve Prometheus metrics on 127.0.0.1:{port}")), "{error}");
+    // Nothing stays installed after the error.
+    let guard = Config::new().exporter(Exporter::None).install().unwrap();
+    drop(guard);
+}
