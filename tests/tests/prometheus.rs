@@ -71,7 +71,8 @@ fn start_prometheus(binary: &str, dir: &std::path::Path, target: u16, web: u16) 
 
 /// The single value of an instant query, once Prometheus has one.
 async fn query(client: &reqwest::Client, web: u16, promql: &str) -> Option<f64> {
-    let url = reqwest::Url::parse_with_params(&format!("http://127.0.0.1:{web}/api/v1/query"), &[("query", promql)]).ok()?;
+    let url =
+        reqwest::Url::parse_with_params(&format!("http://127.0.0.1:{web}/api/v1/query"), &[("query", promql)]).ok()?;
     let body: serde_json::Value = serde_json::from_str(&client.get(url).send().await.ok()?.text().await.ok()?).ok()?;
     let result = body["data"]["result"].as_array()?;
     let value = result.first()?["value"][1].as_str()?.parse::<f64>().ok()?;
@@ -80,7 +81,9 @@ async fn query(client: &reqwest::Client, web: u16, promql: &str) -> Option<f64> 
 
 #[test]
 fn prometheus_scrapes_the_endpoint_and_answers_p95_and_the_error_ratio() {
-    let Some(binary) = ["/usr/bin/prometheus", "/usr/local/bin/prometheus"].into_iter().find(|path| std::path::Path::new(path).exists())
+    let Some(binary) = ["/usr/bin/prometheus", "/usr/local/bin/prometheus"]
+        .into_iter()
+        .find(|path| std::path::Path::new(path).exists())
     else {
         // CI installs it and sets this, so that there the test always runs.
         assert!(std::env::var_os("TRACEKIT_REQUIRE_PROMETHEUS").is_none(), "no prometheus binary, and it is required");
@@ -130,7 +133,8 @@ fn prometheus_scrapes_the_endpoint_and_answers_p95_and_the_error_ratio() {
 
     let p95 = "histogram_quantile(0.95, sum by (le, operation_name) \
                (rate(tracekit_operation_duration_seconds_bucket{operation_name=\"sleepy\"}[1m])))";
-    let error_ratio = "sum(rate(tracekit_operation_duration_seconds_count{operation_name=\"flaky\",error_type!=\"\"}[1m])) \
+    let error_ratio =
+        "sum(rate(tracekit_operation_duration_seconds_count{operation_name=\"flaky\",error_type!=\"\"}[1m])) \
                        / sum(rate(tracekit_operation_duration_seconds_count{operation_name=\"flaky\"}[1m]))";
     let (p95, ratio) = runtime.block_on(async {
         let started = Instant::now();

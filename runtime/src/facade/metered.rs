@@ -21,8 +21,6 @@ pub(crate) trait Meters: Send + Sync {
     fn operation(&self, callsite: &'static Callsite) -> Arc<dyn OperationMeter>;
     /// The duration of a manual span.
     fn span(&self, name: &str, kind: &SpanKind, seconds: f64, failure: Option<&'static str>);
-    /// A sampling decision for a trace's root span.
-    fn root_decision(&self, sampled: bool);
     /// An HTTP or gRPC request of the `tower` and `reqwest` integrations,
     /// with the attributes its instrument carries.
     fn request(&self, instrument: RequestInstrument, seconds: f64, attributes: &[opentelemetry::KeyValue]);
@@ -59,6 +57,10 @@ static INSTALLED: RwLock<Option<Arc<dyn Meters>>> = RwLock::new(None);
 /// Bumped at each installation, so that threads drop the meters they cached.
 static VERSION: AtomicU64 = AtomicU64::new(0);
 static ON: AtomicBool = AtomicBool::new(false);
+/// The sampler's decisions for root spans since metrics were installed:
+/// not sampled, sampled. Counted here, one atomic add each, and read by the
+/// metrics when they are collected.
+static ROOT_DECISIONS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 /// The slots handed out to callsites, from 1 (0: none yet).
 static SLOTS: AtomicUsize = AtomicUsize::new(0);
 
@@ -83,9 +85,25 @@ pub(crate) fn is_on() -> bool {
 /// Makes `meters` the process's, or removes them.
 pub(crate) fn set_installed(meters: Option<Arc<dyn Meters>>) {
     let on = meters.is_some();
+    for count in &ROOT_DECISIONS {
+        count.store(0, Ordering::Relaxed);
+    }
     *recover(INSTALLED.write()) = meters;
     VERSION.fetch_add(1, Ordering::Release);
     ON.store(on, Ordering::Relaxed);
+}
+
+/// Counts a root span's sampling decision, while metrics are on.
+#[inline]
+pub(crate) fn count_root_decision(sampled: bool) {
+    if is_on() {
+        ROOT_DECISIONS[usize::from(sampled)].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The root decisions counted: (not sampled, sampled).
+pub(crate) fn root_decisions() -> (u64, u64) {
+    (ROOT_DECISIONS[0].load(Ordering::Relaxed), ROOT_DECISIONS[1].load(Ordering::Relaxed))
 }
 
 /// Runs `f` with this thread's cache, refreshed if the installation changed.

@@ -17,7 +17,8 @@ use tower_service::Service;
 /// dropped. HTTP spans are named `{method}`, gRPC ones `{service}/{method}`.
 /// A 4xx or 5xx, a gRPC status other than OK, or a transport error is an
 /// Error. Under an unsampled trace nothing is recorded and the headers carry
-/// the trace on, unsampled.
+/// the trace on, unsampled. With metrics on, durations go to
+/// `http.client.request.duration` (or `rpc.client.call.duration`).
 ///
 /// ```
 /// use tower_layer::Layer as _;

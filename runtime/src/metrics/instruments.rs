@@ -4,8 +4,8 @@
 
 use crate::facade::callsite::Callsite;
 use crate::facade::conventions::ERROR_TYPE;
-use crate::facade::metered::{Meters, OperationMeter, RequestInstrument};
-use opentelemetry::metrics::{BoundCounter, BoundHistogram, Histogram, Meter};
+use crate::facade::metered::{self, Meters, OperationMeter, RequestInstrument};
+use opentelemetry::metrics::{BoundHistogram, Histogram, Meter, ObservableCounter};
 use opentelemetry::trace::SpanKind;
 use opentelemetry::KeyValue;
 use std::sync::Arc;
@@ -23,8 +23,8 @@ pub(crate) const SAMPLED: &str = "sampled";
 pub(crate) struct Instruments {
     operations: Histogram<f64>,
     requests: [Histogram<f64>; 4],
-    sampled: BoundCounter<u64>,
-    not_sampled: BoundCounter<u64>,
+    /// Read from the facade's counts when the metrics are collected.
+    _decisions: ObservableCounter<u64>,
 }
 
 impl Instruments {
@@ -38,8 +38,13 @@ impl Instruments {
                 .build()
         };
         let decisions = meter
-            .u64_counter(SAMPLER_DECISIONS)
+            .u64_observable_counter(SAMPLER_DECISIONS)
             .with_description("Sampling decisions taken for root spans, by whether they sampled")
+            .with_callback(|observer| {
+                let (not_sampled, sampled) = metered::root_decisions();
+                observer.observe(sampled, &[KeyValue::new(SAMPLED, true)]);
+                observer.observe(not_sampled, &[KeyValue::new(SAMPLED, false)]);
+            })
             .build();
         Instruments {
             operations: histogram(OPERATION_DURATION, "Duration of traced operations, sampled or not"),
@@ -49,8 +54,7 @@ impl Instruments {
                 histogram(RequestInstrument::RpcServer.name(), "Duration of RPCs served"),
                 histogram(RequestInstrument::RpcClient.name(), "Duration of RPCs made"),
             ],
-            sampled: decisions.bind(&[KeyValue::new(SAMPLED, true)]),
-            not_sampled: decisions.bind(&[KeyValue::new(SAMPLED, false)]),
+            _decisions: decisions,
         }
     }
 }
@@ -106,10 +110,6 @@ impl Meters for Instruments {
             None => self.operations.record(seconds, &[name, kind]),
             Some(failure) => self.operations.record(seconds, &[name, kind, KeyValue::new(ERROR_TYPE, failure)]),
         }
-    }
-
-    fn root_decision(&self, sampled: bool) {
-        if sampled { &self.sampled } else { &self.not_sampled }.add(1);
     }
 
     fn request(&self, instrument: RequestInstrument, seconds: f64, attributes: &[KeyValue]) {

@@ -31,6 +31,25 @@ pub(crate) const DEFAULT_BOUNDARIES: [f64; 18] =
     [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 
 /// Where metrics go (`OTEL_METRICS_EXPORTER`); several may be chosen.
+///
+/// ```
+/// use tracekit::{Config, Exporter, MetricsExporter};
+///
+/// #[tracekit::trace_operation]
+/// fn step() {}
+///
+/// let out = std::env::temp_dir().join("tracekit-metrics-example.log");
+/// let guard = Config::new()
+///     .exporter(Exporter::None)
+///     .metrics(&[MetricsExporter::Console])
+///     .console_writer(std::fs::File::create(&out).unwrap())
+///     .install()
+///     .unwrap();
+/// step();
+/// drop(guard); // exports what was recorded
+/// let printed = std::fs::read_to_string(&out).unwrap();
+/// assert!(printed.contains("tracekit.operation.duration{operation.name=\"step\",span.kind=\"internal\"} count=1"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MetricsExporter {

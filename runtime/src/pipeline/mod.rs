@@ -73,7 +73,7 @@ impl Backend for Pipeline {
     fn skips(&self, parent: &Context) -> bool {
         let skipped = self.known_decision.skips(parent);
         if skipped && metered::is_on() && !parent.span().span_context().is_valid() {
-            count_root_decision(false);
+            metered::count_root_decision(false);
         }
         skipped
     }
@@ -99,8 +99,8 @@ impl Backend for Pipeline {
             SamplingDecision::Drop | SamplingDecision::RecordOnly => TraceFlags::default(),
             SamplingDecision::RecordAndSample => TraceFlags::SAMPLED,
         };
-        if !has_parent && metered::is_on() {
-            count_root_decision(flags.is_sampled());
+        if !has_parent {
+            metered::count_root_decision(flags.is_sampled());
         }
         let span_context =
             SpanContext::new(trace_id, RandomIdGenerator::default().new_span_id(), flags, false, sampling.trace_state);
@@ -139,10 +139,4 @@ impl Backend for Pipeline {
         let span = RecordedSpan::new(span_context, span_record, self.delivery.clone());
         OpenSpan { cx: parent.with_span(span), recording: true }
     }
-}
-
-/// Counts a root span's sampling decision in the metrics, so that actual
-/// sampling can be set against what is configured.
-fn count_root_decision(sampled: bool) {
-    metered::with_meters(|meters| meters.root_decision(sampled));
 }
