@@ -85,8 +85,12 @@ pub(crate) fn is_on() -> bool {
 /// Makes `meters` the process's, or removes them.
 pub(crate) fn set_installed(meters: Option<Arc<dyn Meters>>) {
     let on = meters.is_some();
-    for count in &ROOT_DECISIONS {
-        count.store(0, Ordering::Relaxed);
+    if on {
+        // Each installation counts from zero; at uninstallation the counts
+        // stay, for the last collection to read.
+        for count in &ROOT_DECISIONS {
+            count.store(0, Ordering::Relaxed);
+        }
     }
     *recover(INSTALLED.write()) = meters;
     VERSION.fetch_add(1, Ordering::Release);
