@@ -20,7 +20,7 @@ use axum::extract::Path;
 use axum::routing::get;
 use axum::Router;
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::time::{Duration, Instant};
 use tower::ServiceExt as _;
 use tower_http::map_response_body::MapResponseBodyLayer;
@@ -115,13 +115,11 @@ fn run(group: &str, runtime: &tokio::runtime::Runtime, cases: &mut [Case]) -> Ve
 }
 
 fn tracing_opentelemetry_provider(counter: &CountingExporter) -> SdkTracerProvider {
-    let config = BatchConfigBuilder::default()
-        .with_max_queue_size(QUEUE)
-        .with_max_export_batch_size(512)
-        .with_scheduled_delay(Duration::from_millis(50))
-        .build();
-    let processor = BatchSpanProcessor::builder(counter.clone()).with_batch_config(config).build();
-    SdkTracerProvider::builder().with_span_processor(processor).build()
+    tracekit_bench::batch_provider(
+        opentelemetry_sdk::trace::Sampler::ParentBased(Box::new(opentelemetry_sdk::trace::Sampler::AlwaysOn)),
+        counter,
+        QUEUE,
+    )
 }
 
 /// One case alone (`HTTP_LAYERS_CASE`: bare, no-op, off, recorded,

@@ -12,7 +12,7 @@ use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState, Tracer, TracerProvider as _,
 };
 use opentelemetry::Context;
-use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider};
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -203,13 +203,7 @@ fn measure(
 }
 
 fn batch_provider(sampler: Sampler, counter: &CountingExporter) -> SdkTracerProvider {
-    let config = BatchConfigBuilder::default()
-        .with_max_queue_size(QUEUE)
-        .with_max_export_batch_size(512)
-        .with_scheduled_delay(Duration::from_millis(50))
-        .build();
-    let processor = BatchSpanProcessor::builder(counter.clone()).with_batch_config(config).build();
-    SdkTracerProvider::builder().with_sampler(sampler).with_span_processor(processor).build()
+    tracekit_bench::batch_provider(sampler, counter, QUEUE)
 }
 
 /// Drains a batch provider and returns the spans counted so far.
