@@ -69,7 +69,7 @@ async fn user(Path(id): Path<u32>) -> String {
 }
 
 async fn fail() -> (StatusCode, &'static str) {
-    (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance")
+    (StatusCode::INTERNAL_SERVER_ERROR, "the ledger is locked")
 }
 
 async fn explode() -> &'static str {
@@ -192,12 +192,12 @@ async fn a_5xx_and_a_panic_are_errors() {
     let (_lock, _guard) = install(Sampler::AlwaysOn).await;
     let address = serve(app()).await;
     let http = reqwest::Client::new();
-    assert_eq!(http.get(format!("http://{address}/fail")).send().await.unwrap().status(), 503);
+    assert_eq!(http.get(format!("http://{address}/fail")).send().await.unwrap().status(), 500);
     let spans = spans_with("GET /fail").await;
     let failed = spans.get("GET /fail");
     assert!(failed.is_error());
-    assert_eq!(str_of(failed, "error.type"), "503");
-    assert_eq!(i64_of(failed, "http.response.status_code"), 503);
+    assert_eq!(str_of(failed, "error.type"), "500");
+    assert_eq!(i64_of(failed, "http.response.status_code"), 500);
 
     // axum has no panic handler of its own: hyper drops the connection.
     assert!(http.get(format!("http://{address}/panic")).send().await.is_err());
