@@ -1,5 +1,6 @@
 //! Spans made by hand, and the current span.
 
+use crate::facade::clock::Reading;
 use crate::facade::failure::mark_error;
 use crate::facade::metered::Stopwatch;
 use crate::facade::open::{OpenSpan, SpanStart};
@@ -95,7 +96,9 @@ impl NewSpan {
     pub fn entered(self) -> EnteredSpan {
         let NewSpan { name, kind, attributes, parent } = self;
         let timed = Stopwatch::start().map(|stopwatch| Timed { stopwatch, name: name.clone(), kind: kind.clone() });
-        let open = OpenSpan::start(|| SpanStart { name, kind, code: None, attributes }, || parent, &mut |_| {});
+        let started = timed.as_ref().map(|timed| timed.stopwatch.started());
+        let open =
+            OpenSpan::start(|| SpanStart { name, kind, code: None, attributes, started }, || parent, &mut |_| {});
         let _attached = open.as_ref().map(|open| open.cx.clone().attach());
         EnteredSpan { open, timed, _attached }
     }
@@ -129,11 +132,13 @@ impl std::fmt::Debug for EnteredSpan {
 
 impl Drop for EnteredSpan {
     fn drop(&mut self) {
-        if let Some(Timed { stopwatch, name, kind }) = &self.timed {
-            stopwatch.stop_span(name, kind, std::thread::panicking().then_some("panic"));
+        // One reading ends both the span and, while metrics are on, its duration.
+        let ended = self.timed.as_ref().map(|_| Reading::now());
+        if let (Some(Timed { stopwatch, name, kind }), Some(ended)) = (&self.timed, ended) {
+            stopwatch.stop_span(name, kind, ended, std::thread::panicking().then_some("panic"));
         }
         if let Some(open) = &self.open {
-            open.end(false);
+            open.end(false, ended);
         }
     }
 }

@@ -139,6 +139,33 @@ fn durations_reach_the_collector_over_grpc_and_http_with_their_bounds_counts_and
     }
 }
 
+#[test]
+fn a_recorded_span_and_its_duration_in_the_metrics_are_the_same_clock_readings() {
+    let _lock = lock();
+    let receiver = Receiver::start();
+    let mut alike = 0;
+    for _ in 0..5 {
+        let guard = metrics_over_otlp(&receiver, Protocol::Grpc).exporter(Exporter::InMemory).install().unwrap();
+        let _ = charge(2);
+        tracekit::span("step").in_scope(|| std::thread::sleep(Duration::from_micros(200)));
+        let spans = tracekit::testing::take_recorded();
+        drop(guard);
+        let durations = metric(&receiver.metrics(), "tracekit.operation.duration");
+        let same = ["charge", "step"].iter().all(|name| {
+            let span = spans.get(name).duration().as_secs_f64();
+            let metric = point(&durations, &[("operation.name", name), ("span.kind", "internal")]).sum.unwrap();
+            // One reading at each end serves both: they differ only by the
+            // rounding of two conversions. Separate readings would differ by
+            // what runs between them, hundreds of nanoseconds at least.
+            (span - metric).abs() < 100e-9
+        });
+        alike += usize::from(same);
+    }
+    // A thread renews its clock anchor every second; a renewal between a
+    // span's two readings may move its timestamps by the clock's drift.
+    assert!(alike >= 4, "{alike} of 5 installations had the span's duration in the metrics");
+}
+
 /// Runs `body` on a tokio runtime of its own (the receiver, which has its
 /// own, cannot start inside one).
 fn on_runtime(body: impl std::future::Future<Output = ()>) {

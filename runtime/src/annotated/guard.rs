@@ -2,6 +2,7 @@
 //! synchronous body, [`AsyncSpan`] for an `async` one.
 
 use crate::facade::callsite::Callsite;
+use crate::facade::clock::Reading;
 use crate::facade::metered::Stopwatch;
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
@@ -16,13 +17,19 @@ use std::time::Instant;
 
 impl Callsite {
     #[inline(always)]
-    fn open(&'static self, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Option<OpenSpan> {
+    fn open(
+        &'static self,
+        started: Option<Reading>,
+        parent: impl FnOnce() -> Option<Context>,
+        record: Record<'_>,
+    ) -> Option<OpenSpan> {
         OpenSpan::start(
             || SpanStart {
                 name: Cow::Borrowed(self.name),
                 kind: self.kind.clone(),
                 code: Some(self),
                 attributes: Vec::new(),
+                started,
             },
             parent,
             record,
@@ -96,7 +103,7 @@ impl Call {
     ) -> Option<Call> {
         let timer = Timer::start(callsite);
         let stopwatch = Stopwatch::start();
-        let open = callsite.open(parent, record);
+        let open = callsite.open(stopwatch.map(Stopwatch::started), parent, record);
         (open.is_some() || timer.is_some() || stopwatch.is_some()).then_some(Call {
             callsite,
             open,
@@ -128,18 +135,24 @@ impl Call {
         if let Some(timer) = &self.timer {
             timer.check(self.open.as_ref());
         }
-        if let Some(stopwatch) = &self.stopwatch {
-            let failure = if panic_recorded || std::thread::panicking() {
-                Some("panic")
-            } else if cancelled {
-                Some(CANCELLED_OUTCOME)
-            } else {
-                self.failure
-            };
-            stopwatch.stop_operation(self.callsite, failure);
-        }
+        let Some(stopwatch) = self.stopwatch else {
+            if let Some(open) = &self.open {
+                open.end(panic_recorded, None);
+            }
+            return;
+        };
+        // One reading ends both the call's duration and its span.
+        let ended = Reading::now();
+        let failure = if panic_recorded || std::thread::panicking() {
+            Some("panic")
+        } else if cancelled {
+            Some(CANCELLED_OUTCOME)
+        } else {
+            self.failure
+        };
+        stopwatch.stop_operation(self.callsite, ended, failure);
         if let Some(open) = &self.open {
-            open.end(panic_recorded);
+            open.end(panic_recorded, Some(ended));
         }
     }
 }

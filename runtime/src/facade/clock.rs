@@ -1,9 +1,14 @@
-//! The clock of span timestamps: the CPU's time-stamp counter (through
-//! `fastant`, which falls back to the system clock where the counter is not
-//! reliable), turned into wall-clock time against an anchor that each thread
-//! renews every second. A read costs a few nanoseconds instead of a system
-//! clock call, and timestamps follow adjustments of the system clock (NTP)
-//! within a second's drift, about a microsecond.
+//! The clock of span timestamps and of the metrics' durations: the CPU's
+//! time-stamp counter (through `fastant`, which falls back to the system
+//! clock where the counter is not reliable), turned into wall-clock time
+//! against an anchor that each thread renews every second. A read costs a
+//! few nanoseconds instead of a system clock call, and timestamps follow
+//! adjustments of the system clock (NTP) within a second's drift, about a
+//! microsecond.
+//!
+//! One [`Reading`] at each end of a call serves both the span's timestamp
+//! and the call's duration in the metrics: the counter is the dearest part
+//! of timing a call, so it is read once per end, not once per consumer.
 
 use fastant::{Anchor, Instant};
 use std::cell::Cell;
@@ -17,21 +22,44 @@ thread_local! {
     static ANCHOR: Cell<Option<(Anchor, Instant)>> = const { Cell::new(None) };
 }
 
+/// One read of the clock: where a span starts or ends, and where a call's
+/// duration begins or stops.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reading(Instant);
+
+impl Reading {
+    #[inline]
+    pub(crate) fn now() -> Reading {
+        Reading(Instant::now())
+    }
+
+    /// The seconds from `earlier` to this reading (zero if it is later).
+    #[inline]
+    pub(crate) fn seconds_since(self, earlier: Reading) -> f64 {
+        self.0.duration_since(earlier.0).as_secs_f64()
+    }
+
+    /// The wall-clock time of this reading, for a span's timestamp.
+    pub(crate) fn wall_time(self) -> SystemTime {
+        let Reading(at) = self;
+        let anchor = ANCHOR
+            .try_with(|cell| match cell.get() {
+                Some((anchor, renew_at)) if at < renew_at => anchor,
+                _ => {
+                    let anchor = Anchor::new();
+                    cell.set(at.checked_add(RENEW_AFTER).map(|renew_at| (anchor, renew_at)));
+                    anchor
+                }
+            })
+            // A thread being torn down has no thread-locals left.
+            .unwrap_or_else(|_| Anchor::new());
+        UNIX_EPOCH + Duration::from_nanos(at.as_unix_nanos(&anchor))
+    }
+}
+
 /// The current wall-clock time, for a span's start or end.
 pub(crate) fn now() -> SystemTime {
-    let now = Instant::now();
-    let anchor = ANCHOR
-        .try_with(|cell| match cell.get() {
-            Some((anchor, renew_at)) if now < renew_at => anchor,
-            _ => {
-                let anchor = Anchor::new();
-                cell.set(now.checked_add(RENEW_AFTER).map(|renew_at| (anchor, renew_at)));
-                anchor
-            }
-        })
-        // A thread being torn down has no thread-locals left.
-        .unwrap_or_else(|_| Anchor::new());
-    UNIX_EPOCH + Duration::from_nanos(now.as_unix_nanos(&anchor))
+    Reading::now().wall_time()
 }
 
 #[cfg(test)]
@@ -48,5 +76,17 @@ mod tests {
         // Calibration error is microseconds; allow a millisecond.
         let slack = Duration::from_millis(1);
         assert!(first + slack >= before && second <= after + slack, "{before:?} {first:?} {second:?} {after:?}");
+    }
+
+    #[test]
+    fn one_reading_gives_the_timestamp_and_the_duration() {
+        let start = Reading::now();
+        std::thread::sleep(Duration::from_millis(5));
+        let end = Reading::now();
+        let seconds = end.seconds_since(start);
+        assert!((0.005..0.5).contains(&seconds), "{seconds}");
+        let between = end.wall_time().duration_since(start.wall_time()).unwrap().as_secs_f64();
+        assert!((between - seconds).abs() < 1e-4, "{between} against {seconds}");
+        assert_eq!(start.seconds_since(end), 0.0);
     }
 }

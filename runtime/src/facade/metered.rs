@@ -4,11 +4,12 @@
 //! `metrics` module implements [`Meters`] on top of it.
 //!
 //! An annotated function's meter is bound once per callsite and thread (its
-//! attributes never change), so a call costs two clock reads, a
-//! thread-local lookup and the meter's own record: no allocation, no
-//! attribute set built per call.
+//! attributes never change), so a call costs two clock reads (shared with
+//! its span, if recorded), a thread-local lookup and the meter's own record:
+//! no allocation, no attribute set built per call.
 
 use super::callsite::Callsite;
+use super::clock::Reading;
 use super::locks::recover;
 use opentelemetry::trace::SpanKind;
 use std::cell::RefCell;
@@ -57,10 +58,6 @@ static INSTALLED: RwLock<Option<Arc<dyn Meters>>> = RwLock::new(None);
 /// Bumped at each installation, so that threads drop the meters they cached.
 static VERSION: AtomicU64 = AtomicU64::new(0);
 static ON: AtomicBool = AtomicBool::new(false);
-/// The sampler's decisions for root spans since metrics were installed:
-/// not sampled, sampled. Counted here, one atomic add each, and read by the
-/// metrics when they are collected.
-static ROOT_DECISIONS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 /// The slots handed out to callsites, from 1 (0: none yet).
 static SLOTS: AtomicUsize = AtomicUsize::new(0);
 
@@ -85,29 +82,9 @@ pub(crate) fn is_on() -> bool {
 /// Makes `meters` the process's, or removes them.
 pub(crate) fn set_installed(meters: Option<Arc<dyn Meters>>) {
     let on = meters.is_some();
-    if on {
-        // Each installation counts from zero; at uninstallation the counts
-        // stay, for the last collection to read.
-        for count in &ROOT_DECISIONS {
-            count.store(0, Ordering::Relaxed);
-        }
-    }
     *recover(INSTALLED.write()) = meters;
     VERSION.fetch_add(1, Ordering::Release);
     ON.store(on, Ordering::Relaxed);
-}
-
-/// Counts a root span's sampling decision, while metrics are on.
-#[inline]
-pub(crate) fn count_root_decision(sampled: bool) {
-    if is_on() {
-        ROOT_DECISIONS[usize::from(sampled)].fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// The root decisions counted: (not sampled, sampled).
-pub(crate) fn root_decisions() -> (u64, u64) {
-    (ROOT_DECISIONS[0].load(Ordering::Relaxed), ROOT_DECISIONS[1].load(Ordering::Relaxed))
 }
 
 /// Runs `f` with this thread's cache, refreshed if the installation changed.
@@ -141,22 +118,32 @@ impl Callsite {
     }
 }
 
-/// A running clock for one call, started only while metrics are on.
-pub(crate) struct Stopwatch(fastant::Instant);
+/// The start of a call's duration, read only while metrics are on. The
+/// reading is the span's start too, and the one read at the end is the
+/// span's end: the metrics add no clock read to a recorded span.
+#[derive(Clone, Copy)]
+pub(crate) struct Stopwatch(Reading);
 
 impl Stopwatch {
     #[inline]
     pub(crate) fn start() -> Option<Stopwatch> {
-        is_on().then(|| Stopwatch(fastant::Instant::now()))
+        is_on().then(|| Stopwatch(Reading::now()))
     }
 
-    fn seconds(&self) -> f64 {
-        self.0.elapsed().as_secs_f64()
+    /// When the clock started, for the span's start.
+    pub(crate) fn started(self) -> Reading {
+        self.0
     }
 
-    /// Records an annotated function's call.
-    pub(crate) fn stop_operation(&self, callsite: &'static Callsite, failure: Option<&'static str>) {
-        let seconds = self.seconds();
+    /// The seconds from the start to `ended`: for the HTTP layers, which
+    /// record with attributes of their own.
+    pub(crate) fn seconds_until(self, ended: Reading) -> f64 {
+        ended.seconds_since(self.0)
+    }
+
+    /// Records an annotated function's call, ended at `ended`.
+    pub(crate) fn stop_operation(self, callsite: &'static Callsite, ended: Reading, failure: Option<&'static str>) {
+        let seconds = self.seconds_until(ended);
         let slot = callsite.meter_slot();
         let _ = with_cache(|Cache { meters, operations, .. }| {
             let meters = meters.as_ref()?;
@@ -168,16 +155,10 @@ impl Stopwatch {
         });
     }
 
-    /// Records a manual span.
-    pub(crate) fn stop_span(&self, name: &str, kind: &SpanKind, failure: Option<&'static str>) {
-        let seconds = self.seconds();
+    /// Records a manual span, ended at `ended`.
+    pub(crate) fn stop_span(self, name: &str, kind: &SpanKind, ended: Reading, failure: Option<&'static str>) {
+        let seconds = self.seconds_until(ended);
         with_meters(|meters| meters.span(name, kind, seconds, failure));
-    }
-
-    /// How long the clock has run, in seconds: for the HTTP layers, which
-    /// record with attributes of their own.
-    pub(crate) fn elapsed_seconds(&self) -> f64 {
-        self.seconds()
     }
 }
 

@@ -3,6 +3,7 @@
 //! Spans are started in `start.rs`, which asks the dispatcher.
 
 use super::callsite::Callsite;
+use super::clock::Reading;
 use super::failure::mark_error;
 use opentelemetry::trace::{SpanKind, SpanRef, TraceContextExt};
 use opentelemetry::{Context, KeyValue};
@@ -24,6 +25,9 @@ pub(crate) struct SpanStart {
     /// The annotated function, whose code location the span records.
     pub(crate) code: Option<&'static Callsite>,
     pub(crate) attributes: Vec<KeyValue>,
+    /// When the span started, if the caller read the clock already (for
+    /// the metrics); otherwise it is read once the span is known recorded.
+    pub(crate) started: Option<Reading>,
 }
 
 /// Room kept in a span's attributes for what is recorded after it starts
@@ -48,9 +52,10 @@ impl OpenSpan {
         self.cx.span()
     }
 
-    /// Ends the span. During a panic, the span is marked failed with the
-    /// panic's message first, unless that was done already.
-    pub(crate) fn end(&self, panic_recorded: bool) {
+    /// Ends the span, at `ended` if the caller read the clock already.
+    /// During a panic, the span is marked failed with the panic's message
+    /// first, unless that was done already.
+    pub(crate) fn end(&self, panic_recorded: bool, ended: Option<Reading>) {
         if !self.recording {
             return;
         }
@@ -58,7 +63,7 @@ impl OpenSpan {
             self.mark_panicked();
         }
         // tracekit's clock at both ends: spans it starts begin on it too.
-        self.span().end_with_timestamp(super::clock::now());
+        self.span().end_with_timestamp(ended.unwrap_or_else(Reading::now).wall_time());
     }
 
     pub(crate) fn mark_panicked(&self) {

@@ -2,6 +2,7 @@
 //! rules of the conventions for when that is a failure. Shared by the server
 //! and client layers and the reqwest middleware.
 
+use crate::facade::clock::Reading;
 use crate::facade::conventions::{ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE, RPC_GRPC_STATUS_CODE};
 use crate::facade::failure::mark_error;
 use crate::facade::metered::{with_meters, RequestInstrument, Stopwatch};
@@ -61,7 +62,9 @@ impl Exchange {
             let (instrument, attributes) = meter();
             RequestMeter { stopwatch, instrument, attributes }
         });
-        let open = OpenSpan::start(start, || parent, &mut |_| {});
+        // The metrics' reading is the span's start too.
+        let started = meter.as_ref().map(|meter| meter.stopwatch.started());
+        let open = OpenSpan::start(|| SpanStart { started, ..start() }, || parent, &mut |_| {});
         (open.is_some() || meter.is_some()).then_some(Exchange {
             open,
             meter,
@@ -183,12 +186,14 @@ impl Exchange {
 
 impl Drop for Exchange {
     fn drop(&mut self) {
-        if let Some(meter) = &self.meter {
-            let seconds = meter.stopwatch.elapsed_seconds();
+        // One reading ends both the span and, while metrics are on, the duration.
+        let ended = self.meter.as_ref().map(|_| Reading::now());
+        if let (Some(meter), Some(ended)) = (&self.meter, ended) {
+            let seconds = meter.stopwatch.seconds_until(ended);
             with_meters(|meters| meters.request(meter.instrument, seconds, &meter.attributes));
         }
         if let Some(open) = &self.open {
-            open.end(self.panicked);
+            open.end(self.panicked, ended);
         }
     }
 }

@@ -108,7 +108,13 @@ impl<'a> RequestHead<'a> {
             attributes.push(KeyValue::new(USER_AGENT_ORIGINAL, agent.to_owned()));
         }
         self.header_attributes(facts.headers, &mut attributes);
-        SpanStart { name: Cow::Owned(facts.name.unwrap_or(name)), kind: SpanKind::Server, code: None, attributes }
+        SpanStart {
+            name: Cow::Owned(facts.name.unwrap_or(name)),
+            kind: SpanKind::Server,
+            code: None,
+            attributes,
+            started: None,
+        }
     }
 
     /// The client span: `{method}`, or `{service}/{method}` for gRPC.
@@ -127,7 +133,7 @@ impl<'a> RequestHead<'a> {
             }
         };
         self.server_address(&mut attributes);
-        SpanStart { name: Cow::Owned(name), kind: SpanKind::Client, code: None, attributes }
+        SpanStart { name: Cow::Owned(name), kind: SpanKind::Client, code: None, attributes, started: None }
     }
 
     /// The instrument of this request's duration and the attributes the

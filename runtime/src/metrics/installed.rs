@@ -76,6 +76,7 @@ impl Metrics {
         let provider = builder.build();
         let meter = provider.meter("tracekit");
         let instruments = super::instruments::Instruments::new(&meter, &settings.boundaries);
+        crate::pipeline::root_decisions::restart();
         metered::set_installed(Some(Arc::new(instruments)));
         Ok(Metrics {
             provider,

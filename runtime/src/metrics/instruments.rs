@@ -4,7 +4,7 @@
 
 use crate::facade::callsite::Callsite;
 use crate::facade::conventions::ERROR_TYPE;
-use crate::facade::metered::{self, Meters, OperationMeter, RequestInstrument};
+use crate::facade::metered::{Meters, OperationMeter, RequestInstrument};
 use opentelemetry::metrics::{BoundHistogram, Histogram, Meter, ObservableCounter};
 use opentelemetry::trace::SpanKind;
 use opentelemetry::KeyValue;
@@ -41,7 +41,7 @@ impl Instruments {
             .u64_observable_counter(SAMPLER_DECISIONS)
             .with_description("Sampling decisions taken for root spans, by whether they sampled")
             .with_callback(|observer| {
-                let (not_sampled, sampled) = metered::root_decisions();
+                let (not_sampled, sampled) = crate::pipeline::root_decisions::counted();
                 observer.observe(sampled, &[KeyValue::new(SAMPLED, true)]);
                 observer.observe(not_sampled, &[KeyValue::new(SAMPLED, false)]);
             })

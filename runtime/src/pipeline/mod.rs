@@ -8,6 +8,7 @@ mod delivery;
 mod limits;
 mod program_tracer;
 mod recorded_span;
+pub(crate) mod root_decisions;
 mod sampling;
 mod span_record;
 
@@ -19,6 +20,7 @@ pub(crate) use sampling::{check_ratio, parse_ratio};
 pub(crate) use span_record::{FinishedSpan, SCOPE};
 
 use crate::facade::callsite::Callsite;
+use crate::facade::clock::Reading;
 use crate::facade::dispatch::Backend;
 use crate::facade::metered;
 use crate::facade::open::{OpenSpan, SpanStart};
@@ -73,7 +75,7 @@ impl Backend for Pipeline {
     fn skips(&self, parent: &Context) -> bool {
         let skipped = self.known_decision.skips(parent);
         if skipped && metered::is_on() && !parent.span().span_context().is_valid() {
-            metered::count_root_decision(false);
+            root_decisions::count(false);
         }
         skipped
     }
@@ -100,7 +102,7 @@ impl Backend for Pipeline {
             SamplingDecision::RecordAndSample => TraceFlags::SAMPLED,
         };
         if !has_parent {
-            metered::count_root_decision(flags.is_sampled());
+            root_decisions::count(flags.is_sampled());
         }
         let span_context =
             SpanContext::new(trace_id, RandomIdGenerator::default().new_span_id(), flags, false, sampling.trace_state);
@@ -122,7 +124,7 @@ impl Backend for Pipeline {
         let mut attributes = recorder.into_attributes();
         let dropped_attributes_count = attributes.len().saturating_sub(limit) as u32;
         attributes.truncate(limit);
-        let start_time = crate::facade::clock::now();
+        let start_time = start.started.unwrap_or_else(Reading::now).wall_time();
         let span_record = SpanRecord {
             parent_span_id: if has_parent { parent_context.span_id() } else { SpanId::INVALID },
             parent_span_is_remote: has_parent && parent_context.is_remote(),

@@ -2,6 +2,7 @@
 //! (`Config::tracer_provider`): spans are the SDK's, and nothing is assumed
 //! of its sampler.
 
+use crate::facade::clock::Reading;
 use crate::facade::dispatch::Backend;
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
@@ -27,7 +28,7 @@ impl Backend for ProgramTracer {
     fn start(&self, parent: &Context, mut start: SpanStart, record: &mut dyn FnMut(&mut Recorder)) -> OpenSpan {
         let builder = SpanBuilder::from_name(std::mem::take(&mut start.name))
             .with_kind(start.kind.clone())
-            .with_start_time(crate::facade::clock::now())
+            .with_start_time(start.started.unwrap_or_else(Reading::now).wall_time())
             .with_attributes(start.attributes());
         let mut span = self.0.build_with_context(builder, parent);
         let recording = span.is_recording();
