@@ -166,6 +166,45 @@ fn a_recorded_span_and_its_duration_in_the_metrics_are_the_same_clock_readings()
     assert!(alike >= 4, "{alike} of 5 installations had the span's duration in the metrics");
 }
 
+#[test]
+fn calls_of_threads_that_ended_before_the_export_all_count() {
+    let _lock = lock();
+    let receiver = Receiver::start();
+    let guard = metrics_over_otlp(&receiver, Protocol::HttpProtobuf).install().unwrap();
+    // More calls per thread than a thread keeps pending, and fewer.
+    std::thread::scope(|scope| {
+        for thread in 0..4_u32 {
+            scope.spawn(move || {
+                for cents in 0..(1000 + thread * 7) {
+                    let _ = charge(cents * 2);
+                }
+            });
+        }
+        scope.spawn(|| {
+            for cents in 0..5 {
+                let _ = charge(cents * 2);
+            }
+        });
+    });
+    // A thread still running when the metrics are exported.
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let running = std::thread::spawn(move || {
+        for cents in 0..300 {
+            let _ = charge(cents * 2);
+        }
+        let _ = stopped.recv();
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    drop(guard);
+    let _ = stop.send(());
+    running.join().unwrap();
+
+    let durations = metric(&receiver.metrics(), "tracekit.operation.duration");
+    let ok = point(&durations, &[("operation.name", "charge"), ("span.kind", "internal")]);
+    assert_eq!(ok.count, 4000 + 7 * 6 + 5 + 300);
+    assert_eq!(ok.bucket_counts.iter().sum::<u64>(), ok.count);
+}
+
 /// Runs `body` on a tokio runtime of its own (the receiver, which has its
 /// own, cannot start inside one).
 fn on_runtime(body: impl std::future::Future<Output = ()>) {

@@ -18,8 +18,9 @@ use std::sync::{Arc, RwLock};
 
 /// What records the durations: installed with the metrics.
 pub(crate) trait Meters: Send + Sync {
-    /// The meter of one annotated function, with its attributes bound.
-    fn operation(&self, callsite: &'static Callsite) -> Arc<dyn OperationMeter>;
+    /// The meter of one annotated function, with its attributes bound: the
+    /// same for every thread that asks with the callsite's `slot`.
+    fn operation(&self, callsite: &'static Callsite, slot: usize) -> Arc<dyn OperationMeter>;
     /// The duration of a manual span.
     fn span(&self, name: &str, kind: &SpanKind, seconds: f64, failure: Option<&'static str>);
     /// An HTTP or gRPC request of the `tower` and `reqwest` integrations,
@@ -150,7 +151,7 @@ impl Stopwatch {
             if operations.len() <= slot {
                 operations.resize(slot + 1, None);
             }
-            operations[slot].get_or_insert_with(|| meters.operation(callsite)).record(seconds, failure);
+            operations[slot].get_or_insert_with(|| meters.operation(callsite, slot)).record(seconds, failure);
             Some(())
         });
     }
