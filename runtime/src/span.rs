@@ -134,8 +134,8 @@ impl Drop for EnteredSpan {
     fn drop(&mut self) {
         // One reading ends both the span and, while metrics are on, its duration.
         let ended = self.timed.as_ref().map(|_| Reading::now());
-        if let (Some(Timed { stopwatch, name, kind }), Some(ended)) = (&self.timed, ended) {
-            stopwatch.stop_span(name, kind, ended, std::thread::panicking().then_some("panic"));
+        if let (Some(Timed { stopwatch, name, kind }), Some(ended)) = (self.timed.take(), ended) {
+            stopwatch.stop_span(name, &kind, ended, std::thread::panicking().then_some("panic"));
         }
         if let Some(open) = &self.open {
             open.end(false, ended);

@@ -3,26 +3,32 @@
 //! installed [`Meters`]. The facade knows no metrics SDK; the pipeline's
 //! `metrics` module implements [`Meters`] on top of it.
 //!
-//! An annotated function's meter is bound once per callsite and thread (its
-//! attributes never change), so a call costs two clock reads (shared with
-//! its span, if recorded), a thread-local lookup and the meter's own record:
-//! no allocation, no attribute set built per call.
+//! A successful call of an annotated function costs two clock reads (shared
+//! with its span, if recorded), a thread-local lookup and an append to the
+//! thread's pending calls (`pending.rs`), recorded into the meters in runs:
+//! no allocation, no attribute set built per call, no lock shared with other
+//! threads.
 
 use super::callsite::Callsite;
 use super::clock::Reading;
 use super::locks::recover;
+use super::pending::{self, Ring};
 use opentelemetry::trace::SpanKind;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// What records the durations: installed with the metrics.
 pub(crate) trait Meters: Send + Sync {
-    /// The meter of one annotated function, with its attributes bound: the
-    /// same for every thread that asks with the callsite's `slot`.
-    fn operation(&self, callsite: &'static Callsite, slot: usize) -> Arc<dyn OperationMeter>;
-    /// The duration of a manual span.
-    fn span(&self, name: &str, kind: &SpanKind, seconds: f64, failure: Option<&'static str>);
+    /// Successful calls of annotated functions, drained from a thread's
+    /// pending calls, as (callsite slot, seconds); `callsite_of` tells the
+    /// function of a slot not seen before.
+    fn operations(&self, calls: &[(usize, f64)], callsite_of: &dyn Fn(usize) -> Option<&'static Callsite>);
+    /// A failed call of an annotated function, with its `error.type`.
+    fn failed_operation(&self, callsite: &'static Callsite, seconds: f64, failure: &'static str);
+    /// The duration of a manual span; a `'static` name is not copied.
+    fn span(&self, name: Cow<'static, str>, kind: &SpanKind, seconds: f64, failure: Option<&'static str>);
     /// An HTTP or gRPC request of the `tower` and `reqwest` integrations,
     /// with the attributes its instrument carries.
     fn request(&self, instrument: RequestInstrument, seconds: f64, attributes: &[opentelemetry::KeyValue]);
@@ -49,28 +55,26 @@ impl RequestInstrument {
     }
 }
 
-/// The meter of one annotated function.
-pub(crate) trait OperationMeter: Send + Sync {
-    /// One call, `failure` the `error.type` of a failed one.
-    fn record(&self, seconds: f64, failure: Option<&'static str>);
-}
-
 static INSTALLED: RwLock<Option<Arc<dyn Meters>>> = RwLock::new(None);
 /// Bumped at each installation, so that threads drop the meters they cached.
 static VERSION: AtomicU64 = AtomicU64::new(0);
 static ON: AtomicBool = AtomicBool::new(false);
 /// The slots handed out to callsites, from 1 (0: none yet).
 static SLOTS: AtomicUsize = AtomicUsize::new(0);
+/// The callsite of each slot, for the calls drained from the rings.
+static CALLSITES: RwLock<Vec<Option<&'static Callsite>>> = RwLock::new(Vec::new());
 
-/// This thread's meters: the installation's, and each callsite's by slot.
+/// This thread's view of the metrics: the installation's meters, and the
+/// thread's pending calls.
 struct Cache {
     version: u64,
     meters: Option<Arc<dyn Meters>>,
-    operations: Vec<Option<Arc<dyn OperationMeter>>>,
+    /// Made on the thread's first call; kept across installations.
+    ring: Option<Arc<Ring>>,
 }
 
 thread_local! {
-    static CACHE: RefCell<Cache> = const { RefCell::new(Cache { version: u64::MAX, meters: None, operations: Vec::new() }) };
+    static CACHE: RefCell<Cache> = const { RefCell::new(Cache { version: u64::MAX, meters: None, ring: None }) };
 }
 
 /// Whether durations are being recorded: one load, false in a build
@@ -80,12 +84,38 @@ pub(crate) fn is_on() -> bool {
     cfg!(feature = "metrics") && ON.load(Ordering::Relaxed)
 }
 
-/// Makes `meters` the process's, or removes them.
+/// Makes `meters` the process's, or removes them. The calls still pending
+/// are recorded into the meters they were timed for, before those meters'
+/// last collection.
 pub(crate) fn set_installed(meters: Option<Arc<dyn Meters>>) {
     let on = meters.is_some();
-    *recover(INSTALLED.write()) = meters;
+    if !on {
+        ON.store(false, Ordering::Relaxed);
+    }
+    let replaced = std::mem::replace(&mut *recover(INSTALLED.write()), meters);
     VERSION.fetch_add(1, Ordering::Release);
-    ON.store(on, Ordering::Relaxed);
+    match replaced {
+        Some(replaced) => pending::drain_all(|calls| record_calls(&*replaced, calls)),
+        // Left from calls that ended after the last installation was removed.
+        None => pending::drain_all(|_| {}),
+    }
+    if on {
+        ON.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Records every thread's pending calls: run before each collection of the
+/// metrics, so that it has them.
+pub(crate) fn record_pending() {
+    let installed = recover(INSTALLED.read()).clone();
+    if let Some(meters) = installed {
+        pending::drain_all(|calls| record_calls(&*meters, calls));
+    }
+}
+
+/// Hands calls drained from a ring to `meters`.
+fn record_calls(meters: &dyn Meters, calls: &[(usize, f64)]) {
+    meters.operations(calls, &|slot| recover(CALLSITES.read()).get(slot).copied().flatten());
 }
 
 /// Runs `f` with this thread's cache, refreshed if the installation changed.
@@ -95,7 +125,8 @@ fn with_cache<R>(f: impl FnOnce(&mut Cache) -> R) -> Option<R> {
             let mut cache = cache.try_borrow_mut().ok()?;
             let version = VERSION.load(Ordering::Acquire);
             if cache.version != version {
-                *cache = Cache { version, meters: recover(INSTALLED.read()).clone(), operations: Vec::new() };
+                cache.meters = recover(INSTALLED.read()).clone();
+                cache.version = version;
             }
             Some(f(&mut cache))
         })
@@ -104,11 +135,19 @@ fn with_cache<R>(f: impl FnOnce(&mut Cache) -> R) -> Option<R> {
 }
 
 impl Callsite {
-    /// This callsite's slot in the threads' caches, given on first use.
-    fn meter_slot(&self) -> usize {
+    /// This callsite's slot, given on first use: what its pending calls
+    /// carry, and where the meters keep its histogram.
+    fn meter_slot(&'static self) -> usize {
         match self.meter_slot.load(Ordering::Relaxed) {
             0 => {
                 let mine = SLOTS.fetch_add(1, Ordering::Relaxed) + 1;
+                // Known before any call can carry the slot.
+                let mut callsites = recover(CALLSITES.write());
+                if callsites.len() <= mine {
+                    callsites.resize(mine + 1, None);
+                }
+                callsites[mine] = Some(self);
+                drop(callsites);
                 match self.meter_slot.compare_exchange(0, mine, Ordering::Relaxed, Ordering::Relaxed) {
                     Ok(_) => mine,
                     Err(theirs) => theirs,
@@ -142,22 +181,34 @@ impl Stopwatch {
         ended.seconds_since(self.0)
     }
 
-    /// Records an annotated function's call, ended at `ended`.
+    /// Records an annotated function's call, ended at `ended`: appended to
+    /// the thread's pending calls if it succeeded, at once if it failed.
     pub(crate) fn stop_operation(self, callsite: &'static Callsite, ended: Reading, failure: Option<&'static str>) {
         let seconds = self.seconds_until(ended);
-        let slot = callsite.meter_slot();
-        let _ = with_cache(|Cache { meters, operations, .. }| {
-            let meters = meters.as_ref()?;
-            if operations.len() <= slot {
-                operations.resize(slot + 1, None);
+        let _ = with_cache(|Cache { meters, ring, .. }| {
+            let meters = meters.as_deref()?;
+            if let Some(failure) = failure {
+                meters.failed_operation(callsite, seconds, failure);
+                return Some(());
             }
-            operations[slot].get_or_insert_with(|| meters.operation(callsite, slot)).record(seconds, failure);
+            let slot = callsite.meter_slot();
+            let ring = ring.get_or_insert_with(Ring::registered);
+            if !ring.append(slot, seconds) {
+                ring.drain(|calls| record_calls(meters, calls));
+                ring.append(slot, seconds);
+            }
             Some(())
         });
     }
 
     /// Records a manual span, ended at `ended`.
-    pub(crate) fn stop_span(self, name: &str, kind: &SpanKind, ended: Reading, failure: Option<&'static str>) {
+    pub(crate) fn stop_span(
+        self,
+        name: Cow<'static, str>,
+        kind: &SpanKind,
+        ended: Reading,
+        failure: Option<&'static str>,
+    ) {
         let seconds = self.seconds_until(ended);
         with_meters(|meters| meters.span(name, kind, seconds, failure));
     }

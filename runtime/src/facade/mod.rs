@@ -14,6 +14,7 @@ pub(crate) mod locks;
 pub(crate) mod metered;
 pub(crate) mod open;
 pub(crate) mod panic;
+pub(crate) mod pending;
 pub(crate) mod performance;
 pub(crate) mod recorder;
 pub(crate) mod recycle;

@@ -2,15 +2,15 @@
 //! series per callsite (or span name, or route) and outcome: nothing of high
 //! cardinality is an attribute.
 
-use super::pending::Pending;
 use crate::facade::callsite::Callsite;
 use crate::facade::conventions::ERROR_TYPE;
 use crate::facade::locks::recover;
-use crate::facade::metered::{Meters, OperationMeter, RequestInstrument};
-use opentelemetry::metrics::{Histogram, Meter, ObservableCounter};
+use crate::facade::metered::{self, Meters, RequestInstrument};
+use opentelemetry::metrics::{BoundHistogram, Histogram, Meter, ObservableCounter};
 use opentelemetry::trace::SpanKind;
 use opentelemetry::KeyValue;
-use std::sync::{Arc, Mutex};
+use std::borrow::Cow;
+use std::sync::Mutex;
 
 /// The duration of every annotated call and manual span.
 pub(crate) const OPERATION_DURATION: &str = "tracekit.operation.duration";
@@ -24,11 +24,10 @@ pub(crate) const SAMPLED: &str = "sampled";
 /// The instruments of one installation.
 pub(crate) struct Instruments {
     operations: Histogram<f64>,
-    /// Each annotated function's meter, by its callsite's slot: one for all
-    /// threads.
-    by_slot: Mutex<Vec<Option<Arc<Operation>>>>,
-    /// The successful calls not yet recorded into `operations`.
-    pending: Arc<Pending>,
+    /// Each annotated function's histogram, bound to its attributes (no
+    /// attribute set looked up per call), by its callsite's slot; bound on
+    /// the function's first call.
+    bound: Mutex<Vec<Option<BoundHistogram<f64>>>>,
     requests: [Histogram<f64>; 4],
     /// Read from the facade's counts when the metrics are collected.
     _decisions: ObservableCounter<u64>,
@@ -44,15 +43,13 @@ impl Instruments {
                 .with_boundaries(boundaries.to_vec())
                 .build()
         };
-        let pending = Arc::new(Pending::default());
-        let before_collection = Arc::clone(&pending);
         let decisions = meter
             .u64_observable_counter(SAMPLER_DECISIONS)
             .with_description("Sampling decisions taken for root spans, by whether they sampled")
             // The SDK runs the callbacks before it reads any instrument: the
             // pending calls are recorded first, so that this collection has them.
-            .with_callback(move |observer| {
-                before_collection.record_all();
+            .with_callback(|observer| {
+                metered::record_pending();
                 let (not_sampled, sampled) = crate::pipeline::root_decisions::counted();
                 observer.observe(sampled, &[KeyValue::new(SAMPLED, true)]);
                 observer.observe(not_sampled, &[KeyValue::new(SAMPLED, false)]);
@@ -60,8 +57,7 @@ impl Instruments {
             .build();
         Instruments {
             operations: histogram(OPERATION_DURATION, "Duration of traced operations, sampled or not"),
-            by_slot: Mutex::new(Vec::new()),
-            pending,
+            bound: Mutex::new(Vec::new()),
             requests: [
                 histogram(RequestInstrument::HttpServer.name(), "Duration of HTTP server requests"),
                 histogram(RequestInstrument::HttpClient.name(), "Duration of HTTP client requests"),
@@ -83,58 +79,35 @@ fn kind_name(kind: &SpanKind) -> &'static str {
     }
 }
 
-/// An annotated function's meter: its successful calls appended to the
-/// thread's pending ones, for a histogram bound to its attributes (no
-/// attribute set looked up per call); failures, rarer, recorded at once with
-/// their `error.type` added.
-struct Operation {
-    pending: Arc<Pending>,
-    /// Where `pending` keeps this function's bound histogram.
-    index: usize,
-    histogram: Histogram<f64>,
-    name: &'static str,
-    kind: &'static str,
-}
-
-impl OperationMeter for Operation {
-    fn record(&self, seconds: f64, failure: Option<&'static str>) {
-        match failure {
-            None => self.pending.append(self.index, seconds),
-            Some(failure) => self.histogram.record(
-                seconds,
-                &[
-                    KeyValue::new(OPERATION_NAME, self.name),
-                    KeyValue::new(SPAN_KIND, self.kind),
-                    KeyValue::new(ERROR_TYPE, failure),
-                ],
-            ),
-        }
-    }
-}
-
 impl Meters for Instruments {
-    fn operation(&self, callsite: &'static Callsite, slot: usize) -> Arc<dyn OperationMeter> {
-        let mut by_slot = recover(self.by_slot.lock());
-        if by_slot.len() <= slot {
-            by_slot.resize(slot + 1, None);
+    fn operations(&self, calls: &[(usize, f64)], callsite_of: &dyn Fn(usize) -> Option<&'static Callsite>) {
+        let mut bound = recover(self.bound.lock());
+        for &(slot, seconds) in calls {
+            if bound.len() <= slot {
+                bound.resize_with(slot + 1, || None);
+            }
+            if bound[slot].is_none() {
+                let Some(callsite) = callsite_of(slot) else { continue };
+                let kind = KeyValue::new(SPAN_KIND, kind_name(&callsite.kind));
+                bound[slot] = Some(self.operations.bind(&[KeyValue::new(OPERATION_NAME, callsite.name), kind]));
+            }
+            if let Some(histogram) = &bound[slot] {
+                histogram.record(seconds);
+            }
         }
-        let operation = by_slot[slot].get_or_insert_with(|| {
-            let kind = kind_name(&callsite.kind);
-            let succeeded =
-                self.operations.bind(&[KeyValue::new(OPERATION_NAME, callsite.name), KeyValue::new(SPAN_KIND, kind)]);
-            Arc::new(Operation {
-                index: self.pending.register(succeeded),
-                pending: Arc::clone(&self.pending),
-                histogram: self.operations.clone(),
-                name: callsite.name,
-                kind,
-            })
-        });
-        Arc::clone(operation) as Arc<dyn OperationMeter>
     }
 
-    fn span(&self, name: &str, kind: &SpanKind, seconds: f64, failure: Option<&'static str>) {
-        let name = KeyValue::new(OPERATION_NAME, name.to_owned());
+    fn failed_operation(&self, callsite: &'static Callsite, seconds: f64, failure: &'static str) {
+        let attributes = [
+            KeyValue::new(OPERATION_NAME, callsite.name),
+            KeyValue::new(SPAN_KIND, kind_name(&callsite.kind)),
+            KeyValue::new(ERROR_TYPE, failure),
+        ];
+        self.operations.record(seconds, &attributes);
+    }
+
+    fn span(&self, name: Cow<'static, str>, kind: &SpanKind, seconds: f64, failure: Option<&'static str>) {
+        let name = KeyValue::new(OPERATION_NAME, name);
         let kind = KeyValue::new(SPAN_KIND, kind_name(kind));
         match failure {
             None => self.operations.record(seconds, &[name, kind]),

@@ -16,8 +16,6 @@ mod installed;
 mod instruments;
 #[cfg(all(feature = "metrics", feature = "otlp"))]
 mod otlp;
-#[cfg(feature = "metrics")]
-mod pending;
 #[cfg(feature = "prometheus")]
 mod prometheus;
 

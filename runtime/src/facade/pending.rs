@@ -1,0 +1,169 @@
+//! Calls waiting to be recorded into the metrics: each thread appends the
+//! successful calls of annotated functions to a ring of its own, and they
+//! are recorded in runs, by the thread when its ring is full, and by every
+//! collection of the metrics for all threads.
+//!
+//! A record into the SDK's histogram takes the histogram's lock, and every
+//! thread that calls one function records into the same histogram: done on
+//! each call, threads calling the same function wait on each other. Appended
+//! to the thread's ring, a call costs a few plain stores; each value still
+//! goes to the SDK, which aggregates it.
+
+use super::locks::recover;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Calls a ring holds before its thread records them (4 KiB a thread).
+const RING: usize = 256;
+
+/// Every thread's ring, so that a collection reaches them all. A ring
+/// whose thread has ended is dropped once it has been drained.
+static RINGS: Mutex<Vec<Arc<Ring>>> = Mutex::new(Vec::new());
+
+/// One thread's pending calls, as (meter slot, seconds): a single-producer
+/// ring. Only the thread that owns it appends; draining, by that thread or
+/// by a collection, takes `draining`, so that one drainer at a time moves
+/// `drained` on.
+// Aligned to two cache lines: threads' rings may sit side by side, and each
+// thread writes its own counters on every call.
+#[repr(align(128))]
+pub(crate) struct Ring {
+    slots: Box<[AtomicUsize]>,
+    seconds: Box<[AtomicU64]>,
+    /// How many calls were ever appended; written by the owner only.
+    appended: AtomicUsize,
+    /// How many of them were drained; written under `draining` only.
+    drained: AtomicUsize,
+    draining: Mutex<()>,
+}
+
+impl Ring {
+    fn new() -> Ring {
+        Ring {
+            slots: (0..RING).map(|_| AtomicUsize::new(0)).collect(),
+            seconds: (0..RING).map(|_| AtomicU64::new(0)).collect(),
+            appended: AtomicUsize::new(0),
+            drained: AtomicUsize::new(0),
+            draining: Mutex::new(()),
+        }
+    }
+
+    /// A new ring for the calling thread, reachable by [`drain_all`].
+    pub(crate) fn registered() -> Arc<Ring> {
+        let ring = Arc::new(Ring::new());
+        recover(RINGS.lock()).push(Arc::clone(&ring));
+        ring
+    }
+
+    /// Appends a call; false when the ring is full. Only the owner calls this.
+    #[inline]
+    pub(crate) fn append(&self, slot: usize, seconds: f64) -> bool {
+        let appended = self.appended.load(Ordering::Relaxed);
+        // Acquire: a drainer has finished reading the entries it drained.
+        if appended - self.drained.load(Ordering::Acquire) == RING {
+            return false;
+        }
+        let at = appended % RING;
+        self.slots[at].store(slot, Ordering::Relaxed);
+        self.seconds[at].store(seconds.to_bits(), Ordering::Relaxed);
+        // Release: the entry is written before a drainer can see it counted.
+        self.appended.store(appended + 1, Ordering::Release);
+        true
+    }
+
+    /// Hands every call appended and not yet drained to `record`, in order,
+    /// as (slot, seconds).
+    pub(crate) fn drain(&self, record: impl FnOnce(&[(usize, f64)])) {
+        let _one_drainer = recover(self.draining.lock());
+        let from = self.drained.load(Ordering::Relaxed);
+        let to = self.appended.load(Ordering::Acquire);
+        let mut calls = [(0, 0.0); RING];
+        for (call, position) in calls.iter_mut().zip(from..to) {
+            let at = position % RING;
+            *call = (self.slots[at].load(Ordering::Relaxed), f64::from_bits(self.seconds[at].load(Ordering::Relaxed)));
+        }
+        // Read before the room is given back to the owner.
+        self.drained.store(to, Ordering::Release);
+        record(&calls[..to - from]);
+    }
+}
+
+/// Drains every thread's ring into `record`, and forgets the rings of
+/// threads that have ended.
+pub(crate) fn drain_all(mut record: impl FnMut(&[(usize, f64)])) {
+    let mut rings = recover(RINGS.lock());
+    for ring in rings.iter() {
+        ring.drain(&mut record);
+    }
+    // Only the registry holds the ring of an ended thread, now drained.
+    rings.retain(|ring| Arc::strong_count(ring) > 1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drained(ring: &Ring) -> Vec<(usize, f64)> {
+        let mut seen = Vec::new();
+        ring.drain(|calls| seen.extend_from_slice(calls));
+        seen
+    }
+
+    #[test]
+    fn a_ring_gives_back_every_call_in_order_and_refuses_past_its_size() {
+        let ring = Ring::new();
+        for call in 0..RING {
+            assert!(ring.append(call % 3, call as f64));
+        }
+        assert!(!ring.append(0, 0.5), "full");
+        assert_eq!(drained(&ring), (0..RING).map(|call| (call % 3, call as f64)).collect::<Vec<_>>());
+        // Room again, and the positions wrap around.
+        for call in 0..10 {
+            assert!(ring.append(1, call as f64 + 0.25));
+        }
+        assert_eq!(drained(&ring), (0..10).map(|call| (1, call as f64 + 0.25)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_drainer_on_another_thread_sees_every_call_once() {
+        let ring = Ring::new();
+        let total = 100_000;
+        let mut all = std::thread::scope(|scope| {
+            let owner = scope.spawn(|| {
+                let mut drained_here = Vec::new();
+                for call in 0..total {
+                    if !ring.append(0, call as f64) {
+                        drained_here.extend(drained(&ring));
+                        assert!(ring.append(0, call as f64));
+                    }
+                }
+                drained_here
+            });
+            let mut drained_there = Vec::new();
+            while !owner.is_finished() {
+                drained_there.extend(drained(&ring));
+            }
+            let mut all = owner.join().unwrap();
+            all.extend(drained_there);
+            all.extend(drained(&ring));
+            all
+        });
+        all.sort_by(|a, b| a.1.total_cmp(&b.1));
+        assert_eq!(all, (0..total).map(|call| (0, call as f64)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_ring_of_an_ended_thread_is_drained_then_forgotten() {
+        let before = recover(RINGS.lock()).len();
+        std::thread::spawn(|| {
+            let ring = Ring::registered();
+            assert!(ring.append(7, 0.125));
+        })
+        .join()
+        .unwrap();
+        let mut seen: Vec<(usize, f64)> = Vec::new();
+        drain_all(|calls| seen.extend(calls.iter().filter(|(slot, _)| *slot == 7)));
+        assert_eq!(seen, [(7, 0.125)]);
+        assert!(recover(RINGS.lock()).len() <= before, "the ended thread's ring is gone");
+    }
+}
