@@ -205,6 +205,41 @@ fn calls_of_threads_that_ended_before_the_export_all_count() {
     assert_eq!(ok.bucket_counts.iter().sum::<u64>(), ok.count);
 }
 
+#[test]
+fn a_periodic_export_has_every_call_made_before_it() {
+    let _lock = lock();
+    let receiver = Receiver::start();
+    let guard =
+        metrics_over_otlp(&receiver, Protocol::Grpc).metrics_interval(Duration::from_millis(100)).install().unwrap();
+    // Fewer calls than a thread keeps pending: only the collection records them.
+    for cents in 0..10 {
+        let _ = charge(cents * 2);
+    }
+    let counted = || {
+        let exports = receiver.metrics();
+        let last = exports.last()?;
+        let has_durations = last
+            .request
+            .resource_metrics
+            .iter()
+            .flat_map(|resource| &resource.scope_metrics)
+            .any(|scope| scope.metrics.iter().any(|metric| metric.name == "tracekit.operation.duration"));
+        has_durations.then(|| {
+            point(
+                &metric(&exports, "tracekit.operation.duration"),
+                &[("operation.name", "charge"), ("span.kind", "internal")],
+            )
+            .count
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while counted() != Some(10) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(counted(), Some(10), "an export while installed has the ten calls");
+    drop(guard);
+}
+
 /// Runs `body` on a tokio runtime of its own (the receiver, which has its
 /// own, cannot start inside one).
 fn on_runtime(body: impl std::future::Future<Output = ()>) {
