@@ -7,10 +7,11 @@
 //! per-turn differences and ratios are reported. Every recorded span is
 //! checked exported, and none lost.
 //!
-//! A third side, *the floor*, is the call with metrics off wrapped in what
-//! any metrics on the SDK must add: two clock reads and one record into the
-//! SDK's bound histogram, with the same bucket boundaries. What "on" costs
-//! above the floor is tracekit's own part.
+//! Two more sides show what any metrics must add, around the call with
+//! metrics off: *the clock*, the two reads of the time-stamp counter that
+//! time a call (fastant, as tracekit reads it), and *the floor*, those reads
+//! and one record into a bound histogram of the SDK's with the same bucket
+//! boundaries, on each call.
 //!
 //! Last, the calls of two threads at once, both on one function (so both
 //! record into one histogram of the SDK) and each on a function of its own.
@@ -47,13 +48,17 @@ fn another(x: u64) -> u64 {
 const BOUNDARIES: [f64; 18] =
     [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 
-/// What is timed: the call with metrics off or on, or the floor.
+/// What is timed: the call with metrics off or on, or wrapped in the clock
+/// reads alone, or in the clock reads and a record into the SDK.
 #[derive(Clone, Copy, PartialEq)]
 enum Side {
     Off,
     On,
+    Clock,
     Floor,
 }
+
+const SIDES: [Side; 4] = [Side::Off, Side::On, Side::Clock, Side::Floor];
 
 /// How a side is installed: the sampler, whether spans are recorded (into
 /// a counting exporter), and whether the parent is an unsampled remote one.
@@ -78,7 +83,7 @@ fn config(setting: Setting, side: Side, counter: &CountingExporter) -> Config {
             .metrics_interval(Duration::from_secs(3600))
             .metrics_boundaries(&BOUNDARIES)
             .console_writer(std::io::sink()),
-        Side::Off | Side::Floor => config,
+        Side::Off | Side::Clock | Side::Floor => config,
     }
 }
 
@@ -95,9 +100,14 @@ fn turn(setting: Setting, side: Side) -> f64 {
         TraceState::default(),
     );
     let attached = setting.unsampled_parent.then(|| Context::new().with_remote_span_context(remote).attach());
-    let ns = match &floor {
-        Some(floor) => timed(|i| floor.around(|| with_tracekit(i))),
-        None => timed(|i| {
+    let ns = match (&floor, side) {
+        (Some(floor), _) => timed(|i| floor.around(|| with_tracekit(i))),
+        (None, Side::Clock) => timed(|i| {
+            let started = fastant::Instant::now();
+            black_box(with_tracekit(black_box(i)));
+            black_box(started.elapsed().as_secs_f64());
+        }),
+        (None, _) => timed(|i| {
             black_box(with_tracekit(black_box(i)));
         }),
     };
@@ -188,30 +198,30 @@ fn main() {
         ),
         ("recorded (batch)", Setting { sampler: Sampler::AlwaysOn, recorded: true, unsampled_parent: false }),
     ];
-    println!("\n| call | metrics off, ns | metrics on, ns | on − off | on / off | floor − off | on − floor |");
+    println!("\n| call | metrics off, ns | metrics on, ns | on − off | on / off | clock − off | floor − off |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for (name, setting) in cases {
         // Warm up every side.
-        for side in [Side::Off, Side::On, Side::Floor] {
+        for side in SIDES {
             turn(setting, side);
         }
-        let (mut off, mut on, mut differences, mut ratios, mut floors, mut own) =
+        let (mut off, mut on, mut differences, mut ratios, mut clocks, mut floors) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for index in 0..TURNS {
-            // Each side goes first, second and third in turn.
-            let mut order = [Side::Off, Side::On, Side::Floor];
-            order.rotate_left(index % 3);
-            let mut ns = [0.0; 3];
+            // Each side goes first, second, third and fourth in turn.
+            let mut order = SIDES;
+            order.rotate_left(index % SIDES.len());
+            let mut ns = [0.0; SIDES.len()];
             for side in order {
                 ns[side as usize] = turn(setting, side);
             }
-            let [without, with, floor] = ns;
+            let [without, with, clock, floor] = ns;
             off.push(without);
             on.push(with);
             differences.push(with - without);
             ratios.push(with / without);
+            clocks.push(clock - without);
             floors.push(floor - without);
-            own.push(with - floor);
         }
         println!(
             "| {name} | {:.1} | {:.1} | {:+.1} ns | {:.3} | {:+.1} ns | {:+.1} ns |",
@@ -219,8 +229,8 @@ fn main() {
             median(on),
             median(differences),
             median(ratios),
-            median(floors),
-            median(own)
+            median(clocks),
+            median(floors)
         );
     }
     println!(
