@@ -24,6 +24,9 @@ fn a_slow_call_gets_attributes_an_event_and_a_warning() {
     assert_eq!(span.i64_attribute("performance.threshold_ms"), Some(10));
     let took = span.f64_attribute("performance.duration_ms").unwrap();
     assert!(took >= 30.0, "{took}");
+    // The same clock readings time the span and the threshold.
+    let span_ms = span.duration().as_secs_f64() * 1000.0;
+    assert!((span_ms - took).abs() < 0.0005, "the span lasted {span_ms} ms, the threshold measured {took} ms");
     let event = span.event("performance.threshold_exceeded").expect("threshold event");
     assert!(event.attributes.iter().any(|kv| kv.key.as_str() == "performance.duration_ms"));
 

@@ -13,7 +13,6 @@ use std::future::{poll_fn, Future};
 use std::mem::ManuallyDrop;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 impl Callsite {
     #[inline(always)]
@@ -82,13 +81,16 @@ fn erased(record: impl FnOnce(&mut Recorder)) -> impl FnMut(&mut Recorder) {
     }
 }
 
-/// What both kinds of call spans hold: the span, if it is recorded,
-/// `trace_performance`'s clock, if there is a threshold, and the metrics'
-/// clock, while metrics are on.
+/// What both kinds of call spans hold: the span, if it is recorded, and
+/// when the call started, if its duration is wanted (`trace_performance`'s
+/// threshold, the metrics).
 struct Call {
     callsite: &'static Callsite,
     open: Option<OpenSpan>,
-    timer: Option<Timer>,
+    /// Read when the call starts if a threshold or the metrics time it; the
+    /// one reading at each end serves the threshold, the metrics and the span.
+    started: Option<Reading>,
+    /// The metrics' clock, while metrics are on.
     stopwatch: Option<Stopwatch>,
     /// The `error.type` of the outcome, once known: for the metrics.
     failure: Option<&'static str>,
@@ -101,16 +103,12 @@ impl Call {
         parent: impl FnOnce() -> Option<Context>,
         record: Record<'_>,
     ) -> Option<Call> {
-        let timer = Timer::start(callsite);
         let stopwatch = Stopwatch::start();
-        let open = callsite.open(stopwatch.map(Stopwatch::started), parent, record);
-        (open.is_some() || timer.is_some() || stopwatch.is_some()).then_some(Call {
-            callsite,
-            open,
-            timer,
-            stopwatch,
-            failure: None,
-        })
+        // The threshold's clock runs whether or not anything records, so the
+        // warning is never lost to sampling.
+        let started = stopwatch.map(Stopwatch::started).or_else(|| callsite.threshold.map(|_| Reading::now()));
+        let open = callsite.open(started, parent, record);
+        (open.is_some() || started.is_some()).then_some(Call { callsite, open, started, stopwatch, failure: None })
     }
 
     /// Records the result or error, if the span is recorded; learns only
@@ -132,27 +130,30 @@ impl Call {
     }
 
     fn end(&self, panic_recorded: bool, cancelled: bool) {
-        if let Some(timer) = &self.timer {
-            timer.check(self.open.as_ref());
-        }
-        let Some(stopwatch) = self.stopwatch else {
-            if let Some(open) = &self.open {
-                open.end(panic_recorded, None);
+        let ended = self.started.map(|_| Reading::now());
+        if let (Some(threshold), Some(started), Some(ended)) = (self.callsite.threshold, self.started, ended) {
+            let elapsed = ended.since(started);
+            if elapsed > threshold {
+                crate::facade::performance::threshold_exceeded(
+                    self.callsite.name,
+                    elapsed,
+                    threshold,
+                    self.open.as_ref(),
+                );
             }
-            return;
-        };
-        // One reading ends both the call's duration and its span.
-        let ended = Reading::now();
-        let failure = if panic_recorded || std::thread::panicking() {
-            Some("panic")
-        } else if cancelled {
-            Some(CANCELLED_OUTCOME)
-        } else {
-            self.failure
-        };
-        stopwatch.stop_operation(self.callsite, ended, failure);
+        }
+        if let (Some(stopwatch), Some(ended)) = (self.stopwatch, ended) {
+            let failure = if panic_recorded || std::thread::panicking() {
+                Some("panic")
+            } else if cancelled {
+                Some(CANCELLED_OUTCOME)
+            } else {
+                self.failure
+            };
+            stopwatch.stop_operation(self.callsite, ended, failure);
+        }
         if let Some(open) = &self.open {
-            open.end(panic_recorded, Some(ended));
+            open.end(panic_recorded, ended);
         }
     }
 }
@@ -324,27 +325,5 @@ impl Drop for PanicWatch<'_> {
                 open.mark_panicked();
             }
         }
-    }
-}
-
-/// `trace_performance`'s clock. It runs whether or not anything records, so
-/// the warning is never lost to sampling.
-struct Timer {
-    callsite: &'static Callsite,
-    started: Instant,
-}
-
-impl Timer {
-    #[inline]
-    fn start(callsite: &'static Callsite) -> Option<Timer> {
-        callsite.threshold.map(|_| Timer { callsite, started: Instant::now() })
-    }
-
-    fn check(&self, open: Option<&OpenSpan>) {
-        let elapsed = self.started.elapsed();
-        let Some(threshold) = self.callsite.threshold.filter(|threshold| elapsed > *threshold) else {
-            return;
-        };
-        crate::facade::performance::threshold_exceeded(self.callsite.name, elapsed, threshold, open);
     }
 }

@@ -33,10 +33,16 @@ impl Reading {
         Reading(Instant::now())
     }
 
-    /// The seconds from `earlier` to this reading (zero if it is later).
+    /// The time from `earlier` to this reading (zero if it is later).
+    #[inline]
+    pub(crate) fn since(self, earlier: Reading) -> Duration {
+        self.0.duration_since(earlier.0)
+    }
+
+    /// [`Reading::since`], in seconds.
     #[inline]
     pub(crate) fn seconds_since(self, earlier: Reading) -> f64 {
-        self.0.duration_since(earlier.0).as_secs_f64()
+        self.since(earlier).as_secs_f64()
     }
 
     /// The wall-clock time of this reading, for a span's timestamp.
