@@ -29,6 +29,12 @@ fn assert_failed(span: &CapturedSpan, message: &str, type_name: &str) {
     assert_eq!(span.str_attribute("error.type"), Some(type_name));
     assert_eq!(span.event_str_attribute("exception", "exception.message"), Some(message));
     assert_eq!(span.event_str_attribute("exception", "exception.type"), Some(type_name));
+    let stamped = span.event("exception").unwrap().timestamp;
+    let (start, end) = (span.data().start_time, span.data().end_time);
+    assert!(
+        start <= stamped && stamped <= end,
+        "the exception at {stamped:?} is outside the span, {start:?} to {end:?}"
+    );
 }
 
 #[test]

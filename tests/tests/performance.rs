@@ -28,6 +28,7 @@ fn a_slow_call_gets_attributes_an_event_and_a_warning() {
     let span_ms = span.duration().as_secs_f64() * 1000.0;
     assert!((span_ms - took).abs() < 0.0005, "the span lasted {span_ms} ms, the threshold measured {took} ms");
     let event = span.event("performance.threshold_exceeded").expect("threshold event");
+    assert_eq!(event.timestamp, span.data().end_time, "stamped at the end of the call");
     assert!(event.attributes.iter().any(|kv| kv.key.as_str() == "performance.duration_ms"));
 
     assert_eq!(events.len(), 1);

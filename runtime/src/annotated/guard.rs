@@ -139,6 +139,7 @@ impl Call {
                     elapsed,
                     threshold,
                     self.open.as_ref(),
+                    ended.wall_time(),
                 );
             }
         }

@@ -11,8 +11,11 @@ pub(crate) fn mark_error(span: &SpanRef<'_>, type_name: &'static str, message: S
         return;
     }
     span.set_attribute(KeyValue::new(ERROR_TYPE, type_name));
-    span.add_event(
+    // Stamped on tracekit's clock, as the span's start and end are, so that
+    // the event falls inside the span.
+    span.add_event_with_timestamp(
         "exception",
+        super::clock::now(),
         vec![KeyValue::new(EXCEPTION_TYPE, type_name), KeyValue::new(EXCEPTION_MESSAGE, message.clone())],
     );
     span.set_status(Status::error(message));

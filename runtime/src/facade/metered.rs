@@ -104,13 +104,12 @@ pub(crate) fn set_installed(meters: Option<Arc<dyn Meters>>) {
     }
 }
 
-/// Records every thread's pending calls: run before each collection of the
-/// metrics, so that it has them.
-pub(crate) fn record_pending() {
-    let installed = recover(INSTALLED.read()).clone();
-    if let Some(meters) = installed {
-        pending::drain_all(|calls| record_calls(&*meters, calls));
-    }
+/// Records every thread's pending calls into `meters`: run by each
+/// collection of their metrics, first, so that it has them. Calls that end
+/// while the metrics are being removed, on a thread that still held them,
+/// reach their last collection this way.
+pub(crate) fn record_pending(meters: &dyn Meters) {
+    pending::drain_all(|calls| record_calls(meters, calls));
 }
 
 /// Hands calls drained from a ring to `meters`.
@@ -138,7 +137,9 @@ impl Callsite {
     /// This callsite's slot, given on first use: what its pending calls
     /// carry, and where the meters keep its histogram.
     fn meter_slot(&'static self) -> usize {
-        match self.meter_slot.load(Ordering::Relaxed) {
+        // Acquire, with the Release below: whoever sees the slot sees its
+        // callsite in `CALLSITES`.
+        match self.meter_slot.load(Ordering::Acquire) {
             0 => {
                 let mine = SLOTS.fetch_add(1, Ordering::Relaxed) + 1;
                 // Known before any call can carry the slot.
@@ -148,7 +149,7 @@ impl Callsite {
                 }
                 callsites[mine] = Some(self);
                 drop(callsites);
-                match self.meter_slot.compare_exchange(0, mine, Ordering::Relaxed, Ordering::Relaxed) {
+                match self.meter_slot.compare_exchange(0, mine, Ordering::Release, Ordering::Acquire) {
                     Ok(_) => mine,
                     Err(theirs) => theirs,
                 }

@@ -59,9 +59,13 @@ impl OpenSpan {
         if !self.recording {
             return;
         }
-        if std::thread::panicking() && !panic_recorded {
+        let ended = if std::thread::panicking() && !panic_recorded {
             self.mark_panicked();
-        }
+            // The panic's event is stamped now: the span ends after it.
+            None
+        } else {
+            ended
+        };
         // tracekit's clock at both ends: spans it starts begin on it too.
         self.span().end_with_timestamp(ended.unwrap_or_else(Reading::now).wall_time());
     }

@@ -91,12 +91,13 @@ impl Ring {
 /// Drains every thread's ring into `record`, and forgets the rings of
 /// threads that have ended.
 pub(crate) fn drain_all(mut record: impl FnMut(&[(usize, f64)])) {
-    let mut rings = recover(RINGS.lock());
-    for ring in rings.iter() {
+    recover(RINGS.lock()).retain(|ring| {
+        // Held by the registry alone, the ring's thread has ended: nothing
+        // more can be appended after this drain, so the ring can go.
+        let ended = Arc::strong_count(ring) == 1;
         ring.drain(&mut record);
-    }
-    // Only the registry holds the ring of an ended thread, now drained.
-    rings.retain(|ring| Arc::strong_count(ring) > 1);
+        !ended
+    });
 }
 
 #[cfg(test)]

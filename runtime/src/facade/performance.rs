@@ -4,9 +4,17 @@ use super::diagnostics::{self, LogLevel};
 use super::open::OpenSpan;
 use crate::keys::{DURATION_MS, THRESHOLD_EXCEEDED, THRESHOLD_MS};
 use opentelemetry::KeyValue;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-pub(crate) fn threshold_exceeded(operation: &str, elapsed: Duration, threshold: Duration, open: Option<&OpenSpan>) {
+/// `at` is the end of the call, when the event is stamped: at the span's
+/// end, not after it.
+pub(crate) fn threshold_exceeded(
+    operation: &str,
+    elapsed: Duration,
+    threshold: Duration,
+    open: Option<&OpenSpan>,
+    at: SystemTime,
+) {
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
     let threshold_ms = i64::try_from(threshold.as_millis()).unwrap_or(i64::MAX);
     diagnostics::say(
@@ -24,7 +32,7 @@ pub(crate) fn threshold_exceeded(operation: &str, elapsed: Duration, threshold: 
         if span.is_recording() {
             let attributes = vec![KeyValue::new(THRESHOLD_MS, threshold_ms), KeyValue::new(DURATION_MS, duration_ms)];
             span.set_attributes(attributes.clone());
-            span.add_event(THRESHOLD_EXCEEDED, attributes);
+            span.add_event_with_timestamp(THRESHOLD_EXCEEDED, at, attributes);
         }
     }
 }

@@ -12,6 +12,9 @@ use std::sync::Arc;
 /// Installed metrics: the SDK's provider and what serves it.
 pub(crate) struct Metrics {
     provider: SdkMeterProvider,
+    /// Kept until the provider's last collection, which records into them
+    /// what is still pending.
+    instruments: Arc<super::instruments::Instruments>,
     #[cfg(feature = "prometheus")]
     _scrape: Option<super::prometheus::ScrapeEndpoint>,
 }
@@ -77,9 +80,10 @@ impl Metrics {
         let meter = provider.meter("tracekit");
         let instruments = super::instruments::Instruments::new(&meter, &settings.boundaries);
         crate::pipeline::root_decisions::restart();
-        metered::set_installed(Some(Arc::new(instruments)));
+        metered::set_installed(Some(instruments.clone()));
         Ok(Metrics {
             provider,
+            instruments,
             #[cfg(feature = "prometheus")]
             _scrape: scrape,
         })
@@ -94,5 +98,6 @@ impl Metrics {
     pub(crate) fn shutdown(self) {
         metered::set_installed(None);
         let _ = self.provider.shutdown();
+        drop(self.instruments);
     }
 }

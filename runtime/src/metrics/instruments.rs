@@ -10,7 +10,7 @@ use opentelemetry::metrics::{BoundHistogram, Histogram, Meter, ObservableCounter
 use opentelemetry::trace::SpanKind;
 use opentelemetry::KeyValue;
 use std::borrow::Cow;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 
 /// The duration of every annotated call and manual span.
 pub(crate) const OPERATION_DURATION: &str = "tracekit.operation.duration";
@@ -34,7 +34,7 @@ pub(crate) struct Instruments {
 }
 
 impl Instruments {
-    pub(crate) fn new(meter: &Meter, boundaries: &[f64]) -> Self {
+    pub(crate) fn new(meter: &Meter, boundaries: &[f64]) -> Arc<Self> {
         let histogram = |name: &'static str, description: &'static str| {
             meter
                 .f64_histogram(name)
@@ -43,29 +43,35 @@ impl Instruments {
                 .with_boundaries(boundaries.to_vec())
                 .build()
         };
-        let decisions = meter
-            .u64_observable_counter(SAMPLER_DECISIONS)
-            .with_description("Sampling decisions taken for root spans, by whether they sampled")
-            // The SDK runs the callbacks before it reads any instrument: the
-            // pending calls are recorded first, so that this collection has them.
-            .with_callback(|observer| {
-                metered::record_pending();
-                let (not_sampled, sampled) = crate::pipeline::root_decisions::counted();
-                observer.observe(sampled, &[KeyValue::new(SAMPLED, true)]);
-                observer.observe(not_sampled, &[KeyValue::new(SAMPLED, false)]);
-            })
-            .build();
-        Instruments {
-            operations: histogram(OPERATION_DURATION, "Duration of traced operations, sampled or not"),
-            bound: Mutex::new(Vec::new()),
-            requests: [
-                histogram(RequestInstrument::HttpServer.name(), "Duration of HTTP server requests"),
-                histogram(RequestInstrument::HttpClient.name(), "Duration of HTTP client requests"),
-                histogram(RequestInstrument::RpcServer.name(), "Duration of RPCs served"),
-                histogram(RequestInstrument::RpcClient.name(), "Duration of RPCs made"),
-            ],
-            _decisions: decisions,
-        }
+        Arc::new_cyclic(|instruments: &Weak<Instruments>| {
+            let instruments = instruments.clone();
+            let decisions = meter
+                .u64_observable_counter(SAMPLER_DECISIONS)
+                .with_description("Sampling decisions taken for root spans, by whether they sampled")
+                // The SDK runs the callbacks before it reads any instrument:
+                // the pending calls are recorded first, into these
+                // instruments, so that this collection has them.
+                .with_callback(move |observer| {
+                    if let Some(instruments) = instruments.upgrade() {
+                        metered::record_pending(&*instruments);
+                    }
+                    let (not_sampled, sampled) = crate::pipeline::root_decisions::counted();
+                    observer.observe(sampled, &[KeyValue::new(SAMPLED, true)]);
+                    observer.observe(not_sampled, &[KeyValue::new(SAMPLED, false)]);
+                })
+                .build();
+            Instruments {
+                operations: histogram(OPERATION_DURATION, "Duration of traced operations, sampled or not"),
+                bound: Mutex::new(Vec::new()),
+                requests: [
+                    histogram(RequestInstrument::HttpServer.name(), "Duration of HTTP server requests"),
+                    histogram(RequestInstrument::HttpClient.name(), "Duration of HTTP client requests"),
+                    histogram(RequestInstrument::RpcServer.name(), "Duration of RPCs served"),
+                    histogram(RequestInstrument::RpcClient.name(), "Duration of RPCs made"),
+                ],
+                _decisions: decisions,
+            }
+        })
     }
 }
 

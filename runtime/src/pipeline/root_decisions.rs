@@ -63,7 +63,9 @@ pub(crate) fn restart() {
 pub(crate) fn counted() -> (u64, u64) {
     let [not_sampled, sampled] = sums();
     let [not_sampled_before, sampled_before] = *crate::facade::locks::recover(SINCE.lock());
-    (not_sampled - not_sampled_before, sampled - sampled_before)
+    // Saturating: a count made between the sums and a new installation's
+    // restart must not wrap.
+    (not_sampled.saturating_sub(not_sampled_before), sampled.saturating_sub(sampled_before))
 }
 
 #[cfg(all(test, feature = "metrics"))]
