@@ -92,14 +92,15 @@ impl Meters for Instruments {
             if bound.len() <= slot {
                 bound.resize_with(slot + 1, || None);
             }
-            if bound[slot].is_none() {
-                let Some(callsite) = callsite_of(slot) else { continue };
-                let kind = KeyValue::new(SPAN_KIND, kind_name(&callsite.kind));
-                bound[slot] = Some(self.operations.bind(&[KeyValue::new(OPERATION_NAME, callsite.name), kind]));
-            }
-            if let Some(histogram) = &bound[slot] {
-                histogram.record(seconds);
-            }
+            let histogram = match &mut bound[slot] {
+                Some(histogram) => histogram,
+                unbound => {
+                    let Some(callsite) = callsite_of(slot) else { continue };
+                    let kind = KeyValue::new(SPAN_KIND, kind_name(&callsite.kind));
+                    unbound.insert(self.operations.bind(&[KeyValue::new(OPERATION_NAME, callsite.name), kind]))
+                }
+            };
+            histogram.record(seconds);
         }
     }
 
