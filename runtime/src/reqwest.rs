@@ -47,6 +47,9 @@ impl Middleware for TraceMiddleware {
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
         if !is_active() {
+            if crate::propagation::passes_through() {
+                crate::propagation::inject(request.headers_mut());
+            }
             return next.run(request, extensions).await;
         }
         let exchange = {

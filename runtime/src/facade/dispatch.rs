@@ -24,6 +24,16 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Starts a span under `parent` (which [`Backend::skips`] let through);
     /// `record` runs only for a span that is recorded.
     fn start(&self, parent: &Context, start: SpanStart, record: &mut dyn FnMut(&mut Recorder)) -> OpenSpan;
+
+    /// The context a span that [`Backend::skips`] leaves current when it is
+    /// its process's first under `parent` (a root, or the child of a remote
+    /// span): `parent` with a span of its own that is not recorded, so that
+    /// what is sent on names this process's span, unsampled. `None`: `parent`
+    /// as it is.
+    fn not_recorded(&self, parent: &Context) -> Option<Context> {
+        let _ = parent;
+        None
+    }
 }
 
 /// How many backends exist: the installed one plus live captures.
@@ -129,4 +139,13 @@ pub(crate) fn start_span(
         return Some(capture.start(parent, start, record));
     }
     with_installed(|installed| installed.start(parent, start, record))
+}
+
+/// The context a skipped span leaves current at the start of its
+/// process's part of a trace; see [`Backend::not_recorded`].
+pub(crate) fn not_recorded(parent: &Context) -> Option<Context> {
+    if let Some(CaptureBackend(capture)) = parent.get::<CaptureBackend>() {
+        return capture.not_recorded(parent);
+    }
+    with_installed(|installed| installed.not_recorded(parent)).flatten()
 }

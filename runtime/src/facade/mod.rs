@@ -21,3 +21,4 @@ pub(crate) mod recycle;
 pub(crate) mod start;
 pub(crate) mod terminal;
 pub(crate) mod text;
+pub(crate) mod trace_flags;

@@ -3,6 +3,7 @@
 use super::dispatch;
 use super::open::{OpenSpan, SpanStart};
 use super::recorder::Recorder;
+use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::Context;
 
 impl OpenSpan {
@@ -34,18 +35,37 @@ impl OpenSpan {
             Some(given) => {
                 let given = dispatch::adopt(given);
                 if dispatch::skips(&given) {
-                    // The given context becomes current all the same, so that
-                    // what runs under it keeps its trace and its decision
-                    // (an unsampled remote parent stays unsampled downstream).
-                    return Some(OpenSpan { cx: given, recording: false });
+                    // What runs under a skipped span keeps its trace and its
+                    // decision: an unsampled parent stays unsampled downstream.
+                    let cx = match is_local(&given) {
+                        true => given,
+                        false => dispatch::not_recorded(&given).unwrap_or(given),
+                    };
+                    return Some(OpenSpan { cx, recording: false });
                 }
                 given
             }
-            // Decided on the borrowed context: a skipped span clones nothing.
-            // The current context already carries the trace and its decision.
-            None if Context::map_current(dispatch::skips) => return None,
-            None => Context::current(),
+            // Decided on the borrowed context: a skipped span under one of
+            // this process's spans clones nothing, as the current context
+            // already carries the trace, the decision and a span id of this
+            // process to send on.
+            None => match Context::map_current(|current| dispatch::skips(current).then(|| is_local(current))) {
+                Some(true) => return None,
+                Some(false) => {
+                    let cx = Context::map_current(dispatch::not_recorded)?;
+                    return Some(OpenSpan { cx, recording: false });
+                }
+                None => Context::current(),
+            },
         };
         dispatch::start_span(&parent, start(), record)
     }
+}
+
+/// Whether `context`'s span is one of this process's, so that a skipped
+/// span under it need not make one of its own.
+fn is_local(context: &Context) -> bool {
+    let span = context.span();
+    let span_context = span.span_context();
+    span_context.is_valid() && !span_context.is_remote()
 }

@@ -2,6 +2,7 @@
 //! the trace carried in the request's headers.
 
 use super::exchange::{is_active, Exchange, Side};
+use crate::propagation::passes_through;
 use super::future::ResponseFuture;
 use super::head::RequestHead;
 use http::request::Parts;
@@ -95,8 +96,11 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<RequestBody>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<RequestBody>) -> Self::Future {
         if !is_active() {
+            if passes_through() {
+                crate::propagation::inject(request.headers_mut());
+            }
             return ResponseFuture::new(self.inner.call(request), None, false);
         }
         let (mut parts, body) = request.into_parts();

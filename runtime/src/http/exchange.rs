@@ -75,6 +75,20 @@ impl Exchange {
         })
     }
 
+    /// A request that tracekit, installed with tracing off, only passes
+    /// through: nothing recorded or timed, the incoming `context` current
+    /// while it is served, so that what it sends on carries the trace as received.
+    pub(crate) fn carrying(context: Context) -> Exchange {
+        Exchange {
+            open: Some(OpenSpan { cx: context, recording: false }),
+            meter: None,
+            side: Side::Server,
+            grpc: false,
+            settled: true,
+            panicked: false,
+        }
+    }
+
     /// The context the request runs in: its span, or the remote trace it
     /// continues when that was not sampled; `None` when only timed.
     pub(crate) fn context(&self) -> Option<&Context> {
@@ -176,11 +190,11 @@ impl Exchange {
     pub(crate) fn trace_response(&self) -> Option<http::HeaderValue> {
         let span = self.context()?.span();
         let context = span.span_context();
-        if !context.is_valid() {
+        // A remote span is the caller's, passed through: this service has none to name.
+        if !context.is_valid() || context.is_remote() {
             return None;
         }
-        let value = format!("00-{}-{}-{:02x}", context.trace_id(), context.span_id(), context.trace_flags().to_u8());
-        http::HeaderValue::from_str(&value).ok()
+        http::HeaderValue::from_str(&crate::propagation::traceparent(context)).ok()
     }
 }
 

@@ -1,6 +1,7 @@
 //! The server layer: a span for every request a service answers.
 
 use super::exchange::{is_active, Exchange, Side};
+use crate::propagation::passes_through;
 use super::future::ResponseFuture;
 use super::head::{RequestHead, ServerFacts};
 use http::request::Parts;
@@ -223,13 +224,16 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<RequestBody>) -> Self::Future {
-        if !is_active() {
-            return ResponseFuture::new(self.inner.call(request), None, false);
-        }
-        let (parts, body) = request.into_parts();
-        let exchange = self.exchange(&parts);
-        let request = http::Request::from_parts(parts, body);
+    fn call(&mut self, mut request: http::Request<RequestBody>) -> Self::Future {
+        let exchange = match is_active() {
+            true => {
+                let (parts, body) = request.into_parts();
+                let exchange = self.exchange(&parts);
+                request = http::Request::from_parts(parts, body);
+                exchange
+            }
+            false => passes_through().then(|| Exchange::carrying(crate::propagation::extract(request.headers()))),
+        };
         let Some(exchange) = exchange else {
             return ResponseFuture::new(self.inner.call(request), None, false);
         };

@@ -85,6 +85,10 @@ fn install(config: Config) -> Result<TracingGuard, InitError> {
     }
     let generation = INSTALLATIONS.fetch_add(1, Ordering::Relaxed);
     crate::propagation::set(config.propagators.as_deref());
+    // With tracing off, a service in the middle of a chain still carries
+    // the trace on, so that the services around it keep theirs whole.
+    let propagates = config.propagators.as_deref().is_none_or(|propagators| !propagators.is_empty());
+    crate::propagation::set_passes_through(propagates && !config.is_recording());
     if let Some(level) = config.log_level {
         crate::facade::diagnostics::set_level(level);
     }
@@ -181,6 +185,7 @@ fn uninstall(generation: Option<u64>) {
     let Some(installed) = installed else { return };
     dispatch::set_installed(None);
     crate::propagation::set(None);
+    crate::propagation::set_passes_through(false);
     crate::facade::text::set_limit(None);
     if let Some(provider) = installed.provider {
         provider.close();

@@ -26,7 +26,8 @@ use crate::facade::metered;
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use delivery::Delivery;
-use opentelemetry::trace::{SpanContext, SpanId, Status, TraceContextExt, TraceFlags};
+use crate::facade::trace_flags;
+use opentelemetry::trace::{SpanContext, SpanId, Status, TraceContextExt, TraceFlags, TraceState};
 use opentelemetry::Context;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
@@ -97,13 +98,11 @@ impl Backend for Pipeline {
         } else {
             self.sampler.should_sample(Some(parent), trace_id, &start.name, &start.kind, &start.attributes, &[])
         };
-        let flags = match sampling.decision {
-            SamplingDecision::Drop | SamplingDecision::RecordOnly => TraceFlags::default(),
-            SamplingDecision::RecordAndSample => TraceFlags::SAMPLED,
-        };
+        let sampled = sampling.decision == SamplingDecision::RecordAndSample;
         if !has_parent {
-            root_decisions::count(flags.is_sampled());
+            root_decisions::count(sampled);
         }
+        let flags = inherited_flags(parent_context).with_sampled(sampled);
         let span_context =
             SpanContext::new(trace_id, RandomIdGenerator::default().new_span_id(), flags, false, sampling.trace_state);
         if sampling.decision == SamplingDecision::Drop {
@@ -140,5 +139,31 @@ impl Backend for Pipeline {
         };
         let span = RecordedSpan::new(span_context, span_record, self.delivery.clone());
         OpenSpan { cx: parent.with_span(span), recording: true }
+    }
+
+    /// A span of this process that is not recorded, as the SDK's tracer
+    /// makes for a dropped span: the parent's trace (or a new one), a new
+    /// span id, sampled off, the parent's trace state.
+    fn not_recorded(&self, parent: &Context) -> Option<Context> {
+        let parent_span = parent.span();
+        let parent_context = parent_span.span_context();
+        let ids = RandomIdGenerator::default();
+        let (trace_id, trace_state) = match parent_context.is_valid() {
+            true => (parent_context.trace_id(), parent_context.trace_state().clone()),
+            false => (ids.new_trace_id(), TraceState::NONE),
+        };
+        let flags = inherited_flags(parent_context);
+        let span_context = SpanContext::new(trace_id, ids.new_span_id(), flags, false, trace_state);
+        Some(parent.with_remote_span_context(span_context))
+    }
+}
+
+/// The flags a span takes from its parent, before its own sampling
+/// decision: `random` says how the trace id was made, so it holds along
+/// the trace.
+fn inherited_flags(parent: &SpanContext) -> TraceFlags {
+    match parent.is_valid() {
+        true => TraceFlags::new(parent.trace_flags().to_u8() & trace_flags::RANDOM),
+        false => TraceFlags::default(),
     }
 }

@@ -28,14 +28,19 @@
 //! assert_eq!(server.parent_span_id(), Some(client.span_id()));
 //! ```
 
+mod trace_context;
+
 pub use opentelemetry::propagation::{Extractor, Injector};
+pub(crate) use trace_context::traceparent;
 
 #[cfg(feature = "pipeline")]
 use crate::error::ConfigError;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
 use opentelemetry::Context;
-use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::propagation::BaggagePropagator;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
+use trace_context::W3cTraceContext;
 
 /// A propagation format (`OTEL_PROPAGATORS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,10 +72,28 @@ pub(crate) const DEFAULT: [Propagator; 2] = [Propagator::TraceContext, Propagato
 
 static ACTIVE: RwLock<Option<TextMapCompositePropagator>> = RwLock::new(None);
 
+/// Set while tracekit is installed with tracing off: the layers then carry
+/// an incoming trace through to the requests sent on, as received.
+static PASSES_THROUGH: AtomicBool = AtomicBool::new(false);
+
 /// Uses these propagators from now on (`None`: the default ones).
 pub(crate) fn set(propagators: Option<&[Propagator]>) {
     let composite = propagators.map(composite);
     *crate::facade::locks::recover(ACTIVE.write()) = composite;
+}
+
+/// Whether contexts pass through the layers untouched while nothing is
+/// recorded: true from an installation with tracing off (and propagators
+/// left on) until it is uninstalled. Before any installation a library's
+/// layers touch nothing.
+pub(crate) fn set_passes_through(passes: bool) {
+    PASSES_THROUGH.store(passes, Ordering::Relaxed);
+}
+
+/// See [`set_passes_through`].
+#[cfg(feature = "tower")]
+pub(crate) fn passes_through() -> bool {
+    PASSES_THROUGH.load(Ordering::Relaxed)
 }
 
 fn composite(propagators: &[Propagator]) -> TextMapCompositePropagator {
@@ -81,7 +104,7 @@ fn composite(propagators: &[Propagator]) -> TextMapCompositePropagator {
 /// refuses before this is reached.
 fn member(propagator: &Propagator) -> Option<Box<dyn TextMapPropagator + Send + Sync>> {
     match propagator {
-        Propagator::TraceContext => Some(Box::new(TraceContextPropagator::new())),
+        Propagator::TraceContext => Some(Box::new(W3cTraceContext)),
         Propagator::Baggage => Some(Box::new(BaggagePropagator::new())),
         #[cfg(feature = "b3")]
         Propagator::B3 => Some(b3::propagator(false)),
