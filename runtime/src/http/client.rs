@@ -2,9 +2,9 @@
 //! the trace carried in the request's headers.
 
 use super::exchange::{is_active, Exchange, Side};
-use crate::propagation::passes_through;
 use super::future::ResponseFuture;
 use super::head::RequestHead;
+use crate::propagation::passes_through;
 use http::request::Parts;
 use std::task::{Context, Poll};
 use tower_service::Service;

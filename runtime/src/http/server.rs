@@ -1,9 +1,9 @@
 //! The server layer: a span for every request a service answers.
 
 use super::exchange::{is_active, Exchange, Side};
-use crate::propagation::passes_through;
 use super::future::ResponseFuture;
 use super::head::{RequestHead, ServerFacts};
+use crate::propagation::passes_through;
 use http::request::Parts;
 use std::sync::Arc;
 use std::task::{Context, Poll};
