@@ -30,11 +30,11 @@ impl Flavor {
         match self {
             Flavor::Performance => {
                 "threshold_ms = N, name = \"..\", include_args, skip(..), redact(..), include_result, \
-                 kind = \"..\", attributes(..), parent = .., crate = .."
+                 kind = \"..\", attributes(..), parent = .., links = .., crate = .."
             }
             _ => {
                 "name = \"..\", include_args, skip(..), redact(..), include_result, kind = \"..\", attributes(..), \
-                 parent = .., crate = .."
+                 parent = .., links = .., crate = .."
             }
         }
     }
@@ -117,6 +117,8 @@ pub struct Args {
     pub threshold_ms: Option<ThresholdArg>,
     /// `parent = expr`: the context to continue, such as an extracted remote one.
     pub parent: Option<Expr>,
+    /// `links = expr`: the spans this one links to, an iterable of contexts.
+    pub links: Option<Expr>,
     /// `crate = path`: where tracekit is, for crates that re-export it.
     pub crate_path: Option<syn::Path>,
 }
@@ -236,6 +238,7 @@ fn parse_one(flavor: Flavor, segment: TokenStream, args: &mut Args) -> syn::Resu
             Ok(())
         }
         ("parent", Meta::NameValue(nv)) => set_once(&mut args.parent, nv.value.clone(), &key, "parent"),
+        ("links", Meta::NameValue(nv)) => set_once(&mut args.links, nv.value.clone(), &key, "links"),
         ("crate", Meta::NameValue(nv)) => match &nv.value {
             Expr::Path(path) if path.qself.is_none() => {
                 set_once(&mut args.crate_path, path.path.clone(), &key, "crate")
@@ -255,6 +258,7 @@ fn parse_one(flavor: Flavor, segment: TokenStream, args: &mut Args) -> syn::Resu
         }
         ("skip" | "redact", _) => Err(syn::Error::new_spanned(&meta, format!("expected `{key}(arg, ..)`"))),
         ("parent", _) => Err(syn::Error::new_spanned(&meta, "expected `parent = context_expression`")),
+        ("links", _) => Err(syn::Error::new_spanned(&meta, "expected `links = contexts`, an iterable of `Context`s")),
         ("crate", _) => Err(syn::Error::new_spanned(&meta, "expected `crate = path::to::tracekit`")),
         ("attributes", _) => Err(syn::Error::new_spanned(&meta, "expected `attributes(\"key\" = expression, ..)`")),
         _ => Err(unknown(flavor, &meta)),

@@ -220,7 +220,9 @@ impl Traced<'_> {
             let value = quote_spanned!(expr.span()=> (&#private::ArgRef(&(#expr))).__tracekit_value());
             quote!(#recorder.attribute(#key, #value);)
         });
-        let statements: Vec<TokenStream> = arguments.chain(extras).collect();
+        // Spanned on the expression, so that what cannot be linked to is reported there.
+        let links = self.args.links.iter().map(|expr| quote_spanned!(expr.span()=> #recorder.link_all(#expr);));
+        let statements: Vec<TokenStream> = arguments.chain(extras).chain(links).collect();
         recording_closure(&private, recorder, &[VALUE_TRAITS], &statements)
     }
 

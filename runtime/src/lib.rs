@@ -96,6 +96,7 @@ pub use export::otlp::{Compression, Protocol};
 #[cfg(feature = "pipeline")]
 pub use export::stats::{export_stats, ExportStats};
 pub use facade::diagnostics::LogLevel;
+pub use facade::link::LinkTarget;
 #[cfg(feature = "pipeline")]
 pub use install::{flush, init, shutdown, TracingGuard};
 #[cfg(feature = "pipeline")]

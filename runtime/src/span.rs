@@ -2,9 +2,10 @@
 
 use crate::facade::clock::Reading;
 use crate::facade::failure::mark_error;
+use crate::facade::link::LinkTarget;
 use crate::facade::metered::Stopwatch;
 use crate::facade::open::{OpenSpan, SpanStart};
-use opentelemetry::trace::{SpanId, SpanKind, TraceContextExt, TraceId};
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceContextExt, TraceId};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue, Value};
 use std::borrow::Cow;
 
@@ -18,7 +19,7 @@ use std::borrow::Cow;
 /// assert_eq!(total, 6);
 /// ```
 pub fn span(name: impl Into<Cow<'static, str>>) -> NewSpan {
-    NewSpan { name: name.into(), kind: SpanKind::Internal, attributes: Vec::new(), parent: None }
+    NewSpan { name: name.into(), kind: SpanKind::Internal, attributes: Vec::new(), parent: None, links: Vec::new() }
 }
 
 /// A span not yet started; made by [`span`].
@@ -29,6 +30,7 @@ pub struct NewSpan {
     kind: SpanKind,
     attributes: Vec<KeyValue>,
     parent: Option<Context>,
+    links: Vec<(SpanContext, Vec<KeyValue>)>,
 }
 
 impl NewSpan {
@@ -75,6 +77,41 @@ impl NewSpan {
         self
     }
 
+    /// Links the span to `target`: a span this one follows from without
+    /// being its child, such as the producer of a message it consumes (a
+    /// `Context` extracted from the message's headers) or a failed attempt
+    /// it retries. A target without a valid span is left out.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// let message = HashMap::from([(
+    ///     "traceparent".to_owned(),
+    ///     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+    /// )]);
+    /// let producer = tracekit::propagation::extract(&message);
+    /// let ((), spans) = tracekit::testing::capture(|| tracekit::span("consume").link(producer).in_scope(|| ()));
+    /// let link = &spans.get("consume").links()[0];
+    /// assert_eq!(link.span_context.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    /// assert!(link.span_context.is_remote());
+    /// ```
+    pub fn link(self, target: impl LinkTarget) -> Self {
+        self.link_with(target, [])
+    }
+
+    /// Links the span to `target` with attributes on the link.
+    ///
+    /// ```
+    /// use tracekit::KeyValue;
+    /// let attempt = tracekit::span("attempt").in_scope(|| tracekit::opentelemetry::Context::current());
+    /// tracekit::span("retry").link_with(&attempt, [KeyValue::new("retry.reason", "timeout")]).in_scope(|| ());
+    /// ```
+    pub fn link_with(mut self, target: impl LinkTarget, attributes: impl IntoIterator<Item = KeyValue>) -> Self {
+        if let Some(link) = target.link_target() {
+            self.links.push((link, attributes.into_iter().collect()));
+        }
+        self
+    }
+
     /// Runs `f` inside the span, which ends when `f` returns or panics.
     ///
     /// ```
@@ -94,11 +131,15 @@ impl NewSpan {
     /// drop(guard); // the span ends
     /// ```
     pub fn entered(self) -> EnteredSpan {
-        let NewSpan { name, kind, attributes, parent } = self;
+        let NewSpan { name, kind, attributes, parent, mut links } = self;
         let timed = Stopwatch::start().map(|stopwatch| Timed { stopwatch, name: name.clone(), kind: kind.clone() });
         let started = timed.as_ref().map(|timed| timed.stopwatch.started());
         let open =
-            OpenSpan::start(|| SpanStart { name, kind, code: None, attributes, started }, || parent, &mut |_| {});
+            OpenSpan::start(|| SpanStart { name, kind, code: None, attributes, started }, || parent, &mut |recorder| {
+                for (link, attributes) in links.drain(..) {
+                    recorder.link(link, attributes);
+                }
+            });
         let _attached = open.as_ref().map(|open| open.cx.clone().attach());
         EnteredSpan { open, timed, _attached }
     }
@@ -181,6 +222,28 @@ impl CurrentSpan {
     /// ```
     pub fn add_event(&self, name: impl Into<Cow<'static, str>>, attributes: impl IntoIterator<Item = KeyValue>) {
         self.cx.span().add_event(name, attributes.into_iter().collect());
+    }
+
+    /// Links the span to `target`, with attributes on the link: for what
+    /// is learnt only while the span runs, such as the message a consumer
+    /// has just received. A target without a valid span is left out.
+    ///
+    /// ```
+    /// use tracekit::KeyValue;
+    /// let ((), spans) = tracekit::testing::capture(|| {
+    ///     let earlier = tracekit::span("earlier").in_scope(|| tracekit::opentelemetry::Context::current());
+    ///     tracekit::span("later").in_scope(|| {
+    ///         tracekit::current_span().add_link(&earlier, [KeyValue::new("link.reason", "follows")]);
+    ///     })
+    /// });
+    /// let link = &spans.get("later").links()[0];
+    /// assert_eq!(link.span_context.span_id(), spans.get("earlier").span_id());
+    /// assert_eq!(link.attributes, [KeyValue::new("link.reason", "follows")]);
+    /// ```
+    pub fn add_link(&self, target: impl LinkTarget, attributes: impl IntoIterator<Item = KeyValue>) {
+        if let Some(link) = target.link_target() {
+            self.cx.span().add_link(link, attributes.into_iter().collect());
+        }
     }
 
     /// Marks the span failed: status Error, an `exception` event and `error.type`.

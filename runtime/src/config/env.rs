@@ -368,6 +368,9 @@ fn read_limits(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> 
     if let Some(limit) = vars.number("OTEL_SPAN_EVENT_COUNT_LIMIT", count)? {
         config.limits.event_count = limit;
     }
+    if let Some(limit) = vars.number("OTEL_SPAN_LINK_COUNT_LIMIT", count)? {
+        config.limits.link_count = limit;
+    }
     if let Some(limit) = vars.number("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", count)? {
         config.limits.attribute_value_length = Some(limit);
     }

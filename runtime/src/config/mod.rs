@@ -491,7 +491,19 @@ impl Config {
         event_count: u32,
         attribute_value_length: Option<usize>,
     ) -> Self {
-        self.limits = Limits { attribute_count, event_count, attribute_value_length };
+        self.limits = Limits { attribute_count, event_count, attribute_value_length, ..self.limits };
+        self
+    }
+
+    /// Limits each span's links (default 128; `OTEL_SPAN_LINK_COUNT_LIMIT`);
+    /// links past it are dropped and counted in the span's dropped links.
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().span_link_limit(16);
+    /// # let _ = config;
+    /// ```
+    pub fn span_link_limit(mut self, link_count: u32) -> Self {
+        self.limits.link_count = link_count;
         self
     }
 

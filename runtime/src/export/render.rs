@@ -4,7 +4,7 @@
 
 use crate::facade::terminal::Style;
 use crate::keys::{DURATION_MS, THRESHOLD_EXCEEDED, THRESHOLD_MS};
-use opentelemetry::trace::{SpanId, Status};
+use opentelemetry::trace::{Link, SpanId, Status};
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use std::collections::HashMap;
@@ -157,6 +157,7 @@ fn details(span: &SpanData, style: Style) -> String {
         .map(|kv| format!("{}={}", kv.key, display_value(&kv.value)))
         .map(|text| style.dim(&text))
         .collect();
+    parts.extend(span.links.iter().map(|link| style.cyan(&link_text(link))));
     if span.events.iter().any(|event| event.name == THRESHOLD_EXCEEDED) {
         let attribute = |key: &str| span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| &kv.value);
         if let (Some(Value::F64(took)), Some(Value::I64(threshold))) = (attribute(DURATION_MS), attribute(THRESHOLD_MS))
@@ -165,6 +166,11 @@ fn details(span: &SpanData, style: Style) -> String {
         }
     }
     parts.join(" ")
+}
+
+/// `link=<trace id>/<span id>`: the span linked to, whole, so that it can be searched for.
+fn link_text(link: &Link) -> String {
+    format!("link={}/{}", link.span_context.trace_id(), link.span_context.span_id())
 }
 
 fn display_value(value: &Value) -> String {
@@ -214,6 +220,9 @@ pub(crate) fn line(span: &SpanData) -> String {
     for kv in span.attributes.iter().filter(|kv| !kv.key.as_str().starts_with("code.")) {
         let _ = write!(out, " {}={}", kv.key, display_value(&kv.value));
     }
+    for link in span.links.iter() {
+        let _ = write!(out, " {}", link_text(link));
+    }
     out
 }
 
@@ -249,6 +258,12 @@ pub(crate) fn json(span: &SpanData) -> String {
             "name": event.name,
             "time_unix_nano": nanos(event.timestamp),
             "attributes": json_attributes(&event.attributes),
+        })).collect::<Vec<_>>(),
+        "links": span.links.iter().map(|link| serde_json::json!({
+            "trace_id": link.span_context.trace_id().to_string(),
+            "span_id": link.span_context.span_id().to_string(),
+            "remote": link.span_context.is_remote(),
+            "attributes": json_attributes(&link.attributes),
         })).collect::<Vec<_>>(),
     })
     .to_string()

@@ -10,6 +10,7 @@ pub(crate) mod conventions;
 pub(crate) mod diagnostics;
 pub(crate) mod dispatch;
 pub(crate) mod failure;
+pub(crate) mod link;
 pub(crate) mod locks;
 pub(crate) mod metered;
 pub(crate) mod open;

@@ -1,7 +1,8 @@
 //! What the expansions and manual spans record on a span.
 
 use super::failure::mark_error;
-use opentelemetry::trace::{Span, SpanRef};
+use super::link::LinkTarget;
+use opentelemetry::trace::{Span, SpanContext, SpanRef};
 use opentelemetry::{Key, KeyValue, Value};
 
 /// Collects what the expansion records on a span: arguments and extra
@@ -14,6 +15,8 @@ pub struct Recorder {
     /// not recorded): nothing is formatted.
     outcome_only: bool,
     failure: Option<&'static str>,
+    /// The spans linked to, with the attributes of each link.
+    links: Vec<(SpanContext, Vec<KeyValue>)>,
 }
 
 impl Recorder {
@@ -49,6 +52,29 @@ impl Recorder {
         self.attributes.push(KeyValue::new(Key::from_static_str(key), value));
     }
 
+    /// Links the span to each of `targets` (`links = ..`); targets without
+    /// a valid span are left out.
+    pub fn link_all<I>(&mut self, targets: I)
+    where
+        I: IntoIterator,
+        I::Item: LinkTarget,
+    {
+        let links = targets.into_iter().filter_map(|target| target.link_target()).map(|link| (link, Vec::new()));
+        self.links.extend(links);
+    }
+
+    /// Links the span to `target`, with attributes of the link.
+    pub(crate) fn link(&mut self, target: impl LinkTarget, attributes: Vec<KeyValue>) {
+        if let Some(link) = target.link_target() {
+            self.links.push((link, attributes));
+        }
+    }
+
+    /// The links recorded, taken out.
+    pub(crate) fn take_links(&mut self) -> Vec<(SpanContext, Vec<KeyValue>)> {
+        std::mem::take(&mut self.links)
+    }
+
     /// A recorder that adds to `attributes`.
     pub(crate) fn with_attributes(attributes: Vec<KeyValue>) -> Self {
         Recorder { attributes, ..Recorder::default() }
@@ -64,6 +90,9 @@ impl Recorder {
         if span.is_recording() {
             let mut recorder = Recorder::default();
             record(&mut recorder);
+            for (link, attributes) in recorder.take_links() {
+                span.add_link(link, attributes);
+            }
             span.set_attributes(recorder.attributes);
         }
     }

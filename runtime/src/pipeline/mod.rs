@@ -27,7 +27,7 @@ use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use crate::facade::trace_flags;
 use delivery::Delivery;
-use opentelemetry::trace::{SpanContext, SpanId, Status, TraceContextExt, TraceFlags, TraceState};
+use opentelemetry::trace::{Span as _, SpanContext, SpanId, Status, TraceContextExt, TraceFlags, TraceState};
 use opentelemetry::Context;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
@@ -120,6 +120,7 @@ impl Backend for Pipeline {
         // Arguments are recorded straight into the span's attributes.
         let mut recorder = Recorder::with_attributes(attributes);
         record(&mut recorder);
+        let links = recorder.take_links();
         let mut attributes = recorder.into_attributes();
         let dropped_attributes_count = attributes.len().saturating_sub(limit) as u32;
         attributes.truncate(limit);
@@ -137,7 +138,10 @@ impl Backend for Pipeline {
             extras: None,
             status: Status::Unset,
         };
-        let span = RecordedSpan::new(span_context, span_record, self.delivery.clone());
+        let mut span = RecordedSpan::new(span_context, span_record, self.delivery.clone());
+        for (link, attributes) in links {
+            span.add_link(link, attributes);
+        }
         OpenSpan { cx: parent.with_span(span), recording: true }
     }
 

@@ -1,6 +1,6 @@
 use crate::export::render;
 use crate::facade::terminal::Style;
-use opentelemetry::trace::{Event, SpanId, SpanKind, Status, TraceId};
+use opentelemetry::trace::{Event, Link, SpanId, SpanKind, Status, TraceId};
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
 use std::fmt;
@@ -383,6 +383,35 @@ impl CapturedSpan {
             Value::Bool(b) => Some(*b),
             _ => None,
         }
+    }
+
+    /// The span's links, in the order they were added: each names the span
+    /// linked to (`span_context`, remote when it came from another process)
+    /// and carries the link's attributes.
+    ///
+    /// ```
+    /// let ((), spans) = tracekit::testing::capture(|| {
+    ///     let first = tracekit::span("attempt").in_scope(|| tracekit::opentelemetry::Context::current());
+    ///     tracekit::span("retry").link(&first).in_scope(|| ());
+    /// });
+    /// assert!(spans.get("retry").is_linked_to(spans.get("attempt")));
+    /// ```
+    pub fn links(&self) -> &[Link] {
+        &self.data.links.links
+    }
+
+    /// Whether this span links to `other`.
+    ///
+    /// ```
+    /// let ((), spans) = tracekit::testing::capture(|| tracekit::span("alone").in_scope(|| ()));
+    /// let alone = spans.get("alone");
+    /// assert!(!alone.is_linked_to(alone));
+    /// ```
+    pub fn is_linked_to(&self, other: &CapturedSpan) -> bool {
+        let target = &other.data.span_context;
+        self.links().iter().any(|link| {
+            link.span_context.trace_id() == target.trace_id() && link.span_context.span_id() == target.span_id()
+        })
     }
 
     /// The span's events, in the order they were added.
