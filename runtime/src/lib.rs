@@ -31,12 +31,6 @@
 //! Until tracing is installed (or a test captures), an annotated call costs
 //! one atomic load more than a plain call and records nothing.
 
-// A reduced set of features leaves parts of the layers below unused; the
-// default set, linted strictly in CI with all features too, uses them all.
-#![cfg_attr(
-    not(all(feature = "console", feature = "testing", feature = "otlp", feature = "logs")),
-    allow(dead_code, unused_imports)
-)]
 
 // The layers, bottom to top: each imports only from those before it
 // (`tests/tests/layers.rs` checks).

@@ -1,5 +1,8 @@
+#[cfg(feature = "testing")]
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+#[cfg(feature = "testing")]
+use opentelemetry_sdk::trace::SpanExporter;
+use opentelemetry_sdk::trace::SpanData;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Finished spans, shared between an exporter and whoever reads them.
@@ -7,8 +10,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// The SDK's `InMemorySpanExporter` can read and reset, but not take the
 /// spans in one step; a span ending between the two would be lost.
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(not(feature = "testing"), allow(dead_code, reason = "filled and read with `testing`"))]
 pub(crate) struct SpanStore(Arc<Mutex<Vec<SpanData>>>);
 
+#[cfg_attr(not(feature = "testing"), allow(dead_code, reason = "filled and read with `testing`"))]
 impl SpanStore {
     fn lock(&self) -> MutexGuard<'_, Vec<SpanData>> {
         crate::facade::locks::recover(self.0.lock())
@@ -32,17 +37,20 @@ impl SpanStore {
     }
 }
 
+#[cfg(feature = "testing")]
 #[derive(Debug)]
 pub(crate) struct MemoryExporter {
     store: SpanStore,
 }
 
+#[cfg(feature = "testing")]
 impl MemoryExporter {
     pub(crate) fn new(store: SpanStore) -> Self {
         MemoryExporter { store }
     }
 }
 
+#[cfg(feature = "testing")]
 impl SpanExporter for MemoryExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         self.store.lock().extend(batch);

@@ -16,7 +16,10 @@ pub(crate) use batch::BatchProcessor;
 #[cfg(feature = "console")]
 pub(crate) use console::ConsoleExporter;
 pub(crate) use exportable::Exportable;
-pub(crate) use memory::{MemoryExporter, SpanStore};
+#[cfg(feature = "testing")]
+pub(crate) use memory::MemoryExporter;
+pub(crate) use memory::SpanStore;
 #[cfg(feature = "otlp")]
 pub(crate) use otlp::OtlpExporter;
+#[cfg(any(feature = "console", feature = "testing"))]
 pub(crate) use value_length::limit_value_lengths;

@@ -5,7 +5,9 @@
 use crate::facade::terminal::Style;
 use crate::keys::{DURATION_MS, THRESHOLD_EXCEEDED, THRESHOLD_MS};
 use opentelemetry::trace::{Link, SpanId, Status};
-use opentelemetry::{KeyValue, Value};
+#[cfg(feature = "console")]
+use opentelemetry::KeyValue;
+use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
 use std::collections::HashMap;
 use std::fmt::Write as _;

@@ -1,7 +1,9 @@
 //! The compile-time facts of one annotated function.
 
+#[cfg(feature = "pipeline")]
 use super::conventions::{CODE_FILE_PATH, CODE_FUNCTION_NAME, CODE_LINE_NUMBER};
 use opentelemetry::trace::SpanKind;
+#[cfg(feature = "pipeline")]
 use opentelemetry::{Key, KeyValue, StringValue, Value};
 use std::sync::atomic::AtomicUsize;
 use std::time::Duration;

@@ -62,8 +62,10 @@ pub(crate) fn is_active() -> bool {
 }
 
 /// Counts one backend for as long as the value lives.
+#[cfg(feature = "pipeline")]
 pub(crate) struct BackendToken(());
 
+#[cfg(feature = "pipeline")]
 impl BackendToken {
     pub(crate) fn acquire() -> Self {
         super::panic::install_hook();
@@ -72,6 +74,7 @@ impl BackendToken {
     }
 }
 
+#[cfg(feature = "pipeline")]
 impl Drop for BackendToken {
     fn drop(&mut self) {
         BACKENDS.fetch_sub(1, Ordering::Relaxed);
@@ -79,6 +82,7 @@ impl Drop for BackendToken {
 }
 
 /// Makes `backend` the process's, or removes it.
+#[cfg(feature = "pipeline")]
 pub(crate) fn set_installed(backend: Option<Arc<dyn Backend>>) {
     *recover(INSTALLED_BACKEND.write()) = backend;
     BACKEND_VERSION.fetch_add(1, Ordering::Release);

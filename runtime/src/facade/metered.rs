@@ -12,7 +12,9 @@
 use super::callsite::Callsite;
 use super::clock::Reading;
 use super::locks::recover;
-use super::pending::{self, Ring};
+#[cfg(feature = "metrics")]
+use super::pending;
+use super::pending::Ring;
 use opentelemetry::trace::SpanKind;
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -31,11 +33,13 @@ pub(crate) trait Meters: Send + Sync {
     fn span(&self, name: Cow<'static, str>, kind: &SpanKind, seconds: f64, failure: Option<&'static str>);
     /// An HTTP or gRPC request of the `tower` and `reqwest` integrations,
     /// with the attributes its instrument carries.
+    #[cfg(feature = "tower")]
     fn request(&self, instrument: RequestInstrument, seconds: f64, attributes: &[opentelemetry::KeyValue]);
 }
 
 /// The standard instruments of requests, named as the semantic conventions
 /// name them.
+#[cfg(feature = "tower")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RequestInstrument {
     HttpServer = 0,
@@ -44,6 +48,7 @@ pub(crate) enum RequestInstrument {
     RpcClient = 3,
 }
 
+#[cfg(all(feature = "tower", feature = "metrics"))]
 impl RequestInstrument {
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -87,6 +92,7 @@ pub(crate) fn is_on() -> bool {
 /// Makes `meters` the process's, or removes them. The calls still pending
 /// are recorded into the meters they were timed for, before those meters'
 /// last collection.
+#[cfg(feature = "metrics")]
 pub(crate) fn set_installed(meters: Option<Arc<dyn Meters>>) {
     let on = meters.is_some();
     if !on {
@@ -108,6 +114,7 @@ pub(crate) fn set_installed(meters: Option<Arc<dyn Meters>>) {
 /// collection of their metrics, first, so that it has them. Calls that end
 /// while the metrics are being removed, on a thread that still held them,
 /// reach their last collection this way.
+#[cfg(feature = "metrics")]
 pub(crate) fn record_pending(meters: &dyn Meters) {
     pending::drain_all(|calls| record_calls(meters, calls));
 }

@@ -20,6 +20,8 @@ pub(crate) mod performance;
 pub(crate) mod recorder;
 pub(crate) mod recycle;
 pub(crate) mod start;
+#[cfg(any(feature = "console", feature = "testing", feature = "logs"))]
 pub(crate) mod terminal;
 pub(crate) mod text;
+#[cfg(feature = "propagation")]
 pub(crate) mod trace_flags;

@@ -19,6 +19,7 @@ pub(crate) struct OpenSpan {
 }
 
 /// Where a span starts: its name, kind and the attributes known up front.
+#[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "read by the pipeline's backends"))]
 pub(crate) struct SpanStart {
     pub(crate) name: Cow<'static, str>,
     pub(crate) kind: SpanKind,
@@ -32,6 +33,7 @@ pub(crate) struct SpanStart {
 
 /// Room kept in a span's attributes for what is recorded after it starts
 /// (arguments, the result), so that recording a few does not reallocate.
+#[cfg(feature = "pipeline")]
 const ATTRIBUTE_ROOM: usize = 4;
 
 impl SpanStart {

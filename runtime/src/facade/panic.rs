@@ -6,12 +6,14 @@
 //! still runs, so the program's panic output is unchanged.
 
 use std::cell::RefCell;
+#[cfg(feature = "pipeline")]
 use std::sync::Once;
 
 thread_local! {
     static LAST_MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
+#[cfg(feature = "pipeline")]
 pub(crate) fn install_hook() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {

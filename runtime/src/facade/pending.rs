@@ -90,6 +90,7 @@ impl Ring {
 
 /// Drains every thread's ring into `record`, and forgets the rings of
 /// threads that have ended.
+#[cfg(feature = "metrics")]
 pub(crate) fn drain_all(mut record: impl FnMut(&[(usize, f64)])) {
     recover(RINGS.lock()).retain(|ring| {
         // Held by the registry alone, the ring's thread has ended: nothing
@@ -154,6 +155,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "metrics")]
     fn the_ring_of_an_ended_thread_is_drained_then_forgotten() {
         let before = recover(RINGS.lock()).len();
         std::thread::spawn(|| {

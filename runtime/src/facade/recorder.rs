@@ -2,7 +2,9 @@
 
 use super::failure::mark_error;
 use super::link::LinkTarget;
-use opentelemetry::trace::{Span, SpanContext, SpanRef};
+#[cfg(feature = "pipeline")]
+use opentelemetry::trace::Span;
+use opentelemetry::trace::{SpanContext, SpanRef};
 use opentelemetry::{Key, KeyValue, Value};
 
 /// Collects what the expansion records on a span: arguments and extra
@@ -71,21 +73,25 @@ impl Recorder {
     }
 
     /// The links recorded, taken out.
+    #[cfg(feature = "pipeline")]
     pub(crate) fn take_links(&mut self) -> Vec<(SpanContext, Vec<KeyValue>)> {
         std::mem::take(&mut self.links)
     }
 
     /// A recorder that adds to `attributes`.
+    #[cfg(feature = "pipeline")]
     pub(crate) fn with_attributes(attributes: Vec<KeyValue>) -> Self {
         Recorder { attributes, ..Recorder::default() }
     }
 
     /// What was recorded, after the attributes it started with.
+    #[cfg(feature = "pipeline")]
     pub(crate) fn into_attributes(self) -> Vec<KeyValue> {
         self.attributes
     }
 
     /// Runs `record` on a new span, if it is recorded.
+    #[cfg(feature = "pipeline")]
     pub(crate) fn record_on(span: &mut impl Span, record: impl FnOnce(&mut Recorder)) {
         if span.is_recording() {
             let mut recorder = Recorder::default();

@@ -8,9 +8,11 @@ pub(crate) struct Style {
 }
 
 impl Style {
+    #[cfg(any(feature = "console", feature = "testing"))]
     pub(crate) const PLAIN: Style = Style { color: false };
 
     /// Colours when stderr is a terminal and `NO_COLOR` is unset or empty.
+    #[cfg(feature = "console")]
     pub(crate) fn for_stderr() -> Style {
         use std::io::IsTerminal;
         Style::decide(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR"))
@@ -19,6 +21,7 @@ impl Style {
     /// Colours when both stdout and stderr are terminals (a log format does
     /// not know which one its subscriber writes to, nor whether it is
     /// redirected) and `NO_COLOR` is unset or empty.
+    #[cfg(feature = "logs")]
     pub(crate) fn for_terminal_logs() -> Style {
         use std::io::IsTerminal;
         let terminal = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
@@ -26,13 +29,14 @@ impl Style {
     }
 
     /// <https://no-color.org>: a `NO_COLOR` that is set and not empty turns colours off.
+    #[cfg(any(feature = "console", feature = "logs"))]
     fn decide(is_terminal: bool, no_color: Option<std::ffi::OsString>) -> Style {
         let no_color = no_color.is_some_and(|value| !value.is_empty());
         Style { color: is_terminal && !no_color }
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "console", feature = "logs")))]
 mod tests {
     use super::Style;
 

@@ -15,6 +15,7 @@ const DEFAULT_LIMIT: usize = 64 * 1024;
 /// What a value whose formatting panicked is recorded as.
 pub(crate) const PANICKED: &str = "<formatting panicked>";
 
+#[cfg(feature = "pipeline")]
 pub(crate) fn set_limit(limit: Option<usize>) {
     LIMIT.store(limit.unwrap_or(DEFAULT_LIMIT), Ordering::Relaxed);
 }

@@ -9,12 +9,16 @@ use crate::export::ConsoleExporter;
 use crate::export::MemoryExporter;
 #[cfg(feature = "otlp")]
 use crate::export::OtlpExporter;
-use crate::export::{BatchProcessor, SpanStore};
+#[cfg(feature = "otlp")]
+use crate::export::BatchProcessor;
+use crate::export::SpanStore;
 use crate::facade::dispatch::Backend;
 #[cfg(feature = "console")]
 use crate::facade::terminal::Style;
 use crate::pipeline::{Export, Pipeline, ProgramTracer};
-use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor};
+#[cfg(any(feature = "console", feature = "testing"))]
+use opentelemetry_sdk::trace::SimpleSpanProcessor;
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::sync::Arc;
 use std::time::Duration;
 

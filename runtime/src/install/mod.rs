@@ -21,6 +21,7 @@ struct Installation {
     /// `None` when installed disabled: nothing records, but a second
     /// installation is still refused.
     provider: Option<Provider>,
+    #[cfg_attr(not(feature = "testing"), allow(dead_code, reason = "read by `testing`"))]
     store: Option<SpanStore>,
     #[cfg(feature = "metrics")]
     metrics: Option<crate::metrics::Metrics>,
@@ -197,6 +198,7 @@ fn uninstall(generation: Option<u64>) {
 }
 
 /// The spans kept by [`Exporter::InMemory`], if that is what is installed.
+#[cfg(feature = "testing")]
 pub(crate) fn memory_store() -> Option<SpanStore> {
     installation().as_ref().and_then(|installed| installed.store.clone())
 }

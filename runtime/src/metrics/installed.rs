@@ -1,11 +1,15 @@
 //! Metrics installed: the SDK's meter provider with a reader per exporter,
 //! its instruments made the facade's meters.
 
-use super::{MetricsExporter, MetricsSettings};
+#[cfg(any(feature = "otlp", feature = "console", feature = "prometheus"))]
+use super::MetricsExporter;
+use super::MetricsSettings;
 use crate::error::InitError;
 use crate::facade::metered;
 use opentelemetry::metrics::MeterProvider as _;
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+#[cfg(any(feature = "otlp", feature = "console"))]
+use opentelemetry_sdk::metrics::PeriodicReader;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::Resource;
 use std::sync::Arc;
 

@@ -5,7 +5,9 @@
 use crate::facade::callsite::Callsite;
 use crate::facade::conventions::ERROR_TYPE;
 use crate::facade::locks::recover;
-use crate::facade::metered::{self, Meters, RequestInstrument};
+#[cfg(feature = "tower")]
+use crate::facade::metered::RequestInstrument;
+use crate::facade::metered::{self, Meters};
 use opentelemetry::metrics::{BoundHistogram, Histogram, Meter, ObservableCounter};
 use opentelemetry::trace::SpanKind;
 use opentelemetry::KeyValue;
@@ -28,6 +30,7 @@ pub(crate) struct Instruments {
     /// attribute set looked up per call), by its callsite's slot; bound on
     /// the function's first call.
     bound: Mutex<Vec<Option<BoundHistogram<f64>>>>,
+    #[cfg(feature = "tower")]
     requests: [Histogram<f64>; 4],
     /// Read from the facade's counts when the metrics are collected.
     _decisions: ObservableCounter<u64>,
@@ -63,6 +66,7 @@ impl Instruments {
             Instruments {
                 operations: histogram(OPERATION_DURATION, "Duration of traced operations, sampled or not"),
                 bound: Mutex::new(Vec::new()),
+                #[cfg(feature = "tower")]
                 requests: [
                     histogram(RequestInstrument::HttpServer.name(), "Duration of HTTP server requests"),
                     histogram(RequestInstrument::HttpClient.name(), "Duration of HTTP client requests"),
@@ -122,6 +126,7 @@ impl Meters for Instruments {
         }
     }
 
+    #[cfg(feature = "tower")]
     fn request(&self, instrument: RequestInstrument, seconds: f64, attributes: &[KeyValue]) {
         self.requests[instrument as usize].record(seconds, attributes);
     }

@@ -2,9 +2,13 @@
 //! finished span reaches the exporter.
 
 use super::span_record::FinishedSpan;
-use crate::export::{limit_value_lengths, BatchProcessor, Exportable};
+use crate::export::BatchProcessor;
+#[cfg(any(feature = "console", feature = "testing"))]
+use crate::export::{limit_value_lengths, Exportable};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SpanLimits, SpanProcessor};
+use opentelemetry_sdk::trace::SpanLimits;
+#[cfg(any(feature = "console", feature = "testing"))]
+use opentelemetry_sdk::trace::SpanProcessor;
 use opentelemetry_sdk::Resource;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -12,6 +16,7 @@ use std::time::Duration;
 /// How finished spans reach the exporter.
 pub(crate) enum Export {
     /// Exported as each span ends, on the thread that ends it (console, memory).
+    #[cfg(any(feature = "console", feature = "testing"))]
     EachSpan(Box<dyn SpanProcessor>),
     /// Queued for tracekit's batch processor, which makes the exported form
     /// on its own thread.
@@ -22,7 +27,9 @@ pub(crate) enum Export {
 /// its own processor, so that a slow collector never delays the console.
 pub(crate) struct Delivery {
     limits: SpanLimits,
-    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied as spans are exported.
+    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied as spans are exported
+    /// (the batch processor holds its own copy).
+    #[cfg_attr(not(any(feature = "console", feature = "testing")), allow(dead_code, reason = "read by the exporters of each span"))]
     value_length: Option<usize>,
     exports: Vec<Export>,
     /// Spans that end after shutdown are not exported, as with the SDK's provider.
@@ -38,6 +45,7 @@ impl Delivery {
     ) -> Self {
         for export in &mut exports {
             match export {
+                #[cfg(any(feature = "console", feature = "testing"))]
                 Export::EachSpan(processor) => processor.set_resource(resource),
                 Export::Batch(batch) => batch.set_resource(resource),
             }
@@ -64,6 +72,7 @@ impl Delivery {
 
     fn deliver(&self, export: &Export, span: FinishedSpan) {
         match export {
+            #[cfg(any(feature = "console", feature = "testing"))]
             Export::EachSpan(processor) => {
                 let mut span = span.into_span_data();
                 limit_value_lengths(&mut span, self.value_length);
@@ -79,6 +88,7 @@ impl Delivery {
             .exports
             .iter()
             .map(|export| match export {
+                #[cfg(any(feature = "console", feature = "testing"))]
                 Export::EachSpan(processor) => processor.force_flush(),
                 Export::Batch(batch) => batch.force_flush(),
             })
@@ -94,6 +104,7 @@ impl Delivery {
             .exports
             .iter()
             .map(|export| match export {
+                #[cfg(any(feature = "console", feature = "testing"))]
                 Export::EachSpan(processor) => processor.shutdown_with_timeout(timeout),
                 Export::Batch(batch) => batch.shutdown_with_timeout(timeout),
             })

@@ -31,6 +31,7 @@
 mod trace_context;
 
 pub use opentelemetry::propagation::{Extractor, Injector};
+#[cfg(feature = "tower")]
 pub(crate) use trace_context::traceparent;
 
 #[cfg(feature = "pipeline")]
@@ -38,6 +39,7 @@ use crate::error::ConfigError;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
 use opentelemetry::Context;
 use opentelemetry_sdk::propagation::BaggagePropagator;
+#[cfg(any(feature = "pipeline", feature = "tower"))]
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
 use trace_context::W3cTraceContext;
@@ -74,9 +76,11 @@ static ACTIVE: RwLock<Option<TextMapCompositePropagator>> = RwLock::new(None);
 
 /// Set while tracekit is installed with tracing off: the layers then carry
 /// an incoming trace through to the requests sent on, as received.
+#[cfg(any(feature = "pipeline", feature = "tower"))]
 static PASSES_THROUGH: AtomicBool = AtomicBool::new(false);
 
 /// Uses these propagators from now on (`None`: the default ones).
+#[cfg(feature = "pipeline")]
 pub(crate) fn set(propagators: Option<&[Propagator]>) {
     let composite = propagators.map(composite);
     *crate::facade::locks::recover(ACTIVE.write()) = composite;
@@ -86,6 +90,7 @@ pub(crate) fn set(propagators: Option<&[Propagator]>) {
 /// recorded: true from an installation with tracing off (and propagators
 /// left on) until it is uninstalled. Before any installation a library's
 /// layers touch nothing.
+#[cfg(feature = "pipeline")]
 pub(crate) fn set_passes_through(passes: bool) {
     PASSES_THROUGH.store(passes, Ordering::Relaxed);
 }

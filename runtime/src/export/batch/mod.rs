@@ -144,7 +144,7 @@ impl<T: Exportable> BatchProcessor<T> {
     }
 
     /// What this processor has exported and lost so far.
-    #[cfg(test)]
+    #[cfg(all(test, feature = "testing"))]
     fn stats(&self) -> ExportStats {
         self.shared.counters.snapshot()
     }
@@ -410,7 +410,7 @@ impl LossReporter {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "testing"))]
 mod tests {
     use super::*;
     use crate::export::{MemoryExporter, SpanStore};

@@ -163,6 +163,7 @@ impl TlsFiles {
         }
     }
 
+    #[cfg(feature = "otlp")]
     pub(crate) fn load(&self) -> Result<TlsPem, ConfigError> {
         let ca = self.ca.as_ref().map(|file| file.read("a readable PEM file of CA certificates", "CERTIFICATE-----"));
         let identity = match (&self.client_certificate, &self.client_key) {
@@ -186,6 +187,7 @@ impl TlsFiles {
 
 impl PemFile {
     /// Reads the file, which must contain a PEM block ending in `marker`.
+    #[cfg(feature = "otlp")]
     fn read(&self, expected: &'static str, marker: &str) -> Result<Vec<u8>, ConfigError> {
         let invalid =
             || ConfigError::InvalidValue { variable: self.setting, value: self.path.display().to_string(), expected };
