@@ -31,7 +31,6 @@
 //! Until tracing is installed (or a test captures), an annotated call costs
 //! one atomic load more than a plain call and records nothing.
 
-
 // The layers, bottom to top: each imports only from those before it
 // (`tests/tests/layers.rs` checks).
 

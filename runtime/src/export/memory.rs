@@ -1,8 +1,8 @@
 #[cfg(feature = "testing")]
 use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::SpanData;
 #[cfg(feature = "testing")]
 use opentelemetry_sdk::trace::SpanExporter;
-use opentelemetry_sdk::trace::SpanData;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Finished spans, shared between an exporter and whoever reads them.

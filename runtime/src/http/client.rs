@@ -83,6 +83,24 @@ pub struct TraceClient<S> {
     inner: S,
 }
 
+impl<S> TraceClient<S> {
+    /// Traces the requests `inner` sends, as [`ClientLayer`] does, without
+    /// `tower`'s `ServiceBuilder`: wrap a tonic `Channel` with it and hand
+    /// it to the generated client.
+    ///
+    /// ```
+    /// let send = tower::service_fn(|_request: http::Request<String>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    /// });
+    /// let client = tracekit::http::TraceClient::new(send);
+    /// // With tonic: `GreeterClient::new(TraceClient::new(channel))`.
+    /// # let _ = client;
+    /// ```
+    pub fn new(inner: S) -> Self {
+        TraceClient { inner }
+    }
+}
+
 impl<S, RequestBody, ResponseBody> Service<http::Request<RequestBody>> for TraceClient<S>
 where
     S: Service<http::Request<RequestBody>, Response = http::Response<ResponseBody>>,

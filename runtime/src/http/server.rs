@@ -271,24 +271,33 @@ impl<S> TraceServer<S> {
     }
 }
 
-#[cfg(feature = "axum")]
+/// The route template axum matched (0.8 with feature `axum`, 0.7 with `axum07`).
 fn route(request: &Parts) -> Option<&str> {
-    request.extensions.get::<axum::extract::MatchedPath>().map(axum::extract::MatchedPath::as_str)
-}
-
-#[cfg(not(feature = "axum"))]
-fn route(_request: &Parts) -> Option<&str> {
+    #[cfg(feature = "axum")]
+    if let Some(path) = request.extensions.get::<axum::extract::MatchedPath>() {
+        return Some(path.as_str());
+    }
+    #[cfg(feature = "axum07")]
+    if let Some(path) = request.extensions.get::<axum07::extract::MatchedPath>() {
+        return Some(path.as_str());
+    }
+    let _ = request;
     None
 }
 
-#[cfg(feature = "axum")]
+/// The peer of axum's `ConnectInfo`, when the server was built with it.
 fn peer(request: &Parts) -> Option<String> {
-    use axum::extract::ConnectInfo;
-    let ConnectInfo(address) = request.extensions.get::<ConnectInfo<std::net::SocketAddr>>()?;
-    Some(address.ip().to_string())
-}
-
-#[cfg(not(feature = "axum"))]
-fn peer(_request: &Parts) -> Option<String> {
+    type Address = std::net::SocketAddr;
+    #[cfg(feature = "axum")]
+    if let Some(axum::extract::ConnectInfo(address)) = request.extensions.get::<axum::extract::ConnectInfo<Address>>() {
+        return Some(address.ip().to_string());
+    }
+    #[cfg(feature = "axum07")]
+    if let Some(axum07::extract::ConnectInfo(address)) =
+        request.extensions.get::<axum07::extract::ConnectInfo<Address>>()
+    {
+        return Some(address.ip().to_string());
+    }
+    let _ = request;
     None
 }

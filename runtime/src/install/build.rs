@@ -3,22 +3,22 @@
 
 use crate::config::{Config, Exporter};
 use crate::error::InitError;
+#[cfg(feature = "otlp")]
+use crate::export::BatchProcessor;
 #[cfg(feature = "console")]
 use crate::export::ConsoleExporter;
 #[cfg(feature = "testing")]
 use crate::export::MemoryExporter;
 #[cfg(feature = "otlp")]
 use crate::export::OtlpExporter;
-#[cfg(feature = "otlp")]
-use crate::export::BatchProcessor;
 use crate::export::SpanStore;
 use crate::facade::dispatch::Backend;
 #[cfg(feature = "console")]
 use crate::facade::terminal::Style;
 use crate::pipeline::{Export, Pipeline, ProgramTracer};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 #[cfg(any(feature = "console", feature = "testing"))]
 use opentelemetry_sdk::trace::SimpleSpanProcessor;
-use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -5,12 +5,15 @@ use super::span_record::FinishedSpan;
 use crate::export::BatchProcessor;
 #[cfg(any(feature = "console", feature = "testing"))]
 use crate::export::{limit_value_lengths, Exportable};
+use opentelemetry::trace::SpanId;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::SpanLimits;
 #[cfg(any(feature = "console", feature = "testing"))]
 use opentelemetry_sdk::trace::SpanProcessor;
 use opentelemetry_sdk::Resource;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// How finished spans reach the exporter.
@@ -29,11 +32,17 @@ pub(crate) struct Delivery {
     limits: SpanLimits,
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied as spans are exported
     /// (the batch processor holds its own copy).
-    #[cfg_attr(not(any(feature = "console", feature = "testing")), allow(dead_code, reason = "read by the exporters of each span"))]
+    #[cfg_attr(
+        not(any(feature = "console", feature = "testing")),
+        allow(dead_code, reason = "read by the exporters of each span")
+    )]
     value_length: Option<usize>,
     exports: Vec<Export>,
     /// Spans that end after shutdown are not exported, as with the SDK's provider.
     shut_down: AtomicBool,
+    /// For a test capture: the spans started and not yet ended, so that a
+    /// capture that returns before them can name them.
+    unfinished: Option<Mutex<Vec<(SpanId, Cow<'static, str>)>>>,
 }
 
 impl Delivery {
@@ -50,7 +59,25 @@ impl Delivery {
                 Export::Batch(batch) => batch.set_resource(resource),
             }
         }
-        Delivery { limits, value_length, exports, shut_down: AtomicBool::new(false) }
+        Delivery { limits, value_length, exports, shut_down: AtomicBool::new(false), unfinished: None }
+    }
+
+    /// Keeps the names of the spans started and not yet ended (for test captures).
+    pub(crate) fn track_unfinished(&mut self) {
+        self.unfinished = Some(Mutex::new(Vec::new()));
+    }
+
+    /// Notes a span started, when tracking.
+    pub(crate) fn started(&self, span_id: SpanId, name: &Cow<'static, str>) {
+        if let Some(unfinished) = &self.unfinished {
+            crate::facade::locks::recover(unfinished.lock()).push((span_id, name.clone()));
+        }
+    }
+
+    /// The names of the spans started and not ended, when tracking.
+    pub(crate) fn unfinished(&self) -> Vec<String> {
+        let Some(unfinished) = &self.unfinished else { return Vec::new() };
+        crate::facade::locks::recover(unfinished.lock()).iter().map(|(_, name)| name.to_string()).collect()
     }
 
     pub(crate) fn limits(&self) -> &SpanLimits {
@@ -59,6 +86,9 @@ impl Delivery {
 
     /// Takes a finished span on to the exporter.
     pub(crate) fn finish(&self, span: FinishedSpan) {
+        if let Some(unfinished) = &self.unfinished {
+            crate::facade::locks::recover(unfinished.lock()).retain(|(id, _)| *id != span.span_id());
+        }
         if self.shut_down.load(Ordering::Relaxed) {
             return;
         }

@@ -54,12 +54,32 @@ pub(crate) struct Pipeline {
 impl Pipeline {
     pub(crate) fn new(exports: Vec<Export>, sampler: Sampler, limits: &Limits, resource: &Resource) -> Arc<Pipeline> {
         let delivery = Delivery::new(exports, limits.to_sdk(), limits.attribute_value_length, resource);
+        Self::with_delivery(delivery, sampler)
+    }
+
+    /// A pipeline for a test capture, which can tell the spans that had
+    /// not ended when the capture returned.
+    #[cfg(feature = "testing")]
+    pub(crate) fn for_capture(exports: Vec<Export>, sampler: Sampler, limits: &Limits) -> Arc<Pipeline> {
+        let resource = Resource::builder().build();
+        let mut delivery = Delivery::new(exports, limits.to_sdk(), limits.attribute_value_length, &resource);
+        delivery.track_unfinished();
+        Self::with_delivery(delivery, sampler)
+    }
+
+    fn with_delivery(delivery: Delivery, sampler: Sampler) -> Arc<Pipeline> {
         Arc::new(Pipeline {
             sampler: sampler.to_sdk(),
             known_decision: sampler.known_decision(),
             samples_the_rest: sampler.samples_the_rest(),
             delivery: Arc::new(delivery),
         })
+    }
+
+    /// The names of the spans started and not yet ended ([`Pipeline::for_capture`] only).
+    #[cfg(feature = "testing")]
+    pub(crate) fn unfinished(&self) -> Vec<String> {
+        self.delivery.unfinished()
     }
 
     pub(crate) fn force_flush(&self) -> OTelSdkResult {
@@ -138,6 +158,7 @@ impl Backend for Pipeline {
             extras: None,
             status: Status::Unset,
         };
+        self.delivery.started(span_context.span_id(), &span_record.name);
         let mut span = RecordedSpan::new(span_context, span_record, self.delivery.clone());
         for (link, attributes) in links {
             span.add_link(link, attributes);

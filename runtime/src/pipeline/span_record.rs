@@ -135,6 +135,10 @@ impl FinishedSpan {
     pub(crate) fn new(context: SpanContext, record: Box<SpanRecord>) -> Self {
         FinishedSpan { context, record }
     }
+
+    pub(crate) fn span_id(&self) -> SpanId {
+        self.context.span_id()
+    }
 }
 
 /// A box for `record`, allocated only when none is left to reuse.

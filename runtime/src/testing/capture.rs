@@ -5,7 +5,6 @@ use crate::pipeline::{Export, Limits, Pipeline, Sampler};
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::Context;
 use opentelemetry_sdk::trace::SimpleSpanProcessor;
-use opentelemetry_sdk::Resource;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -62,11 +61,10 @@ impl Session {
     fn start() -> Session {
         let store = SpanStore::default();
         // The SDK's defaults, as a provider built with no configuration has.
-        let pipeline = Pipeline::new(
+        let pipeline = Pipeline::for_capture(
             vec![Export::EachSpan(Box::new(SimpleSpanProcessor::new(MemoryExporter::new(store.clone()))))],
             Sampler::ParentBasedAlwaysOn,
             &Limits::default(),
-            &Resource::builder().build(),
         );
         Session {
             cx: Context::current().with_value(CaptureBackend(pipeline.clone())),
@@ -79,7 +77,8 @@ impl Session {
     fn finish(self) -> Spans {
         // The simple processor exports as each span ends; nothing is pending.
         let spans = self.store.take();
+        let unfinished = self.pipeline.unfinished();
         let _ = self.pipeline.shutdown(std::time::Duration::from_secs(5));
-        Spans::new(spans)
+        Spans::new(spans).with_unfinished(unfinished)
     }
 }

@@ -23,11 +23,17 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct Spans {
     spans: Vec<CapturedSpan>,
+    /// The names of spans that a capture saw start and not end.
+    unfinished: Vec<String>,
 }
 
 impl Spans {
     pub(crate) fn new(data: Vec<SpanData>) -> Spans {
-        Spans { spans: data.into_iter().map(|data| CapturedSpan { data }).collect() }
+        Spans { spans: data.into_iter().map(|data| CapturedSpan { data }).collect(), unfinished: Vec::new() }
+    }
+
+    pub(crate) fn with_unfinished(self, unfinished: Vec<String>) -> Spans {
+        Spans { unfinished, ..self }
     }
 
     /// How many spans were captured.
@@ -233,7 +239,18 @@ impl Spans {
 
     #[track_caller]
     fn fail(&self, problem: &str) -> ! {
-        panic!("{problem}\ncaptured spans:\n{}", self.tree())
+        let unfinished = match self.unfinished.as_slice() {
+            [] => String::new(),
+            names => format!(
+                "\n{} span(s) had started and not ended when the capture returned, so they are not here: {names:?}. \
+                 A span ends with its guard or future, and a span of `ServerLayer` or `ClientLayer` with its \
+                 response body: read or drop the response inside the capture, as in \
+                 `capture_async(async {{ let response = app.oneshot(request).await.unwrap(); \
+                 axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap() }})`",
+                names.len()
+            ),
+        };
+        panic!("{problem}{unfinished}\ncaptured spans:\n{}", self.tree())
     }
 }
 
