@@ -26,6 +26,9 @@ pub(crate) enum Export {
     Batch(BatchProcessor<FinishedSpan>),
 }
 
+/// A span started and not yet ended, by id, with its name.
+type Started = (SpanId, Cow<'static, str>);
+
 /// Where the spans of one pipeline go once they end: each exporter behind
 /// its own processor, so that a slow collector never delays the console.
 pub(crate) struct Delivery {
@@ -42,7 +45,7 @@ pub(crate) struct Delivery {
     shut_down: AtomicBool,
     /// For a test capture: the spans started and not yet ended, so that a
     /// capture that returns before them can name them.
-    unfinished: Option<Mutex<Vec<(SpanId, Cow<'static, str>)>>>,
+    unfinished: Option<Mutex<Vec<Started>>>,
 }
 
 impl Delivery {
@@ -68,6 +71,7 @@ impl Delivery {
     }
 
     /// Notes a span started, when tracking.
+    #[allow(clippy::ptr_arg, reason = "a borrowed name is cloned without copying its text")]
     pub(crate) fn started(&self, span_id: SpanId, name: &Cow<'static, str>) {
         if let Some(unfinished) = &self.unfinished {
             crate::facade::locks::recover(unfinished.lock()).push((span_id, name.clone()));
