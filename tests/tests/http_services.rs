@@ -225,6 +225,25 @@ async fn a_panic_caught_outside_the_layer_still_fails_the_span() {
     assert_eq!(panicked.error_message(), Some("handler exploded"));
 }
 
+/// A panic-catching layer inside `ServerLayer` turns the panic into a 500
+/// before the span sees it: the span records the 500, not the panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_caught_inside_the_layer_is_a_500_to_the_span() {
+    let (_lock, _guard) = install(Sampler::AlwaysOn).await;
+    let app = Router::new()
+        .route("/panic", get(explode))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(ServerLayer::new());
+    let address = serve(app).await;
+    assert_eq!(reqwest::get(format!("http://{address}/panic")).await.unwrap().status(), 500);
+    let spans = spans_with("GET /panic").await;
+    let server = spans.get("GET /panic");
+    assert!(server.is_error());
+    assert_eq!(i64_of(server, "http.response.status_code"), 500);
+    assert_eq!(str_of(server, "error.type"), "500");
+    assert!(server.event("exception").is_none(), "the panic never reached the span");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_streaming_body_ends_the_span_when_it_is_done_and_runs_inside_it() {
     let (_lock, _guard) = install(Sampler::AlwaysOn).await;
