@@ -153,7 +153,8 @@ impl Chain {
         let via_middleware = self.send_through("/middleware", headers).await;
         let via_layer = self.send_through("/client-layer", headers).await;
         assert_eq!(via_middleware.traceparents.len(), via_layer.traceparents.len(), "{via_middleware:?} {via_layer:?}");
-        if !via_middleware.traceparents.is_empty() && headers.iter().any(|(name, _)| *name == "traceparent") {
+        // The same trace continued through both: the same decision and state.
+        if !via_middleware.traceparents.is_empty() && via_middleware.trace_id() == via_layer.trace_id() {
             let flags_and_state = |sent: &Sent| (sent.flags(), sent.tracestate.clone(), sent.baggage.clone());
             assert_eq!(flags_and_state(&via_middleware), flags_and_state(&via_layer));
         }
@@ -405,4 +406,129 @@ async fn tracing_off_passes_the_context_through_as_received() {
     // Before any installation (a library's layers in a program that never
     // installs tracekit) nothing is read or written.
     assert!(chain.send(&headers).await.nothing());
+}
+
+/// The modes a service may run in, for the rules that hold in every one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    Defaults,
+    TraceContextOnly,
+    AlwaysOff,
+    Ratio,
+    TracingOff,
+}
+
+impl Mode {
+    fn config(self) -> Config {
+        match self {
+            Mode::Defaults => in_memory(),
+            Mode::TraceContextOnly => in_memory().propagators(&[Propagator::TraceContext]),
+            Mode::AlwaysOff => in_memory().sampler(Sampler::AlwaysOff),
+            Mode::Ratio => in_memory().sampler(Sampler::ParentBasedTraceIdRatio(0.5)),
+            Mode::TracingOff => Config::new().exporter(Exporter::None),
+        }
+    }
+
+    /// The flags sent on under a valid parent with `flags` (only the known
+    /// flags, sampled as the mode decides).
+    fn flags_under(self, flags: u8) -> String {
+        let flags = flags & 0x03;
+        let flags = if self == Mode::AlwaysOff { flags & 0x02 } else { flags };
+        format!("{flags:02x}")
+    }
+}
+
+/// Every `traceparent` and `tracestate` rule, in one mode: what each
+/// incoming header makes the service send on.
+async fn rules_hold_in(mode: Mode) {
+    let (_lock, _guard) = install(mode.config()).await;
+    let chain = Chain::start().await;
+
+    // A valid parent, sampled or not, with the random flag or unknown ones.
+    for flags in [0x00u8, 0x01, 0x02, 0x03, 0x09] {
+        let incoming = traceparent(TRACE, PARENT, &format!("{flags:02x}"));
+        let sent = chain.send(&[("traceparent", &incoming), ("tracestate", "congo=1, rojo=2")]).await;
+        assert_eq!(sent.trace_id(), TRACE, "{mode:?} {incoming}");
+        assert_eq!(sent.flags(), mode.flags_under(flags), "{mode:?} {incoming}");
+        assert_eq!(sent.tracestate.as_deref(), Some("congo=1,rojo=2"), "{mode:?} {incoming}");
+        match mode {
+            // Passed through: the caller's own parent id, as received.
+            Mode::TracingOff => assert_eq!(sent.parent_id(), PARENT, "{mode:?}"),
+            _ => assert_ne!(sent.parent_id(), PARENT, "{mode:?}: this service's span is the parent"),
+        }
+    }
+
+    // Invalid traceparents, and two of them: no parent.
+    let valid = traceparent(TRACE, PARENT, "01");
+    let invalid = [
+        vec![format!("000-{TRACE}-{PARENT}-01")],
+        vec![format!("00-{TRACE}-{}-01", &PARENT[1..])],
+        vec![format!("00-{TRACE}-{PARENT}-001")],
+        vec![format!("00-{}-{PARENT}-01", TRACE.to_uppercase())],
+        vec![valid.clone(), traceparent("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", "01")],
+    ];
+    for incoming in &invalid {
+        let mut headers: Vec<(&str, &str)> = incoming.iter().map(|value| ("traceparent", value.as_str())).collect();
+        headers.push(("tracestate", "congo=1"));
+        let sent = chain.send(&headers).await;
+        if mode == Mode::TracingOff {
+            assert!(sent.nothing(), "{mode:?} {incoming:?}: nothing valid came in, nothing goes out");
+            continue;
+        }
+        assert_new_trace(&sent, &format!("{mode:?} {incoming:?}"));
+        match mode {
+            Mode::AlwaysOff => assert_eq!(sent.flags(), "00"),
+            Mode::Ratio => assert!(["00", "01"].contains(&sent.flags().as_str())),
+            _ => assert_eq!(sent.flags(), "01"),
+        }
+    }
+
+    // tracestate: one list from several headers, the current key grammar,
+    // and an invalid list dropped whole without touching the traceparent.
+    let system_14 = format!("tenant@{}=1,foo@@bar=2", "s".repeat(14));
+    let thirty_three = (0..33).map(|n| format!("k{n}=v")).collect::<Vec<_>>().join(",");
+    let cases: [(&[&str], Option<&str>); 5] = [
+        (&["a=1", "b=2"], Some("a=1,b=2")),
+        (&[&system_14], Some(system_14.as_str())),
+        (&["a=1,b="], None),
+        (&["a=1,a=2"], None),
+        (&[&thirty_three], None),
+    ];
+    for (states, expected) in cases {
+        let mut headers = vec![("traceparent", valid.as_str())];
+        headers.extend(states.iter().map(|state| ("tracestate", *state)));
+        let sent = chain.send(&headers).await;
+        assert_eq!(sent.trace_id(), TRACE, "{mode:?} {states:?}");
+        assert_eq!(sent.tracestate.as_deref(), expected, "{mode:?} {states:?}");
+    }
+
+    // Baggage goes with the defaults' propagators, not with tracecontext alone.
+    let sent = chain.send(&[("traceparent", &valid), ("baggage", "user=ada")]).await;
+    let expected = (mode != Mode::TraceContextOnly).then_some("user=ada");
+    assert_eq!(sent.baggage.as_deref(), expected, "{mode:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_rule_holds_with_the_defaults() {
+    rules_hold_in(Mode::Defaults).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_rule_holds_with_tracecontext_alone() {
+    rules_hold_in(Mode::TraceContextOnly).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_rule_holds_under_always_off() {
+    rules_hold_in(Mode::AlwaysOff).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_rule_holds_under_a_ratio_sampler() {
+    rules_hold_in(Mode::Ratio).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_rule_holds_with_tracing_off() {
+    rules_hold_in(Mode::TracingOff).await;
 }

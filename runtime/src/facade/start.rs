@@ -49,14 +49,19 @@ impl OpenSpan {
             // this process's spans clones nothing, as the current context
             // already carries the trace, the decision and a span id of this
             // process to send on.
-            None => match Context::map_current(|current| dispatch::skips(current).then(|| is_local(current))) {
-                Some(true) => return None,
-                Some(false) => {
-                    let cx = Context::map_current(dispatch::not_recorded)?;
-                    return Some(OpenSpan { cx, recording: false });
+            None => {
+                let skipped = Context::map_current(|current| {
+                    if !dispatch::skips(current) {
+                        return None;
+                    }
+                    Some((!is_local(current)).then(|| dispatch::not_recorded(current)).flatten())
+                });
+                match skipped {
+                    Some(Some(cx)) => return Some(OpenSpan { cx, recording: false }),
+                    Some(None) => return None,
+                    None => Context::current(),
                 }
-                None => Context::current(),
-            },
+            }
         };
         dispatch::start_span(&parent, start(), record)
     }

@@ -9,6 +9,14 @@
 //! missing or malformed extract to an empty context: the callee's span then
 //! starts a new trace.
 //!
+//! Trace Context is read and written by the W3C Recommendation's grammar
+//! with a propagator of tracekit's own: one `traceparent` of exact field
+//! lengths in lowercase hex, the `sampled` and `random` flags, several
+//! `tracestate` headers joined into one list, and a `tracestate` that
+//! breaks the grammar dropped whole. A span that is not sampled still has
+//! a span of its own to send on (flags `00`), so the services after it
+//! join the trace and its decision.
+//!
 //! ```
 //! use std::collections::HashMap;
 //!
