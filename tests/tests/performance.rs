@@ -68,3 +68,37 @@ fn async_functions_are_measured_from_first_poll_to_completion() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].field("operation"), Some("async.sleeps"));
 }
+
+#[trace_performance(threshold_ms = 1)]
+fn slow_step() {
+    std::thread::sleep(Duration::from_millis(2));
+}
+
+/// Run in a child process of its own (below), so that stderr is its alone.
+const SLOW_LOOP_CHILD: &str = "TRACEKIT_TEST_SLOW_LOOP_CHILD";
+
+/// A loop of slow calls with no subscriber says its first few on stderr,
+/// holds the rest back, and says how many at shutdown: not one line each.
+#[test]
+fn a_loop_of_slow_calls_says_a_few_lines_on_stderr_then_the_count() {
+    if std::env::var_os(SLOW_LOOP_CHILD).is_some() {
+        let guard = tracekit::Config::new().exporter(tracekit::Exporter::None).install().unwrap();
+        for _ in 0..100 {
+            slow_step();
+        }
+        drop(guard);
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "a_loop_of_slow_calls_says_a_few_lines_on_stderr_then_the_count", "--nocapture"])
+        .env(SLOW_LOOP_CHILD, "1")
+        .env_remove("OTEL_LOG_LEVEL")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|line| line.starts_with("WARN tracekit::performance: ")).collect();
+    assert_eq!(lines.len(), 4, "{stderr}");
+    assert!(lines[..3].iter().all(|line| line.contains("slow_step took ") && line.contains("over its 1 ms threshold")));
+    assert_eq!(lines[3], "WARN tracekit::performance: 97 more slow calls of slow_step held back");
+}

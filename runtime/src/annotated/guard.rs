@@ -135,7 +135,7 @@ impl Call {
             let elapsed = ended.since(started);
             if elapsed > threshold {
                 crate::facade::performance::threshold_exceeded(
-                    self.callsite.name,
+                    self.callsite,
                     elapsed,
                     threshold,
                     self.open.as_ref(),

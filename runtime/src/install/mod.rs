@@ -184,6 +184,7 @@ fn uninstall(generation: Option<u64>) {
         }
     };
     let Some(installed) = installed else { return };
+    crate::facade::performance::say_held_back();
     dispatch::set_installed(None);
     crate::propagation::set(None);
     crate::propagation::set_passes_through(false);
