@@ -166,7 +166,7 @@ impl Traced<'_> {
 
     fn callsite_static(&self, callsite: &Ident) -> TokenStream {
         let private = self.private();
-        let (name, qualified, kind) = (&self.name, &self.qualified, &self.kind);
+        let (name, kind) = (&self.name, &self.kind);
         let threshold = match self.threshold_ms {
             Some(ms) => quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#ms))),
             None => quote!(::core::option::Option::None),
@@ -176,7 +176,16 @@ impl Traced<'_> {
         quote! {
             static #callsite: #private::Callsite = #private::Callsite::new(
                 #name,
-                ::core::concat!(::core::module_path!(), "::", #qualified),
+                // The function's path as the compiler names it (`module::Type::method`,
+                // which tokens cannot tell for a method annotated on its own),
+                // read from an item nested in it when the span is exported.
+                {
+                    fn __tracekit_function() -> &'static str {
+                        fn __tracekit_here() {}
+                        ::core::any::type_name_of_val(&__tracekit_here)
+                    }
+                    __tracekit_function
+                },
                 ::core::file!(),
                 #line,
                 #private::SpanKind::#kind,

@@ -12,8 +12,6 @@ pub struct Traced<'a> {
     pub args: &'a Args,
     /// The span's name: `name = ..`, else `fn_name` or `Type::fn_name`.
     pub name: String,
-    /// `fn_name` or `Type::fn_name`, for `code.function.name`.
-    pub qualified: String,
     /// The `SpanKind` variant.
     pub kind: Ident,
     pub threshold_ms: Option<u64>,

@@ -31,7 +31,11 @@ fn every_span_carries_its_code_location() {
     fn located() {}
     let ((), spans) = capture(located);
     let span = spans.get("located");
-    assert_eq!(span.str_attribute("code.function.name"), Some("attributes::located"));
+    // The compiler's path of the function: here, one nested in the test.
+    assert_eq!(
+        span.str_attribute("code.function.name"),
+        Some("attributes::every_span_carries_its_code_location::located")
+    );
     assert!(span.str_attribute("code.file.path").unwrap().ends_with("attributes.rs"));
     assert_eq!(span.i64_attribute("code.line.number"), Some(i64::from(line)));
 }
@@ -216,4 +220,28 @@ fn nothing_is_recorded_until_tracing_is_installed() {
     // No init() in this binary and no capture here: the call runs untraced.
     assert_eq!(plain_result(2), 4);
     assert!(!tracekit::current_span().is_recording());
+}
+
+/// `parent = None`, as `tracing` writes a root: a new trace, even inside another span.
+#[tracekit::trace_operation(parent = None)]
+fn detached_job() {}
+
+#[tracekit::trace_operation(parent = maybe_parent)]
+fn maybe_continued(maybe_parent: Option<tracekit::opentelemetry::Context>) {}
+
+#[test]
+fn parent_none_starts_a_new_trace_inside_another_span() {
+    let ((), spans) = tracekit::testing::capture(|| {
+        tracekit::span("request").in_scope(|| {
+            detached_job();
+            maybe_continued(None);
+            maybe_continued(Some(tracekit::opentelemetry::Context::current()));
+        })
+    });
+    let (request, detached) = (spans.get("request"), spans.get("detached_job"));
+    assert_eq!(detached.parent_span_id(), None);
+    assert_ne!(detached.trace_id(), request.trace_id());
+    let continued = spans.all("maybe_continued");
+    assert_eq!(continued[0].parent_span_id(), None);
+    assert_eq!(continued[1].parent_span_id(), Some(request.span_id()));
 }

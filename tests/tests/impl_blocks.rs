@@ -132,3 +132,75 @@ fn semantic_convention_constants_are_attribute_keys() {
     assert_eq!(span.str_attribute("db.system.name"), Some("postgresql"));
     assert_eq!(span.str_attribute("db.query.text"), Some("SELECT 1"));
 }
+
+mod repo {
+    use tracekit::{trace_async, trace_operation};
+
+    pub struct Users;
+    pub struct Orders;
+    pub struct Cache<T>(pub T);
+
+    pub trait Load {
+        fn load_one(&self) -> u32;
+    }
+
+    impl Users {
+        #[trace_operation]
+        pub fn load(&self) -> u32 {
+            1
+        }
+    }
+
+    impl Orders {
+        #[trace_operation]
+        pub fn load(&self) -> u32 {
+            2
+        }
+
+        #[trace_async]
+        pub async fn load_async(&self) -> u32 {
+            3
+        }
+    }
+
+    impl<T: Copy> Cache<T> {
+        #[trace_operation]
+        pub fn get(&self) -> T {
+            self.0
+        }
+    }
+
+    impl Load for Users {
+        #[trace_operation]
+        fn load_one(&self) -> u32 {
+            4
+        }
+    }
+}
+
+/// A method annotated on its own is `module::Type::method`, as through its
+/// impl block: two types' `load` stay apart.
+#[tokio::test]
+async fn a_method_annotated_on_its_own_is_named_with_its_type() {
+    use repo::Load as _;
+    let (_, spans) = tracekit::testing::capture_async(async {
+        repo::Users.load();
+        repo::Orders.load();
+        repo::Orders.load_async().await;
+        repo::Cache(5u8).get();
+        repo::Users.load_one();
+    })
+    .await;
+    let mut functions: Vec<&str> = spans.iter().map(|span| span.str_attribute("code.function.name").unwrap()).collect();
+    functions.sort_unstable();
+    assert_eq!(
+        functions,
+        [
+            "impl_blocks::repo::Cache::get",
+            "impl_blocks::repo::Orders::load",
+            "impl_blocks::repo::Orders::load_async",
+            "impl_blocks::repo::Users::load",
+            "impl_blocks::repo::Users::load_one",
+        ]
+    );
+}

@@ -43,11 +43,14 @@ pub fn current_parent() -> Option<Context> {
 }
 
 /// What `parent = ..` accepts: a `Context` (such as one returned by
-/// `tracekit::propagation::extract`), by value or by reference.
+/// `tracekit::propagation::extract`), by value or by reference, or an
+/// `Option<Context>` whose `None` makes the span a root, as `tracing`'s
+/// `parent = None` does.
 #[diagnostic::on_unimplemented(
     message = "`parent = ..` takes an OpenTelemetry `Context`, not `{Self}`",
     label = "not a `Context`",
-    note = "extract one from the incoming request: `parent = tracekit::propagation::extract(&headers)`"
+    note = "extract one from the incoming request: `parent = tracekit::propagation::extract(&headers)`; \
+            for a root span, `parent = None` or `parent = tracekit::opentelemetry::Context::new()`"
 )]
 pub trait IntoParent {
     /// The context to continue.
@@ -63,6 +66,13 @@ impl IntoParent for Context {
 impl IntoParent for &Context {
     fn into_parent(self) -> Context {
         self.clone()
+    }
+}
+
+/// `None`: no parent, a new trace (test captures still see it).
+impl IntoParent for Option<Context> {
+    fn into_parent(self) -> Context {
+        self.unwrap_or_default()
     }
 }
 

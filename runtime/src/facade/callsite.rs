@@ -6,6 +6,7 @@ use opentelemetry::trace::SpanKind;
 #[cfg(feature = "pipeline")]
 use opentelemetry::{Key, KeyValue, StringValue, Value};
 use std::sync::atomic::AtomicUsize;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Everything about an annotated function that is known at compile time.
@@ -15,7 +16,10 @@ use std::time::Duration;
 #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "the pipeline records the code location"))]
 pub struct Callsite {
     pub(crate) name: &'static str,
-    function: &'static str,
+    /// The compiler's name of an item nested in the function, from which
+    /// its path is read once, when first exported.
+    nested_item: fn() -> &'static str,
+    function: OnceLock<String>,
     file: &'static str,
     line: u32,
     pub(crate) kind: SpanKind,
@@ -25,17 +29,33 @@ pub struct Callsite {
 }
 
 impl Callsite {
-    /// Made by the expansion: the span name, `module::path::fn_name`, the
-    /// file and line of the signature, the kind and `trace_performance`'s threshold.
+    /// Made by the expansion: the span name, the name of an item nested in
+    /// the function, the file and line of the signature, the kind and
+    /// `trace_performance`'s threshold.
     pub const fn new(
         name: &'static str,
-        function: &'static str,
+        nested_item: fn() -> &'static str,
         file: &'static str,
         line: u32,
         kind: SpanKind,
         threshold: Option<Duration>,
     ) -> Self {
-        Callsite { name, function, file, line, kind, threshold, meter_slot: AtomicUsize::new(0) }
+        Callsite {
+            name,
+            nested_item,
+            function: OnceLock::new(),
+            file,
+            line,
+            kind,
+            threshold,
+            meter_slot: AtomicUsize::new(0),
+        }
+    }
+
+    /// `code.function.name`: `module::Type::method` for a method (of an
+    /// inherent or a trait impl, generic or not), `module::function` otherwise.
+    pub(crate) fn function(&'static self) -> &'static str {
+        self.function.get_or_init(|| function_path((self.nested_item)()))
     }
 
     /// How many attributes the code location takes.
@@ -46,10 +66,10 @@ impl Callsite {
     /// the attributes moved out of `rest`, in one allocation with `room` to
     /// spare. `rest` keeps its memory, for reuse.
     #[cfg(feature = "pipeline")]
-    pub(crate) fn code_attributes_then(&self, rest: &mut Vec<KeyValue>, room: usize) -> Vec<KeyValue> {
+    pub(crate) fn code_attributes_then(&'static self, rest: &mut Vec<KeyValue>, room: usize) -> Vec<KeyValue> {
         let mut attributes = Vec::with_capacity(Self::CODE_ATTRIBUTES + rest.len() + room);
         attributes.extend([
-            KeyValue::new(Key::from_static_str(CODE_FUNCTION_NAME), static_str(self.function)),
+            KeyValue::new(Key::from_static_str(CODE_FUNCTION_NAME), static_str(self.function())),
             KeyValue::new(Key::from_static_str(CODE_FILE_PATH), static_str(self.file)),
             KeyValue::new(Key::from_static_str(CODE_LINE_NUMBER), i64::from(self.line)),
         ]);
@@ -61,4 +81,87 @@ impl Callsite {
 #[cfg(feature = "pipeline")]
 fn static_str(value: &'static str) -> Value {
     Value::String(StringValue::from(value))
+}
+
+/// The function's path from the compiler's name of an item nested in it
+/// (`<crate::m::T<u8> as crate::Trait>::f::{{closure}}::__TRACEKIT_CALLSITE::..`):
+/// up to the expansion's own items, without closures, trait qualifications
+/// or generic arguments (`crate::m::T::f`).
+fn function_path(nested_item: &str) -> String {
+    let function = nested_item.split("::__TRACEKIT_CALLSITE").next().unwrap_or(nested_item);
+    // `<Type as Trait>::rest` names the method by its type: `Type::rest`.
+    let unqualified = match function.strip_prefix('<').and_then(|inside| Some((inside, closing(inside)?))) {
+        Some((inside, close)) => {
+            let qualified = &inside[..close];
+            let the_type = match top_level(qualified, " as ") {
+                Some(at) => &qualified[..at],
+                None => qualified,
+            };
+            format!("{the_type}{}", &inside[close + 1..])
+        }
+        None => function.to_owned(),
+    };
+    let mut path = String::with_capacity(unqualified.len());
+    let mut depth = 0usize;
+    for c in unqualified.chars() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => path.push(c),
+            _ => {}
+        }
+    }
+    path.replace("::{{closure}}", "")
+}
+
+/// Where the `>` closing an opened `<` is in `text` (which follows the `<`).
+fn closing(text: &str) -> Option<usize> {
+    let mut depth = 1usize;
+    for (at, c) in text.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Where `needle` is in `text` outside any `<..>`.
+fn top_level(text: &str, needle: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (at, c) in text.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth = depth.saturating_sub(1),
+            _ if depth == 0 && text[at..].starts_with(needle) => return Some(at),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::function_path;
+
+    #[test]
+    fn the_path_of_a_function_is_read_from_an_item_nested_in_it() {
+        let cases = [
+            ("shop::repo::load::__TRACEKIT_CALLSITE::__tracekit_function::__tracekit_here", "shop::repo::load"),
+            ("shop::repo::Orders::load::__TRACEKIT_CALLSITE::f::h", "shop::repo::Orders::load"),
+            ("shop::repo::Orders::load::{{closure}}::__TRACEKIT_CALLSITE::f::h", "shop::repo::Orders::load"),
+            ("shop::repo::Gen<_>::get::__TRACEKIT_CALLSITE::f::h", "shop::repo::Gen::get"),
+            ("<shop::repo::Gen<u8> as shop::Load<Vec<u8>>>::load::__TRACEKIT_CALLSITE::f::h", "shop::repo::Gen::load"),
+            ("<shop::Users as shop::Load>::load::{{closure}}::__TRACEKIT_CALLSITE::f::h", "shop::Users::load"),
+        ];
+        for (nested, expected) in cases {
+            assert_eq!(function_path(nested), expected, "{nested}");
+        }
+    }
 }

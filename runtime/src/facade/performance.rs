@@ -131,7 +131,10 @@ pub(crate) fn say_held_back() {
 mod tests {
     use super::*;
 
-    static SLOW: Callsite = Callsite::new("slow", "tests::slow", "f.rs", 1, opentelemetry::trace::SpanKind::Internal, None);
+    fn nested() -> &'static str {
+        "tests::slow::__TRACEKIT_CALLSITE"
+    }
+    static SLOW: Callsite = Callsite::new("slow", nested, "f.rs", 1, opentelemetry::trace::SpanKind::Internal, None);
 
     #[test]
     fn a_few_lines_then_one_per_interval_with_the_count_held_back() {
