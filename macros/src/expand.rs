@@ -306,7 +306,7 @@ fn fake_return(output: &ReturnType) -> TokenStream {
     let ReturnType::Type(_, ty) = output else {
         return TokenStream::new();
     };
-    if valid::contains_impl_trait(ty) || matches!(**ty, Type::Never(_)) {
+    if valid::contains_impl_trait(ty) || matches!(valid::ungrouped(ty), Type::Never(_)) {
         return TokenStream::new();
     }
     // Located at the return type, so "return type inferred here" points at

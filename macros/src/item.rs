@@ -4,7 +4,7 @@
 //! syntax error inside it is reported by rustc at the user's token, and so
 //! that editors keep completing inside a half-written function.
 
-use proc_macro2::{Group, TokenStream};
+use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Signature, Token, Visibility};
@@ -31,11 +31,11 @@ impl Parse for MaybeItemFn {
         let body = if input.peek(Token![;]) {
             Body::Missing(input.parse()?)
         } else {
-            let group: Group = input.parse()?;
-            if group.delimiter() != proc_macro2::Delimiter::Brace {
-                return Err(syn::Error::new(group.span(), "expected the function body `{ .. }`"));
+            let body: TokenTree = input.parse()?;
+            match visible(body) {
+                TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => Body::Block(group),
+                other => return Err(syn::Error::new(other.span(), "expected the function body `{ .. }`")),
             }
-            Body::Block(group)
         };
         Ok(MaybeItemFn { attrs, vis, sig, body })
     }
@@ -52,5 +52,20 @@ impl ToTokens for MaybeItemFn {
             Body::Block(group) => group.to_tokens(tokens),
             Body::Missing(semi) => semi.to_tokens(tokens),
         }
+    }
+}
+
+/// A token as written, out of the invisible groups a `macro_rules!`
+/// fragment (`$body:block`) arrives in.
+fn visible(token: TokenTree) -> TokenTree {
+    match token {
+        TokenTree::Group(group) if group.delimiter() == Delimiter::None => {
+            let mut inside = group.stream().into_iter();
+            match (inside.next(), inside.next()) {
+                (Some(only), None) => visible(only),
+                _ => TokenTree::Group(group),
+            }
+        }
+        other => other,
     }
 }

@@ -252,7 +252,7 @@ pub fn signature_shape(output: &ReturnType, is_async: bool) -> Shape {
     }
     match output {
         ReturnType::Default => Shape::Unit,
-        ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => Shape::Unit,
+        ReturnType::Type(_, ty) if matches!(ungrouped(ty), Type::Never(_)) => Shape::Unit,
         ReturnType::Type(_, ty) => returned_future(ty).map_or(Shape::Value, |boxed| Shape::Future { boxed }),
     }
 }
@@ -273,7 +273,7 @@ fn returned_future(ty: &Type) -> Option<bool> {
         TypeParamBound::Trait(bound) => bound.path.segments.last().is_some_and(|segment| segment.ident == "Future"),
         _ => false,
     };
-    match ty {
+    match ungrouped(ty) {
         Type::ImplTrait(bounds) if bounds.bounds.iter().any(is_future_bound) => Some(false),
         Type::Paren(inner) => returned_future(&inner.elem),
         Type::Path(path) => {
@@ -311,7 +311,16 @@ fn single_type_argument(arguments: &PathArguments) -> Option<&Type> {
 pub fn returns_unit(output: &ReturnType) -> bool {
     match output {
         ReturnType::Default => true,
-        ReturnType::Type(_, ty) => matches!(&**ty, Type::Tuple(tuple) if tuple.elems.is_empty()),
+        ReturnType::Type(_, ty) => matches!(ungrouped(ty), Type::Tuple(tuple) if tuple.elems.is_empty()),
+    }
+}
+
+/// A type as written, out of the invisible groups a `macro_rules!`
+/// fragment (`$ret:ty`) arrives in.
+pub fn ungrouped(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(group) => ungrouped(&group.elem),
+        other => other,
     }
 }
 
