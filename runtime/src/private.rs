@@ -4,7 +4,7 @@
 
 pub use crate::annotated::boxed::{boxed, call_once};
 pub use crate::annotated::guard::{current_parent, AsyncSpan, IntoParent, SyncSpan};
-pub use crate::annotated::question_mark::QuestionMark;
+pub use crate::annotated::question_mark::{FromError, QuestionMark};
 pub use crate::annotated::values::{
     redacted, type_name_of, ArgRef, ErrRef, ErrorByDebug, ErrorByDisplay, ErrorByName, NotAnError, OutcomeOfResult,
     OutcomeOfValue, Recordable, Returned, ValueByDebug, ValueByScalar,

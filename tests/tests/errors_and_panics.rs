@@ -187,3 +187,67 @@ fn a_panic_inside_a_manual_span_is_recorded() {
         capture(|| catch_unwind(AssertUnwindSafe(|| tracekit::span("manual").in_scope(|| panic!("manual boom")))));
     assert_failed(spans.get("manual"), "manual boom", "panic");
 }
+
+mod polled {
+    use std::task::Poll;
+    use tracekit::trace_operation;
+
+    #[derive(Debug)]
+    pub struct ReadError(pub String);
+
+    impl From<std::num::ParseIntError> for ReadError {
+        fn from(error: std::num::ParseIntError) -> Self {
+            ReadError(error.to_string())
+        }
+    }
+
+    impl std::fmt::Display for ReadError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "read failed: {}", self.0)
+        }
+    }
+
+    /// `?` on a `Result` and on a `Poll<Result>` in a `poll` fn, as without the attribute.
+    #[trace_operation(include_result)]
+    pub fn poll_read(text: &str, inner: Poll<Result<u32, ReadError>>) -> Poll<Result<u32, ReadError>> {
+        let parsed: u32 = text.parse()?;
+        let ready = match inner? {
+            Poll::Ready(value) => value,
+            Poll::Pending => return Poll::Pending,
+        };
+        Poll::Ready(Ok(parsed + ready))
+    }
+
+    /// The same in a stream's `poll_next`.
+    #[trace_operation]
+    pub fn poll_next(text: &str) -> Poll<Option<Result<u32, ReadError>>> {
+        let parsed: u32 = text.parse()?;
+        Poll::Ready(Some(Ok(parsed)))
+    }
+}
+
+#[test]
+fn question_marks_in_poll_fns_exit_and_a_ready_error_fails_the_span() {
+    use std::task::Poll;
+    let (results, spans) = tracekit::testing::capture(|| {
+        (
+            polled::poll_read("2", Poll::Ready(Ok(3))),
+            polled::poll_read("x", Poll::Ready(Ok(3))),
+            polled::poll_read("2", Poll::Ready(Err(polled::ReadError("disk".to_owned())))),
+            polled::poll_read("2", Poll::Pending),
+            polled::poll_next("x"),
+        )
+    });
+    assert!(matches!(results.0, Poll::Ready(Ok(5))));
+    assert!(matches!(&results.1, Poll::Ready(Err(error)) if error.0.contains("invalid digit")));
+    assert!(matches!(&results.2, Poll::Ready(Err(error)) if error.0 == "disk"));
+    assert!(results.3.is_pending());
+    assert!(matches!(results.4, Poll::Ready(Some(Err(_)))));
+    let reads = spans.all("poll_read");
+    assert!(!reads[0].is_error());
+    assert_eq!(reads[0].str_attribute("result"), Some("Ready(Ok(5))"));
+    assert_eq!(reads[1].error_message(), Some("read failed: invalid digit found in string"));
+    assert_eq!(reads[2].error_message(), Some("read failed: disk"));
+    assert!(!reads[3].is_error(), "Pending is not a failure");
+    assert!(spans.get("poll_next").is_error());
+}

@@ -19,13 +19,47 @@ pub trait QuestionMark<R> {
     fn __tracekit_branch(self) -> ControlFlow<R, Self::Output>;
 }
 
-impl<T, E, U, F: From<E>> QuestionMark<Result<U, F>> for Result<T, E> {
+/// What an error of a `?` becomes in the function's return type, as the
+/// standard library's `FromResidual` impls say: `Result<U, F>`, and for
+/// `poll` fns `Poll<Result<U, F>>` and `Poll<Option<Result<U, F>>>`, each
+/// with `F: From<E>`.
+#[diagnostic::on_unimplemented(
+    message = "the `?` operator can only be used in a function that returns `Result` or `Option` (or another type that implements `FromResidual`)",
+    label = "cannot use the `?` operator in a function that returns `{Self}`"
+)]
+pub trait FromError<E> {
+    /// The early return for `error`.
+    fn __tracekit_from_error(error: E) -> Self;
+}
+
+impl<E, U, F: From<E>> FromError<E> for Result<U, F> {
+    #[inline(always)]
+    fn __tracekit_from_error(error: E) -> Self {
+        Err(From::from(error))
+    }
+}
+
+impl<E, U, F: From<E>> FromError<E> for Poll<Result<U, F>> {
+    #[inline(always)]
+    fn __tracekit_from_error(error: E) -> Self {
+        Poll::Ready(Err(From::from(error)))
+    }
+}
+
+impl<E, U, F: From<E>> FromError<E> for Poll<Option<Result<U, F>>> {
+    #[inline(always)]
+    fn __tracekit_from_error(error: E) -> Self {
+        Poll::Ready(Some(Err(From::from(error))))
+    }
+}
+
+impl<T, E, R: FromError<E>> QuestionMark<R> for Result<T, E> {
     type Output = T;
     #[inline(always)]
-    fn __tracekit_branch(self) -> ControlFlow<Result<U, F>, T> {
+    fn __tracekit_branch(self) -> ControlFlow<R, T> {
         match self {
             Ok(value) => ControlFlow::Continue(value),
-            Err(error) => ControlFlow::Break(Err(From::from(error))),
+            Err(error) => ControlFlow::Break(R::__tracekit_from_error(error)),
         }
     }
 }
@@ -41,25 +75,25 @@ impl<T, U> QuestionMark<Option<U>> for Option<T> {
     }
 }
 
-impl<T, E, U, F: From<E>> QuestionMark<Result<U, F>> for Poll<Result<T, E>> {
+impl<T, E, R: FromError<E>> QuestionMark<R> for Poll<Result<T, E>> {
     type Output = Poll<T>;
     #[inline(always)]
-    fn __tracekit_branch(self) -> ControlFlow<Result<U, F>, Poll<T>> {
+    fn __tracekit_branch(self) -> ControlFlow<R, Poll<T>> {
         match self {
             Poll::Ready(Ok(value)) => ControlFlow::Continue(Poll::Ready(value)),
-            Poll::Ready(Err(error)) => ControlFlow::Break(Err(From::from(error))),
+            Poll::Ready(Err(error)) => ControlFlow::Break(R::__tracekit_from_error(error)),
             Poll::Pending => ControlFlow::Continue(Poll::Pending),
         }
     }
 }
 
-impl<T, E, U, F: From<E>> QuestionMark<Result<U, F>> for Poll<Option<Result<T, E>>> {
+impl<T, E, R: FromError<E>> QuestionMark<R> for Poll<Option<Result<T, E>>> {
     type Output = Poll<Option<T>>;
     #[inline(always)]
-    fn __tracekit_branch(self) -> ControlFlow<Result<U, F>, Poll<Option<T>>> {
+    fn __tracekit_branch(self) -> ControlFlow<R, Poll<Option<T>>> {
         match self {
             Poll::Ready(Some(Ok(value))) => ControlFlow::Continue(Poll::Ready(Some(value))),
-            Poll::Ready(Some(Err(error))) => ControlFlow::Break(Err(From::from(error))),
+            Poll::Ready(Some(Err(error))) => ControlFlow::Break(R::__tracekit_from_error(error)),
             Poll::Ready(None) => ControlFlow::Continue(Poll::Ready(None)),
             Poll::Pending => ControlFlow::Continue(Poll::Pending),
         }

@@ -6,6 +6,7 @@
 use opentelemetry::{StringValue, Value};
 use std::borrow::Cow;
 use std::fmt::{Debug, Display};
+use std::task::Poll;
 
 /// A borrowed argument or result on its way to becoming a span value.
 pub struct ArgRef<'a, T: ?Sized>(pub &'a T);
@@ -193,6 +194,31 @@ impl<T, E> OutcomeOfResult for Returned<'_, Result<T, E>> {
     type Err = E;
     fn __tracekit_outcome(&self) -> Result<&T, &E> {
         self.0.as_ref()
+    }
+}
+
+/// A `poll` fn's `Poll::Ready(Err(..))` fails the span; the rest succeed,
+/// recorded whole by `include_result`.
+impl<T, E> OutcomeOfResult for Returned<'_, Poll<Result<T, E>>> {
+    type Ok = Poll<Result<T, E>>;
+    type Err = E;
+    fn __tracekit_outcome(&self) -> Result<&Self::Ok, &E> {
+        match self.0 {
+            Poll::Ready(Err(error)) => Err(error),
+            other => Ok(other),
+        }
+    }
+}
+
+/// A stream's `Poll::Ready(Some(Err(..)))` fails the span.
+impl<T, E> OutcomeOfResult for Returned<'_, Poll<Option<Result<T, E>>>> {
+    type Ok = Poll<Option<Result<T, E>>>;
+    type Err = E;
+    fn __tracekit_outcome(&self) -> Result<&Self::Ok, &E> {
+        match self.0 {
+            Poll::Ready(Some(Err(error))) => Err(error),
+            other => Ok(other),
+        }
     }
 }
 
