@@ -243,9 +243,9 @@ impl Traced<'_> {
         if valid::signature_shape(&self.item.sig.output, false) == Shape::Unit {
             return recording_closure(&private, recorder, &[], &[]);
         }
-        let (ok_binding, record_ok) = match &self.args.include_result {
-            Some(include) => {
-                let value = quote_spanned!(include.span()=> (&#private::ArgRef(__tracekit_ok)).__tracekit_value());
+        let (ok_binding, record_ok) = match self.result_span {
+            Some(at) => {
+                let value = quote_spanned!(at=> (&#private::ArgRef(__tracekit_ok)).__tracekit_value());
                 (
                     quote!(__tracekit_ok),
                     quote!(if #recorder.records_values() { #recorder.attribute("result", #value); }),

@@ -260,6 +260,14 @@ fn check_skip_names(args: &Args, block: &ItemImpl, errors: &mut Errors) {
         })
         .flat_map(|method| params::named(&method.sig).map(|p| p.ident.to_string()).collect::<Vec<_>>())
         .collect();
-    let unknown = |ident: &syn::Ident, _: &str| format!("no function of this impl block has a parameter `{ident}`");
+    let mut known = names.clone();
+    known.sort_unstable();
+    known.dedup();
+    let known = match known.is_empty() {
+        true => "its functions have no named parameters".to_owned(),
+        false => format!("the parameters of its functions are: {}", known.join(", ")),
+    };
+    let unknown =
+        |ident: &syn::Ident, _: &str| format!("no function of this impl block has a parameter `{ident}`; {known}");
     valid::check_name_lists(args, &names, &unknown, errors);
 }

@@ -15,6 +15,10 @@ pub struct Traced<'a> {
     /// The `SpanKind` variant.
     pub kind: Ident,
     pub threshold_ms: Option<u64>,
+    /// Where an error about recording the result points: `include_result`
+    /// on a function, the method's return type in an impl block (so that
+    /// each method's error is its own).
+    pub result_span: Option<proc_macro2::Span>,
     /// The arguments `include_args` records, in order.
     pub recorded: Vec<Recorded<'a>>,
     pub shape: Shape,

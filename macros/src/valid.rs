@@ -137,6 +137,10 @@ pub fn check<'a>(
         name: args.name.as_ref().map_or(qualified, |lit| lit.value()),
         kind: Ident::new(&kind, Span::call_site()),
         threshold_ms,
+        result_span: args.include_result.as_ref().map(|include| match (qualifier, &item.sig.output) {
+            (Some(_), ReturnType::Type(_, ty)) => syn::spanned::Spanned::span(&**ty),
+            _ => include.span(),
+        }),
         recorded,
         shape,
         track_caller,
