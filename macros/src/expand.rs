@@ -93,8 +93,12 @@ impl Traced<'_> {
             //                 result
             //             }
             //         }
-            // A boxed future (`Pin<Box<dyn Future>>`, `#[async_trait]`) is boxed again.
-            Shape::Future { boxed } => {
+            // A future of a named type (`Pin<Box<dyn Future>>`, `#[async_trait]`,
+            // an alias, `Self::Future`) is made that type again: for a boxed one,
+            // `<Type as ReturnedFuture<_>>::__tracekit_rewrap(async move { .. })`
+            // boxes the traced future; the body's closure has the declared
+            // type, so that each of its exits coerces to it.
+            Shape::Future { named } => {
                 let traced = quote! {
                     async move {
                         let #result = #span.instrument(#future).await;
@@ -102,11 +106,19 @@ impl Traced<'_> {
                         #result
                     }
                 };
-                let traced = if boxed { quote!(#private::boxed(#traced)) } else { traced };
+                let (build, traced) = match (named, returns) {
+                    (true, Some(ty)) => (
+                        quote!(move || -> #ty #body),
+                        quote_spanned! {ty.span()=>
+                            <#ty as #private::ReturnedFuture<_>>::__tracekit_rewrap(#traced)
+                        },
+                    ),
+                    _ => (quote!(move || #body), traced),
+                };
                 quote! {
                     #callsite_static
                     let #span = #private::AsyncSpan::start(&#callsite, #parent, #record_start);
-                    let #future = #span.in_scope(move || #body);
+                    let #future = #span.in_scope(#build);
                     #traced
                 }
             }

@@ -45,8 +45,10 @@ pub enum Shape {
     Value,
     /// An `async fn`: the span covers the future, from its first poll.
     Async,
-    /// A function that returns a future (`impl Future`, `Pin<Box<dyn
-    /// Future>>` as `#[async_trait]` makes): the span starts at the call and
-    /// covers the returned future; `boxed` when the future is boxed.
-    Future { boxed: bool },
+    /// A function that returns a future: the span starts at the call and
+    /// covers the returned future. `named`: its type has a name (`Pin<Box<dyn
+    /// Future>>` as `#[async_trait]` makes, an alias, an associated type), and
+    /// the traced future is made that type again through
+    /// `__private::ReturnedFuture`; otherwise it is an `impl Future`.
+    Future { named: bool },
 }

@@ -98,7 +98,7 @@ pub fn check<'a>(
             ),
         ));
     }
-    let (shape, awaited) = shape(&item.sig.output, item.sig.asyncness.is_some(), body);
+    let (shape, awaited) = shape(flavor, &item.sig.output, item.sig.asyncness.is_some(), body);
     if flavor == Flavor::Async && !awaited {
         errors.push(syn::Error::new_spanned(
             item.sig.fn_token,
@@ -243,9 +243,17 @@ fn check_attribute_keys(
 /// How the function's span is kept, and whether it is asynchronous as
 /// `trace_async` requires: an `async fn`, a fn returning a future, or the
 /// output of an async runtime's entry attribute.
-fn shape(output: &ReturnType, is_async: bool, body: Option<&proc_macro2::Group>) -> (Shape, bool) {
-    let shape = signature_shape(output, is_async);
-    let awaited = matches!(shape, Shape::Async | Shape::Future { .. }) || body.is_some_and(is_runtime_entry);
+fn shape(flavor: Flavor, output: &ReturnType, is_async: bool, body: Option<&proc_macro2::Group>) -> (Shape, bool) {
+    let runtime_entry = body.is_some_and(is_runtime_entry);
+    let shape = match signature_shape(output, is_async) {
+        // `#[trace_async]` is the user saying the value is a future, whatever
+        // its type is called; the type decides, through a trait.
+        Shape::Value if flavor == Flavor::Async && !runtime_entry && may_name_a_future(output) => {
+            Shape::Future { named: true }
+        }
+        shape => shape,
+    };
+    let awaited = matches!(shape, Shape::Async | Shape::Future { .. }) || runtime_entry;
     (shape, awaited)
 }
 
@@ -257,7 +265,26 @@ pub fn signature_shape(output: &ReturnType, is_async: bool) -> Shape {
     match output {
         ReturnType::Default => Shape::Unit,
         ReturnType::Type(_, ty) if matches!(ungrouped(ty), Type::Never(_)) => Shape::Unit,
-        ReturnType::Type(_, ty) => returned_future(ty).map_or(Shape::Value, |boxed| Shape::Future { boxed }),
+        ReturnType::Type(_, ty) => returned_future(ty).map_or(Shape::Value, |named| Shape::Future { named }),
+    }
+}
+
+/// Whether the return type may be a future under another name (an alias,
+/// `Self::Future`): a path other than the standard types that are plainly
+/// values. Those, tuples and references get the error that the function
+/// does not return a future, instead of a cascade of type errors.
+fn may_name_a_future(output: &ReturnType) -> bool {
+    const VALUES: [&str; 22] = [
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32", "f64", "bool",
+        "char", "str", "String", "Vec", "Option", "Result", "HashMap",
+    ];
+    let ReturnType::Type(_, ty) = output else { return false };
+    match ungrouped(ty) {
+        Type::Path(path) => {
+            path.qself.is_some()
+                || path.path.segments.last().is_some_and(|last| !VALUES.iter().any(|value| last.ident == value))
+        }
+        _ => false,
     }
 }
 
@@ -270,8 +297,9 @@ fn is_runtime_entry(body: &proc_macro2::Group) -> bool {
     start == ["let", "body", "=", "async"]
 }
 
-/// `Some(boxed)` when `ty` is a future: `impl Future<..> (+ ..)`, or a boxed
-/// one: `Pin<Box<dyn Future<..> (+ ..)>>`, `BoxFuture`, `LocalBoxFuture`.
+/// `Some(named)` when `ty` is a future: `impl Future<..> (+ ..)` (not
+/// named), or a boxed one: `Pin<Box<dyn Future<..> (+ ..)>>`, `BoxFuture`,
+/// `LocalBoxFuture`.
 fn returned_future(ty: &Type) -> Option<bool> {
     let is_future_bound = |bound: &TypeParamBound| match bound {
         TypeParamBound::Trait(bound) => bound.path.segments.last().is_some_and(|segment| segment.ident == "Future"),

@@ -116,3 +116,94 @@ async fn concurrent_calls_each_get_their_own_span() {
         assert_eq!(spans.children(child).len(), 1);
     }
 }
+
+mod named_futures {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use tracekit::trace_async;
+
+    pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+    #[tracekit::trace_operation]
+    pub async fn step() {}
+
+    /// A future under an alias.
+    #[trace_async]
+    pub fn through_alias(n: u32) -> BoxFut<'static, u32> {
+        Box::pin(async move {
+            step().await;
+            n + 1
+        })
+    }
+
+    /// One of several boxed async blocks, by early return, `if` and `match`:
+    /// each exit keeps the declared type.
+    #[trace_async]
+    pub fn branches(which: u8) -> Pin<Box<dyn Future<Output = u8> + Send>> {
+        if which == 0 {
+            return Box::pin(async { 0 });
+        }
+        let future: Pin<Box<dyn Future<Output = u8> + Send>> = match which {
+            1 => Box::pin(async { 1 }),
+            _ => Box::pin(async move {
+                step().await;
+                which
+            }),
+        };
+        if which > 10 {
+            Box::pin(async { 10 })
+        } else {
+            future
+        }
+    }
+
+    /// A tower `Service` whose `call` returns `Self::Future`.
+    pub struct Doubler;
+
+    impl tower::Service<u32> for Doubler {
+        type Response = u32;
+        type Error = std::convert::Infallible;
+        type Future = BoxFut<'static, Result<u32, Self::Error>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        #[trace_async(name = "Doubler::call", include_args)]
+        fn call(&mut self, request: u32) -> Self::Future {
+            Box::pin(async move {
+                step().await;
+                Ok(request * 2)
+            })
+        }
+    }
+}
+
+/// A future returned under any name (an alias, `Self::Future`, one of
+/// several boxed branches) is traced to its end, its spans inside it.
+#[tokio::test]
+async fn a_future_under_any_name_is_traced_to_its_end() {
+    use tower::Service as _;
+    let (values, spans) = tracekit::testing::capture_async(async {
+        let alias = named_futures::through_alias(1).await;
+        let branches = [
+            named_futures::branches(0).await,
+            named_futures::branches(1).await,
+            named_futures::branches(5).await,
+            named_futures::branches(20).await,
+        ];
+        let doubled = named_futures::Doubler.call(21).await.unwrap();
+        (alias, branches, doubled)
+    })
+    .await;
+    assert_eq!(values, (2, [0, 1, 5, 10], 42));
+    let steps = spans.all("step");
+    assert_eq!(steps.len(), 3);
+    let alias = spans.get("through_alias");
+    assert_eq!(steps[0].parent_span_id(), Some(alias.span_id()), "the future's spans are its children");
+    let call = spans.get("Doubler::call");
+    assert_eq!(call.i64_attribute("arg.request"), Some(21));
+    assert_eq!(steps[2].parent_span_id(), Some(call.span_id()));
+    assert_eq!(spans.all("branches").len(), 4);
+}

@@ -1,5 +1,8 @@
-//! How a traced body runs: a closure called once, or a future boxed for a
-//! function that returns a boxed one.
+//! How a traced body runs: a closure called once, or a future made the
+//! named type its function returns.
+
+use core::future::Future;
+use core::pin::Pin;
 
 /// Runs the wrapped body of a synchronous function. Passing the closure
 /// through an `FnOnce` bound lets the body move out of its captures (such as
@@ -9,10 +12,34 @@ pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 
-/// Boxes the traced future of a function that returns a boxed one
-/// (`Pin<Box<dyn Future ..>>`, as `#[async_trait]` methods do); the caller's
-/// return type makes it a trait object.
-#[inline(always)]
-pub fn boxed<F: core::future::Future>(future: F) -> core::pin::Pin<Box<F>> {
-    Box::pin(future)
+/// A future type that a function can return its traced future as: a boxed
+/// future, whatever it is called (`Pin<Box<dyn Future ..>>`, `BoxFuture`,
+/// an alias, a `Service`'s `Self::Future` that is one). The type decides,
+/// so `#[trace_async]` on a fn returning a future under any name is enough.
+#[diagnostic::on_unimplemented(
+    message = "tracekit cannot return the traced future as `{Self}`",
+    label = "not `impl Future` nor a boxed future",
+    note = "#[trace_async] traces a fn returning `impl Future<Output = ..>` or a boxed future \
+            (`Pin<Box<dyn Future<Output = ..> + Send + '_>>`, or an alias of one); for a fn that \
+            returns a value, use #[trace_operation]"
+)]
+pub trait ReturnedFuture<Traced>: Sized {
+    /// The traced future, as this type.
+    fn __tracekit_rewrap(traced: Traced) -> Self;
+}
+
+impl<'a, T, Traced: Future<Output = T> + Send + 'a> ReturnedFuture<Traced>
+    for Pin<Box<dyn Future<Output = T> + Send + 'a>>
+{
+    #[inline(always)]
+    fn __tracekit_rewrap(traced: Traced) -> Self {
+        Box::pin(traced)
+    }
+}
+
+impl<'a, T, Traced: Future<Output = T> + 'a> ReturnedFuture<Traced> for Pin<Box<dyn Future<Output = T> + 'a>> {
+    #[inline(always)]
+    fn __tracekit_rewrap(traced: Traced) -> Self {
+        Box::pin(traced)
+    }
 }
