@@ -10,7 +10,7 @@ use crate::valid;
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::{ReturnType, Type};
+use syn::Type;
 
 /// The names of the generated locals, hygienic.
 struct Locals {
@@ -53,13 +53,11 @@ impl Traced<'_> {
         let parent = self.parent();
         let record_start = self.record_start(recorder);
         let record_finish = self.record_finish(result, recorder);
-        let fake_return = fake_return(&sig.output);
+        let writable = valid::writable_return(&sig.output);
+        let fake_return = fake_return(writable.as_ref());
         // The body's inner attributes (`#![allow(..)]`) stay at the top of
         // the function's body; its `?`s exit as they would in the function.
-        let returns = match &sig.output {
-            ReturnType::Type(_, ty) if !valid::contains_impl_trait(ty) => Some(&**ty),
-            _ => None,
-        };
+        let returns = writable.as_ref();
         let (inner_attrs, body) = match self.shape {
             Shape::Unit | Shape::Future { .. } => (Vec::new(), self.body.to_token_stream()),
             Shape::Value if self.track_caller => body::rewrite(self.body, &private, Exit::Break(label()), returns),
@@ -314,13 +312,10 @@ fn recording_closure(
 /// An unreachable `return` of the declared type at the top of the wrapped
 /// body. It fixes the closure's or async block's output type, so `?` converts
 /// errors as in the original fn, and type errors point at the signature.
-fn fake_return(output: &ReturnType) -> TokenStream {
-    let ReturnType::Type(_, ty) = output else {
+fn fake_return(writable: Option<&Type>) -> TokenStream {
+    let Some(ty) = writable else {
         return TokenStream::new();
     };
-    if valid::contains_impl_trait(ty) || matches!(valid::ungrouped(ty), Type::Never(_)) {
-        return TokenStream::new();
-    }
     // Located at the return type, so "return type inferred here" points at
     // the signature; hygienic, so it cannot clash with the body's names.
     let fake = Ident::new("__tracekit_fake_return", ty.span().resolved_at(Span::mixed_site()));

@@ -6,7 +6,6 @@ use crate::item::{Body, MaybeItemFn};
 use crate::model::{Recorded, Shape, Traced};
 use crate::params;
 use proc_macro2::{Ident, Span};
-use syn::visit::Visit;
 use syn::{Attribute, Expr, ExprLit, GenericArgument, Lit, PathArguments, ReturnType, Type, TypeParamBound};
 
 const ATTRIBUTES: [&str; 3] = ["trace_operation", "trace_async", "trace_performance"];
@@ -356,18 +355,28 @@ pub fn ungrouped(ty: &Type) -> &Type {
     }
 }
 
-/// Whether `impl Trait` appears anywhere in `ty`: such a type cannot be
-/// written as the type of a `let`.
-pub fn contains_impl_trait(ty: &Type) -> bool {
-    struct Finder(bool);
-    impl Visit<'_> for Finder {
-        fn visit_type_impl_trait(&mut self, _: &syn::TypeImplTrait) {
-            self.0 = true;
+/// The declared return type as the type of a `let` or a closure can be
+/// written: each nested `impl Trait` replaced by `_`, so that
+/// `Result<impl Iterator<Item = u32>, Box<dyn Error>>` still fixes the error
+/// type for `?`. `None` when the whole type is an `impl Trait` (nothing is
+/// left to fix) or `!`.
+pub fn writable_return(output: &ReturnType) -> Option<Type> {
+    struct Erase;
+    impl syn::visit_mut::VisitMut for Erase {
+        fn visit_type_mut(&mut self, ty: &mut Type) {
+            match ty {
+                Type::ImplTrait(_) => *ty = syn::parse_quote!(_),
+                _ => syn::visit_mut::visit_type_mut(self, ty),
+            }
         }
     }
-    let mut finder = Finder(false);
-    finder.visit_type(ty);
-    finder.0
+    let ReturnType::Type(_, ty) = output else { return None };
+    if matches!(ungrouped(ty), Type::ImplTrait(_) | Type::Never(_)) {
+        return None;
+    }
+    let mut ty = (**ty).clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Erase, &mut ty);
+    Some(ty)
 }
 
 pub fn is_tracekit_attribute(attr: &Attribute) -> bool {

@@ -251,3 +251,43 @@ fn question_marks_in_poll_fns_exit_and_a_ready_error_fails_the_span() {
     assert!(!reads[3].is_error(), "Pending is not a failure");
     assert!(spans.get("poll_next").is_error());
 }
+
+mod iterators {
+    #[derive(Debug)]
+    pub struct Refused;
+
+    impl std::fmt::Display for Refused {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("refused")
+        }
+    }
+
+    impl std::error::Error for Refused {}
+
+    /// An `impl Trait` inside the `Result`: the first `return` does not fix
+    /// the error type, the declared one does, so the `?` after it converts.
+    #[tracekit::trace_operation]
+    pub fn evens(limit: &str, refuse: bool) -> Result<impl Iterator<Item = u32>, Box<dyn std::error::Error>> {
+        if refuse {
+            return Err(Box::new(Refused));
+        }
+        let limit: u32 = limit.parse()?;
+        Ok((0..limit).filter(|n| n % 2 == 0))
+    }
+}
+
+#[test]
+fn a_result_holding_an_impl_trait_keeps_its_declared_error_type() {
+    let (results, spans) = tracekit::testing::capture(|| {
+        (
+            iterators::evens("5", false).map(|evens| evens.collect::<Vec<_>>()).ok(),
+            iterators::evens("5", true).is_err(),
+            iterators::evens("x", false).is_err(),
+        )
+    });
+    assert_eq!(results, (Some(vec![0, 2, 4]), true, true));
+    let calls = spans.all("evens");
+    assert!(!calls[0].is_error());
+    assert_eq!(calls[1].error_message(), Some("refused"));
+    assert_eq!(calls[2].error_message(), Some("invalid digit found in string"));
+}
