@@ -64,6 +64,14 @@ impl Traced<'_> {
             Shape::Async | Shape::Value => body::rewrite(self.body, &private, Exit::Return, returns),
         };
 
+        // The body's new block takes the span of the user's braces, and with
+        // it the user's edition: Rust 2024 drops a block's tail temporaries
+        // before its locals, and `if let` scrutinees before `else`.
+        let user_block = {
+            let mut block = Group::new(Delimiter::Brace, quote!(#fake_return #body));
+            block.set_span(self.body.span());
+            block
+        };
         let wrapped = match self.shape {
             // Input:  async fn f(a: A) -> R { body }
             // Output: async fn f(a: A) -> R {
@@ -76,7 +84,7 @@ impl Traced<'_> {
             Shape::Async => quote! {
                 #callsite_static
                 let #span = #private::AsyncSpan::start(&#callsite, #parent, #record_start);
-                let #result = #span.instrument(async move { #fake_return #body }).await;
+                let #result = #span.instrument(async move #user_block).await;
                 #span.finish(#record_finish);
                 #result
             },
@@ -135,7 +143,7 @@ impl Traced<'_> {
                 quote! {
                     #callsite_static
                     let #span = #private::SyncSpan::enter(&#callsite, #parent, #record_start);
-                    let #result #annotation = #label: { #body };
+                    let #result #annotation = #label: { #user_block };
                     #span.finish(#record_finish);
                     #result
                 }
@@ -151,7 +159,7 @@ impl Traced<'_> {
             Shape::Value => quote! {
                 #callsite_static
                 let #span = #private::SyncSpan::enter(&#callsite, #parent, #record_start);
-                let #result = #private::call_once(move || { #fake_return #body });
+                let #result = #private::call_once(move || #user_block);
                 #span.finish(#record_finish);
                 #result
             },
