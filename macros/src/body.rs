@@ -16,6 +16,16 @@ use syn::parse::{ParseStream, Parser};
 use syn::visit_mut::{self, VisitMut};
 use syn::{Attribute, Block, Expr, Item, Lifetime, Type};
 
+/// What becomes of the body's `?`s where the body runs in a closure or an
+/// async block of its own.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Rewrite {
+    /// Left as written: they leave the closure with its declared type.
+    Keep,
+    /// Through `__private::QuestionMark`, for the function's return type.
+    Through,
+}
+
 /// How the body's early exits leave it.
 pub enum Exit {
     /// It runs in a closure or async block of its own: `return` already
@@ -32,6 +42,7 @@ pub fn rewrite(
     body: &Group,
     private: &TokenStream,
     exit: Exit,
+    question_marks: Rewrite,
     returns: Option<&Type>,
 ) -> (Vec<Attribute>, TokenStream) {
     let parser = |input: ParseStream| Ok((input.call(Attribute::parse_inner)?, input.call(Block::parse_within)?));
@@ -39,7 +50,7 @@ pub fn rewrite(
         return (Vec::new(), body.to_token_stream());
     };
     let returns = returns.map_or_else(|| quote!(_), ToTokens::to_token_stream);
-    let mut exits = Exits { private, exit, returns };
+    let mut exits = Exits { private, exit, question_marks, returns };
     for statement in &mut statements {
         exits.visit_stmt_mut(statement);
     }
@@ -49,6 +60,7 @@ pub fn rewrite(
 struct Exits<'a> {
     private: &'a TokenStream,
     exit: Exit,
+    question_marks: Rewrite,
     returns: TokenStream,
 }
 
@@ -69,7 +81,7 @@ impl VisitMut for Exits<'_> {
         }
         visit_mut::visit_expr_mut(self, expr);
         match expr {
-            Expr::Try(tried) => {
+            Expr::Try(tried) if self.question_marks == Rewrite::Through => {
                 let question = tried.question_token.span;
                 let (operand, private, returns) = (&tried.expr, self.private, &self.returns);
                 let value = Ident::new("__tracekit_value", Span::mixed_site());

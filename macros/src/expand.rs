@@ -4,7 +4,7 @@
 //! `<crate = path>::__private`), and its locals use `Span::mixed_site()` so
 //! they cannot collide with the user's.
 
-use crate::body::{self, Exit};
+use crate::body::{self, Exit, Rewrite};
 use crate::model::{Shape, Traced};
 use crate::valid;
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
@@ -58,20 +58,33 @@ impl Traced<'_> {
         // The body's inner attributes (`#![allow(..)]`) stay at the top of
         // the function's body; its `?`s exit as they would in the function.
         let returns = writable.as_ref();
+        // A return type that takes `?` keeps the body's `?`s as written, so
+        // that rustc words their errors (a conversion that fails, say) as it
+        // does without the attribute; with another, they are rewritten so
+        // that the error speaks of the function, not of a closure.
+        let question_marks = if valid::takes_question_mark(&sig.output) { Rewrite::Keep } else { Rewrite::Through };
         let (inner_attrs, body) = match self.shape {
             Shape::Unit | Shape::Future { .. } => (Vec::new(), self.body.to_token_stream()),
-            Shape::Value if self.track_caller => body::rewrite(self.body, &private, Exit::Break(label()), returns),
-            Shape::Async | Shape::Value => body::rewrite(self.body, &private, Exit::Return, returns),
+            Shape::Value if self.track_caller => {
+                body::rewrite(self.body, &private, Exit::Break(label()), Rewrite::Through, returns)
+            }
+            Shape::Async | Shape::Value => body::rewrite(self.body, &private, Exit::Return, question_marks, returns),
         };
 
         // The body's new block takes the span of the user's braces, and with
         // it the user's edition: Rust 2024 drops a block's tail temporaries
         // before its locals, and `if let` scrutinees before `else`.
-        let user_block = {
-            let mut block = Group::new(Delimiter::Brace, quote!(#fake_return #body));
+        let user_block = |statements: TokenStream| {
+            let mut block = Group::new(Delimiter::Brace, statements);
             block.set_span(self.body.span());
             block
         };
+        // A closure's declared return type fixes the body's type, so that
+        // its errors point at the signature as they would without the
+        // attribute; an async block's is fixed by an unreachable `return`.
+        let closure_returns = returns.map(|ty| quote!(-> #ty));
+        let body_block = user_block(body.clone());
+        let user_block = user_block(quote!(#fake_return #body));
         let wrapped = match self.shape {
             // Input:  async fn f(a: A) -> R { body }
             // Output: async fn f(a: A) -> R {
@@ -159,7 +172,7 @@ impl Traced<'_> {
             Shape::Value => quote! {
                 #callsite_static
                 let #span = #private::SyncSpan::enter(&#callsite, #parent, #record_start);
-                let #result = #private::call_once(move || #user_block);
+                let #result = #private::call_once(move || #closure_returns #body_block);
                 #span.finish(#record_finish);
                 #result
             },

@@ -355,6 +355,19 @@ pub fn ungrouped(ty: &Type) -> &Type {
     }
 }
 
+/// Whether the declared return type takes `?` by its name: `Result` (and
+/// aliases ending in it: `io::Result`, `anyhow::Result`), `Option`, `Poll`,
+/// `ControlFlow`. Another name may take it too; it is then rewritten (see
+/// `body.rs`), which is as correct, with other words for a failed conversion.
+pub fn takes_question_mark(output: &ReturnType) -> bool {
+    let ReturnType::Type(_, ty) = output else { return false };
+    let Type::Path(path) = ungrouped(ty) else { return false };
+    path.path.segments.last().is_some_and(|last| {
+        let name = last.ident.to_string();
+        name.ends_with("Result") || ["Option", "Poll", "ControlFlow"].contains(&name.as_str())
+    })
+}
+
 /// The declared return type as the type of a `let` or a closure can be
 /// written: each nested `impl Trait` replaced by `_`, so that
 /// `Result<impl Iterator<Item = u32>, Box<dyn Error>>` still fixes the error
