@@ -211,11 +211,10 @@ impl Traced<'_> {
                 // which tokens cannot tell for a method annotated on its own),
                 // read from an item nested in it when the span is exported.
                 {
-                    fn __tracekit_function() -> &'static str {
-                        fn __tracekit_here() {}
+                    fn __tracekit_here() -> &'static str {
                         ::core::any::type_name_of_val(&__tracekit_here)
                     }
-                    __tracekit_function
+                    __tracekit_here
                 },
                 ::core::file!(),
                 #line,
