@@ -54,6 +54,7 @@ impl Callsite {
 
     /// `code.function.name`: `module::Type::method` for a method (of an
     /// inherent or a trait impl, generic or not), `module::function` otherwise.
+    #[cfg(feature = "pipeline")]
     pub(crate) fn function(&'static self) -> &'static str {
         self.function.get_or_init(|| function_path((self.nested_item)()))
     }
@@ -87,6 +88,7 @@ fn static_str(value: &'static str) -> Value {
 /// (`<crate::m::T<u8> as crate::Trait>::f::{{closure}}::__TRACEKIT_CALLSITE::..`):
 /// up to the expansion's own items, without closures, trait qualifications
 /// or generic arguments (`crate::m::T::f`).
+#[cfg(feature = "pipeline")]
 fn function_path(nested_item: &str) -> String {
     let function = nested_item.split("::__TRACEKIT_CALLSITE").next().unwrap_or(nested_item);
     // `<Type as Trait>::rest` names the method by its type: `Type::rest`.
@@ -115,6 +117,7 @@ fn function_path(nested_item: &str) -> String {
 }
 
 /// Where the `>` closing an opened `<` is in `text` (which follows the `<`).
+#[cfg(feature = "pipeline")]
 fn closing(text: &str) -> Option<usize> {
     let mut depth = 1usize;
     for (at, c) in text.char_indices() {
@@ -133,6 +136,7 @@ fn closing(text: &str) -> Option<usize> {
 }
 
 /// Where `needle` is in `text` outside any `<..>`.
+#[cfg(feature = "pipeline")]
 fn top_level(text: &str, needle: &str) -> Option<usize> {
     let mut depth = 0usize;
     for (at, c) in text.char_indices() {
@@ -146,7 +150,7 @@ fn top_level(text: &str, needle: &str) -> Option<usize> {
     None
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "pipeline"))]
 mod tests {
     use super::function_path;
 

@@ -111,6 +111,7 @@ pub(crate) fn print_line(level: LogLevel, target: &str, message: &str) {
 
 /// Says `message` through `tracing` (`event` emits it with its fields) or on
 /// stderr, as [`destination`] decides.
+#[cfg(feature = "pipeline")]
 pub(crate) fn say(level: LogLevel, target: &str, message: impl FnOnce() -> String, event: impl FnOnce(&str)) {
     match destination(level) {
         Some(Destination::Tracing) => event(&message()),

@@ -74,6 +74,7 @@ struct SlowCalls(Mutex<Vec<(usize, Said)>>);
 
 #[derive(Default)]
 struct Said {
+    #[cfg(feature = "pipeline")]
     name: &'static str,
     lines: u32,
     held_back: u64,
@@ -91,7 +92,11 @@ impl SlowCalls {
         let index = match all.iter().position(|(seen, _)| *seen == key) {
             Some(index) => index,
             None => {
-                all.push((key, Said { name: callsite.name, ..Said::default() }));
+                #[cfg(feature = "pipeline")]
+                let said = Said { name: callsite.name, ..Said::default() };
+                #[cfg(not(feature = "pipeline"))]
+                let said = Said::default();
+                all.push((key, said));
                 all.len() - 1
             }
         };
@@ -110,6 +115,7 @@ impl SlowCalls {
     }
 
     /// Says, for each function, the slow calls held back since its last line.
+    #[cfg(feature = "pipeline")]
     fn say_held_back(&self) {
         for (_, said) in recover(self.0.lock()).iter_mut() {
             let held_back = std::mem::take(&mut said.held_back);

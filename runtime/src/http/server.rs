@@ -287,6 +287,7 @@ fn route(request: &Parts) -> Option<&str> {
 
 /// The peer of axum's `ConnectInfo`, when the server was built with it.
 fn peer(request: &Parts) -> Option<String> {
+    #[cfg(any(feature = "axum", feature = "axum07"))]
     type Address = std::net::SocketAddr;
     #[cfg(feature = "axum")]
     if let Some(axum::extract::ConnectInfo(address)) = request.extensions.get::<axum::extract::ConnectInfo<Address>>() {

@@ -66,6 +66,7 @@ impl Delivery {
     }
 
     /// Keeps the names of the spans started and not yet ended (for test captures).
+    #[cfg(feature = "testing")]
     pub(crate) fn track_unfinished(&mut self) {
         self.unfinished = Some(Mutex::new(Vec::new()));
     }
@@ -79,6 +80,7 @@ impl Delivery {
     }
 
     /// The names of the spans started and not ended, when tracking.
+    #[cfg(feature = "testing")]
     pub(crate) fn unfinished(&self) -> Vec<String> {
         let Some(unfinished) = &self.unfinished else { return Vec::new() };
         crate::facade::locks::recover(unfinished.lock()).iter().map(|(_, name)| name.to_string()).collect()
