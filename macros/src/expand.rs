@@ -63,8 +63,10 @@ impl Traced<'_> {
         // does without the attribute; with another, they are rewritten so
         // that the error speaks of the function, not of a closure.
         let question_marks = if valid::takes_question_mark(&sig.output) { Rewrite::Keep } else { Rewrite::Through };
+        let nested = (self.shape == Shape::Value && self.track_caller).then(|| self.nested_body()).flatten();
         let (inner_attrs, body) = match self.shape {
             Shape::Unit | Shape::Future { .. } => (Vec::new(), self.body.to_token_stream()),
+            Shape::Value if nested.is_some() => (Vec::new(), self.body.to_token_stream()),
             Shape::Value if self.track_caller => {
                 body::rewrite(self.body, &private, Exit::Break(label()), Rewrite::Through, returns)
             }
@@ -150,6 +152,22 @@ impl Traced<'_> {
             //             result
             //         }
             // No closure: `Location::caller()` in the body sees the caller.
+            // Where the signature allows, the body runs in a nested
+            // `#[track_caller]` fn instead, which sees the caller as well, and
+            // out of which every exit leaves, a macro's `return` included:
+            //             #[track_caller] #[inline(always)] fn body(a: A) -> R { body }
+            //             let result = body(a);
+            Shape::Value if nested.is_some() => {
+                let (inner_fn, call) = nested.as_ref().map(|nested| (&nested.item, &nested.call)).unzip();
+                quote! {
+                    #callsite_static
+                    let #span = #private::SyncSpan::enter(&#callsite, #parent, #record_start);
+                    #inner_fn
+                    let #result = #call;
+                    #span.finish(#record_finish);
+                    #result
+                }
+            }
             Shape::Value if self.track_caller => {
                 let label = label();
                 let annotation = returns.map(|ty| quote!(: #ty));
@@ -192,7 +210,68 @@ impl Traced<'_> {
         // it (`dead_code` on a function never called, say).
         let mut function_body = Group::new(Delimiter::Brace, quote!(#(#inner_attrs)* #wrapped));
         function_body.set_span(self.body.span());
+        // The parameters moved on to the nested body keep their `mut` there.
+        let sig = nested.map_or_else(|| sig.clone(), |nested| nested.outer_sig);
         quote!(#(#attrs)* #vis #sig #function_body)
+    }
+
+    /// The body of a `#[track_caller]` fn as a nested fn of its own, when
+    /// the signature can be copied to one: no receiver and no `Self` (a
+    /// nested fn cannot name the impl's), plain named parameters, no
+    /// `unsafe` or ABI, and generics it can be called with.
+    fn nested_body(&self) -> Option<NestedBody> {
+        let sig = &self.item.sig;
+        if sig.receiver().is_some()
+            || !matches!(sig.safety, syn::Safety::Default)
+            || sig.abi.is_some()
+            || sig.variadic.is_some()
+        {
+            return None;
+        }
+        if mentions(sig.to_token_stream(), "Self") || mentions(self.body.stream(), "Self") {
+            return None;
+        }
+        let mut outer_sig = sig.clone();
+        let mut arguments = Vec::new();
+        for input in &mut outer_sig.inputs {
+            let syn::FnArg::Typed(typed) = input else { return None };
+            let syn::Pat::Ident(binding) = &mut *typed.pat else { return None };
+            if !typed.attrs.is_empty() || binding.by_ref.is_some() || binding.subpat.is_some() {
+                return None;
+            }
+            binding.mutability = None;
+            arguments.push(binding.ident.clone());
+        }
+        let generic_arguments: Vec<TokenStream> = sig
+            .generics
+            .params
+            .iter()
+            .filter_map(|param| match param {
+                syn::GenericParam::Type(param) => Some(param.ident.to_token_stream()),
+                syn::GenericParam::Const(param) => Some(param.ident.to_token_stream()),
+                syn::GenericParam::Lifetime(_) => None,
+            })
+            .collect();
+        let impl_trait_arguments = sig.inputs.iter().any(|input| match input {
+            syn::FnArg::Typed(typed) => mentions(typed.ty.to_token_stream(), "impl"),
+            syn::FnArg::Receiver(_) => false,
+        });
+        if impl_trait_arguments && !generic_arguments.is_empty() {
+            return None;
+        }
+        let name = Ident::new("__tracekit_body", Span::mixed_site());
+        let mut inner_sig = sig.clone();
+        inner_sig.ident = name.clone();
+        let body = self.body;
+        let item = quote! {
+            #[track_caller]
+            #[inline(always)]
+            #[allow(clippy::inline_always)]
+            #inner_sig #body
+        };
+        let turbofish = (!generic_arguments.is_empty()).then(|| quote!(::<#(#generic_arguments),*>));
+        let call = quote!(#name #turbofish (#(#arguments),*));
+        Some(NestedBody { outer_sig, item, call })
     }
 
     fn callsite_static(&self, callsite: &Ident) -> TokenStream {
@@ -296,6 +375,23 @@ impl Traced<'_> {
             if self.args.include_result.is_some() { &[OUTCOME_TRAITS, VALUE_TRAITS] } else { &[OUTCOME_TRAITS] };
         recording_closure(&private, recorder, traits, &[statement])
     }
+}
+
+/// A `#[track_caller]` fn's body as a nested fn: see [`Traced::nested_body`].
+struct NestedBody {
+    /// The signature, its parameters without `mut` (the nested fn has it).
+    outer_sig: syn::Signature,
+    item: TokenStream,
+    call: TokenStream,
+}
+
+/// Whether the keyword or name `word` appears in `tokens`, nested groups included.
+fn mentions(tokens: TokenStream, word: &str) -> bool {
+    tokens.into_iter().any(|token| match token {
+        proc_macro2::TokenTree::Ident(ident) => ident == word,
+        proc_macro2::TokenTree::Group(group) => mentions(group.stream(), word),
+        _ => false,
+    })
 }
 
 /// The label of the body's block where it runs in the function itself.

@@ -291,3 +291,49 @@ fn a_result_holding_an_impl_trait_keeps_its_declared_error_type() {
     assert_eq!(calls[1].error_message(), Some("refused"));
     assert_eq!(calls[2].error_message(), Some("invalid digit found in string"));
 }
+
+mod located {
+    use tracekit::trace_operation;
+
+    /// Exits written by macros in a `#[track_caller]` fn: each one is
+    /// recorded, and the caller's location is still the caller's.
+    #[track_caller]
+    #[trace_operation]
+    pub fn checked(value: u32, text: &str) -> anyhow::Result<(u32, u32)> {
+        anyhow::ensure!(value > 0, "value must be positive");
+        if value > 100 {
+            anyhow::bail!("value {value} is too large");
+        }
+        let echoed = format!("{}", text.parse::<u32>()?);
+        Ok((value + echoed.len() as u32, std::panic::Location::caller().line()))
+    }
+
+    #[track_caller]
+    #[trace_operation]
+    pub fn generic<T: Into<u64>>(value: T) -> anyhow::Result<u64> {
+        let value = value.into();
+        anyhow::ensure!(value != 0, "zero");
+        Ok(value)
+    }
+}
+
+#[test]
+fn exits_written_by_macros_in_a_track_caller_fn_are_recorded() {
+    let line = line!() + 3;
+    let (results, spans) = capture(|| {
+        (
+            located::checked(1, "42").map_err(|error| error.to_string()),
+            located::checked(0, "42").map_err(|error| error.to_string()),
+            located::checked(101, "42").map_err(|error| error.to_string()),
+            located::checked(1, "x").map_err(|error| error.to_string()),
+            located::generic(0u8).map_err(|error| error.to_string()),
+        )
+    });
+    assert_eq!(results.0, Ok((3, line)), "the caller's line");
+    let calls = spans.all("checked");
+    assert!(!calls[0].is_error());
+    assert_eq!(calls[1].error_message(), Some("value must be positive"));
+    assert_eq!(calls[2].error_message(), Some("value 101 is too large"));
+    assert_eq!(calls[3].error_message(), Some("invalid digit found in string"));
+    assert_eq!(spans.get("generic").error_message(), Some("zero"));
+}
