@@ -6,7 +6,8 @@
 //!
 //! Spans follow the stable HTTP semantic conventions (and the gRPC ones for
 //! tonic), use the installed pipeline's sampler and propagators, and cost
-//! one check per request while tracing is not installed.
+//! two atomic loads per request while tracing is not installed. Installed
+//! with tracing off, they carry the incoming trace through, as received.
 //!
 //! ```
 //! use axum::{routing::get, Router};

@@ -45,7 +45,7 @@ struct ServerOptions {
 /// and carry the HTTP semantic conventions' attributes; gRPC spans are named
 /// `{service}/{method}` and carry `rpc.*` and `rpc.grpc.status_code`. A 5xx,
 /// a service error or a panic is an Error; a 4xx is the caller's and stays
-/// Unset. With tracing not installed, a request costs one check. With
+/// Unset. With tracing not installed, a request costs two atomic loads. With
 /// metrics on (feature `metrics`), each request's duration also goes to
 /// `http.server.request.duration` (or `rpc.server.call.duration`), sampled or not.
 ///
