@@ -141,7 +141,8 @@ impl Chain {
         let service = Router::new()
             .route("/middleware", get(via_middleware))
             .route("/client-layer", get(via_client_layer))
-            .layer(ServerLayer::new())
+            .route("/untraced", get(via_middleware))
+            .layer(ServerLayer::new().filter(|request| request.uri.path() != "/untraced"))
             .with_state(callee);
         Chain { service: serve(service).await, received, caller: reqwest::Client::new() }
     }
@@ -531,4 +532,26 @@ async fn every_rule_holds_under_a_ratio_sampler() {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_rule_holds_with_tracing_off() {
     rules_hold_in(Mode::TracingOff).await;
+}
+
+/// A request `ServerLayer::filter` leaves out gets no span, and runs in the
+/// caller's trace as it came: what it sends on continues that trace.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filtered_request_sends_the_callers_trace_on() {
+    let (_lock, _guard) = install(in_memory()).await;
+    let chain = Chain::start().await;
+    let incoming = traceparent(TRACE, PARENT, "01");
+    let sent = chain.send_through("/untraced", &[("traceparent", &incoming), ("tracestate", "congo=1")]).await;
+    assert_eq!(sent.trace_id(), TRACE);
+    assert_ne!(sent.parent_id(), PARENT, "the client span is the parent");
+    assert_eq!(sent.tracestate.as_deref(), Some("congo=1"));
+    for _ in 0..500 {
+        if tracekit::testing::recorded().find("GET").is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let spans = tracekit::testing::take_recorded();
+    assert!(spans.find("GET /untraced").is_none(), "no server span: {}", spans.tree());
+    assert_eq!(spans.get("GET").parent_span_id().map(|id| id.to_string()).as_deref(), Some(PARENT));
 }

@@ -248,11 +248,12 @@ where
 impl<S> TraceServer<S> {
     fn exchange(&self, request: &Parts) -> Option<Exchange> {
         let options = &*self.options;
+        let parent = crate::propagation::extract(&request.headers);
         if options.filter.as_ref().is_some_and(|keep| !keep(request)) {
-            return None;
+            // No span, but the caller's trace goes on through what it calls.
+            return Some(Exchange::carrying(parent));
         }
         let head = RequestHead::of(request);
-        let parent = crate::propagation::extract(&request.headers);
         Exchange::start(
             Side::Server,
             head.grpc().is_some(),
