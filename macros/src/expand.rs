@@ -128,12 +128,13 @@ impl Traced<'_> {
                     }
                 };
                 let (build, traced) = match (named, returns) {
-                    (true, Some(ty)) => (
-                        quote!(move || -> #ty #body),
-                        quote_spanned! {ty.span()=>
-                            <#ty as #private::ReturnedFuture<_>>::__tracekit_rewrap(#traced)
-                        },
-                    ),
+                    (true, Some(ty)) => {
+                        let record_output = self.record_output(result, recorder);
+                        let traced = quote_spanned! {ty.span()=>
+                            <#ty as #private::ReturnedFuture>::__tracekit_traced(#future, #span, #record_output)
+                        };
+                        (quote!(move || -> #ty #body), traced)
+                    }
                     _ => (quote!(move || #body), traced),
                 };
                 quote! {
@@ -348,9 +349,36 @@ impl Traced<'_> {
     /// value) with `include_result`, and the error of an `Err`.
     fn record_finish(&self, result: &Ident, recorder: &Ident) -> TokenStream {
         let private = self.private();
+        let (traits, statements) = self.outcome(quote!(&#result), recorder);
+        recording_closure(&private, recorder, traits, &statements)
+    }
+
+    /// The same for the output of a future of a named type, handed to the
+    /// closure by reference: `|output, recorder| { .. }`.
+    fn record_output(&self, output: &Ident, recorder: &Ident) -> TokenStream {
+        let private = self.private();
+        let (traits, statements) = self.outcome(output.to_token_stream(), recorder);
+        let traits = traits.iter().flat_map(|group| group.iter()).map(|name| Ident::new(name, Span::call_site()));
+        quote! {
+            |#output: &_, #recorder: &mut #private::Recorder| {
+                #[allow(unused_imports)]
+                use #private::{#(#traits as _),*};
+                #(#statements)*
+            }
+        }
+    }
+
+    /// What records the outcome of `returned` (a reference to the value),
+    /// and the dispatch traits it needs.
+    fn outcome(
+        &self,
+        returned: TokenStream,
+        recorder: &Ident,
+    ) -> (&'static [&'static [&'static str]], Vec<TokenStream>) {
+        let private = self.private();
         // No value (no return type, `!`, or an `async fn` without one): nothing to look at.
         if valid::signature_shape(&self.item.sig.output, false) == Shape::Unit {
-            return recording_closure(&private, recorder, &[], &[]);
+            return (&[], Vec::new());
         }
         let (ok_binding, record_ok) = match self.result_span {
             Some(at) => {
@@ -363,7 +391,7 @@ impl Traced<'_> {
             None => (quote!(_), TokenStream::new()),
         };
         let statement = quote! {
-            match (&#private::Returned(&#result)).__tracekit_outcome() {
+            match (&#private::Returned(#returned)).__tracekit_outcome() {
                 ::core::result::Result::Ok(#ok_binding) => { #record_ok }
                 ::core::result::Result::Err(__tracekit_error) => #recorder.failed(
                     #private::type_name_of(__tracekit_error),
@@ -371,9 +399,9 @@ impl Traced<'_> {
                 ),
             }
         };
-        let traits: &[&[&str]] =
+        let traits: &'static [&'static [&'static str]] =
             if self.args.include_result.is_some() { &[OUTCOME_TRAITS, VALUE_TRAITS] } else { &[OUTCOME_TRAITS] };
-        recording_closure(&private, recorder, traits, &[statement])
+        (traits, vec![statement])
     }
 }
 

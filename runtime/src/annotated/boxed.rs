@@ -1,6 +1,8 @@
 //! How a traced body runs: a closure called once, or a future made the
 //! named type its function returns.
 
+use super::guard::AsyncSpan;
+use crate::facade::recorder::Recorder;
 use core::future::Future;
 use core::pin::Pin;
 
@@ -23,23 +25,36 @@ pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
             (`Pin<Box<dyn Future<Output = ..> + Send + '_>>`, or an alias of one); for a fn that \
             returns a value, use #[trace_operation]"
 )]
-pub trait ReturnedFuture<Traced>: Sized {
-    /// The traced future, as this type.
-    fn __tracekit_rewrap(traced: Traced) -> Self;
+pub trait ReturnedFuture: Sized {
+    /// What the future gives.
+    type Output;
+    /// This future, run in `span` until it completes; `finish` records its
+    /// output on the span.
+    fn __tracekit_traced(
+        self,
+        span: AsyncSpan,
+        finish: impl FnOnce(&Self::Output, &mut Recorder) + Send + 'static,
+    ) -> Self;
 }
 
-impl<'a, T, Traced: Future<Output = T> + Send + 'a> ReturnedFuture<Traced>
-    for Pin<Box<dyn Future<Output = T> + Send + 'a>>
-{
-    #[inline(always)]
-    fn __tracekit_rewrap(traced: Traced) -> Self {
-        Box::pin(traced)
+impl<'a, T: 'a> ReturnedFuture for Pin<Box<dyn Future<Output = T> + Send + 'a>> {
+    type Output = T;
+    fn __tracekit_traced(self, span: AsyncSpan, finish: impl FnOnce(&T, &mut Recorder) + Send + 'static) -> Self {
+        Box::pin(async move {
+            let output = span.instrument(self).await;
+            span.finish(|recorder| finish(&output, recorder));
+            output
+        })
     }
 }
 
-impl<'a, T, Traced: Future<Output = T> + 'a> ReturnedFuture<Traced> for Pin<Box<dyn Future<Output = T> + 'a>> {
-    #[inline(always)]
-    fn __tracekit_rewrap(traced: Traced) -> Self {
-        Box::pin(traced)
+impl<'a, T: 'a> ReturnedFuture for Pin<Box<dyn Future<Output = T> + 'a>> {
+    type Output = T;
+    fn __tracekit_traced(self, span: AsyncSpan, finish: impl FnOnce(&T, &mut Recorder) + Send + 'static) -> Self {
+        Box::pin(async move {
+            let output = span.instrument(self).await;
+            span.finish(|recorder| finish(&output, recorder));
+            output
+        })
     }
 }
