@@ -40,21 +40,20 @@ pub trait ReturnedFuture: Sized {
 impl<'a, T: 'a> ReturnedFuture for Pin<Box<dyn Future<Output = T> + Send + 'a>> {
     type Output = T;
     fn __tracekit_traced(self, span: AsyncSpan, finish: impl FnOnce(&T, &mut Recorder) + Send + 'static) -> Self {
-        Box::pin(async move {
-            let output = span.instrument(self).await;
-            span.finish(|recorder| finish(&output, recorder));
-            output
-        })
+        Box::pin(traced(self, span, finish))
     }
 }
 
 impl<'a, T: 'a> ReturnedFuture for Pin<Box<dyn Future<Output = T> + 'a>> {
     type Output = T;
     fn __tracekit_traced(self, span: AsyncSpan, finish: impl FnOnce(&T, &mut Recorder) + Send + 'static) -> Self {
-        Box::pin(async move {
-            let output = span.instrument(self).await;
-            span.finish(|recorder| finish(&output, recorder));
-            output
-        })
+        Box::pin(traced(self, span, finish))
     }
+}
+
+/// `future` run in `span` to its end, its output recorded by `finish`.
+async fn traced<F: Future>(future: F, span: AsyncSpan, finish: impl FnOnce(&F::Output, &mut Recorder)) -> F::Output {
+    let output = span.instrument(future).await;
+    span.finish(|recorder| finish(&output, recorder));
+    output
 }
