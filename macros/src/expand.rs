@@ -232,6 +232,16 @@ impl Traced<'_> {
         if mentions(sig.to_token_stream(), "Self") || mentions(self.body.stream(), "Self") {
             return None;
         }
+        // A nested fn cannot use the generics of an impl around it, which a
+        // lone attribute cannot see: a name shaped like a type parameter
+        // (`T`, `E2`) that the fn does not declare keeps the body inline.
+        let declared: Vec<String> = sig.generics.type_params().map(|param| param.ident.to_string()).collect();
+        let undeclared_parameter = |tokens: TokenStream| {
+            idents(tokens).any(|ident| looks_like_type_parameter(&ident) && !declared.contains(&ident))
+        };
+        if undeclared_parameter(sig.to_token_stream()) || undeclared_parameter(self.body.stream()) {
+            return None;
+        }
         let mut outer_sig = sig.clone();
         let mut arguments = Vec::new();
         for input in &mut outer_sig.inputs {
@@ -411,6 +421,23 @@ struct NestedBody {
     outer_sig: syn::Signature,
     item: TokenStream,
     call: TokenStream,
+}
+
+/// Every identifier in `tokens`, nested groups included.
+fn idents(tokens: TokenStream) -> Box<dyn Iterator<Item = String>> {
+    Box::new(tokens.into_iter().flat_map(|token| -> Box<dyn Iterator<Item = String>> {
+        match token {
+            proc_macro2::TokenTree::Ident(ident) => Box::new(std::iter::once(ident.to_string())),
+            proc_macro2::TokenTree::Group(group) => idents(group.stream()),
+            _ => Box::new(std::iter::empty()),
+        }
+    }))
+}
+
+/// `T`, `E`, `T2`: the names type parameters are usually given.
+fn looks_like_type_parameter(ident: &str) -> bool {
+    let mut chars = ident.chars();
+    chars.next().is_some_and(|first| first.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_digit())
 }
 
 /// Whether the keyword or name `word` appears in `tokens`, nested groups included.

@@ -555,3 +555,36 @@ async fn a_filtered_request_sends_the_callers_trace_on() {
     assert!(spans.find("GET /untraced").is_none(), "no server span: {}", spans.tree());
     assert_eq!(spans.get("GET").parent_span_id().map(|id| id.to_string()).as_deref(), Some(PARENT));
 }
+
+/// A header that cannot be read whole (longer than tracekit reads, or not
+/// visible ASCII) is not read in part: a second `traceparent` that is one
+/// still makes two, and a `tracestate` list with one is dropped whole.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_header_that_cannot_be_read_whole_is_not_read_in_part() {
+    use reqwest::header::{HeaderMap, HeaderValue};
+    let (_lock, _guard) = install(in_memory()).await;
+    let chain = Chain::start().await;
+    let valid = traceparent(TRACE, PARENT, "01");
+    let overlong = "a".repeat(9000);
+    let (chain, valid) = (&chain, &valid);
+    let send = |extra_name: &'static str, extra: HeaderValue| {
+        let mut headers = HeaderMap::new();
+        headers.append("traceparent", valid.parse().unwrap());
+        headers.append("tracestate", "congo=1".parse().unwrap());
+        headers.append(extra_name, extra);
+        let request = chain.caller.get(format!("http://{}/middleware", chain.service)).headers(headers);
+        async move {
+            assert_eq!(request.send().await.unwrap().text().await.unwrap(), "sent");
+            let received = chain.received.lock().unwrap().pop().unwrap();
+            let value = |name: &str| received.get(name).map(|value| value.to_str().unwrap().to_owned());
+            (value("traceparent").unwrap(), value("tracestate"))
+        }
+    };
+    for second in [HeaderValue::from_str(&overlong).unwrap(), HeaderValue::from_bytes(b"00-\xff").unwrap()] {
+        let (sent, _) = send("traceparent", second.clone()).await;
+        assert_ne!(sent.split('-').nth(1), Some(TRACE), "two traceparents, one unreadable: a new trace");
+        let (sent, state) = send("tracestate", second).await;
+        assert_eq!(sent.split('-').nth(1), Some(TRACE));
+        assert_eq!(state, None, "the tracestate list is dropped whole");
+    }
+}

@@ -113,7 +113,8 @@ fn function_path(nested_item: &str) -> String {
             _ => {}
         }
     }
-    path.replace("::{{closure}}", "")
+    // A function nested in a `#[track_caller]` one sits in the expansion's `__tracekit_body`.
+    path.replace("::{{closure}}", "").replace("::__tracekit_body", "")
 }
 
 /// Where the `>` closing an opened `<` is in `text` (which follows the `<`).
@@ -163,6 +164,7 @@ mod tests {
             ("shop::repo::Gen<_>::get::__TRACEKIT_CALLSITE::f::h", "shop::repo::Gen::get"),
             ("<shop::repo::Gen<u8> as shop::Load<Vec<u8>>>::load::__TRACEKIT_CALLSITE::f::h", "shop::repo::Gen::load"),
             ("<shop::Users as shop::Load>::load::{{closure}}::__TRACEKIT_CALLSITE::f::h", "shop::Users::load"),
+            ("shop::check::__tracekit_body::helper::__TRACEKIT_CALLSITE::h", "shop::check::helper"),
         ];
         for (nested, expected) in cases {
             assert_eq!(function_path(nested), expected, "{nested}");

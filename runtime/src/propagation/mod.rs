@@ -221,7 +221,30 @@ impl CarrierMut for dyn Injector + '_ {
 #[cfg(feature = "http")]
 impl Carrier for http::HeaderMap {
     fn read_with(&self, read: &mut dyn FnMut(&dyn Extractor)) {
-        read(&opentelemetry_http::HeaderExtractor(self))
+        read(&HeaderValues(self))
+    }
+}
+
+/// An `http::HeaderMap` read as OpenTelemetry's `HeaderExtractor` reads it,
+/// but for `get_all`: a value that is not visible ASCII makes all the
+/// values of its name unreadable, rather than silently fewer.
+#[cfg(feature = "http")]
+struct HeaderValues<'a>(&'a http::HeaderMap);
+
+#[cfg(feature = "http")]
+impl Extractor for HeaderValues<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(http::HeaderName::as_str).collect()
+    }
+
+    fn get_all(&self, key: &str) -> Option<Vec<&str>> {
+        let values = self.0.get_all(key);
+        values.iter().next()?;
+        values.iter().map(|value| value.to_str().ok()).collect()
     }
 }
 
@@ -313,7 +336,9 @@ impl Extractor for Bounded<'_> {
         self.0.keys()
     }
 
+    /// `None` when any value is too long: a header cannot be read in part
+    /// (one `traceparent` of two, a `tracestate` list without a member).
     fn get_all(&self, key: &str) -> Option<Vec<&str>> {
-        self.0.get_all(key).map(|values| values.into_iter().filter(|value| value.len() <= MAX_HEADER_LEN).collect())
+        self.0.get_all(key).filter(|values| values.iter().all(|value| value.len() <= MAX_HEADER_LEN))
     }
 }
