@@ -37,10 +37,7 @@ impl OpenSpan {
                 if dispatch::skips(&given) {
                     // What runs under a skipped span keeps its trace and its
                     // decision: an unsampled parent stays unsampled downstream.
-                    let cx = match is_local(&given) {
-                        true => given,
-                        false => dispatch::not_recorded(&given).unwrap_or(given),
-                    };
+                    let cx = own_span_if_first(&given).unwrap_or(given);
                     return Some(OpenSpan { cx, recording: false });
                 }
                 given
@@ -54,7 +51,7 @@ impl OpenSpan {
                     if !dispatch::skips(current) {
                         return None;
                     }
-                    Some((!is_local(current)).then(|| dispatch::not_recorded(current)).flatten())
+                    Some(own_span_if_first(current))
                 });
                 match skipped {
                     Some(Some(cx)) => return Some(OpenSpan { cx, recording: false }),
@@ -65,6 +62,13 @@ impl OpenSpan {
         };
         dispatch::start_span(&parent, start(), record)
     }
+}
+
+/// For a skipped span that begins this process's part of a trace (under
+/// no span, or a remote one): `parent` with a non-recording span of this
+/// process, to send on. `None` under one of this process's own spans.
+fn own_span_if_first(parent: &Context) -> Option<Context> {
+    (!is_local(parent)).then(|| dispatch::not_recorded(parent)).flatten()
 }
 
 /// Whether `context`'s span is one of this process's, so that a skipped
