@@ -1,9 +1,31 @@
 //! Carrying the current span into other tasks and threads, so that spans
 //! made there are its children.
 
-use opentelemetry::context::{FutureExt as _, WithContext};
+use crate::facade::open::OpenSpan;
 use opentelemetry::Context;
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+/// The current span as an OpenTelemetry `Context`, for code that wants one:
+/// a link target, `propagation::inject_context`, a span of the program's
+/// own OpenTelemetry tracer. tracekit's spans are current on tracekit's own
+/// stack, not in OpenTelemetry's `Context::current()`, unless
+/// [`Config::opentelemetry_context`](crate::Config::opentelemetry_context)
+/// asks for both.
+///
+/// ```
+/// use tracekit::opentelemetry::trace::TraceContextExt as _;
+///
+/// let ((span_id, context), spans) = tracekit::testing::capture(|| {
+///     tracekit::span("job").in_scope(|| (tracekit::current_span().span_id(), tracekit::context::current()))
+/// });
+/// assert_eq!(Some(context.span().span_context().span_id()), span_id);
+/// assert_eq!(span_id, Some(spans.get("job").span_id()));
+/// ```
+pub fn current() -> Context {
+    crate::facade::stack::current_context()
+}
 
 /// Makes a future run inside a span's context wherever it is polled, as
 /// `tokio::spawn` and executors do on other threads.
@@ -27,24 +49,50 @@ use std::future::Future;
 pub trait Instrument: Future + Sized {
     /// Runs the future in the context current now: its spans become
     /// children of the current span.
-    fn in_current_span(self) -> WithContext<Self> {
-        self.with_current_context()
+    fn in_current_span(self) -> Instrumented<Self> {
+        Instrumented { inner: self, span: OpenSpan::current() }
     }
 
     /// Runs the future in `context`.
     ///
     /// ```
     /// use tracekit::Instrument;
-    /// let context = tracekit::opentelemetry::Context::current();
+    /// let context = tracekit::context::current();
     /// let future = async {}.in_context(context);
     /// # drop(future);
     /// ```
-    fn in_context(self, context: Context) -> WithContext<Self> {
-        self.with_context(context)
+    fn in_context(self, context: Context) -> Instrumented<Self> {
+        Instrumented { inner: self, span: OpenSpan::carrying(context) }
     }
 }
 
 impl<F: Future> Instrument for F {}
+
+pin_project_lite::pin_project! {
+    /// A future that runs inside a span wherever it is polled; made by
+    /// [`Instrument::in_current_span`] and [`Instrument::in_context`].
+    pub struct Instrumented<F> {
+        #[pin]
+        inner: F,
+        span: OpenSpan,
+    }
+}
+
+impl<F: Future> Future for Instrumented<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _entered = this.span.entered();
+        this.inner.poll(task)
+    }
+}
+
+impl<F> std::fmt::Debug for Instrumented<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instrumented").field("span_id", &self.span.ids.span_id()).finish_non_exhaustive()
+    }
+}
 
 /// Wraps a closure so that it runs in the context current now, on whichever
 /// thread calls it: for `std::thread::spawn`, thread pools and callbacks.
@@ -61,9 +109,9 @@ impl<F: Future> Instrument for F {}
 /// spans.assert_child_of("work", "batch");
 /// ```
 pub fn in_current_span<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
-    let context = Context::current();
+    let mut span = OpenSpan::current();
     move || {
-        let _attached = context.attach();
+        let _entered = span.entered();
         f()
     }
 }

@@ -15,8 +15,7 @@
 //!
 //! Other loggers can add the ids themselves with [`current_ids`].
 
-use opentelemetry::trace::{SpanId, TraceContextExt, TraceId};
-use opentelemetry::Context;
+use opentelemetry::trace::{SpanId, TraceId};
 
 /// The trace and span ids of the current span, if there is one.
 ///
@@ -30,11 +29,7 @@ use opentelemetry::Context;
 /// # let _ = trace_id;
 /// ```
 pub fn current_ids() -> Option<(TraceId, SpanId)> {
-    Context::map_current(|cx| {
-        let span = cx.span();
-        let context = span.span_context();
-        context.is_valid().then(|| (context.trace_id(), context.span_id()))
-    })
+    crate::facade::stack::current_ids().map(|ids| (ids.trace_id(), ids.span_id()))
 }
 
 #[cfg(feature = "logs")]

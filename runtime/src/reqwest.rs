@@ -52,7 +52,7 @@ impl Middleware for TraceMiddleware {
             }
             return next.run(request, extensions).await;
         }
-        let exchange = {
+        let mut exchange = {
             let url = request.url();
             let head = RequestHead {
                 method: request.method(),
@@ -72,8 +72,8 @@ impl Middleware for TraceMiddleware {
                 || head.metric_attributes(Side::Client, None),
             )
         };
-        match exchange.as_ref().and_then(Exchange::context) {
-            Some(context) => crate::propagation::inject_context(context, request.headers_mut()),
+        match exchange.as_mut() {
+            Some(exchange) => exchange.in_span(|| crate::propagation::inject(request.headers_mut())),
             None => crate::propagation::inject(request.headers_mut()),
         }
         let Some(mut exchange) = exchange else {

@@ -4,9 +4,10 @@ use crate::facade::clock::Reading;
 use crate::facade::failure::mark_error;
 use crate::facade::link::LinkTarget;
 use crate::facade::metered::Stopwatch;
+use crate::facade::live::LiveSpan;
 use crate::facade::open::{OpenSpan, SpanStart};
-use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceContextExt, TraceId};
-use opentelemetry::{Context, ContextGuard, Key, KeyValue, Value};
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
+use opentelemetry::{Context, Key, KeyValue, Value};
 use std::borrow::Cow;
 
 /// Starts describing a span named `name`; finish with
@@ -102,7 +103,7 @@ impl NewSpan {
     ///
     /// ```
     /// use tracekit::KeyValue;
-    /// let attempt = tracekit::span("attempt").in_scope(|| tracekit::opentelemetry::Context::current());
+    /// let attempt = tracekit::span("attempt").in_scope(tracekit::context::current);
     /// tracekit::span("retry").link_with(&attempt, [KeyValue::new("retry.reason", "timeout")]).in_scope(|| ());
     /// ```
     pub fn link_with(mut self, target: impl LinkTarget, attributes: impl IntoIterator<Item = KeyValue>) -> Self {
@@ -140,8 +141,11 @@ impl NewSpan {
                     recorder.link(link, attributes);
                 }
             });
-        let _attached = open.as_ref().map(|open| open.cx.clone().attach());
-        EnteredSpan { open, timed, _attached }
+        let mut open = open;
+        if let Some(open) = &mut open {
+            open.enter();
+        }
+        EnteredSpan { open, timed }
     }
 }
 
@@ -152,8 +156,6 @@ pub struct EnteredSpan {
     open: Option<OpenSpan>,
     /// The span's clock for the metrics, while they are on.
     timed: Option<Timed>,
-    // Declared last so the span ends while it is still current.
-    _attached: Option<ContextGuard>,
 }
 
 /// What the metrics of a manual span need at its end.
@@ -178,7 +180,7 @@ impl Drop for EnteredSpan {
         if let (Some(Timed { stopwatch, name, kind }), Some(ended)) = (self.timed.take(), ended) {
             stopwatch.stop_span(name, &kind, ended, std::thread::panicking().then_some("panic"));
         }
-        if let Some(open) = &self.open {
+        if let Some(open) = &mut self.open {
             open.end(false, ended);
         }
     }
@@ -194,24 +196,41 @@ impl Drop for EnteredSpan {
 /// load(7);
 /// ```
 pub fn current_span() -> CurrentSpan {
-    CurrentSpan { cx: Context::current() }
+    let (ids, context) = crate::facade::stack::current_parent(|_| ()).0.into_parts();
+    CurrentSpan { ids, context }
 }
 
 /// A handle on the span that was current when [`current_span`] was called.
-/// Every method does nothing when there is no span or it is not recorded.
+/// Every method does nothing when there is no span or it is not recorded,
+/// and for a tracekit span once it is no longer current on this thread.
 #[derive(Debug)]
 pub struct CurrentSpan {
-    cx: Context,
+    ids: SpanContext,
+    /// OpenTelemetry's current `Context`, when its span was the current one
+    /// (no tracekit span was current, or OpenTelemetry code made one current
+    /// inside it).
+    context: Option<Context>,
 }
 
 impl CurrentSpan {
+    /// Runs `f` on the span, if it is recorded and still current here.
+    fn with_span(&self, f: impl FnOnce(&mut LiveSpan)) {
+        match &self.context {
+            Some(context) => f(&mut LiveSpan::Context(context.clone())),
+            None => {
+                crate::facade::stack::with_live_span(self.ids.span_id(), f);
+            }
+        }
+    }
+
     /// Sets an attribute.
     ///
     /// ```
     /// tracekit::current_span().set_attribute("user.id", 42_i64);
     /// ```
     pub fn set_attribute(&self, key: impl Into<Key>, value: impl Into<Value>) {
-        self.cx.span().set_attribute(KeyValue::new(key, value));
+        let attribute = KeyValue::new(key, value);
+        self.with_span(|span| span.set_attribute(attribute));
     }
 
     /// Adds an event with attributes.
@@ -221,7 +240,8 @@ impl CurrentSpan {
     /// tracekit::current_span().add_event("cache.miss", [KeyValue::new("key", "user:42")]);
     /// ```
     pub fn add_event(&self, name: impl Into<Cow<'static, str>>, attributes: impl IntoIterator<Item = KeyValue>) {
-        self.cx.span().add_event(name, attributes.into_iter().collect());
+        let attributes = attributes.into_iter().collect();
+        self.with_span(|span| span.add_event_with_timestamp(name, crate::facade::clock::now(), attributes));
     }
 
     /// Links the span to `target`, with attributes on the link: for what
@@ -231,7 +251,7 @@ impl CurrentSpan {
     /// ```
     /// use tracekit::KeyValue;
     /// let ((), spans) = tracekit::testing::capture(|| {
-    ///     let earlier = tracekit::span("earlier").in_scope(|| tracekit::opentelemetry::Context::current());
+    ///     let earlier = tracekit::span("earlier").in_scope(tracekit::context::current);
     ///     tracekit::span("later").in_scope(|| {
     ///         tracekit::current_span().add_link(&earlier, [KeyValue::new("link.reason", "follows")]);
     ///     })
@@ -242,7 +262,8 @@ impl CurrentSpan {
     /// ```
     pub fn add_link(&self, target: impl LinkTarget, attributes: impl IntoIterator<Item = KeyValue>) {
         if let Some(link) = target.link_target() {
-            self.cx.span().add_link(link, attributes.into_iter().collect());
+            let attributes = attributes.into_iter().collect();
+            self.with_span(|span| span.add_link(link, attributes));
         }
     }
 
@@ -253,7 +274,7 @@ impl CurrentSpan {
     /// tracekit::current_span().record_error(&error);
     /// ```
     pub fn record_error<E: std::error::Error + ?Sized>(&self, error: &E) {
-        mark_error(&self.cx.span(), std::any::type_name::<E>(), error.to_string());
+        self.with_span(|span| mark_error(span, std::any::type_name::<E>(), error.to_string()));
     }
 
     /// The trace id, if there is a current span.
@@ -263,8 +284,7 @@ impl CurrentSpan {
     /// # let _ = id;
     /// ```
     pub fn trace_id(&self) -> Option<TraceId> {
-        let context = self.cx.span().span_context().clone();
-        context.is_valid().then(|| context.trace_id())
+        self.ids.is_valid().then(|| self.ids.trace_id())
     }
 
     /// The span id, if there is a current span.
@@ -273,8 +293,7 @@ impl CurrentSpan {
     /// assert_eq!(tracekit::current_span().span_id(), None); // no span here
     /// ```
     pub fn span_id(&self) -> Option<SpanId> {
-        let context = self.cx.span().span_context().clone();
-        context.is_valid().then(|| context.span_id())
+        self.ids.is_valid().then(|| self.ids.span_id())
     }
 
     /// Whether the span is being recorded (it exists and was sampled).
@@ -283,6 +302,8 @@ impl CurrentSpan {
     /// assert!(!tracekit::current_span().is_recording());
     /// ```
     pub fn is_recording(&self) -> bool {
-        self.cx.span().is_recording()
+        let mut recording = false;
+        self.with_span(|span| recording = span.is_recording());
+        recording
     }
 }

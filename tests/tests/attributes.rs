@@ -235,7 +235,7 @@ fn parent_none_starts_a_new_trace_inside_another_span() {
         tracekit::span("request").in_scope(|| {
             detached_job();
             maybe_continued(None);
-            maybe_continued(Some(tracekit::opentelemetry::Context::current()));
+            maybe_continued(Some(tracekit::context::current()));
         })
     });
     let (request, detached) = (spans.get("request"), spans.get("detached_job"));

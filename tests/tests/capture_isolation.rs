@@ -40,7 +40,7 @@ fn parallel_captures_see_only_their_own_spans() {
 fn spans_on_another_thread_join_the_capture_that_carries_the_context() {
     let ((), spans) = capture(|| {
         tracekit::span("request").in_scope(|| {
-            let context = Context::current();
+            let context = tracekit::context::current();
             std::thread::spawn(move || {
                 let _attached = context.attach();
                 work(1, 1);

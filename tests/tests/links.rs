@@ -85,7 +85,7 @@ fn links_are_evaluated_only_for_a_recorded_span() {
 #[tokio::test]
 async fn an_async_fn_links_and_the_manual_api_links_with_attributes() {
     let ((), spans) = tracekit::testing::capture_async(async {
-        let attempt = tracekit::span("attempt").in_scope(Context::current);
+        let attempt = tracekit::span("attempt").in_scope(tracekit::context::current);
         retry(&attempt).await;
         tracekit::span("retry by hand")
             .link_with(&attempt, [KeyValue::new("retry.reason", "timeout")])
@@ -151,7 +151,7 @@ fn otlp_carries_links_with_the_remote_flag() {
     let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let receiver = Receiver::start();
     let guard = Config::new().otlp_endpoint(receiver.grpc_endpoint.clone()).install().unwrap();
-    let local = tracekit::span("local").in_scope(Context::current);
+    let local = tracekit::span("local").in_scope(tracekit::context::current);
     tracekit::span("consume by hand")
         .link(propagation::extract(&message(7, 77, 0).headers))
         .link(&local)

@@ -67,7 +67,7 @@ fn threads_and_pools_get_the_span_through_a_closure_wrapper() {
 #[tokio::test]
 async fn a_future_can_run_in_a_given_context() {
     let ((), spans) = capture_async(async {
-        let context = tracekit::span("owner").in_scope(tracekit::opentelemetry::Context::current);
+        let context = tracekit::span("owner").in_scope(tracekit::context::current);
         task(1).in_context(context).await;
     })
     .await;

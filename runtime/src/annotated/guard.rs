@@ -7,12 +7,14 @@ use crate::facade::metered::Stopwatch;
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use crate::keys::CANCELLED;
-use opentelemetry::{Context, ContextGuard, KeyValue};
+use crate::facade::locks::recover;
+use opentelemetry::{Context, KeyValue};
 use std::borrow::Cow;
 use std::future::{poll_fn, Future};
 use std::mem::ManuallyDrop;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 impl Callsite {
     #[inline(always)]
@@ -126,12 +128,11 @@ impl Call {
     // Generic, unlike the start: erasing here costs the path without a span
     // a branch, as the compiler then shares this code between both paths.
     fn record_outcome(&mut self, record: impl FnOnce(&mut Recorder)) {
-        if let Some(open) = self.open.as_ref().filter(|open| open.recording) {
+        if let Some(open) = self.open.as_mut().filter(|open| open.recording) {
             let mut recorder = Recorder::default();
             record(&mut recorder);
             self.failure = recorder.failure();
-            // The span is locked only when there is something to record.
-            recorder.apply_to_ref(&open.span());
+            open.with_live(|live| recorder.apply_to(live));
         } else if self.stopwatch.is_some() {
             let mut recorder = Recorder::outcome_only();
             record(&mut recorder);
@@ -139,7 +140,7 @@ impl Call {
         }
     }
 
-    fn end(&self, panic_recorded: bool, cancelled: bool) {
+    fn end(&mut self, panic_recorded: bool, cancelled: bool) {
         let ended = self.started.map(|_| Reading::now());
         if let (Some(threshold), Some(started), Some(ended)) = (self.callsite.threshold, self.started, ended) {
             let elapsed = ended.since(started);
@@ -148,7 +149,7 @@ impl Call {
                     self.callsite,
                     elapsed,
                     threshold,
-                    self.open.as_ref(),
+                    self.open.as_mut(),
                     ended.wall_time(),
                 );
             }
@@ -163,7 +164,7 @@ impl Call {
             };
             stopwatch.stop_operation(self.callsite, ended, failure);
         }
-        if let Some(open) = &self.open {
+        if let Some(open) = &mut self.open {
             open.end(panic_recorded, ended);
         }
     }
@@ -182,8 +183,6 @@ pub struct SyncSpan {
 
 struct SyncCall {
     call: Call,
-    // Dropped after `drop` below, so the span ends while it is still current.
-    _attached: Option<ContextGuard>,
 }
 
 impl SyncSpan {
@@ -205,9 +204,11 @@ impl SyncSpan {
 
     #[inline(never)]
     fn enter_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
-        let inner = Call::start(callsite, parent, record).map(|call| {
-            let _attached = call.open.as_ref().map(|open| open.cx.clone().attach());
-            SyncCall { call, _attached }
+        let inner = Call::start(callsite, parent, record).map(|mut call| {
+            if let Some(open) = &mut call.open {
+                open.enter();
+            }
+            SyncCall { call }
         });
         SyncSpan { inner: ManuallyDrop::new(inner) }
     }
@@ -250,7 +251,8 @@ pub struct AsyncSpan {
 }
 
 struct AsyncCall {
-    call: Call,
+    /// Locked to make the span current for a poll, and back.
+    call: Mutex<Call>,
     finished: bool,
     panicked: AtomicBool,
 }
@@ -272,8 +274,14 @@ impl AsyncSpan {
 
     #[inline(never)]
     fn start_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
-        let inner = Call::start(callsite, parent, record)
-            .map(|call| Box::new(AsyncCall { call, finished: false, panicked: AtomicBool::new(false) }));
+        let inner = Call::start(callsite, parent, record).map(|mut call| {
+            if let Some(open) = call.open.as_mut().filter(|open| open.carried.is_none()) {
+                // Whatever polls the future sees what was current at the
+                // call: a test capture, baggage.
+                open.carried = Some(Context::current());
+            }
+            Box::new(AsyncCall { call: Mutex::new(call), finished: false, panicked: AtomicBool::new(false) })
+        });
         AsyncSpan { inner }
     }
 
@@ -281,8 +289,7 @@ impl AsyncSpan {
     /// function that returns a future, so that what it starts while building
     /// the future is the span's child too.
     pub fn in_scope<R>(&self, build: impl FnOnce() -> R) -> R {
-        let open = self.inner.as_deref().and_then(|inner| inner.call.open.as_ref());
-        let _attached = open.map(|open| open.cx.clone().attach());
+        let _entered = self.inner.as_deref().map(Entered::new);
         build()
     }
 
@@ -291,10 +298,9 @@ impl AsyncSpan {
         let Some(inner) = self.inner.as_deref() else {
             return future.await;
         };
-        let open = inner.call.open.as_ref();
         let mut future = pin!(future);
         poll_fn(|task| {
-            let _attached = open.map(|open| open.cx.clone().attach());
+            let _entered = Entered::new(inner);
             let _watch = PanicWatch { call: inner };
             future.as_mut().poll(task)
         })
@@ -305,7 +311,27 @@ impl AsyncSpan {
     pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
         if let Some(inner) = &mut self.inner {
             inner.finished = true;
-            inner.call.record_outcome(record);
+            recover(inner.call.get_mut()).record_outcome(record);
+        }
+    }
+}
+
+/// The span of an async call made current, for one poll.
+struct Entered<'a>(&'a AsyncCall);
+
+impl<'a> Entered<'a> {
+    fn new(call: &'a AsyncCall) -> Self {
+        if let Some(open) = &mut recover(call.call.lock()).open {
+            open.enter();
+        }
+        Entered(call)
+    }
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        if let Some(open) = &mut recover(self.0.call.lock()).open {
+            open.exit();
         }
     }
 }
@@ -314,12 +340,13 @@ impl Drop for AsyncCall {
     fn drop(&mut self) {
         let panicked = self.panicked.load(Ordering::Relaxed);
         let cancelled = !self.finished && !panicked && !std::thread::panicking();
+        let call = recover(self.call.get_mut());
         if cancelled {
-            if let Some(open) = &self.call.open {
-                open.span().set_attribute(KeyValue::new(CANCELLED, true));
+            if let Some(open) = &mut call.open {
+                open.with_live(|live| live.set_attribute(KeyValue::new(CANCELLED, true)));
             }
         }
-        self.call.end(panicked, cancelled);
+        call.end(panicked, cancelled);
     }
 }
 
@@ -332,7 +359,7 @@ struct PanicWatch<'a> {
 impl Drop for PanicWatch<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() && !self.call.panicked.swap(true, Ordering::Relaxed) {
-            if let Some(open) = &self.call.call.open {
+            if let Some(open) = &mut recover(self.call.call.lock()).open {
                 open.mark_panicked();
             }
         }

@@ -18,6 +18,7 @@ pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
 
     let disabled = vars.flag("OTEL_SDK_DISABLED")?;
     config.enabled = vars.flag("TRACING_ENABLED")?.or(disabled.map(|disabled| !disabled)).unwrap_or(true);
+    config.opentelemetry_context = vars.flag("TRACING_OTEL_CONTEXT")?.unwrap_or(false);
 
     // Lists, as the OpenTelemetry variables are: `otlp,console` sends spans
     // to both. `jaeger` is OTLP to the Jaeger host, read below.

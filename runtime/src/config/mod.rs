@@ -103,6 +103,8 @@ impl Exporter {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub(crate) enabled: bool,
+    /// Whether each span is also made current in OpenTelemetry's `Context`.
+    pub(crate) opentelemetry_context: bool,
     /// Where spans go, each exporter behind its own processor; never holds
     /// `Exporter::None`, which is the empty list.
     pub(crate) exporters: Vec<Exporter>,
@@ -187,6 +189,7 @@ impl Config {
     pub fn new() -> Self {
         Config {
             enabled: true,
+            opentelemetry_context: false,
             exporters: Exporter::DEFAULT.chosen().to_vec(),
             console_format: ConsoleFormat::Tree,
             console_writer: None,
@@ -248,6 +251,35 @@ impl Config {
     /// ```
     pub fn enabled(mut self, enabled: bool) -> Self {
         self.enabled = enabled;
+        self
+    }
+
+    /// Also makes each span current in OpenTelemetry's `Context` (default:
+    /// `TRACING_OTEL_CONTEXT`, else off), for programs whose OpenTelemetry
+    /// code must find tracekit's spans in `Context::current()`: spans of
+    /// `tracing-opentelemetry` or of the SDK's own tracers nested under
+    /// tracekit's. tracekit itself never needs it: its spans are current on
+    /// its own per-thread stack, which costs a fraction of a `Context`
+    /// made current; with this on, each span costs that too. Code that only
+    /// wants the current span as a `Context` can call
+    /// [`context::current`](crate::context::current) instead.
+    ///
+    /// ```
+    /// use tracekit::opentelemetry::trace::TraceContextExt as _;
+    ///
+    /// let _guard = tracekit::Config::new()
+    ///     .exporter(tracekit::Exporter::InMemory)
+    ///     .opentelemetry_context(true)
+    ///     .install()
+    ///     .unwrap();
+    /// let (seen, ours) = tracekit::span("job").in_scope(|| {
+    ///     let seen = tracekit::opentelemetry::Context::current().span().span_context().span_id();
+    ///     (seen, tracekit::current_span().span_id())
+    /// });
+    /// assert_eq!(Some(seen), ours);
+    /// ```
+    pub fn opentelemetry_context(mut self, on: bool) -> Self {
+        self.opentelemetry_context = on;
         self
     }
 

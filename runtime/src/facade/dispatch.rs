@@ -9,6 +9,8 @@
 use super::locks::recover;
 use super::open::{OpenSpan, SpanStart};
 use super::recorder::Recorder;
+use super::stack::Parent;
+use opentelemetry::trace::SpanContext;
 use opentelemetry::Context;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -18,19 +20,18 @@ use std::sync::{Arc, RwLock};
 /// test capture), or the SDK tracer of a provider the program gave.
 pub(crate) trait Backend: Send + Sync + 'static {
     /// Whether a span under `parent` is certain not to be recorded, decided
-    /// on the borrowed context before anything is cloned or built.
-    fn skips(&self, parent: &Context) -> bool;
+    /// before anything is built.
+    fn skips(&self, parent: &Parent) -> bool;
 
     /// Starts a span under `parent` (which [`Backend::skips`] let through);
     /// `record` runs only for a span that is recorded.
-    fn start(&self, parent: &Context, start: SpanStart, record: &mut dyn FnMut(&mut Recorder)) -> OpenSpan;
+    fn start(&self, parent: &Parent, start: SpanStart, record: &mut dyn FnMut(&mut Recorder)) -> OpenSpan;
 
-    /// The context a span that [`Backend::skips`] leaves current when it is
+    /// The ids of a span that [`Backend::skips`] makes current when it is
     /// its process's first under `parent` (a root, or the child of a remote
-    /// span): `parent` with a span of its own that is not recorded, so that
-    /// what is sent on names this process's span, unsampled. `None`: `parent`
-    /// as it is.
-    fn not_recorded(&self, parent: &Context) -> Option<Context> {
+    /// span): a span of its own that is not recorded, so that what is sent
+    /// on names this process's span, unsampled. `None`: the parent's.
+    fn not_recorded(&self, parent: &Parent) -> Option<SpanContext> {
         let _ = parent;
         None
     }
@@ -124,32 +125,11 @@ pub(crate) fn adopt(given: Context) -> Context {
     }
 }
 
-/// Whether a span under `parent` is certain not to be recorded.
-pub(crate) fn skips(parent: &Context) -> bool {
-    if let Some(CaptureBackend(capture)) = parent.get::<CaptureBackend>() {
-        return capture.skips(parent);
+/// Runs `f` with the backend that applies: the capture's, if any, else the
+/// installed one; `None` when there is neither.
+pub(crate) fn with_backend<R>(capture: Option<&CaptureBackend>, f: impl FnOnce(&dyn Backend) -> R) -> Option<R> {
+    match capture {
+        Some(CaptureBackend(capture)) => Some(f(&**capture)),
+        None => with_installed(|installed| f(&**installed)),
     }
-    with_installed(|installed| installed.skips(parent)).unwrap_or(true)
-}
-
-/// Starts a span under `parent` (which [`skips`] let through) with whichever
-/// backend applies.
-pub(crate) fn start_span(
-    parent: &Context,
-    start: SpanStart,
-    record: &mut dyn FnMut(&mut Recorder),
-) -> Option<OpenSpan> {
-    if let Some(CaptureBackend(capture)) = parent.get::<CaptureBackend>() {
-        return Some(capture.start(parent, start, record));
-    }
-    with_installed(|installed| installed.start(parent, start, record))
-}
-
-/// The context a skipped span leaves current at the start of its
-/// process's part of a trace; see [`Backend::not_recorded`].
-pub(crate) fn not_recorded(parent: &Context) -> Option<Context> {
-    if let Some(CaptureBackend(capture)) = parent.get::<CaptureBackend>() {
-        return capture.not_recorded(parent);
-    }
-    with_installed(|installed| installed.not_recorded(parent)).flatten()
 }

@@ -1,12 +1,13 @@
 //! A failed span, as OpenTelemetry's conventions describe it.
 
 use super::conventions::{ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE};
-use opentelemetry::trace::{SpanRef, Status};
+use super::live::LiveSpan;
+use opentelemetry::trace::Status;
 use opentelemetry::KeyValue;
 
 /// Marks a span failed the way OpenTelemetry's conventions describe: status
 /// Error with the message, an `exception` event, and `error.type`.
-pub(crate) fn mark_error(span: &SpanRef<'_>, type_name: &'static str, message: String) {
+pub(crate) fn mark_error(span: &mut LiveSpan, type_name: &'static str, message: String) {
     if !span.is_recording() {
         return;
     }

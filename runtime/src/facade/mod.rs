@@ -11,6 +11,7 @@ pub(crate) mod diagnostics;
 pub(crate) mod dispatch;
 pub(crate) mod failure;
 pub(crate) mod link;
+pub(crate) mod live;
 pub(crate) mod locks;
 pub(crate) mod metered;
 pub(crate) mod open;
@@ -19,6 +20,7 @@ pub(crate) mod pending;
 pub(crate) mod performance;
 pub(crate) mod recorder;
 pub(crate) mod recycle;
+pub(crate) mod stack;
 pub(crate) mod start;
 #[cfg(any(feature = "console", feature = "testing", feature = "logs"))]
 pub(crate) mod terminal;

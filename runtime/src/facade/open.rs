@@ -5,17 +5,25 @@
 use super::callsite::Callsite;
 use super::clock::Reading;
 use super::failure::mark_error;
-use opentelemetry::trace::{SpanKind, SpanRef, TraceContextExt};
+use super::live::LiveSpan;
+use super::stack;
+use opentelemetry::trace::{SpanContext, SpanKind, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
 use std::borrow::Cow;
 
-/// A started span, held in a `Context` that makes it the parent of what
-/// starts under it.
+/// A started span: its ids, and the span itself while it is recorded.
+/// Made current with [`OpenSpan::enter`], on tracekit's own stack.
 pub(crate) struct OpenSpan {
-    pub(crate) cx: Context,
-    /// Whether the span is recorded (not only carried for its context), as
+    pub(crate) ids: SpanContext,
+    /// Whether the span is recorded (not only carried for its ids), as
     /// known when it started: nothing is recorded or timed on one that is not.
     pub(crate) recording: bool,
+    /// The span, when recorded; on the stack instead while entered.
+    live: Option<LiveSpan>,
+    /// Made current in OpenTelemetry's `Context` while the span is (see
+    /// [`stack::push`]).
+    pub(crate) carried: Option<Context>,
+    entered: Option<stack::Token>,
 }
 
 /// Where a span starts: its name, kind and the attributes known up front.
@@ -50,14 +58,71 @@ impl SpanStart {
 }
 
 impl OpenSpan {
-    pub(crate) fn span(&self) -> SpanRef<'_> {
-        self.cx.span()
+    /// A recorded span, not yet current.
+    #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "made by the pipeline's backends"))]
+    pub(crate) fn recorded(ids: SpanContext, live: LiveSpan) -> Self {
+        OpenSpan { ids, recording: true, live: Some(live), carried: None, entered: None }
+    }
+
+    /// A span that is not recorded: only its ids are current, to send on.
+    pub(crate) fn not_recorded(ids: SpanContext) -> Self {
+        OpenSpan { ids, recording: false, live: None, carried: None, entered: None }
+    }
+
+    /// A span that carries `context` and records nothing: the span of the
+    /// context, if any, is the parent of what starts under it.
+    pub(crate) fn carrying(context: Context) -> Self {
+        let ids = context.span().span_context().clone();
+        OpenSpan { ids, recording: false, live: None, carried: Some(context), entered: None }
+    }
+
+    /// What is current here, to make current elsewhere (another thread or
+    /// task): tracekit's span by its ids, not the span itself, and
+    /// OpenTelemetry's context (a test capture, baggage).
+    pub(crate) fn current() -> Self {
+        let (ids, context) = stack::current_parent(|_| ()).0.into_parts();
+        match context {
+            Some(context) => OpenSpan::carrying(context),
+            None => OpenSpan { ids, recording: false, live: None, carried: Some(Context::current()), entered: None },
+        }
+    }
+
+    /// The span made current until the guard is dropped.
+    pub(crate) fn entered(&mut self) -> Entered<'_> {
+        self.enter();
+        Entered(self)
+    }
+
+    /// Makes the span current on this thread until [`OpenSpan::exit`].
+    pub(crate) fn enter(&mut self) {
+        if self.entered.is_none() {
+            self.entered = Some(stack::push(self.ids.clone(), self.live.take(), self.carried.as_ref()));
+        }
+    }
+
+    /// Ends what [`OpenSpan::enter`] began.
+    pub(crate) fn exit(&mut self) {
+        if let Some(token) = self.entered.take() {
+            let live = stack::pop(token);
+            if self.live.is_none() {
+                self.live = live;
+            }
+        }
+    }
+
+    /// Runs `f` on the span, if it is recorded, current or not.
+    pub(crate) fn with_live<R>(&mut self, f: impl FnOnce(&mut LiveSpan) -> R) -> Option<R> {
+        if let Some(live) = self.live.as_mut() {
+            return Some(f(live));
+        }
+        self.entered.and_then(|token| stack::with_live(token, f))
     }
 
     /// Ends the span, at `ended` if the caller read the clock already.
     /// During a panic, the span is marked failed with the panic's message
     /// first, unless that was done already.
-    pub(crate) fn end(&self, panic_recorded: bool, ended: Option<Reading>) {
+    pub(crate) fn end(&mut self, panic_recorded: bool, ended: Option<Reading>) {
+        self.exit();
         if !self.recording {
             return;
         }
@@ -69,10 +134,29 @@ impl OpenSpan {
             ended
         };
         // tracekit's clock at both ends: spans it starts begin on it too.
-        self.span().end_with_timestamp(ended.unwrap_or_else(Reading::now).wall_time());
+        let at = ended.unwrap_or_else(Reading::now).wall_time();
+        if let Some(live) = self.live.take() {
+            live.end_with_timestamp(at);
+        }
     }
 
-    pub(crate) fn mark_panicked(&self) {
-        mark_error(&self.span(), "panic", super::panic::current_message());
+    pub(crate) fn mark_panicked(&mut self) {
+        let message = super::panic::current_message();
+        self.with_live(|live| mark_error(live, "panic", message));
+    }
+}
+
+/// An [`OpenSpan`] current until dropped.
+pub(crate) struct Entered<'a>(&'a mut OpenSpan);
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        self.0.exit();
+    }
+}
+
+impl Drop for OpenSpan {
+    fn drop(&mut self) {
+        self.exit();
     }
 }

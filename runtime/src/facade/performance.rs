@@ -26,7 +26,7 @@ pub(crate) fn threshold_exceeded(
     callsite: &'static Callsite,
     elapsed: Duration,
     threshold: Duration,
-    open: Option<&OpenSpan>,
+    open: Option<&mut OpenSpan>,
     at: SystemTime,
 ) {
     let operation = callsite.name;
@@ -51,12 +51,14 @@ pub(crate) fn threshold_exceeded(
         None => {}
     }
     if let Some(open) = open {
-        let span = open.span();
-        if span.is_recording() {
-            let attributes = vec![KeyValue::new(THRESHOLD_MS, threshold_ms), KeyValue::new(DURATION_MS, duration_ms)];
-            span.set_attributes(attributes.clone());
-            span.add_event_with_timestamp(THRESHOLD_EXCEEDED, at, attributes);
-        }
+        open.with_live(|span| {
+            if span.is_recording() {
+                let attributes =
+                    vec![KeyValue::new(THRESHOLD_MS, threshold_ms), KeyValue::new(DURATION_MS, duration_ms)];
+                span.set_attributes(attributes.clone());
+                span.add_event_with_timestamp(THRESHOLD_EXCEEDED, at, attributes);
+            }
+        });
     }
 }
 

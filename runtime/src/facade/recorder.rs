@@ -4,7 +4,8 @@ use super::failure::mark_error;
 use super::link::LinkTarget;
 #[cfg(feature = "pipeline")]
 use opentelemetry::trace::Span;
-use opentelemetry::trace::{SpanContext, SpanRef};
+use super::live::LiveSpan;
+use opentelemetry::trace::SpanContext;
 use opentelemetry::{Key, KeyValue, Value};
 
 /// Collects what the expansion records on a span: arguments and extra
@@ -103,7 +104,7 @@ impl Recorder {
         }
     }
 
-    pub(crate) fn apply_to_ref(mut self, span: &SpanRef<'_>) {
+    pub(crate) fn apply_to(mut self, span: &mut LiveSpan) {
         if !self.attributes.is_empty() {
             span.set_attributes(self.attributes.drain(..));
             super::recycle::give(self.attributes);

@@ -1,9 +1,9 @@
 //! Starting a span: the one cheap check inline, then the backend's decision.
 
-use super::dispatch;
+use super::dispatch::{self, CaptureBackend};
 use super::open::{OpenSpan, SpanStart};
 use super::recorder::Recorder;
-use opentelemetry::trace::TraceContextExt as _;
+use super::stack::{self, Parent};
 use opentelemetry::Context;
 
 impl OpenSpan {
@@ -31,50 +31,40 @@ impl OpenSpan {
         parent: impl FnOnce() -> Option<Context>,
         record: &mut dyn FnMut(&mut Recorder),
     ) -> Option<OpenSpan> {
-        let parent = match parent() {
+        let (parent, capture, given) = match parent() {
             Some(given) => {
                 let given = dispatch::adopt(given);
-                if dispatch::skips(&given) {
-                    // What runs under a skipped span keeps its trace and its
-                    // decision: an unsampled parent stays unsampled downstream.
-                    let cx = own_span_if_first(&given).unwrap_or(given);
-                    return Some(OpenSpan { cx, recording: false });
-                }
-                given
+                let capture = given.get::<CaptureBackend>().cloned();
+                (Parent::in_context(given.clone()), capture, Some(given))
             }
-            // Decided on the borrowed context: a skipped span under one of
-            // this process's spans clones nothing, as the current context
-            // already carries the trace, the decision and a span id of this
-            // process to send on.
             None => {
-                let skipped = Context::map_current(|current| {
-                    if !dispatch::skips(current) {
-                        return None;
-                    }
-                    Some(own_span_if_first(current))
-                });
-                match skipped {
-                    Some(Some(cx)) => return Some(OpenSpan { cx, recording: false }),
-                    Some(None) => return None,
-                    None => Context::current(),
-                }
+                let (parent, capture) = stack::current_parent(|current| current.get::<CaptureBackend>().cloned());
+                (parent, capture, None)
             }
         };
-        dispatch::start_span(&parent, start(), record)
+        let mut open = dispatch::with_backend(capture.as_ref(), |backend| {
+            if !backend.skips(&parent) {
+                return Some(backend.start(&parent, start(), record));
+            }
+            // What runs under a skipped span keeps its trace and its
+            // decision: an unsampled parent stays unsampled downstream. A
+            // skipped span under one of this process's spans makes nothing,
+            // as that span's ids are current already.
+            match parent.is_local_span() {
+                false => backend.not_recorded(&parent).map(OpenSpan::not_recorded),
+                true => None,
+            }
+        })
+        .flatten();
+        if let Some(given) = given {
+            // The given context's values (baggage, a received trace state,
+            // a capture) are current while the span is.
+            match &mut open {
+                Some(open) if open.carried.is_none() => open.carried = Some(given),
+                Some(_) => {}
+                None => open = Some(OpenSpan::carrying(given)),
+            }
+        }
+        open
     }
-}
-
-/// For a skipped span that begins this process's part of a trace (under
-/// no span, or a remote one): `parent` with a non-recording span of this
-/// process, to send on. `None` under one of this process's own spans.
-fn own_span_if_first(parent: &Context) -> Option<Context> {
-    (!is_local(parent)).then(|| dispatch::not_recorded(parent)).flatten()
-}
-
-/// Whether `context`'s span is one of this process's, so that a skipped
-/// span under it need not make one of its own.
-fn is_local(context: &Context) -> bool {
-    let span = context.span();
-    let span_context = span.span_context();
-    span_context.is_valid() && !span_context.is_remote()
 }

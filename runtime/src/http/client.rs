@@ -131,7 +131,7 @@ where
 /// Starts the client span of a request and writes its context (or the
 /// current one, when the span is skipped) into the request's headers.
 fn client_exchange(request: &mut Parts) -> Option<Exchange> {
-    let exchange = {
+    let mut exchange = {
         let head = RequestHead::of(request);
         Exchange::start(
             Side::Client,
@@ -141,8 +141,8 @@ fn client_exchange(request: &mut Parts) -> Option<Exchange> {
             || head.metric_attributes(Side::Client, None),
         )
     };
-    match exchange.as_ref().and_then(Exchange::context) {
-        Some(context) => crate::propagation::inject_context(context, &mut request.headers),
+    match exchange.as_mut() {
+        Some(exchange) => exchange.in_span(|| crate::propagation::inject(&mut request.headers)),
         None => crate::propagation::inject(&mut request.headers),
     }
     exchange

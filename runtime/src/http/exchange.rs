@@ -8,7 +8,7 @@ use crate::facade::failure::mark_error;
 use crate::facade::metered::{with_meters, RequestInstrument, Stopwatch};
 use crate::facade::open::{OpenSpan, SpanStart};
 use http::HeaderMap;
-use opentelemetry::trace::{Status, TraceContextExt};
+use opentelemetry::trace::Status;
 use opentelemetry::{Context, KeyValue};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
@@ -80,7 +80,7 @@ impl Exchange {
     /// while it is served, so that what it sends on carries the trace as received.
     pub(crate) fn carrying(context: Context) -> Exchange {
         Exchange {
-            open: Some(OpenSpan { cx: context, recording: false }),
+            open: Some(OpenSpan::carrying(context)),
             meter: None,
             side: Side::Server,
             grpc: false,
@@ -89,26 +89,32 @@ impl Exchange {
         }
     }
 
-    /// The context the request runs in: its span, or the remote trace it
-    /// continues when that was not sampled; `None` when only timed.
-    pub(crate) fn context(&self) -> Option<&Context> {
-        self.open.as_ref().map(|open| &open.cx)
+    /// Runs `f` with the request's span current: its span, or the remote
+    /// trace it continues when that was not sampled; as it is when only timed.
+    pub(crate) fn in_span<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        if let Some(open) = &mut self.open {
+            open.enter();
+        }
+        // Left by a panic, the span is made not current as the exchange drops.
+        let value = f();
+        if let Some(open) = &mut self.open {
+            open.exit();
+        }
+        value
     }
 
     /// The span, if it is recorded.
-    fn recorded(&self) -> Option<&OpenSpan> {
-        self.open.as_ref().filter(|open| open.recording)
+    fn recorded(&mut self) -> Option<&mut OpenSpan> {
+        self.open.as_mut().filter(|open| open.recording)
     }
 
-    /// Runs one poll of the request's future or body inside its context.
+    /// Runs one poll of the request's future or body inside its span.
     /// A panic marks the span failed with its message and goes on unwinding.
     pub(crate) fn poll_in<R>(&mut self, poll: impl FnOnce() -> R) -> R {
-        let outcome = {
-            let _attached = self.context().map(|cx| cx.clone().attach());
-            catch_unwind(AssertUnwindSafe(poll))
-        };
+        let outcome = self.in_span(|| catch_unwind(AssertUnwindSafe(poll)));
         outcome.unwrap_or_else(|payload| {
-            if let Some(open) = self.recorded().filter(|_| !self.panicked) {
+            let panicked = self.panicked;
+            if let Some(open) = self.recorded().filter(|_| !panicked) {
                 open.mark_panicked();
             }
             self.panicked = true;
@@ -155,7 +161,7 @@ impl Exchange {
         }
         let type_name = std::any::type_name::<E>();
         if let Some(open) = self.recorded() {
-            mark_error(&open.span(), type_name, error.to_string());
+            open.with_live(|span| mark_error(span, type_name, error.to_string()));
         }
         self.settle(None, Some((type_name.to_owned(), String::new())), false);
     }
@@ -167,15 +173,16 @@ impl Exchange {
     fn settle(&mut self, code: Option<KeyValue>, failure: Option<(String, String)>, mark: bool) {
         self.settled = true;
         if let (true, Some(open)) = (mark, self.recorded()) {
-            let span = open.span();
-            if let Some(code) = &code {
-                span.set_attribute(code.clone());
-            }
-            if let Some((error_type, description)) = &failure {
-                span.set_attribute(KeyValue::new(ERROR_TYPE, error_type.clone()));
-                // No description for HTTP: the status code says it all (the conventions ask so).
-                span.set_status(Status::error(description.clone()));
-            }
+            open.with_live(|span| {
+                if let Some(code) = &code {
+                    span.set_attribute(code.clone());
+                }
+                if let Some((error_type, description)) = &failure {
+                    span.set_attribute(KeyValue::new(ERROR_TYPE, error_type.clone()));
+                    // No description for HTTP: the status code says it all (the conventions ask so).
+                    span.set_status(Status::error(description.clone()));
+                }
+            });
         }
         if let Some(meter) = &mut self.meter {
             meter.attributes.extend(code);
@@ -188,8 +195,7 @@ impl Exchange {
     /// The `traceresponse` header's value (W3C Trace Context Level 2): the
     /// trace and this span, for a client to find the server's part.
     pub(crate) fn trace_response(&self) -> Option<http::HeaderValue> {
-        let span = self.context()?.span();
-        let context = span.span_context();
+        let context = &self.open.as_ref()?.ids;
         // A remote span is the caller's, passed through: this service has none to name.
         if !context.is_valid() || context.is_remote() {
             return None;
@@ -206,7 +212,7 @@ impl Drop for Exchange {
             let seconds = meter.stopwatch.seconds_until(ended);
             with_meters(|meters| meters.request(meter.instrument, seconds, &meter.attributes));
         }
-        if let Some(open) = &self.open {
+        if let Some(open) = &mut self.open {
             open.end(self.panicked, ended);
         }
     }

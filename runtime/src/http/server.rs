@@ -234,13 +234,10 @@ where
             }
             false => passes_through().then(|| Exchange::carrying(crate::propagation::extract(request.headers()))),
         };
-        let Some(exchange) = exchange else {
+        let Some(mut exchange) = exchange else {
             return ResponseFuture::new(self.inner.call(request), None, false);
         };
-        let future = {
-            let _attached = exchange.context().map(|cx| cx.clone().attach());
-            self.inner.call(request)
-        };
+        let future = exchange.in_span(|| self.inner.call(request));
         ResponseFuture::new(future, Some(exchange), self.options.trace_response)
     }
 }

@@ -90,6 +90,7 @@ fn install(config: Config) -> Result<TracingGuard, InitError> {
     // the trace on, so that the services around it keep theirs whole.
     let propagates = config.propagators.as_deref().is_none_or(|propagators| !propagators.is_empty());
     crate::propagation::set_passes_through(propagates && !config.is_recording());
+    crate::facade::stack::mirror(config.opentelemetry_context);
     if let Some(level) = config.log_level {
         crate::facade::diagnostics::set_level(level);
     }
@@ -188,6 +189,7 @@ fn uninstall(generation: Option<u64>) {
     dispatch::set_installed(None);
     crate::propagation::set(None);
     crate::propagation::set_passes_through(false);
+    crate::facade::stack::mirror(false);
     crate::facade::text::set_limit(None);
     if let Some(provider) = installed.provider {
         provider.close();

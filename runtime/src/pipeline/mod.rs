@@ -23,12 +23,13 @@ use crate::facade::callsite::Callsite;
 use crate::facade::clock::Reading;
 use crate::facade::dispatch::Backend;
 use crate::facade::metered;
+use crate::facade::live::{LiveSpan, Recording as _};
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
+use crate::facade::stack::Parent;
 use crate::facade::trace_flags;
 use delivery::Delivery;
-use opentelemetry::trace::{Span as _, SpanContext, SpanId, Status, TraceContextExt, TraceFlags, TraceState};
-use opentelemetry::Context;
+use opentelemetry::trace::{SpanContext, SpanId, Status, TraceFlags, TraceState};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
     IdGenerator, RandomIdGenerator, Sampler as SdkSampler, SamplingDecision, SamplingResult, ShouldSample,
@@ -93,9 +94,9 @@ impl Pipeline {
 }
 
 impl Backend for Pipeline {
-    fn skips(&self, parent: &Context) -> bool {
-        let skipped = self.known_decision.skips(parent);
-        if skipped && metered::is_on() && !parent.span().span_context().is_valid() {
+    fn skips(&self, parent: &Parent) -> bool {
+        let skipped = self.known_decision.skips(&parent.ids);
+        if skipped && metered::is_on() && !parent.ids.is_valid() {
             root_decisions::count(false);
         }
         skipped
@@ -103,12 +104,11 @@ impl Backend for Pipeline {
 
     /// Starts a span as the SDK's tracer would: the parent's trace or a new
     /// one, the sampler's decision, the limits; `record` runs if it is
-    /// recorded. A span dropped by sampling leaves its unsampled context
+    /// recorded. A span dropped by sampling leaves its unsampled ids
     /// current, so that what starts under it, and what is sent on from it,
     /// carries the decision.
-    fn start(&self, parent: &Context, mut start: SpanStart, record: &mut dyn FnMut(&mut Recorder)) -> OpenSpan {
-        let parent_span = parent.span();
-        let parent_context = parent_span.span_context();
+    fn start(&self, parent: &Parent, mut start: SpanStart, record: &mut dyn FnMut(&mut Recorder)) -> OpenSpan {
+        let parent_context = &parent.ids;
         let has_parent = parent_context.is_valid();
         let trace_id = if has_parent { parent_context.trace_id() } else { RandomIdGenerator::default().new_trace_id() };
         let sampling = if self.samples_the_rest {
@@ -116,7 +116,8 @@ impl Backend for Pipeline {
             let trace_state = parent_context.trace_state().clone();
             SamplingResult { decision: SamplingDecision::RecordAndSample, attributes: Vec::new(), trace_state }
         } else {
-            self.sampler.should_sample(Some(parent), trace_id, &start.name, &start.kind, &start.attributes, &[])
+            let parent = parent.to_context();
+            self.sampler.should_sample(Some(&parent), trace_id, &start.name, &start.kind, &start.attributes, &[])
         };
         let sampled = sampling.decision == SamplingDecision::RecordAndSample;
         if !has_parent {
@@ -126,7 +127,7 @@ impl Backend for Pipeline {
         let span_context =
             SpanContext::new(trace_id, RandomIdGenerator::default().new_span_id(), flags, false, sampling.trace_state);
         if sampling.decision == SamplingDecision::Drop {
-            return OpenSpan { cx: parent.with_remote_span_context(span_context), recording: false };
+            return OpenSpan::not_recorded(span_context);
         }
         let limit = self.delivery.limits().max_attributes_per_span as usize;
         // The code location is added on export, off the calling thread, when
@@ -159,27 +160,25 @@ impl Backend for Pipeline {
             status: Status::Unset,
         };
         self.delivery.started(span_context.span_id(), &span_record.name);
-        let mut span = RecordedSpan::new(span_context, span_record, self.delivery.clone());
+        let mut span = RecordedSpan::start(span_context.clone(), span_record, self.delivery.clone());
         for (link, attributes) in links {
             span.add_link(link, attributes);
         }
-        OpenSpan { cx: parent.with_span(span), recording: true }
+        OpenSpan::recorded(span_context, LiveSpan::Recorded(span))
     }
 
     /// A span of this process that is not recorded, as the SDK's tracer
     /// makes for a dropped span: the parent's trace (or a new one), a new
     /// span id, sampled off, the parent's trace state.
-    fn not_recorded(&self, parent: &Context) -> Option<Context> {
-        let parent_span = parent.span();
-        let parent_context = parent_span.span_context();
+    fn not_recorded(&self, parent: &Parent) -> Option<SpanContext> {
+        let parent_context = &parent.ids;
         let ids = RandomIdGenerator::default();
         let (trace_id, trace_state) = match parent_context.is_valid() {
             true => (parent_context.trace_id(), parent_context.trace_state().clone()),
             false => (ids.new_trace_id(), TraceState::NONE),
         };
         let flags = inherited_flags(parent_context);
-        let span_context = SpanContext::new(trace_id, ids.new_span_id(), flags, false, trace_state);
-        Some(parent.with_remote_span_context(span_context))
+        Some(SpanContext::new(trace_id, ids.new_span_id(), flags, false, trace_state))
     }
 }
 

@@ -4,10 +4,11 @@
 
 use crate::facade::clock::Reading;
 use crate::facade::dispatch::Backend;
+use crate::facade::live::LiveSpan;
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
+use crate::facade::stack::Parent;
 use opentelemetry::trace::{Span as _, SpanBuilder, TraceContextExt as _, Tracer as _, TracerProvider as _};
-use opentelemetry::Context;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
 /// The program's SDK tracer, with tracekit's instrumentation scope.
@@ -20,19 +21,28 @@ impl ProgramTracer {
 }
 
 impl Backend for ProgramTracer {
-    fn skips(&self, _parent: &Context) -> bool {
+    fn skips(&self, _parent: &Parent) -> bool {
         // The program's sampler decides each span.
         false
     }
 
-    fn start(&self, parent: &Context, mut start: SpanStart, record: &mut dyn FnMut(&mut Recorder)) -> OpenSpan {
+    fn start(&self, parent: &Parent, mut start: SpanStart, record: &mut dyn FnMut(&mut Recorder)) -> OpenSpan {
+        let parent = parent.to_context();
         let builder = SpanBuilder::from_name(std::mem::take(&mut start.name))
             .with_kind(start.kind.clone())
             .with_start_time(start.started.unwrap_or_else(Reading::now).wall_time())
             .with_attributes(start.attributes());
-        let mut span = self.0.build_with_context(builder, parent);
+        let mut span = self.0.build_with_context(builder, &parent);
         let recording = span.is_recording();
         Recorder::record_on(&mut span, record);
-        OpenSpan { cx: parent.with_span(span), recording }
+        // The span lives in its `Context`, which is made current with it:
+        // the program's own OpenTelemetry code sees it there.
+        let context = parent.with_span(span);
+        let mut open = match recording {
+            true => OpenSpan::recorded(context.span().span_context().clone(), LiveSpan::Context(context.clone())),
+            false => OpenSpan::not_recorded(context.span().span_context().clone()),
+        };
+        open.carried = Some(context);
+        open
     }
 }

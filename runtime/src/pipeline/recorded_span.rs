@@ -7,53 +7,71 @@
 
 use super::delivery::Delivery;
 use super::span_record::{FinishedSpan, SpanRecord};
+use crate::facade::live::Recording;
+use crate::facade::recycle::Pool;
 use opentelemetry::trace::{Event, Link, SpanContext, Status};
 use opentelemetry::KeyValue;
+use opentelemetry_sdk::trace::SpanLimits;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 /// A recorded span of a tracekit pipeline; ends (and is exported) on
-/// `end` or when dropped, whichever comes first.
+/// `end` or when dropped, whichever comes first. Its box is recycled.
 pub(crate) struct RecordedSpan {
     context: SpanContext,
     /// `None` once ended.
     record: Option<Box<SpanRecord>>,
-    delivery: Arc<Delivery>,
+    /// `None` once ended, so that a recycled box keeps no pipeline alive.
+    delivery: Option<Arc<Delivery>>,
 }
 
+thread_local! {
+    #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
+    static LOCAL_SPANS: RefCell<Vec<Box<RecordedSpan>>> = const { RefCell::new(Vec::new()) };
+}
+
+static SPANS: Pool<Box<RecordedSpan>> = Pool::new(&LOCAL_SPANS);
+
 impl RecordedSpan {
-    pub(crate) fn new(context: SpanContext, record: SpanRecord, delivery: Arc<Delivery>) -> Self {
-        RecordedSpan { context, record: Some(super::span_record::take_record(record)), delivery }
+    /// A span recording into `record`, in a box reused where one is left.
+    pub(crate) fn start(context: SpanContext, record: SpanRecord, delivery: Arc<Delivery>) -> Box<Self> {
+        let record = Some(super::span_record::take_record(record));
+        match SPANS.take() {
+            Some(mut span) => {
+                *span = RecordedSpan { context, record, delivery: Some(delivery) };
+                span
+            }
+            None => Box::new(RecordedSpan { context, record, delivery: Some(delivery) }),
+        }
     }
 
     fn finish(&mut self, end_time: SystemTime) {
-        if let Some(mut record) = self.record.take() {
+        if let (Some(mut record), Some(delivery)) = (self.record.take(), self.delivery.take()) {
             record.end_time = end_time;
-            self.delivery.finish(FinishedSpan::new(self.context.clone(), record));
+            delivery.finish(FinishedSpan::new(self.context.clone(), record));
         }
+    }
+
+    /// The record and the limits it is held to, while the span runs.
+    fn recording(&mut self) -> Option<(&mut SpanRecord, &SpanLimits)> {
+        Some((self.record.as_deref_mut()?, self.delivery.as_deref()?.limits()))
     }
 }
 
-impl opentelemetry::trace::Span for RecordedSpan {
-    fn add_event_with_timestamp<T>(&mut self, name: T, timestamp: SystemTime, mut attributes: Vec<KeyValue>)
-    where
-        T: Into<Cow<'static, str>>,
-    {
-        let limits = self.delivery.limits();
-        let Some(record) = self.record.as_mut() else { return };
+impl Recording for RecordedSpan {
+    fn add_event(&mut self, name: Cow<'static, str>, timestamp: SystemTime, mut attributes: Vec<KeyValue>) {
+        let Some((record, limits)) = self.recording() else { return };
+        let (max_events, max_attributes) = (limits.max_events_per_span, limits.max_attributes_per_event);
         let events = &mut record.extras().events;
-        if events.len() < limits.max_events_per_span as usize {
-            let dropped = attributes.len().saturating_sub(limits.max_attributes_per_event as usize);
-            attributes.truncate(limits.max_attributes_per_event as usize);
+        if events.len() < max_events as usize {
+            let dropped = attributes.len().saturating_sub(max_attributes as usize);
+            attributes.truncate(max_attributes as usize);
             events.events.push(Event::new(name, timestamp, attributes, dropped as u32));
         } else {
             events.dropped_count += 1;
         }
-    }
-
-    fn span_context(&self) -> &SpanContext {
-        &self.context
     }
 
     fn is_recording(&self) -> bool {
@@ -61,8 +79,8 @@ impl opentelemetry::trace::Span for RecordedSpan {
     }
 
     fn set_attribute(&mut self, attribute: KeyValue) {
-        let limit = self.delivery.limits().max_attributes_per_span as usize;
-        let Some(record) = self.record.as_mut() else { return };
+        let Some((record, limits)) = self.recording() else { return };
+        let limit = limits.max_attributes_per_span as usize;
         if record.attributes.len() + record.code_attributes() < limit {
             if record.attributes.capacity() == 0 {
                 record.attributes = crate::facade::recycle::take();
@@ -82,30 +100,28 @@ impl opentelemetry::trace::Span for RecordedSpan {
         }
     }
 
-    fn update_name<T>(&mut self, new_name: T)
-    where
-        T: Into<Cow<'static, str>>,
-    {
+    fn update_name(&mut self, new_name: Cow<'static, str>) {
         if let Some(record) = self.record.as_mut() {
-            record.name = new_name.into();
+            record.name = new_name;
         }
     }
 
     fn add_link(&mut self, span_context: SpanContext, mut attributes: Vec<KeyValue>) {
-        let limits = self.delivery.limits();
-        let Some(record) = self.record.as_mut() else { return };
+        let Some((record, limits)) = self.recording() else { return };
+        let (max_links, max_attributes) = (limits.max_links_per_span, limits.max_attributes_per_link);
         let links = &mut record.extras().links;
-        if links.links.len() < limits.max_links_per_span as usize {
-            let dropped = attributes.len().saturating_sub(limits.max_attributes_per_link as usize);
-            attributes.truncate(limits.max_attributes_per_link as usize);
+        if links.links.len() < max_links as usize {
+            let dropped = attributes.len().saturating_sub(max_attributes as usize);
+            attributes.truncate(max_attributes as usize);
             links.links.push(Link::new(span_context, attributes, dropped as u32));
         } else {
             links.dropped_count += 1;
         }
     }
 
-    fn end_with_timestamp(&mut self, timestamp: SystemTime) {
-        self.finish(timestamp);
+    fn end(mut self: Box<Self>, at: SystemTime) {
+        self.finish(at);
+        SPANS.give(self);
     }
 }
 

@@ -1,8 +1,7 @@
 //! Which traces are recorded (`OTEL_TRACES_SAMPLER`, `TRACING_SAMPLE_RATE`).
 
 use crate::error::ConfigError;
-use opentelemetry::trace::TraceContextExt as _;
-use opentelemetry::Context;
+use opentelemetry::trace::SpanContext;
 use opentelemetry_sdk::trace::Sampler as SdkSampler;
 
 /// The sampler: one of the six standard ones.
@@ -80,13 +79,12 @@ pub(crate) enum KnownDecision {
 
 impl KnownDecision {
     /// Whether a span under `parent` will certainly not be recorded.
-    pub(crate) fn skips(self, parent: &Context) -> bool {
+    pub(crate) fn skips(self, parent: &SpanContext) -> bool {
         match self {
             KnownDecision::Unknown => false,
             KnownDecision::AlwaysOff => true,
             KnownDecision::ParentBased { roots_off } => {
-                let span = parent.span();
-                let context = span.span_context();
+                let context = parent;
                 if context.is_valid() {
                     !context.is_sampled()
                 } else {

@@ -281,14 +281,15 @@ impl<C: CarrierMut + ?Sized> CarrierMut for &mut C {
 /// tracekit::propagation::inject(&mut request_headers);
 /// ```
 pub fn inject<C: CarrierMut + ?Sized>(carrier: &mut C) {
-    Context::map_current(|context| inject_context(context, carrier));
+    // tracekit's current span, in OpenTelemetry's current context.
+    inject_context(&crate::facade::stack::current_context(), carrier);
 }
 
 /// Writes the trace of `context` into `carrier`.
 ///
 /// ```
 /// let mut headers = std::collections::HashMap::new();
-/// tracekit::propagation::inject_context(&tracekit::opentelemetry::Context::current(), &mut headers);
+/// tracekit::propagation::inject_context(&tracekit::context::current(), &mut headers);
 /// ```
 pub fn inject_context<C: CarrierMut + ?Sized>(context: &Context, carrier: &mut C) {
     with_active(|propagator| carrier.write_with(&mut |injector| propagator.inject_context(context, injector)));

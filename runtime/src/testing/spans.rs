@@ -408,7 +408,7 @@ impl CapturedSpan {
     ///
     /// ```
     /// let ((), spans) = tracekit::testing::capture(|| {
-    ///     let first = tracekit::span("attempt").in_scope(|| tracekit::opentelemetry::Context::current());
+    ///     let first = tracekit::span("attempt").in_scope(tracekit::context::current);
     ///     tracekit::span("retry").link(&first).in_scope(|| ());
     /// });
     /// assert!(spans.get("retry").is_linked_to(spans.get("attempt")));

@@ -1,0 +1,90 @@
+//! A span being recorded, as the facade sees it: a pipeline's own span
+//! behind [`Recording`], or one in an OpenTelemetry `Context`.
+
+use opentelemetry::trace::{SpanContext, Status, TraceContextExt as _};
+use opentelemetry::{Context, KeyValue};
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+/// A span being recorded.
+pub(crate) enum LiveSpan {
+    /// A span of a tracekit pipeline.
+    Recorded(Box<dyn Recording>),
+    /// A span in an OpenTelemetry `Context`: one of a program's own tracer
+    /// provider, or whatever OpenTelemetry code made current.
+    Context(Context),
+}
+
+/// A span a backend records, as the facade sees it: what can be recorded
+/// on it, and its end.
+pub(crate) trait Recording: Send {
+    fn is_recording(&self) -> bool;
+    fn set_attribute(&mut self, attribute: KeyValue);
+    fn add_event(&mut self, name: Cow<'static, str>, at: SystemTime, attributes: Vec<KeyValue>);
+    fn set_status(&mut self, status: Status);
+    fn update_name(&mut self, name: Cow<'static, str>);
+    fn add_link(&mut self, link: SpanContext, attributes: Vec<KeyValue>);
+    fn end(self: Box<Self>, at: SystemTime);
+}
+
+impl LiveSpan {
+    pub(crate) fn is_recording(&self) -> bool {
+        match self {
+            LiveSpan::Recorded(span) => span.is_recording(),
+            LiveSpan::Context(context) => context.span().is_recording(),
+        }
+    }
+
+    pub(crate) fn set_attribute(&mut self, attribute: KeyValue) {
+        match self {
+            LiveSpan::Recorded(span) => span.set_attribute(attribute),
+            LiveSpan::Context(context) => context.span().set_attribute(attribute),
+        }
+    }
+
+    pub(crate) fn set_attributes(&mut self, attributes: impl IntoIterator<Item = KeyValue>) {
+        for attribute in attributes {
+            self.set_attribute(attribute);
+        }
+    }
+
+    pub(crate) fn add_event_with_timestamp(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        timestamp: SystemTime,
+        attributes: Vec<KeyValue>,
+    ) {
+        match self {
+            LiveSpan::Recorded(span) => span.add_event(name.into(), timestamp, attributes),
+            LiveSpan::Context(context) => context.span().add_event_with_timestamp(name, timestamp, attributes),
+        }
+    }
+
+    pub(crate) fn set_status(&mut self, status: Status) {
+        match self {
+            LiveSpan::Recorded(span) => span.set_status(status),
+            LiveSpan::Context(context) => context.span().set_status(status),
+        }
+    }
+
+    pub(crate) fn update_name(&mut self, name: Cow<'static, str>) {
+        match self {
+            LiveSpan::Recorded(span) => span.update_name(name),
+            LiveSpan::Context(context) => context.span().update_name(name),
+        }
+    }
+
+    pub(crate) fn add_link(&mut self, link: SpanContext, attributes: Vec<KeyValue>) {
+        match self {
+            LiveSpan::Recorded(span) => span.add_link(link, attributes),
+            LiveSpan::Context(context) => context.span().add_link(link, attributes),
+        }
+    }
+
+    pub(crate) fn end_with_timestamp(self, at: SystemTime) {
+        match self {
+            LiveSpan::Recorded(span) => span.end(at),
+            LiveSpan::Context(context) => context.span().end_with_timestamp(at),
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! The spans current on this thread: tracekit's own stack, which says what
+//! a new span's parent is and what `current_span()`, the log ids and
+//! propagation read. A span of tracekit's is never put in OpenTelemetry's
+//! `Context` for this (a `Context` made current costs more than the span
+//! itself); one is made from the stack only where asked for
+//! ([`current_context`]), or for every span when the program wants
+//! OpenTelemetry code to see tracekit's spans ([`mirror`]).
+//!
+//! What OpenTelemetry code makes current still counts: under no tracekit
+//! span, or when that code made a span current inside one of tracekit's,
+//! its `Context` is the parent.
+
+use super::live::LiveSpan;
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _};
+use opentelemetry::{Context, ContextGuard};
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// One span current on this thread.
+struct Frame {
+    token: u64,
+    ids: SpanContext,
+    /// The span itself while it is current here and recorded.
+    live: Option<LiveSpan>,
+    /// The id of the span current in OpenTelemetry's `Context` once this
+    /// frame was pushed: a different one later means OpenTelemetry code
+    /// made a span current inside this one.
+    otel_span: SpanId,
+    /// The `Context`s this frame made current, if any: the mirrored span's
+    /// is dropped first, as it was made current last.
+    _mirrored: Option<ContextGuard>,
+    _carried: Option<ContextGuard>,
+}
+
+thread_local! {
+    static FRAMES: RefCell<Frames> = const { RefCell::new(Frames(Vec::new())) };
+    /// Tokens are unique across threads, so that one dropped on another
+    /// thread than it was pushed on (a future left by a panic) pops nothing.
+    static NEXT_TOKEN: Cell<u64> = Cell::new(THREADS.fetch_add(1, Ordering::Relaxed) << 32);
+}
+
+/// The frames of one thread. Those left when the thread ends belong to
+/// guards the program leaked (`mem::forget`): their spans never end, and
+/// what they made current in OpenTelemetry's `Context` (whose own
+/// thread-local may be gone by then) is left as it is.
+struct Frames(Vec<Frame>);
+
+impl Drop for Frames {
+    fn drop(&mut self) {
+        for frame in self.0.drain(..) {
+            std::mem::forget(frame);
+        }
+    }
+}
+
+/// How many threads have pushed a frame: each numbers its tokens apart.
+static THREADS: AtomicU64 = AtomicU64::new(0);
+
+/// Whether each span is also made current in OpenTelemetry's `Context`.
+static MIRROR: AtomicBool = AtomicBool::new(false);
+
+/// Makes every span current in OpenTelemetry's `Context` too (or stops),
+/// for programs whose OpenTelemetry code must see tracekit's spans as the
+/// current ones (`tracing-opentelemetry`, the SDK's tracers).
+#[cfg(feature = "pipeline")]
+pub(crate) fn mirror(on: bool) {
+    MIRROR.store(on, Ordering::Relaxed);
+}
+
+/// Names a frame pushed on this thread, to pop it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Token(u64);
+
+/// Makes `ids` the current span of this thread until [`pop`]. `live` is the
+/// span while it runs here; `carried` is made current in OpenTelemetry's
+/// `Context` for as long (the values the span continues: a test capture,
+/// baggage, a parent given by hand, a program tracer's span).
+pub(crate) fn push(ids: SpanContext, live: Option<LiveSpan>, carried: Option<&Context>) -> Token {
+    let _carried = carried.map(|carried| carried.clone().attach());
+    let mirrors = MIRROR.load(Ordering::Relaxed) && ids.is_valid();
+    // A carried context that holds the span already shows it.
+    let _mirrored = (mirrors && !carried.is_some_and(|cx| cx.span().span_context() == &ids)).then(|| {
+        // The SDK and `tracing-opentelemetry` read the parent there.
+        Context::map_current(|current| current.with_span(MirroredSpan(ids.clone()))).attach()
+    });
+    let otel_span = otel_span_id();
+    let token = NEXT_TOKEN
+        .try_with(|next| {
+            let token = next.get();
+            next.set(token + 1);
+            token
+        })
+        .unwrap_or(u64::MAX);
+    let frame = Frame { token, ids, live, otel_span, _mirrored, _carried };
+    // A thread being torn down has no stack left: the span is current nowhere.
+    let _ = FRAMES.try_with(|frames| frames.borrow_mut().0.push(frame));
+    Token(token)
+}
+
+/// Ends what [`push`] began, whichever frames were pushed since; gives the
+/// span back.
+pub(crate) fn pop(token: Token) -> Option<LiveSpan> {
+    let frame = FRAMES
+        .try_with(|frames| {
+            let mut frames = frames.borrow_mut();
+            let at = frames.0.iter().rposition(|frame| frame.token == token.0)?;
+            Some(frames.0.remove(at))
+        })
+        .ok()
+        .flatten()?;
+    // Dropped outside the borrow: the guard's drop runs OpenTelemetry code.
+    let Frame { live, _mirrored, _carried, .. } = frame;
+    drop(_mirrored);
+    drop(_carried);
+    live
+}
+
+/// Runs `f` on the span of the frame `token`, if it is recorded.
+pub(crate) fn with_live<R>(token: Token, f: impl FnOnce(&mut LiveSpan) -> R) -> Option<R> {
+    with_frame(|frame| frame.token == token.0, f)
+}
+
+/// Runs `f` on the recorded span with id `span_id`, if it is current on
+/// this thread.
+pub(crate) fn with_live_span<R>(span_id: SpanId, f: impl FnOnce(&mut LiveSpan) -> R) -> Option<R> {
+    with_frame(|frame| frame.ids.span_id() == span_id, f)
+}
+
+fn with_frame<R>(found: impl Fn(&Frame) -> bool, f: impl FnOnce(&mut LiveSpan) -> R) -> Option<R> {
+    FRAMES
+        .try_with(|frames| {
+            let mut frames = frames.try_borrow_mut().ok()?;
+            let frame = frames.0.iter_mut().rev().find(|frame| found(frame))?;
+            frame.live.as_mut().map(f)
+        })
+        .ok()
+        .flatten()
+}
+
+/// The span id current in OpenTelemetry's `Context`.
+fn otel_span_id() -> SpanId {
+    Context::map_current(|current| current.span().span_context().span_id())
+}
+
+/// The parent of a span being started.
+pub(crate) struct Parent {
+    /// The parent span's ids; invalid for a root.
+    pub(crate) ids: SpanContext,
+    /// The OpenTelemetry `Context` the parent comes from: one given by hand,
+    /// or OpenTelemetry's current one where no tracekit span is current or
+    /// OpenTelemetry code made a span current inside it. `None`: a span of
+    /// tracekit's current on this thread.
+    context: Option<Context>,
+}
+
+impl Parent {
+    /// The parent in `context`.
+    pub(crate) fn in_context(context: Context) -> Parent {
+        Parent { ids: context.span().span_context().clone(), context: Some(context) }
+    }
+
+    /// The ids, and the `Context` they come from (`None`: a tracekit span's).
+    pub(crate) fn into_parts(self) -> (SpanContext, Option<Context>) {
+        (self.ids, self.context)
+    }
+
+    /// Whether the parent is a span of this process (not remote, not none).
+    pub(crate) fn is_local_span(&self) -> bool {
+        self.ids.is_valid() && !self.ids.is_remote()
+    }
+
+    /// The parent as an OpenTelemetry `Context`, for the SDK's samplers and
+    /// tracers.
+    #[cfg(feature = "pipeline")]
+    pub(crate) fn to_context(&self) -> Context {
+        match &self.context {
+            Some(context) => context.clone(),
+            None => Context::current().with_span(MirroredSpan(self.ids.clone())),
+        }
+    }
+}
+
+/// The parent of a span started now, and what `read` takes from
+/// OpenTelemetry's current `Context` (read once for both).
+pub(crate) fn current_parent<T>(read: impl FnOnce(&Context) -> T) -> (Parent, T) {
+    let (otel_span, value) = Context::map_current(|current| (current.span().span_context().span_id(), read(current)));
+    let local = FRAMES
+        .try_with(|frames| {
+            let frames = frames.try_borrow().ok()?;
+            let top = frames.0.last()?;
+            (top.otel_span == otel_span).then(|| top.ids.clone())
+        })
+        .ok()
+        .flatten();
+    match local {
+        Some(ids) => (Parent { ids, context: None }, value),
+        None => (Parent::in_context(Context::current()), value),
+    }
+}
+
+/// The ids of the span current here: tracekit's, or OpenTelemetry's.
+pub(crate) fn current_ids() -> Option<SpanContext> {
+    let ids = current_parent(|_| ()).0.ids;
+    ids.is_valid().then_some(ids)
+}
+
+/// OpenTelemetry's current `Context` with tracekit's current span as its
+/// span: what is sent on to other services, and what code that wants a
+/// `Context` gets.
+pub(crate) fn current_context() -> Context {
+    let parent = current_parent(|_| ()).0;
+    match parent.context {
+        Some(context) => context,
+        None => Context::current().with_span(MirroredSpan(parent.ids)),
+    }
+}
+
+/// A tracekit span as OpenTelemetry code sees it in a `Context`: its ids,
+/// and what is recorded on it reaches the span while it is current on the
+/// thread that records.
+#[derive(Debug)]
+struct MirroredSpan(SpanContext);
+
+impl opentelemetry::trace::Span for MirroredSpan {
+    fn add_event_with_timestamp<T>(
+        &mut self,
+        name: T,
+        timestamp: std::time::SystemTime,
+        attributes: Vec<opentelemetry::KeyValue>,
+    ) where
+        T: Into<std::borrow::Cow<'static, str>>,
+    {
+        let name = name.into();
+        with_live_span(self.0.span_id(), |live| live.add_event_with_timestamp(name, timestamp, attributes));
+    }
+
+    fn span_context(&self) -> &SpanContext {
+        &self.0
+    }
+
+    fn is_recording(&self) -> bool {
+        with_live_span(self.0.span_id(), |live| live.is_recording()).unwrap_or(false)
+    }
+
+    fn set_attribute(&mut self, attribute: opentelemetry::KeyValue) {
+        with_live_span(self.0.span_id(), |live| live.set_attribute(attribute));
+    }
+
+    fn set_status(&mut self, status: opentelemetry::trace::Status) {
+        with_live_span(self.0.span_id(), |live| live.set_status(status));
+    }
+
+    fn update_name<T>(&mut self, new_name: T)
+    where
+        T: Into<std::borrow::Cow<'static, str>>,
+    {
+        let name = new_name.into();
+        with_live_span(self.0.span_id(), |live| live.update_name(name));
+    }
+
+    fn add_link(&mut self, span_context: SpanContext, attributes: Vec<opentelemetry::KeyValue>) {
+        with_live_span(self.0.span_id(), |live| live.add_link(span_context, attributes));
+    }
+
+    /// Ended by tracekit, when its own guard ends it.
+    fn end_with_timestamp(&mut self, _timestamp: std::time::SystemTime) {}
+}
