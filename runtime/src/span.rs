@@ -3,8 +3,8 @@
 use crate::facade::clock::Reading;
 use crate::facade::failure::mark_error;
 use crate::facade::link::LinkTarget;
-use crate::facade::metered::Stopwatch;
 use crate::facade::live::LiveSpan;
+use crate::facade::metered::Stopwatch;
 use crate::facade::open::{OpenSpan, SpanStart};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
 use opentelemetry::{Context, Key, KeyValue, Value};

@@ -1,9 +1,9 @@
 //! Spans of async functions: parents across `.await` and threads, and
 //! cancellation.
 
-use tracekit::Instrument as _;
 use std::time::Duration;
 use tracekit::testing::capture_async;
+use tracekit::Instrument as _;
 use tracekit::{trace_async, trace_operation};
 
 #[trace_async]

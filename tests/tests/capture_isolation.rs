@@ -1,6 +1,5 @@
 //! Each capture sees only its own spans, while tests run in parallel.
 
-use opentelemetry::Context;
 use std::sync::{Arc, Barrier};
 use tracekit::testing::capture;
 use tracekit::trace_operation;

@@ -3,11 +3,11 @@
 
 use crate::facade::callsite::Callsite;
 use crate::facade::clock::Reading;
+use crate::facade::locks::recover;
 use crate::facade::metered::Stopwatch;
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use crate::keys::CANCELLED;
-use crate::facade::locks::recover;
 use opentelemetry::{Context, KeyValue};
 use std::borrow::Cow;
 use std::future::{poll_fn, Future};

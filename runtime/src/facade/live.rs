@@ -9,6 +9,7 @@ use std::time::SystemTime;
 /// A span being recorded.
 pub(crate) enum LiveSpan {
     /// A span of a tracekit pipeline.
+    #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "made by the pipeline's backends"))]
     Recorded(Box<dyn Recording>),
     /// A span in an OpenTelemetry `Context`: one of a program's own tracer
     /// provider, or whatever OpenTelemetry code made current.

@@ -2,9 +2,9 @@
 
 use super::failure::mark_error;
 use super::link::LinkTarget;
+use super::live::LiveSpan;
 #[cfg(feature = "pipeline")]
 use opentelemetry::trace::Span;
-use super::live::LiveSpan;
 use opentelemetry::trace::SpanContext;
 use opentelemetry::{Key, KeyValue, Value};
 
