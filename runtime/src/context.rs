@@ -90,7 +90,9 @@ impl<F: Future> Future for Instrumented<F> {
 
 impl<F> std::fmt::Debug for Instrumented<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Instrumented").field("span_id", &self.span.ids.span_id()).finish_non_exhaustive()
+        f.debug_struct("Instrumented")
+            .field("span_id", &self.span.ids().map(|ids| ids.span_id()))
+            .finish_non_exhaustive()
     }
 }
 

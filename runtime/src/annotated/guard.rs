@@ -275,10 +275,10 @@ impl AsyncSpan {
     #[inline(never)]
     fn start_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
         let inner = Call::start(callsite, parent, record).map(|mut call| {
-            if let Some(open) = call.open.as_mut().filter(|open| open.carried.is_none()) {
+            if let Some(open) = &mut call.open {
                 // Whatever polls the future sees what was current at the
                 // call: a test capture, baggage.
-                open.carried = Some(Context::current());
+                open.carry(Context::current);
             }
             Box::new(AsyncCall { call: Mutex::new(call), finished: false, panicked: AtomicBool::new(false) })
         });

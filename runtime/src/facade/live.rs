@@ -1,10 +1,22 @@
-//! A span being recorded, as the facade sees it: a pipeline's own span
-//! behind [`Recording`], or one in an OpenTelemetry `Context`.
+//! A started span's state: its ids, the span being recorded (a
+//! pipeline's own behind [`Recording`], or one in an OpenTelemetry
+//! `Context`), and the context it carries.
 
 use opentelemetry::trace::{SpanContext, Status, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
 use std::borrow::Cow;
 use std::time::SystemTime;
+
+/// What a started span holds, whether it is current or not.
+pub(crate) struct SpanState {
+    pub(crate) ids: SpanContext,
+    /// The span itself, while it is recorded and has not ended.
+    pub(crate) live: Option<LiveSpan>,
+    /// Made current in OpenTelemetry's `Context` while the span is current
+    /// here: the values it continues (a test capture, baggage, a parent
+    /// given by hand, a program tracer's span).
+    pub(crate) carried: Option<Context>,
+}
 
 /// A span being recorded.
 pub(crate) enum LiveSpan {

@@ -5,26 +5,32 @@
 use super::callsite::Callsite;
 use super::clock::Reading;
 use super::failure::mark_error;
-use super::live::LiveSpan;
+use super::live::{LiveSpan, SpanState};
+use super::recycle::Pool;
 use super::stack;
 use opentelemetry::trace::{SpanContext, SpanKind, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
 use std::borrow::Cow;
+use std::cell::RefCell;
 
-/// A started span: its ids, and the span itself while it is recorded.
-/// Made current with [`OpenSpan::enter`], on tracekit's own stack.
+/// A started span. Small, so that the calls that pass it on copy little:
+/// what it holds sits in a recycled box, which moves onto tracekit's own
+/// stack while the span is current ([`OpenSpan::enter`]).
 pub(crate) struct OpenSpan {
-    pub(crate) ids: SpanContext,
     /// Whether the span is recorded (not only carried for its ids), as
     /// known when it started: nothing is recorded or timed on one that is not.
     pub(crate) recording: bool,
-    /// The span, when recorded; on the stack instead while entered.
-    live: Option<LiveSpan>,
-    /// Made current in OpenTelemetry's `Context` while the span is (see
-    /// [`stack::push`]).
-    pub(crate) carried: Option<Context>,
+    /// `None` while entered: the stack holds it then.
+    state: Option<Box<SpanState>>,
     entered: Option<stack::Token>,
 }
+
+thread_local! {
+    #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
+    static LOCAL_STATES: RefCell<Vec<Box<SpanState>>> = const { RefCell::new(Vec::new()) };
+}
+
+static STATES: Pool<Box<SpanState>> = Pool::new(&LOCAL_STATES);
 
 /// Where a span starts: its name, kind and the attributes known up front.
 #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "read by the pipeline's backends"))]
@@ -58,22 +64,34 @@ impl SpanStart {
 }
 
 impl OpenSpan {
+    fn new(recording: bool, ids: SpanContext, live: Option<LiveSpan>, carried: Option<Context>) -> Self {
+        let state = SpanState { ids, live, carried };
+        let state = match STATES.take() {
+            Some(mut recycled) => {
+                *recycled = state;
+                recycled
+            }
+            None => Box::new(state),
+        };
+        OpenSpan { recording, state: Some(state), entered: None }
+    }
+
     /// A recorded span, not yet current.
     #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "made by the pipeline's backends"))]
     pub(crate) fn recorded(ids: SpanContext, live: LiveSpan) -> Self {
-        OpenSpan { ids, recording: true, live: Some(live), carried: None, entered: None }
+        Self::new(true, ids, Some(live), None)
     }
 
     /// A span that is not recorded: only its ids are current, to send on.
     pub(crate) fn not_recorded(ids: SpanContext) -> Self {
-        OpenSpan { ids, recording: false, live: None, carried: None, entered: None }
+        Self::new(false, ids, None, None)
     }
 
     /// A span that carries `context` and records nothing: the span of the
     /// context, if any, is the parent of what starts under it.
     pub(crate) fn carrying(context: Context) -> Self {
         let ids = context.span().span_context().clone();
-        OpenSpan { ids, recording: false, live: None, carried: Some(context), entered: None }
+        Self::new(false, ids, None, Some(context))
     }
 
     /// What is current here, to make current elsewhere (another thread or
@@ -83,7 +101,20 @@ impl OpenSpan {
         let (ids, context) = stack::current_parent(|_| ()).0.into_parts();
         match context {
             Some(context) => OpenSpan::carrying(context),
-            None => OpenSpan { ids, recording: false, live: None, carried: Some(Context::current()), entered: None },
+            None => Self::new(false, ids, None, Some(Context::current())),
+        }
+    }
+
+    /// The span's ids; `None` while it is current.
+    pub(crate) fn ids(&self) -> Option<&SpanContext> {
+        self.state.as_ref().map(|state| &state.ids)
+    }
+
+    /// Makes `context` current in OpenTelemetry's `Context` whenever the
+    /// span is current here (see [`stack::push`]), unless it carries one.
+    pub(crate) fn carry(&mut self, context: impl FnOnce() -> Context) {
+        if let Some(state) = self.state.as_mut().filter(|state| state.carried.is_none()) {
+            state.carried = Some(context());
         }
     }
 
@@ -95,27 +126,25 @@ impl OpenSpan {
 
     /// Makes the span current on this thread until [`OpenSpan::exit`].
     pub(crate) fn enter(&mut self) {
-        if self.entered.is_none() {
-            self.entered = Some(stack::push(self.ids.clone(), self.live.take(), self.carried.as_ref()));
+        if let Some(state) = self.state.take() {
+            self.entered = Some(stack::push(state));
         }
     }
 
     /// Ends what [`OpenSpan::enter`] began.
     pub(crate) fn exit(&mut self) {
         if let Some(token) = self.entered.take() {
-            let live = stack::pop(token);
-            if self.live.is_none() {
-                self.live = live;
-            }
+            self.state = stack::pop(token);
         }
     }
 
     /// Runs `f` on the span, if it is recorded, current or not.
     pub(crate) fn with_live<R>(&mut self, f: impl FnOnce(&mut LiveSpan) -> R) -> Option<R> {
-        if let Some(live) = self.live.as_mut() {
-            return Some(f(live));
+        match (&mut self.state, self.entered) {
+            (Some(state), _) => state.live.as_mut().map(f),
+            (None, Some(token)) => stack::with_live(token, f),
+            (None, None) => None,
         }
-        self.entered.and_then(|token| stack::with_live(token, f))
     }
 
     /// Ends the span, at `ended` if the caller read the clock already.
@@ -135,7 +164,7 @@ impl OpenSpan {
         };
         // tracekit's clock at both ends: spans it starts begin on it too.
         let at = ended.unwrap_or_else(Reading::now).wall_time();
-        if let Some(live) = self.live.take() {
+        if let Some(live) = self.state.as_mut().and_then(|state| state.live.take()) {
             live.end_with_timestamp(at);
         }
     }
@@ -158,5 +187,11 @@ impl Drop for Entered<'_> {
 impl Drop for OpenSpan {
     fn drop(&mut self) {
         self.exit();
+        if let Some(mut state) = self.state.take() {
+            // A span not ended by then ends now.
+            drop(state.live.take());
+            state.carried = None;
+            STATES.give(state);
+        }
     }
 }

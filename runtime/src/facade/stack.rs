@@ -10,7 +10,7 @@
 //! span, or when that code made a span current inside one of tracekit's,
 //! its `Context` is the parent.
 
-use super::live::LiveSpan;
+use super::live::{LiveSpan, SpanState};
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _};
 use opentelemetry::{Context, ContextGuard};
 use std::cell::{Cell, RefCell};
@@ -19,9 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// One span current on this thread.
 struct Frame {
     token: u64,
-    ids: SpanContext,
-    /// The span itself while it is current here and recorded.
-    live: Option<LiveSpan>,
+    state: Box<SpanState>,
     /// The id of the span current in OpenTelemetry's `Context` once this
     /// frame was pushed: a different one later means OpenTelemetry code
     /// made a span current inside this one.
@@ -71,15 +69,14 @@ pub(crate) fn mirror(on: bool) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Token(u64);
 
-/// Makes `ids` the current span of this thread until [`pop`]. `live` is the
-/// span while it runs here; `carried` is made current in OpenTelemetry's
-/// `Context` for as long (the values the span continues: a test capture,
-/// baggage, a parent given by hand, a program tracer's span).
-pub(crate) fn push(ids: SpanContext, live: Option<LiveSpan>, carried: Option<&Context>) -> Token {
+/// Makes `state`'s span the current one of this thread until [`pop`], and
+/// what it carries current in OpenTelemetry's `Context` for as long.
+pub(crate) fn push(state: Box<SpanState>) -> Token {
+    let (ids, carried) = (&state.ids, state.carried.as_ref());
     let _carried = carried.map(|carried| carried.clone().attach());
     let mirrors = MIRROR.load(Ordering::Relaxed) && ids.is_valid();
     // A carried context that holds the span already shows it.
-    let _mirrored = (mirrors && !carried.is_some_and(|cx| cx.span().span_context() == &ids)).then(|| {
+    let _mirrored = (mirrors && !carried.is_some_and(|cx| cx.span().span_context() == ids)).then(|| {
         // The SDK and `tracing-opentelemetry` read the parent there.
         Context::map_current(|current| current.with_span(MirroredSpan(ids.clone()))).attach()
     });
@@ -91,15 +88,15 @@ pub(crate) fn push(ids: SpanContext, live: Option<LiveSpan>, carried: Option<&Co
             token
         })
         .unwrap_or(u64::MAX);
-    let frame = Frame { token, ids, live, otel_span, _mirrored, _carried };
+    let frame = Frame { token, state, otel_span, _mirrored, _carried };
     // A thread being torn down has no stack left: the span is current nowhere.
     let _ = FRAMES.try_with(|frames| frames.borrow_mut().0.push(frame));
     Token(token)
 }
 
 /// Ends what [`push`] began, whichever frames were pushed since; gives the
-/// span back.
-pub(crate) fn pop(token: Token) -> Option<LiveSpan> {
+/// state back.
+pub(crate) fn pop(token: Token) -> Option<Box<SpanState>> {
     let frame = FRAMES
         .try_with(|frames| {
             let mut frames = frames.borrow_mut();
@@ -109,10 +106,10 @@ pub(crate) fn pop(token: Token) -> Option<LiveSpan> {
         .ok()
         .flatten()?;
     // Dropped outside the borrow: the guard's drop runs OpenTelemetry code.
-    let Frame { live, _mirrored, _carried, .. } = frame;
+    let Frame { state, _mirrored, _carried, .. } = frame;
     drop(_mirrored);
     drop(_carried);
-    live
+    Some(state)
 }
 
 /// Runs `f` on the span of the frame `token`, if it is recorded.
@@ -123,7 +120,7 @@ pub(crate) fn with_live<R>(token: Token, f: impl FnOnce(&mut LiveSpan) -> R) -> 
 /// Runs `f` on the recorded span with id `span_id`, if it is current on
 /// this thread.
 pub(crate) fn with_live_span<R>(span_id: SpanId, f: impl FnOnce(&mut LiveSpan) -> R) -> Option<R> {
-    with_frame(|frame| frame.ids.span_id() == span_id, f)
+    with_frame(|frame| frame.state.ids.span_id() == span_id, f)
 }
 
 fn with_frame<R>(found: impl Fn(&Frame) -> bool, f: impl FnOnce(&mut LiveSpan) -> R) -> Option<R> {
@@ -131,7 +128,7 @@ fn with_frame<R>(found: impl Fn(&Frame) -> bool, f: impl FnOnce(&mut LiveSpan) -
         .try_with(|frames| {
             let mut frames = frames.try_borrow_mut().ok()?;
             let frame = frames.0.iter_mut().rev().find(|frame| found(frame))?;
-            frame.live.as_mut().map(f)
+            frame.state.live.as_mut().map(f)
         })
         .ok()
         .flatten()
@@ -188,7 +185,7 @@ pub(crate) fn current_parent<T>(read: impl FnOnce(&Context) -> T) -> (Parent, T)
         .try_with(|frames| {
             let frames = frames.try_borrow().ok()?;
             let top = frames.0.last()?;
-            (top.otel_span == otel_span).then(|| top.ids.clone())
+            (top.otel_span == otel_span).then(|| top.state.ids.clone())
         })
         .ok()
         .flatten();

@@ -60,8 +60,7 @@ impl OpenSpan {
             // The given context's values (baggage, a received trace state,
             // a capture) are current while the span is.
             match &mut open {
-                Some(open) if open.carried.is_none() => open.carried = Some(given),
-                Some(_) => {}
+                Some(open) => open.carry(|| given),
                 None => open = Some(OpenSpan::carrying(given)),
             }
         }

@@ -195,7 +195,7 @@ impl Exchange {
     /// The `traceresponse` header's value (W3C Trace Context Level 2): the
     /// trace and this span, for a client to find the server's part.
     pub(crate) fn trace_response(&self) -> Option<http::HeaderValue> {
-        let context = &self.open.as_ref()?.ids;
+        let context = self.open.as_ref()?.ids()?;
         // A remote span is the caller's, passed through: this service has none to name.
         if !context.is_valid() || context.is_remote() {
             return None;

@@ -42,7 +42,7 @@ impl Backend for ProgramTracer {
             true => OpenSpan::recorded(context.span().span_context().clone(), LiveSpan::Context(context.clone())),
             false => OpenSpan::not_recorded(context.span().span_context().clone()),
         };
-        open.carried = Some(context);
+        open.carry(|| context);
         open
     }
 }

@@ -1,5 +1,5 @@
-//! tracekit's batch span processor: a bounded queue that the program's
-//! threads fill and one export thread empties.
+//! tracekit's batch span processor: bounded queues that the program's
+//! threads fill, one ring each (see `rings`), and one export thread empties.
 //!
 //! The SDK's own batch processor drops spans silently once its queue is full
 //! and tells the count only at shutdown. This one counts every span it loses
@@ -7,6 +7,7 @@
 //! one warning per interval, however many spans are lost, so that a
 //! collector that is down never floods the program's logs.
 
+mod rings;
 mod settings;
 
 pub(crate) use settings::{BatchSettings, SizeSettings, SIZE_EXPECTED};
@@ -18,6 +19,8 @@ use crate::facade::diagnostics::{self, LogLevel};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
+use rings::{Pushed, Rings};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -31,7 +34,14 @@ pub(crate) struct BatchProcessor<T> {
 }
 
 struct Shared<T> {
-    state: Mutex<State<T>>,
+    /// The spans waiting for the export thread, a ring per recording thread.
+    rings: Rings<T>,
+    /// Set by a thread whose ring holds a batch, to wake the export thread
+    /// once rather than at every span.
+    wake: AtomicBool,
+    /// Set by shutdown: spans that end later are dropped.
+    closed: AtomicBool,
+    state: Mutex<State>,
     /// The export thread waits here for a full batch, a flush or shutdown.
     work: Condvar,
     /// Callers of flush and shutdown wait here for the export thread.
@@ -45,16 +55,8 @@ struct Shared<T> {
     reporter: Mutex<LossReporter>,
 }
 
-struct State<T> {
-    /// Spans waiting for the export thread. It takes them all at once, by
-    /// swapping the vector out, so that the lock is held for no copy: a
-    /// program's thread that found it taken would sleep, and waking costs
-    /// more than the span.
-    queue: Vec<T>,
-    /// Spans the export thread has taken but not yet put in a batch: they
-    /// still count against the queue's size, so that at most one batch is
-    /// in flight beside a full queue.
-    held: usize,
+#[derive(Default)]
+struct State {
     /// Spans in the export under way.
     in_flight: usize,
     /// Set by a shutdown that ran out of time: it has counted every span
@@ -71,24 +73,8 @@ struct State<T> {
     resource: Option<Resource>,
 }
 
-impl<T> Default for State<T> {
-    fn default() -> Self {
-        State {
-            queue: Vec::new(),
-            held: 0,
-            in_flight: 0,
-            abandoned: false,
-            flushes_asked: 0,
-            flushes_done: 0,
-            shutdown_by: None,
-            stopped: false,
-            resource: None,
-        }
-    }
-}
-
 impl<T> Shared<T> {
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         crate::facade::locks::recover(self.state.lock())
     }
 
@@ -110,9 +96,9 @@ impl<T> Shared<T> {
     fn wait_until<'a>(
         &self,
         condvar: &Condvar,
-        state: MutexGuard<'a, State<T>>,
+        state: MutexGuard<'a, State>,
         deadline: Instant,
-    ) -> MutexGuard<'a, State<T>> {
+    ) -> MutexGuard<'a, State> {
         let timeout = deadline.saturating_duration_since(Instant::now());
         crate::facade::locks::recover(condvar.wait_timeout(state, timeout)).0
     }
@@ -128,6 +114,9 @@ impl<T: Exportable> BatchProcessor<T> {
         destination: String,
     ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
+            rings: Rings::new(settings.max_queue_size),
+            wake: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
             state: Mutex::new(State::default()),
             work: Condvar::new(),
             progress: Condvar::new(),
@@ -157,25 +146,32 @@ impl<T> std::fmt::Debug for BatchProcessor<T> {
 }
 
 impl<T: Exportable> BatchProcessor<T> {
-    /// Queues a finished span; drops and counts it when the queue is full.
+    /// Queues a finished span in its thread's ring; drops and counts it
+    /// when the ring is full or the processor shut down.
     pub(crate) fn push(&self, span: T) {
         if !span.is_sampled() {
             return;
         }
-        let settings = &self.shared.settings;
-        let mut state = self.shared.lock();
-        if state.shutdown_by.is_some() || state.queue.len() + state.held >= settings.max_queue_size {
-            drop(state);
-            self.shared.counters.add(Outcome::Dropped, 1);
+        let shared = &*self.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            shared.counters.add(Outcome::Dropped, 1);
             return;
         }
-        state.queue.push(span);
-        // Wake the export thread once, when a batch fills; it checks the
-        // queue's length itself before it waits again.
-        let batch_full = state.queue.len() == settings.max_export_batch_size;
-        drop(state);
-        if batch_full {
-            self.shared.work.notify_one();
+        match shared.rings.push(span) {
+            Pushed::Dropped => shared.counters.add(Outcome::Dropped, 1),
+            // Wake the export thread once, when a ring holds a batch; it
+            // clears the flag as it starts to export.
+            Pushed::Queued(waiting) => {
+                if waiting >= shared.settings.max_export_batch_size
+                    && !shared.wake.load(Ordering::Relaxed)
+                    && !shared.wake.swap(true, Ordering::AcqRel)
+                {
+                    // Under the lock, so the wake-up cannot fall between the
+                    // export thread's check and its wait.
+                    let _state = shared.lock();
+                    shared.work.notify_one();
+                }
+            }
         }
     }
 
@@ -209,6 +205,7 @@ impl<T: Exportable> BatchProcessor<T> {
                 return Err(OTelSdkError::AlreadyShutdown);
             }
             state.shutdown_by = Some(deadline);
+            self.shared.closed.store(true, Ordering::Release);
         }
         self.shared.work.notify_one();
         let mut state = self.shared.lock();
@@ -234,12 +231,11 @@ impl<T: Exportable> BatchProcessor<T> {
     /// that exits when shutdown returns has them all in `export_stats()` and
     /// in the final warning: the export under way as failed (not confirmed),
     /// the rest as dropped.
-    fn abandon(&self, mut state: MutexGuard<'_, State<T>>) {
+    fn abandon(&self, mut state: MutexGuard<'_, State>) {
         state.abandoned = true;
         let failed = std::mem::take(&mut state.in_flight) as u64;
-        let dropped = (state.queue.len() + std::mem::take(&mut state.held)) as u64;
-        state.queue.clear();
         drop(state);
+        let dropped = self.shared.rings.clear() as u64;
         let mut reporter = self.shared.reporter();
         if failed > 0 {
             self.shared.counters.add(Outcome::Failed, failed);
@@ -262,6 +258,7 @@ impl<T> Drop for BatchProcessor<T> {
         let mut state = self.shared.lock();
         if state.shutdown_by.is_none() {
             state.shutdown_by = Some(Instant::now() + self.shared.settings.export_timeout);
+            self.shared.closed.store(true, Ordering::Release);
             drop(state);
             self.shared.work.notify_one();
         }
@@ -269,35 +266,33 @@ impl<T> Drop for BatchProcessor<T> {
 }
 
 /// The export thread: waits for a full batch, the schedule delay, a flush
-/// or shutdown, then takes every queued span and exports them in batches.
+/// or shutdown, then exports every span waiting at that moment, in batches.
 fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter: E) {
     let settings = &shared.settings;
     let mut next_export = Instant::now() + settings.schedule_delay;
-    // The queue's other buffer. Swapped with the queue, emptied by the
-    // export and swapped back, it keeps its memory: the program's threads
-    // write spans into pages already mapped, and nothing is allocated while
-    // the lock is held.
+    // Kept between batches, so that taking spans allocates nothing.
     let mut taken = Vec::with_capacity(settings.max_export_batch_size);
     loop {
         let mut state = shared.lock();
-        while state.queue.len() < settings.max_export_batch_size
+        while !shared.wake.load(Ordering::Acquire)
             && state.flushes_asked == state.flushes_done
             && state.shutdown_by.is_none()
             && Instant::now() < next_export
         {
             state = shared.wait_until(&shared.work, state, next_export);
         }
+        shared.wake.store(false, Ordering::Release);
         if let Some(resource) = state.resource.take() {
             exporter.set_resource(&resource);
         }
         let flush = (state.flushes_asked > state.flushes_done).then_some(state.flushes_asked);
         let shutdown_by = state.shutdown_by;
-        std::mem::swap(&mut state.queue, &mut taken);
-        state.held = taken.len().saturating_sub(settings.max_export_batch_size);
-        state.in_flight = taken.len() - state.held;
         drop(state);
 
-        export_in_batches(shared, &exporter, &mut taken);
+        // What waits now, and no more: spans that keep coming under load
+        // wait for the next round, so that a flush ends.
+        let waiting = shared.rings.len();
+        export_in_batches(shared, &exporter, waiting, &mut taken);
         next_export = Instant::now() + settings.schedule_delay;
         shared.reporter().report(&shared.counters, shutdown_by.is_some());
 
@@ -309,6 +304,8 @@ fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter:
         if let Some(deadline) = shutdown_by {
             drop(state);
             let _ = exporter.shutdown_with_timeout(deadline.saturating_duration_since(Instant::now()));
+            // A span that ended as shutdown began, after the last round.
+            shared.counters.add(Outcome::Dropped, shared.rings.clear() as u64);
             shared.lock().stopped = true;
             shared.progress.notify_all();
             return;
@@ -316,12 +313,23 @@ fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter:
     }
 }
 
-fn export_in_batches<T: Exportable, E: SpanExporter>(shared: &Shared<T>, exporter: &E, spans: &mut Vec<T>) {
-    let mut spans = spans.drain(..);
-    while spans.len() > 0 {
-        let batch: Vec<SpanData> = spans
-            .by_ref()
-            .take(shared.settings.max_export_batch_size)
+/// Exports `count` spans from the rings, a batch at a time, until a
+/// shutdown that ran out of time has counted them instead.
+fn export_in_batches<T: Exportable, E: SpanExporter>(
+    shared: &Shared<T>,
+    exporter: &E,
+    count: usize,
+    taken: &mut Vec<T>,
+) {
+    let mut left = count;
+    while left > 0 {
+        shared.rings.take(left.min(shared.settings.max_export_batch_size), taken);
+        if taken.is_empty() {
+            break;
+        }
+        left = left.saturating_sub(taken.len());
+        let batch: Vec<SpanData> = taken
+            .drain(..)
             .map(|span| {
                 let mut span = span.into_span_data();
                 limit_value_lengths(&mut span, shared.value_length);
@@ -334,8 +342,6 @@ fn export_in_batches<T: Exportable, E: SpanExporter>(shared: &Shared<T>, exporte
             if state.abandoned {
                 return;
             }
-            // Those left wait as if still queued.
-            state.held = spans.len();
             state.in_flight = batch.len();
             state.shutdown_by
         };
@@ -500,14 +506,13 @@ mod tests {
         for index in 0..4 {
             processor.push(span(index));
         }
-        while processor.shared.lock().queue.len() == 4 {
+        while processor.shared.rings.len() == 4 {
             std::thread::yield_now();
         }
-        assert_eq!(processor.shared.lock().held, 0, "the batch in flight no longer counts");
         for index in 4..100 {
             processor.push(span(index));
         }
-        assert_eq!(processor.shared.lock().queue.len(), 8, "the queue never grows past its size");
+        assert_eq!(processor.shared.rings.len(), 8, "the queue never grows past its size");
         gate.open.store(true, Ordering::Relaxed);
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(processor.stats(), ExportStats { exported: 12, dropped: 88, failed: 0 });
@@ -525,7 +530,7 @@ mod tests {
     }
 
     #[test]
-    fn spans_taken_beyond_the_batch_in_flight_still_count_against_the_queue() {
+    fn spans_wait_in_the_queue_while_a_batch_is_in_flight() {
         let (permit, permits) = std::sync::mpsc::channel();
         let processor = BatchProcessor::<SpanData>::new(
             Permits(Arc::new(Mutex::new(permits))),
@@ -534,9 +539,9 @@ mod tests {
             "gate".into(),
         )
         .unwrap();
-        let wait_for = |what: &dyn Fn(&State<SpanData>) -> bool| {
+        let wait_for = |waiting: usize| {
             let deadline = Instant::now() + Duration::from_secs(10);
-            while !what(&processor.shared.lock()) {
+            while processor.shared.rings.len() != waiting {
                 assert!(Instant::now() < deadline, "the export thread never got there");
                 std::thread::yield_now();
             }
@@ -544,18 +549,18 @@ mod tests {
         // The first batch is taken and its export waits; eight more fill the queue.
         processor.push(span(0));
         processor.push(span(1));
-        wait_for(&|state| state.queue.is_empty());
+        wait_for(0);
         for index in 2..11 {
             processor.push(span(index));
         }
         assert_eq!(processor.stats().dropped, 1);
-        // Released, the thread takes all eight: one batch in flight, six held.
+        // Released, the thread takes the next batch of two: six wait.
         permit.send(()).unwrap();
-        wait_for(&|state| state.queue.is_empty() && state.held == 6);
+        wait_for(6);
         for index in 11..14 {
             processor.push(span(index));
         }
-        assert_eq!(processor.stats().dropped, 2, "six held and two queued fill the queue of eight");
+        assert_eq!(processor.stats().dropped, 2, "six waiting and two more fill the queue of eight");
         for _ in 0..10 {
             let _ = permit.send(());
         }

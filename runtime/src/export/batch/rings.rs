@@ -1,0 +1,129 @@
+//! The queue of a batch processor: one bounded ring per recording thread
+//! (`rtrb`'s single-producer, single-consumer ring buffer), which that
+//! thread fills without a lock and the export thread empties.
+//!
+//! With one shared queue, every span took its lock: a few nanoseconds
+//! alone, and a sleep and a wake-up once two threads met there. A ring has
+//! one writer and one reader, so a span costs two atomic operations, and
+//! threads never wait on each other. Each ring holds up to the queue size
+//! (`OTEL_BSP_MAX_QUEUE_SIZE`): memory is bounded per thread, and a span
+//! that finds its ring full is dropped and counted.
+
+use rtrb::{Consumer, Producer, RingBuffer};
+use std::any::Any;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+/// The export thread's ends of the rings of one processor.
+pub(super) struct Rings<T> {
+    /// Names the processor in the threads' lists of rings.
+    id: u64,
+    capacity: usize,
+    consumers: Mutex<Vec<Consumer<T>>>,
+}
+
+/// A thread's end of a ring, of whatever span type.
+trait ThreadEnd {
+    fn as_any(&mut self) -> &mut dyn Any;
+    /// Whether the processor is gone.
+    fn is_abandoned(&self) -> bool;
+}
+
+impl<T: Send + 'static> ThreadEnd for Producer<T> {
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn is_abandoned(&self) -> bool {
+        Producer::is_abandoned(self)
+    }
+}
+
+thread_local! {
+    /// This thread's rings, by processor: usually one.
+    static THREAD_ENDS: RefCell<Vec<(u64, Box<dyn ThreadEnd>)>> = const { RefCell::new(Vec::new()) };
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Where a span went.
+pub(super) enum Pushed {
+    /// Queued, with this many in its ring now.
+    Queued(usize),
+    /// Its ring was full (or the thread is ending): dropped.
+    Dropped,
+}
+
+impl<T: Send + 'static> Rings<T> {
+    pub(super) fn new(capacity: usize) -> Self {
+        Rings { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), capacity, consumers: Mutex::new(Vec::new()) }
+    }
+
+    fn consumers(&self) -> MutexGuard<'_, Vec<Consumer<T>>> {
+        crate::facade::locks::recover(self.consumers.lock())
+    }
+
+    /// Queues `span` in this thread's ring, made on the thread's first span.
+    pub(super) fn push(&self, span: T) -> Pushed {
+        let pushed = THREAD_ENDS.try_with(|ends| {
+            let mut ends = ends.try_borrow_mut().ok()?;
+            let at = match ends.iter().position(|(id, _)| *id == self.id) {
+                Some(at) => at,
+                None => {
+                    // Rings of processors gone are forgotten when a new one comes.
+                    ends.retain(|(_, end)| !end.is_abandoned());
+                    let (producer, consumer) = RingBuffer::new(self.capacity);
+                    self.consumers().push(consumer);
+                    ends.push((self.id, Box::new(producer)));
+                    ends.len() - 1
+                }
+            };
+            let producer = ends[at].1.as_any().downcast_mut::<Producer<T>>()?;
+            Some(match producer.push(span) {
+                Ok(()) => Pushed::Queued(self.capacity - producer.slots()),
+                Err(_) => Pushed::Dropped,
+            })
+        });
+        pushed.ok().flatten().unwrap_or(Pushed::Dropped)
+    }
+
+    /// How many spans wait in the rings.
+    pub(super) fn len(&self) -> usize {
+        self.consumers().iter().map(Consumer::slots).sum()
+    }
+
+    /// Moves up to `limit` spans into `batch`, taking from each ring in
+    /// turn so that a busy thread does not starve the others. Rings of
+    /// threads that have ended are dropped once empty.
+    pub(super) fn take(&self, limit: usize, batch: &mut Vec<T>) {
+        let mut consumers = self.consumers();
+        let mut wanted = limit;
+        // A fair share from each ring first, then whatever is left.
+        for share in [limit.div_ceil(consumers.len().max(1)), limit] {
+            for consumer in consumers.iter_mut() {
+                let take = share.min(wanted).min(consumer.slots());
+                if let Ok(chunk) = consumer.read_chunk(take) {
+                    batch.extend(chunk);
+                    wanted -= take;
+                }
+            }
+        }
+        consumers.retain(|consumer| !(consumer.is_abandoned() && consumer.is_empty()));
+    }
+
+    /// Empties every ring, for a shutdown that ran out of time: how many
+    /// spans were dropped.
+    pub(super) fn clear(&self) -> usize {
+        let mut consumers = self.consumers();
+        let mut cleared = 0;
+        for consumer in consumers.iter_mut() {
+            let waiting = consumer.slots();
+            if let Ok(chunk) = consumer.read_chunk(waiting) {
+                cleared += chunk.len();
+                chunk.commit_all();
+            }
+        }
+        cleared
+    }
+}
