@@ -5,8 +5,9 @@ use opentelemetry::trace::TracerProvider as _;
 mod common;
 
 use common::Collect;
+use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use tracekit::{trace_operation, Config};
+use tracekit::{trace_operation, Config, Exporter};
 use tracing_subscriber::layer::SubscriberExt;
 
 #[tracing::instrument]
@@ -22,8 +23,12 @@ fn tracekit_middle() {
 #[tracing::instrument]
 fn tracing_inner() {}
 
+/// Installation is global: the tests of this file take turns.
+static INSTALLED: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn instrument_and_tracekit_spans_nest_in_one_trace() {
+    let _turn = INSTALLED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let collected = Collect::default();
     let provider = SdkTracerProvider::builder().with_simple_exporter(collected.clone()).build();
     let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("app"));
@@ -41,4 +46,42 @@ fn instrument_and_tracekit_spans_nest_in_one_trace() {
     assert_eq!(middle.parent_span_id, outer.span_context.span_id(), "tracekit under tracing");
     assert_eq!(inner.parent_span_id, middle.span_context.span_id(), "tracing under tracekit");
     provider.shutdown().unwrap();
+}
+
+#[test]
+fn with_the_opentelemetry_context_switch_tracing_opentelemetry_nests_with_tracekits_own_pipeline() {
+    let _turn = INSTALLED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let collected = Collect::default();
+    let provider = SdkTracerProvider::builder().with_simple_exporter(collected.clone()).build();
+    let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("app"));
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let guard = Config::new().exporter(Exporter::InMemory).opentelemetry_context(true).install().unwrap();
+
+    tracing::subscriber::with_default(subscriber, tracing_outer);
+    let ours = tracekit::testing::take_recorded();
+    drop(guard);
+
+    let theirs = collected.0.lock().unwrap().clone();
+    let find = |name: &str| theirs.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("{name}: {theirs:#?}"));
+    let (outer, inner, middle) = (find("tracing_outer"), find("tracing_inner"), ours.get("tracekit_middle"));
+    assert_eq!(middle.trace_id(), outer.span_context.trace_id(), "one trace across both pipelines");
+    assert_eq!(middle.parent_span_id(), Some(outer.span_context.span_id()), "tracekit under tracing");
+    assert_eq!(inner.parent_span_id, middle.span_id(), "tracing under tracekit");
+    provider.shutdown().unwrap();
+}
+
+#[test]
+fn opentelemetry_code_finds_tracekits_span_in_context_current_only_with_the_switch() {
+    let _turn = INSTALLED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let seen = |switch: bool| {
+        let _guard = Config::new().exporter(Exporter::InMemory).opentelemetry_context(switch).install().unwrap();
+        tracekit::span("job").in_scope(|| {
+            let ours = tracekit::current_span().span_id().unwrap();
+            let asked = tracekit::context::current().span().span_context().span_id();
+            let current = tracekit::opentelemetry::Context::current().span().span_context().span_id();
+            (ours == asked, ours == current)
+        })
+    };
+    assert_eq!(seen(false), (true, false), "tracekit's own stack, a `Context` made on request");
+    assert_eq!(seen(true), (true, true), "made current in OpenTelemetry's `Context` too");
 }

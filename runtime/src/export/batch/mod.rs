@@ -618,6 +618,74 @@ mod tests {
     }
 
     #[test]
+    fn spans_of_many_threads_all_reach_the_exporter_by_one_flush() {
+        let store = SpanStore::default();
+        let processor = Arc::new(memory_processor(&store, 8192, 512));
+        let threads: Vec<_> = (0..8)
+            .map(|thread| {
+                let processor = processor.clone();
+                std::thread::spawn(move || {
+                    for index in 0..5000 {
+                        processor.push(span(thread * 10_000 + index));
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|thread| thread.join().unwrap());
+        processor.force_flush().unwrap();
+        assert_eq!(store.len(), 40_000);
+        assert_eq!(processor.stats(), ExportStats { exported: 40_000, dropped: 0, failed: 0 });
+        let mut ids: Vec<u64> =
+            store.take().iter().map(|span| u64::from_be_bytes(span.span_context.span_id().to_bytes())).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 40_000, "every span once");
+    }
+
+    #[test]
+    fn the_rings_of_threads_that_ended_are_emptied_then_forgotten() {
+        let store = SpanStore::default();
+        let processor = Arc::new(memory_processor(&store, 1000, 500));
+        for thread in 0..4 {
+            let processor = processor.clone();
+            std::thread::spawn(move || (0..100).for_each(|index| processor.push(span(thread * 1000 + index))))
+                .join()
+                .unwrap();
+        }
+        assert_eq!(processor.shared.rings.len(), 400, "nothing exported yet: no ring holds a batch");
+        processor.force_flush().unwrap();
+        assert_eq!(store.len(), 400);
+        assert_eq!(processor.shared.rings.len(), 0);
+        processor.push(span(9999));
+        processor.force_flush().unwrap();
+        assert_eq!(store.len(), 401, "a ring of this thread is made again after the others were forgotten");
+    }
+
+    #[test]
+    fn full_rings_drop_and_count_and_hold_no_more_than_their_size() {
+        let gate = Gate::default();
+        let processor =
+            Arc::new(BatchProcessor::<SpanData>::new(gate.clone(), settings(16, 8), None, "gate".into()).unwrap());
+        let threads: Vec<_> = (0..4)
+            .map(|thread| {
+                let processor = processor.clone();
+                std::thread::spawn(move || {
+                    for index in 0..1000 {
+                        processor.push(span(thread * 10_000 + index));
+                        assert!(processor.shared.rings.len() <= 4 * 16, "each ring holds at most the queue size");
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|thread| thread.join().unwrap());
+        assert!(processor.stats().dropped >= 4 * 1000 - 4 * 16 - 8, "{:?}", processor.stats());
+        gate.open.store(true, Ordering::Relaxed);
+        processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+        let stats = processor.stats();
+        assert_eq!(stats.exported + stats.dropped + stats.failed, 4000, "every span is exported or counted: {stats:?}");
+    }
+
+    #[test]
     fn unsampled_spans_are_not_exported() {
         let store = SpanStore::default();
         let processor = memory_processor(&store, 10, 5);
