@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 /// Runs `f` and returns its value with the spans that finished inside it.
 ///
-/// Spans go to a tracer of the capture's own, carried in the OpenTelemetry
-/// `Context`; spans on other threads or tasks are captured too when they run
-/// under that context (see `opentelemetry::context::FutureExt`).
+/// Spans go to a pipeline of the capture's own; spans on other threads or
+/// tasks are captured too when they carry the current span there
+/// ([`Instrument`](crate::Instrument), [`context::in_current_span`](crate::context::in_current_span)),
+/// or the OpenTelemetry `Context`, in which the capture travels.
 ///
 /// ```
 /// #[tracekit::trace_operation(include_args)]
