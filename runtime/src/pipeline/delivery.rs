@@ -1,7 +1,7 @@
 //! The end of a pipeline: the limits its spans are held to, and how each
 //! finished span reaches the exporter.
 
-use super::span_record::FinishedSpan;
+use super::span_record::{FinishedSpan, SpanSink};
 use crate::export::BatchProcessor;
 #[cfg(any(feature = "console", feature = "testing"))]
 use crate::export::{limit_value_lengths, Exportable};
@@ -85,13 +85,15 @@ impl Delivery {
         let Some(unfinished) = &self.unfinished else { return Vec::new() };
         crate::facade::locks::recover(unfinished.lock()).iter().map(|(_, name)| name.to_string()).collect()
     }
+}
 
-    pub(crate) fn limits(&self) -> &SpanLimits {
+impl SpanSink for Delivery {
+    fn limits(&self) -> &SpanLimits {
         &self.limits
     }
 
     /// Takes a finished span on to the exporter.
-    pub(crate) fn finish(&self, span: FinishedSpan) {
+    fn finish(&self, span: FinishedSpan) {
         if let Some(unfinished) = &self.unfinished {
             crate::facade::locks::recover(unfinished.lock()).retain(|(id, _)| *id != span.span_id());
         }
@@ -105,7 +107,9 @@ impl Delivery {
         }
         self.deliver(last, span);
     }
+}
 
+impl Delivery {
     fn deliver(&self, export: &Export, span: FinishedSpan) {
         match export {
             #[cfg(any(feature = "console", feature = "testing"))]

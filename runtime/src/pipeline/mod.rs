@@ -17,6 +17,7 @@ pub(crate) use limits::Limits;
 pub(crate) use program_tracer::ProgramTracer;
 pub use sampling::Sampler;
 pub(crate) use sampling::{check_ratio, parse_ratio};
+use span_record::SpanSink as _;
 pub(crate) use span_record::{FinishedSpan, SCOPE};
 
 use crate::facade::callsite::Callsite;
@@ -35,7 +36,6 @@ use opentelemetry_sdk::trace::{
     IdGenerator, RandomIdGenerator, Sampler as SdkSampler, SamplingDecision, SamplingResult, ShouldSample,
 };
 use opentelemetry_sdk::Resource;
-use recorded_span::RecordedSpan;
 use sampling::KnownDecision;
 use span_record::SpanRecord;
 use std::sync::Arc;
@@ -147,6 +147,8 @@ impl Backend for Pipeline {
         attributes.truncate(limit);
         let start_time = start.started.unwrap_or_else(Reading::now).wall_time();
         let span_record = SpanRecord {
+            context: span_context.clone(),
+            delivery: Some(self.delivery.clone()),
             parent_span_id: if has_parent { parent_context.span_id() } else { SpanId::INVALID },
             parent_span_is_remote: has_parent && parent_context.is_remote(),
             kind: start.kind,
@@ -160,7 +162,7 @@ impl Backend for Pipeline {
             status: Status::Unset,
         };
         self.delivery.started(span_context.span_id(), &span_record.name);
-        let mut span = RecordedSpan::start(span_context.clone(), span_record, self.delivery.clone());
+        let mut span = recorded_span::start(span_record);
         for (link, attributes) in links {
             span.add_link(link, attributes);
         }

@@ -9,16 +9,21 @@ use crate::facade::callsite::Callsite;
 use crate::facade::recycle::{self, Pool};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{InstrumentationScope, KeyValue};
-use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::SystemTime;
 
-/// What a span has recorded: `SpanData` without its context and without
-/// what is the same for every span of a callsite or pipeline.
+/// What a span has recorded: `SpanData` without what is the same for
+/// every span of a callsite or pipeline. While the span runs, it is the
+/// span itself (see `recorded_span`), in a box that goes on to the
+/// exporter and comes back to be filled again.
 #[derive(Clone)]
 pub(crate) struct SpanRecord {
+    pub(crate) context: SpanContext,
+    /// Where the span goes when it ends; `None` once it has ended.
+    pub(crate) delivery: Option<Arc<dyn SpanSink>>,
     pub(crate) parent_span_id: SpanId,
     pub(crate) parent_span_is_remote: bool,
     pub(crate) kind: SpanKind,
@@ -42,11 +47,17 @@ pub(crate) struct Extras {
     pub(crate) links: SpanLinks,
 }
 
+/// Where the spans of a pipeline go when they end, and the limits they
+/// are held to while they run.
+pub(crate) trait SpanSink: Send + Sync {
+    fn limits(&self) -> &SpanLimits;
+    fn finish(&self, span: FinishedSpan);
+}
+
 /// A span that has ended, on its way to the exporter; cloned only when
 /// several exporters take it.
 #[derive(Clone)]
 pub(crate) struct FinishedSpan {
-    context: SpanContext,
     record: Box<SpanRecord>,
 }
 
@@ -69,9 +80,10 @@ impl SpanRecord {
     }
 
     /// A record with nothing in it, to fill in place.
-    #[cfg(test)]
     pub(crate) fn empty() -> Self {
         SpanRecord {
+            context: SpanContext::empty_context(),
+            delivery: None,
             parent_span_id: SpanId::INVALID,
             parent_span_is_remote: false,
             kind: SpanKind::Internal,
@@ -89,11 +101,11 @@ impl SpanRecord {
 
 impl Exportable for FinishedSpan {
     fn is_sampled(&self) -> bool {
-        self.context.is_sampled()
+        self.record.context.is_sampled()
     }
 
     fn into_span_data(self) -> SpanData {
-        let FinishedSpan { context, mut record } = self;
+        let FinishedSpan { mut record } = self;
         let mut recorded = std::mem::take(&mut record.attributes);
         let attributes = match record.code {
             Some(code) => {
@@ -105,7 +117,7 @@ impl Exportable for FinishedSpan {
         };
         let Extras { events, links } = record.extras.take().map(|extras| *extras).unwrap_or_default();
         let span = SpanData {
-            span_context: context,
+            span_context: std::mem::replace(&mut record.context, SpanContext::NONE),
             parent_span_id: record.parent_span_id,
             parent_span_is_remote: record.parent_span_is_remote,
             span_kind: record.kind.clone(),
@@ -132,12 +144,12 @@ thread_local! {
 static RECORDS: Pool<Box<SpanRecord>> = Pool::new(&LOCAL_RECORDS);
 
 impl FinishedSpan {
-    pub(crate) fn new(context: SpanContext, record: Box<SpanRecord>) -> Self {
-        FinishedSpan { context, record }
+    pub(crate) fn new(record: Box<SpanRecord>) -> Self {
+        FinishedSpan { record }
     }
 
     pub(crate) fn span_id(&self) -> SpanId {
-        self.context.span_id()
+        self.record.context.span_id()
     }
 }
 
