@@ -70,6 +70,8 @@ pub mod logs;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 mod span;
+#[cfg(feature = "tracing")]
+pub mod subscriber;
 #[cfg(feature = "testing")]
 pub mod testing;
 

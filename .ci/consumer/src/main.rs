@@ -13,4 +13,6 @@ fn main() {
     let _ = tracekit::http::ServerLayer::new();
     #[cfg(feature = "reqwest")]
     let _ = tracekit::reqwest::TraceMiddleware::default();
+    #[cfg(feature = "tracing")]
+    let _ = tracekit::subscriber::layer();
 }

@@ -30,7 +30,7 @@ pub(crate) enum LiveSpan {
 
 /// A span a backend records, as the facade sees it: what can be recorded
 /// on it, and its end.
-pub(crate) trait Recording: Send {
+pub(crate) trait Recording: Send + Sync {
     fn is_recording(&self) -> bool;
     fn set_attribute(&mut self, attribute: KeyValue);
     fn add_event(&mut self, name: Cow<'static, str>, at: SystemTime, attributes: Vec<KeyValue>);

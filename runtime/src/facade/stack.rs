@@ -212,6 +212,13 @@ pub(crate) fn current_context() -> Context {
     }
 }
 
+/// OpenTelemetry's current `Context` with the span of `ids` as its span:
+/// a parent given by its ids.
+#[cfg(feature = "tracing")]
+pub(crate) fn context_of(ids: SpanContext) -> Context {
+    Context::current().with_span(MirroredSpan(ids))
+}
+
 /// A tracekit span as OpenTelemetry code sees it in a `Context`: its ids,
 /// and what is recorded on it reaches the span while it is current on the
 /// thread that records.

@@ -1,0 +1,195 @@
+//! `tracekit::subscriber::layer()`: spans and events of code that speaks
+//! `tracing`, recorded as tracekit's own and nested with its spans.
+
+use std::time::Duration;
+use tracekit::opentelemetry::trace::{SpanKind, Status};
+use tracekit::testing::{capture, Spans};
+use tracekit::{trace_operation, KeyValue};
+use tracing::Instrument as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+fn subscriber() -> impl tracing::Subscriber + Send + Sync {
+    tracing_subscriber::registry().with(tracekit::subscriber::layer())
+}
+
+/// Runs `f` under the layer, in a test capture.
+fn captured<R>(f: impl FnOnce() -> R) -> (R, Spans) {
+    tracing::subscriber::with_default(subscriber(), || capture(f))
+}
+
+#[tracing::instrument]
+fn tracing_outer() {
+    tracekit_middle();
+}
+
+#[trace_operation]
+fn tracekit_middle() {
+    tracing_inner();
+}
+
+#[tracing::instrument]
+fn tracing_inner() {}
+
+#[test]
+fn tracing_and_tracekit_spans_nest_both_ways_in_one_trace() {
+    let ((), spans) = captured(tracing_outer);
+    spans.assert_child_of("tracekit_middle", "tracing_outer");
+    spans.assert_child_of("tracing_inner", "tracekit_middle");
+    let trace_id = spans.get("tracing_outer").trace_id();
+    assert!(spans.iter().all(|span| span.trace_id() == trace_id), "one trace");
+    assert_eq!(spans.get("tracing_outer").parent_span_id(), None);
+}
+
+#[test]
+fn fields_are_attributes_of_their_type_and_record_adds_more() {
+    let ((), spans) = captured(|| {
+        let span = tracing::info_span!(
+            "query",
+            db.rows = 3_i64,
+            big = u64::MAX,
+            ratio = 0.5,
+            cached = true,
+            table = "users",
+            shape = ?(1, 2),
+            late = tracing::field::Empty,
+        );
+        span.record("late", 7_i64);
+        span.in_scope(|| ());
+    });
+    let span = spans.get("query");
+    assert_eq!(span.i64_attribute("db.rows"), Some(3));
+    assert_eq!(span.str_attribute("big"), Some("18446744073709551615"));
+    assert_eq!(span.f64_attribute("ratio"), Some(0.5));
+    assert_eq!(span.bool_attribute("cached"), Some(true));
+    assert_eq!(span.str_attribute("table"), Some("users"));
+    assert_eq!(span.str_attribute("shape"), Some("(1, 2)"));
+    assert_eq!(span.i64_attribute("late"), Some(7));
+    assert!(span.str_attribute("code.file.path").is_some_and(|path| path.ends_with("tracing_layer.rs")));
+}
+
+#[test]
+fn events_are_span_events_and_an_error_event_fails_the_span() {
+    let ((), spans) = captured(|| {
+        tracing::info_span!("order").in_scope(|| {
+            tracing::info!(items = 3, "order accepted");
+            tracing::error!("payment refused");
+        });
+        // An event inside a tracekit span belongs to it.
+        tracekit::span("manual").in_scope(|| tracing::warn!(retry = true, "slow"));
+    });
+    let order = spans.get("order");
+    let accepted = order.event("order accepted").expect("the info event");
+    assert!(accepted.attributes.contains(&KeyValue::new("items", 3_i64)));
+    assert!(accepted.attributes.contains(&KeyValue::new("level", "INFO")));
+    assert!(accepted.attributes.contains(&KeyValue::new("target", "tracing_layer")));
+    assert_eq!(order.status(), &Status::error("payment refused"));
+    let slow = spans.get("manual").event("slow").expect("the event in the tracekit span");
+    assert!(slow.attributes.contains(&KeyValue::new("retry", true)));
+}
+
+#[test]
+fn the_otel_fields_name_the_span_and_give_its_kind_and_status() {
+    let ((), spans) = captured(|| {
+        tracing::info_span!("request", otel.name = "GET /users/{id}", otel.kind = "server", otel.status_code = "ok")
+            .in_scope(|| ());
+        let failing = tracing::info_span!("call", otel.kind = "client", otel.status_code = tracing::field::Empty);
+        failing.record("otel.status_code", "error");
+        failing.in_scope(|| ());
+    });
+    let request = spans.get("GET /users/{id}");
+    assert_eq!(request.kind(), &SpanKind::Server);
+    assert_eq!(request.status(), &Status::Ok);
+    assert_eq!(request.attribute("otel.name"), None, "read, not recorded");
+    let call = spans.get("call");
+    assert_eq!(call.kind(), &SpanKind::Client);
+    assert!(call.is_error());
+}
+
+#[test]
+fn spans_made_on_other_threads_under_an_instrumented_future_are_its_children() {
+    let ((), spans) = captured(|| {
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_time()
+            .on_thread_start(move || {
+                // Each worker records into the test's subscriber.
+                std::mem::forget(tracing::dispatcher::set_default(&dispatch));
+            })
+            .build()
+            .unwrap();
+        let context = tracekit::context::current();
+        runtime.block_on(tracekit::Instrument::in_context(
+            async {
+                let task = async {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    tracekit_middle();
+                }
+                .instrument(tracing::info_span!("job"));
+                tokio::spawn(tracekit::Instrument::in_current_span(task)).await.unwrap();
+            },
+            context,
+        ));
+    });
+    spans.assert_child_of("tracekit_middle", "job");
+    spans.assert_child_of("tracing_inner", "tracekit_middle");
+}
+
+#[test]
+fn a_span_entered_on_two_threads_at_once_parents_what_starts_on_both() {
+    let ((), spans) = captured(|| {
+        let span = tracing::info_span!("shared");
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
+        let context = tracekit::context::current();
+        let _entered = span.enter();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let _attached = context.attach();
+                tracing::dispatcher::with_default(&dispatch, || span.in_scope(tracekit_middle));
+            });
+        });
+        tracekit_middle();
+    });
+    let shared = spans.get("shared");
+    let middles = spans.all("tracekit_middle");
+    assert_eq!(middles.len(), 2);
+    assert!(middles.iter().all(|middle| middle.parent_span_id() == Some(shared.span_id())));
+}
+
+#[tokio::test]
+async fn a_library_that_speaks_tracing_records_into_the_trace() {
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+
+    // tower-http's `TraceLayer` makes a `tracing` span per request.
+    let app = axum::Router::new()
+        .route(
+            "/users",
+            get(|| async {
+                tracekit_middle();
+                "ok"
+            }),
+        )
+        .layer(tower_http::trace::TraceLayer::new_for_http());
+    let _default = tracing::subscriber::set_default(subscriber());
+    let (body, spans) = tracekit::testing::capture_async(async {
+        let request = http::Request::get("/users").body(axum::body::Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        // Its span ends with the response body.
+        axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap()
+    })
+    .await;
+    assert_eq!(body, "ok");
+    let request = spans.get("request");
+    assert_eq!(request.str_attribute("method"), Some("GET"));
+    assert_eq!(request.str_attribute("uri"), Some("/users"));
+    spans.assert_child_of("tracekit_middle", "request");
+}
+
+#[test]
+fn nothing_is_recorded_while_tracekit_records_nothing() {
+    tracing::subscriber::with_default(subscriber(), || {
+        tracing_outer();
+        tracing::info!("no span, no capture");
+    });
+}
