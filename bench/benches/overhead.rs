@@ -272,6 +272,33 @@ impl FastraceRequests {
     }
 }
 
+/// tracekit's annotated calls under one root span per 1,000 calls, as
+/// fastrace's case runs; the roots are not counted.
+#[derive(Default)]
+struct TracekitRequests {
+    root: RefCell<Option<tracekit::EnteredSpan>>,
+    roots: Cell<u64>,
+}
+
+impl TracekitRequests {
+    fn call(&self, i: u64) {
+        if i.is_multiple_of(1000) {
+            self.root.borrow_mut().take();
+        }
+        if self.root.borrow().is_none() {
+            *self.root.borrow_mut() = Some(tracekit::span("root").entered());
+            self.roots.set(self.roots.get() + 1);
+        }
+        black_box(with_tracekit(i));
+    }
+
+    /// Ends the open root; how many roots were made so far.
+    fn drain(&self) -> u64 {
+        self.root.borrow_mut().take();
+        self.roots.get()
+    }
+}
+
 fn overhead(c: &mut Criterion) {
     measure(
         c,
@@ -528,6 +555,59 @@ fn overhead(c: &mut Criterion) {
             &tracekit_flushed,
         );
         assert_eq!(tracekit_flushed() - tracekit_before, tracekit_calls.get(), "every tracekit span exported");
+
+        // As fastrace's case runs: under a root span per 1,000 calls.
+        let requests = TracekitRequests::default();
+        let requests_exported = || {
+            let roots = requests.drain();
+            tracekit_flushed() - roots
+        };
+        measure(c, "tracekit batch, inside a local root", |i| requests.call(i), requests_exported, 1);
+        paired_with_peer(
+            ("fastrace, reporting", &mut |i| fastrace_requests.call(i), &|| fastrace_requests.drain()),
+            ("tracekit batch, inside a local root", &mut |i| requests.call(i)),
+            &requests_exported,
+        );
+
+        // `#[tracing::instrument]` spans recorded by tracekit's own layer,
+        // against the same spans through `tracing-opentelemetry`.
+        {
+            let _subscriber =
+                tracing::subscriber::set_default(tracing_subscriber::registry().with(tracekit::subscriber::layer()));
+            measure(
+                c,
+                "tracing through tracekit's layer",
+                |i| {
+                    black_box(with_tracing(i));
+                },
+                tracekit_flushed,
+                1,
+            );
+        }
+        {
+            let layer_counter = CountingExporter::default();
+            let (layer_provider, _subscriber) = tracing_opentelemetry_over(&layer_counter);
+            let dispatch_otel = tracing::dispatcher::get_default(Clone::clone);
+            let dispatch_tracekit =
+                tracing::Dispatch::new(tracing_subscriber::registry().with(tracekit::subscriber::layer()));
+            let before = tracekit_flushed();
+            let through_tracekit = Cell::new(0u64);
+            paired_with_peer(
+                (
+                    "tracing + tracing-opentelemetry",
+                    &mut |i| {
+                        tracing::dispatcher::with_default(&dispatch_otel, || black_box(with_tracing(i)));
+                    },
+                    &|| flushed(&layer_provider, &layer_counter),
+                ),
+                ("tracing through tracekit's layer", &mut |i| {
+                    tracing::dispatcher::with_default(&dispatch_tracekit, || black_box(with_tracing(i)));
+                    through_tracekit.set(through_tracekit.get() + 1);
+                }),
+                &tracekit_flushed,
+            );
+            assert_eq!(tracekit_flushed() - before, through_tracekit.get(), "every span of the layer exported");
+        }
     }
     // tracekit's own OTLP path (its batch processor, gRPC) to a live
     // collector on loopback, and to one that is down: a call costs the same.
@@ -694,6 +774,18 @@ fn report() {
     check("recorded: at least 10× faster than tracing-opentelemetry", vs_tracing >= 10.0, format!("{vs_tracing:.1}×"));
     let vs_fastrace = pair("tracekit batch", "fastrace, reporting").ratio;
     check("recorded: within 2× of fastrace", vs_fastrace <= 2.0, format!("{vs_fastrace:.2}×"));
+    let in_root = pair("tracekit batch, inside a local root", "fastrace, reporting").ratio;
+    check(
+        "recorded inside a local root, as fastrace's case runs: within 2× of fastrace",
+        in_root <= 2.0,
+        format!("{in_root:.2}×"),
+    );
+    let layer = pair("tracing through tracekit's layer", "tracing + tracing-opentelemetry").ratio;
+    check(
+        "a #[tracing::instrument] span through tracekit's layer: at most 1/3 of tracing-opentelemetry's",
+        layer <= 1.0 / 3.0,
+        format!("{layer:.2}×"),
+    );
     let down = ns("tracekit OTLP, collector down") / ns("tracekit OTLP, collector up");
     check(
         "collector down: a call costs no more than with the collector up",
@@ -704,6 +796,46 @@ fn report() {
     check("include_args on three scalars: at most +30%", args <= 0.30, format!("{:+.0}%", args * 100.0));
 }
 
+/// Spans per second with 1, 2 and 8 threads recording at once into one
+/// pipeline, every span exported (drained after each round, untimed).
+fn threads() {
+    let counter = CountingExporter::default();
+    let _guard =
+        Config::new().span_exporter(counter.clone()).batch(Duration::from_millis(50), QUEUE, 512).install().unwrap();
+    const PER_THREAD: u64 = 400_000;
+    println!("\nThreads recording at once (tracekit batch, {PER_THREAD} spans per thread, every span exported):\n");
+    println!("| threads | spans/s (aggregate) | × one thread | spans lost |");
+    println!("|---:|---:|---:|---:|");
+    let mut one = 0.0;
+    for threads in [1u64, 2, 8] {
+        let before = (counter.count(), tracekit::export_stats().dropped);
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    // In chunks, so that the rings (a queue each) never overflow.
+                    for chunk in 0..PER_THREAD / CHUNK {
+                        for i in 0..CHUNK {
+                            black_box(with_tracekit(chunk * CHUNK + i));
+                        }
+                        std::thread::yield_now();
+                    }
+                });
+            }
+        });
+        let elapsed = started.elapsed().as_secs_f64();
+        assert!(tracekit::flush());
+        let exported = counter.count() - before.0;
+        let lost = tracekit::export_stats().dropped - before.1;
+        let rate = (threads * PER_THREAD) as f64 / elapsed;
+        if threads == 1 {
+            one = rate;
+        }
+        println!("| {threads} | {rate:.0} | {:.2} | {lost} |", rate / one);
+        assert_eq!(exported + lost, threads * PER_THREAD, "every span exported or counted");
+    }
+}
+
 fn main() {
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -712,4 +844,5 @@ fn main() {
     overhead(&mut criterion);
     criterion.final_summary();
     report();
+    threads();
 }

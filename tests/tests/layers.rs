@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["metrics"],
     &["config"],
     &["install"],
-    &["span", "context", "logs", "testing", "http", "reqwest"],
+    &["span", "context", "logs", "subscriber", "testing", "http", "reqwest"],
     &["private", "lib"],
 ];
 

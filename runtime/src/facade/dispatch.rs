@@ -19,9 +19,10 @@ use std::sync::{Arc, RwLock};
 /// What records spans: a pipeline tracekit built (for an installation or a
 /// test capture), or the SDK tracer of a provider the program gave.
 pub(crate) trait Backend: Send + Sync + 'static {
-    /// Whether a span under `parent` is certain not to be recorded, decided
-    /// before anything is built.
-    fn skips(&self, parent: &Parent) -> bool;
+    /// Whether a span under the span of `parent` (invalid for a root) is
+    /// certain not to be recorded, decided on borrowed ids before anything
+    /// is built.
+    fn skips(&self, parent: &SpanContext) -> bool;
 
     /// Starts a span under `parent` (which [`Backend::skips`] let through);
     /// `record` runs only for a span that is recorded.

@@ -156,14 +156,14 @@ impl Parent {
         Parent { ids: context.span().span_context().clone(), context: Some(context) }
     }
 
+    /// One of tracekit's spans, current on this thread.
+    pub(crate) fn local(ids: SpanContext) -> Parent {
+        Parent { ids, context: None }
+    }
+
     /// The ids, and the `Context` they come from (`None`: a tracekit span's).
     pub(crate) fn into_parts(self) -> (SpanContext, Option<Context>) {
         (self.ids, self.context)
-    }
-
-    /// Whether the parent is a span of this process (not remote, not none).
-    pub(crate) fn is_local_span(&self) -> bool {
-        self.ids.is_valid() && !self.ids.is_remote()
     }
 
     /// The parent as an OpenTelemetry `Context`, for the SDK's samplers and
@@ -177,22 +177,42 @@ impl Parent {
     }
 }
 
+/// Runs `decide` on the parent of a span started now, borrowed: the ids of
+/// tracekit's current span (`None` when OpenTelemetry's current context
+/// is the parent), with OpenTelemetry's current context. Nothing is cloned,
+/// so that a span decided against costs no more than this look.
+pub(crate) fn with_current_parent<R>(decide: impl FnOnce(Option<&SpanContext>, &Context) -> R) -> R {
+    Context::map_current(|current| {
+        let otel_span = current.span().span_context().span_id();
+        let mut decide = Some(decide);
+        let decided = FRAMES.try_with(|frames| {
+            let frames = frames.try_borrow().ok()?;
+            let top = frames.0.last().filter(|top| top.otel_span == otel_span)?;
+            decide.take().map(|decide| decide(Some(&top.state.ids), current))
+        });
+        match (decided, decide) {
+            (Ok(Some(decided)), _) => decided,
+            (_, Some(decide)) => decide(None, current),
+            (_, None) => unreachable!("`decide` runs once, and its value is returned"),
+        }
+    })
+}
+
 /// The parent of a span started now, and what `read` takes from
 /// OpenTelemetry's current `Context` (read once for both).
 pub(crate) fn current_parent<T>(read: impl FnOnce(&Context) -> T) -> (Parent, T) {
-    let (otel_span, value) = Context::map_current(|current| (current.span().span_context().span_id(), read(current)));
-    let local = FRAMES
-        .try_with(|frames| {
-            let frames = frames.try_borrow().ok()?;
-            let top = frames.0.last()?;
-            (top.otel_span == otel_span).then(|| top.state.ids.clone())
-        })
-        .ok()
-        .flatten();
-    match local {
-        Some(ids) => (Parent { ids, context: None }, value),
-        None => (Parent::in_context(Context::current()), value),
-    }
+    with_current_parent(|local, current| {
+        let value = read(current);
+        match local {
+            Some(ids) => (Parent::local(ids.clone()), value),
+            None => (Parent::in_context(current.clone()), value),
+        }
+    })
+}
+
+/// Whether `ids` name a span of this process (not remote, not none).
+pub(crate) fn is_local(ids: &SpanContext) -> bool {
+    ids.is_valid() && !ids.is_remote()
 }
 
 /// The ids of the span current here: tracekit's, or OpenTelemetry's.

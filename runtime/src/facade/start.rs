@@ -4,6 +4,7 @@ use super::dispatch::{self, CaptureBackend};
 use super::open::{OpenSpan, SpanStart};
 use super::recorder::Recorder;
 use super::stack::{self, Parent};
+use opentelemetry::trace::{SpanContext, TraceContextExt as _};
 use opentelemetry::Context;
 
 impl OpenSpan {
@@ -31,26 +32,39 @@ impl OpenSpan {
         parent: impl FnOnce() -> Option<Context>,
         record: &mut dyn FnMut(&mut Recorder),
     ) -> Option<OpenSpan> {
-        let (parent, capture, given) = match parent() {
+        // `asked`: the backend was asked already, and does not skip.
+        let (parent, capture, given, asked) = match parent() {
             Some(given) => {
                 let given = dispatch::adopt(given);
                 let capture = given.get::<CaptureBackend>().cloned();
-                (Parent::in_context(given.clone()), capture, Some(given))
+                (Parent::in_context(given.clone()), capture, Some(given), false)
             }
             None => {
+                // Decided on the borrowed parent, with a small answer: a span
+                // skipped under one of this process's spans clones and
+                // builds nothing, as that span's ids are current already
+                // and carry the decision.
+                let skipped = stack::with_current_parent(|local, current| {
+                    let span = current.span();
+                    let ids = local.unwrap_or_else(|| span.span_context());
+                    stack::is_local(ids) && skips(current.get::<CaptureBackend>(), ids)
+                });
+                if skipped {
+                    return None;
+                }
                 let (parent, capture) = stack::current_parent(|current| current.get::<CaptureBackend>().cloned());
-                (parent, capture, None)
+                // A local parent was asked about above.
+                let asked = stack::is_local(&parent.ids);
+                (parent, capture, None, asked)
             }
         };
         let mut open = dispatch::with_backend(capture.as_ref(), |backend| {
-            if !backend.skips(&parent) {
+            if asked || !backend.skips(&parent.ids) {
                 return Some(backend.start(&parent, start(), record));
             }
             // What runs under a skipped span keeps its trace and its
-            // decision: an unsampled parent stays unsampled downstream. A
-            // skipped span under one of this process's spans makes nothing,
-            // as that span's ids are current already.
-            match parent.is_local_span() {
+            // decision: an unsampled parent stays unsampled downstream.
+            match stack::is_local(&parent.ids) {
                 false => backend.not_recorded(&parent).map(OpenSpan::not_recorded),
                 true => None,
             }
@@ -66,4 +80,10 @@ impl OpenSpan {
         }
         open
     }
+}
+
+/// Whether the backend that applies skips a span under `parent`; with no
+/// backend, nothing records.
+fn skips(capture: Option<&CaptureBackend>, parent: &SpanContext) -> bool {
+    dispatch::with_backend(capture, |backend| backend.skips(parent)).unwrap_or(true)
 }

@@ -94,9 +94,9 @@ impl Pipeline {
 }
 
 impl Backend for Pipeline {
-    fn skips(&self, parent: &Parent) -> bool {
-        let skipped = self.known_decision.skips(&parent.ids);
-        if skipped && metered::is_on() && !parent.ids.is_valid() {
+    fn skips(&self, parent: &SpanContext) -> bool {
+        let skipped = self.known_decision.skips(parent);
+        if skipped && metered::is_on() && !parent.is_valid() {
             root_decisions::count(false);
         }
         skipped

@@ -21,7 +21,7 @@ impl ProgramTracer {
 }
 
 impl Backend for ProgramTracer {
-    fn skips(&self, _parent: &Parent) -> bool {
+    fn skips(&self, _parent: &opentelemetry::trace::SpanContext) -> bool {
         // The program's sampler decides each span.
         false
     }
