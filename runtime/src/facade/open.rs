@@ -65,13 +65,16 @@ impl SpanStart {
 
 impl OpenSpan {
     fn new(recording: bool, ids: SpanContext, live: Option<LiveSpan>, carried: Option<Context>) -> Self {
-        let state = SpanState { ids, live, carried };
+        // Filled field by field in place: a whole value written into the box
+        // is copied through the stack first.
         let state = match STATES.take() {
             Some(mut recycled) => {
-                *recycled = state;
+                recycled.ids = ids;
+                recycled.live = live;
+                recycled.carried = carried;
                 recycled
             }
-            None => Box::new(state),
+            None => Box::new(SpanState { ids, live, carried }),
         };
         OpenSpan { recording, state: Some(state), entered: None }
     }

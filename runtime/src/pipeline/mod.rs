@@ -37,7 +37,6 @@ use opentelemetry_sdk::trace::{
 };
 use opentelemetry_sdk::Resource;
 use sampling::KnownDecision;
-use span_record::SpanRecord;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -146,23 +145,23 @@ impl Backend for Pipeline {
         let dropped_attributes_count = attributes.len().saturating_sub(limit) as u32;
         attributes.truncate(limit);
         let start_time = start.started.unwrap_or_else(Reading::now).wall_time();
-        let span_record = SpanRecord {
-            context: span_context.clone(),
-            delivery: Some(self.delivery.clone()),
-            parent_span_id: if has_parent { parent_context.span_id() } else { SpanId::INVALID },
-            parent_span_is_remote: has_parent && parent_context.is_remote(),
-            kind: start.kind,
-            name: start.name,
-            code,
-            start_time,
-            end_time: start_time,
-            attributes,
-            dropped_attributes_count,
-            extras: None,
-            status: Status::Unset,
-        };
-        self.delivery.started(span_context.span_id(), &span_record.name);
-        let mut span = recorded_span::start(span_record);
+        self.delivery.started(span_context.span_id(), &start.name);
+        // Filled field by field in a recycled box: a whole record written
+        // into it would be copied through the stack first.
+        let mut span = span_record::take_record();
+        span.context = span_context.clone();
+        span.delivery = Some(self.delivery.clone());
+        span.parent_span_id = if has_parent { parent_context.span_id() } else { SpanId::INVALID };
+        span.parent_span_is_remote = has_parent && parent_context.is_remote();
+        span.kind = start.kind;
+        span.name = start.name;
+        span.code = code;
+        span.start_time = start_time;
+        span.end_time = start_time;
+        span.attributes = attributes;
+        span.dropped_attributes_count = dropped_attributes_count;
+        span.extras = None;
+        span.status = Status::Unset;
         for (link, attributes) in links {
             span.add_link(link, attributes);
         }

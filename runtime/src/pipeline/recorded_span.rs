@@ -6,7 +6,7 @@
 //! exported is identical. The record's box is the span: started, filled,
 //! sent to the exporter and given back, it is never copied.
 
-use super::span_record::{take_record, FinishedSpan, SpanRecord};
+use super::span_record::{FinishedSpan, SpanRecord};
 use crate::facade::clock::Reading;
 use crate::facade::live::Recording;
 use opentelemetry::trace::{Event, Link, SpanContext, Status};
@@ -14,12 +14,6 @@ use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::SpanLimits;
 use std::borrow::Cow;
 use std::time::SystemTime;
-
-/// The span recording into `record` (which names its delivery), in a box
-/// reused where one is left.
-pub(crate) fn start(record: SpanRecord) -> Box<SpanRecord> {
-    take_record(record)
-}
 
 impl SpanRecord {
     /// The limits the span is held to, while it runs.
