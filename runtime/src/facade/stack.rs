@@ -210,6 +210,11 @@ pub(crate) fn current_parent<T>(read: impl FnOnce(&Context) -> T) -> (Parent, T)
     })
 }
 
+/// The ids of the frame on top of this thread's stack.
+pub(crate) fn top_ids() -> Option<SpanContext> {
+    FRAMES.try_with(|frames| Some(frames.try_borrow().ok()?.0.last()?.state.ids.clone())).ok().flatten()
+}
+
 /// Whether `ids` name a span of this process (not remote, not none).
 pub(crate) fn is_local(ids: &SpanContext) -> bool {
     ids.is_valid() && !ids.is_remote()

@@ -40,21 +40,11 @@ impl OpenSpan {
                 (Parent::in_context(given.clone()), capture, Some(given), false)
             }
             None => {
-                // Decided on the borrowed parent, with a small answer: a span
-                // skipped under one of this process's spans clones and
-                // builds nothing, as that span's ids are current already
-                // and carry the decision.
-                let skipped = stack::with_current_parent(|local, current| {
-                    let span = current.span();
-                    let ids = local.unwrap_or_else(|| span.span_context());
-                    stack::is_local(ids) && skips(current.get::<CaptureBackend>(), ids)
-                });
-                if skipped {
-                    return None;
-                }
-                let (parent, capture) = stack::current_parent(|current| current.get::<CaptureBackend>().cloned());
-                // A local parent was asked about above.
-                let asked = stack::is_local(&parent.ids);
+                let (parent, capture, asked) = match look_at_current_parent() {
+                    Look::Skipped => return None,
+                    Look::Frame { capture, asked } => (Parent::local(stack::top_ids()?), capture, asked),
+                    Look::Context(context, capture) => (Parent::in_context(context), capture, false),
+                };
                 (parent, capture, None, asked)
             }
         };
@@ -86,4 +76,35 @@ impl OpenSpan {
 /// backend, nothing records.
 fn skips(capture: Option<&CaptureBackend>, parent: &SpanContext) -> bool {
     dispatch::with_backend(capture, |backend| backend.skips(parent)).unwrap_or(true)
+}
+
+/// What one look at the current parent finds, small enough to pass back
+/// cheaply.
+enum Look {
+    /// Skipped under one of this process's spans: nothing is built, as that
+    /// span's ids are current already and carry the decision.
+    Skipped,
+    /// A frame of tracekit's stack is the parent; `asked`: the backend said
+    /// it does not skip.
+    Frame { capture: Option<CaptureBackend>, asked: bool },
+    /// OpenTelemetry's current context is the parent.
+    Context(Context, Option<CaptureBackend>),
+}
+
+/// Decides on the borrowed parent whether a span started now is skipped
+/// under a span of this process, and where its parent is otherwise.
+fn look_at_current_parent() -> Look {
+    stack::with_current_parent(|local, current| {
+        let capture = current.get::<CaptureBackend>();
+        let span = current.span();
+        let ids = local.unwrap_or_else(|| span.span_context());
+        let asked = stack::is_local(ids);
+        if asked && skips(capture, ids) {
+            return Look::Skipped;
+        }
+        match local {
+            Some(_) => Look::Frame { capture: capture.cloned(), asked },
+            None => Look::Context(current.clone(), capture.cloned()),
+        }
+    })
 }
