@@ -162,14 +162,19 @@ where
             guest.enter();
             guest
         });
-        ENTERED.with_borrow_mut(|entered| entered.push((id.clone(), guest)));
+        // A thread being torn down keeps no record: its exit finds none.
+        let _ = ENTERED.try_with(|entered| entered.borrow_mut().push((id.clone(), guest)));
     }
 
     fn on_exit(&self, id: &Id, context: LayerContext<'_, S>) {
-        let entry = ENTERED.with_borrow_mut(|entered| {
-            let at = entered.iter().rposition(|(entered, _)| entered == id)?;
-            Some(entered.remove(at))
-        });
+        let entry = ENTERED
+            .try_with(|entered| {
+                let mut entered = entered.borrow_mut();
+                let at = entered.iter().rposition(|(entered, _)| entered == id)?;
+                Some(entered.remove(at))
+            })
+            .ok()
+            .flatten();
         match entry {
             // Exited (and dropped) off the borrow.
             Some((_, Some(guest))) => drop(guest),
