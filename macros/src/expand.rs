@@ -232,13 +232,17 @@ impl Traced<'_> {
         if mentions(sig.to_token_stream(), "Self") || mentions(self.body.stream(), "Self") {
             return None;
         }
-        // A nested fn cannot use the generics of an impl around it, which a
-        // lone attribute cannot see: a name shaped like a type parameter
-        // (`T`, `E2`) that the fn does not declare keeps the body inline.
+        // A nested fn cannot use the generics of an impl around it. On a
+        // block the attribute knows them; a lone attribute cannot see them,
+        // so a name shaped like a type parameter (`T`, `E2`) that the fn
+        // does not declare keeps the body inline.
         let declared: Vec<String> = sig.generics.type_params().map(|param| param.ident.to_string()).collect();
-        let undeclared_parameter = |tokens: TokenStream| {
-            idents(tokens).any(|ident| looks_like_type_parameter(&ident) && !declared.contains(&ident))
+        let outer = |ident: &str| match &self.impl_generics {
+            Some(impl_generics) => impl_generics.iter().any(|name| name == ident),
+            None => looks_like_type_parameter(ident),
         };
+        let undeclared_parameter =
+            |tokens: TokenStream| idents(tokens).any(|ident| outer(&ident) && !declared.contains(&ident));
         if undeclared_parameter(sig.to_token_stream()) || undeclared_parameter(self.body.stream()) {
             return None;
         }

@@ -8,7 +8,7 @@
 
 use crate::attr::{Args, Errors, Flavor};
 use crate::item::{Body, MaybeItemFn};
-use crate::model::Shape;
+use crate::model::{Shape, Traced};
 use crate::{params, valid, Rejected};
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{quote, ToTokens};
@@ -71,7 +71,7 @@ pub fn expand(
         let Some(traced) = valid::check(flavor, &args, &function, threshold_ms, Some(&qualifier), &mut errors) else {
             continue;
         };
-        let traced = traced.expand();
+        let traced = Traced { impl_generics: Some(generic_names(&block.generics)), ..traced }.expand();
         match opt_out {
             // Both versions, each under its condition.
             OptOut::Where(condition) => {
@@ -270,4 +270,14 @@ fn check_skip_names(args: &Args, block: &ItemImpl, errors: &mut Errors) {
     let unknown =
         |ident: &syn::Ident, _: &str| format!("no function of this impl block has a parameter `{ident}`; {known}");
     valid::check_name_lists(args, &names, &unknown, errors);
+}
+
+/// The names of an `impl`'s type and const parameters.
+fn generic_names(generics: &syn::Generics) -> Vec<String> {
+    let names = generics.params.iter().filter_map(|param| match param {
+        syn::GenericParam::Type(param) => Some(param.ident.to_string()),
+        syn::GenericParam::Const(param) => Some(param.ident.to_string()),
+        syn::GenericParam::Lifetime(_) => None,
+    });
+    names.collect()
 }

@@ -25,6 +25,10 @@ pub struct Traced<'a> {
     /// `#[track_caller]`: the body runs in the function itself, not in a
     /// closure, so that `Location::caller()` still sees the caller.
     pub track_caller: bool,
+    /// The type and const parameters of the `impl` around the function,
+    /// when the attribute is on the block and so can see them; `None` for
+    /// a function annotated on its own.
+    pub impl_generics: Option<Vec<String>>,
 }
 
 /// One argument recorded as `arg.<name>`.

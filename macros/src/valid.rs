@@ -143,6 +143,7 @@ pub fn check<'a>(
         recorded,
         shape,
         track_caller,
+        impl_generics: None,
     })
 }
 

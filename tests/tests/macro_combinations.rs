@@ -272,6 +272,35 @@ fn track_caller_still_reports_the_caller_and_the_outcome_is_recorded() {
     assert_eq!(lines, [line!() - 1]);
 }
 
+struct Pool<Item>(Vec<Item>);
+
+#[trace_operation]
+impl<Item> Pool<Item> {
+    /// Uses none of the block's parameters: its body runs in a nested fn,
+    /// out of which a macro's `return` leaves too.
+    #[track_caller]
+    fn check(size: usize) -> anyhow::Result<usize> {
+        anyhow::ensure!(size > 0, "an empty pool");
+        Ok(size)
+    }
+
+    /// Uses `Item`: its body stays in the function, and compiles.
+    #[track_caller]
+    fn take(items: Vec<Item>) -> Result<Pool<Item>, String> {
+        Ok(Pool(items))
+    }
+}
+
+#[test]
+fn a_track_caller_fn_of_a_generic_block_records_the_error_of_a_macro_exit() {
+    let (result, spans) = capture(|| Pool::<u8>::check(0));
+    assert!(result.is_err());
+    assert_eq!(spans.get("Pool::check").error_message(), Some("an empty pool"));
+    let (pool, spans) = capture(|| Pool::take(vec![1_u8]));
+    assert_eq!(pool.map(|pool| pool.0), Ok(vec![1]));
+    assert!(!spans.get("Pool::take").is_error());
+}
+
 struct Service;
 
 #[trace_operation(include_args, skip(self))]
