@@ -9,6 +9,7 @@ use crate::facade::open::{OpenSpan, SpanStart};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
 use opentelemetry::{Context, Key, KeyValue, Value};
 use std::borrow::Cow;
+use std::marker::PhantomData;
 
 /// Starts describing a span named `name`; finish with
 /// [`in_scope`](NewSpan::in_scope) or [`entered`](NewSpan::entered).
@@ -145,17 +146,29 @@ impl NewSpan {
         if let Some(open) = &mut open {
             open.enter();
         }
-        EnteredSpan { open, timed }
+        EnteredSpan { open, timed, _not_send: PhantomData }
     }
 }
 
 /// A started, current span; dropping it ends the span and restores the
-/// previous current span. Made by [`NewSpan::entered`].
+/// previous current span. Made by [`NewSpan::entered`]. It stays on the
+/// thread that entered it (across an `.await`, use
+/// [`NewSpan::in_scope`] around synchronous parts, or an annotated
+/// `async fn`):
+///
+/// ```compile_fail
+/// fn send<T: Send>(_: T) {}
+/// send(tracekit::span("step").entered());
+/// ```
 #[must_use = "the span ends as soon as this guard is dropped"]
 pub struct EnteredSpan {
     open: Option<OpenSpan>,
     /// The span's clock for the metrics, while they are on.
     timed: Option<Timed>,
+    /// Current on the thread that entered it, the guard stays there, as
+    /// `tracing`'s does: held across an `.await`, it would be dropped on
+    /// another worker, away from its thread's stack.
+    _not_send: PhantomData<*const ()>,
 }
 
 /// What the metrics of a manual span need at its end.
@@ -274,7 +287,9 @@ impl CurrentSpan {
     /// tracekit::current_span().record_error(&error);
     /// ```
     pub fn record_error<E: std::error::Error + ?Sized>(&self, error: &E) {
-        self.with_span(|span| mark_error(span, std::any::type_name::<E>(), error.to_string()));
+        // Formatted first: the error's `Display` may start spans of its own.
+        let message = error.to_string();
+        self.with_span(|span| mark_error(span, std::any::type_name::<E>(), message));
     }
 
     /// The trace id, if there is a current span.

@@ -33,6 +33,10 @@
 //! message, with its fields, `level` and `target`; an `ERROR` event marks
 //! the span failed. Events outside any span are left to the other layers.
 //!
+//! `tracekit::current_span()` inside a `tracing` span sees its ids; what is
+//! recorded on it goes through `tracing` (`Span::record`, events). What the
+//! exporters' own clients emit (hyper's, tonic's spans) is not recorded.
+//!
 //! The fields that `tracing-opentelemetry` reads are read the same way:
 //! `otel.name` names the span, `otel.kind` is its kind (`server`, `client`,
 //! `producer`, `consumer`, `internal`), `otel.status_code` (`ok`, `error`)
@@ -85,10 +89,9 @@ struct Traced {
 }
 
 thread_local! {
-    /// The `tracing` spans this thread entered, innermost last: whether it
-    /// made the span itself current (its owner), or only its ids (another
-    /// thread had it entered already).
-    static ENTERED: RefCell<Vec<(Id, Option<OpenSpan>)>> = const { RefCell::new(Vec::new()) };
+    /// The `tracing` spans this thread entered, innermost last, each with
+    /// the ids it made current on tracekit's stack.
+    static ENTERED: RefCell<Vec<(Id, OpenSpan)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl<S> tracing_subscriber::Layer<S> for Layer
@@ -96,20 +99,24 @@ where
     S: Subscriber + for<'lookup> LookupSpan<'lookup>,
 {
     fn on_new_span(&self, attributes: &Attributes<'_>, id: &Id, context: LayerContext<'_, S>) {
-        if !dispatch::is_active() {
+        // Spans of the export's own client (hyper, tonic) are not traced.
+        if !dispatch::is_active() || opentelemetry::Context::is_current_telemetry_suppressed() {
             return;
         }
         let Some(span) = context.span(id) else { return };
         // An explicit parent is that span; a contextual one is whatever is
         // current on tracekit's stack, where entered `tracing` spans are too.
-        let parent = match (attributes.is_root(), attributes.parent()) {
-            (true, _) => Some(opentelemetry::Context::new()),
-            (false, Some(parent)) => context
-                .span(parent)
-                .and_then(|parent| parent.extensions().get::<Traced>().map(|traced| traced.ids.clone()))
-                .map(stack::context_of),
+        let parent_ids = match (attributes.is_root(), attributes.parent()) {
+            (true, _) => Some(SpanContext::empty_context()),
+            (false, Some(parent)) => Some(
+                context
+                    .span(parent)
+                    .and_then(|parent| parent.extensions().get::<Traced>().map(|traced| traced.ids.clone()))
+                    .unwrap_or_else(SpanContext::empty_context),
+            ),
             (false, None) => None,
         };
+        let parent = parent_ids.clone().map(stack::context_of);
         // A status given when the span was made is set once it has started.
         let mut status = None;
         let start = || {
@@ -127,10 +134,20 @@ where
             }
             SpanStart { name, kind: fields.kind.unwrap_or(SpanKind::Internal), code: None, attributes, started: None }
         };
-        let Some(mut open) = OpenSpan::start(start, || parent, &mut |_| {}) else { return };
-        if let Some(status) = status {
-            open.with_live(|live| live.set_status(status));
-        }
+        let open = match OpenSpan::start(start, || parent, &mut |_| {}) {
+            Some(mut open) => {
+                if let Some(status) = status {
+                    open.with_live(|live| live.set_status(status));
+                }
+                open
+            }
+            // Skipped under an unsampled span of this process: it stands for
+            // that span, so that what names it as a parent joins it.
+            None => {
+                let ids = parent_ids.or_else(stack::current_ids).unwrap_or_else(SpanContext::empty_context);
+                OpenSpan::not_recorded(ids)
+            }
+        };
         let Some(ids) = open.ids().cloned() else { return };
         span.extensions_mut().insert(Traced { open, ids });
     }
@@ -146,27 +163,17 @@ where
 
     fn on_enter(&self, id: &Id, context: LayerContext<'_, S>) {
         let Some(span) = context.span(id) else { return };
-        let mut extensions = span.extensions_mut();
-        let Some(traced) = extensions.get_mut::<Traced>() else { return };
-        // Entered on another thread already, the span itself stays there:
-        // here only its ids are current, for what starts under it.
-        let guest = match traced.open.ids() {
-            Some(_) => {
-                traced.open.enter();
-                None
-            }
-            None => Some(OpenSpan::not_recorded(traced.ids.clone())),
-        };
-        drop(extensions);
-        let guest = guest.map(|mut guest| {
-            guest.enter();
-            guest
-        });
+        let Some(ids) = span.extensions().get::<Traced>().map(|traced| traced.ids.clone()) else { return };
+        // Only the span's ids are current on tracekit's stack: the span
+        // itself stays in its extensions, where a record or an event reaches
+        // it whichever thread has it entered, on several threads at once too.
+        let mut current = OpenSpan::not_recorded(ids);
+        current.enter();
         // A thread being torn down keeps no record: its exit finds none.
-        let _ = ENTERED.try_with(|entered| entered.borrow_mut().push((id.clone(), guest)));
+        let _ = ENTERED.try_with(|entered| entered.borrow_mut().push((id.clone(), current)));
     }
 
-    fn on_exit(&self, id: &Id, context: LayerContext<'_, S>) {
+    fn on_exit(&self, id: &Id, _context: LayerContext<'_, S>) {
         let entry = ENTERED
             .try_with(|entered| {
                 let mut entered = entered.borrow_mut();
@@ -175,18 +182,8 @@ where
             })
             .ok()
             .flatten();
-        match entry {
-            // Exited (and dropped) off the borrow.
-            Some((_, Some(guest))) => drop(guest),
-            Some((_, None)) => {
-                if let Some(span) = context.span(id) {
-                    if let Some(traced) = span.extensions_mut().get_mut::<Traced>() {
-                        traced.open.exit();
-                    }
-                }
-            }
-            None => {}
-        }
+        // Made not current as it drops, off the borrow.
+        drop(entry);
     }
 
     fn on_close(&self, id: Id, context: LayerContext<'_, S>) {
@@ -198,7 +195,7 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, context: LayerContext<'_, S>) {
-        if !dispatch::is_active() {
+        if !dispatch::is_active() || opentelemetry::Context::is_current_telemetry_suppressed() {
             return;
         }
         let mut fields = Fields::new(false);
@@ -215,23 +212,28 @@ where
                 live.set_status(Status::error(message));
             }
         };
-        match event.parent() {
-            // The span named as the event's parent.
-            Some(parent) => {
-                if let Some(span) = context.span(parent) {
-                    if let Some(traced) = span.extensions_mut().get_mut::<Traced>() {
-                        traced.open.with_live(record);
-                    }
+        // The span named as the event's parent, else the innermost current
+        // one: a tracekit span on top of tracekit's stack, or the `tracing`
+        // span whose ids are there.
+        let current = stack::current_ids();
+        let span = match event.parent() {
+            Some(parent) => context.span(parent),
+            None if event.is_contextual() => context.lookup_current().filter(|span| {
+                let ids = span.extensions().get::<Traced>().map(|traced| traced.ids.span_id());
+                current.as_ref().is_none_or(|current| Some(current.span_id()) == ids)
+            }),
+            None => return,
+        };
+        match (span, current) {
+            (Some(span), _) => {
+                if let Some(traced) = span.extensions_mut().get_mut::<Traced>() {
+                    traced.open.with_live(record);
                 }
             }
-            // The innermost span current on tracekit's stack: a `tracing`
-            // span entered here, or a tracekit span inside it.
-            None if event.is_contextual() => {
-                if let Some(ids) = stack::current_ids() {
-                    stack::with_live_span(ids.span_id(), record);
-                }
+            (None, Some(current)) if event.parent().is_none() => {
+                stack::with_live_span(current.span_id(), record);
             }
-            None => {}
+            (None, _) => {}
         }
     }
 }

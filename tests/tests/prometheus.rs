@@ -121,10 +121,21 @@ fn prometheus_scrapes_the_endpoint_and_answers_p95_and_the_error_ratio() {
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let client = reqwest::Client::new();
-    // What the endpoint serves, in the text format.
-    let scraped = runtime.block_on(async {
-        client.get(format!("http://127.0.0.1:{target}/metrics")).send().await.unwrap().text().await.unwrap()
-    });
+    // What the endpoint serves, in the text format, once the workers' first
+    // calls have ended.
+    let scrape = || {
+        runtime.block_on(async {
+            client.get(format!("http://127.0.0.1:{target}/metrics")).send().await.unwrap().text().await.unwrap()
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut scraped = scrape();
+    while !scraped.contains("# TYPE tracekit_operation_duration_seconds histogram")
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+        scraped = scrape();
+    }
     assert!(scraped.contains("# TYPE tracekit_operation_duration_seconds histogram"), "{scraped}");
 
     let dir = std::env::temp_dir().join(format!("tracekit-prometheus-{}", std::process::id()));

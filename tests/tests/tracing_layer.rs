@@ -187,9 +187,55 @@ async fn a_library_that_speaks_tracing_records_into_the_trace() {
 }
 
 #[test]
-fn nothing_is_recorded_while_tracekit_records_nothing() {
-    tracing::subscriber::with_default(subscriber(), || {
+fn nothing_is_made_current_while_tracekit_records_nothing() {
+    let current = tracing::subscriber::with_default(subscriber(), || {
         tracing_outer();
         tracing::info!("no span, no capture");
+        tracing::info_span!("outside").in_scope(|| tracekit::current_span().span_id())
     });
+    assert_eq!(current, None);
+}
+
+#[test]
+fn a_record_and_an_event_reach_a_span_entered_on_another_thread() {
+    let ((), spans) = captured(|| {
+        let span = tracing::info_span!("shared", status = tracing::field::Empty);
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
+        let context = tracekit::context::current();
+        let (entered, wait_entered) = std::sync::mpsc::channel();
+        let (done, wait_done) = std::sync::mpsc::channel::<()>();
+        std::thread::scope(|scope| {
+            let (shared, dispatch) = (&span, &dispatch);
+            scope.spawn(move || {
+                let _attached = context.attach();
+                tracing::dispatcher::with_default(dispatch, || {
+                    let _entered = shared.enter();
+                    entered.send(()).unwrap();
+                    wait_done.recv().unwrap();
+                });
+            });
+            wait_entered.recv().unwrap();
+            span.record("status", 200_i64);
+            tracing::info!(parent: &span, "from here");
+            done.send(()).unwrap();
+        });
+    });
+    let shared = spans.get("shared");
+    assert_eq!(shared.i64_attribute("status"), Some(200));
+    assert!(shared.event("from here").is_some());
+}
+
+#[test]
+fn a_span_named_as_parent_keeps_its_trace_when_it_is_not_recorded() {
+    let ((), spans) = captured(|| {
+        // An unsampled trace from upstream: its spans here are not recorded.
+        let headers = std::collections::HashMap::from([(
+            "traceparent".to_owned(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00".to_owned(),
+        )]);
+        let remote = tracekit::propagation::extract(&headers);
+        let skipped = tracekit::span("request").parent(remote).in_scope(|| tracing::info_span!("skipped"));
+        tracekit::span("other").in_scope(|| tracing::info_span!(parent: &skipped, "child").in_scope(|| ()));
+    });
+    assert_eq!(spans.names(), ["other"], "the child stays in the unsampled trace, not in the current one");
 }

@@ -34,7 +34,7 @@ thread_local! {
     static FRAMES: RefCell<Frames> = const { RefCell::new(Frames(Vec::new())) };
     /// Tokens are unique across threads, so that one dropped on another
     /// thread than it was pushed on (a future left by a panic) pops nothing.
-    static NEXT_TOKEN: Cell<u64> = Cell::new(THREADS.fetch_add(1, Ordering::Relaxed) << 32);
+    static NEXT_TOKEN: Cell<u64> = Cell::new(THREADS.fetch_add(1, Ordering::Relaxed) << TOKEN_BITS);
 }
 
 /// The frames of one thread. Those left when the thread ends belong to
@@ -50,6 +50,10 @@ impl Drop for Frames {
         }
     }
 }
+
+/// Each thread numbers its tokens from its own range of 2^40 (12 days of a
+/// million pushes a second), for up to 2^24 threads.
+const TOKEN_BITS: u32 = 40;
 
 /// How many threads have pushed a frame: each numbers its tokens apart.
 static THREADS: AtomicU64 = AtomicU64::new(0);
@@ -90,7 +94,9 @@ pub(crate) fn push(state: Box<SpanState>) -> Token {
         .unwrap_or(u64::MAX);
     let frame = Frame { token, state, otel_span, _mirrored, _carried };
     // A thread being torn down has no stack left: the span is current nowhere.
-    let _ = FRAMES.try_with(|frames| frames.borrow_mut().0.push(frame));
+    // Or, called from where the stack is borrowed, pushing nothing: the
+    // span is then current nowhere rather than a panic.
+    let _ = FRAMES.try_with(|frames| frames.try_borrow_mut().map(|mut frames| frames.0.push(frame)));
     Token(token)
 }
 
@@ -99,7 +105,7 @@ pub(crate) fn push(state: Box<SpanState>) -> Token {
 pub(crate) fn pop(token: Token) -> Option<Box<SpanState>> {
     let frame = FRAMES
         .try_with(|frames| {
-            let mut frames = frames.borrow_mut();
+            let mut frames = frames.try_borrow_mut().ok()?;
             let at = frames.0.iter().rposition(|frame| frame.token == token.0)?;
             Some(frames.0.remove(at))
         })

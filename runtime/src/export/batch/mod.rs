@@ -161,17 +161,19 @@ impl<T: Exportable> BatchProcessor<T> {
             Pushed::Dropped => shared.counters.add(Outcome::Dropped, 1),
             // Wake the export thread once, when a ring holds a batch; it
             // clears the flag as it starts to export.
-            Pushed::Queued(waiting) => {
-                if waiting >= shared.settings.max_export_batch_size
-                    && !shared.wake.load(Ordering::Relaxed)
-                    && !shared.wake.swap(true, Ordering::AcqRel)
-                {
+            Pushed::Queued(waiting) if waiting >= shared.settings.max_export_batch_size => {
+                // Paired with the fence after the export thread clears the
+                // flag: either it sees this span, or this sees the flag
+                // cleared and wakes it.
+                std::sync::atomic::fence(Ordering::SeqCst);
+                if !shared.wake.load(Ordering::Relaxed) && !shared.wake.swap(true, Ordering::AcqRel) {
                     // Under the lock, so the wake-up cannot fall between the
                     // export thread's check and its wait.
                     let _state = shared.lock();
                     shared.work.notify_one();
                 }
             }
+            Pushed::Queued(_) => {}
         }
     }
 
@@ -256,6 +258,13 @@ impl<T> Drop for BatchProcessor<T> {
         // Normally shut down already by the provider; otherwise the export
         // thread gets the export timeout to deliver what is queued, unwaited.
         let mut state = self.shared.lock();
+        if state.stopped {
+            // A span that ended as shutdown began, after the export thread's
+            // last look: counted, not lost unseen.
+            drop(state);
+            self.shared.counters.add(Outcome::Dropped, self.shared.rings.clear() as u64);
+            return;
+        }
         if state.shutdown_by.is_none() {
             state.shutdown_by = Some(Instant::now() + self.shared.settings.export_timeout);
             self.shared.closed.store(true, Ordering::Release);
@@ -268,6 +277,9 @@ impl<T> Drop for BatchProcessor<T> {
 /// The export thread: waits for a full batch, the schedule delay, a flush
 /// or shutdown, then exports every span waiting at that moment, in batches.
 fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter: E) {
+    // What the exporter's own client records (hyper's and tonic's `tracing`
+    // spans) is not traced, so that exporting never makes more to export.
+    let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
     let settings = &shared.settings;
     let mut next_export = Instant::now() + settings.schedule_delay;
     // Kept between batches, so that taking spans allocates nothing.
@@ -282,6 +294,7 @@ fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter:
             state = shared.wait_until(&shared.work, state, next_export);
         }
         shared.wake.store(false, Ordering::Release);
+        std::sync::atomic::fence(Ordering::SeqCst);
         if let Some(resource) = state.resource.take() {
             exporter.set_resource(&resource);
         }
@@ -289,10 +302,12 @@ fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter:
         let shutdown_by = state.shutdown_by;
         drop(state);
 
-        // What waits now, and no more: spans that keep coming under load
-        // wait for the next round, so that a flush ends.
-        let waiting = shared.rings.len();
-        export_in_batches(shared, &exporter, waiting, &mut taken);
+        // What waits now in each ring, and no more: spans that keep coming
+        // under load wait for the next round, so that a flush ends, and
+        // covers every span its caller had recorded.
+        let mut waiting = shared.rings.waiting();
+        export_in_batches(shared, &exporter, &mut waiting, &mut taken);
+        shared.rings.prune();
         next_export = Instant::now() + settings.schedule_delay;
         shared.reporter().report(&shared.counters, shutdown_by.is_some());
 
@@ -313,21 +328,19 @@ fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter:
     }
 }
 
-/// Exports `count` spans from the rings, a batch at a time, until a
-/// shutdown that ran out of time has counted them instead.
+/// Exports the spans `quotas` counts in each ring, a batch at a time, until
+/// a shutdown that ran out of time has counted them instead.
 fn export_in_batches<T: Exportable, E: SpanExporter>(
     shared: &Shared<T>,
     exporter: &E,
-    count: usize,
+    quotas: &mut [usize],
     taken: &mut Vec<T>,
 ) {
-    let mut left = count;
-    while left > 0 {
-        shared.rings.take(left.min(shared.settings.max_export_batch_size), taken);
+    loop {
+        shared.rings.take(quotas, shared.settings.max_export_batch_size, taken);
         if taken.is_empty() {
             break;
         }
-        left = left.saturating_sub(taken.len());
         let batch: Vec<SpanData> = taken
             .drain(..)
             .map(|span| {
@@ -340,6 +353,9 @@ fn export_in_batches<T: Exportable, E: SpanExporter>(
         let shutdown_by = {
             let mut state = shared.lock();
             if state.abandoned {
+                // Taken after the shutdown that gave up counted what it
+                // found: these are this thread's to count.
+                shared.counters.add(Outcome::Dropped, count);
                 return;
             }
             state.in_flight = batch.len();
@@ -656,9 +672,43 @@ mod tests {
         processor.force_flush().unwrap();
         assert_eq!(store.len(), 400);
         assert_eq!(processor.shared.rings.len(), 0);
+        assert_eq!(processor.shared.rings.count(), 0, "the ended threads' rings are forgotten");
         processor.push(span(9999));
         processor.force_flush().unwrap();
         assert_eq!(store.len(), 401, "a ring of this thread is made again after the others were forgotten");
+    }
+
+    #[test]
+    fn a_flush_exports_every_span_of_its_caller_while_another_thread_keeps_recording() {
+        let store = SpanStore::default();
+        let processor = Arc::new(memory_processor(&store, 100_000, 64));
+        let stop = Arc::new(AtomicBool::new(false));
+        let busy = {
+            let (processor, stop) = (processor.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut index = 1_000_000;
+                while !stop.load(Ordering::Relaxed) {
+                    (0..20).for_each(|offset| processor.push(span(index + offset)));
+                    index += 20;
+                    std::thread::sleep(Duration::from_micros(50));
+                }
+            })
+        };
+        for round in 0..50 {
+            let mine: Vec<u64> = (0..10).map(|index| round * 100 + index).collect();
+            mine.iter().for_each(|&index| processor.push(span(index)));
+            processor.force_flush().unwrap();
+            let exported: Vec<u64> = store
+                .take()
+                .iter()
+                .map(|span| u64::from_be_bytes(span.span_context.span_id().to_bytes()) - 1)
+                .collect();
+            for index in mine {
+                assert!(exported.contains(&index), "span {index} of round {round} flushed");
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        busy.join().unwrap();
     }
 
     #[test]

@@ -60,10 +60,6 @@ impl<T: Send + 'static> Rings<T> {
         Rings { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), capacity, consumers: Mutex::new(Vec::new()) }
     }
 
-    fn consumers(&self) -> MutexGuard<'_, Vec<Consumer<T>>> {
-        crate::facade::locks::recover(self.consumers.lock())
-    }
-
     /// Queues `span` in this thread's ring, made on the thread's first span.
     pub(super) fn push(&self, span: T) -> Pushed {
         let pushed = THREAD_ENDS.try_with(|ends| {
@@ -87,29 +83,54 @@ impl<T: Send + 'static> Rings<T> {
         });
         pushed.ok().flatten().unwrap_or(Pushed::Dropped)
     }
+}
+
+impl<T> Rings<T> {
+    fn consumers(&self) -> MutexGuard<'_, Vec<Consumer<T>>> {
+        crate::facade::locks::recover(self.consumers.lock())
+    }
 
     /// How many spans wait in the rings.
+    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.consumers().iter().map(Consumer::slots).sum()
     }
 
-    /// Moves up to `limit` spans into `batch`, taking from each ring in
-    /// turn so that a busy thread does not starve the others. Rings of
-    /// threads that have ended are dropped once empty.
-    pub(super) fn take(&self, limit: usize, batch: &mut Vec<T>) {
+    /// How many spans wait in each ring now, by ring: what a round of the
+    /// export thread takes at most, so that spans recorded meanwhile on one
+    /// thread never stand in for those another thread flushed.
+    pub(super) fn waiting(&self) -> Vec<usize> {
+        self.consumers().iter().map(Consumer::slots).collect()
+    }
+
+    /// Moves up to `limit` spans into `batch`, at most `quotas[i]` from
+    /// ring `i` (counted down), taking from each ring in turn so that a
+    /// busy thread does not starve the others.
+    pub(super) fn take(&self, quotas: &mut [usize], limit: usize, batch: &mut Vec<T>) {
         let mut consumers = self.consumers();
         let mut wanted = limit;
         // A fair share from each ring first, then whatever is left.
-        for share in [limit.div_ceil(consumers.len().max(1)), limit] {
-            for consumer in consumers.iter_mut() {
-                let take = share.min(wanted).min(consumer.slots());
+        for share in [limit.div_ceil(quotas.len().max(1)), limit] {
+            for (consumer, quota) in consumers.iter_mut().zip(quotas.iter_mut()) {
+                let take = share.min(wanted).min(*quota).min(consumer.slots());
                 if let Ok(chunk) = consumer.read_chunk(take) {
                     batch.extend(chunk);
                     wanted -= take;
+                    *quota -= take;
                 }
             }
         }
-        consumers.retain(|consumer| !(consumer.is_abandoned() && consumer.is_empty()));
+    }
+
+    /// Forgets the rings of threads that have ended, once they are empty.
+    pub(super) fn prune(&self) {
+        self.consumers().retain(|consumer| !(consumer.is_abandoned() && consumer.is_empty()));
+    }
+
+    /// How many rings there are.
+    #[cfg(test)]
+    pub(super) fn count(&self) -> usize {
+        self.consumers().len()
     }
 
     /// Empties every ring, for a shutdown that ran out of time: how many

@@ -82,6 +82,8 @@ impl ExportRuntime {
     /// Runs an export to its end, or to `timeout`.
     pub(crate) fn export(&self, timeout: Duration, export: impl Future<Output = OTelSdkResult>) -> OTelSdkResult {
         let bounded = async { tokio::time::timeout(timeout, export).await };
+        // The client's own telemetry is not traced (see the batch processor).
+        let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
         self.runtime().block_on(bounded).unwrap_or(Err(OTelSdkError::Timeout(timeout)))
     }
 }
