@@ -4,24 +4,11 @@
 use opentelemetry::trace::TracerProvider as _;
 mod common;
 
-use common::Collect;
+use common::{tracing_outer, Collect};
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use tracekit::{trace_operation, Config, Exporter};
+use tracekit::{Config, Exporter};
 use tracing_subscriber::layer::SubscriberExt;
-
-#[tracing::instrument]
-fn tracing_outer() {
-    tracekit_middle();
-}
-
-#[trace_operation]
-fn tracekit_middle() {
-    tracing_inner();
-}
-
-#[tracing::instrument]
-fn tracing_inner() {}
 
 /// Installation is global: the tests of this file take turns.
 static INSTALLED: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -1,10 +1,13 @@
 //! `tracekit::subscriber::layer()`: spans and events of code that speaks
 //! `tracing`, recorded as tracekit's own and nested with its spans.
 
+mod common;
+
+use common::{tracekit_middle, tracing_outer};
 use std::time::Duration;
 use tracekit::opentelemetry::trace::{SpanKind, Status};
 use tracekit::testing::{capture, Spans};
-use tracekit::{trace_operation, KeyValue};
+use tracekit::KeyValue;
 use tracing::Instrument as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 
@@ -16,19 +19,6 @@ fn subscriber() -> impl tracing::Subscriber + Send + Sync {
 fn captured<R>(f: impl FnOnce() -> R) -> (R, Spans) {
     tracing::subscriber::with_default(subscriber(), || capture(f))
 }
-
-#[tracing::instrument]
-fn tracing_outer() {
-    tracekit_middle();
-}
-
-#[trace_operation]
-fn tracekit_middle() {
-    tracing_inner();
-}
-
-#[tracing::instrument]
-fn tracing_inner() {}
 
 #[test]
 fn tracing_and_tracekit_spans_nest_both_ways_in_one_trace() {

@@ -114,3 +114,18 @@ impl SpanExporter for Collect {
         Ok(())
     }
 }
+
+/// A `tracing` span around a tracekit span around a `tracing` span: how
+/// the tests of the two ways `tracing` and tracekit meet nest them.
+#[tracing::instrument]
+pub fn tracing_outer() {
+    tracekit_middle();
+}
+
+#[tracekit::trace_operation]
+pub fn tracekit_middle() {
+    tracing_inner();
+}
+
+#[tracing::instrument]
+pub fn tracing_inner() {}
