@@ -260,25 +260,10 @@ fn grpc_code_name(code: i64) -> &'static str {
     usize::try_from(code).ok().and_then(|code| NAMES.get(code)).copied().unwrap_or("_OTHER")
 }
 
-/// `grpc-message` is percent-encoded (the gRPC HTTP/2 protocol).
+/// `grpc-message` is percent-encoded (the gRPC HTTP/2 protocol); bytes
+/// that do not decode to UTF-8 are replaced, as the protocol asks.
 fn percent_decoded(message: &str) -> String {
-    let bytes = message.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        let hex = bytes.get(at + 1..at + 3).and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
-        match (bytes[at], hex) {
-            (b'%', Some(byte)) => {
-                decoded.push(byte);
-                at += 3;
-            }
-            (byte, _) => {
-                decoded.push(byte);
-                at += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
+    percent_encoding::percent_decode_str(message).decode_utf8_lossy().into_owned()
 }
 
 #[cfg(test)]
