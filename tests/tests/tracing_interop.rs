@@ -13,13 +13,18 @@ use tracing_subscriber::layer::SubscriberExt;
 /// Installation is global: the tests of this file take turns.
 static INSTALLED: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-#[test]
-fn instrument_and_tracekit_spans_nest_in_one_trace() {
-    let _turn = INSTALLED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+/// `tracing-opentelemetry` over an SDK provider that collects its spans.
+fn tracing_opentelemetry_into_a_provider() -> (Collect, SdkTracerProvider, impl tracing::Subscriber + Send + Sync) {
     let collected = Collect::default();
     let provider = SdkTracerProvider::builder().with_simple_exporter(collected.clone()).build();
     let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("app"));
-    let subscriber = tracing_subscriber::registry().with(layer);
+    (collected, provider, tracing_subscriber::registry().with(layer))
+}
+
+#[test]
+fn instrument_and_tracekit_spans_nest_in_one_trace() {
+    let _turn = INSTALLED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let (collected, provider, subscriber) = tracing_opentelemetry_into_a_provider();
     let guard = Config::new().tracer_provider(provider.clone()).install().unwrap();
 
     tracing::subscriber::with_default(subscriber, tracing_outer);
@@ -38,10 +43,7 @@ fn instrument_and_tracekit_spans_nest_in_one_trace() {
 #[test]
 fn with_the_opentelemetry_context_switch_tracing_opentelemetry_nests_with_tracekits_own_pipeline() {
     let _turn = INSTALLED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let collected = Collect::default();
-    let provider = SdkTracerProvider::builder().with_simple_exporter(collected.clone()).build();
-    let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("app"));
-    let subscriber = tracing_subscriber::registry().with(layer);
+    let (collected, provider, subscriber) = tracing_opentelemetry_into_a_provider();
     let guard = Config::new().exporter(Exporter::InMemory).opentelemetry_context(true).install().unwrap();
 
     tracing::subscriber::with_default(subscriber, tracing_outer);
