@@ -42,3 +42,20 @@ pub const ARG_PREFIX: &str = "arg.";
 /// assert_eq!(tracekit::keys::RESULT, "result");
 /// ```
 pub const RESULT: &str = "result";
+
+/// Attribute on the local root of a trace that head sampling dropped and
+/// keep policy (`tracekit::KeepPolicy`) kept: the rules it met, of
+/// `error`, `slow` and `long`, comma-separated.
+///
+/// ```
+/// assert_eq!(tracekit::keys::KEPT_BY, "tracekit.kept_by");
+/// ```
+pub const KEPT_BY: &str = "tracekit.kept_by";
+
+/// Attribute on the local root of a kept trace that lost spans to the keep
+/// policy's bounds: how many. A kept trace without it is complete.
+///
+/// ```
+/// assert_eq!(tracekit::keys::SPANS_DROPPED, "tracekit.spans_dropped");
+/// ```
+pub const SPANS_DROPPED: &str = "tracekit.spans_dropped";

@@ -97,7 +97,7 @@ pub use install::{flush, init, shutdown, TracingGuard};
 #[cfg(feature = "pipeline")]
 pub use metrics::MetricsExporter;
 #[cfg(feature = "pipeline")]
-pub use pipeline::Sampler;
+pub use pipeline::{keep_stats, KeepPolicy, KeepStats, Sampler};
 pub use span::{current_span, span, CurrentSpan, EnteredSpan, NewSpan};
 
 pub use opentelemetry;

@@ -10,7 +10,8 @@ use crate::export::console::ConsoleFormat;
 use crate::export::otlp::{self, Compression, Endpoint, OtlpSettings, PemFile, Protocol, Secret};
 use crate::facade::diagnostics::LogLevel;
 use crate::metrics::MetricsExporter;
-use crate::pipeline::{self as sampling, Sampler};
+use crate::pipeline::{self as sampling, KeepPolicy, Sampler, KEEP_RULES};
+use std::time::Duration;
 use crate::propagation::Propagator;
 
 pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
@@ -76,6 +77,7 @@ pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
         read_jaeger(vars, &mut config)?;
     }
     config.sampler = read_sampler(vars)?;
+    config.keep = read_keep(vars)?;
     read_batch(vars, &mut config)?;
     read_limits(vars, &mut config)?;
     config.propagators = read_propagators(vars)?;
@@ -299,6 +301,30 @@ fn read_jaeger(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> 
     let port = port.unwrap_or(4317);
     *config = std::mem::take(config).jaeger(&host, port);
     Ok(())
+}
+
+fn read_keep(vars: &Vars<'_>) -> Result<KeepPolicy, ConfigError> {
+    let mut keep = KeepPolicy::new();
+    let rules = vars.list("TRACING_KEEP", "none, or a comma-separated list of errors, slow, each once", &KEEP_RULES)?;
+    for rule in rules.into_iter().flatten() {
+        keep = keep.with_rule(rule);
+    }
+    if let Some(longer_than) = vars.millis("TRACING_KEEP_LONGER_THAN_MS")? {
+        keep = keep.longer_than(longer_than);
+    }
+    let at_least_one = "a whole number, at least 1";
+    let positive = |value: &str| value.parse::<usize>().ok().filter(|spans| *spans > 0);
+    if let Some(spans) = vars.parse("TRACING_KEEP_MAX_SPANS_PER_TRACE", at_least_one, positive)? {
+        keep = keep.max_spans_per_trace(spans);
+    }
+    if let Some(spans) = vars.parse("TRACING_KEEP_MAX_SPANS", at_least_one, positive)? {
+        keep = keep.max_held_spans(spans);
+    }
+    let millis = |value: &str| value.parse::<u64>().ok().filter(|ms| *ms > 0).map(Duration::from_millis);
+    if let Some(timeout) = vars.parse("TRACING_KEEP_TIMEOUT_MS", "a whole number of milliseconds, more than 0", millis)? {
+        keep = keep.timeout(timeout);
+    }
+    Ok(keep)
 }
 
 fn read_sampler(vars: &Vars<'_>) -> Result<Sampler, ConfigError> {

@@ -16,7 +16,7 @@ use crate::export::otlp::{self, Compression, Endpoint, OtlpSettings, PemFile, Pr
 use crate::facade::diagnostics::LogLevel;
 use crate::facade::locks::recover;
 use crate::metrics::{check_boundaries, MetricsExporter, MetricsSettings};
-use crate::pipeline::{check_ratio, FinishedSpan, Limits, Sampler};
+use crate::pipeline::{check_ratio, FinishedSpan, KeepPolicy, Limits, Sampler};
 use crate::propagation::Propagator;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use std::io::Write;
@@ -115,6 +115,8 @@ pub struct Config {
     pub(crate) resource_attributes: Vec<(String, String)>,
     pub(crate) otlp: OtlpSettings,
     pub(crate) sampler: Sampler,
+    /// Which local traces head sampling dropped are kept after all.
+    pub(crate) keep: KeepPolicy,
     pub(crate) batch: BatchSettings,
     pub(crate) limits: Limits,
     pub(crate) provider: Option<SdkTracerProvider>,
@@ -198,6 +200,7 @@ impl Config {
             resource_attributes: Vec::new(),
             otlp: OtlpSettings::default(),
             sampler: Sampler::default(),
+            keep: KeepPolicy::new(),
             batch: BatchSettings::default(),
             limits: Limits::default(),
             provider: None,
@@ -494,6 +497,20 @@ impl Config {
         self
     }
 
+    /// Keeps the local traces that head sampling dropped when they fail,
+    /// run past a `trace_performance` threshold, or run long (see
+    /// [`KeepPolicy`]; off by default).
+    ///
+    /// ```
+    /// use tracekit::{Config, KeepPolicy, Sampler};
+    /// let config = Config::new().sampler(Sampler::ParentBasedTraceIdRatio(0.1)).keep(KeepPolicy::new().errors());
+    /// # let _ = config;
+    /// ```
+    pub fn keep(mut self, policy: KeepPolicy) -> Self {
+        self.keep = policy;
+        self
+    }
+
     /// Sizes the batch processor used for OTLP: how often it exports, how
     /// many spans it queues (more are dropped, never blocking the program),
     /// and how many go in one request.
@@ -750,6 +767,14 @@ impl Config {
         }
         if let Sampler::TraceIdRatio(ratio) | Sampler::ParentBasedTraceIdRatio(ratio) = self.sampler {
             check_ratio("Config::sampler", ratio)?;
+        }
+        self.keep.check("Config::keep")?;
+        if self.keep.is_on() && self.provider.is_some() {
+            return Err(ConfigError::InvalidValue {
+                variable: "Config::keep",
+                value: format!("{:?}", self.keep),
+                expected: "no keep policy with Config::tracer_provider: the program's own provider samples its spans",
+            });
         }
         for propagator in self.propagators.iter().flatten() {
             propagator.check_compiled("Config::propagators", &format!("{propagator:?}"))?;

@@ -4,8 +4,16 @@
 
 use opentelemetry::trace::{SpanContext, Status, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
+use std::any::Any;
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::SystemTime;
+
+/// The local trace a span belongs to, as the backend that recorded it
+/// keeps it (see the pipeline's `keep`): handed on to the spans started
+/// under it, on this thread or carried to another. The facade only passes
+/// it along.
+pub(crate) type LocalTraceRef = Arc<dyn Any + Send + Sync>;
 
 /// What a started span holds, whether it is current or not.
 pub(crate) struct SpanState {
@@ -16,6 +24,8 @@ pub(crate) struct SpanState {
     /// here: the values it continues (a test capture, baggage, a parent
     /// given by hand, a program tracer's span).
     pub(crate) carried: Option<Context>,
+    /// The local trace of a span held for a keep decision, if any.
+    pub(crate) local_trace: Option<LocalTraceRef>,
 }
 
 /// A span being recorded.

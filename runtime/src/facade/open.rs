@@ -5,7 +5,7 @@
 use super::callsite::Callsite;
 use super::clock::Reading;
 use super::failure::mark_error;
-use super::live::{LiveSpan, SpanState};
+use super::live::{LiveSpan, LocalTraceRef, SpanState};
 use super::recycle::Pool;
 use super::stack;
 use opentelemetry::trace::{SpanContext, SpanKind, TraceContextExt as _};
@@ -72,9 +72,10 @@ impl OpenSpan {
                 recycled.ids = ids;
                 recycled.live = live;
                 recycled.carried = carried;
+                recycled.local_trace = None;
                 recycled
             }
-            None => Box::new(SpanState { ids, live, carried }),
+            None => Box::new(SpanState { ids, live, carried, local_trace: None }),
         };
         OpenSpan { recording, state: Some(state), entered: None }
     }
@@ -101,10 +102,22 @@ impl OpenSpan {
     /// task): tracekit's span by its ids, not the span itself, and
     /// OpenTelemetry's context (a test capture, baggage).
     pub(crate) fn current() -> Self {
-        let (ids, context) = stack::current_parent(|_| ()).0.into_parts();
-        match context {
+        let parent = stack::current_parent(|_| ()).0;
+        let local_trace = parent.local_trace.clone();
+        let (ids, context) = parent.into_parts();
+        let mut current = match context {
             Some(context) => OpenSpan::carrying(context),
             None => Self::new(false, ids, None, Some(Context::current())),
+        };
+        current.set_local_trace(local_trace);
+        current
+    }
+
+    /// Puts the span in a local trace (see [`LocalTraceRef`]), which the
+    /// spans started under it join.
+    pub(crate) fn set_local_trace(&mut self, local_trace: Option<LocalTraceRef>) {
+        if let Some(state) = self.state.as_mut() {
+            state.local_trace = local_trace;
         }
     }
 
@@ -194,6 +207,7 @@ impl Drop for OpenSpan {
             // A span not ended by then ends now.
             drop(state.live.take());
             state.carried = None;
+            state.local_trace = None;
             STATES.give(state);
         }
     }

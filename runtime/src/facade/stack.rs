@@ -10,7 +10,7 @@
 //! span, or when that code made a span current inside one of tracekit's,
 //! its `Context` is the parent.
 
-use super::live::{LiveSpan, SpanState};
+use super::live::{LiveSpan, LocalTraceRef, SpanState};
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _};
 use opentelemetry::{Context, ContextGuard};
 use std::cell::{Cell, RefCell};
@@ -154,17 +154,19 @@ pub(crate) struct Parent {
     /// OpenTelemetry code made a span current inside it. `None`: a span of
     /// tracekit's current on this thread.
     context: Option<Context>,
+    /// The parent's local trace, when it is held for a keep decision.
+    pub(crate) local_trace: Option<LocalTraceRef>,
 }
 
 impl Parent {
     /// The parent in `context`.
     pub(crate) fn in_context(context: Context) -> Parent {
-        Parent { ids: context.span().span_context().clone(), context: Some(context) }
+        Parent { ids: context.span().span_context().clone(), context: Some(context), local_trace: None }
     }
 
     /// One of tracekit's spans, current on this thread.
-    pub(crate) fn local(ids: SpanContext) -> Parent {
-        Parent { ids, context: None }
+    fn local(state: &SpanState) -> Parent {
+        Parent { ids: state.ids.clone(), context: None, local_trace: state.local_trace.clone() }
     }
 
     /// The ids, and the `Context` they come from (`None`: a tracekit span's).
@@ -188,13 +190,18 @@ impl Parent {
 /// is the parent), with OpenTelemetry's current context. Nothing is cloned,
 /// so that a span decided against costs no more than this look.
 pub(crate) fn with_current_parent<R>(decide: impl FnOnce(Option<&SpanContext>, &Context) -> R) -> R {
+    with_current_frame(|local, current| decide(local.map(|state| &state.ids), current))
+}
+
+/// [`with_current_parent`], with the whole state of tracekit's current span.
+fn with_current_frame<R>(decide: impl FnOnce(Option<&SpanState>, &Context) -> R) -> R {
     Context::map_current(|current| {
         let otel_span = current.span().span_context().span_id();
         let mut decide = Some(decide);
         let decided = FRAMES.try_with(|frames| {
             let frames = frames.try_borrow().ok()?;
             let top = frames.0.last().filter(|top| top.otel_span == otel_span)?;
-            decide.take().map(|decide| decide(Some(&top.state.ids), current))
+            decide.take().map(|decide| decide(Some(&top.state), current))
         });
         match (decided, decide) {
             (Ok(Some(decided)), _) => decided,
@@ -207,18 +214,18 @@ pub(crate) fn with_current_parent<R>(decide: impl FnOnce(Option<&SpanContext>, &
 /// The parent of a span started now, and what `read` takes from
 /// OpenTelemetry's current `Context` (read once for both).
 pub(crate) fn current_parent<T>(read: impl FnOnce(&Context) -> T) -> (Parent, T) {
-    with_current_parent(|local, current| {
+    with_current_frame(|local, current| {
         let value = read(current);
         match local {
-            Some(ids) => (Parent::local(ids.clone()), value),
+            Some(state) => (Parent::local(state), value),
             None => (Parent::in_context(current.clone()), value),
         }
     })
 }
 
-/// The ids of the frame on top of this thread's stack.
-pub(crate) fn top_ids() -> Option<SpanContext> {
-    FRAMES.try_with(|frames| Some(frames.try_borrow().ok()?.0.last()?.state.ids.clone())).ok().flatten()
+/// The span on top of this thread's stack, as a parent.
+pub(crate) fn top_parent() -> Option<Parent> {
+    FRAMES.try_with(|frames| Some(Parent::local(&frames.try_borrow().ok()?.0.last()?.state))).ok().flatten()
 }
 
 /// Whether `ids` name a span of this process (not remote, not none).

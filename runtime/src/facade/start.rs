@@ -42,7 +42,7 @@ impl OpenSpan {
             None => {
                 let (parent, capture, asked) = match look_at_current_parent() {
                     Look::Skipped => return None,
-                    Look::Frame { capture, asked } => (Parent::local(stack::top_ids()?), capture, asked),
+                    Look::Frame { capture, asked } => (stack::top_parent()?, capture, asked),
                     Look::Context(context, capture) => (Parent::in_context(context), capture, false),
                 };
                 (parent, capture, None, asked)

@@ -79,6 +79,13 @@ impl Delivery {
         }
     }
 
+    /// Notes a span ended, when tracking.
+    pub(crate) fn ended(&self, span_id: SpanId) {
+        if let Some(unfinished) = &self.unfinished {
+            crate::facade::locks::recover(unfinished.lock()).retain(|(id, _)| *id != span_id);
+        }
+    }
+
     /// The names of the spans started and not ended, when tracking.
     #[cfg(feature = "testing")]
     pub(crate) fn unfinished(&self) -> Vec<String> {
@@ -94,9 +101,7 @@ impl SpanSink for Delivery {
 
     /// Takes a finished span on to the exporter.
     fn finish(&self, span: FinishedSpan) {
-        if let Some(unfinished) = &self.unfinished {
-            crate::facade::locks::recover(unfinished.lock()).retain(|(id, _)| *id != span.span_id());
-        }
+        self.ended(span.span_id());
         if self.shut_down.load(Ordering::Relaxed) {
             return;
         }

@@ -5,6 +5,7 @@
 //! nor installation: those build it from settings and make it a backend.
 
 mod delivery;
+mod keep;
 mod limits;
 mod program_tracer;
 mod recorded_span;
@@ -13,23 +14,26 @@ mod sampling;
 mod span_record;
 
 pub(crate) use delivery::Export;
+pub use keep::{keep_stats, KeepPolicy, KeepStats};
+pub(crate) use keep::RULES as KEEP_RULES;
 pub(crate) use limits::Limits;
 pub(crate) use program_tracer::ProgramTracer;
 pub use sampling::Sampler;
 pub(crate) use sampling::{check_ratio, parse_ratio};
-use span_record::SpanSink as _;
+use span_record::SpanSink;
 pub(crate) use span_record::{FinishedSpan, SCOPE};
 
 use crate::facade::callsite::Callsite;
 use crate::facade::clock::Reading;
 use crate::facade::dispatch::Backend;
-use crate::facade::live::{LiveSpan, Recording as _};
+use crate::facade::live::{LiveSpan, LocalTraceRef, Recording as _};
 use crate::facade::metered;
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use crate::facade::stack::Parent;
 use crate::facade::trace_flags;
 use delivery::Delivery;
+use keep::{Keeper, LocalTrace};
 use opentelemetry::trace::{SpanContext, SpanId, Status, TraceFlags, TraceState};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
@@ -49,30 +53,45 @@ pub(crate) struct Pipeline {
     /// sampler is not asked.
     samples_the_rest: bool,
     delivery: Arc<Delivery>,
+    /// With a keep policy on: the local traces held for its decision.
+    keeper: Option<Arc<Keeper>>,
 }
 
 impl Pipeline {
-    pub(crate) fn new(exports: Vec<Export>, sampler: Sampler, limits: &Limits, resource: &Resource) -> Arc<Pipeline> {
+    pub(crate) fn new(
+        exports: Vec<Export>,
+        sampler: Sampler,
+        keep: &KeepPolicy,
+        limits: &Limits,
+        resource: &Resource,
+    ) -> Arc<Pipeline> {
         let delivery = Delivery::new(exports, limits.to_sdk(), limits.attribute_value_length, resource);
-        Self::with_delivery(delivery, sampler)
+        Self::with_delivery(delivery, sampler, keep)
     }
 
     /// A pipeline for a test capture, which can tell the spans that had
     /// not ended when the capture returned.
     #[cfg(feature = "testing")]
-    pub(crate) fn for_capture(exports: Vec<Export>, sampler: Sampler, limits: &Limits) -> Arc<Pipeline> {
+    pub(crate) fn for_capture(
+        exports: Vec<Export>,
+        sampler: Sampler,
+        keep: &KeepPolicy,
+        limits: &Limits,
+    ) -> Arc<Pipeline> {
         let resource = Resource::builder().build();
         let mut delivery = Delivery::new(exports, limits.to_sdk(), limits.attribute_value_length, &resource);
         delivery.track_unfinished();
-        Self::with_delivery(delivery, sampler)
+        Self::with_delivery(delivery, sampler, keep)
     }
 
-    fn with_delivery(delivery: Delivery, sampler: Sampler) -> Arc<Pipeline> {
+    fn with_delivery(delivery: Delivery, sampler: Sampler, keep: &KeepPolicy) -> Arc<Pipeline> {
+        let delivery = Arc::new(delivery);
         Arc::new(Pipeline {
             sampler: sampler.to_sdk(),
             known_decision: sampler.known_decision(),
             samples_the_rest: sampler.samples_the_rest(),
-            delivery: Arc::new(delivery),
+            keeper: keep.is_on().then(|| Keeper::new(keep.clone(), delivery.clone())),
+            delivery,
         })
     }
 
@@ -83,18 +102,26 @@ impl Pipeline {
     }
 
     pub(crate) fn force_flush(&self) -> OTelSdkResult {
+        if let Some(keeper) = &self.keeper {
+            keeper.flush();
+        }
         self.delivery.force_flush()
     }
 
-    /// Exports what is pending, within `timeout`; spans ending later are not exported.
+    /// Exports what is pending, within `timeout`; spans ending later are not
+    /// exported. Local traces still open are decided first.
     pub(crate) fn shutdown(&self, timeout: Duration) -> OTelSdkResult {
+        if let Some(keeper) = &self.keeper {
+            keeper.shutdown();
+        }
         self.delivery.shutdown(timeout)
     }
 }
 
 impl Backend for Pipeline {
     fn skips(&self, parent: &SpanContext) -> bool {
-        let skipped = self.known_decision.skips(parent);
+        // A keep policy records what head sampling drops.
+        let skipped = self.keeper.is_none() && self.known_decision.skips(parent);
         if skipped && metered::is_on() && !parent.is_valid() {
             root_decisions::count(false);
         }
@@ -125,9 +152,21 @@ impl Backend for Pipeline {
         let flags = inherited_flags(parent_context).with_sampled(sampled);
         let span_context =
             SpanContext::new(trace_id, RandomIdGenerator::default().new_span_id(), flags, false, sampling.trace_state);
-        if sampling.decision == SamplingDecision::Drop {
-            return OpenSpan::not_recorded(span_context);
-        }
+        let mut local_trace = None;
+        let sink: Arc<dyn SpanSink> = match (sampling.decision, &self.keeper) {
+            (SamplingDecision::Drop, None) => return OpenSpan::not_recorded(span_context),
+            (SamplingDecision::Drop, Some(keeper)) => {
+                // Held for the keep decision, in the parent's local trace or
+                // as the root of a new one.
+                let trace = match parent.local_trace.clone().map(|trace| trace.downcast::<LocalTrace>()) {
+                    Some(Ok(trace)) => trace,
+                    _ => keeper.open_trace(span_context.span_id()),
+                };
+                local_trace = Some(trace.clone() as LocalTraceRef);
+                trace
+            }
+            _ => self.delivery.clone(),
+        };
         let limit = self.delivery.limits().max_attributes_per_span as usize;
         // The code location is added on export, off the calling thread, when
         // it fits the limit; otherwise now, to be cut by the limit.
@@ -150,7 +189,7 @@ impl Backend for Pipeline {
         // into it would be copied through the stack first.
         let mut span = span_record::take_record();
         span.context = span_context.clone();
-        span.delivery = Some(self.delivery.clone());
+        span.delivery = Some(sink);
         span.parent_span_id = if has_parent { parent_context.span_id() } else { SpanId::INVALID };
         span.parent_span_is_remote = has_parent && parent_context.is_remote();
         span.kind = start.kind;
@@ -165,7 +204,9 @@ impl Backend for Pipeline {
         for (link, attributes) in links {
             span.add_link(link, attributes);
         }
-        OpenSpan::recorded(span_context, LiveSpan::Recorded(span))
+        let mut open = OpenSpan::recorded(span_context, LiveSpan::Recorded(span));
+        open.set_local_trace(local_trace);
+        open
     }
 
     /// A span of this process that is not recorded, as the SDK's tracer

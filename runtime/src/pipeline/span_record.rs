@@ -8,12 +8,12 @@ use crate::export::Exportable;
 use crate::facade::callsite::Callsite;
 use crate::facade::recycle::{self, Pool};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
-use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry::{InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::{Arc, LazyLock};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// What a span has recorded: `SpanData` without what is the same for
 /// every span of a callsite or pipeline. While the span runs, it is the
@@ -150,6 +150,34 @@ impl FinishedSpan {
 
     pub(crate) fn span_id(&self) -> SpanId {
         self.record.context.span_id()
+    }
+
+    pub(crate) fn status(&self) -> &Status {
+        &self.record.status
+    }
+
+    /// Whether the span has an event named `name`.
+    pub(crate) fn has_event(&self, name: &str) -> bool {
+        let extras = self.record.extras.as_deref();
+        extras.is_some_and(|extras| extras.events.iter().any(|event| event.name == name))
+    }
+
+    pub(crate) fn duration(&self) -> Duration {
+        self.record.end_time.duration_since(self.record.start_time).unwrap_or_default()
+    }
+
+    /// Marks the span sampled: recorded and exported after all.
+    pub(crate) fn mark_sampled(&mut self) {
+        let ids = &self.record.context;
+        let flags = ids.trace_flags().with_sampled(true);
+        self.record.context =
+            SpanContext::new(ids.trace_id(), ids.span_id(), flags, ids.is_remote(), ids.trace_state().clone());
+    }
+
+    /// Adds an attribute after the span ended, past the limit if need be:
+    /// what tracekit says about the span itself.
+    pub(crate) fn push_attribute(&mut self, key: &'static str, value: Value) {
+        self.record.attributes.push(KeyValue::new(key, value));
     }
 }
 

@@ -8,7 +8,7 @@
 mod capture;
 mod spans;
 
-pub use capture::{capture, capture_async};
+pub use capture::{capture, capture_async, Capture};
 pub use spans::{CapturedSpan, Spans};
 
 use crate::export::SpanStore;

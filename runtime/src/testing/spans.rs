@@ -468,6 +468,22 @@ impl CapturedSpan {
         })
     }
 
+    /// Why the keep policy kept this span's local trace, on its local root
+    /// (`tracekit.kept_by`: `error`, `slow`, `long`, comma-separated);
+    /// `None` for a trace head sampling kept, or another span.
+    ///
+    /// ```
+    /// use tracekit::{testing::Capture, KeepPolicy, Sampler};
+    /// let capture = Capture::new().sampler(Sampler::AlwaysOff).keep(KeepPolicy::new().errors());
+    /// let ((), spans) = capture.run(|| tracekit::span("job").in_scope(|| {
+    ///     tracekit::current_span().record_error(&std::io::Error::other("disk full"));
+    /// }));
+    /// assert_eq!(spans.get("job").kept_by(), Some("error"));
+    /// ```
+    pub fn kept_by(&self) -> Option<&str> {
+        self.str_attribute(crate::keys::KEPT_BY)
+    }
+
     /// The trace this span belongs to.
     ///
     /// ```

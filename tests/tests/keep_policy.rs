@@ -1,0 +1,326 @@
+//! The keep policy: local traces that head sampling dropped are exported
+//! when one of their spans failed or ran slow, or their root ran long, and
+//! forgotten otherwise; what waits for the decision is bounded and counted.
+
+use std::collections::HashMap;
+use std::future::Future as _;
+use std::thread;
+use std::time::Duration;
+use tracekit::opentelemetry::Context;
+use tracekit::testing::{Capture, Spans};
+use tracekit::{propagation, trace_operation, trace_performance, KeepPolicy, Sampler};
+
+/// Head sampling drops every trace; the policy alone decides.
+fn dropping(policy: KeepPolicy) -> Capture {
+    Capture::new().sampler(Sampler::AlwaysOff).keep(policy)
+}
+
+#[trace_operation(include_args)]
+fn handle(fail: bool) -> Result<u32, String> {
+    let rows = load();
+    if fail {
+        return Err(format!("{rows} rows, none usable"));
+    }
+    Ok(rows)
+}
+
+#[trace_operation]
+fn load() -> u32 {
+    query();
+    3
+}
+
+#[trace_operation]
+fn query() {}
+
+fn the_whole_local_trace_with_its_parents(spans: &Spans) {
+    assert_eq!(spans.names(), ["query", "load", "handle"], "children first, as they ended");
+    spans.assert_child_of("query", "load");
+    spans.assert_child_of("load", "handle");
+    assert_eq!(spans.roots().len(), 1);
+    let trace = spans.get("handle").trace_id();
+    assert!(spans.iter().all(|span| span.trace_id() == trace));
+    // Exported as recorded spans are: sampled.
+    assert!(spans.iter().all(|span| span.data().span_context.is_sampled()));
+}
+
+#[test]
+fn a_failed_trace_is_kept_whole_and_its_root_says_why() {
+    let (result, spans) = dropping(KeepPolicy::new().errors()).run(|| handle(true));
+    assert!(result.is_err());
+    the_whole_local_trace_with_its_parents(&spans);
+    let root = spans.get("handle");
+    assert_eq!(root.kept_by(), Some("error"));
+    assert!(root.is_error());
+    assert_eq!(root.bool_attribute("arg.fail"), Some(true), "recorded like any span: arguments and all");
+    assert_eq!(spans.get("load").kept_by(), None, "only the local root says why");
+    assert_eq!(root.attribute(tracekit::keys::SPANS_DROPPED), None, "nothing was lost");
+}
+
+#[test]
+fn a_trace_without_failure_is_forgotten() {
+    let (result, spans) = dropping(KeepPolicy::new().errors()).run(|| handle(false));
+    assert_eq!(result, Ok(3));
+    assert!(spans.is_empty(), "{}", spans.tree());
+}
+
+#[test]
+fn without_a_policy_head_sampling_alone_decides() {
+    let ((), spans) = Capture::new().sampler(Sampler::AlwaysOff).run(|| {
+        let _ = handle(true);
+    });
+    assert!(spans.is_empty(), "{}", spans.tree());
+}
+
+#[test]
+fn an_error_deep_down_keeps_the_trace() {
+    #[trace_operation]
+    fn outer() {
+        inner();
+    }
+    #[trace_operation]
+    fn inner() {
+        tracekit::span("step").in_scope(|| {
+            tracekit::current_span().record_error(&std::io::Error::other("disk full"));
+        });
+    }
+    let ((), spans) = dropping(KeepPolicy::new().errors()).run(outer);
+    assert_eq!(spans.names(), ["step", "inner", "outer"]);
+    assert_eq!(spans.get("outer").kept_by(), Some("error"));
+    assert!(!spans.get("outer").is_error(), "the root did not fail: it is kept for its child");
+}
+
+#[test]
+fn a_panic_keeps_the_trace() {
+    #[trace_operation]
+    fn boom() {
+        panic!("no more rows");
+    }
+    let ((), spans) = dropping(KeepPolicy::new().errors()).run(|| {
+        let _ = std::panic::catch_unwind(boom);
+    });
+    assert_eq!(spans.get("boom").kept_by(), Some("error"));
+    assert_eq!(spans.get("boom").error_message(), Some("no more rows"));
+}
+
+#[trace_performance(threshold_ms = 5)]
+fn render(ms: u64) {
+    thread::sleep(Duration::from_millis(ms));
+}
+
+#[trace_operation]
+fn page(ms: u64) {
+    render(ms);
+}
+
+#[test]
+fn a_call_past_its_threshold_keeps_the_trace() {
+    let policy = KeepPolicy::new().slow_calls();
+    let ((), spans) = dropping(policy.clone()).run(|| page(20));
+    assert_eq!(spans.names(), ["render", "page"]);
+    assert_eq!(spans.get("page").kept_by(), Some("slow"));
+    assert!(spans.get("render").event("performance.threshold_exceeded").is_some());
+    let ((), spans) = dropping(policy).run(|| page(0));
+    assert!(spans.is_empty(), "a fast call keeps nothing");
+}
+
+#[test]
+fn a_root_that_runs_long_keeps_the_trace() {
+    let policy = KeepPolicy::new().longer_than(Duration::from_millis(20));
+    let ((), spans) = dropping(policy.clone()).run(|| tracekit::span("batch").in_scope(|| page(30)));
+    assert_eq!(spans.names(), ["render", "page", "batch"]);
+    assert_eq!(spans.get("batch").kept_by(), Some("long"));
+    let ((), spans) = dropping(policy).run(|| tracekit::span("batch").in_scope(|| page(0)));
+    assert!(spans.is_empty());
+}
+
+#[test]
+fn a_trace_meeting_several_rules_names_them_all() {
+    let policy = KeepPolicy::new().errors().slow_calls().longer_than(Duration::from_millis(10));
+    let ((), spans) = dropping(policy).run(|| {
+        tracekit::span("job").in_scope(|| {
+            page(20);
+            let _ = handle(true);
+        })
+    });
+    assert_eq!(spans.get("job").kept_by(), Some("error,slow,long"));
+}
+
+#[test]
+fn a_rule_not_chosen_keeps_nothing() {
+    let ((), spans) = dropping(KeepPolicy::new().slow_calls()).run(|| {
+        let _ = handle(true);
+    });
+    assert!(spans.is_empty(), "errors are not a rule here: {}", spans.tree());
+}
+
+#[test]
+fn traces_head_sampling_kept_are_exported_once_and_say_nothing() {
+    let capture = Capture::new().sampler(Sampler::AlwaysOn).keep(KeepPolicy::new().errors());
+    let (_, spans) = capture.run(|| handle(true));
+    the_whole_local_trace_with_its_parents(&spans);
+    assert_eq!(spans.get("handle").kept_by(), None);
+}
+
+#[test]
+fn the_ids_sent_on_are_those_of_the_kept_span() {
+    let ((headers, span_id), spans) = dropping(KeepPolicy::new().errors()).run(|| {
+        tracekit::span("client").in_scope(|| {
+            let mut headers = HashMap::new();
+            propagation::inject(&mut headers);
+            tracekit::current_span().record_error(&std::io::Error::other("refused"));
+            (headers, tracekit::current_span().span_id().unwrap())
+        })
+    });
+    let sent = &headers["traceparent"];
+    let client = spans.get("client");
+    assert_eq!(client.span_id(), span_id);
+    assert_eq!(sent, &format!("00-{}-{}-00", client.trace_id(), client.span_id()));
+}
+
+#[test]
+fn spans_past_the_bound_of_one_trace_are_dropped_and_counted() {
+    let before = tracekit::keep_stats();
+    let policy = KeepPolicy::new().errors().max_spans_per_trace(3);
+    let ((), spans) = dropping(policy).run(|| {
+        tracekit::span("import").in_scope(|| {
+            for _ in 0..10 {
+                query();
+            }
+            tracekit::current_span().record_error(&std::io::Error::other("bad row"));
+        })
+    });
+    assert_eq!(spans.all("query").len(), 3);
+    let root = spans.get("import");
+    assert_eq!(root.kept_by(), Some("error"));
+    assert_eq!(root.i64_attribute(tracekit::keys::SPANS_DROPPED), Some(7), "the trace says it is incomplete");
+    assert!(tracekit::keep_stats().spans_dropped >= before.spans_dropped + 7);
+}
+
+#[test]
+fn spans_past_the_bound_across_open_traces_are_dropped_and_counted() {
+    let before = tracekit::keep_stats();
+    let policy = KeepPolicy::new().errors().max_held_spans(4);
+    let ((), spans) = dropping(policy).run(|| {
+        // A first local trace holds the 4 spans the bound allows, and stays open...
+        let first = tracekit::span("connection").entered();
+        for _ in 0..4 {
+            query();
+        }
+        // ...while a second one, a root of its own, fails.
+        tracekit::span("request").parent(Context::new()).in_scope(|| {
+            query();
+            query();
+            tracekit::current_span().record_error(&std::io::Error::other("timeout"));
+        });
+        drop(first);
+    });
+    let request = spans.get("request");
+    assert_eq!(request.kept_by(), Some("error"));
+    assert_eq!(request.i64_attribute(tracekit::keys::SPANS_DROPPED), Some(2));
+    assert!(spans.children(request).is_empty(), "its spans did not fit: {}", spans.tree());
+    assert!(spans.find("connection").is_none(), "the first trace did not fail");
+    assert!(tracekit::keep_stats().spans_dropped >= before.spans_dropped + 2);
+}
+
+#[test]
+fn a_root_that_never_ends_is_decided_by_the_timeout() {
+    let before = tracekit::keep_stats();
+    let policy = KeepPolicy::new().errors().timeout(Duration::from_millis(50));
+    let ((), spans) = dropping(policy).run(|| {
+        let connection = tracekit::span("connection").entered();
+        tracekit::span("message").in_scope(|| {
+            tracekit::current_span().record_error(&std::io::Error::other("malformed"));
+        });
+        thread::sleep(Duration::from_millis(120));
+        // Timeouts are looked for when a local trace opens.
+        tracekit::span("next").parent(Context::new()).in_scope(|| ());
+        // Kept: what ends from now on is exported, the root too.
+        tracekit::span("later").in_scope(|| ());
+        drop(connection);
+    });
+    assert_eq!(spans.names(), ["message", "later", "connection"], "{}", spans.tree());
+    assert_eq!(spans.get("connection").kept_by(), Some("error"));
+    spans.assert_child_of("later", "connection");
+    assert!(tracekit::keep_stats().timed_out > before.timed_out);
+}
+
+#[test]
+fn a_timed_out_trace_no_rule_kept_counts_what_ends_after() {
+    let before = tracekit::keep_stats();
+    let policy = KeepPolicy::new().errors().timeout(Duration::from_millis(50));
+    let ((), spans) = dropping(policy).run(|| {
+        let connection = tracekit::span("connection").entered();
+        query();
+        thread::sleep(Duration::from_millis(120));
+        tracekit::span("next").parent(Context::new()).in_scope(|| ());
+        // Never judged: counted as dropped, even when it fails.
+        tracekit::span("late").in_scope(|| {
+            tracekit::current_span().record_error(&std::io::Error::other("too late"));
+        });
+        drop(connection);
+    });
+    assert!(spans.is_empty(), "{}", spans.tree());
+    let after = tracekit::keep_stats();
+    assert!(after.timed_out > before.timed_out);
+    assert!(after.spans_dropped >= before.spans_dropped + 3, "query held, late and the root after: {after:?}");
+}
+
+#[test]
+fn a_span_that_outlives_its_root_follows_the_decision() {
+    let run = |fail: bool| {
+        dropping(KeepPolicy::new().errors()).run(|| {
+            let (started, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+            let worker = tracekit::span("request").in_scope(|| {
+                let (started_tx, release_rx) = (started.0, release.1);
+                let worker = tracekit::context::spawn(move || {
+                    tracekit::span("background").in_scope(|| {
+                        started_tx.send(()).unwrap();
+                        release_rx.recv().unwrap();
+                    })
+                });
+                started.1.recv().unwrap();
+                if fail {
+                    tracekit::current_span().record_error(&std::io::Error::other("failed"));
+                }
+                worker
+            });
+            // The root has ended and been decided; the task ends after it.
+            release.0.send(()).unwrap();
+            worker.join().unwrap();
+        })
+    };
+    let ((), spans) = run(true);
+    assert_eq!(spans.names(), ["request", "background"]);
+    spans.assert_child_of("background", "request");
+    let ((), spans) = run(false);
+    assert!(spans.is_empty(), "{}", spans.tree());
+}
+
+#[tracekit::trace_async]
+async fn stream(fail: bool) {
+    tracekit::span("step").in_scope(|| {
+        if fail {
+            tracekit::current_span().record_error(&std::io::Error::other("bad frame"));
+        }
+    });
+    std::future::pending::<()>().await
+}
+
+#[test]
+fn local_traces_open_at_shutdown_are_decided_and_counted() {
+    let before = tracekit::keep_stats();
+    // Each stream runs up to its first wait: its root is still open when
+    // the capture ends (and shuts its pipeline down).
+    let ((), spans) = dropping(KeepPolicy::new().errors()).run(|| {
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        for fail in [true, false] {
+            let mut stream = Box::pin(stream(fail));
+            assert!(stream.as_mut().poll(&mut context).is_pending());
+            std::mem::forget(stream);
+        }
+    });
+    assert_eq!(spans.names(), ["step"], "kept, with its root still running: {}", spans.tree());
+    assert!(spans.get("step").is_error());
+    assert!(tracekit::keep_stats().spans_dropped > before.spans_dropped, "the quiet stream's step is counted");
+}
