@@ -108,6 +108,13 @@ fn every_variable_is_read() {
         (&[("TRACING_SAMPLE_RATE", "0.25")], "sampler: ParentBasedTraceIdRatio(0.25)"),
         (&[("TRACING_SAMPLE_RATE", "0")], "sampler: ParentBasedTraceIdRatio(0.0)"),
         (&[("TRACING_CONSOLE_FORMAT", "json")], "console_format: Json"),
+        (&[("TRACING_KEEP", "errors")], "keep: KeepPolicy { errors: true, slow_calls: false, longer_than: None"),
+        (&[("TRACING_KEEP", "slow, ERRORS")], "keep: KeepPolicy { errors: true, slow_calls: true"),
+        (&[("TRACING_KEEP", "none")], "keep: KeepPolicy { errors: false, slow_calls: false, longer_than: None"),
+        (&[("TRACING_KEEP_LONGER_THAN_MS", "1500")], "longer_than: Some(1.5s)"),
+        (&[("TRACING_KEEP_MAX_SPANS_PER_TRACE", "200")], "max_spans_per_trace: 200"),
+        (&[("TRACING_KEEP_MAX_SPANS", "50000")], "max_held_spans: 50000"),
+        (&[("TRACING_KEEP_TIMEOUT_MS", "10000")], "timeout: 10s"),
         (&[("OTEL_SDK_DISABLED", "true")], "enabled: false"),
         (&[("OTEL_SDK_DISABLED", "false")], "enabled: true"),
         (&[("OTEL_TRACES_EXPORTER", "otlp")], "exporters: [Otlp]"),
@@ -182,6 +189,12 @@ fn every_variable_rejects_bad_values() {
         ("TRACING_SAMPLE_RATE", "-0.1", "a number from 0.0 to 1.0"),
         ("TRACING_SAMPLE_RATE", "half", "a number from 0.0 to 1.0"),
         ("OTEL_SDK_DISABLED", "sometimes", "true, false"),
+        ("TRACING_KEEP", "failures", "none, or a comma-separated list of errors, slow"),
+        ("TRACING_KEEP", "errors,errors", "each once"),
+        ("TRACING_KEEP_LONGER_THAN_MS", "2s", "a whole number of milliseconds"),
+        ("TRACING_KEEP_MAX_SPANS_PER_TRACE", "0", "a whole number, at least 1"),
+        ("TRACING_KEEP_MAX_SPANS", "lots", "a whole number, at least 1"),
+        ("TRACING_KEEP_TIMEOUT_MS", "0", "more than 0"),
         ("OTEL_TRACES_EXPORTER", "zipkin", "a comma-separated list of otlp, console"),
         ("OTEL_TRACES_EXPORTER", "otlp,otlp", "each once"),
         ("OTEL_TRACES_EXPORTER", "none,console", "none, or a comma-separated list"),
@@ -292,6 +305,13 @@ fn builder_values_are_checked_when_installed() {
         (Config::new().jaeger("localhost", 6831), "Config::jaeger"),
         (Config::new().sampler(tracekit::Sampler::TraceIdRatio(2.0)), "Config::sampler"),
         (Config::new().batch(std::time::Duration::from_secs(1), 8, 16), "Config::batch"),
+        (Config::new().keep(tracekit::KeepPolicy::new().errors().max_spans_per_trace(0)), "Config::keep"),
+        (
+            Config::new()
+                .keep(tracekit::KeepPolicy::new().errors())
+                .tracer_provider(tracekit::opentelemetry_sdk::trace::SdkTracerProvider::builder().build()),
+            "Config::keep",
+        ),
     ];
     for (config, setting) in cases {
         let error = config.install().expect_err(setting);

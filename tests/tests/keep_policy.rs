@@ -324,3 +324,51 @@ fn local_traces_open_at_shutdown_are_decided_and_counted() {
     assert!(spans.get("step").is_error());
     assert!(tracekit::keep_stats().spans_dropped > before.spans_dropped, "the quiet stream's step is counted");
 }
+
+/// Where the console writes, to read back.
+#[derive(Clone, Default)]
+struct Written(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Written {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn installed_from_the_environment_the_console_and_memory_show_kept_traces_and_a_flush_keeps_open_ones() {
+    // The only installation in this file: the other tests capture.
+    let vars = HashMap::from([
+        ("OTEL_TRACES_SAMPLER", "always_off"),
+        ("TRACING_KEEP", "errors"),
+        ("TRACING_EXPORTER", "in_memory,console"),
+        ("TRACING_CONSOLE_FORMAT", "line"),
+    ]);
+    let written = Written::default();
+    let guard = tracekit::Config::from_lookup(|name| vars.get(name).map(|value| value.to_string()))
+        .unwrap()
+        .console_writer(written.clone())
+        .install()
+        .unwrap();
+    let _ = handle(false);
+    let _ = handle(true);
+    let kept = tracekit::testing::take_recorded();
+    assert_eq!(kept.names(), ["query", "load", "handle"]);
+    assert_eq!(kept.get("handle").kept_by(), Some("error"));
+    let console = String::from_utf8(written.0.lock().unwrap().clone()).unwrap();
+    assert!(console.contains("tracekit.kept_by") && console.contains("error"), "{console}");
+
+    // A flush exports what is decided; an open local trace stays open, and
+    // is exported whole when its root ends.
+    let root = tracekit::span("job").entered();
+    tracekit::span("step").in_scope(|| tracekit::current_span().record_error(&std::io::Error::other("bad")));
+    tracekit::flush();
+    assert!(tracekit::testing::take_recorded().is_empty());
+    drop(root);
+    assert_eq!(tracekit::testing::take_recorded().names(), ["step", "job"]);
+    drop(guard);
+}

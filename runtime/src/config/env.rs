@@ -11,8 +11,8 @@ use crate::export::otlp::{self, Compression, Endpoint, OtlpSettings, PemFile, Pr
 use crate::facade::diagnostics::LogLevel;
 use crate::metrics::MetricsExporter;
 use crate::pipeline::{self as sampling, KeepPolicy, Sampler, KEEP_RULES};
-use std::time::Duration;
 use crate::propagation::Propagator;
+use std::time::Duration;
 
 pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
     let mut config = Config::new();
@@ -321,7 +321,9 @@ fn read_keep(vars: &Vars<'_>) -> Result<KeepPolicy, ConfigError> {
         keep = keep.max_held_spans(spans);
     }
     let millis = |value: &str| value.parse::<u64>().ok().filter(|ms| *ms > 0).map(Duration::from_millis);
-    if let Some(timeout) = vars.parse("TRACING_KEEP_TIMEOUT_MS", "a whole number of milliseconds, more than 0", millis)? {
+    if let Some(timeout) =
+        vars.parse("TRACING_KEEP_TIMEOUT_MS", "a whole number of milliseconds, more than 0", millis)?
+    {
         keep = keep.timeout(timeout);
     }
     Ok(keep)

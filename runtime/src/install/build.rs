@@ -88,7 +88,8 @@ pub(super) fn provider(config: &Config) -> Result<(Provider, Option<SpanStore>),
             shutdown_timeout = shutdown_timeout.max(timeout);
         }
     }
-    let pipeline = Pipeline::new(exports, config.sampler, &config.keep, &config.limits, &super::resource::build(config));
+    let pipeline =
+        Pipeline::new(exports, config.sampler, &config.keep, &config.limits, &super::resource::build(config));
     Ok((Provider::Pipeline { pipeline, shutdown_timeout }, store))
 }
 

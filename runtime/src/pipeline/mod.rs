@@ -14,8 +14,8 @@ mod sampling;
 mod span_record;
 
 pub(crate) use delivery::Export;
-pub use keep::{keep_stats, KeepPolicy, KeepStats};
 pub(crate) use keep::RULES as KEEP_RULES;
+pub use keep::{keep_stats, KeepPolicy, KeepStats};
 pub(crate) use limits::Limits;
 pub(crate) use program_tracer::ProgramTracer;
 pub use sampling::Sampler;

@@ -17,8 +17,8 @@ mod local_trace;
 mod policy;
 mod stats;
 
-pub(crate) use local_trace::LocalTrace;
 use local_trace::Decided;
+pub(crate) use local_trace::LocalTrace;
 pub use policy::KeepPolicy;
 pub(crate) use policy::RULES;
 pub use stats::{keep_stats, KeepStats};
@@ -174,7 +174,8 @@ impl Keeper {
         let now = self.epoch.elapsed().as_millis() as u64;
         let next = self.next_sweep.load(Ordering::Relaxed);
         let every = (self.policy.timeout / 2).min(Duration::from_secs(1)).as_millis().max(1) as u64;
-        if now < next || self.next_sweep.compare_exchange(next, now + every, Ordering::Relaxed, Ordering::Relaxed).is_err()
+        if now < next
+            || self.next_sweep.compare_exchange(next, now + every, Ordering::Relaxed, Ordering::Relaxed).is_err()
         {
             return;
         }
