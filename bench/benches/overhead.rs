@@ -225,6 +225,17 @@ fn tracing_opentelemetry_over(counter: &CountingExporter) -> (SdkTracerProvider,
     (provider, subscriber)
 }
 
+/// A remote caller's span, not sampled.
+fn unsampled_remote() -> SpanContext {
+    SpanContext::new(
+        TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128),
+        SpanId::from(0x00f0_67aa_0ba9_02b7_u64),
+        TraceFlags::default(), // not sampled
+        true,
+        TraceState::default(),
+    )
+}
+
 /// fastrace's annotated calls under one root span per 1,000 calls, as a
 /// request would be, reported to a reporter that counts spans.
 struct FastraceRequests {
@@ -278,15 +289,29 @@ impl FastraceRequests {
 struct TracekitRequests {
     root: RefCell<Option<tracekit::EnteredSpan>>,
     roots: Cell<u64>,
+    /// The roots' parent, if not the current context: a remote caller's.
+    parent: Option<Context>,
 }
 
 impl TracekitRequests {
+    /// Requests continuing a remote caller's trace, sent on unsampled.
+    fn under_unsampled_caller() -> Self {
+        TracekitRequests {
+            parent: Some(Context::new().with_remote_span_context(unsampled_remote())),
+            ..Self::default()
+        }
+    }
+
     fn call(&self, i: u64) {
         if i.is_multiple_of(1000) {
             self.root.borrow_mut().take();
         }
         if self.root.borrow().is_none() {
-            *self.root.borrow_mut() = Some(tracekit::span("root").entered());
+            let root = match &self.parent {
+                Some(parent) => tracekit::span("root").parent(parent.clone()),
+                None => tracekit::span("root"),
+            };
+            *self.root.borrow_mut() = Some(root.entered());
             self.roots.set(self.roots.get() + 1);
         }
         black_box(with_tracekit(i));
@@ -397,14 +422,7 @@ fn overhead(c: &mut Criterion) {
     }
     {
         let _guard = Config::new().exporter(Exporter::InMemory).install().unwrap();
-        let remote = SpanContext::new(
-            TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128),
-            SpanId::from(0x00f0_67aa_0ba9_02b7_u64),
-            TraceFlags::default(), // not sampled
-            true,
-            TraceState::default(),
-        );
-        let _attached = Context::new().with_remote_span_context(remote).attach();
+        let _attached = Context::new().with_remote_span_context(unsampled_remote()).attach();
         measure(
             c,
             "tracekit unsampled parent",
@@ -609,6 +627,48 @@ fn overhead(c: &mut Criterion) {
             assert_eq!(tracekit_flushed() - before, through_tracekit.get(), "every span of the layer exported");
         }
     }
+    // The keep policy on: the same requests recorded (sampled) and held for
+    // the policy's decision (under an unsampled caller, each forgotten when
+    // its root ends), in alternation, in one installation.
+    {
+        let counter = CountingExporter::default();
+        let _guard = Config::new()
+            .span_exporter(counter.clone())
+            .batch(Duration::from_millis(50), QUEUE, 512)
+            .keep(tracekit::KeepPolicy::new().errors().max_spans_per_trace(2_000))
+            .install()
+            .unwrap();
+        let tracekit_flushed = || {
+            assert!(tracekit::flush(), "flushed in time");
+            counter.count()
+        };
+        let (recorded, held) = (TracekitRequests::default(), TracekitRequests::under_unsampled_caller());
+        let before = tracekit::keep_stats();
+        let recorded_exported = || {
+            let roots = recorded.drain();
+            tracekit_flushed() - roots
+        };
+        let held_exported = || {
+            held.drain();
+            tracekit_flushed()
+        };
+        measure(c, "tracekit held for the keep policy, inside a local root", |i| held.call(i), held_exported, 0);
+        let exported_before = recorded_exported();
+        paired(
+            ("tracekit batch, inside a local root", &mut |i| recorded.call(i)),
+            ("tracekit held for the keep policy, inside a local root", &mut |i| held.call(i)),
+            CHUNK,
+            &mut || {
+                recorded_exported();
+                held.drain();
+            },
+        );
+        assert!(recorded_exported() > exported_before, "the recorded side exported");
+        held.drain();
+        let after = tracekit::keep_stats();
+        assert_eq!(after.kept, before.kept, "nothing failed: nothing kept");
+        assert_eq!(after.spans_dropped, before.spans_dropped, "nothing held was dropped");
+    }
     // tracekit's own OTLP path (its batch processor, gRPC) to a live
     // collector on loopback, and to one that is down: a call costs the same.
     {
@@ -791,6 +851,13 @@ fn report() {
         "collector down: a call costs no more than with the collector up",
         down <= 1.1,
         format!("{down:.2}× the cost with the collector up"),
+    );
+    let held =
+        pair("tracekit held for the keep policy, inside a local root", "tracekit batch, inside a local root").ratio;
+    check(
+        "held for the keep policy (head-dropped, policy on): at most a recorded span's cost",
+        held <= 1.0,
+        format!("{held:.2}× the recorded span"),
     );
     let args = pair("tracekit batch, 3 args", "tracekit batch").ratio - 1.0;
     check("include_args on three scalars: at most +30%", args <= 0.30, format!("{:+.0}%", args * 100.0));

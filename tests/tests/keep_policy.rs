@@ -372,3 +372,36 @@ fn installed_from_the_environment_the_console_and_memory_show_kept_traces_and_a_
     assert_eq!(tracekit::testing::take_recorded().names(), ["step", "job"]);
     drop(guard);
 }
+
+#[test]
+fn under_the_default_sampler_an_unsampled_caller_is_held_not_sampled() {
+    let remote = tracekit::opentelemetry::trace::SpanContext::new(
+        tracekit::TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128),
+        tracekit::SpanId::from(0x00f0_67aa_0ba9_02b7_u64),
+        tracekit::opentelemetry::trace::TraceFlags::default(),
+        true,
+        Default::default(),
+    );
+    use tracekit::opentelemetry::trace::TraceContextExt as _;
+    let caller = Context::new().with_remote_span_context(remote.clone());
+    // `parentbased_always_on`, the default: the caller's decision holds.
+    let capture = Capture::new().keep(KeepPolicy::new().errors());
+    let (sent, spans) = capture.clone().run(|| {
+        tracekit::span("request").parent(caller.clone()).in_scope(|| {
+            let _ = handle(false);
+            let mut headers = HashMap::new();
+            propagation::inject(&mut headers);
+            headers
+        })
+    });
+    assert!(spans.is_empty(), "{}", spans.tree());
+    assert!(sent["traceparent"].ends_with("-00"), "{sent:?}");
+    let ((), spans) = capture.run(|| {
+        tracekit::span("request").parent(caller.clone()).in_scope(|| {
+            let _ = handle(true);
+        })
+    });
+    assert_eq!(spans.names(), ["query", "load", "handle", "request"]);
+    assert_eq!(spans.get("request").kept_by(), Some("error"));
+    assert_eq!(spans.get("request").parent_span_id(), Some(remote.span_id()), "under the remote caller");
+}

@@ -137,7 +137,12 @@ impl Backend for Pipeline {
         let parent_context = &parent.ids;
         let has_parent = parent_context.is_valid();
         let trace_id = if has_parent { parent_context.trace_id() } else { RandomIdGenerator::default().new_trace_id() };
-        let sampling = if self.samples_the_rest {
+        let sampling = if self.keeper.is_some() && self.known_decision.skips(parent_context) {
+            // Known dropped before the sampler is asked ([`Backend::skips`]
+            // let it through only for the keep policy to hold it).
+            let trace_state = parent_context.trace_state().clone();
+            SamplingResult { decision: SamplingDecision::Drop, attributes: Vec::new(), trace_state }
+        } else if self.samples_the_rest {
             // As the SDK's always-on samplers decide: the parent's trace state.
             let trace_state = parent_context.trace_state().clone();
             SamplingResult { decision: SamplingDecision::RecordAndSample, attributes: Vec::new(), trace_state }
