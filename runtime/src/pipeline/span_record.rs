@@ -166,6 +166,16 @@ impl FinishedSpan {
         self.record.end_time.duration_since(self.record.start_time).unwrap_or_default()
     }
 
+    /// Lets go of a span that is not exported: its record and attribute
+    /// vector go back to be filled again, rather than to the allocator.
+    pub(crate) fn recycle(self) {
+        let FinishedSpan { mut record } = self;
+        recycle::give(std::mem::take(&mut record.attributes));
+        record.extras = None;
+        record.name = Cow::Borrowed("");
+        give_record(record);
+    }
+
     /// Marks the span sampled: recorded and exported after all.
     pub(crate) fn mark_sampled(&mut self) {
         let ids = &self.record.context;

@@ -82,6 +82,7 @@ impl LocalTrace {
             if why != Decided::RootEnded {
                 self.keeper.dropped(spans.len() as u64);
             }
+            spans.into_iter().chain(root).for_each(FinishedSpan::recycle);
         }
     }
 }
@@ -120,6 +121,7 @@ impl SpanSink for LocalTrace {
                     *dropped += 1;
                     drop(held);
                     keeper.dropped(1);
+                    span.recycle();
                 }
             }
             Held::Kept { met: kept_for, dropped } => {
@@ -128,10 +130,12 @@ impl SpanSink for LocalTrace {
                 keeper.export(span);
             }
             Held::Forgotten { counted } => {
-                if *counted {
-                    drop(held);
+                let counted = *counted;
+                drop(held);
+                if counted {
                     keeper.dropped(1);
                 }
+                span.recycle();
             }
         }
     }
