@@ -45,7 +45,7 @@ pub const RESULT: &str = "result";
 
 /// Attribute on the local root of a trace that head sampling dropped and
 /// keep policy (`tracekit::KeepPolicy`) kept: the rules it met, of
-/// `error`, `slow` and `long`, comma-separated.
+/// `error`, `slow`, `cancelled` and `long`, comma-separated.
 ///
 /// ```
 /// assert_eq!(tracekit::keys::KEPT_BY, "tracekit.kept_by");

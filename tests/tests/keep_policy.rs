@@ -134,6 +134,29 @@ fn a_root_that_runs_long_keeps_the_trace() {
     assert!(spans.is_empty());
 }
 
+#[tracekit::trace_async]
+async fn waits_forever() {
+    std::future::pending::<()>().await
+}
+
+#[test]
+fn a_cancelled_future_keeps_the_trace_when_cancellations_are_a_rule() {
+    let cancel_one = || {
+        tracekit::span("request").in_scope(|| {
+            let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+            let mut waiting = Box::pin(waits_forever());
+            assert!(waiting.as_mut().poll(&mut context).is_pending());
+            // Dropped before it completed: a timeout, a client gone.
+        })
+    };
+    let ((), spans) = dropping(KeepPolicy::new().cancellations()).run(cancel_one);
+    assert_eq!(spans.names(), ["waits_forever", "request"]);
+    assert_eq!(spans.get("request").kept_by(), Some("cancelled"));
+    assert_eq!(spans.get("waits_forever").bool_attribute(tracekit::keys::CANCELLED), Some(true));
+    let ((), spans) = dropping(KeepPolicy::new().errors()).run(cancel_one);
+    assert!(spans.is_empty(), "a cancellation is no error: {}", spans.tree());
+}
+
 #[test]
 fn a_trace_meeting_several_rules_names_them_all() {
     let policy = KeepPolicy::new().errors().slow_calls().longer_than(Duration::from_millis(10));

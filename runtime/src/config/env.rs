@@ -305,7 +305,11 @@ fn read_jaeger(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> 
 
 fn read_keep(vars: &Vars<'_>) -> Result<KeepPolicy, ConfigError> {
     let mut keep = KeepPolicy::new();
-    let rules = vars.list("TRACING_KEEP", "none, or a comma-separated list of errors, slow, each once", &KEEP_RULES)?;
+    let rules = vars.list(
+        "TRACING_KEEP",
+        "none, or a comma-separated list of errors, slow, cancelled, each once",
+        &KEEP_RULES,
+    )?;
     for rule in rules.into_iter().flatten() {
         keep = keep.with_rule(rule);
     }

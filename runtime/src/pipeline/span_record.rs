@@ -162,6 +162,11 @@ impl FinishedSpan {
         extras.is_some_and(|extras| extras.events.iter().any(|event| event.name == name))
     }
 
+    /// Whether the span has the attribute `key` = `value`.
+    pub(crate) fn has_attribute(&self, key: &str, value: &Value) -> bool {
+        self.record.attributes.iter().any(|attribute| attribute.key.as_str() == key && attribute.value == *value)
+    }
+
     pub(crate) fn duration(&self) -> Duration {
         self.record.end_time.duration_since(self.record.start_time).unwrap_or_default()
     }

@@ -469,7 +469,8 @@ impl CapturedSpan {
     }
 
     /// Why the keep policy kept this span's local trace, on its local root
-    /// (`tracekit.kept_by`: `error`, `slow`, `long`, comma-separated);
+    /// (`tracekit.kept_by`: `error`, `slow`, `cancelled`, `long`,
+    /// comma-separated);
     /// `None` for a trace head sampling kept, or another span.
     ///
     /// ```

@@ -27,8 +27,9 @@ use super::delivery::Delivery;
 use super::span_record::{FinishedSpan, SpanSink as _};
 use crate::facade::diagnostics::{self, LogLevel};
 use crate::facade::locks::recover;
-use crate::keys::THRESHOLD_EXCEEDED;
+use crate::keys::{CANCELLED, THRESHOLD_EXCEEDED};
 use opentelemetry::trace::{SpanId, Status};
+use opentelemetry::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -43,14 +44,21 @@ impl Reasons {
     const ERROR: Reasons = Reasons(1);
     const SLOW: Reasons = Reasons(2);
     const LONG: Reasons = Reasons(4);
+    const CANCELLED: Reasons = Reasons(8);
 
     fn any(self) -> bool {
         self.0 != 0
     }
 
-    /// As `tracekit.kept_by` says them: `error`, `slow`, `long`, comma-separated.
+    /// As `tracekit.kept_by` says them: `error`, `slow`, `cancelled`,
+    /// `long`, comma-separated.
     fn names(self) -> String {
-        let names = [(Reasons::ERROR, "error"), (Reasons::SLOW, "slow"), (Reasons::LONG, "long")];
+        let names = [
+            (Reasons::ERROR, "error"),
+            (Reasons::SLOW, "slow"),
+            (Reasons::CANCELLED, "cancelled"),
+            (Reasons::LONG, "long"),
+        ];
         let met: Vec<&str> = names.iter().filter(|(rule, _)| self.0 & rule.0 != 0).map(|(_, name)| *name).collect();
         met.join(",")
     }
@@ -115,6 +123,9 @@ impl Keeper {
         }
         if policy.slow_calls && span.has_event(THRESHOLD_EXCEEDED) {
             met |= Reasons::SLOW;
+        }
+        if policy.cancellations && span.has_attribute(CANCELLED, &Value::Bool(true)) {
+            met |= Reasons::CANCELLED;
         }
         let long = |limit| root_opened.is_some() && span.duration() > limit;
         if policy.longer_than.is_some_and(long) {

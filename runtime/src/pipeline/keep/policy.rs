@@ -9,7 +9,7 @@ use std::time::Duration;
 /// trace (the spans of this process under one local root, such as a server
 /// request) is recorded all the same, and exported when its local root
 /// ends if one of its spans failed, ran past its `trace_performance`
-/// threshold, or the root ran longer than a given time. Off until a rule
+/// threshold or was cancelled, or the root ran longer than a given time. Off until a rule
 /// is set.
 ///
 /// ```
@@ -25,6 +25,7 @@ use std::time::Duration;
 pub struct KeepPolicy {
     pub(crate) errors: bool,
     pub(crate) slow_calls: bool,
+    pub(crate) cancellations: bool,
     pub(crate) longer_than: Option<Duration>,
     pub(crate) max_spans_per_trace: usize,
     pub(crate) max_held_spans: usize,
@@ -32,12 +33,14 @@ pub struct KeepPolicy {
 }
 
 /// The rules, as `TRACING_KEEP` names them.
-pub(crate) const RULES: [(&str, Rule); 2] = [("errors", Rule::Errors), ("slow", Rule::SlowCalls)];
+pub(crate) const RULES: [(&str, Rule); 3] =
+    [("errors", Rule::Errors), ("slow", Rule::SlowCalls), ("cancelled", Rule::Cancellations)];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Rule {
     Errors,
     SlowCalls,
+    Cancellations,
 }
 
 impl Default for KeepPolicy {
@@ -58,6 +61,7 @@ impl KeepPolicy {
         KeepPolicy {
             errors: false,
             slow_calls: false,
+            cancellations: false,
             longer_than: None,
             max_spans_per_trace: 1_000,
             max_held_spans: 10_000,
@@ -86,6 +90,19 @@ impl KeepPolicy {
     /// ```
     pub fn slow_calls(mut self) -> Self {
         self.slow_calls = true;
+        self
+    }
+
+    /// Keeps a local trace in which an annotated future was dropped before
+    /// it completed (`tracekit.cancelled`; its status stays unset, as a
+    /// cancellation is not an error by itself) (`TRACING_KEEP=cancelled`).
+    ///
+    /// ```
+    /// let policy = tracekit::KeepPolicy::new().errors().cancellations();
+    /// # assert!(policy.is_on());
+    /// ```
+    pub fn cancellations(mut self) -> Self {
+        self.cancellations = true;
         self
     }
 
@@ -145,13 +162,14 @@ impl KeepPolicy {
     /// assert!(tracekit::KeepPolicy::new().errors().is_on());
     /// ```
     pub fn is_on(&self) -> bool {
-        self.errors || self.slow_calls || self.longer_than.is_some()
+        self.errors || self.slow_calls || self.cancellations || self.longer_than.is_some()
     }
 
     pub(crate) fn with_rule(self, rule: Rule) -> Self {
         match rule {
             Rule::Errors => self.errors(),
             Rule::SlowCalls => self.slow_calls(),
+            Rule::Cancellations => self.cancellations(),
         }
     }
 
