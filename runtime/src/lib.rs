@@ -34,9 +34,13 @@
 // The layers, bottom to top: each imports only from those before it
 // (`tests/tests/layers.rs` checks).
 
+// What every layer uses.
+mod support;
+
 // The facade: what every build has, a library's with no default features.
 mod facade;
 pub mod keys;
+mod metered;
 
 mod annotated;
 
@@ -67,8 +71,9 @@ pub mod context;
 #[cfg(feature = "tower")]
 pub mod http;
 pub mod logs;
+/// The reqwest middleware, also at [`http::reqwest`].
 #[cfg(feature = "reqwest")]
-pub mod reqwest;
+pub use http::reqwest;
 mod span;
 #[cfg(feature = "tracing")]
 pub mod subscriber;
@@ -90,7 +95,6 @@ pub use export::console::ConsoleFormat;
 pub use export::otlp::{Compression, Protocol};
 #[cfg(feature = "pipeline")]
 pub use export::stats::{export_stats, ExportStats};
-pub use facade::diagnostics::LogLevel;
 pub use facade::link::LinkTarget;
 #[cfg(feature = "pipeline")]
 pub use install::{flush, init, shutdown, TracingGuard};
@@ -99,6 +103,7 @@ pub use metrics::MetricsExporter;
 #[cfg(feature = "pipeline")]
 pub use pipeline::{keep_stats, KeepPolicy, KeepStats, Sampler};
 pub use span::{current_span, span, CurrentSpan, EnteredSpan, NewSpan};
+pub use support::diagnostics::LogLevel;
 
 pub use opentelemetry;
 pub use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};

@@ -122,7 +122,7 @@ mod format {
     /// file or a pipe; this format colours only on a terminal, without `NO_COLOR`.
     fn colours_allowed() -> bool {
         static ALLOWED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *ALLOWED.get_or_init(|| crate::facade::terminal::Style::for_terminal_logs().color)
+        *ALLOWED.get_or_init(|| crate::support::terminal::Style::for_terminal_logs().color)
     }
 
     struct JsonFields(serde_json::Map<String, serde_json::Value>);

@@ -1,11 +1,12 @@
 //! Spans made by hand, and the current span.
 
-use crate::facade::clock::Reading;
 use crate::facade::failure::mark_error;
 use crate::facade::link::LinkTarget;
 use crate::facade::live::LiveSpan;
-use crate::facade::metered::Stopwatch;
 use crate::facade::open::{OpenSpan, SpanStart};
+use crate::facade::start::start_span;
+use crate::metered::Stopwatch;
+use crate::support::clock::Reading;
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
 use opentelemetry::{Context, Key, KeyValue, Value};
 use std::borrow::Cow;
@@ -137,7 +138,7 @@ impl NewSpan {
         let timed = Stopwatch::start().map(|stopwatch| Timed { stopwatch, name: name.clone(), kind: kind.clone() });
         let started = timed.as_ref().map(|timed| timed.stopwatch.started());
         let open =
-            OpenSpan::start(|| SpanStart { name, kind, code: None, attributes, started }, || parent, &mut |recorder| {
+            start_span(|| SpanStart { name, kind, code: None, attributes, started }, || parent, &mut |recorder| {
                 for (link, attributes) in links.drain(..) {
                     recorder.link(link, attributes);
                 }
@@ -254,7 +255,7 @@ impl CurrentSpan {
     /// ```
     pub fn add_event(&self, name: impl Into<Cow<'static, str>>, attributes: impl IntoIterator<Item = KeyValue>) {
         let attributes = attributes.into_iter().collect();
-        self.with_span(|span| span.add_event_with_timestamp(name, crate::facade::clock::now(), attributes));
+        self.with_span(|span| span.add_event_with_timestamp(name, crate::support::clock::now(), attributes));
     }
 
     /// Links the span to `target`, with attributes on the link: for what

@@ -46,11 +46,12 @@
 //! nested under tracekit's, turn on
 //! [`Config::opentelemetry_context`](crate::Config::opentelemetry_context).
 
-use crate::facade::conventions::{CODE_FILE_PATH, CODE_LINE_NUMBER};
 use crate::facade::dispatch;
 use crate::facade::live::LiveSpan;
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::stack;
+use crate::facade::start::start_span;
+use crate::support::conventions::{CODE_FILE_PATH, CODE_LINE_NUMBER};
 use opentelemetry::trace::{SpanContext, SpanKind, Status};
 use opentelemetry::{Key, KeyValue, Value};
 use std::borrow::Cow;
@@ -134,7 +135,7 @@ where
             }
             SpanStart { name, kind: fields.kind.unwrap_or(SpanKind::Internal), code: None, attributes, started: None }
         };
-        let open = match OpenSpan::start(start, || parent, &mut |_| {}) {
+        let open = match start_span(start, || parent, &mut |_| {}) {
             Some(mut open) => {
                 if let Some(status) = status {
                     open.with_live(|live| live.set_status(status));
@@ -207,7 +208,7 @@ where
         attributes.push(KeyValue::new("level", metadata.level().as_str()));
         attributes.push(KeyValue::new("target", metadata.target()));
         let record = |live: &mut LiveSpan| {
-            live.add_event_with_timestamp(message, crate::facade::clock::now(), attributes);
+            live.add_event_with_timestamp(message, crate::support::clock::now(), attributes);
             if let Some(message) = failed {
                 live.set_status(Status::error(message));
             }

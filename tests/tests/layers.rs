@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 /// Bottom to top: a layer imports only from itself and the layers before it.
 const LAYERS: &[&[&str]] = &[
-    &["keys", "error"],
+    &["support", "keys", "error"],
     &["facade"],
+    &["metered"],
     &["annotated"],
     &["propagation"],
     &["export"],
@@ -16,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["metrics"],
     &["config"],
     &["install"],
-    &["span", "context", "logs", "subscriber", "testing", "http", "reqwest"],
+    &["span", "context", "logs", "subscriber", "testing", "http"],
     &["private", "lib"],
 ];
 

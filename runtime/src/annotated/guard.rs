@@ -2,12 +2,13 @@
 //! synchronous body, [`AsyncSpan`] for an `async` one.
 
 use crate::facade::callsite::Callsite;
-use crate::facade::clock::Reading;
-use crate::facade::locks::recover;
-use crate::facade::metered::Stopwatch;
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
+use crate::facade::start::start_span;
 use crate::keys::CANCELLED;
+use crate::metered::Stopwatch;
+use crate::support::clock::Reading;
+use crate::support::locks::recover;
 use opentelemetry::{Context, KeyValue};
 use std::borrow::Cow;
 use std::future::{poll_fn, Future};
@@ -16,26 +17,25 @@ use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-impl Callsite {
-    #[inline(always)]
-    fn open(
-        &'static self,
-        started: Option<Reading>,
-        parent: impl FnOnce() -> Option<Context>,
-        record: Record<'_>,
-    ) -> Option<OpenSpan> {
-        OpenSpan::start(
-            || SpanStart {
-                name: Cow::Borrowed(self.name),
-                kind: self.kind.clone(),
-                code: Some(self),
-                attributes: Vec::new(),
-                started,
-            },
-            parent,
-            record,
-        )
-    }
+/// Starts the span of a call of `callsite`'s function.
+#[inline(always)]
+fn open_span(
+    callsite: &'static Callsite,
+    started: Option<Reading>,
+    parent: impl FnOnce() -> Option<Context>,
+    record: Record<'_>,
+) -> Option<OpenSpan> {
+    start_span(
+        || SpanStart {
+            name: Cow::Borrowed(callsite.name),
+            kind: callsite.kind.clone(),
+            code: Some(callsite),
+            attributes: Vec::new(),
+            started,
+        },
+        parent,
+        record,
+    )
 }
 
 /// The parent of a span without `parent = ..`: the current context.
@@ -119,7 +119,7 @@ impl Call {
         // The threshold's clock runs whether or not anything records, so the
         // warning is never lost to sampling.
         let started = stopwatch.map(Stopwatch::started).or_else(|| callsite.threshold.map(|_| Reading::now()));
-        let open = callsite.open(started, parent, record);
+        let open = open_span(callsite, started, parent, record);
         (open.is_some() || started.is_some()).then_some(Call { callsite, open, started, stopwatch, failure: None })
     }
 
@@ -145,7 +145,7 @@ impl Call {
         if let (Some(threshold), Some(started), Some(ended)) = (self.callsite.threshold, self.started, ended) {
             let elapsed = ended.since(started);
             if elapsed > threshold {
-                crate::facade::performance::threshold_exceeded(
+                crate::annotated::performance::threshold_exceeded(
                     self.callsite,
                     elapsed,
                     threshold,

@@ -4,5 +4,6 @@
 
 pub(crate) mod boxed;
 pub(crate) mod guard;
+pub(crate) mod performance;
 pub(crate) mod question_mark;
 pub(crate) mod values;

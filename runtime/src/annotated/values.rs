@@ -39,7 +39,7 @@ pub trait Recordable {
 
 impl<T: Debug + ?Sized> Recordable for T {
     fn __tracekit_debug_value(&self) -> Value {
-        Value::String(crate::facade::text::bounded(|out| write!(out, "{self:?}")).into())
+        Value::String(crate::support::text::bounded(|out| write!(out, "{self:?}")).into())
     }
 }
 
@@ -87,7 +87,7 @@ scalar! {
 
 /// A string argument is copied only up to the length limit.
 fn bounded_str(text: &str) -> String {
-    crate::facade::text::bounded(|out| out.write_str(text))
+    crate::support::text::bounded(|out| out.write_str(text))
 }
 
 /// OpenTelemetry integers are i64; a larger one is kept exact as a string.
@@ -138,13 +138,13 @@ pub trait ErrorByName {
 
 impl<T: Display + ?Sized> ErrorByDisplay for &ErrRef<'_, T> {
     fn __tracekit_message(&self) -> String {
-        crate::facade::text::bounded(|out| write!(out, "{}", self.0))
+        crate::support::text::bounded(|out| write!(out, "{}", self.0))
     }
 }
 
 impl<T: Debug + ?Sized> ErrorByDebug for &&ErrRef<'_, T> {
     fn __tracekit_message(&self) -> String {
-        crate::facade::text::bounded(|out| write!(out, "{:?}", self.0))
+        crate::support::text::bounded(|out| write!(out, "{:?}", self.0))
     }
 }
 

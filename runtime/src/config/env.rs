@@ -8,10 +8,10 @@ use crate::error::ConfigError;
 use crate::export::batch::{SizeSettings, SIZE_EXPECTED};
 use crate::export::console::ConsoleFormat;
 use crate::export::otlp::{self, Compression, Endpoint, OtlpSettings, PemFile, Protocol, Secret};
-use crate::facade::diagnostics::LogLevel;
 use crate::metrics::MetricsExporter;
 use crate::pipeline::{self as sampling, KeepPolicy, Sampler, KEEP_RULES};
 use crate::propagation::Propagator;
+use crate::support::diagnostics::LogLevel;
 use std::time::Duration;
 
 pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {

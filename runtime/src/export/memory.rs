@@ -16,7 +16,7 @@ pub(crate) struct SpanStore(Arc<Mutex<Vec<SpanData>>>);
 #[cfg_attr(not(feature = "testing"), allow(dead_code, reason = "filled and read with `testing`"))]
 impl SpanStore {
     fn lock(&self) -> MutexGuard<'_, Vec<SpanData>> {
-        crate::facade::locks::recover(self.0.lock())
+        crate::support::locks::recover(self.0.lock())
     }
 
     pub(crate) fn snapshot(&self) -> Vec<SpanData> {

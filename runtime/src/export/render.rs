@@ -2,8 +2,8 @@
 //! object per span. The console exporter prints these; failed test
 //! expectations show the tree.
 
-use crate::facade::terminal::Style;
 use crate::keys::{DURATION_MS, THRESHOLD_EXCEEDED, THRESHOLD_MS};
+use crate::support::terminal::Style;
 use opentelemetry::trace::{Link, SpanId, Status};
 #[cfg(feature = "console")]
 use opentelemetry::KeyValue;
@@ -15,35 +15,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const BAR_WIDTH: usize = 24;
 const MAX_VALUE_CHARS: usize = 60;
-
-impl Style {
-    fn paint(self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
-    }
-
-    fn bold(self, text: &str) -> String {
-        self.paint("1", text)
-    }
-    fn dim(self, text: &str) -> String {
-        self.paint("2", text)
-    }
-    fn red(self, text: &str) -> String {
-        self.paint("31", text)
-    }
-    fn green(self, text: &str) -> String {
-        self.paint("32", text)
-    }
-    fn yellow(self, text: &str) -> String {
-        self.paint("33", text)
-    }
-    fn cyan(self, text: &str) -> String {
-        self.paint("36", text)
-    }
-}
 
 /// The spans of one trace as an indented tree, each with its duration, a bar
 /// placing it within the trace's time, its status and its attributes.

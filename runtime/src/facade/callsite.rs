@@ -1,7 +1,7 @@
 //! The compile-time facts of one annotated function.
 
 #[cfg(feature = "pipeline")]
-use super::conventions::{CODE_FILE_PATH, CODE_FUNCTION_NAME, CODE_LINE_NUMBER};
+use crate::support::conventions::{CODE_FILE_PATH, CODE_FUNCTION_NAME, CODE_LINE_NUMBER};
 use opentelemetry::trace::SpanKind;
 #[cfg(feature = "pipeline")]
 use opentelemetry::{Key, KeyValue, StringValue, Value};

@@ -6,10 +6,10 @@
 //! compiled without the SDK-backed pipeline records into whichever pipeline
 //! the program that links it installs.
 
-use super::locks::recover;
 use super::open::{OpenSpan, SpanStart};
 use super::recorder::Recorder;
 use super::stack::Parent;
+use crate::support::locks::recover;
 use opentelemetry::trace::SpanContext;
 use opentelemetry::Context;
 use std::cell::RefCell;
@@ -70,7 +70,7 @@ pub(crate) struct BackendToken(());
 #[cfg(feature = "pipeline")]
 impl BackendToken {
     pub(crate) fn acquire() -> Self {
-        super::panic::install_hook();
+        crate::support::panic::install_hook();
         BACKENDS.fetch_add(1, Ordering::Relaxed);
         BackendToken(())
     }

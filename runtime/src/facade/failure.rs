@@ -1,7 +1,7 @@
 //! A failed span, as OpenTelemetry's conventions describe it.
 
-use super::conventions::{ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE};
 use super::live::LiveSpan;
+use crate::support::conventions::{ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE};
 use opentelemetry::trace::Status;
 use opentelemetry::KeyValue;
 
@@ -16,7 +16,7 @@ pub(crate) fn mark_error(span: &mut LiveSpan, type_name: &'static str, message: 
     // the event falls inside the span.
     span.add_event_with_timestamp(
         "exception",
-        super::clock::now(),
+        crate::support::clock::now(),
         vec![KeyValue::new(EXCEPTION_TYPE, type_name), KeyValue::new(EXCEPTION_MESSAGE, message.clone())],
     );
     span.set_status(Status::error(message));

@@ -3,11 +3,11 @@
 //! Spans are started in `start.rs`, which asks the dispatcher.
 
 use super::callsite::Callsite;
-use super::clock::Reading;
 use super::failure::mark_error;
 use super::live::{LiveSpan, LocalTraceRef, SpanState};
-use super::recycle::Pool;
 use super::stack;
+use crate::support::clock::Reading;
+use crate::support::recycle::Pool;
 use opentelemetry::trace::{SpanContext, SpanKind, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
 use std::borrow::Cow;
@@ -186,7 +186,7 @@ impl OpenSpan {
     }
 
     pub(crate) fn mark_panicked(&mut self) {
-        let message = super::panic::current_message();
+        let message = crate::support::panic::current_message();
         self.with_live(|live| mark_error(live, "panic", message));
     }
 }

@@ -50,7 +50,7 @@ impl Recorder {
     /// Records `key = value`.
     pub fn attribute(&mut self, key: &'static str, value: Value) {
         if self.attributes.capacity() == 0 {
-            self.attributes = super::recycle::take();
+            self.attributes = crate::support::recycle::take();
         }
         self.attributes.push(KeyValue::new(Key::from_static_str(key), value));
     }
@@ -107,7 +107,7 @@ impl Recorder {
     pub(crate) fn apply_to(mut self, span: &mut LiveSpan) {
         if !self.attributes.is_empty() {
             span.set_attributes(self.attributes.drain(..));
-            super::recycle::give(self.attributes);
+            crate::support::recycle::give(self.attributes);
         }
         if let Some((type_name, message)) = self.error {
             mark_error(span, type_name, message);

@@ -1,4 +1,6 @@
 //! Starting a span: the one cheap check inline, then the backend's decision.
+//! A free function rather than a method of [`OpenSpan`], whose file the
+//! backends import: it asks the dispatcher, which names `OpenSpan`.
 
 use super::dispatch::{self, CaptureBackend};
 use super::open::{OpenSpan, SpanStart};
@@ -7,69 +9,67 @@ use super::stack::{self, Parent};
 use opentelemetry::trace::{SpanContext, TraceContextExt as _};
 use opentelemetry::Context;
 
-impl OpenSpan {
-    /// Starts a child of the current context. `record` runs only when the
-    /// span is recorded (sampled), so its values are never computed otherwise.
-    /// `parent` gives the context to continue (such as a remote one
-    /// extracted from headers); `None` means the current context.
-    #[inline(always)]
-    pub(crate) fn start(
-        start: impl FnOnce() -> SpanStart,
-        parent: impl FnOnce() -> Option<Context>,
-        record: &mut dyn FnMut(&mut Recorder),
-    ) -> Option<OpenSpan> {
-        if !dispatch::is_active() {
-            return None;
-        }
-        Self::start_recording(start, parent, record)
+/// Starts a child of the current context. `record` runs only when the span
+/// is recorded (sampled), so its values are never computed otherwise.
+/// `parent` gives the context to continue (such as a remote one extracted
+/// from headers); `None` means the current context.
+#[inline(always)]
+pub(crate) fn start_span(
+    start: impl FnOnce() -> SpanStart,
+    parent: impl FnOnce() -> Option<Context>,
+    record: &mut dyn FnMut(&mut Recorder),
+) -> Option<OpenSpan> {
+    if !dispatch::is_active() {
+        return None;
     }
+    start_recording(start, parent, record)
+}
 
-    /// Everything past the one check, kept out of line so that an annotated
-    /// call stays small while nothing records.
-    #[inline(never)]
-    fn start_recording(
-        start: impl FnOnce() -> SpanStart,
-        parent: impl FnOnce() -> Option<Context>,
-        record: &mut dyn FnMut(&mut Recorder),
-    ) -> Option<OpenSpan> {
-        // `asked`: the backend was asked already, and does not skip.
-        let (parent, capture, given, asked) = match parent() {
-            Some(given) => {
-                let given = dispatch::adopt(given);
-                let capture = given.get::<CaptureBackend>().cloned();
-                (Parent::in_context(given.clone()), capture, Some(given), false)
-            }
-            None => {
-                let (parent, capture, asked) = match look_at_current_parent() {
-                    Look::Skipped => return None,
-                    Look::Frame { capture, asked } => (stack::top_parent()?, capture, asked),
-                    Look::Context(context, capture) => (Parent::in_context(context), capture, false),
-                };
-                (parent, capture, None, asked)
-            }
-        };
-        let mut open = dispatch::with_backend(capture.as_ref(), |backend| {
-            if asked || !backend.skips(&parent.ids) {
-                return Some(backend.start(&parent, start(), record));
-            }
-            // What runs under a skipped span keeps its trace and its
-            // decision: an unsampled parent stays unsampled downstream.
-            match stack::is_local(&parent.ids) {
-                false => backend.not_recorded(&parent).map(OpenSpan::not_recorded),
-                true => None,
-            }
-        })
-        .flatten();
-        if let Some(given) = given {
-            // The given context's values (baggage, a received trace state,
-            // a capture) are current while the span is.
-            match &mut open {
-                Some(open) => open.carry(|| given),
-                None => open = Some(OpenSpan::carrying(given)),
-            }
+/// Everything past the one check, kept out of line so that an annotated
+/// call stays small while nothing records.
+#[inline(never)]
+fn start_recording(
+    start: impl FnOnce() -> SpanStart,
+    parent: impl FnOnce() -> Option<Context>,
+    record: &mut dyn FnMut(&mut Recorder),
+) -> Option<OpenSpan> {
+    // `asked`: the backend was asked already, and does not skip.
+    let (parent, capture, given, asked) = match parent() {
+        Some(given) => {
+            let given = dispatch::adopt(given);
+            let capture = given.get::<CaptureBackend>().cloned();
+            (Parent::in_context(given.clone()), capture, Some(given), false)
         }
-        open
+        None => {
+            let (parent, capture, asked) = match look_at_current_parent() {
+                Look::Skipped => return None,
+                Look::Frame { capture, asked } => (stack::top_parent()?, capture, asked),
+                Look::Context(context, capture) => (Parent::in_context(context), capture, false),
+            };
+            (parent, capture, None, asked)
+        }
+    };
+    let mut open = dispatch::with_backend(capture.as_ref(), |backend| {
+        if asked || !backend.skips(&parent.ids) {
+            return Some(backend.start(&parent, start(), record));
+        }
+        // What runs under a skipped span keeps its trace and its
+        // decision: an unsampled parent stays unsampled downstream.
+        match stack::is_local(&parent.ids) {
+            false => backend.not_recorded(&parent).map(OpenSpan::not_recorded),
+            true => None,
+        }
+    })
+    .flatten();
+    if let Some(given) = given {
+        // The given context's values (baggage, a received trace state,
+        // a capture) are current while the span is.
+        match &mut open {
+            Some(open) => open.carry(|| given),
+            None => open = Some(OpenSpan::carrying(given)),
+        }
     }
+    open
 }
 
 /// Whether the backend that applies skips a span under `parent`; with no

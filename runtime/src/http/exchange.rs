@@ -2,11 +2,12 @@
 //! rules of the conventions for when that is a failure. Shared by the server
 //! and client layers and the reqwest middleware.
 
-use crate::facade::clock::Reading;
-use crate::facade::conventions::{ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE, RPC_GRPC_STATUS_CODE};
 use crate::facade::failure::mark_error;
-use crate::facade::metered::{with_meters, RequestInstrument, Stopwatch};
 use crate::facade::open::{OpenSpan, SpanStart};
+use crate::facade::start::start_span;
+use crate::metered::{with_meters, RequestInstrument, Stopwatch};
+use crate::support::clock::Reading;
+use crate::support::conventions::{ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE, RPC_GRPC_STATUS_CODE};
 use http::HeaderMap;
 use opentelemetry::trace::Status;
 use opentelemetry::{Context, KeyValue};
@@ -64,7 +65,7 @@ impl Exchange {
         });
         // The metrics' reading is the span's start too.
         let started = meter.as_ref().map(|meter| meter.stopwatch.started());
-        let open = OpenSpan::start(|| SpanStart { started, ..start() }, || parent, &mut |_| {});
+        let open = start_span(|| SpanStart { started, ..start() }, || parent, &mut |_| {});
         (open.is_some() || meter.is_some()).then_some(Exchange {
             open,
             meter,

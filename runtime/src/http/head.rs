@@ -2,13 +2,13 @@
 //! attributes under the HTTP and gRPC semantic conventions.
 
 use super::exchange::Side;
-use crate::facade::conventions::{
+use crate::facade::open::SpanStart;
+use crate::metered::RequestInstrument;
+use crate::support::conventions::{
     CLIENT_ADDRESS, HTTP_REQUEST_HEADER, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL, HTTP_ROUTE,
     NETWORK_PROTOCOL_VERSION, RPC_METHOD, RPC_SERVICE, RPC_SYSTEM, SERVER_ADDRESS, SERVER_PORT, URL_FULL, URL_PATH,
     URL_QUERY, URL_SCHEME, USER_AGENT_ORIGINAL,
 };
-use crate::facade::metered::RequestInstrument;
-use crate::facade::open::SpanStart;
 use http::{HeaderMap, Method, Version};
 use opentelemetry::trace::SpanKind;
 use opentelemetry::{Array, KeyValue, StringValue, Value};

@@ -1,8 +1,8 @@
 //! Every HTTP and gRPC request traced by one layer (feature `tower`): a
 //! server span for each request an axum, tonic or hyper server answers
 //! ([`ServerLayer`]), a client span for each request a tower client sends,
-//! with the trace in its headers ([`ClientLayer`]). For reqwest, see
-//! `tracekit::reqwest` (feature `reqwest`).
+//! with the trace in its headers ([`ClientLayer`]), and for reqwest a
+//! middleware that does the same ([`reqwest`], feature `reqwest`).
 //!
 //! Spans follow the stable HTTP semantic conventions (and the gRPC ones for
 //! tonic), use the installed pipeline's sampler and propagators, and cost
@@ -23,6 +23,8 @@ mod client;
 pub(crate) mod exchange;
 mod future;
 pub(crate) mod head;
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
 mod server;
 
 pub use body::TracedBody;

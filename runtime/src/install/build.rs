@@ -13,9 +13,9 @@ use crate::export::MemoryExporter;
 use crate::export::OtlpExporter;
 use crate::export::SpanStore;
 use crate::facade::dispatch::Backend;
-#[cfg(feature = "console")]
-use crate::facade::terminal::Style;
 use crate::pipeline::{Export, Pipeline, ProgramTracer};
+#[cfg(feature = "console")]
+use crate::support::terminal::Style;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 #[cfg(any(feature = "console", feature = "testing"))]
 use opentelemetry_sdk::trace::SimpleSpanProcessor;

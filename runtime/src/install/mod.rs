@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::error::InitError;
 use crate::export::SpanStore;
 use crate::facade::dispatch::{self, BackendToken};
-use crate::facade::locks::recover;
+use crate::support::locks::recover;
 use build::Provider;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -92,9 +92,9 @@ fn install(config: Config) -> Result<TracingGuard, InitError> {
     crate::propagation::set_passes_through(propagates && !config.is_recording());
     crate::facade::stack::mirror(config.opentelemetry_context);
     if let Some(level) = config.log_level {
-        crate::facade::diagnostics::set_level(level);
+        crate::support::diagnostics::set_level(level);
     }
-    crate::facade::text::set_limit(config.limits.attribute_value_length);
+    crate::support::text::set_limit(config.limits.attribute_value_length);
     // Metrics first: a port that cannot be served is an error before any
     // span is recorded.
     #[cfg(feature = "metrics")]
@@ -185,12 +185,12 @@ fn uninstall(generation: Option<u64>) {
         }
     };
     let Some(installed) = installed else { return };
-    crate::facade::performance::say_held_back();
+    crate::annotated::performance::say_held_back();
     dispatch::set_installed(None);
     crate::propagation::set(None);
     crate::propagation::set_passes_through(false);
     crate::facade::stack::mirror(false);
-    crate::facade::text::set_limit(None);
+    crate::support::text::set_limit(None);
     if let Some(provider) = installed.provider {
         provider.close();
     }

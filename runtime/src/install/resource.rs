@@ -1,7 +1,7 @@
 //! The resource every span carries: who made it.
 
 use crate::config::Config;
-use crate::facade::conventions::{
+use crate::support::conventions::{
     HOST_ARCH, HOST_NAME, OS_TYPE, PROCESS_EXECUTABLE_NAME, PROCESS_PID, SERVICE_VERSION,
 };
 use opentelemetry::KeyValue;

@@ -2,7 +2,7 @@
 //! series on stderr (or the console writer): a histogram's count, sum and
 //! estimated P50/P95/P99, a counter's value.
 
-use crate::facade::locks::recover;
+use crate::support::locks::recover;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, HistogramDataPoint, MetricData, ResourceMetrics};

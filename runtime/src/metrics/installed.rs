@@ -5,7 +5,7 @@
 use super::MetricsExporter;
 use super::MetricsSettings;
 use crate::error::InitError;
-use crate::facade::metered;
+use crate::metered;
 use opentelemetry::metrics::MeterProvider as _;
 #[cfg(any(feature = "otlp", feature = "console"))]
 use opentelemetry_sdk::metrics::PeriodicReader;
@@ -83,7 +83,7 @@ impl Metrics {
         let provider = builder.build();
         let meter = provider.meter("tracekit");
         let instruments = super::instruments::Instruments::new(&meter, &settings.boundaries);
-        crate::pipeline::root_decisions::restart();
+        crate::metered::root_decisions::restart();
         metered::set_installed(Some(instruments.clone()));
         Ok(Metrics {
             provider,

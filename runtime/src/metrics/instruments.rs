@@ -3,11 +3,11 @@
 //! cardinality is an attribute.
 
 use crate::facade::callsite::Callsite;
-use crate::facade::conventions::ERROR_TYPE;
-use crate::facade::locks::recover;
 #[cfg(feature = "tower")]
-use crate::facade::metered::RequestInstrument;
-use crate::facade::metered::{self, Meters};
+use crate::metered::RequestInstrument;
+use crate::metered::{self, Meters};
+use crate::support::conventions::ERROR_TYPE;
+use crate::support::locks::recover;
 use opentelemetry::metrics::{BoundHistogram, Histogram, Meter, ObservableCounter};
 use opentelemetry::trace::SpanKind;
 use opentelemetry::KeyValue;
@@ -58,7 +58,7 @@ impl Instruments {
                     if let Some(instruments) = instruments.upgrade() {
                         metered::record_pending(&*instruments);
                     }
-                    let (not_sampled, sampled) = crate::pipeline::root_decisions::counted();
+                    let (not_sampled, sampled) = crate::metered::root_decisions::counted();
                     observer.observe(sampled, &[KeyValue::new(SAMPLED, true)]);
                     observer.observe(not_sampled, &[KeyValue::new(SAMPLED, false)]);
                 })

@@ -75,14 +75,14 @@ impl Delivery {
     #[allow(clippy::ptr_arg, reason = "a borrowed name is cloned without copying its text")]
     pub(crate) fn started(&self, span_id: SpanId, name: &Cow<'static, str>) {
         if let Some(unfinished) = &self.unfinished {
-            crate::facade::locks::recover(unfinished.lock()).push((span_id, name.clone()));
+            crate::support::locks::recover(unfinished.lock()).push((span_id, name.clone()));
         }
     }
 
     /// Notes a span ended, when tracking.
     pub(crate) fn ended(&self, span_id: SpanId) {
         if let Some(unfinished) = &self.unfinished {
-            crate::facade::locks::recover(unfinished.lock()).retain(|(id, _)| *id != span_id);
+            crate::support::locks::recover(unfinished.lock()).retain(|(id, _)| *id != span_id);
         }
     }
 
@@ -90,7 +90,7 @@ impl Delivery {
     #[cfg(feature = "testing")]
     pub(crate) fn unfinished(&self) -> Vec<String> {
         let Some(unfinished) = &self.unfinished else { return Vec::new() };
-        crate::facade::locks::recover(unfinished.lock()).iter().map(|(_, name)| name.to_string()).collect()
+        crate::support::locks::recover(unfinished.lock()).iter().map(|(_, name)| name.to_string()).collect()
     }
 }
 

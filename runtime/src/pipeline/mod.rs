@@ -9,7 +9,6 @@ mod keep;
 mod limits;
 mod program_tracer;
 mod recorded_span;
-pub(crate) mod root_decisions;
 mod sampling;
 mod span_record;
 
@@ -24,14 +23,14 @@ use span_record::SpanSink;
 pub(crate) use span_record::{FinishedSpan, SCOPE};
 
 use crate::facade::callsite::Callsite;
-use crate::facade::clock::Reading;
 use crate::facade::dispatch::Backend;
 use crate::facade::live::{LiveSpan, LocalTraceRef, Recording as _};
-use crate::facade::metered;
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use crate::facade::stack::Parent;
 use crate::facade::trace_flags;
+use crate::metered::{self, root_decisions};
+use crate::support::clock::Reading;
 use delivery::Delivery;
 use keep::{Keeper, LocalTrace};
 use opentelemetry::trace::{SpanContext, SpanId, Status, TraceFlags, TraceState};

@@ -2,12 +2,12 @@
 //! (`Config::tracer_provider`): spans are the SDK's, and nothing is assumed
 //! of its sampler.
 
-use crate::facade::clock::Reading;
 use crate::facade::dispatch::Backend;
 use crate::facade::live::LiveSpan;
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use crate::facade::stack::Parent;
+use crate::support::clock::Reading;
 use opentelemetry::trace::{Span as _, SpanBuilder, TraceContextExt as _, Tracer as _, TracerProvider as _};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 

@@ -7,8 +7,8 @@
 //! sent to the exporter and given back, it is never copied.
 
 use super::span_record::{FinishedSpan, SpanRecord};
-use crate::facade::clock::Reading;
 use crate::facade::live::Recording;
+use crate::support::clock::Reading;
 use opentelemetry::trace::{Event, Link, SpanContext, Status};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::SpanLimits;
@@ -54,7 +54,7 @@ impl Recording for SpanRecord {
         let limit = limits.max_attributes_per_span as usize;
         if self.attributes.len() + self.code_attributes() < limit {
             if self.attributes.capacity() == 0 {
-                self.attributes = crate::facade::recycle::take();
+                self.attributes = crate::support::recycle::take();
             }
             self.attributes.push(attribute);
         } else {

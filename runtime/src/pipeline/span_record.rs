@@ -1,12 +1,12 @@
 //! What a recorded span holds: a compact record filled in place while the
 //! span runs, turned into the SDK's `SpanData` only on the way to the
 //! exporter (for batches, on the export thread). Records are recycled as
-//! attribute vectors are (see `facade::recycle`): filled on the program's
+//! attribute vectors are (see `support::recycle`): filled on the program's
 //! thread, emptied on the export thread.
 
 use crate::export::Exportable;
 use crate::facade::callsite::Callsite;
-use crate::facade::recycle::{self, Pool};
+use crate::support::recycle::{self, Pool};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};

@@ -91,7 +91,7 @@ static PASSES_THROUGH: AtomicBool = AtomicBool::new(false);
 #[cfg(feature = "pipeline")]
 pub(crate) fn set(propagators: Option<&[Propagator]>) {
     let composite = propagators.map(composite);
-    *crate::facade::locks::recover(ACTIVE.write()) = composite;
+    *crate::support::locks::recover(ACTIVE.write()) = composite;
 }
 
 /// Whether contexts pass through the layers untouched while nothing is
@@ -147,7 +147,7 @@ mod b3 {
 fn with_active<R>(f: impl FnOnce(&dyn TextMapPropagator) -> R) -> R {
     // Built once: a server extracts on every request.
     static DEFAULT_COMPOSITE: std::sync::OnceLock<TextMapCompositePropagator> = std::sync::OnceLock::new();
-    let active = crate::facade::locks::recover(ACTIVE.read());
+    let active = crate::support::locks::recover(ACTIVE.read());
     match &*active {
         Some(propagator) => f(propagator),
         None => f(DEFAULT_COMPOSITE.get_or_init(|| composite(&DEFAULT))),

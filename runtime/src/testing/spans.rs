@@ -1,5 +1,5 @@
 use crate::export::render;
-use crate::facade::terminal::Style;
+use crate::support::terminal::Style;
 use opentelemetry::trace::{Event, Link, SpanId, SpanKind, Status, TraceId};
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;

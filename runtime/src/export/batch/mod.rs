@@ -15,7 +15,7 @@ pub(crate) use settings::{BatchSettings, SizeSettings, SIZE_EXPECTED};
 use super::exportable::Exportable;
 use super::stats::{Counters, ExportStats, Outcome};
 use super::value_length::limit_value_lengths;
-use crate::facade::diagnostics::{self, LogLevel};
+use crate::support::diagnostics::{self, LogLevel};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
@@ -75,11 +75,11 @@ struct State {
 
 impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, State> {
-        crate::facade::locks::recover(self.state.lock())
+        crate::support::locks::recover(self.state.lock())
     }
 
     fn reporter(&self) -> MutexGuard<'_, LossReporter> {
-        crate::facade::locks::recover(self.reporter.lock())
+        crate::support::locks::recover(self.reporter.lock())
     }
 
     /// Counts a batch's outcome, unless shutdown counted it already.
@@ -100,7 +100,7 @@ impl<T> Shared<T> {
         deadline: Instant,
     ) -> MutexGuard<'a, State> {
         let timeout = deadline.saturating_duration_since(Instant::now());
-        crate::facade::locks::recover(condvar.wait_timeout(state, timeout)).0
+        crate::support::locks::recover(condvar.wait_timeout(state, timeout)).0
     }
 }
 
@@ -222,7 +222,7 @@ impl<T: Exportable> BatchProcessor<T> {
             state = self.shared.wait_until(&self.shared.progress, state, deadline);
         }
         drop(state);
-        let worker = crate::facade::locks::recover(self.worker.lock()).take();
+        let worker = crate::support::locks::recover(self.worker.lock()).take();
         if let Some(worker) = worker {
             let _ = worker.join();
         }

@@ -87,7 +87,7 @@ impl<T: Send + 'static> Rings<T> {
 
 impl<T> Rings<T> {
     fn consumers(&self) -> MutexGuard<'_, Vec<Consumer<T>>> {
-        crate::facade::locks::recover(self.consumers.lock())
+        crate::support::locks::recover(self.consumers.lock())
     }
 
     /// How many spans wait in the rings.

@@ -2,7 +2,7 @@
 
 use super::ConsoleFormat;
 use crate::export::render;
-use crate::facade::terminal::Style;
+use crate::support::terminal::Style;
 use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
@@ -44,7 +44,7 @@ impl ConsoleExporter {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        crate::facade::locks::recover(self.state.lock())
+        crate::support::locks::recover(self.state.lock())
     }
 
     fn print_tree(&self, out: &mut dyn Write, spans: &[SpanData], incomplete: bool) {

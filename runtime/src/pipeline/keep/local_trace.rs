@@ -5,8 +5,8 @@
 
 use super::stats::{self, COUNTS};
 use super::{Keeper, Reasons};
-use crate::facade::locks::recover;
 use crate::pipeline::span_record::{FinishedSpan, SpanSink};
+use crate::support::locks::recover;
 use opentelemetry::trace::SpanId;
 use opentelemetry_sdk::trace::SpanLimits;
 use std::sync::{Arc, Mutex};

@@ -25,9 +25,9 @@ pub use stats::{keep_stats, KeepStats};
 
 use super::delivery::Delivery;
 use super::span_record::{FinishedSpan, SpanSink as _};
-use crate::facade::diagnostics::{self, LogLevel};
-use crate::facade::locks::recover;
 use crate::keys::{CANCELLED, THRESHOLD_EXCEEDED};
+use crate::support::diagnostics::{self, LogLevel};
+use crate::support::locks::recover;
 use opentelemetry::trace::{SpanId, Status};
 use opentelemetry::Value;
 use std::collections::HashMap;

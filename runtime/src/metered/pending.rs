@@ -9,7 +9,7 @@
 //! to the thread's ring, a call costs a few plain stores; each value still
 //! goes to the SDK, which aggregates it.
 
-use super::locks::recover;
+use crate::support::locks::recover;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 

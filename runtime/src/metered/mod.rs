@@ -9,17 +9,19 @@
 //! no allocation, no attribute set built per call, no lock shared with other
 //! threads.
 
-use super::callsite::Callsite;
-use super::clock::Reading;
-use super::locks::recover;
-#[cfg(feature = "metrics")]
-use super::pending;
-use super::pending::Ring;
+use crate::facade::callsite::Callsite;
+use crate::support::clock::Reading;
+use crate::support::locks::recover;
 use opentelemetry::trace::SpanKind;
+use pending::Ring;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
+
+pub(crate) mod pending;
+#[cfg(feature = "pipeline")]
+pub(crate) mod root_decisions;
 
 /// What records the durations: installed with the metrics.
 pub(crate) trait Meters: Send + Sync {
@@ -140,29 +142,27 @@ fn with_cache<R>(f: impl FnOnce(&mut Cache) -> R) -> Option<R> {
         .flatten()
 }
 
-impl Callsite {
-    /// This callsite's slot, given on first use: what its pending calls
-    /// carry, and where the meters keep its histogram.
-    fn meter_slot(&'static self) -> usize {
-        // Acquire, with the Release below: whoever sees the slot sees its
-        // callsite in `CALLSITES`.
-        match self.meter_slot.load(Ordering::Acquire) {
-            0 => {
-                let mine = SLOTS.fetch_add(1, Ordering::Relaxed) + 1;
-                // Known before any call can carry the slot.
-                let mut callsites = recover(CALLSITES.write());
-                if callsites.len() <= mine {
-                    callsites.resize(mine + 1, None);
-                }
-                callsites[mine] = Some(self);
-                drop(callsites);
-                match self.meter_slot.compare_exchange(0, mine, Ordering::Release, Ordering::Acquire) {
-                    Ok(_) => mine,
-                    Err(theirs) => theirs,
-                }
+/// `callsite`'s slot, given on first use: what its pending calls carry, and
+/// where the meters keep its histogram.
+fn meter_slot(callsite: &'static Callsite) -> usize {
+    // Acquire, with the Release below: whoever sees the slot sees its
+    // callsite in `CALLSITES`.
+    match callsite.meter_slot.load(Ordering::Acquire) {
+        0 => {
+            let mine = SLOTS.fetch_add(1, Ordering::Relaxed) + 1;
+            // Known before any call can carry the slot.
+            let mut callsites = recover(CALLSITES.write());
+            if callsites.len() <= mine {
+                callsites.resize(mine + 1, None);
             }
-            slot => slot,
+            callsites[mine] = Some(callsite);
+            drop(callsites);
+            match callsite.meter_slot.compare_exchange(0, mine, Ordering::Release, Ordering::Acquire) {
+                Ok(_) => mine,
+                Err(theirs) => theirs,
+            }
         }
+        slot => slot,
     }
 }
 
@@ -199,7 +199,7 @@ impl Stopwatch {
                 meters.failed_operation(callsite, seconds, failure);
                 return Some(());
             }
-            let slot = callsite.meter_slot();
+            let slot = meter_slot(callsite);
             let ring = ring.get_or_insert_with(Ring::registered);
             if !ring.append(slot, seconds) {
                 ring.drain(|calls| record_calls(meters, calls));

@@ -40,7 +40,7 @@ impl<T> Pool<T> {
     }
 
     fn shared(&self) -> MutexGuard<'_, Vec<T>> {
-        crate::facade::locks::recover(self.shared.lock())
+        crate::support::locks::recover(self.shared.lock())
     }
 
     pub(crate) fn take(&self) -> Option<T> {

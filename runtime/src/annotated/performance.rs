@@ -5,11 +5,11 @@
 //! line per interval with the number held back, and the rest when tracing
 //! is shut down, so that a loop of slow calls cannot flood the terminal.
 
-use super::callsite::Callsite;
-use super::diagnostics::{self, Destination, LogLevel};
-use super::locks::recover;
-use super::open::OpenSpan;
+use crate::facade::callsite::Callsite;
+use crate::facade::open::OpenSpan;
 use crate::keys::{DURATION_MS, THRESHOLD_EXCEEDED, THRESHOLD_MS};
+use crate::support::diagnostics::{self, Destination, LogLevel};
+use crate::support::locks::recover;
 use opentelemetry::KeyValue;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};

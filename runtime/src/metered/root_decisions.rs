@@ -9,7 +9,7 @@
 //! once.
 
 #[cfg(feature = "metrics")]
-use crate::facade::metered;
+use crate::metered;
 #[cfg(feature = "metrics")]
 use std::sync::atomic::{AtomicU64, Ordering};
 #[cfg(feature = "metrics")]
@@ -55,7 +55,7 @@ fn sums() -> [u64; 2] {
 #[cfg(feature = "metrics")]
 pub(crate) fn restart() {
     let sums = sums();
-    *crate::facade::locks::recover(SINCE.lock()) = sums;
+    *crate::support::locks::recover(SINCE.lock()) = sums;
 }
 
 /// The decisions counted since the metrics were installed: (not sampled,
@@ -64,7 +64,7 @@ pub(crate) fn restart() {
 #[cfg(feature = "metrics")]
 pub(crate) fn counted() -> (u64, u64) {
     let [not_sampled, sampled] = sums();
-    let [not_sampled_before, sampled_before] = *crate::facade::locks::recover(SINCE.lock());
+    let [not_sampled_before, sampled_before] = *crate::support::locks::recover(SINCE.lock());
     // Saturating: a count made between the sums and a new installation's
     // restart must not wrap.
     (not_sampled.saturating_sub(not_sampled_before), sampled.saturating_sub(sampled_before))

@@ -36,6 +36,37 @@ impl Style {
     }
 }
 
+/// Text painted in a colour, when colours are on.
+#[cfg(any(feature = "console", feature = "testing"))]
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    pub(crate) fn bold(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+    pub(crate) fn dim(self, text: &str) -> String {
+        self.paint("2", text)
+    }
+    pub(crate) fn red(self, text: &str) -> String {
+        self.paint("31", text)
+    }
+    pub(crate) fn green(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+    pub(crate) fn yellow(self, text: &str) -> String {
+        self.paint("33", text)
+    }
+    pub(crate) fn cyan(self, text: &str) -> String {
+        self.paint("36", text)
+    }
+}
+
 #[cfg(all(test, any(feature = "console", feature = "logs")))]
 mod tests {
     use super::Style;
