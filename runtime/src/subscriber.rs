@@ -47,7 +47,7 @@
 //! [`Config::opentelemetry_context`](crate::Config::opentelemetry_context).
 
 use crate::facade::dispatch;
-use crate::facade::live::LiveSpan;
+use crate::facade::live::{LiveSpan, LocalTraceRef};
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::stack;
 use crate::facade::start::start_span;
@@ -87,6 +87,8 @@ struct Traced {
     open: OpenSpan,
     /// The span's ids, also while its state is on a thread's stack.
     ids: SpanContext,
+    /// Its local trace, when it is held for a keep decision.
+    local_trace: Option<LocalTraceRef>,
 }
 
 thread_local! {
@@ -107,17 +109,21 @@ where
         let Some(span) = context.span(id) else { return };
         // An explicit parent is that span; a contextual one is whatever is
         // current on tracekit's stack, where entered `tracing` spans are too.
-        let parent_ids = match (attributes.is_root(), attributes.parent()) {
-            (true, _) => Some(SpanContext::empty_context()),
+        let explicit = match (attributes.is_root(), attributes.parent()) {
+            (true, _) => Some((SpanContext::empty_context(), None)),
             (false, Some(parent)) => Some(
                 context
                     .span(parent)
-                    .and_then(|parent| parent.extensions().get::<Traced>().map(|traced| traced.ids.clone()))
-                    .unwrap_or_else(SpanContext::empty_context),
+                    .and_then(|parent| {
+                        let extensions = parent.extensions();
+                        extensions.get::<Traced>().map(|traced| (traced.ids.clone(), traced.local_trace.clone()))
+                    })
+                    .unwrap_or_else(|| (SpanContext::empty_context(), None)),
             ),
             (false, None) => None,
         };
-        let parent = parent_ids.clone().map(stack::context_of);
+        let parent_ids = explicit.as_ref().map(|(ids, _)| ids.clone());
+        let parent = explicit.map(|(ids, local_trace)| stack::context_of(ids, local_trace));
         // A status given when the span was made is set once it has started.
         let mut status = None;
         let start = || {
@@ -150,7 +156,8 @@ where
             }
         };
         let Some(ids) = open.ids().cloned() else { return };
-        span.extensions_mut().insert(Traced { open, ids });
+        let local_trace = open.local_trace();
+        span.extensions_mut().insert(Traced { open, ids, local_trace });
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, context: LayerContext<'_, S>) {

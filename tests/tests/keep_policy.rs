@@ -10,6 +10,24 @@ use tracekit::opentelemetry::Context;
 use tracekit::testing::{Capture, Spans};
 use tracekit::{propagation, trace_operation, trace_performance, KeepPolicy, Sampler};
 
+/// One test at a time: `keep_stats()` counts for the whole process, and
+/// each test checks exactly what it added.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What the keep policy counted since `before`.
+fn counted_since(before: tracekit::KeepStats) -> [u64; 4] {
+    let now = tracekit::keep_stats();
+    [
+        now.kept - before.kept,
+        now.discarded - before.discarded,
+        now.timed_out - before.timed_out,
+        now.spans_dropped - before.spans_dropped,
+    ]
+}
+
 /// Head sampling drops every trace; the policy alone decides.
 fn dropping(policy: KeepPolicy) -> Capture {
     Capture::new().sampler(Sampler::AlwaysOff).keep(policy)
@@ -46,6 +64,7 @@ fn the_whole_local_trace_with_its_parents(spans: &Spans) {
 
 #[test]
 fn a_failed_trace_is_kept_whole_and_its_root_says_why() {
+    let _one_at_a_time = serial();
     let (result, spans) = dropping(KeepPolicy::new().errors()).run(|| handle(true));
     assert!(result.is_err());
     the_whole_local_trace_with_its_parents(&spans);
@@ -59,6 +78,7 @@ fn a_failed_trace_is_kept_whole_and_its_root_says_why() {
 
 #[test]
 fn a_trace_without_failure_is_forgotten() {
+    let _one_at_a_time = serial();
     let (result, spans) = dropping(KeepPolicy::new().errors()).run(|| handle(false));
     assert_eq!(result, Ok(3));
     assert!(spans.is_empty(), "{}", spans.tree());
@@ -66,6 +86,7 @@ fn a_trace_without_failure_is_forgotten() {
 
 #[test]
 fn without_a_policy_head_sampling_alone_decides() {
+    let _one_at_a_time = serial();
     let ((), spans) = Capture::new().sampler(Sampler::AlwaysOff).run(|| {
         let _ = handle(true);
     });
@@ -74,6 +95,7 @@ fn without_a_policy_head_sampling_alone_decides() {
 
 #[test]
 fn an_error_deep_down_keeps_the_trace() {
+    let _one_at_a_time = serial();
     #[trace_operation]
     fn outer() {
         inner();
@@ -92,6 +114,7 @@ fn an_error_deep_down_keeps_the_trace() {
 
 #[test]
 fn a_panic_keeps_the_trace() {
+    let _one_at_a_time = serial();
     #[trace_operation]
     fn boom() {
         panic!("no more rows");
@@ -115,6 +138,7 @@ fn page(ms: u64) {
 
 #[test]
 fn a_call_past_its_threshold_keeps_the_trace() {
+    let _one_at_a_time = serial();
     let policy = KeepPolicy::new().slow_calls();
     let ((), spans) = dropping(policy.clone()).run(|| page(20));
     assert_eq!(spans.names(), ["render", "page"]);
@@ -126,6 +150,7 @@ fn a_call_past_its_threshold_keeps_the_trace() {
 
 #[test]
 fn a_root_that_runs_long_keeps_the_trace() {
+    let _one_at_a_time = serial();
     let policy = KeepPolicy::new().longer_than(Duration::from_millis(20));
     let ((), spans) = dropping(policy.clone()).run(|| tracekit::span("batch").in_scope(|| page(30)));
     assert_eq!(spans.names(), ["render", "page", "batch"]);
@@ -141,6 +166,7 @@ async fn waits_forever() {
 
 #[test]
 fn a_cancelled_future_keeps_the_trace_when_cancellations_are_a_rule() {
+    let _one_at_a_time = serial();
     let cancel_one = || {
         tracekit::span("request").in_scope(|| {
             let mut context = std::task::Context::from_waker(std::task::Waker::noop());
@@ -159,6 +185,7 @@ fn a_cancelled_future_keeps_the_trace_when_cancellations_are_a_rule() {
 
 #[test]
 fn a_trace_meeting_several_rules_names_them_all() {
+    let _one_at_a_time = serial();
     let policy = KeepPolicy::new().errors().slow_calls().longer_than(Duration::from_millis(10));
     let ((), spans) = dropping(policy).run(|| {
         tracekit::span("job").in_scope(|| {
@@ -171,6 +198,7 @@ fn a_trace_meeting_several_rules_names_them_all() {
 
 #[test]
 fn a_rule_not_chosen_keeps_nothing() {
+    let _one_at_a_time = serial();
     let ((), spans) = dropping(KeepPolicy::new().slow_calls()).run(|| {
         let _ = handle(true);
     });
@@ -179,6 +207,7 @@ fn a_rule_not_chosen_keeps_nothing() {
 
 #[test]
 fn traces_head_sampling_kept_are_exported_once_and_say_nothing() {
+    let _one_at_a_time = serial();
     let capture = Capture::new().sampler(Sampler::AlwaysOn).keep(KeepPolicy::new().errors());
     let (_, spans) = capture.run(|| handle(true));
     the_whole_local_trace_with_its_parents(&spans);
@@ -187,6 +216,7 @@ fn traces_head_sampling_kept_are_exported_once_and_say_nothing() {
 
 #[test]
 fn the_ids_sent_on_are_those_of_the_kept_span() {
+    let _one_at_a_time = serial();
     let ((headers, span_id), spans) = dropping(KeepPolicy::new().errors()).run(|| {
         tracekit::span("client").in_scope(|| {
             let mut headers = HashMap::new();
@@ -203,6 +233,7 @@ fn the_ids_sent_on_are_those_of_the_kept_span() {
 
 #[test]
 fn spans_past_the_bound_of_one_trace_are_dropped_and_counted() {
+    let _one_at_a_time = serial();
     let before = tracekit::keep_stats();
     let policy = KeepPolicy::new().errors().max_spans_per_trace(3);
     let ((), spans) = dropping(policy).run(|| {
@@ -217,11 +248,12 @@ fn spans_past_the_bound_of_one_trace_are_dropped_and_counted() {
     let root = spans.get("import");
     assert_eq!(root.kept_by(), Some("error"));
     assert_eq!(root.i64_attribute(tracekit::keys::SPANS_DROPPED), Some(7), "the trace says it is incomplete");
-    assert!(tracekit::keep_stats().spans_dropped >= before.spans_dropped + 7);
+    assert_eq!(counted_since(before), [1, 0, 0, 7], "kept, discarded, timed out, spans dropped");
 }
 
 #[test]
 fn spans_past_the_bound_across_open_traces_are_dropped_and_counted() {
+    let _one_at_a_time = serial();
     let before = tracekit::keep_stats();
     let policy = KeepPolicy::new().errors().max_held_spans(4);
     let ((), spans) = dropping(policy).run(|| {
@@ -243,11 +275,12 @@ fn spans_past_the_bound_across_open_traces_are_dropped_and_counted() {
     assert_eq!(request.i64_attribute(tracekit::keys::SPANS_DROPPED), Some(2));
     assert!(spans.children(request).is_empty(), "its spans did not fit: {}", spans.tree());
     assert!(spans.find("connection").is_none(), "the first trace did not fail");
-    assert!(tracekit::keep_stats().spans_dropped >= before.spans_dropped + 2);
+    assert_eq!(counted_since(before), [1, 1, 0, 2], "kept, discarded, timed out, spans dropped");
 }
 
 #[test]
-fn a_root_that_never_ends_is_decided_by_the_timeout() {
+fn a_root_that_never_ends_is_judged_at_each_timeout() {
+    let _one_at_a_time = serial();
     let before = tracekit::keep_stats();
     let policy = KeepPolicy::new().errors().timeout(Duration::from_millis(50));
     let ((), spans) = dropping(policy).run(|| {
@@ -258,18 +291,20 @@ fn a_root_that_never_ends_is_decided_by_the_timeout() {
         thread::sleep(Duration::from_millis(120));
         // Timeouts are looked for when a local trace opens.
         tracekit::span("next").parent(Context::new()).in_scope(|| ());
-        // Kept: what ends from now on is exported, the root too.
+        // This window failed: what it held is exported now, and says why.
         tracekit::span("later").in_scope(|| ());
         drop(connection);
     });
     assert_eq!(spans.names(), ["message", "later", "connection"], "{}", spans.tree());
-    assert_eq!(spans.get("connection").kept_by(), Some("error"));
+    assert_eq!(spans.get("message").kept_by(), Some("error"), "exported before its root ended, it says why");
+    assert_eq!(spans.get("connection").kept_by(), Some("error"), "a kept window keeps the root");
     spans.assert_child_of("later", "connection");
-    assert!(tracekit::keep_stats().timed_out > before.timed_out);
+    assert_eq!(counted_since(before), [1, 1, 1, 0], "kept, discarded (next), timed out, spans dropped");
 }
 
 #[test]
-fn a_timed_out_trace_no_rule_kept_counts_what_ends_after() {
+fn a_long_lived_root_forgets_a_quiet_window_and_keeps_a_later_failure() {
+    let _one_at_a_time = serial();
     let before = tracekit::keep_stats();
     let policy = KeepPolicy::new().errors().timeout(Duration::from_millis(50));
     let ((), spans) = dropping(policy).run(|| {
@@ -277,20 +312,20 @@ fn a_timed_out_trace_no_rule_kept_counts_what_ends_after() {
         query();
         thread::sleep(Duration::from_millis(120));
         tracekit::span("next").parent(Context::new()).in_scope(|| ());
-        // Never judged: counted as dropped, even when it fails.
+        // The first window met no rule: its query is forgotten. This one fails.
         tracekit::span("late").in_scope(|| {
             tracekit::current_span().record_error(&std::io::Error::other("too late"));
         });
         drop(connection);
     });
-    assert!(spans.is_empty(), "{}", spans.tree());
-    let after = tracekit::keep_stats();
-    assert!(after.timed_out > before.timed_out);
-    assert!(after.spans_dropped >= before.spans_dropped + 3, "query held, late and the root after: {after:?}");
+    assert_eq!(spans.names(), ["late", "connection"], "{}", spans.tree());
+    assert_eq!(spans.get("connection").kept_by(), Some("error"));
+    assert_eq!(counted_since(before), [1, 1, 1, 0], "kept, discarded (next), timed out, spans dropped");
 }
 
 #[test]
 fn a_span_that_outlives_its_root_follows_the_decision() {
+    let _one_at_a_time = serial();
     let run = |fail: bool| {
         dropping(KeepPolicy::new().errors()).run(|| {
             let (started, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
@@ -332,20 +367,55 @@ async fn stream(fail: bool) {
 
 #[test]
 fn local_traces_open_at_shutdown_are_decided_and_counted() {
+    let _one_at_a_time = serial();
     let before = tracekit::keep_stats();
     // Each stream runs up to its first wait: its root is still open when
     // the capture ends (and shuts its pipeline down).
+    let mut streams = Vec::new();
     let ((), spans) = dropping(KeepPolicy::new().errors()).run(|| {
         let mut context = std::task::Context::from_waker(std::task::Waker::noop());
         for fail in [true, false] {
             let mut stream = Box::pin(stream(fail));
             assert!(stream.as_mut().poll(&mut context).is_pending());
-            std::mem::forget(stream);
+            streams.push(stream);
         }
     });
     assert_eq!(spans.names(), ["step"], "kept, with its root still running: {}", spans.tree());
     assert!(spans.get("step").is_error());
-    assert!(tracekit::keep_stats().spans_dropped > before.spans_dropped, "the quiet stream's step is counted");
+    assert_eq!(spans.get("step").kept_by(), Some("error"));
+    assert_eq!(counted_since(before), [1, 1, 0, 1], "the quiet stream's step is counted");
+    // The roots end after shutdown: neither can be exported, both are counted.
+    drop(streams);
+    assert_eq!(counted_since(before), [1, 1, 0, 3]);
+}
+
+#[test]
+fn a_context_made_from_a_held_span_carries_its_local_trace() {
+    let _one_at_a_time = serial();
+    let run = |child_fails: bool, root_fails: bool| {
+        dropping(KeepPolicy::new().errors()).run(|| {
+            tracekit::span("request").in_scope(|| {
+                // A parent given as a `Context`, as code that wants one passes it.
+                let context = tracekit::context::current();
+                tracekit::span("child").parent(context).in_scope(|| {
+                    if child_fails {
+                        tracekit::current_span().record_error(&std::io::Error::other("child failed"));
+                    }
+                });
+                if root_fails {
+                    tracekit::current_span().record_error(&std::io::Error::other("request failed"));
+                }
+            })
+        })
+    };
+    for (child_fails, root_fails) in [(true, false), (false, true)] {
+        let ((), spans) = run(child_fails, root_fails);
+        assert_eq!(spans.names(), ["child", "request"], "{}", spans.tree());
+        spans.assert_child_of("child", "request");
+        assert_eq!(spans.get("request").kept_by(), Some("error"));
+    }
+    let ((), spans) = run(false, false);
+    assert!(spans.is_empty(), "{}", spans.tree());
 }
 
 /// Where the console writes, to read back.
@@ -364,6 +434,7 @@ impl std::io::Write for Written {
 
 #[test]
 fn installed_from_the_environment_the_console_and_memory_show_kept_traces_and_a_flush_keeps_open_ones() {
+    let _one_at_a_time = serial();
     // The only installation in this file: the other tests capture.
     let vars = HashMap::from([
         ("OTEL_TRACES_SAMPLER", "always_off"),
@@ -398,6 +469,7 @@ fn installed_from_the_environment_the_console_and_memory_show_kept_traces_and_a_
 
 #[test]
 fn under_the_default_sampler_an_unsampled_caller_is_held_not_sampled() {
+    let _one_at_a_time = serial();
     let remote = tracekit::opentelemetry::trace::SpanContext::new(
         tracekit::TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128),
         tracekit::SpanId::from(0x00f0_67aa_0ba9_02b7_u64),

@@ -113,6 +113,12 @@ impl OpenSpan {
         current
     }
 
+    /// The local trace the span belongs to; `None` while it is current.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn local_trace(&self) -> Option<LocalTraceRef> {
+        self.state.as_ref().and_then(|state| state.local_trace.clone())
+    }
+
     /// Puts the span in a local trace (see [`LocalTraceRef`]), which the
     /// spans started under it join.
     pub(crate) fn set_local_trace(&mut self, local_trace: Option<LocalTraceRef>) {

@@ -161,7 +161,11 @@ pub(crate) struct Parent {
 impl Parent {
     /// The parent in `context`.
     pub(crate) fn in_context(context: Context) -> Parent {
-        Parent { ids: context.span().span_context().clone(), context: Some(context), local_trace: None }
+        let ids = context.span().span_context().clone();
+        // A context made from one of tracekit's spans carries its local trace.
+        let local_trace = context.get::<LocalTraceOf>().filter(|of| of.span_id == ids.span_id());
+        let local_trace = local_trace.map(|of| of.trace.clone());
+        Parent { ids, context: Some(context), local_trace }
     }
 
     /// One of tracekit's spans, current on this thread.
@@ -246,15 +250,26 @@ pub(crate) fn current_context() -> Context {
     let parent = current_parent(|_| ()).0;
     match parent.context {
         Some(context) => context,
-        None => Context::current().with_span(MirroredSpan(parent.ids)),
+        None => context_of(parent.ids, parent.local_trace),
     }
 }
 
-/// OpenTelemetry's current `Context` with the span of `ids` as its span:
-/// a parent given by its ids.
-#[cfg(feature = "tracing")]
-pub(crate) fn context_of(ids: SpanContext) -> Context {
-    Context::current().with_span(MirroredSpan(ids))
+/// OpenTelemetry's current `Context` with the span of `ids` as its span,
+/// and its local trace: a parent given by its ids.
+pub(crate) fn context_of(ids: SpanContext, local_trace: Option<LocalTraceRef>) -> Context {
+    let span_id = ids.span_id();
+    let context = Context::current().with_span(MirroredSpan(ids));
+    match local_trace {
+        Some(trace) => context.with_value(LocalTraceOf { span_id, trace }),
+        None => context,
+    }
+}
+
+/// The local trace of the span a `Context` was made from, so that spans
+/// started under that `Context` join it.
+struct LocalTraceOf {
+    span_id: SpanId,
+    trace: LocalTraceRef,
 }
 
 /// A tracekit span as OpenTelemetry code sees it in a `Context`: its ids,

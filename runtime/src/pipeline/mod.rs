@@ -117,6 +117,16 @@ impl Pipeline {
     }
 }
 
+impl Drop for Pipeline {
+    /// A pipeline let go without a shutdown (a capture that panicked)
+    /// still judges its open local traces, which also frees them.
+    fn drop(&mut self) {
+        if let Some(keeper) = &self.keeper {
+            keeper.shutdown();
+        }
+    }
+}
+
 impl Backend for Pipeline {
     fn skips(&self, parent: &SpanContext) -> bool {
         // A keep policy records what head sampling drops.
@@ -162,9 +172,10 @@ impl Backend for Pipeline {
             (SamplingDecision::Drop, Some(keeper)) => {
                 // Held for the keep decision, in the parent's local trace or
                 // as the root of a new one.
-                let trace = match parent.local_trace.clone().map(|trace| trace.downcast::<LocalTrace>()) {
-                    Some(Ok(trace)) => trace,
-                    _ => keeper.open_trace(span_context.span_id()),
+                let parents = parent.local_trace.clone().and_then(|trace| trace.downcast::<LocalTrace>().ok());
+                let trace = match parents.filter(|trace| trace.belongs_to(keeper)) {
+                    Some(trace) => trace,
+                    None => keeper.open_trace(span_context.span_id()),
                 };
                 local_trace = Some(trace.clone() as LocalTraceRef);
                 trace

@@ -2,84 +2,135 @@
 //! its local root, until the root ends and the policy says whether they
 //! are exported or forgotten. A held span's record points here instead of
 //! at the pipeline's delivery, and the spans started under it join it.
+//!
+//! A root that runs past the policy's timeout (a long-lived connection) is
+//! judged in windows: at each timeout what its trace holds is exported if a
+//! rule holds, forgotten otherwise, and a new window begins. Its root is
+//! exported when it ends if any window was kept or the last one is.
 
 use super::stats::{self, COUNTS};
 use super::{Keeper, Reasons};
+use crate::keys::{KEPT_BY, SPANS_DROPPED};
 use crate::pipeline::span_record::{FinishedSpan, SpanSink};
 use crate::support::locks::recover;
 use opentelemetry::trace::SpanId;
 use opentelemetry_sdk::trace::SpanLimits;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 
 pub(crate) struct LocalTrace {
     /// The local root: the first span of this process in the trace.
     pub(super) root: SpanId,
-    pub(super) opened: Instant,
+    /// The trace itself, for the keeper's list of traces that hold spans.
+    me: Weak<LocalTrace>,
     keeper: Arc<Keeper>,
     held: Mutex<Held>,
 }
 
 enum Held {
-    /// Not decided yet: the spans that ended, the rules they met so far,
-    /// and how many were dropped by the bounds.
-    Open { spans: Vec<FinishedSpan>, met: Reasons, dropped: u64 },
-    /// Kept: what ends from now on is exported; the root, when it ends,
-    /// says why and what was lost.
-    Kept { met: Reasons, dropped: u64 },
-    /// Not kept. `counted`: decided before the root ended (a timeout,
-    /// shutdown), so what ends later was never judged, and counts as dropped.
+    /// Not decided yet: the spans of the current window and the rules they
+    /// met; the rules of earlier windows that were kept; how many spans
+    /// the bounds dropped; when the window began.
+    Open { spans: Vec<FinishedSpan>, met: Reasons, kept_before: Reasons, dropped: u64, since: Instant },
+    /// Kept when the root ended: what ends from now on is exported.
+    Kept,
+    /// Not kept. `counted`: decided at shutdown, before the root ended, so
+    /// what ends later was never judged, and counts as dropped.
     Forgotten { counted: bool },
 }
 
-/// Why a local trace is decided.
+/// Why a local trace is judged.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Decided {
+pub(super) enum Judged {
+    /// Its root ended: the decision is final.
     RootEnded,
+    /// Its root has run a whole timeout: this window is judged, and
+    /// another begins.
     TimedOut,
+    /// The pipeline shuts down: the decision is final.
     ShutDown,
 }
 
 impl LocalTrace {
-    pub(super) fn new(root: SpanId, keeper: Arc<Keeper>) -> Self {
-        let held = Held::Open { spans: Vec::new(), met: Reasons::NONE, dropped: 0 };
-        LocalTrace { root, opened: Instant::now(), keeper, held: Mutex::new(held) }
-    }
-
-    /// Decides the trace before its root ended, on what it holds so far.
-    pub(super) fn decide_early(&self, why: Decided) {
-        let running = self.keeper.policy.longer_than.is_some_and(|limit| self.opened.elapsed() > limit);
-        self.decide(if running { Reasons::LONG } else { Reasons::NONE }, None, why);
-    }
-
-    /// Decides on the rules met (`also` with what the held spans met), then
-    /// exports or forgets the held spans, and the root if it ended.
-    fn decide(&self, also: Reasons, root: Option<FinishedSpan>, why: Decided) {
-        let mut held = recover(self.held.lock());
-        let Held::Open { spans, met, dropped } = &mut *held else {
-            drop(held);
-            // Decided already (by a timeout): the root follows.
-            return root.into_iter().for_each(|root| self.finish(root));
+    pub(super) fn new(root: SpanId, keeper: Arc<Keeper>) -> Arc<Self> {
+        let held = match keeper.is_shut_down() {
+            true => Held::Forgotten { counted: true },
+            false => Held::Open {
+                spans: Vec::new(),
+                met: Reasons::NONE,
+                kept_before: Reasons::NONE,
+                dropped: 0,
+                since: Instant::now(),
+            },
         };
-        let (spans, met, dropped) = (std::mem::take(spans), *met | also, *dropped);
-        let kept = met.any();
-        *held = match kept {
-            true => Held::Kept { met, dropped },
-            false => Held::Forgotten { counted: why != Decided::RootEnded },
+        Arc::new_cyclic(|me| LocalTrace { root, me: me.clone(), keeper, held: Mutex::new(held) })
+    }
+
+    /// This trace, shared.
+    pub(super) fn shared(&self) -> Option<Arc<LocalTrace>> {
+        self.me.upgrade()
+    }
+
+    /// Whether the trace belongs to `keeper`'s pipeline.
+    pub(crate) fn belongs_to(&self, keeper: &Arc<Keeper>) -> bool {
+        Arc::ptr_eq(&self.keeper, keeper)
+    }
+
+    /// Whether the current window has run a whole timeout.
+    pub(super) fn is_due(&self, now: Instant) -> bool {
+        let held = recover(self.held.lock());
+        matches!(&*held, Held::Open { since, .. } if now.duration_since(*since) >= self.keeper.policy.timeout)
+    }
+
+    /// Judges the trace before its root ended, on what it holds.
+    pub(super) fn judge_early(&self, why: Judged) {
+        let held = recover(self.held.lock());
+        let running = match &*held {
+            Held::Open { since, .. } => since.elapsed(),
+            _ => return,
+        };
+        let long = self.keeper.policy.longer_than.is_some_and(|limit| running > limit);
+        self.judge(held, if long { Reasons::LONG } else { Reasons::NONE }, None, why);
+    }
+
+    /// Judges the open trace on the rules met (`also` with what the held
+    /// spans met), under the lock that found it open; then exports or
+    /// forgets what it holds, and the root if it ended.
+    fn judge(&self, mut held: MutexGuard<'_, Held>, also: Reasons, root: Option<FinishedSpan>, why: Judged) {
+        let Held::Open { spans, met, kept_before, dropped, .. } = &mut *held else { return };
+        let spans = std::mem::take(spans);
+        let (met, kept_before, dropped) = (*met | also, *kept_before, *dropped);
+        let kept = met.any() || (root.is_some() && kept_before.any());
+        let reasons = met | kept_before;
+        *held = match why {
+            Judged::TimedOut => Held::Open {
+                spans: Vec::new(),
+                met: Reasons::NONE,
+                kept_before: if kept { reasons } else { kept_before },
+                dropped,
+                since: Instant::now(),
+            },
+            Judged::RootEnded if kept => Held::Kept,
+            Judged::RootEnded => Held::Forgotten { counted: false },
+            Judged::ShutDown if kept => Held::Kept,
+            Judged::ShutDown => Held::Forgotten { counted: true },
         };
         drop(held);
-        self.keeper.closed(self, spans.len());
-        if why == Decided::TimedOut {
-            stats::add(&COUNTS.timed_out, 1);
+        self.keeper.released(self, spans.len());
+        match why {
+            Judged::TimedOut => stats::add(&COUNTS.timed_out, 1),
+            _ => stats::add(if kept { &COUNTS.kept } else { &COUNTS.discarded }, 1),
         }
         if kept {
-            stats::add(&COUNTS.kept, 1);
-            spans.into_iter().chain(root.map(|root| with_reasons(root, met, dropped))).for_each(|span| {
+            // The root says why; spans exported before it has ended (at a
+            // timeout or shutdown) say it themselves.
+            let early = root.is_none();
+            let spans = spans.into_iter().map(|span| if early { with_reasons(span, reasons, dropped) } else { span });
+            spans.chain(root.map(|root| with_reasons(root, reasons, dropped))).for_each(|span| {
                 self.keeper.export(span);
             });
         } else {
-            stats::add(&COUNTS.discarded, 1);
-            if why != Decided::RootEnded {
+            if why == Judged::ShutDown {
                 self.keeper.dropped(spans.len() as u64);
             }
             spans.into_iter().chain(root).for_each(FinishedSpan::recycle);
@@ -87,14 +138,14 @@ impl LocalTrace {
     }
 }
 
-/// The local root of a kept trace: which rules kept it, and how many of
-/// its spans the bounds dropped.
-fn with_reasons(mut root: FinishedSpan, met: Reasons, dropped: u64) -> FinishedSpan {
-    root.push_attribute(crate::keys::KEPT_BY, met.names().into());
+/// A span of a kept trace that says which rules kept it, and how many of
+/// its trace's spans the bounds dropped.
+fn with_reasons(mut span: FinishedSpan, met: Reasons, dropped: u64) -> FinishedSpan {
+    span.push_attribute(KEPT_BY, met.names().into());
     if dropped > 0 {
-        root.push_attribute(crate::keys::SPANS_DROPPED, i64::try_from(dropped).unwrap_or(i64::MAX).into());
+        span.push_attribute(SPANS_DROPPED, i64::try_from(dropped).unwrap_or(i64::MAX).into());
     }
-    root
+    span
 }
 
 impl SpanSink for LocalTrace {
@@ -106,17 +157,21 @@ impl SpanSink for LocalTrace {
         let keeper = &self.keeper;
         keeper.delivery.ended(span.span_id());
         let is_root = span.span_id() == self.root;
-        let met = keeper.reasons_in(&span, is_root.then_some(self.opened));
+        let met = keeper.reasons_in(&span, is_root);
         let mut held = recover(self.held.lock());
         match &mut *held {
-            Held::Open { .. } if is_root => {
-                drop(held);
-                self.decide(met, Some(span), Decided::RootEnded);
-            }
-            Held::Open { spans, met: so_far, dropped } => {
+            Held::Open { .. } if is_root => self.judge(held, met, Some(span), Judged::RootEnded),
+            Held::Open { spans, met: so_far, dropped, .. } => {
                 *so_far |= met;
+                let first = spans.is_empty();
                 if spans.len() < keeper.policy.max_spans_per_trace && keeper.hold_one() {
                     spans.push(span);
+                    drop(held);
+                    if first {
+                        // Only a trace that holds spans can time out or be
+                        // left open at shutdown.
+                        keeper.holds(self);
+                    }
                 } else {
                     *dropped += 1;
                     drop(held);
@@ -124,8 +179,7 @@ impl SpanSink for LocalTrace {
                     span.recycle();
                 }
             }
-            Held::Kept { met: kept_for, dropped } => {
-                let span = if is_root { with_reasons(span, *kept_for | met, *dropped) } else { span };
+            Held::Kept => {
                 drop(held);
                 keeper.export(span);
             }

@@ -8,16 +8,16 @@
 //! otherwise. Spans head sampling kept never come here.
 //!
 //! What is held is bounded (spans per trace, spans at once): past the
-//! bounds spans are dropped and counted ([`keep_stats`]). A root that has
-//! not ended within the timeout is decided on what its trace holds so far;
-//! traces still open at shutdown are decided the same way. Timeouts are
-//! looked for whenever a local trace opens, and at each flush.
+//! bounds spans are dropped and counted ([`keep_stats`]). A root that runs
+//! past the timeout is judged in windows (see `local_trace`); traces still
+//! open at shutdown are decided on what they hold. Timeouts are looked for
+//! whenever a local trace opens, and at each flush.
 
 mod local_trace;
 mod policy;
 mod stats;
 
-use local_trace::Decided;
+use local_trace::Judged;
 pub(crate) use local_trace::LocalTrace;
 pub use policy::KeepPolicy;
 pub(crate) use policy::RULES;
@@ -81,7 +81,8 @@ impl std::ops::BitOrAssign for Reasons {
 pub(crate) struct Keeper {
     policy: KeepPolicy,
     delivery: Arc<Delivery>,
-    /// By root span id: open until decided.
+    /// The open traces that hold spans, by root span id: those a timeout
+    /// or shutdown may have to judge.
     open: Mutex<HashMap<SpanId, Arc<LocalTrace>>>,
     /// Spans held across the open traces.
     held: AtomicUsize,
@@ -90,6 +91,11 @@ pub(crate) struct Keeper {
     epoch: Instant,
     /// Whether the first drop was said already.
     warned: AtomicBool,
+    /// Set as shutdown begins: traces opened later are never judged.
+    shutting_down: AtomicBool,
+    /// Set once shutdown has exported what it kept: spans kept later
+    /// cannot be exported any more, and are counted.
+    shut_down: AtomicBool,
 }
 
 impl Keeper {
@@ -102,20 +108,30 @@ impl Keeper {
             next_sweep: AtomicU64::new(0),
             epoch: Instant::now(),
             warned: AtomicBool::new(false),
+            shutting_down: AtomicBool::new(false),
+            shut_down: AtomicBool::new(false),
         })
     }
 
     /// A new local trace, rooted at the span `root`.
     pub(crate) fn open_trace(self: &Arc<Self>, root: SpanId) -> Arc<LocalTrace> {
         self.sweep_if_due();
-        let trace = Arc::new(LocalTrace::new(root, self.clone()));
-        recover(self.open.lock()).insert(root, trace.clone());
-        trace
+        LocalTrace::new(root, self.clone())
     }
 
-    /// The rules `span` meets; `root_opened`, for the local root, when its
-    /// trace opened.
-    fn reasons_in(&self, span: &FinishedSpan, root_opened: Option<Instant>) -> Reasons {
+    fn is_shut_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Relaxed)
+    }
+
+    /// Notes that `trace` holds spans.
+    fn holds(&self, trace: &LocalTrace) {
+        if let Some(trace) = trace.shared() {
+            recover(self.open.lock()).insert(trace.root, trace);
+        }
+    }
+
+    /// The rules `span` meets; `is_root`: it is its trace's local root.
+    fn reasons_in(&self, span: &FinishedSpan, is_root: bool) -> Reasons {
         let policy = &self.policy;
         let mut met = Reasons::NONE;
         if policy.errors && matches!(span.status(), Status::Error { .. }) {
@@ -127,7 +143,7 @@ impl Keeper {
         if policy.cancellations && span.has_attribute(CANCELLED, &Value::Bool(true)) {
             met |= Reasons::CANCELLED;
         }
-        let long = |limit| root_opened.is_some() && span.duration() > limit;
+        let long = |limit| is_root && span.duration() > limit;
         if policy.longer_than.is_some_and(long) {
             met |= Reasons::LONG;
         }
@@ -143,13 +159,17 @@ impl Keeper {
         false
     }
 
-    /// A decided trace is no longer open, and its spans no longer held.
-    fn closed(&self, trace: &LocalTrace, spans: usize) {
+    /// A judged trace holds its spans no more.
+    fn released(&self, trace: &LocalTrace, spans: usize) {
         self.held.fetch_sub(spans, Ordering::Relaxed);
         recover(self.open.lock()).remove(&trace.root);
     }
 
     fn export(&self, mut span: FinishedSpan) {
+        if self.shut_down.load(Ordering::Relaxed) {
+            self.dropped(1);
+            return span.recycle();
+        }
         // Exported as recorded spans are: the batch processor leaves
         // unsampled ones out.
         span.mark_sampled();
@@ -179,8 +199,9 @@ impl Keeper {
         }
     }
 
-    /// Decides the traces whose root has not ended within the timeout, at
-    /// most twice per timeout (and at least once a second).
+    /// Judges the traces whose window has run a whole timeout. Looked for
+    /// when a trace opens and at each flush, at most once per half timeout
+    /// (or per second, if shorter).
     fn sweep_if_due(&self) {
         let now = self.epoch.elapsed().as_millis() as u64;
         let next = self.next_sweep.load(Ordering::Relaxed);
@@ -190,15 +211,15 @@ impl Keeper {
         {
             return;
         }
-        self.decide_open(Decided::TimedOut, |trace| trace.opened.elapsed() >= self.policy.timeout);
+        let now = Instant::now();
+        self.judge_open(Judged::TimedOut, |trace| trace.is_due(now));
     }
 
-    /// Decides the open traces that `due` picks, outside the map's lock.
-    fn decide_open(&self, why: Decided, due: impl Fn(&LocalTrace) -> bool) {
-        let due: Vec<Arc<LocalTrace>> =
-            recover(self.open.lock()).values().filter(|trace| due(trace)).cloned().collect();
-        for trace in due {
-            trace.decide_early(why);
+    /// Judges the open traces that `due` picks, outside the map's lock.
+    fn judge_open(&self, why: Judged, due: impl Fn(&LocalTrace) -> bool) {
+        let open: Vec<Arc<LocalTrace>> = recover(self.open.lock()).values().cloned().collect();
+        for trace in open.into_iter().filter(|trace| due(trace)) {
+            trace.judge_early(why);
         }
     }
 
@@ -209,8 +230,11 @@ impl Keeper {
     }
 
     /// At shutdown, before the exporters: every open trace is decided on
-    /// what it holds, kept ones exported, the rest counted as dropped.
+    /// what it holds, kept ones exported, the rest counted as dropped; so
+    /// are the spans of traces opened or kept from then on.
     pub(crate) fn shutdown(&self) {
-        self.decide_open(Decided::ShutDown, |_| true);
+        self.shutting_down.store(true, Ordering::Relaxed);
+        self.judge_open(Judged::ShutDown, |_| true);
+        self.shut_down.store(true, Ordering::Relaxed);
     }
 }
