@@ -175,7 +175,11 @@ impl Backend for Pipeline {
                 let parents = parent.local_trace.clone().and_then(|trace| trace.downcast::<LocalTrace>().ok());
                 let trace = match parents.filter(|trace| trace.belongs_to(keeper)) {
                     Some(trace) => trace,
-                    None => keeper.open_trace(span_context.span_id()),
+                    None => {
+                        // Its window starts with the root: the root's start reading.
+                        let started = *start.started.get_or_insert_with(Reading::now);
+                        keeper.open_trace(span_context.span_id(), started)
+                    }
                 };
                 local_trace = Some(trace.clone() as LocalTraceRef);
                 trace

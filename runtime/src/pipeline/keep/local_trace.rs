@@ -12,11 +12,11 @@ use super::stats::{self, COUNTS};
 use super::{Keeper, Reasons};
 use crate::keys::{KEPT_BY, SPANS_DROPPED};
 use crate::pipeline::span_record::{FinishedSpan, SpanSink};
+use crate::support::clock::Reading;
 use crate::support::locks::recover;
 use opentelemetry::trace::SpanId;
 use opentelemetry_sdk::trace::SpanLimits;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Instant;
 
 pub(crate) struct LocalTrace {
     /// The local root: the first span of this process in the trace.
@@ -31,7 +31,8 @@ enum Held {
     /// Not decided yet: the spans of the current window and the rules they
     /// met; the rules of earlier windows that were kept; how many spans
     /// the bounds dropped; when the window began.
-    Open { spans: Vec<FinishedSpan>, met: Reasons, kept_before: Reasons, dropped: u64, since: Instant },
+    /// `listed`: the keeper lists the trace, as one that holds spans.
+    Open { spans: Vec<FinishedSpan>, met: Reasons, kept_before: Reasons, dropped: u64, since: Reading, listed: bool },
     /// Kept when the root ended: what ends from now on is exported.
     Kept,
     /// Not kept. `counted`: decided at shutdown, before the root ended, so
@@ -52,7 +53,7 @@ pub(super) enum Judged {
 }
 
 impl LocalTrace {
-    pub(super) fn new(root: SpanId, keeper: Arc<Keeper>) -> Arc<Self> {
+    pub(super) fn new(root: SpanId, started: Reading, keeper: Arc<Keeper>) -> Arc<Self> {
         let held = match keeper.is_shut_down() {
             true => Held::Forgotten { counted: true },
             false => Held::Open {
@@ -60,7 +61,8 @@ impl LocalTrace {
                 met: Reasons::NONE,
                 kept_before: Reasons::NONE,
                 dropped: 0,
-                since: Instant::now(),
+                since: started,
+                listed: false,
             },
         };
         Arc::new_cyclic(|me| LocalTrace { root, me: me.clone(), keeper, held: Mutex::new(held) })
@@ -77,16 +79,16 @@ impl LocalTrace {
     }
 
     /// Whether the current window has run a whole timeout.
-    pub(super) fn is_due(&self, now: Instant) -> bool {
+    pub(super) fn is_due(&self, now: Reading) -> bool {
         let held = recover(self.held.lock());
-        matches!(&*held, Held::Open { since, .. } if now.duration_since(*since) >= self.keeper.policy.timeout)
+        matches!(&*held, Held::Open { since, .. } if now.since(*since) >= self.keeper.policy.timeout)
     }
 
     /// Judges the trace before its root ended, on what it holds.
     pub(super) fn judge_early(&self, why: Judged) {
         let held = recover(self.held.lock());
         let running = match &*held {
-            Held::Open { since, .. } => since.elapsed(),
+            Held::Open { since, .. } => Reading::now().since(*since),
             _ => return,
         };
         let long = self.keeper.policy.longer_than.is_some_and(|limit| running > limit);
@@ -97,9 +99,9 @@ impl LocalTrace {
     /// spans met), under the lock that found it open; then exports or
     /// forgets what it holds, and the root if it ended.
     fn judge(&self, mut held: MutexGuard<'_, Held>, also: Reasons, root: Option<FinishedSpan>, why: Judged) {
-        let Held::Open { spans, met, kept_before, dropped, .. } = &mut *held else { return };
+        let Held::Open { spans, met, kept_before, dropped, listed, .. } = &mut *held else { return };
         let spans = std::mem::take(spans);
-        let (met, kept_before, dropped) = (*met | also, *kept_before, *dropped);
+        let (met, kept_before, dropped, listed) = (*met | also, *kept_before, *dropped, *listed);
         let kept = met.any() || (root.is_some() && kept_before.any());
         let reasons = met | kept_before;
         *held = match why {
@@ -108,7 +110,8 @@ impl LocalTrace {
                 met: Reasons::NONE,
                 kept_before: if kept { reasons } else { kept_before },
                 dropped,
-                since: Instant::now(),
+                since: Reading::now(),
+                listed: false,
             },
             Judged::RootEnded if kept => Held::Kept,
             Judged::RootEnded => Held::Forgotten { counted: false },
@@ -116,7 +119,7 @@ impl LocalTrace {
             Judged::ShutDown => Held::Forgotten { counted: true },
         };
         drop(held);
-        self.keeper.released(self, spans.len());
+        self.keeper.released(self, spans.len(), listed);
         match why {
             Judged::TimedOut => stats::add(&COUNTS.timed_out, 1),
             _ => stats::add(if kept { &COUNTS.kept } else { &COUNTS.discarded }, 1),
@@ -160,16 +163,25 @@ impl SpanSink for LocalTrace {
         let met = keeper.reasons_in(&span, is_root);
         let mut held = recover(self.held.lock());
         match &mut *held {
+            // The common case, a trace that holds nothing: decided on the root alone.
+            Held::Open { spans, kept_before, listed: false, dropped: 0, .. }
+                if is_root && spans.is_empty() && !kept_before.any() && !met.any() =>
+            {
+                *held = Held::Forgotten { counted: false };
+                drop(held);
+                stats::add(&COUNTS.discarded, 1);
+                span.recycle();
+            }
             Held::Open { .. } if is_root => self.judge(held, met, Some(span), Judged::RootEnded),
-            Held::Open { spans, met: so_far, dropped, .. } => {
+            Held::Open { spans, met: so_far, dropped, listed, .. } => {
                 *so_far |= met;
-                let first = spans.is_empty();
                 if spans.len() < keeper.policy.max_spans_per_trace && keeper.hold_one() {
                     spans.push(span);
+                    // Only a trace that holds spans can time out or be left
+                    // open at shutdown: it is listed for those.
+                    let first = !std::mem::replace(listed, true);
                     drop(held);
                     if first {
-                        // Only a trace that holds spans can time out or be
-                        // left open at shutdown.
                         keeper.holds(self);
                     }
                 } else {

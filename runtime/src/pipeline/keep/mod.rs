@@ -26,6 +26,7 @@ pub use stats::{keep_stats, KeepStats};
 use super::delivery::Delivery;
 use super::span_record::{FinishedSpan, SpanSink as _};
 use crate::keys::{CANCELLED, THRESHOLD_EXCEEDED};
+use crate::support::clock::Reading;
 use crate::support::diagnostics::{self, LogLevel};
 use crate::support::locks::recover;
 use opentelemetry::trace::{SpanId, Status};
@@ -84,6 +85,8 @@ pub(crate) struct Keeper {
     /// The open traces that hold spans, by root span id: those a timeout
     /// or shutdown may have to judge.
     open: Mutex<HashMap<SpanId, Arc<LocalTrace>>>,
+    /// How many traces `open` lists: with none, there is nothing to sweep.
+    listed: AtomicUsize,
     /// Spans held across the open traces.
     held: AtomicUsize,
     /// When timeouts are next looked for, in milliseconds since `epoch`.
@@ -104,6 +107,7 @@ impl Keeper {
             policy,
             delivery,
             open: Mutex::new(HashMap::new()),
+            listed: AtomicUsize::new(0),
             held: AtomicUsize::new(0),
             next_sweep: AtomicU64::new(0),
             epoch: Instant::now(),
@@ -114,9 +118,9 @@ impl Keeper {
     }
 
     /// A new local trace, rooted at the span `root`.
-    pub(crate) fn open_trace(self: &Arc<Self>, root: SpanId) -> Arc<LocalTrace> {
+    pub(crate) fn open_trace(self: &Arc<Self>, root: SpanId, started: Reading) -> Arc<LocalTrace> {
         self.sweep_if_due();
-        LocalTrace::new(root, self.clone())
+        LocalTrace::new(root, started, self.clone())
     }
 
     fn is_shut_down(&self) -> bool {
@@ -126,7 +130,9 @@ impl Keeper {
     /// Notes that `trace` holds spans.
     fn holds(&self, trace: &LocalTrace) {
         if let Some(trace) = trace.shared() {
-            recover(self.open.lock()).insert(trace.root, trace);
+            let mut open = recover(self.open.lock());
+            open.insert(trace.root, trace);
+            self.listed.store(open.len(), Ordering::Relaxed);
         }
     }
 
@@ -159,10 +165,14 @@ impl Keeper {
         false
     }
 
-    /// A judged trace holds its spans no more.
-    fn released(&self, trace: &LocalTrace, spans: usize) {
+    /// A judged trace holds its spans no more; `listed`: it was listed.
+    fn released(&self, trace: &LocalTrace, spans: usize, listed: bool) {
         self.held.fetch_sub(spans, Ordering::Relaxed);
-        recover(self.open.lock()).remove(&trace.root);
+        if listed {
+            let mut open = recover(self.open.lock());
+            open.remove(&trace.root);
+            self.listed.store(open.len(), Ordering::Relaxed);
+        }
     }
 
     fn export(&self, mut span: FinishedSpan) {
@@ -190,8 +200,7 @@ impl Keeper {
                 || {
                     format!(
                         "spans held for the keep policy were dropped: past its bounds ({per_trace} per local trace, \
-                         {at_once} at once), or never judged (their trace was open at shutdown or past its \
-                         timeout); tracekit::keep_stats() counts them"
+                         {at_once} at once), or left at shutdown; tracekit::keep_stats() counts them"
                     )
                 },
                 |message| tracing::warn!(target: "tracekit::keep", per_trace, at_once, "{message}"),
@@ -203,6 +212,9 @@ impl Keeper {
     /// when a trace opens and at each flush, at most once per half timeout
     /// (or per second, if shorter).
     fn sweep_if_due(&self) {
+        if self.listed.load(Ordering::Relaxed) == 0 {
+            return;
+        }
         let now = self.epoch.elapsed().as_millis() as u64;
         let next = self.next_sweep.load(Ordering::Relaxed);
         let every = (self.policy.timeout / 2).min(Duration::from_secs(1)).as_millis().max(1) as u64;
@@ -211,7 +223,7 @@ impl Keeper {
         {
             return;
         }
-        let now = Instant::now();
+        let now = Reading::now();
         self.judge_open(Judged::TimedOut, |trace| trace.is_due(now));
     }
 

@@ -51,8 +51,8 @@ impl Default for KeepPolicy {
 
 impl KeepPolicy {
     /// No rule (nothing is kept that head sampling drops), with the default
-    /// bounds: 1,000 spans per local trace, 10,000 held at once, and a
-    /// local root decided after 60 seconds if it has not ended.
+    /// bounds: 1,000 spans per local trace, 10,000 held at once, and what a
+    /// local root still running holds judged every 60 seconds.
     ///
     /// ```
     /// assert!(!tracekit::KeepPolicy::new().is_on());
@@ -143,8 +143,9 @@ impl KeepPolicy {
         self
     }
 
-    /// A local root that has not ended after this long (a long-lived
-    /// connection) is decided then, on what its trace holds so far
+    /// A local root still running after this long (a long-lived
+    /// connection) has what its trace holds judged then: exported if a rule
+    /// holds, forgotten otherwise; and again after each such window
     /// (`TRACING_KEEP_TIMEOUT_MS`, default 60 seconds).
     ///
     /// ```

@@ -18,13 +18,14 @@ pub struct KeepStats {
     pub kept: u64,
     /// Local traces no rule kept, forgotten as head sampling decided.
     pub discarded: u64,
-    /// Local traces decided because their root had not ended within the
-    /// policy's timeout (also counted as kept or discarded).
+    /// Windows of long-running local roots judged at the policy's timeout
+    /// (the traces themselves are counted kept or discarded when their
+    /// root ends).
     pub timed_out: u64,
     /// Spans held for a decision and lost: past the bounds (per trace, or
-    /// held at once), or in a local trace that was still open at shutdown
-    /// or timed out with no rule met. A kept trace that lost spans says how
-    /// many on its local root (`tracekit.spans_dropped`).
+    /// held at once), held by a local trace still open at shutdown that no
+    /// rule kept, or ended after shutdown. A kept trace that lost spans says
+    /// how many on its local root (`tracekit.spans_dropped`).
     pub spans_dropped: u64,
 }
 
@@ -32,7 +33,7 @@ pub struct KeepStats {
 ///
 /// ```
 /// let stats = tracekit::keep_stats();
-/// assert!(stats.kept + stats.discarded >= stats.timed_out);
+/// println!("{} local traces kept, {} discarded", stats.kept, stats.discarded);
 /// ```
 pub fn keep_stats() -> KeepStats {
     KeepStats {
