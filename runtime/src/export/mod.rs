@@ -4,7 +4,7 @@
 
 pub(crate) mod batch;
 pub(crate) mod console;
-mod exportable;
+mod into_span_data;
 mod memory;
 pub(crate) mod otlp;
 #[cfg(any(feature = "console", feature = "testing"))]
@@ -15,7 +15,7 @@ mod value_length;
 pub(crate) use batch::BatchProcessor;
 #[cfg(feature = "console")]
 pub(crate) use console::ConsoleExporter;
-pub(crate) use exportable::Exportable;
+pub(crate) use into_span_data::IntoSpanData;
 #[cfg(feature = "testing")]
 pub(crate) use memory::MemoryExporter;
 pub(crate) use memory::SpanStore;

@@ -2,7 +2,7 @@
 //! and its exporter, made the process's backend, and the guard that shuts
 //! it down.
 
-mod build;
+mod provider;
 mod resource;
 
 use crate::config::Config;
@@ -10,7 +10,7 @@ use crate::error::InitError;
 use crate::export::SpanStore;
 use crate::facade::dispatch::{self, BackendToken};
 use crate::support::locks::recover;
-use build::Provider;
+use provider::Provider;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -111,7 +111,7 @@ fn install(config: Config) -> Result<TracingGuard, InitError> {
     #[cfg(not(feature = "metrics"))]
     let metered = false;
     let (provider, store) = if config.is_recording() {
-        let (provider, store) = match build::provider(&config) {
+        let (provider, store) = match provider::provider(&config) {
             Ok(built) => built,
             Err(error) => {
                 #[cfg(feature = "metrics")]

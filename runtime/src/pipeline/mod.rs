@@ -1,21 +1,22 @@
-//! The SDK-backed recording pipeline: the sampler's decision, limits, and
-//! the way finished spans reach the exporter. Spans of such a pipeline are
-//! tracekit's own ([`RecordedSpan`]); the SDK's sampler, id generator,
-//! processors and exporters do the rest. It knows neither configuration
-//! nor installation: those build it from settings and make it a backend.
+//! The SDK-backed recording pipeline: the sampler's decision, limits, the
+//! keep policy, and the processors that take finished spans to the
+//! exporters. Spans of such a pipeline are tracekit's own (`SpanRecord`);
+//! the SDK's sampler, id generator, processors and exporters do the rest.
+//! It knows neither configuration nor installation: those build it from
+//! settings and make it a backend.
 
-mod delivery;
 mod keep;
 mod limits;
+mod processors;
 mod program_tracer;
 mod recorded_span;
 mod sampling;
 mod span_record;
 
-pub(crate) use delivery::Export;
 pub(crate) use keep::RULES as KEEP_RULES;
 pub use keep::{keep_stats, KeepPolicy, KeepStats};
 pub(crate) use limits::Limits;
+pub(crate) use processors::Processor;
 pub(crate) use program_tracer::ProgramTracer;
 pub use sampling::Sampler;
 pub(crate) use sampling::{check_ratio, parse_ratio};
@@ -31,7 +32,6 @@ use crate::facade::stack::Parent;
 use crate::facade::trace_flags;
 use crate::metered::{self, root_decisions};
 use crate::support::clock::Reading;
-use delivery::Delivery;
 use keep::{Keeper, LocalTrace};
 use opentelemetry::trace::{SpanContext, SpanId, Status, TraceFlags, TraceState};
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -39,6 +39,7 @@ use opentelemetry_sdk::trace::{
     IdGenerator, RandomIdGenerator, Sampler as SdkSampler, SamplingDecision, SamplingResult, ShouldSample,
 };
 use opentelemetry_sdk::Resource;
+use processors::Processors;
 use sampling::KnownDecision;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,60 +52,60 @@ pub(crate) struct Pipeline {
     /// Every span [`Backend::skips`] lets through is sampled: the SDK's
     /// sampler is not asked.
     samples_the_rest: bool,
-    delivery: Arc<Delivery>,
+    processors: Arc<Processors>,
     /// With a keep policy on: the local traces held for its decision.
     keeper: Option<Arc<Keeper>>,
 }
 
 impl Pipeline {
     pub(crate) fn new(
-        exports: Vec<Export>,
+        processors: Vec<Processor>,
         sampler: Sampler,
         keep: &KeepPolicy,
         limits: &Limits,
         resource: &Resource,
     ) -> Arc<Pipeline> {
-        let delivery = Delivery::new(exports, limits.to_sdk(), limits.attribute_value_length, resource);
-        Self::with_delivery(delivery, sampler, keep)
+        let processors = Processors::new(processors, limits.to_sdk(), limits.attribute_value_length, resource);
+        Self::with_processors(processors, sampler, keep)
     }
 
     /// A pipeline for a test capture, which can tell the spans that had
     /// not ended when the capture returned.
     #[cfg(feature = "testing")]
     pub(crate) fn for_capture(
-        exports: Vec<Export>,
+        processors: Vec<Processor>,
         sampler: Sampler,
         keep: &KeepPolicy,
         limits: &Limits,
     ) -> Arc<Pipeline> {
         let resource = Resource::builder().build();
-        let mut delivery = Delivery::new(exports, limits.to_sdk(), limits.attribute_value_length, &resource);
-        delivery.track_unfinished();
-        Self::with_delivery(delivery, sampler, keep)
+        let mut processors = Processors::new(processors, limits.to_sdk(), limits.attribute_value_length, &resource);
+        processors.track_unfinished();
+        Self::with_processors(processors, sampler, keep)
     }
 
-    fn with_delivery(delivery: Delivery, sampler: Sampler, keep: &KeepPolicy) -> Arc<Pipeline> {
-        let delivery = Arc::new(delivery);
+    fn with_processors(processors: Processors, sampler: Sampler, keep: &KeepPolicy) -> Arc<Pipeline> {
+        let processors = Arc::new(processors);
         Arc::new(Pipeline {
             sampler: sampler.to_sdk(),
             known_decision: sampler.known_decision(),
             samples_the_rest: sampler.samples_the_rest(),
-            keeper: keep.is_on().then(|| Keeper::new(keep.clone(), delivery.clone())),
-            delivery,
+            keeper: keep.is_on().then(|| Keeper::new(keep.clone(), processors.clone())),
+            processors,
         })
     }
 
     /// The names of the spans started and not yet ended ([`Pipeline::for_capture`] only).
     #[cfg(feature = "testing")]
     pub(crate) fn unfinished(&self) -> Vec<String> {
-        self.delivery.unfinished()
+        self.processors.unfinished()
     }
 
     pub(crate) fn force_flush(&self) -> OTelSdkResult {
         if let Some(keeper) = &self.keeper {
             keeper.flush();
         }
-        self.delivery.force_flush()
+        self.processors.force_flush()
     }
 
     /// Exports what is pending, within `timeout`; spans ending later are not
@@ -113,7 +114,7 @@ impl Pipeline {
         if let Some(keeper) = &self.keeper {
             keeper.shutdown();
         }
-        self.delivery.shutdown(timeout)
+        self.processors.shutdown(timeout)
     }
 }
 
@@ -184,9 +185,9 @@ impl Backend for Pipeline {
                 local_trace = Some(trace.clone() as LocalTraceRef);
                 trace
             }
-            _ => self.delivery.clone(),
+            _ => self.processors.clone(),
         };
-        let limit = self.delivery.limits().max_attributes_per_span as usize;
+        let limit = self.processors.limits().max_attributes_per_span as usize;
         // The code location is added on export, off the calling thread, when
         // it fits the limit; otherwise now, to be cut by the limit.
         let code = start.code.take_if(|_| limit >= Callsite::CODE_ATTRIBUTES);
@@ -203,12 +204,12 @@ impl Backend for Pipeline {
         let dropped_attributes_count = attributes.len().saturating_sub(limit) as u32;
         attributes.truncate(limit);
         let start_time = start.started.unwrap_or_else(Reading::now).wall_time();
-        self.delivery.started(span_context.span_id(), &start.name);
+        self.processors.started(span_context.span_id(), &start.name);
         // Filled field by field in a recycled box: a whole record written
         // into it would be copied through the stack first.
         let mut span = span_record::take_record();
         span.context = span_context.clone();
-        span.delivery = Some(sink);
+        span.sink = Some(sink);
         span.parent_span_id = if has_parent { parent_context.span_id() } else { SpanId::INVALID };
         span.parent_span_is_remote = has_parent && parent_context.is_remote();
         span.kind = start.kind;

@@ -18,15 +18,15 @@ use std::time::SystemTime;
 impl SpanRecord {
     /// The limits the span is held to, while it runs.
     fn limits(&self) -> Option<&SpanLimits> {
-        self.delivery.as_deref().map(|delivery| delivery.limits())
+        self.sink.as_deref().map(|sink| sink.limits())
     }
 
     /// Ends the span at `end_time` and sends it on; does nothing once ended.
     fn finish(self: Box<Self>, end_time: SystemTime) {
         let mut record = self;
-        if let Some(delivery) = record.delivery.take() {
+        if let Some(sink) = record.sink.take() {
             record.end_time = end_time;
-            delivery.finish(FinishedSpan::new(record));
+            sink.finish(FinishedSpan::new(record));
         }
     }
 }
@@ -46,7 +46,7 @@ impl Recording for SpanRecord {
     }
 
     fn is_recording(&self) -> bool {
-        self.delivery.is_some()
+        self.sink.is_some()
     }
 
     fn set_attribute(&mut self, attribute: KeyValue) {
@@ -64,13 +64,13 @@ impl Recording for SpanRecord {
 
     fn set_status(&mut self, status: Status) {
         // Ok > Error > Unset: a status never goes back down, as in the SDK.
-        if self.delivery.is_some() && status > self.status {
+        if self.sink.is_some() && status > self.status {
             self.status = status;
         }
     }
 
     fn update_name(&mut self, new_name: Cow<'static, str>) {
-        if self.delivery.is_some() {
+        if self.sink.is_some() {
             self.name = new_name;
         }
     }
@@ -96,7 +96,7 @@ impl Recording for SpanRecord {
 impl Drop for SpanRecord {
     /// A span dropped without being ended ends now, as the SDK's does.
     fn drop(&mut self) {
-        if self.delivery.is_some() {
+        if self.sink.is_some() {
             let record = std::mem::replace(self, SpanRecord::empty());
             Box::new(record).finish(Reading::now().wall_time());
         }

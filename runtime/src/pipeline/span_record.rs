@@ -4,7 +4,7 @@
 //! attribute vectors are (see `support::recycle`): filled on the program's
 //! thread, emptied on the export thread.
 
-use crate::export::Exportable;
+use crate::export::IntoSpanData;
 use crate::facade::callsite::Callsite;
 use crate::support::recycle::{self, Pool};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
@@ -23,7 +23,7 @@ use std::time::{Duration, SystemTime};
 pub(crate) struct SpanRecord {
     pub(crate) context: SpanContext,
     /// Where the span goes when it ends; `None` once it has ended.
-    pub(crate) delivery: Option<Arc<dyn SpanSink>>,
+    pub(crate) sink: Option<Arc<dyn SpanSink>>,
     pub(crate) parent_span_id: SpanId,
     pub(crate) parent_span_is_remote: bool,
     pub(crate) kind: SpanKind,
@@ -83,7 +83,7 @@ impl SpanRecord {
     pub(crate) fn empty() -> Self {
         SpanRecord {
             context: SpanContext::empty_context(),
-            delivery: None,
+            sink: None,
             parent_span_id: SpanId::INVALID,
             parent_span_is_remote: false,
             kind: SpanKind::Internal,
@@ -99,7 +99,7 @@ impl SpanRecord {
     }
 }
 
-impl Exportable for FinishedSpan {
+impl IntoSpanData for FinishedSpan {
     fn is_sampled(&self) -> bool {
         self.record.context.is_sampled()
     }

@@ -1,7 +1,7 @@
 use super::Spans;
 use crate::export::{MemoryExporter, SpanStore};
 use crate::facade::dispatch::{BackendToken, CaptureBackend};
-use crate::pipeline::{Export, KeepPolicy, Limits, Pipeline, Sampler};
+use crate::pipeline::{KeepPolicy, Limits, Pipeline, Processor, Sampler};
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::Context;
 use opentelemetry_sdk::trace::SimpleSpanProcessor;
@@ -154,7 +154,7 @@ impl Session {
         let store = SpanStore::default();
         // The SDK's limits, as a provider built with no configuration has.
         let pipeline = Pipeline::for_capture(
-            vec![Export::EachSpan(Box::new(SimpleSpanProcessor::new(MemoryExporter::new(store.clone()))))],
+            vec![Processor::Simple(Box::new(SimpleSpanProcessor::new(MemoryExporter::new(store.clone()))))],
             settings.sampler,
             &settings.keep,
             &Limits::default(),
@@ -168,7 +168,7 @@ impl Session {
     }
 
     fn finish(self) -> Spans {
-        // The simple processor exports as each span ends; only local traces
+        // The simple processor processors as each span ends; only local traces
         // still open are decided, and exported if kept, at shutdown.
         let unfinished = self.pipeline.unfinished();
         let _ = self.pipeline.shutdown(std::time::Duration::from_secs(5));

@@ -12,7 +12,7 @@ mod settings;
 
 pub(crate) use settings::{BatchSettings, SizeSettings, SIZE_EXPECTED};
 
-use super::exportable::Exportable;
+use super::into_span_data::IntoSpanData;
 use super::stats::{Counters, ExportStats, Outcome};
 use super::value_length::limit_value_lengths;
 use crate::support::diagnostics::{self, LogLevel};
@@ -104,7 +104,7 @@ impl<T> Shared<T> {
     }
 }
 
-impl<T: Exportable> BatchProcessor<T> {
+impl<T: IntoSpanData> BatchProcessor<T> {
     /// Starts the export thread. `destination` names where spans go, for the
     /// loss warnings.
     pub(crate) fn new<E: SpanExporter + 'static>(
@@ -145,7 +145,7 @@ impl<T> std::fmt::Debug for BatchProcessor<T> {
     }
 }
 
-impl<T: Exportable> BatchProcessor<T> {
+impl<T: IntoSpanData> BatchProcessor<T> {
     /// Queues a finished span in its thread's ring; drops and counts it
     /// when the ring is full or the processor shut down.
     pub(crate) fn push(&self, span: T) {
@@ -276,7 +276,7 @@ impl<T> Drop for BatchProcessor<T> {
 
 /// The export thread: waits for a full batch, the schedule delay, a flush
 /// or shutdown, then exports every span waiting at that moment, in batches.
-fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter: E) {
+fn export_loop<T: IntoSpanData, E: SpanExporter>(shared: &Shared<T>, mut exporter: E) {
     // What the exporter's own client records (hyper's and tonic's `tracing`
     // spans) is not traced, so that exporting never makes more to export.
     let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
@@ -330,7 +330,7 @@ fn export_loop<T: Exportable, E: SpanExporter>(shared: &Shared<T>, mut exporter:
 
 /// Exports the spans `quotas` counts in each ring, a batch at a time, until
 /// a shutdown that ran out of time has counted them instead.
-fn export_in_batches<T: Exportable, E: SpanExporter>(
+fn export_in_batches<T: IntoSpanData, E: SpanExporter>(
     shared: &Shared<T>,
     exporter: &E,
     quotas: &mut [usize],

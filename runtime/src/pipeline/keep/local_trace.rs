@@ -1,7 +1,7 @@
 //! One local trace held for the keep decision: the spans that ended under
 //! its local root, until the root ends and the policy says whether they
 //! are exported or forgotten. A held span's record points here instead of
-//! at the pipeline's delivery, and the spans started under it join it.
+//! at the pipeline's processors, and the spans started under it join it.
 //!
 //! A root that runs past the policy's timeout (a long-lived connection) is
 //! judged in windows: at each timeout what its trace holds is exported if a
@@ -96,7 +96,7 @@ impl LocalTrace {
     }
 
     /// Judges the open trace on the rules met (`also` with what the held
-    /// spans met), under the lock that found it open; then exports or
+    /// spans met), under the lock that found it open; then processors or
     /// forgets what it holds, and the root if it ended.
     fn judge(&self, mut held: MutexGuard<'_, Held>, also: Reasons, root: Option<FinishedSpan>, why: Judged) {
         let Held::Open { spans, met, kept_before, dropped, listed, .. } = &mut *held else { return };
@@ -153,12 +153,12 @@ fn with_reasons(mut span: FinishedSpan, met: Reasons, dropped: u64) -> FinishedS
 
 impl SpanSink for LocalTrace {
     fn limits(&self) -> &SpanLimits {
-        self.keeper.delivery.limits()
+        self.keeper.processors.limits()
     }
 
     fn finish(&self, span: FinishedSpan) {
         let keeper = &self.keeper;
-        keeper.delivery.ended(span.span_id());
+        keeper.processors.ended(span.span_id());
         let is_root = span.span_id() == self.root;
         let met = keeper.reasons_in(&span, is_root);
         let mut held = recover(self.held.lock());

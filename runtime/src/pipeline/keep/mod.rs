@@ -23,7 +23,7 @@ pub use policy::KeepPolicy;
 pub(crate) use policy::RULES;
 pub use stats::{keep_stats, KeepStats};
 
-use super::delivery::Delivery;
+use super::processors::Processors;
 use super::span_record::{FinishedSpan, SpanSink as _};
 use crate::keys::{CANCELLED, THRESHOLD_EXCEEDED};
 use crate::support::clock::Reading;
@@ -81,7 +81,7 @@ impl std::ops::BitOrAssign for Reasons {
 /// The open local traces of one pipeline, and where kept spans go.
 pub(crate) struct Keeper {
     policy: KeepPolicy,
-    delivery: Arc<Delivery>,
+    processors: Arc<Processors>,
     /// The open traces that hold spans, by root span id: those a timeout
     /// or shutdown may have to judge.
     open: Mutex<HashMap<SpanId, Arc<LocalTrace>>>,
@@ -102,10 +102,10 @@ pub(crate) struct Keeper {
 }
 
 impl Keeper {
-    pub(crate) fn new(policy: KeepPolicy, delivery: Arc<Delivery>) -> Arc<Keeper> {
+    pub(crate) fn new(policy: KeepPolicy, processors: Arc<Processors>) -> Arc<Keeper> {
         Arc::new(Keeper {
             policy,
-            delivery,
+            processors,
             open: Mutex::new(HashMap::new()),
             listed: AtomicUsize::new(0),
             held: AtomicUsize::new(0),
@@ -183,7 +183,7 @@ impl Keeper {
         // Exported as recorded spans are: the batch processor leaves
         // unsampled ones out.
         span.mark_sampled();
-        self.delivery.finish(span);
+        self.processors.finish(span);
     }
 
     /// Counts spans dropped; the first time, says so.

@@ -4,7 +4,7 @@
 use super::span_record::{FinishedSpan, SpanSink};
 use crate::export::BatchProcessor;
 #[cfg(any(feature = "console", feature = "testing"))]
-use crate::export::{limit_value_lengths, Exportable};
+use crate::export::{limit_value_lengths, IntoSpanData};
 use opentelemetry::trace::SpanId;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::SpanLimits;
@@ -17,10 +17,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// How finished spans reach the exporter.
-pub(crate) enum Export {
+pub(crate) enum Processor {
     /// Exported as each span ends, on the thread that ends it (console, memory).
     #[cfg(any(feature = "console", feature = "testing"))]
-    EachSpan(Box<dyn SpanProcessor>),
+    Simple(Box<dyn SpanProcessor>),
     /// Queued for tracekit's batch processor, which makes the exported form
     /// on its own thread.
     Batch(BatchProcessor<FinishedSpan>),
@@ -31,7 +31,7 @@ type Started = (SpanId, Cow<'static, str>);
 
 /// Where the spans of one pipeline go once they end: each exporter behind
 /// its own processor, so that a slow collector never delays the console.
-pub(crate) struct Delivery {
+pub(crate) struct Processors {
     limits: SpanLimits,
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied as spans are exported
     /// (the batch processor holds its own copy).
@@ -40,7 +40,7 @@ pub(crate) struct Delivery {
         allow(dead_code, reason = "read by the exporters of each span")
     )]
     value_length: Option<usize>,
-    exports: Vec<Export>,
+    processors: Vec<Processor>,
     /// Spans that end after shutdown are not exported, as with the SDK's provider.
     shut_down: AtomicBool,
     /// For a test capture: the spans started and not yet ended, so that a
@@ -48,21 +48,21 @@ pub(crate) struct Delivery {
     unfinished: Option<Mutex<Vec<Started>>>,
 }
 
-impl Delivery {
+impl Processors {
     pub(crate) fn new(
-        mut exports: Vec<Export>,
+        mut processors: Vec<Processor>,
         limits: SpanLimits,
         value_length: Option<usize>,
         resource: &Resource,
     ) -> Self {
-        for export in &mut exports {
-            match export {
+        for processor in &mut processors {
+            match processor {
                 #[cfg(any(feature = "console", feature = "testing"))]
-                Export::EachSpan(processor) => processor.set_resource(resource),
-                Export::Batch(batch) => batch.set_resource(resource),
+                Processor::Simple(processor) => processor.set_resource(resource),
+                Processor::Batch(batch) => batch.set_resource(resource),
             }
         }
-        Delivery { limits, value_length, exports, shut_down: AtomicBool::new(false), unfinished: None }
+        Processors { limits, value_length, processors, shut_down: AtomicBool::new(false), unfinished: None }
     }
 
     /// Keeps the names of the spans started and not yet ended (for test captures).
@@ -94,7 +94,7 @@ impl Delivery {
     }
 }
 
-impl SpanSink for Delivery {
+impl SpanSink for Processors {
     fn limits(&self) -> &SpanLimits {
         &self.limits
     }
@@ -105,37 +105,37 @@ impl SpanSink for Delivery {
         if self.shut_down.load(Ordering::Relaxed) {
             return;
         }
-        let Some((last, others)) = self.exports.split_last() else { return };
+        let Some((last, others)) = self.processors.split_last() else { return };
         // A copy for each exporter but the last, which takes the span itself.
-        for export in others {
-            self.deliver(export, span.clone());
+        for processor in others {
+            self.deliver(processor, span.clone());
         }
         self.deliver(last, span);
     }
 }
 
-impl Delivery {
-    fn deliver(&self, export: &Export, span: FinishedSpan) {
-        match export {
+impl Processors {
+    fn deliver(&self, processor: &Processor, span: FinishedSpan) {
+        match processor {
             #[cfg(any(feature = "console", feature = "testing"))]
-            Export::EachSpan(processor) => {
+            Processor::Simple(simple) => {
                 let mut span = span.into_span_data();
                 limit_value_lengths(&mut span, self.value_length);
-                processor.on_end(span);
+                simple.on_end(span);
             }
-            Export::Batch(batch) => batch.push(span),
+            Processor::Batch(batch) => batch.push(span),
         }
     }
 
     /// Flushes every exporter, each whatever the others did.
     pub(crate) fn force_flush(&self) -> OTelSdkResult {
         let flushed: Vec<OTelSdkResult> = self
-            .exports
+            .processors
             .iter()
-            .map(|export| match export {
+            .map(|processor| match processor {
                 #[cfg(any(feature = "console", feature = "testing"))]
-                Export::EachSpan(processor) => processor.force_flush(),
-                Export::Batch(batch) => batch.force_flush(),
+                Processor::Simple(processor) => processor.force_flush(),
+                Processor::Batch(batch) => batch.force_flush(),
             })
             .collect();
         flushed.into_iter().find(Result::is_err).unwrap_or(Ok(()))
@@ -146,12 +146,12 @@ impl Delivery {
     pub(crate) fn shutdown(&self, timeout: Duration) -> OTelSdkResult {
         self.shut_down.store(true, Ordering::Relaxed);
         let closed: Vec<OTelSdkResult> = self
-            .exports
+            .processors
             .iter()
-            .map(|export| match export {
+            .map(|processor| match processor {
                 #[cfg(any(feature = "console", feature = "testing"))]
-                Export::EachSpan(processor) => processor.shutdown_with_timeout(timeout),
-                Export::Batch(batch) => batch.shutdown_with_timeout(timeout),
+                Processor::Simple(processor) => processor.shutdown_with_timeout(timeout),
+                Processor::Batch(batch) => batch.shutdown_with_timeout(timeout),
             })
             .collect();
         closed.into_iter().find(Result::is_err).unwrap_or(Ok(()))

@@ -13,7 +13,7 @@ use crate::export::MemoryExporter;
 use crate::export::OtlpExporter;
 use crate::export::SpanStore;
 use crate::facade::dispatch::Backend;
-use crate::pipeline::{Export, Pipeline, ProgramTracer};
+use crate::pipeline::{Pipeline, Processor, ProgramTracer};
 #[cfg(feature = "console")]
 use crate::support::terminal::Style;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -69,7 +69,7 @@ pub(super) fn provider(config: &Config) -> Result<(Provider, Option<SpanStore>),
     if let Some(provider) = &config.provider {
         return Ok((Provider::Program(provider.clone()), None));
     }
-    let mut exports = Vec::new();
+    let mut processors = Vec::new();
     let mut store = None;
     let mut shutdown_timeout = Duration::ZERO;
     if let Some(given) = &config.span_exporter {
@@ -79,17 +79,17 @@ pub(super) fn provider(config: &Config) -> Result<(Provider, Option<SpanStore>),
                 InitError::Exporter("the exporter given to Config::span_exporter is installed already".into())
             })?
             .map_err(export_thread_error)?;
-        exports.push(Export::Batch(processor));
+        processors.push(Processor::Batch(processor));
         shutdown_timeout = AT_ONCE;
     } else {
         for exporter in &config.exporters {
             let (export, timeout) = export(config, *exporter, &mut store)?;
-            exports.push(export);
+            processors.push(export);
             shutdown_timeout = shutdown_timeout.max(timeout);
         }
     }
     let pipeline =
-        Pipeline::new(exports, config.sampler, &config.keep, &config.limits, &super::resource::build(config));
+        Pipeline::new(processors, config.sampler, &config.keep, &config.limits, &super::resource::build(config));
     Ok((Provider::Pipeline { pipeline, shutdown_timeout }, store))
 }
 
@@ -102,7 +102,11 @@ const AT_ONCE: Duration = Duration::from_secs(5);
     not(all(feature = "console", feature = "testing", feature = "otlp")),
     allow(unreachable_code, unused_variables, reason = "a build without an exporter has only the unreachable arm")
 )]
-fn export(config: &Config, exporter: Exporter, store: &mut Option<SpanStore>) -> Result<(Export, Duration), InitError> {
+fn export(
+    config: &Config,
+    exporter: Exporter,
+    store: &mut Option<SpanStore>,
+) -> Result<(Processor, Duration), InitError> {
     Ok(match exporter {
         #[cfg(feature = "console")]
         Exporter::Console => {
@@ -110,14 +114,14 @@ fn export(config: &Config, exporter: Exporter, store: &mut Option<SpanStore>) ->
                 Some(writer) => ConsoleExporter::new(config.console_format, Style::PLAIN, Box::new(writer.clone())),
                 None => ConsoleExporter::new(config.console_format, Style::for_stderr(), Box::new(std::io::stderr())),
             };
-            (Export::EachSpan(Box::new(SimpleSpanProcessor::new(exporter))), AT_ONCE)
+            (Processor::Simple(Box::new(SimpleSpanProcessor::new(exporter))), AT_ONCE)
         }
         #[cfg(feature = "testing")]
         Exporter::InMemory => {
             let memory = SpanStore::default();
             let processor = SimpleSpanProcessor::new(MemoryExporter::new(memory.clone()));
             *store = Some(memory);
-            (Export::EachSpan(Box::new(processor)), AT_ONCE)
+            (Processor::Simple(Box::new(processor)), AT_ONCE)
         }
         #[cfg(feature = "otlp")]
         Exporter::Otlp => {
@@ -127,7 +131,7 @@ fn export(config: &Config, exporter: Exporter, store: &mut Option<SpanStore>) ->
             let value_length = config.limits.attribute_value_length;
             let processor =
                 BatchProcessor::new(exporter, batch.clone(), value_length, destination).map_err(export_thread_error)?;
-            (Export::Batch(processor), batch.export_timeout.min(config.otlp.timeout) + Duration::from_secs(1))
+            (Processor::Batch(processor), batch.export_timeout.min(config.otlp.timeout) + Duration::from_secs(1))
         }
         Exporter::None => unreachable!("the list of exporters never holds None"),
         #[allow(unreachable_patterns, reason = "reached only in builds without an exporter's feature")]

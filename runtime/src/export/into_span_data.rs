@@ -3,12 +3,12 @@
 
 use opentelemetry_sdk::trace::SpanData;
 
-pub(crate) trait Exportable: Send + 'static {
+pub(crate) trait IntoSpanData: Send + 'static {
     fn is_sampled(&self) -> bool;
     fn into_span_data(self) -> SpanData;
 }
 
-impl Exportable for SpanData {
+impl IntoSpanData for SpanData {
     fn is_sampled(&self) -> bool {
         self.span_context.is_sampled()
     }
