@@ -31,14 +31,14 @@ pub fn current() -> Context {
 /// `tokio::spawn` and executors do on other threads.
 ///
 /// ```
-/// use tracekit::Instrument;
+/// use tracekit::CarrySpan;
 ///
 /// #[tracekit::trace_async]
 /// async fn child() {}
 ///
 /// #[tracekit::trace_async]
 /// async fn parent() {
-///     tokio::spawn(child().in_current_span()).await.unwrap();
+///     tokio::spawn(child().carry_current_span()).await.unwrap();
 /// }
 ///
 /// # tokio::runtime::Builder::new_multi_thread().build().unwrap().block_on(async {
@@ -46,39 +46,39 @@ pub fn current() -> Context {
 /// spans.assert_child_of("child", "parent");
 /// # });
 /// ```
-pub trait Instrument: Future + Sized {
+pub trait CarrySpan: Future + Sized {
     /// Runs the future in the context current now: its spans become
     /// children of the current span.
-    fn in_current_span(self) -> Instrumented<Self> {
-        Instrumented { inner: self, span: OpenSpan::current() }
+    fn carry_current_span(self) -> Carried<Self> {
+        Carried { inner: self, span: OpenSpan::current() }
     }
 
     /// Runs the future in `context`.
     ///
     /// ```
-    /// use tracekit::Instrument;
+    /// use tracekit::CarrySpan;
     /// let context = tracekit::context::current();
-    /// let future = async {}.in_context(context);
+    /// let future = async {}.carry_context(context);
     /// # drop(future);
     /// ```
-    fn in_context(self, context: Context) -> Instrumented<Self> {
-        Instrumented { inner: self, span: OpenSpan::carrying(context) }
+    fn carry_context(self, context: Context) -> Carried<Self> {
+        Carried { inner: self, span: OpenSpan::carrying(context) }
     }
 }
 
-impl<F: Future> Instrument for F {}
+impl<F: Future> CarrySpan for F {}
 
 pin_project_lite::pin_project! {
     /// A future that runs inside a span wherever it is polled; made by
-    /// [`Instrument::in_current_span`] and [`Instrument::in_context`].
-    pub struct Instrumented<F> {
+    /// [`CarrySpan::carry_current_span`] and [`CarrySpan::carry_context`].
+    pub struct Carried<F> {
         #[pin]
         inner: F,
         span: OpenSpan,
     }
 }
 
-impl<F: Future> Future for Instrumented<F> {
+impl<F: Future> Future for Carried<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<F::Output> {
@@ -88,11 +88,9 @@ impl<F: Future> Future for Instrumented<F> {
     }
 }
 
-impl<F> std::fmt::Debug for Instrumented<F> {
+impl<F> std::fmt::Debug for Carried<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Instrumented")
-            .field("span_id", &self.span.ids().map(|ids| ids.span_id()))
-            .finish_non_exhaustive()
+        f.debug_struct("Carried").field("span_id", &self.span.ids().map(|ids| ids.span_id())).finish_non_exhaustive()
     }
 }
 
@@ -105,12 +103,12 @@ impl<F> std::fmt::Debug for Instrumented<F> {
 ///
 /// let ((), spans) = tracekit::testing::capture(|| {
 ///     tracekit::span("batch").in_scope(|| {
-///         std::thread::spawn(tracekit::context::in_current_span(work)).join().unwrap();
+///         std::thread::spawn(tracekit::context::carry_current_span(work)).join().unwrap();
 ///     })
 /// });
 /// spans.assert_child_of("work", "batch");
 /// ```
-pub fn in_current_span<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
+pub fn carry_current_span<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
     let mut span = OpenSpan::current();
     move || {
         let _entered = span.entered();
@@ -125,5 +123,5 @@ pub fn in_current_span<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
 /// assert_eq!(handle.join().unwrap(), 2);
 /// ```
 pub fn spawn<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> std::thread::JoinHandle<R> {
-    std::thread::spawn(in_current_span(f))
+    std::thread::spawn(carry_current_span(f))
 }

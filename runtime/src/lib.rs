@@ -86,7 +86,7 @@ pub mod __private;
 
 #[cfg(feature = "pipeline")]
 pub use config::{Config, Exporter};
-pub use context::Instrument;
+pub use context::CarrySpan;
 #[cfg(feature = "pipeline")]
 pub use error::{ConfigError, InitError};
 #[cfg(feature = "pipeline")]

@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
-use tracekit::{trace_async, trace_operation, trace_performance, Instrument};
+use tracekit::{trace_async, trace_operation, trace_performance, CarrySpan};
 
 #[trace_operation(include_args, include_result)]
 fn double(x: u64) -> u64 {
@@ -44,7 +44,7 @@ fn annotated_calls_return_what_they_return_and_record_nothing() {
     assert_eq!(double(21), 42);
     assert!(fails().is_err());
     assert_eq!(quick(), "fast");
-    assert_eq!(block_on(later(1).in_current_span()), 2);
+    assert_eq!(block_on(later(1).carry_current_span()), 2);
     assert!(!tracekit::current_span().is_recording());
 }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 use tracekit::testing::capture_async;
-use tracekit::Instrument as _;
+use tracekit::CarrySpan as _;
 use tracekit::{trace_async, trace_operation};
 
 #[trace_async]
@@ -12,7 +12,7 @@ async fn parent() -> u32 {
     tokio::task::yield_now().await;
     let b = child(2).await;
     // Spawned on another worker thread, carrying this span's context.
-    let c = tokio::spawn(child(3).in_current_span()).await.unwrap();
+    let c = tokio::spawn(child(3).carry_current_span()).await.unwrap();
     a + b + c
 }
 
@@ -101,7 +101,7 @@ async fn futures_poll_once<F: std::future::Future + Unpin>(mut future: F) -> std
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_calls_each_get_their_own_span() {
     let ((), spans) = capture_async(async {
-        let handles: Vec<_> = (0..8).map(|n| tokio::spawn(child(n).in_current_span())).collect();
+        let handles: Vec<_> = (0..8).map(|n| tokio::spawn(child(n).carry_current_span())).collect();
         for handle in handles {
             handle.await.unwrap();
         }

@@ -8,7 +8,7 @@ use common::receiver::{spans, Receiver};
 use std::collections::HashMap;
 use std::time::Duration;
 use tracekit::testing::{capture, capture_async, CapturedSpan, Spans};
-use tracekit::{trace_async, trace_operation, Config, Instrument, SpanId};
+use tracekit::{trace_async, trace_operation, CarrySpan, Config, SpanId};
 
 const THREADS: i64 = 8;
 const CALLS: i64 = 250;
@@ -94,7 +94,7 @@ async fn step(worker: i64, call: i64) -> i64 {
 async fn many_tasks_on_many_workers_lose_none_and_link_every_parent() {
     const TASKS: i64 = 400;
     let (totals, spans) = capture_async(async {
-        let tasks: Vec<_> = (0..TASKS).map(|call| tokio::spawn(request(call % 7, call).in_current_span())).collect();
+        let tasks: Vec<_> = (0..TASKS).map(|call| tokio::spawn(request(call % 7, call).carry_current_span())).collect();
         let mut totals = Vec::new();
         for task in tasks {
             totals.push(task.await.unwrap());

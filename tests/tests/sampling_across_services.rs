@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use tracekit::propagation;
 use tracekit::testing::{take_recorded, Spans};
-use tracekit::{trace_async, trace_operation, Config, Exporter, Instrument, Sampler, TraceId, TracingGuard};
+use tracekit::{trace_async, trace_operation, CarrySpan, Config, Exporter, Sampler, TraceId, TracingGuard};
 
 /// Installation is process-wide: one test at a time.
 static INSTALL: Mutex<()> = Mutex::new(());
@@ -116,7 +116,7 @@ fn a_sampled_remote_parent_is_recorded_in_every_hop_with_its_parents() {
 async fn async_server(headers: Headers) -> (Seen, Headers) {
     tokio::task::yield_now().await;
     // Sent on from a spawned task and from a thread, both carrying the context.
-    let from_task = tokio::spawn(async { call_downstream() }.in_current_span()).await.unwrap();
+    let from_task = tokio::spawn(async { call_downstream() }.carry_current_span()).await.unwrap();
     let from_thread = tracekit::context::spawn(call_downstream).join().unwrap();
     assert_eq!(from_task["traceparent"].split('-').nth(1), from_thread["traceparent"].split('-').nth(1));
     (seen(), from_task)

@@ -1,8 +1,8 @@
 //! The current span carried into spawned tasks and threads.
 
-use tracekit::context::{in_current_span, spawn};
+use tracekit::context::{carry_current_span, spawn};
 use tracekit::testing::{capture, capture_async};
-use tracekit::{trace_async, trace_operation, Instrument};
+use tracekit::{trace_async, trace_operation, CarrySpan};
 
 #[trace_operation(include_args)]
 fn leaf(n: u32) -> u32 {
@@ -17,7 +17,7 @@ async fn task(n: u32) -> u32 {
 
 #[trace_async]
 async fn fan_out() -> u32 {
-    let handles: Vec<_> = (0..6).map(|n| tokio::spawn(task(n).in_current_span())).collect();
+    let handles: Vec<_> = (0..6).map(|n| tokio::spawn(task(n).carry_current_span())).collect();
     let mut total = 0;
     for handle in handles {
         total += handle.await.unwrap();
@@ -50,7 +50,7 @@ fn threads_and_pools_get_the_span_through_a_closure_wrapper() {
             let (sender, receiver) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
             let worker = std::thread::spawn(move || receiver.into_iter().for_each(|job| job()));
             sender
-                .send(Box::new(in_current_span(|| {
+                .send(Box::new(carry_current_span(|| {
                     leaf(9);
                 })))
                 .unwrap();
@@ -68,7 +68,7 @@ fn threads_and_pools_get_the_span_through_a_closure_wrapper() {
 async fn a_future_can_run_in_a_given_context() {
     let ((), spans) = capture_async(async {
         let context = tracekit::span("owner").in_scope(tracekit::context::current);
-        task(1).in_context(context).await;
+        task(1).carry_context(context).await;
     })
     .await;
     spans.assert_child_of("task", "owner");

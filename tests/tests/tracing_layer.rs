@@ -109,14 +109,14 @@ fn spans_made_on_other_threads_under_an_instrumented_future_are_its_children() {
             .build()
             .unwrap();
         let context = tracekit::context::current();
-        runtime.block_on(tracekit::Instrument::in_context(
+        runtime.block_on(tracekit::CarrySpan::carry_context(
             async {
                 let task = async {
                     tokio::time::sleep(Duration::from_millis(1)).await;
                     tracekit_middle();
                 }
                 .instrument(tracing::info_span!("job"));
-                tokio::spawn(tracekit::Instrument::in_current_span(task)).await.unwrap();
+                tokio::spawn(tracekit::CarrySpan::carry_current_span(task)).await.unwrap();
             },
             context,
         ));
