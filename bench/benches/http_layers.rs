@@ -207,7 +207,9 @@ fn main() {
         let _guard = Config::new()
             .span_exporter(counter.clone())
             .sampler(Sampler::ParentBasedAlwaysOn)
-            .batch(Duration::from_millis(50), QUEUE, 512)
+            .batch(|batch| {
+                batch.schedule_delay(Duration::from_millis(50)).max_queue_size(QUEUE).max_export_batch_size(512)
+            })
             .install()
             .unwrap();
         let drained = || {

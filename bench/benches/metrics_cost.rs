@@ -71,9 +71,11 @@ struct Setting {
 
 fn config(setting: Setting, side: Side, counter: &CountingExporter) -> Config {
     let config = if setting.recorded {
-        Config::new().span_exporter(counter.clone()).batch(Duration::from_millis(50), 1 << 16, 512)
+        Config::new().span_exporter(counter.clone()).batch(|batch| {
+            batch.schedule_delay(Duration::from_millis(50)).max_queue_size(1 << 16).max_export_batch_size(512)
+        })
     } else {
-        Config::new().exporter(Exporter::InMemory)
+        Config::new().exporters(&[Exporter::InMemory])
     };
     let config = config.sampler(setting.sampler);
     match side {

@@ -356,7 +356,7 @@ fn overhead(c: &mut Criterion) {
     paired(("plain call", &mut plain_call), ("tracekit not installed", &mut tracekit_call), CHEAP_TURN, &mut no_drain);
     paired(("plain call", &mut plain_call), ("tracing, no subscriber", &mut tracing_call), CHEAP_TURN, &mut no_drain);
     {
-        let _guard = Config::new().exporter(Exporter::None).install().unwrap();
+        let _guard = Config::new().exporters(&[Exporter::None]).install().unwrap();
         measure(
             c,
             "tracekit exporter none",
@@ -395,7 +395,7 @@ fn overhead(c: &mut Criterion) {
     // Not sampled, as configured through tracekit (OTEL_TRACES_SAMPLER).
     let recorded_nothing = || tracekit::testing::take_recorded().len() as u64;
     {
-        let config = Config::new().exporter(Exporter::InMemory).sampler(tracekit::Sampler::AlwaysOff);
+        let config = Config::new().exporters(&[Exporter::InMemory]).sampler(tracekit::Sampler::AlwaysOff);
         let _guard = config.install().unwrap();
         // Each call is a root: it makes a span of its own, not recorded,
         // to send on (W3C Trace Context).
@@ -421,7 +421,7 @@ fn overhead(c: &mut Criterion) {
         );
     }
     {
-        let _guard = Config::new().exporter(Exporter::InMemory).install().unwrap();
+        let _guard = Config::new().exporters(&[Exporter::InMemory]).install().unwrap();
         let _attached = Context::new().with_remote_span_context(unsampled_remote()).attach();
         measure(
             c,
@@ -476,7 +476,7 @@ fn overhead(c: &mut Criterion) {
     // Recorded and exported.
     let fastrace_requests = FastraceRequests::new();
     {
-        let _guard = Config::new().exporter(Exporter::InMemory).install().unwrap();
+        let _guard = Config::new().exporters(&[Exporter::InMemory]).install().unwrap();
         let mut taken = 0;
         measure(
             c,
@@ -497,7 +497,9 @@ fn overhead(c: &mut Criterion) {
         let counter = CountingExporter::default();
         let _guard = Config::new()
             .span_exporter(counter.clone())
-            .batch(Duration::from_millis(50), QUEUE, 512)
+            .batch(|batch| {
+                batch.schedule_delay(Duration::from_millis(50)).max_queue_size(QUEUE).max_export_batch_size(512)
+            })
             .install()
             .unwrap();
         let tracekit_flushed = || {
@@ -634,7 +636,9 @@ fn overhead(c: &mut Criterion) {
         let counter = CountingExporter::default();
         let _guard = Config::new()
             .span_exporter(counter.clone())
-            .batch(Duration::from_millis(50), QUEUE, 512)
+            .batch(|batch| {
+                batch.schedule_delay(Duration::from_millis(50)).max_queue_size(QUEUE).max_export_batch_size(512)
+            })
             .keep(tracekit::KeepPolicy::new().errors().max_spans_per_trace(2_000))
             .install()
             .unwrap();
@@ -701,7 +705,9 @@ fn overhead(c: &mut Criterion) {
         let receiver = Receiver::start_counting();
         let guard = Config::new()
             .otlp_endpoint(receiver.grpc_endpoint.clone())
-            .batch(Duration::from_millis(50), QUEUE, 512)
+            .batch(|batch| {
+                batch.schedule_delay(Duration::from_millis(50)).max_queue_size(QUEUE).max_export_batch_size(512)
+            })
             .install()
             .unwrap();
         let before = tracekit::export_stats();
@@ -899,8 +905,11 @@ fn report() {
 /// pipeline, every span exported (drained after each round, untimed).
 fn threads() {
     let counter = CountingExporter::default();
-    let _guard =
-        Config::new().span_exporter(counter.clone()).batch(Duration::from_millis(50), QUEUE, 512).install().unwrap();
+    let _guard = Config::new()
+        .span_exporter(counter.clone())
+        .batch(|batch| batch.schedule_delay(Duration::from_millis(50)).max_queue_size(QUEUE).max_export_batch_size(512))
+        .install()
+        .unwrap();
     const PER_THREAD: u64 = 400_000;
     println!("\nThreads recording at once (tracekit batch, {PER_THREAD} spans per thread, every span exported):\n");
     println!("| threads | spans/s (aggregate) | × one thread | spans lost |");

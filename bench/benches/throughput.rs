@@ -38,7 +38,7 @@ fn run(protocol: Protocol, label: &str) {
         .service_name("throughput")
         .otlp_endpoint(endpoint)
         .otlp_protocol(protocol)
-        .batch(Duration::from_millis(20), QUEUE, 512)
+        .batch(|batch| batch.schedule_delay(Duration::from_millis(20)).max_queue_size(QUEUE).max_export_batch_size(512))
         .install()
         .expect("OTLP installs");
 

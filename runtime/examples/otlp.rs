@@ -34,8 +34,10 @@ fn main() {
     tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).init();
     // The environment configures the endpoint, protocol, headers...; this
     // example sends OTLP unless TRACING_ENABLED or OTEL_SDK_DISABLED say no.
-    let guard =
-        Config::from_env().map(|config| config.exporter(Exporter::Otlp)).map_err(Into::into).and_then(Config::install);
+    let guard = Config::from_env()
+        .map(|config| config.exporters(&[Exporter::Otlp]))
+        .map_err(Into::into)
+        .and_then(Config::install);
     let _guard = guard.unwrap_or_else(|error| {
         eprintln!("{error}");
         std::process::exit(2);

@@ -58,7 +58,7 @@ impl std::error::Error for ConfigError {}
 /// Nothing was installed, and any earlier installation is left as it was.
 ///
 /// ```
-/// let _first = tracekit::Config::new().exporter(tracekit::Exporter::None).install().unwrap();
+/// let _first = tracekit::Config::new().exporters(&[tracekit::Exporter::None]).install().unwrap();
 /// let second = tracekit::Config::new().install();
 /// assert!(matches!(second, Err(tracekit::InitError::AlreadyInitialized)));
 /// ```

@@ -90,6 +90,8 @@ pub use context::CarrySpan;
 #[cfg(feature = "pipeline")]
 pub use error::{ConfigError, InitError};
 #[cfg(feature = "pipeline")]
+pub use export::batch::BatchSettings;
+#[cfg(feature = "pipeline")]
 pub use export::console::ConsoleFormat;
 #[cfg(feature = "pipeline")]
 pub use export::otlp::{Compression, Protocol};
@@ -101,7 +103,7 @@ pub use install::{flush, init, shutdown, TracingGuard};
 #[cfg(feature = "pipeline")]
 pub use metrics::MetricsExporter;
 #[cfg(feature = "pipeline")]
-pub use pipeline::{keep_stats, KeepPolicy, KeepStats, Sampler};
+pub use pipeline::{keep_stats, KeepPolicy, KeepStats, Sampler, SpanLimitSettings};
 pub use span::{current_span, span, CurrentSpan, EnteredSpan, NewSpan};
 pub use support::diagnostics::LogLevel;
 

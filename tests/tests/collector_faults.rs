@@ -30,7 +30,9 @@ fn install(receiver: &Receiver, protocol: Protocol, queue: usize, batch: usize) 
         .otlp_endpoint(receiver.endpoint(protocol))
         .otlp_protocol(protocol)
         .otlp_timeout(Duration::from_millis(500))
-        .batch(Duration::from_millis(20), queue, batch)
+        .batch(|settings| {
+            settings.schedule_delay(Duration::from_millis(20)).max_queue_size(queue).max_export_batch_size(batch)
+        })
         .install()
         .unwrap()
 }

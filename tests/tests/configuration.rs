@@ -54,7 +54,8 @@ fn tracing_exporter_and_console_format_accept_their_values() {
         ("none", Exporter::None),
     ];
     for (value, exporter) in exporters {
-        assert_eq!(from_vars(&[("TRACING_EXPORTER", value)]).unwrap().exporter_kind(), exporter, "{value}");
+        let chosen: &[Exporter] = if exporter == Exporter::None { &[] } else { &[exporter] };
+        assert_eq!(from_vars(&[("TRACING_EXPORTER", value)]).unwrap().chosen_exporters(), chosen, "{value}");
     }
     for value in ["tree", "line", "json", "JSON"] {
         assert!(from_vars(&[("TRACING_CONSOLE_FORMAT", value)]).is_ok(), "{value}");
@@ -65,7 +66,7 @@ fn tracing_exporter_and_console_format_accept_their_values() {
 fn unset_or_empty_variables_keep_the_defaults() {
     for vars in [&[][..], &[("TRACING_EXPORTER", ""), ("TRACING_ENABLED", "  ")][..]] {
         let config = from_vars(vars).unwrap();
-        assert_eq!(config.exporter_kind(), Exporter::Console);
+        assert_eq!(config.chosen_exporters(), [Exporter::Console]);
         assert!(config.is_recording());
     }
 }
@@ -305,7 +306,12 @@ fn builder_values_are_checked_when_installed() {
         (Config::new().otlp_endpoint("collector:4317"), "Config::otlp_endpoint"),
         (Config::new().jaeger("localhost", 6831), "Config::jaeger"),
         (Config::new().sampler(tracekit::Sampler::TraceIdRatio(2.0)), "Config::sampler"),
-        (Config::new().batch(std::time::Duration::from_secs(1), 8, 16), "Config::batch"),
+        (
+            Config::new().batch(|batch| {
+                batch.schedule_delay(std::time::Duration::from_secs(1)).max_queue_size(8).max_export_batch_size(16)
+            }),
+            "Config::batch",
+        ),
         (Config::new().keep(tracekit::KeepPolicy::new().errors().max_spans_per_trace(0)), "Config::keep"),
         (
             Config::new()
@@ -325,8 +331,8 @@ fn builder_values_are_checked_when_installed() {
 
 #[test]
 fn the_builder_overrides_what_the_environment_says() {
-    let config = from_vars(&[("TRACING_EXPORTER", "none")]).unwrap().exporter(Exporter::InMemory).enabled(true);
-    assert_eq!(config.exporter_kind(), Exporter::InMemory);
+    let config = from_vars(&[("TRACING_EXPORTER", "none")]).unwrap().exporters(&[Exporter::InMemory]).enabled(true);
+    assert_eq!(config.chosen_exporters(), [Exporter::InMemory]);
     assert!(config.is_recording());
     assert!(!Config::new().enabled(false).is_recording());
     let _ = Config::new().console_format(ConsoleFormat::Json).service_name("svc");
@@ -340,22 +346,22 @@ fn step(n: u32) -> u32 {
 #[test]
 fn a_second_installation_is_an_error_until_the_first_guard_is_dropped() {
     let _lock = installing();
-    let first = Config::new().exporter(Exporter::InMemory).install().expect("first");
-    let second = Config::new().exporter(Exporter::Console).install();
+    let first = Config::new().exporters(&[Exporter::InMemory]).install().expect("first");
+    let second = Config::new().exporters(&[Exporter::Console]).install();
     assert!(matches!(second, Err(InitError::AlreadyInitialized)));
     assert!(second.unwrap_err().to_string().contains("already initialized"));
     // The first installation is untouched by the refused one.
     step(1);
     assert_eq!(testing::take_recorded().names(), ["step"]);
     drop(first);
-    let again = Config::new().exporter(Exporter::None).install().expect("after the guard is dropped");
+    let again = Config::new().exporters(&[Exporter::None]).install().expect("after the guard is dropped");
     drop(again);
 }
 
 #[test]
 fn the_in_memory_exporter_reads_takes_and_clears_the_whole_process() {
     let _lock = installing();
-    let _guard = Config::new().exporter(Exporter::InMemory).install().unwrap();
+    let _guard = Config::new().exporters(&[Exporter::InMemory]).install().unwrap();
     step(1);
     std::thread::spawn(|| step(2)).join().unwrap();
     let recorded = testing::recorded();
@@ -379,7 +385,7 @@ fn the_in_memory_exporter_reads_takes_and_clears_the_whole_process() {
 #[test]
 fn disabled_or_none_records_nothing() {
     let _lock = installing();
-    for config in [Config::new().enabled(false), Config::new().exporter(Exporter::None)] {
+    for config in [Config::new().enabled(false), Config::new().exporters(&[Exporter::None])] {
         let guard = config.install().unwrap();
         #[trace_operation]
         fn probe() -> bool {
@@ -393,10 +399,10 @@ fn disabled_or_none_records_nothing() {
 #[test]
 fn shutdown_uninstalls_so_that_init_can_run_again() {
     let _lock = installing();
-    let guard = Config::new().exporter(Exporter::InMemory).install().unwrap();
+    let guard = Config::new().exporters(&[Exporter::InMemory]).install().unwrap();
     tracekit::shutdown();
     assert!(!tracekit::span("after").in_scope(|| tracekit::current_span().is_recording()));
-    let reinstalled = Config::new().exporter(Exporter::InMemory).install().expect("shutdown frees the slot");
+    let reinstalled = Config::new().exporters(&[Exporter::InMemory]).install().expect("shutdown frees the slot");
     drop(guard); // a stale guard leaves the new installation alone
     step(5);
     assert_eq!(testing::recorded().names(), ["step"]);
@@ -407,7 +413,7 @@ fn shutdown_uninstalls_so_that_init_can_run_again() {
 fn the_sampler_decides_which_traces_are_recorded() {
     let _lock = installing();
     let sampled = |vars: &[(&str, &str)]| {
-        let guard = from_vars(vars).unwrap().exporter(Exporter::InMemory).install().unwrap();
+        let guard = from_vars(vars).unwrap().exporters(&[Exporter::InMemory]).install().unwrap();
         for n in 0..200 {
             step(n);
         }
@@ -436,7 +442,7 @@ fn span_limits_bound_attributes_events_and_value_length() {
         ("OTEL_SPAN_EVENT_COUNT_LIMIT", "1"),
         ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "5"),
     ];
-    let guard = from_vars(&vars).unwrap().exporter(Exporter::InMemory).install().unwrap();
+    let guard = from_vars(&vars).unwrap().exporters(&[Exporter::InMemory]).install().unwrap();
     wide("a long argument");
     let spans = testing::take_recorded();
     drop(guard);
@@ -490,7 +496,7 @@ fn a_span_dropped_by_the_sampler_sends_its_own_unsampled_context_on() {
     let parent = "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01";
     let remote = tracekit::propagation::extract(&HashMap::from([("traceparent".to_owned(), parent.to_owned())]));
     let vars = [("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "0.5")];
-    let guard = from_vars(&vars).unwrap().exporter(Exporter::InMemory).install().unwrap();
+    let guard = from_vars(&vars).unwrap().exporters(&[Exporter::InMemory]).install().unwrap();
     let (recording, sent) = {
         let _attached = remote.attach();
         forward()

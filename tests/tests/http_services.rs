@@ -25,7 +25,7 @@ static INSTALL: Mutex<()> = Mutex::const_new(());
 
 async fn install(sampler: Sampler) -> (MutexGuard<'static, ()>, TracingGuard) {
     let lock = INSTALL.lock().await;
-    let guard = Config::new().exporter(Exporter::InMemory).sampler(sampler).install().unwrap();
+    let guard = Config::new().exporters(&[Exporter::InMemory]).sampler(sampler).install().unwrap();
     (lock, guard)
 }
 

@@ -108,7 +108,7 @@ fn failing_and_slow_requests_are_kept_in_each_service_and_the_rest_head_sampled(
     let services = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let _guard = Config::new()
         .service_name("shop")
-        .exporter(Exporter::Otlp)
+        .exporters(&[Exporter::Otlp])
         .otlp_endpoint(receiver.http_endpoint.clone())
         .otlp_protocol(Protocol::HttpProtobuf)
         .sampler(Sampler::ParentBasedTraceIdRatio(0.1))

@@ -36,7 +36,7 @@ fn a_facade_library_s_async_spans_are_captured_too() {
 
 #[test]
 fn a_facade_library_records_into_the_pipeline_the_program_installs() {
-    let guard = tracekit::Config::new().exporter(tracekit::Exporter::InMemory).install().unwrap();
+    let guard = tracekit::Config::new().exporters(&[tracekit::Exporter::InMemory]).install().unwrap();
     checkout();
     let spans = tracekit::testing::take_recorded();
     drop(guard);

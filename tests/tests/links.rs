@@ -111,8 +111,8 @@ fn the_link_limit_drops_and_counts_the_rest() {
     let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let batch: Vec<Message> = (1..=5).map(|n| message(n, n as u64, 0)).collect();
     let from_env = Config::from_lookup(|name| (name == "OTEL_SPAN_LINK_COUNT_LIMIT").then(|| "3".to_owned())).unwrap();
-    for (config, limit) in [(Config::new().span_link_limit(2), 2), (from_env, 3)] {
-        let guard = config.exporter(Exporter::InMemory).install().unwrap();
+    for (config, limit) in [(Config::new().span_limits(|limits| limits.links(2)), 2), (from_env, 3)] {
+        let guard = config.exporters(&[Exporter::InMemory]).install().unwrap();
         consume(&batch);
         let spans = tracekit::testing::take_recorded();
         drop(guard);

@@ -117,7 +117,9 @@ fn many_threads_over_otlp_below_the_queue_capacity_deliver_every_span() {
     let before = tracekit::export_stats();
     let guard = Config::new()
         .otlp_endpoint(receiver.grpc_endpoint.clone())
-        .batch(Duration::from_millis(50), 16_384, 512)
+        .batch(|batch| {
+            batch.schedule_delay(Duration::from_millis(50)).max_queue_size(16_384).max_export_batch_size(512)
+        })
         .install()
         .unwrap();
     let workers: Vec<_> = (0..THREADS)

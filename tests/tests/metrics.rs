@@ -56,7 +56,7 @@ fn metrics_over_otlp(receiver: &Receiver, protocol: Protocol) -> Config {
     Config::new()
         .otlp_endpoint(receiver.endpoint(protocol))
         .otlp_protocol(protocol)
-        .exporter(Exporter::None)
+        .exporters(&[Exporter::None])
         .metrics(&[MetricsExporter::Otlp])
         .metrics_interval(Duration::from_secs(3600))
 }
@@ -145,7 +145,7 @@ fn a_recorded_span_and_its_duration_in_the_metrics_are_the_same_clock_readings()
     let receiver = Receiver::start();
     let mut alike = 0;
     for _ in 0..5 {
-        let guard = metrics_over_otlp(&receiver, Protocol::Grpc).exporter(Exporter::InMemory).install().unwrap();
+        let guard = metrics_over_otlp(&receiver, Protocol::Grpc).exporters(&[Exporter::InMemory]).install().unwrap();
         let _ = charge(2);
         tracekit::span("step").in_scope(|| std::thread::sleep(Duration::from_micros(200)));
         let spans = tracekit::testing::take_recorded();
@@ -284,7 +284,7 @@ fn every_call_counts_when_traces_are_sampled_at_ten_percent() {
     let _lock = lock();
     let receiver = Receiver::start();
     let guard = metrics_over_otlp(&receiver, Protocol::Grpc)
-        .exporter(Exporter::InMemory)
+        .exporters(&[Exporter::InMemory])
         .sampler(Sampler::TraceIdRatio(0.1))
         .install()
         .unwrap();
@@ -389,7 +389,7 @@ fn the_console_prints_a_line_per_series_with_its_quantiles() {
     let _lock = lock();
     let out = common::Buffer::default();
     let guard = Config::new()
-        .exporter(Exporter::None)
+        .exporters(&[Exporter::None])
         .metrics(&[MetricsExporter::Console])
         .metrics_interval(Duration::from_secs(3600))
         .console_writer(out.clone())
@@ -426,13 +426,13 @@ fn bad_boundaries_and_a_taken_port_are_errors_that_say_so() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let error = Config::new()
-        .exporter(Exporter::None)
+        .exporters(&[Exporter::None])
         .metrics(&[MetricsExporter::Prometheus])
         .prometheus_address("127.0.0.1", port)
         .install()
         .unwrap_err();
     assert!(error.to_string().contains(&format!("cannot serve Prometheus metrics on 127.0.0.1:{port}")), "{error}");
     // Nothing stays installed after the error.
-    let guard = Config::new().exporter(Exporter::None).install().unwrap();
+    let guard = Config::new().exporters(&[Exporter::None]).install().unwrap();
     drop(guard);
 }

@@ -162,7 +162,7 @@ fn the_batch_processor_exports_on_its_schedule_without_waiting_for_shutdown() {
     let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let guard = Config::new()
         .otlp_endpoint(receiver.grpc_endpoint.clone())
-        .batch(Duration::from_millis(50), 64, 8)
+        .batch(|batch| batch.schedule_delay(Duration::from_millis(50)).max_queue_size(64).max_export_batch_size(8))
         .install()
         .unwrap();
     for _ in 0..20 {
@@ -180,7 +180,7 @@ fn flush_exports_what_is_queued_without_waiting_for_the_schedule() {
     let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let guard = Config::new()
         .otlp_endpoint(receiver.grpc_endpoint.clone())
-        .batch(Duration::from_secs(3600), 2048, 512)
+        .batch(|batch| batch.schedule_delay(Duration::from_secs(3600)).max_queue_size(2048).max_export_batch_size(512))
         .install()
         .unwrap();
     for _ in 0..5 {

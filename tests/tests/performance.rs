@@ -82,7 +82,7 @@ const SLOW_LOOP_CHILD: &str = "TRACEKIT_TEST_SLOW_LOOP_CHILD";
 #[test]
 fn a_loop_of_slow_calls_says_a_few_lines_on_stderr_then_the_count() {
     if std::env::var_os(SLOW_LOOP_CHILD).is_some() {
-        let guard = tracekit::Config::new().exporter(tracekit::Exporter::None).install().unwrap();
+        let guard = tracekit::Config::new().exporters(&[tracekit::Exporter::None]).install().unwrap();
         for _ in 0..100 {
             slow_step();
         }

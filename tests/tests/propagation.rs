@@ -210,7 +210,7 @@ fn async_functions_and_manual_spans_continue_remote_parents() {
 #[test]
 fn the_remote_sampled_flag_is_respected_by_parent_based_sampling() {
     let _lock = lock();
-    let guard = Config::new().exporter(Exporter::InMemory).install().unwrap();
+    let guard = Config::new().exporters(&[Exporter::InMemory]).install().unwrap();
     let sampled = headers(&[("traceparent", TRACEPARENT)]);
     let not_sampled = headers(&[("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")]);
     incoming(&sampled);
@@ -225,7 +225,7 @@ fn otel_propagators_selects_b3_single_and_multi_header() {
     let _lock = lock();
     for (variable, header) in [("b3", "b3"), ("b3multi", "x-b3-traceid")] {
         let vars = HashMap::from([("OTEL_PROPAGATORS".to_owned(), variable.to_owned())]);
-        let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap().exporter(Exporter::InMemory);
+        let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap().exporters(&[Exporter::InMemory]);
         let guard = config.install().unwrap();
         let sent = outgoing();
         assert!(sent.contains_key(header), "{variable}: {sent:?}");
@@ -241,7 +241,7 @@ fn otel_propagators_selects_b3_single_and_multi_header() {
 #[test]
 fn otel_propagators_none_sends_nothing_and_bad_names_are_refused() {
     let _lock = lock();
-    let guard = Config::new().exporter(Exporter::InMemory).propagators(&[]).install().unwrap();
+    let guard = Config::new().exporters(&[Exporter::InMemory]).propagators(&[]).install().unwrap();
     assert!(outgoing().is_empty());
     drop(guard);
     let error = Config::from_lookup(|name| (name == "OTEL_PROPAGATORS").then(|| "tracecontext,jaeger".to_owned()));

@@ -19,7 +19,7 @@ const REMOTE_SPAN_ID: &str = "00f067aa0ba902b7";
 type Headers = HashMap<String, String>;
 
 fn install(sampler: Sampler) -> TracingGuard {
-    Config::new().exporter(Exporter::InMemory).sampler(sampler).install().unwrap()
+    Config::new().exporters(&[Exporter::InMemory]).sampler(sampler).install().unwrap()
 }
 
 fn remote(flags: &str) -> Headers {

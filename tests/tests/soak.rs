@@ -37,11 +37,12 @@ static SOAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 #[test]
 fn memory_stays_flat_while_hundreds_of_thousands_of_spans_are_exported() {
     let receiver = Receiver::start_counting();
-    let config = Config::new().otlp_endpoint(receiver.grpc_endpoint.clone()).batch(
-        Duration::from_millis(20),
-        2 * SPANS_PER_ROUND as usize,
-        512,
-    );
+    let config = Config::new().otlp_endpoint(receiver.grpc_endpoint.clone()).batch(|batch| {
+        batch
+            .schedule_delay(Duration::from_millis(20))
+            .max_queue_size(2 * SPANS_PER_ROUND as usize)
+            .max_export_batch_size(512)
+    });
     let mut request = 0;
     let round = || {
         for _ in 0..SPANS_PER_ROUND / 2 {
@@ -68,7 +69,12 @@ fn memory_stays_flat_with_the_keep_policy_holding_every_trace() {
     // Head sampling drops every trace: each is held, and one in four is kept.
     let config = Config::new()
         .otlp_endpoint(receiver.grpc_endpoint.clone())
-        .batch(Duration::from_millis(20), 2 * SPANS_PER_ROUND as usize, 512)
+        .batch(|batch| {
+            batch
+                .schedule_delay(Duration::from_millis(20))
+                .max_queue_size(2 * SPANS_PER_ROUND as usize)
+                .max_export_batch_size(512)
+        })
         .sampler(tracekit::Sampler::AlwaysOff)
         .keep(tracekit::KeepPolicy::new().errors());
     let before = tracekit::keep_stats();

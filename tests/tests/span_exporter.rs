@@ -90,7 +90,11 @@ fn the_limits_apply_on_the_export_thread_as_at_the_start() {
     let _lock = installing();
     let keep = Keep::default();
     // Four attributes: the three of the code location, then one argument.
-    let guard = Config::new().span_limits(4, 8, Some(3)).span_exporter(keep.clone()).install().unwrap();
+    let guard = Config::new()
+        .span_limits(|limits| limits.attributes(4).events(8).value_length(Some(3)))
+        .span_exporter(keep.clone())
+        .install()
+        .unwrap();
     charge("grace", 7).unwrap();
     drop(guard);
 
@@ -106,7 +110,11 @@ fn the_limits_apply_on_the_export_thread_as_at_the_start() {
 fn a_limit_smaller_than_the_code_location_cuts_it_too() {
     let _lock = installing();
     let keep = Keep::default();
-    let guard = Config::new().span_limits(2, 8, None).span_exporter(keep.clone()).install().unwrap();
+    let guard = Config::new()
+        .span_limits(|limits| limits.attributes(2).events(8).value_length(None))
+        .span_exporter(keep.clone())
+        .install()
+        .unwrap();
     charge("lin", 1).unwrap();
     drop(guard);
 

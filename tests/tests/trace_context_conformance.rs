@@ -188,7 +188,7 @@ async fn install(config: Config) -> (MutexGuard<'static, ()>, TracingGuard) {
 }
 
 fn in_memory() -> Config {
-    Config::new().exporter(Exporter::InMemory)
+    Config::new().exporters(&[Exporter::InMemory])
 }
 
 /// A new trace: valid, another trace id, no `tracestate` carried over.
@@ -426,7 +426,7 @@ impl Mode {
             Mode::TraceContextOnly => in_memory().propagators(&[Propagator::TraceContext]),
             Mode::AlwaysOff => in_memory().sampler(Sampler::AlwaysOff),
             Mode::Ratio => in_memory().sampler(Sampler::ParentBasedTraceIdRatio(0.5)),
-            Mode::TracingOff => Config::new().exporter(Exporter::None),
+            Mode::TracingOff => Config::new().exporters(&[Exporter::None]),
         }
     }
 

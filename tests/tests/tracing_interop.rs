@@ -44,7 +44,7 @@ fn instrument_and_tracekit_spans_nest_in_one_trace() {
 fn with_the_opentelemetry_context_switch_tracing_opentelemetry_nests_with_tracekits_own_pipeline() {
     let _turn = INSTALLED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let (collected, provider, subscriber) = tracing_opentelemetry_into_a_provider();
-    let guard = Config::new().exporter(Exporter::InMemory).opentelemetry_context(true).install().unwrap();
+    let guard = Config::new().exporters(&[Exporter::InMemory]).opentelemetry_context(true).install().unwrap();
 
     tracing::subscriber::with_default(subscriber, tracing_outer);
     let ours = tracekit::testing::take_recorded();
@@ -63,7 +63,7 @@ fn with_the_opentelemetry_context_switch_tracing_opentelemetry_nests_with_tracek
 fn opentelemetry_code_finds_tracekits_span_in_context_current_only_with_the_switch() {
     let _turn = INSTALLED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let seen = |switch: bool| {
-        let _guard = Config::new().exporter(Exporter::InMemory).opentelemetry_context(switch).install().unwrap();
+        let _guard = Config::new().exporters(&[Exporter::InMemory]).opentelemetry_context(switch).install().unwrap();
         tracekit::span("job").in_scope(|| {
             let ours = tracekit::current_span().span_id().unwrap();
             let asked = tracekit::context::current().span().span_context().span_id();

@@ -14,7 +14,7 @@ use crate::export::batch::{BatchProcessor, BatchSettings, SizeSettings};
 use crate::export::console::ConsoleFormat;
 use crate::export::otlp::{self, Compression, Endpoint, OtlpSettings, PemFile, Protocol, Secret};
 use crate::metrics::{check_boundaries, MetricsExporter, MetricsSettings};
-use crate::pipeline::{check_ratio, FinishedSpan, KeepPolicy, Limits, Sampler};
+use crate::pipeline::{check_ratio, FinishedSpan, KeepPolicy, Sampler, SpanLimitSettings};
 use crate::propagation::Propagator;
 use crate::support::diagnostics::LogLevel;
 use crate::support::locks::recover;
@@ -93,7 +93,7 @@ impl Exporter {
 ///
 /// let guard = Config::new()
 ///     .service_name("billing")
-///     .exporter(Exporter::Console)
+///     .exporters(&[Exporter::Console])
 ///     .console_format(ConsoleFormat::Line)
 ///     .install()
 ///     .expect("tracing starts");
@@ -118,7 +118,7 @@ pub struct Config {
     /// Which local traces head sampling dropped are kept after all.
     pub(crate) keep: KeepPolicy,
     pub(crate) batch: BatchSettings,
-    pub(crate) limits: Limits,
+    pub(crate) limits: SpanLimitSettings,
     pub(crate) provider: Option<SdkTracerProvider>,
     pub(crate) span_exporter: Option<GivenExporter>,
     /// `None`: the default propagators (Trace Context and Baggage).
@@ -186,7 +186,7 @@ impl Config {
     ///
     /// ```
     /// let config = tracekit::Config::new();
-    /// assert_eq!(config.exporter_kind(), tracekit::Exporter::Console);
+    /// assert_eq!(config.chosen_exporters(), [tracekit::Exporter::Console]);
     /// ```
     pub fn new() -> Self {
         Config {
@@ -202,7 +202,7 @@ impl Config {
             sampler: Sampler::default(),
             keep: KeepPolicy::new(),
             batch: BatchSettings::default(),
-            limits: Limits::default(),
+            limits: SpanLimitSettings::default(),
             provider: None,
             span_exporter: None,
             propagators: None,
@@ -229,7 +229,7 @@ impl Config {
     /// use std::collections::HashMap;
     /// let vars = HashMap::from([("TRACING_EXPORTER", "none")]);
     /// let config = tracekit::Config::from_lookup(|name| vars.get(name).map(|v| v.to_string())).unwrap();
-    /// assert_eq!(config.exporter_kind(), tracekit::Exporter::None);
+    /// assert_eq!(config.chosen_exporters(), []);
     /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         env::read(&vars::Vars::new(&lookup))
@@ -271,7 +271,7 @@ impl Config {
     /// use tracekit::opentelemetry::trace::TraceContextExt as _;
     ///
     /// let _guard = tracekit::Config::new()
-    ///     .exporter(tracekit::Exporter::InMemory)
+    ///     .exporters(&[tracekit::Exporter::InMemory])
     ///     .opentelemetry_context(true)
     ///     .install()
     ///     .unwrap();
@@ -286,21 +286,10 @@ impl Config {
         self
     }
 
-    /// Chooses where spans go.
-    ///
-    /// ```
-    /// let config = tracekit::Config::new().exporter(tracekit::Exporter::InMemory);
-    /// assert_eq!(config.exporter_kind(), tracekit::Exporter::InMemory);
-    /// ```
-    pub fn exporter(mut self, exporter: Exporter) -> Self {
-        self.exporters = exporter.chosen().to_vec();
-        self
-    }
-
-    /// Sends spans to several exporters at once, each behind its own
-    /// processor so that a slow or dead collector never delays the others
-    /// (as `OTEL_TRACES_EXPORTER=otlp,console`). Each may appear once;
-    /// [`Exporter::None`] only alone.
+    /// Chooses where spans go: one exporter, or several at once, each
+    /// behind its own processor so that a slow or dead collector never
+    /// delays the others (as `OTEL_TRACES_EXPORTER=otlp,console`). Each may
+    /// appear once; [`Exporter::None`] only alone.
     ///
     /// ```
     /// use tracekit::{Config, Exporter};
@@ -372,7 +361,7 @@ impl Config {
     ///
     /// ```
     /// let config = tracekit::Config::new().otlp_endpoint("http://localhost:4317");
-    /// assert_eq!(config.exporter_kind(), tracekit::Exporter::Otlp);
+    /// assert_eq!(config.chosen_exporters(), [tracekit::Exporter::Otlp]);
     /// ```
     pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
         self.choose_otlp();
@@ -511,48 +500,30 @@ impl Config {
         self
     }
 
-    /// Sizes the batch processor used for OTLP: how often it exports, how
-    /// many spans it queues (more are dropped, never blocking the program),
-    /// and how many go in one request.
+    /// Sets the batch processor's settings, for OTLP and an exporter given
+    /// to [`Config::span_exporter`] (see [`BatchSettings`]): `set` changes
+    /// what the `OTEL_BSP_*` variables (or the defaults) said.
     ///
     /// ```
     /// use std::time::Duration;
-    /// let config = tracekit::Config::new().batch(Duration::from_millis(500), 4096, 512);
+    /// let config = tracekit::Config::new()
+    ///     .batch(|batch| batch.schedule_delay(Duration::from_millis(500)).max_queue_size(4096));
     /// # let _ = config;
     /// ```
-    pub fn batch(mut self, schedule_delay: Duration, max_queue_size: usize, max_export_batch_size: usize) -> Self {
-        self.batch.schedule_delay = schedule_delay;
-        self.batch.max_queue_size = max_queue_size;
-        self.batch.max_export_batch_size = max_export_batch_size;
+    pub fn batch(mut self, set: impl FnOnce(BatchSettings) -> BatchSettings) -> Self {
+        self.batch = set(self.batch);
         self
     }
 
-    /// Limits each span's attributes and events (default 128 each) and the
-    /// length of string attribute values (default: unlimited).
+    /// Sets how much one span may hold (see [`SpanLimitSettings`]): `set`
+    /// changes what the `OTEL_SPAN_*_LIMIT` variables (or the defaults) said.
     ///
     /// ```
-    /// let config = tracekit::Config::new().span_limits(64, 32, Some(1024));
+    /// let config = tracekit::Config::new().span_limits(|limits| limits.attributes(64).events(32).links(16));
     /// # let _ = config;
     /// ```
-    pub fn span_limits(
-        mut self,
-        attribute_count: u32,
-        event_count: u32,
-        attribute_value_length: Option<usize>,
-    ) -> Self {
-        self.limits = Limits { attribute_count, event_count, attribute_value_length, ..self.limits };
-        self
-    }
-
-    /// Limits each span's links (default 128; `OTEL_SPAN_LINK_COUNT_LIMIT`);
-    /// links past it are dropped and counted in the span's dropped links.
-    ///
-    /// ```
-    /// let config = tracekit::Config::new().span_link_limit(16);
-    /// # let _ = config;
-    /// ```
-    pub fn span_link_limit(mut self, link_count: u32) -> Self {
-        self.limits.link_count = link_count;
+    pub fn span_limits(mut self, set: impl FnOnce(SpanLimitSettings) -> SpanLimitSettings) -> Self {
+        self.limits = set(self.limits);
         self
     }
 
@@ -574,7 +545,7 @@ impl Config {
 
     /// Exports to `exporter`, any OpenTelemetry `SpanExporter` (a vendor's,
     /// `opentelemetry-stdout`, one of your own), in place of the exporter
-    /// chosen by [`exporter`](Config::exporter). It gets what the OTLP
+    /// chosen by [`exporters`](Config::exporters). It gets what the OTLP
     /// exporter gets: the sampler, limits and resource of this configuration,
     /// and tracekit's batch processor, whose losses
     /// [`export_stats`](crate::export_stats) counts.
@@ -643,7 +614,7 @@ impl Config {
     ///
     /// ```
     /// use tracekit::{Config, Exporter, MetricsExporter};
-    /// let config = Config::new().exporter(Exporter::None).metrics(&[MetricsExporter::Console]);
+    /// let config = Config::new().exporters(&[Exporter::None]).metrics(&[MetricsExporter::Console]);
     /// # let _ = config;
     /// ```
     pub fn metrics(mut self, exporters: &[MetricsExporter]) -> Self {
@@ -700,20 +671,12 @@ impl Config {
         self
     }
 
-    /// The exporter that will be used.
-    ///
-    /// ```
-    /// assert_eq!(tracekit::Config::new().exporter_kind(), tracekit::Exporter::Console);
-    /// ```
-    pub fn exporter_kind(&self) -> Exporter {
-        self.exporters.first().copied().unwrap_or(Exporter::None)
-    }
-
     /// Every exporter spans will go to, in order; empty for none.
     ///
     /// ```
     /// use tracekit::{Config, Exporter};
-    /// assert_eq!(Config::new().exporter(Exporter::None).chosen_exporters(), []);
+    /// assert_eq!(Config::new().chosen_exporters(), [Exporter::Console]);
+    /// assert_eq!(Config::new().exporters(&[Exporter::None]).chosen_exporters(), []);
     /// ```
     pub fn chosen_exporters(&self) -> &[Exporter] {
         &self.exporters
@@ -722,7 +685,7 @@ impl Config {
     /// Whether installing this configuration records spans at all.
     ///
     /// ```
-    /// let off = tracekit::Config::new().exporter(tracekit::Exporter::None);
+    /// let off = tracekit::Config::new().exporters(&[tracekit::Exporter::None]);
     /// assert!(!off.is_recording());
     /// ```
     pub fn is_recording(&self) -> bool {
@@ -753,7 +716,7 @@ impl Config {
         }
         if self.is_recording() && self.provider.is_none() && self.span_exporter.is_none() {
             for exporter in &self.exporters {
-                exporter.check_compiled("Config::exporter", &format!("{exporter:?}"))?;
+                exporter.check_compiled("Config::exporters", &format!("{exporter:?}"))?;
             }
         }
         if self.exporters.contains(&Exporter::Otlp) {
@@ -815,7 +778,7 @@ mod tests {
             from_vars(&[("OTEL_TRACES_EXPORTER", "otlp")]).unwrap_err(),
             not_compiled("OTEL_TRACES_EXPORTER", "otlp", "otlp")
         );
-        let installed = Config::new().exporter(Exporter::Otlp).install().unwrap_err();
+        let installed = Config::new().exporters(&[Exporter::Otlp]).install().unwrap_err();
         assert!(matches!(installed, crate::InitError::Config(ConfigError::NotCompiled { feature: "otlp", .. })));
         // The message the README shows.
         let readme = include_str!("../../../README.md");

@@ -40,7 +40,7 @@ fn installation() -> MutexGuard<'static, Option<Installation>> {
 /// shuts tracing down, as [`shutdown`] does.
 ///
 /// ```
-/// let guard = tracekit::Config::new().exporter(tracekit::Exporter::None).install().unwrap();
+/// let guard = tracekit::Config::new().exporters(&[tracekit::Exporter::None]).install().unwrap();
 /// drop(guard); // flushed and shut down
 /// ```
 #[must_use = "tracing shuts down when the guard is dropped; bind it with `let _guard = ..`"]
@@ -61,7 +61,7 @@ impl Config {
     /// while the first is live is an error.
     ///
     /// ```
-    /// let guard = tracekit::Config::new().exporter(tracekit::Exporter::None).install().unwrap();
+    /// let guard = tracekit::Config::new().exporters(&[tracekit::Exporter::None]).install().unwrap();
     /// drop(guard);
     /// ```
     pub fn install(self) -> Result<TracingGuard, InitError> {
@@ -147,7 +147,7 @@ fn install(config: Config) -> Result<TracingGuard, InitError> {
 /// delivered are counted in [`export_stats`](crate::export_stats).
 ///
 /// ```
-/// let _guard = tracekit::Config::new().exporter(tracekit::Exporter::InMemory).install().unwrap();
+/// let _guard = tracekit::Config::new().exporters(&[tracekit::Exporter::InMemory]).install().unwrap();
 /// tracekit::span("job").in_scope(|| ());
 /// assert!(tracekit::flush());
 /// ```
@@ -168,7 +168,7 @@ pub fn flush() -> bool {
 /// not installed.
 ///
 /// ```
-/// let _guard = tracekit::Config::new().exporter(tracekit::Exporter::None).install().unwrap();
+/// let _guard = tracekit::Config::new().exporters(&[tracekit::Exporter::None]).install().unwrap();
 /// tracekit::shutdown();
 /// ```
 pub fn shutdown() {

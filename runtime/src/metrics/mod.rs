@@ -40,7 +40,7 @@ pub(crate) const DEFAULT_BOUNDARIES: [f64; 18] =
 ///
 /// let out = std::env::temp_dir().join("tracekit-metrics-example.log");
 /// let guard = Config::new()
-///     .exporter(Exporter::None)
+///     .exporters(&[Exporter::None])
 ///     .metrics(&[MetricsExporter::Console])
 ///     .console_writer(std::fs::File::create(&out).unwrap())
 ///     .install()

@@ -15,7 +15,7 @@ mod span_record;
 
 pub(crate) use keep::RULES as KEEP_RULES;
 pub use keep::{keep_stats, KeepPolicy, KeepStats};
-pub(crate) use limits::Limits;
+pub use limits::SpanLimitSettings;
 pub(crate) use processors::Processor;
 pub(crate) use program_tracer::ProgramTracer;
 pub use sampling::Sampler;
@@ -62,7 +62,7 @@ impl Pipeline {
         processors: Vec<Processor>,
         sampler: Sampler,
         keep: &KeepPolicy,
-        limits: &Limits,
+        limits: &SpanLimitSettings,
         resource: &Resource,
     ) -> Arc<Pipeline> {
         let processors = Processors::new(processors, limits.to_sdk(), limits.attribute_value_length, resource);
@@ -76,7 +76,7 @@ impl Pipeline {
         processors: Vec<Processor>,
         sampler: Sampler,
         keep: &KeepPolicy,
-        limits: &Limits,
+        limits: &SpanLimitSettings,
     ) -> Arc<Pipeline> {
         let resource = Resource::builder().build();
         let mut processors = Processors::new(processors, limits.to_sdk(), limits.attribute_value_length, &resource);

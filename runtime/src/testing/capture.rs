@@ -1,7 +1,7 @@
 use super::Spans;
 use crate::export::{MemoryExporter, SpanStore};
 use crate::facade::dispatch::{BackendToken, CaptureBackend};
-use crate::pipeline::{KeepPolicy, Limits, Pipeline, Processor, Sampler};
+use crate::pipeline::{KeepPolicy, Pipeline, Processor, Sampler, SpanLimitSettings};
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::Context;
 use opentelemetry_sdk::trace::SimpleSpanProcessor;
@@ -157,7 +157,7 @@ impl Session {
             vec![Processor::Simple(Box::new(SimpleSpanProcessor::new(MemoryExporter::new(store.clone()))))],
             settings.sampler,
             &settings.keep,
-            &Limits::default(),
+            &SpanLimitSettings::default(),
         );
         Session {
             cx: Context::current().with_value(CaptureBackend(pipeline.clone())),

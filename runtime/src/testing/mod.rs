@@ -18,7 +18,7 @@ fn global_store(function: &str) -> SpanStore {
         panic!(
             "tracekit::testing::{function} reads the in-memory exporter, which is not installed: \
              set TRACING_EXPORTER=in_memory before tracekit::init(), or install \
-             Config::new().exporter(Exporter::InMemory)"
+             Config::new().exporters(&[Exporter::InMemory])"
         )
     })
 }
@@ -30,7 +30,7 @@ fn global_store(function: &str) -> SpanStore {
 ///
 /// ```
 /// use tracekit::{testing, Config, Exporter};
-/// let _guard = Config::new().exporter(Exporter::InMemory).install().unwrap();
+/// let _guard = Config::new().exporters(&[Exporter::InMemory]).install().unwrap();
 /// tracekit::span("job").in_scope(|| ());
 /// assert_eq!(testing::recorded().get("job").name(), "job");
 /// ```
@@ -45,7 +45,7 @@ pub fn recorded() -> Spans {
 ///
 /// ```
 /// use tracekit::{testing, Config, Exporter};
-/// let _guard = Config::new().exporter(Exporter::InMemory).install().unwrap();
+/// let _guard = Config::new().exporters(&[Exporter::InMemory]).install().unwrap();
 /// tracekit::span("job").in_scope(|| ());
 /// assert_eq!(testing::take_recorded().len(), 1);
 /// assert!(testing::recorded().is_empty());
@@ -61,7 +61,7 @@ pub fn take_recorded() -> Spans {
 ///
 /// ```
 /// use tracekit::{testing, Config, Exporter};
-/// let _guard = Config::new().exporter(Exporter::InMemory).install().unwrap();
+/// let _guard = Config::new().exporters(&[Exporter::InMemory]).install().unwrap();
 /// tracekit::span("job").in_scope(|| ());
 /// testing::clear_recorded();
 /// assert!(testing::recorded().is_empty());

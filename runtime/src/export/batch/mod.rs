@@ -10,7 +10,8 @@
 mod rings;
 mod settings;
 
-pub(crate) use settings::{BatchSettings, SizeSettings, SIZE_EXPECTED};
+pub use settings::BatchSettings;
+pub(crate) use settings::{SizeSettings, SIZE_EXPECTED};
 
 use super::into_span_data::IntoSpanData;
 use super::stats::{Counters, ExportStats, Outcome};

@@ -4,8 +4,21 @@
 use crate::error::ConfigError;
 use std::time::Duration;
 
+/// The batch processor's settings, for OTLP and for an exporter given to
+/// [`Config::span_exporter`](crate::Config::span_exporter): how often it
+/// exports, how many spans wait (per recording thread; more are dropped,
+/// never waited for), how many go in one request, and how long one export
+/// may take. Set in [`Config::batch`](crate::Config::batch), over what the
+/// `OTEL_BSP_*` variables said.
+///
+/// ```
+/// use std::time::Duration;
+/// let config = tracekit::Config::new()
+///     .batch(|batch| batch.schedule_delay(Duration::from_millis(500)).max_queue_size(4096));
+/// # let _ = config;
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct BatchSettings {
+pub struct BatchSettings {
     pub(crate) schedule_delay: Duration,
     pub(crate) max_queue_size: usize,
     pub(crate) max_export_batch_size: usize,
@@ -48,6 +61,53 @@ impl SizeSettings {
 pub(crate) const SIZE_EXPECTED: &str = "a whole number greater than zero";
 
 impl BatchSettings {
+    /// Time between two exports (`OTEL_BSP_SCHEDULE_DELAY`, default 5 s).
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().batch(|batch| batch.schedule_delay(std::time::Duration::from_secs(1)));
+    /// # let _ = config;
+    /// ```
+    pub fn schedule_delay(mut self, delay: Duration) -> Self {
+        self.schedule_delay = delay;
+        self
+    }
+
+    /// Spans waiting for export, per recording thread; more are dropped and
+    /// counted (`OTEL_BSP_MAX_QUEUE_SIZE`, default 2,048).
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().batch(|batch| batch.max_queue_size(8192));
+    /// # let _ = config;
+    /// ```
+    pub fn max_queue_size(mut self, spans: usize) -> Self {
+        self.max_queue_size = spans;
+        self
+    }
+
+    /// Spans in one export request, at most the queue size
+    /// (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, default 512).
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().batch(|batch| batch.max_export_batch_size(256));
+    /// # let _ = config;
+    /// ```
+    pub fn max_export_batch_size(mut self, spans: usize) -> Self {
+        self.max_export_batch_size = spans;
+        self
+    }
+
+    /// Time one export may take, retries included (`OTEL_BSP_EXPORT_TIMEOUT`,
+    /// default 30 s).
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().batch(|batch| batch.export_timeout(std::time::Duration::from_secs(10)));
+    /// # let _ = config;
+    /// ```
+    pub fn export_timeout(mut self, timeout: Duration) -> Self {
+        self.export_timeout = timeout;
+        self
+    }
+
     /// Both sizes above zero, and a batch that fits in the queue.
     pub(crate) fn check(&self, named: &SizeSettings) -> Result<(), ConfigError> {
         let invalid = |variable, value: usize, expected| {
