@@ -12,7 +12,7 @@ use std::sync::Arc;
 ///
 /// Spans go to a pipeline of the capture's own; spans on other threads or
 /// tasks are captured too when they carry the current span there
-/// ([`CarrySpan`](crate::Instrument), [`context::carry_current_span`](crate::context::carry_current_span)),
+/// ([`CarrySpan`](crate::CarrySpan), [`context::carry_current_span`](crate::context::carry_current_span)),
 /// or the OpenTelemetry `Context`, in which the capture travels.
 ///
 /// ```
