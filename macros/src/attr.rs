@@ -3,6 +3,7 @@
 //! Each comma-separated argument is parsed on its own, so that every mistake
 //! in one attribute is reported at once, each at its own token.
 
+use crate::errors::Errors;
 use proc_macro2::{TokenStream, TokenTree};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
@@ -128,28 +129,6 @@ pub struct Args {
 #[derive(Clone)]
 pub struct ThresholdArg {
     pub value: Expr,
-}
-
-/// Collects errors so that all of them are reported together.
-#[derive(Default)]
-pub struct Errors(Option<syn::Error>);
-
-impl Errors {
-    pub fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(first) => first.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    /// How many errors are held; a check compares it before and after.
-    pub fn len(&self) -> usize {
-        self.0.as_ref().map_or(0, |error| error.into_iter().count())
-    }
-
-    pub fn finish(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
-    }
 }
 
 /// Parses every argument it can; the ones in error are left out of the
@@ -298,4 +277,11 @@ fn string_literal(expr: &Expr, example: &str) -> syn::Result<LitStr> {
         Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.clone()),
         other => Err(syn::Error::new_spanned(other, format!("expected a string literal, as in `{example}`"))),
     }
+}
+
+const ATTRIBUTES: [&str; 3] = ["trace_operation", "trace_async", "trace_performance"];
+
+/// Whether `attr` is one of tracekit's attributes, by its last path segment.
+pub fn is_tracekit_attribute(attr: &syn::Attribute) -> bool {
+    attr.path().segments.last().is_some_and(|segment| ATTRIBUTES.iter().any(|name| segment.ident == name))
 }

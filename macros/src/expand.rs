@@ -6,7 +6,6 @@
 
 use crate::body::{self, Exit, Rewrite};
 use crate::model::{Shape, Traced};
-use crate::valid;
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
@@ -53,7 +52,7 @@ impl Traced<'_> {
         let parent = self.parent();
         let record_start = self.record_start(recorder);
         let record_finish = self.record_finish(result, recorder);
-        let writable = valid::writable_return(&sig.output);
+        let writable = self.writable_return.clone();
         let fake_return = fake_return(writable.as_ref());
         // The body's inner attributes (`#![allow(..)]`) stay at the top of
         // the function's body; its `?`s exit as they would in the function.
@@ -62,7 +61,7 @@ impl Traced<'_> {
         // that rustc words their errors (a conversion that fails, say) as it
         // does without the attribute; with another, they are rewritten so
         // that the error speaks of the function, not of a closure.
-        let question_marks = if valid::takes_question_mark(&sig.output) { Rewrite::Keep } else { Rewrite::Through };
+        let question_marks = if self.question_marks_leave { Rewrite::Keep } else { Rewrite::Through };
         let nested = (self.shape == Shape::Value && self.track_caller).then(|| self.nested_body()).flatten();
         let (inner_attrs, body) = match self.shape {
             Shape::Unit | Shape::Future { .. } => (Vec::new(), self.body.to_token_stream()),
@@ -391,7 +390,7 @@ impl Traced<'_> {
     ) -> (&'static [&'static [&'static str]], Vec<TokenStream>) {
         let private = self.private();
         // No value (no return type, `!`, or an `async fn` without one): nothing to look at.
-        if valid::signature_shape(&self.item.sig.output, false) == Shape::Unit {
+        if !self.has_outcome {
             return (&[], Vec::new());
         }
         let (ok_binding, record_ok) = match self.result_span {

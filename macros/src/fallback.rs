@@ -4,7 +4,7 @@
 //! back without its `#[no_trace]` markers, which only an instrumented block
 //! understands (rustc would report each one).
 
-use crate::attr::Errors;
+use crate::errors::Errors;
 use proc_macro2::TokenStream;
 use quote::quote;
 

@@ -6,7 +6,8 @@
 //! here) leaves it untraced; `#[cfg_attr(condition, no_trace)]` leaves it
 //! untraced where the condition holds.
 
-use crate::attr::{Args, Errors, Flavor};
+use crate::attr::{Args, Flavor};
+use crate::errors::Errors;
 use crate::item::{Body, MaybeItemFn};
 use crate::model::{Shape, Traced};
 use crate::{params, valid, Rejected};
@@ -135,7 +136,7 @@ fn conditional_opt_out(attr: &Attribute) -> Option<TokenStream> {
 /// Removes the opt-out marker; a marker beside the method's own tracekit
 /// attribute contradicts it, which is an error.
 fn take_opt_out(method: &mut ImplItemFn, errors: &mut Errors) -> OptOut {
-    let own = method.attrs.iter().find(|attr| valid::is_tracekit_attribute(attr)).cloned();
+    let own = method.attrs.iter().find(|attr| crate::attr::is_tracekit_attribute(attr)).cloned();
     let mut opt_out = OptOut::Never;
     let mut kept = Vec::new();
     for attr in std::mem::take(&mut method.attrs) {
@@ -209,14 +210,14 @@ fn type_name(ty: &Type) -> String {
 }
 
 fn has_own_attribute(method: &ImplItemFn) -> bool {
-    method.attrs.iter().any(valid::is_tracekit_attribute)
+    method.attrs.iter().any(crate::attr::is_tracekit_attribute)
 }
 
 /// `trace_async` on a block instruments its `async fn`s and the fns that
 /// return futures; a `const fn` cannot be traced and is left as it is.
 fn applies(flavor: Flavor, method: &ImplItemFn) -> bool {
     let awaited = method.sig.asyncness.is_some()
-        || matches!(valid::signature_shape(&method.sig.output, false), Shape::Future { .. });
+        || matches!(crate::signature::signature_shape(&method.sig.output, false), Shape::Future { .. });
     method.sig.constness.is_none() && (flavor != Flavor::Async || awaited)
 }
 
@@ -244,7 +245,7 @@ fn args_for(args: &Args, function: &MaybeItemFn) -> Args {
             list.option = None;
         }
     }
-    if valid::returns_unit(&function.sig.output) {
+    if crate::signature::returns_unit(&function.sig.output) {
         args.include_result = None;
     }
     args

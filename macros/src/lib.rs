@@ -6,15 +6,18 @@
 
 mod attr;
 mod body;
+mod errors;
 mod expand;
 mod fallback;
 mod impl_block;
 mod item;
 mod model;
 mod params;
+mod signature;
 mod valid;
 
-use attr::{Errors, Flavor};
+use attr::Flavor;
+use errors::Errors;
 use item::MaybeItemFn;
 use proc_macro::TokenStream;
 

@@ -22,6 +22,14 @@ pub struct Traced<'a> {
     /// The arguments `include_args` records, in order.
     pub recorded: Vec<Recorded<'a>>,
     pub shape: Shape,
+    /// The return type with `impl Trait` erased, as a local can be
+    /// declared with; `None` when it cannot be written (or is `()`).
+    pub writable_return: Option<syn::Type>,
+    /// Whether a `?` in the body leaves the function (its return type
+    /// takes one), rather than the closure the body runs in.
+    pub question_marks_leave: bool,
+    /// Whether the function gives back a value whose outcome is recorded.
+    pub has_outcome: bool,
     /// `#[track_caller]`: the body runs in the function itself, not in a
     /// closure, so that `Location::caller()` still sees the caller.
     pub track_caller: bool,

@@ -245,3 +245,17 @@ fn parent_none_starts_a_new_trace_inside_another_span() {
     assert_eq!(continued[0].parent_span_id(), None);
     assert_eq!(continued[1].parent_span_id(), Some(request.span_id()));
 }
+
+/// The expansion writes the keys `tracekit::keys` names: the macros cannot
+/// import them (a proc-macro crate links no runtime), so this holds them together.
+#[test]
+fn the_keys_module_names_what_the_expansion_records() {
+    #[trace_operation(include_args, include_result)]
+    fn next(value: i64) -> i64 {
+        value + 1
+    }
+    let (_, spans) = tracekit::testing::capture(|| next(1));
+    let span = spans.get("next");
+    assert_eq!(span.i64_attribute(&format!("{}value", tracekit::keys::ARG_PREFIX)), Some(1));
+    assert_eq!(span.i64_attribute(tracekit::keys::RESULT), Some(2));
+}
