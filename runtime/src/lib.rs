@@ -80,6 +80,10 @@ pub mod subscriber;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+// The guide pages: reference, no code.
+#[cfg(all(feature = "pipeline", feature = "testing"))]
+pub mod guide;
+
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;

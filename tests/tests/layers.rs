@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["metrics"],
     &["config"],
     &["install"],
-    &["span", "context", "logs", "subscriber", "testing", "http"],
+    &["span", "context", "logs", "subscriber", "testing", "http", "guide"],
     &["private", "lib"],
 ];
 

@@ -1,4 +1,4 @@
-//! The output samples in the README are what the code prints: each is
+//! The output samples in the README and the guide pages are what the code prints: each is
 //! compared with a fresh run, numbers, ids and timing bars aside.
 
 mod common;
@@ -7,7 +7,17 @@ use common::Buffer;
 use std::path::Path;
 use std::process::Command;
 
-const README: &str = include_str!("../../README.md");
+/// The README, then the guide pages it leads to, in that order.
+const README: &str = concat!(
+    include_str!("../../README.md"),
+    include_str!("../../runtime/docs/configuration.md"),
+    include_str!("../../runtime/docs/keep_policy.md"),
+    include_str!("../../runtime/docs/metrics.md"),
+    include_str!("../../runtime/docs/conventions.md"),
+    include_str!("../../runtime/docs/guarantees.md"),
+    include_str!("../../runtime/docs/performance.md"),
+    include_str!("../../runtime/docs/status.md"),
+);
 
 /// The README's ```text blocks whose first line starts with `first`.
 fn samples(first: &str) -> Vec<&'static str> {

@@ -100,6 +100,8 @@ impl Exporter {
 /// // ... the program runs; dropping the guard flushes and shuts down.
 /// drop(guard);
 /// ```
+///
+#[doc = include_str!("../../docs/configuration.md")]
 #[derive(Clone, Debug)]
 pub struct Config {
     pub(crate) enabled: bool,
@@ -211,8 +213,8 @@ impl Config {
         }
     }
 
-    /// Reads the `TRACING_*` and `OTEL_*` variables (see the README's
-    /// configuration table) from the process environment. Unset or empty
+    /// Reads the `TRACING_*` and `OTEL_*` variables (the table under
+    /// [`Config`]) from the process environment. Unset or empty
     /// variables keep the defaults of [`Config::new`].
     ///
     /// ```
@@ -780,10 +782,10 @@ mod tests {
         );
         let installed = Config::new().exporters(&[Exporter::Otlp]).install().unwrap_err();
         assert!(matches!(installed, crate::InitError::Config(ConfigError::NotCompiled { feature: "otlp", .. })));
-        // The message the README shows.
-        let readme = include_str!("../../../README.md");
+        // The message the configuration guide shows.
+        let guide = include_str!("../../docs/configuration.md");
         let message = crate::InitError::Config(error).to_string();
-        assert!(readme.contains(&message), "the README shows {message:?}");
+        assert!(guide.contains(&message), "the configuration guide shows {message:?}");
         // An OTLP endpoint in the environment does not matter to another exporter.
         assert!(from_vars(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317")]).is_ok());
     }
