@@ -782,10 +782,10 @@ mod tests {
         );
         let installed = Config::new().exporters(&[Exporter::Otlp]).install().unwrap_err();
         assert!(matches!(installed, crate::InitError::Config(ConfigError::NotCompiled { feature: "otlp", .. })));
-        // The message the configuration guide shows.
-        let guide = include_str!("../../docs/configuration.md");
+        // The message the README shows, under "Cargo features".
+        let readme = include_str!("../../../README.md");
         let message = crate::InitError::Config(error).to_string();
-        assert!(guide.contains(&message), "the configuration guide shows {message:?}");
+        assert!(readme.contains(&message), "the README shows {message:?}");
         // An OTLP endpoint in the environment does not matter to another exporter.
         assert!(from_vars(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317")]).is_ok());
     }
