@@ -288,7 +288,7 @@ impl Fields {
         match field.name() {
             "message" if !self.conventions => self.message = Some(value.into_owned()),
             "otel.name" if self.conventions => self.name = Some(value.into_owned()),
-            "otel.kind" if self.conventions => self.kind = span_kind(&value),
+            "otel.kind" if self.conventions => self.kind = crate::support::span_kind::parse(&value),
             "otel.status_code" if self.conventions => {
                 self.status = match value.to_ascii_lowercase().as_str() {
                     "ok" => Some(Status::Ok),
@@ -309,17 +309,6 @@ impl Fields {
     fn push(&mut self, name: &'static str, value: Value) {
         self.attributes.push(KeyValue::new(Key::from_static_str(name), value));
     }
-}
-
-fn span_kind(text: &str) -> Option<SpanKind> {
-    Some(match text.to_ascii_lowercase().as_str() {
-        "server" => SpanKind::Server,
-        "client" => SpanKind::Client,
-        "producer" => SpanKind::Producer,
-        "consumer" => SpanKind::Consumer,
-        "internal" => SpanKind::Internal,
-        _ => return None,
-    })
 }
 
 impl Visit for Fields {

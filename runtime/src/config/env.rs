@@ -46,8 +46,7 @@ pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
     let jaeger = chosen.as_ref().is_some_and(|chosen| chosen.iter().any(|(_, jaeger)| *jaeger));
     if let Some(chosen) = chosen {
         let exporters: Vec<Exporter> = chosen.into_iter().map(|(exporter, _)| exporter).collect();
-        let once = exporters.iter().enumerate().all(|(at, exporter)| !exporters[..at].contains(exporter));
-        if !once {
+        if !Exporter::each_once(&exporters) {
             // `otlp,jaeger`: the same exporter twice.
             return Err(ConfigError::InvalidValue {
                 variable: exporter_variable,

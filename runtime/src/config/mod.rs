@@ -75,6 +75,11 @@ impl Exporter {
         }
     }
 
+    /// Whether no exporter of `exporters` is chosen twice.
+    pub(crate) fn each_once(exporters: &[Exporter]) -> bool {
+        exporters.iter().enumerate().all(|(at, exporter)| !exporters[..at].contains(exporter))
+    }
+
     /// Refuses, for `setting`, an exporter this build does not have: never a
     /// silent fallback to another.
     pub(crate) fn check_compiled(self, setting: &'static str, value: &str) -> Result<(), ConfigError> {
@@ -708,7 +713,7 @@ impl Config {
             self.metrics.otlp.tls.check_compiled()?;
         }
         let listed = || format!("{:?}", self.exporters);
-        let once = self.exporters.iter().enumerate().all(|(at, exporter)| !self.exporters[..at].contains(exporter));
+        let once = Exporter::each_once(&self.exporters);
         if !once || (self.exporters.len() > 1 && self.exporters.contains(&Exporter::None)) {
             return Err(ConfigError::InvalidValue {
                 variable: "Config::exporters",

@@ -221,7 +221,7 @@ pub(crate) fn json(span: &SpanData) -> String {
         "trace_id": span.span_context.trace_id().to_string(),
         "span_id": span.span_context.span_id().to_string(),
         "parent_span_id": parent,
-        "kind": format!("{:?}", span.span_kind).to_lowercase(),
+        "kind": crate::support::span_kind::name(&span.span_kind),
         "start_time_unix_nano": nanos(span.start_time),
         "end_time_unix_nano": nanos(span.end_time),
         "duration_ms": span_duration(span).as_secs_f64() * 1000.0,

@@ -79,16 +79,6 @@ impl Instruments {
     }
 }
 
-fn kind_name(kind: &SpanKind) -> &'static str {
-    match kind {
-        SpanKind::Client => "client",
-        SpanKind::Server => "server",
-        SpanKind::Producer => "producer",
-        SpanKind::Consumer => "consumer",
-        SpanKind::Internal => "internal",
-    }
-}
-
 impl Meters for Instruments {
     fn operations(&self, calls: &[(usize, f64)], callsite_of: &dyn Fn(usize) -> Option<&'static Callsite>) {
         let mut bound = recover(self.bound.lock());
@@ -100,7 +90,7 @@ impl Meters for Instruments {
                 Some(histogram) => histogram,
                 unbound => {
                     let Some(callsite) = callsite_of(slot) else { continue };
-                    let kind = KeyValue::new(SPAN_KIND, kind_name(&callsite.kind));
+                    let kind = KeyValue::new(SPAN_KIND, crate::support::span_kind::name(&callsite.kind));
                     unbound.insert(self.operations.bind(&[KeyValue::new(OPERATION_NAME, callsite.name), kind]))
                 }
             };
@@ -111,7 +101,7 @@ impl Meters for Instruments {
     fn failed_operation(&self, callsite: &'static Callsite, seconds: f64, failure: &'static str) {
         let attributes = [
             KeyValue::new(OPERATION_NAME, callsite.name),
-            KeyValue::new(SPAN_KIND, kind_name(&callsite.kind)),
+            KeyValue::new(SPAN_KIND, crate::support::span_kind::name(&callsite.kind)),
             KeyValue::new(ERROR_TYPE, failure),
         ];
         self.operations.record(seconds, &attributes);
@@ -119,7 +109,7 @@ impl Meters for Instruments {
 
     fn span(&self, name: Cow<'static, str>, kind: &SpanKind, seconds: f64, failure: Option<&'static str>) {
         let name = KeyValue::new(OPERATION_NAME, name);
-        let kind = KeyValue::new(SPAN_KIND, kind_name(kind));
+        let kind = KeyValue::new(SPAN_KIND, crate::support::span_kind::name(kind));
         match failure {
             None => self.operations.record(seconds, &[name, kind]),
             Some(failure) => self.operations.record(seconds, &[name, kind, KeyValue::new(ERROR_TYPE, failure)]),

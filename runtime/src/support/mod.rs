@@ -9,6 +9,7 @@ pub(crate) mod diagnostics;
 pub(crate) mod locks;
 pub(crate) mod panic;
 pub(crate) mod recycle;
+pub(crate) mod span_kind;
 #[cfg(any(feature = "console", feature = "testing", feature = "logs"))]
 pub(crate) mod terminal;
 pub(crate) mod text;
