@@ -27,19 +27,42 @@ impl Flavor {
         }
     }
 
-    fn valid_options(self) -> &'static str {
-        match self {
-            Flavor::Performance => {
-                "threshold_ms = N, name = \"..\", include_args, skip(..), redact(..), include_result, \
-                 kind = \"..\", attributes(..), parent = .., links = .., crate = .."
-            }
-            _ => {
-                "name = \"..\", include_args, skip(..), redact(..), include_result, kind = \"..\", attributes(..), \
-                 parent = .., links = .., crate = .."
-            }
-        }
+    /// The options this attribute takes, as error messages list them.
+    fn valid_options(self) -> String {
+        let taken = OPTIONS.iter().filter(|option| !option.performance_only || self == Flavor::Performance);
+        taken.map(|option| option.written).collect::<Vec<_>>().join(", ")
     }
 }
+
+/// One option of the attributes: the table every list of them comes from.
+struct AttributeOption {
+    /// Its key, as it is matched.
+    #[cfg_attr(not(test), allow(dead_code, reason = "the test ties the parser and the docs to the table by key"))]
+    key: &'static str,
+    /// As error messages write it.
+    written: &'static str,
+    /// Only `#[trace_performance]` takes it.
+    performance_only: bool,
+}
+
+const fn option(key: &'static str, written: &'static str) -> AttributeOption {
+    AttributeOption { key, written, performance_only: false }
+}
+
+/// Every option, in the order messages list them.
+const OPTIONS: [AttributeOption; 11] = [
+    AttributeOption { key: "threshold_ms", written: "threshold_ms = N", performance_only: true },
+    option("name", "name = \"..\""),
+    option("include_args", "include_args"),
+    option("skip", "skip(..)"),
+    option("redact", "redact(..)"),
+    option("include_result", "include_result"),
+    option("kind", "kind = \"..\""),
+    option("attributes", "attributes(..)"),
+    option("parent", "parent = .."),
+    option("links", "links = .."),
+    option("crate", "crate = .."),
+];
 
 /// The span kinds, as accepted by `kind = ".."`.
 pub const KINDS: [&str; 5] = ["internal", "server", "client", "producer", "consumer"];
@@ -284,4 +307,51 @@ const ATTRIBUTES: [&str; 3] = ["trace_operation", "trace_async", "trace_performa
 /// Whether `attr` is one of tracekit's attributes, by its last path segment.
 pub fn is_tracekit_attribute(attr: &syn::Attribute) -> bool {
     attr.path().segments.last().is_some_and(|segment| ATTRIBUTES.iter().any(|name| segment.ident == name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each option of the table parses (the parser's arms and the table
+    /// name the same options), and the docs' option tables list each.
+    #[test]
+    fn the_option_table_is_what_the_parser_and_the_docs_know() {
+        let example = |key: &'static str| -> &'static str {
+            match key {
+                "threshold_ms" => "threshold_ms = 5",
+                "name" => "name = \"x\"",
+                "kind" => "kind = \"server\"",
+                "skip" => "skip(a)",
+                "redact" => "redact(a)",
+                "attributes" => "attributes(\"k\" = 1)",
+                "parent" => "parent = cx",
+                "links" => "links = contexts",
+                "crate" => "crate = ::tracekit",
+                other => other,
+            }
+        };
+        for option in &OPTIONS {
+            let mut errors = Errors::default();
+            let tokens: TokenStream = example(option.key).parse().unwrap();
+            parse(Flavor::Performance, tokens, &mut errors);
+            assert_eq!(errors.len(), 0, "{} does not parse", option.key);
+        }
+        // The rows of the option table of each: from its header to its first line not a row.
+        let table = |doc: &'static str| -> String {
+            let rows = doc.lines().skip_while(|line| !line.trim_start_matches("/// ").starts_with("| option |"));
+            rows.take_while(|line| line.trim_start_matches("/// ").starts_with('|')).collect::<Vec<_>>().join("\n")
+        };
+        for doc in [include_str!("../../runtime/src/lib.rs"), include_str!("../../README.md")] {
+            let table = table(doc);
+            for option in OPTIONS.iter().filter(|option| !option.performance_only) {
+                let listed = [format!("| `{}", option.key), format!("| `\"{}\"`", option.key)];
+                assert!(
+                    listed.iter().any(|row| table.contains(row.as_str())),
+                    "`{}` is missing from {table}",
+                    option.key
+                );
+            }
+        }
+    }
 }

@@ -181,6 +181,7 @@ pub use opentelemetry_semantic_conventions as semconv;
 /// | `kind = "server"` | the span kind: `internal` (default), `server`, `client`, `producer`, `consumer` |
 /// | `attributes("key" = expr, ..)` | extra attributes; the expressions run only when the span is recorded. A key is a string literal or a `&'static str` constant such as [`semconv`]`::attribute::DB_SYSTEM_NAME` |
 /// | `parent = expr` | continue this `Context` instead of the current one, such as [`propagation::extract`]`(&headers)` in a server handler |
+/// | `links = expr` | link the span to other spans: an iterable of `Context`s or `SpanContext`s, such as the contexts extracted from a batch's messages; evaluated only when the span is recorded |
 /// | `crate = path` | where tracekit is, for crates that re-export it under another path |
 ///
 /// A returned `Result` that is `Err` (recognised by its type, so
