@@ -54,6 +54,21 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+impl ConfigError {
+    /// Refuses `value` of `setting` when it needs `missing`, a cargo feature
+    /// this build lacks: never a silent fallback to something else.
+    pub(crate) fn unless_compiled(
+        setting: &'static str,
+        value: impl FnOnce() -> String,
+        missing: Option<&'static str>,
+    ) -> Result<(), ConfigError> {
+        match missing {
+            Some(feature) => Err(ConfigError::NotCompiled { variable: setting, value: value(), feature }),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Why [`init`](crate::init) or [`Config::install`](crate::Config::install) failed.
 /// Nothing was installed, and any earlier installation is left as it was.
 ///

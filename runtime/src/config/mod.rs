@@ -83,10 +83,7 @@ impl Exporter {
     /// Refuses, for `setting`, an exporter this build does not have: never a
     /// silent fallback to another.
     pub(crate) fn check_compiled(self, setting: &'static str, value: &str) -> Result<(), ConfigError> {
-        match self.missing_feature() {
-            Some(feature) => Err(ConfigError::NotCompiled { variable: setting, value: value.to_owned(), feature }),
-            None => Ok(()),
-        }
+        ConfigError::unless_compiled(setting, || value.to_owned(), self.missing_feature())
     }
 }
 

@@ -82,10 +82,7 @@ impl MetricsExporter {
             MetricsExporter::Console if !cfg!(feature = "console") => Some("console"),
             _ => None,
         };
-        match missing {
-            Some(feature) => Err(ConfigError::NotCompiled { variable: setting, value: value.to_owned(), feature }),
-            None => Ok(()),
-        }
+        ConfigError::unless_compiled(setting, || value.to_owned(), missing)
     }
 }
 

@@ -70,10 +70,8 @@ pub enum Propagator {
 impl Propagator {
     /// Refuses, for `setting`, a propagator this build does not have.
     pub(crate) fn check_compiled(self, setting: &'static str, value: &str) -> Result<(), ConfigError> {
-        if cfg!(feature = "b3") || !matches!(self, Propagator::B3 | Propagator::B3Multi) {
-            return Ok(());
-        }
-        Err(ConfigError::NotCompiled { variable: setting, value: value.to_owned(), feature: "b3" })
+        let b3 = matches!(self, Propagator::B3 | Propagator::B3Multi);
+        ConfigError::unless_compiled(setting, || value.to_owned(), (b3 && !cfg!(feature = "b3")).then_some("b3"))
     }
 }
 

@@ -13,7 +13,10 @@ const KINDS: [(&str, SpanKind); 5] = [
 ];
 
 /// `kind` as text.
-#[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "read by the metrics and the console"))]
+#[cfg_attr(
+    not(any(feature = "metrics", feature = "console")),
+    allow(dead_code, reason = "read by the metrics and the console")
+)]
 pub(crate) fn name(kind: &SpanKind) -> &'static str {
     KINDS.iter().find(|(_, known)| known == kind).map_or("internal", |(name, _)| name)
 }

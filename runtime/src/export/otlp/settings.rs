@@ -154,12 +154,11 @@ impl TlsFiles {
     pub(crate) fn check_compiled(&self) -> Result<(), ConfigError> {
         let files = [&self.ca, &self.client_certificate, &self.client_key];
         match files.into_iter().flatten().next() {
-            Some(file) if !cfg!(feature = "tls") => Err(ConfigError::NotCompiled {
-                variable: file.setting,
-                value: file.path.display().to_string(),
-                feature: TLS_FEATURES,
-            }),
-            _ => Ok(()),
+            Some(file) => {
+                let missing = (!cfg!(feature = "tls")).then_some(TLS_FEATURES);
+                ConfigError::unless_compiled(file.setting, || file.path.display().to_string(), missing)
+            }
+            None => Ok(()),
         }
     }
 
@@ -246,10 +245,8 @@ const TLS_FEATURES: &str = "tls-ring` or `tls-aws-lc";
 
 /// Refuses an `https://` URL given by `setting` in a build without TLS.
 pub(crate) fn check_scheme_compiled(setting: &'static str, url: &str) -> Result<(), ConfigError> {
-    if cfg!(feature = "tls") || !url.starts_with("https://") {
-        return Ok(());
-    }
-    Err(ConfigError::NotCompiled { variable: setting, value: shown_url(url), feature: TLS_FEATURES })
+    let missing = (url.starts_with("https://") && !cfg!(feature = "tls")).then_some(TLS_FEATURES);
+    ConfigError::unless_compiled(setting, || shown_url(url), missing)
 }
 
 /// What an endpoint must be.
