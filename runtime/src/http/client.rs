@@ -131,19 +131,25 @@ where
 /// Starts the client span of a request and writes its context (or the
 /// current one, when the span is skipped) into the request's headers.
 fn client_exchange(request: &mut Parts) -> Option<Exchange> {
-    let mut exchange = {
+    let exchange = {
         let head = RequestHead::of(request);
-        Exchange::start(
-            Side::Client,
-            head.grpc().is_some(),
-            || head.client_start(),
-            None,
-            || head.metric_attributes(Side::Client, None),
-        )
+        start_client_span(&head, head.grpc().is_some())
     };
+    send_context(exchange, &mut request.headers)
+}
+
+/// Starts the client span of the request `head` describes, for this layer
+/// and the reqwest middleware alike.
+pub(crate) fn start_client_span(head: &RequestHead<'_>, grpc: bool) -> Option<Exchange> {
+    Exchange::start(Side::Client, grpc, || head.client_start(), None, || head.metric_attributes(Side::Client, None))
+}
+
+/// Writes the client span's context into `headers`, or the current one when
+/// the span is skipped, so that the trace goes on either way.
+pub(crate) fn send_context(mut exchange: Option<Exchange>, headers: &mut http::HeaderMap) -> Option<Exchange> {
     match exchange.as_mut() {
-        Some(exchange) => exchange.in_span(|| crate::propagation::inject(&mut request.headers)),
-        None => crate::propagation::inject(&mut request.headers),
+        Some(exchange) => exchange.in_span(|| crate::propagation::inject(headers)),
+        None => crate::propagation::inject(headers),
     }
     exchange
 }

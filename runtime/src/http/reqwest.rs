@@ -10,7 +10,8 @@
 //! # let _ = client;
 //! ```
 
-use crate::http::exchange::{is_active, Exchange, Side};
+use crate::http::client::{send_context, start_client_span};
+use crate::http::exchange::is_active;
 use crate::http::head::RequestHead;
 use ::reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
@@ -52,7 +53,7 @@ impl Middleware for TraceMiddleware {
             }
             return next.run(request, extensions).await;
         }
-        let mut exchange = {
+        let exchange = {
             let url = request.url();
             let head = RequestHead {
                 method: request.method(),
@@ -64,18 +65,9 @@ impl Middleware for TraceMiddleware {
                 version: request.version(),
                 headers: request.headers(),
             };
-            Exchange::start(
-                Side::Client,
-                false,
-                || head.client_start(),
-                None,
-                || head.metric_attributes(Side::Client, None),
-            )
+            start_client_span(&head, false)
         };
-        match exchange.as_mut() {
-            Some(exchange) => exchange.in_span(|| crate::propagation::inject(request.headers_mut())),
-            None => crate::propagation::inject(request.headers_mut()),
-        }
+        let exchange = send_context(exchange, request.headers_mut());
         let Some(mut exchange) = exchange else {
             return next.run(request, extensions).await;
         };
