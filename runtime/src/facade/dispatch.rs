@@ -9,12 +9,12 @@
 use super::open::{OpenSpan, SpanStart};
 use super::recorder::Recorder;
 use super::stack::Parent;
-use crate::support::locks::recover;
+use crate::support::installed::{Installed, ThreadCopy};
 use opentelemetry::trace::SpanContext;
 use opentelemetry::Context;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// What records spans: a pipeline tracekit built (for an installation or a
 /// test capture), or the SDK tracer of a provider the program gave.
@@ -41,15 +41,12 @@ pub(crate) trait Backend: Send + Sync + 'static {
 /// How many backends exist: the installed one plus live captures.
 static BACKENDS: AtomicUsize = AtomicUsize::new(0);
 
-/// The installed backend. Each thread keeps its own reference, checked
-/// against `BACKEND_VERSION`, so that a span costs no lock.
-static INSTALLED_BACKEND: RwLock<Option<Arc<dyn Backend>>> = RwLock::new(None);
-static BACKEND_VERSION: AtomicU64 = AtomicU64::new(0);
-
-type CachedBackend = Option<(u64, Option<Arc<dyn Backend>>)>;
+/// The installed backend; each thread reads its own copy, so that a span
+/// costs no lock.
+static INSTALLED_BACKEND: Installed<dyn Backend> = Installed::new();
 
 thread_local! {
-    static CACHED: RefCell<CachedBackend> = const { RefCell::new(None) };
+    static CACHED: RefCell<ThreadCopy<dyn Backend>> = const { RefCell::new(ThreadCopy::new()) };
 }
 
 /// A capture's backend, carried in the `Context` so that spans made on other
@@ -86,30 +83,26 @@ impl Drop for BackendToken {
 /// Makes `backend` the process's, or removes it.
 #[cfg(feature = "pipeline")]
 pub(crate) fn set_installed(backend: Option<Arc<dyn Backend>>) {
-    *recover(INSTALLED_BACKEND.write()) = backend;
-    BACKEND_VERSION.fetch_add(1, Ordering::Release);
+    INSTALLED_BACKEND.set(backend);
 }
 
 /// Runs `f` with the installed backend, if any.
 fn with_installed<R>(f: impl FnOnce(&Arc<dyn Backend>) -> R) -> Option<R> {
-    let read_installed = || recover(INSTALLED_BACKEND.read()).clone();
-    let version = BACKEND_VERSION.load(Ordering::Acquire);
     let mut f = Some(f);
     let cached = CACHED.try_with(|cached| {
-        if cached.borrow().as_ref().is_none_or(|(seen, _)| *seen != version) {
+        if cached.borrow().is_stale(&INSTALLED_BACKEND) {
             // Refreshed only when the installation changed; a span started
             // while another thread's refresh is under way takes the lock below.
-            *cached.try_borrow_mut().ok()? = Some((version, read_installed()));
+            cached.try_borrow_mut().ok()?.refresh(&INSTALLED_BACKEND);
         }
-        // A shared borrow: a span started from inside `f` reads the same cache.
+        // A shared borrow: a span started from inside `f` reads the same copy.
         let cached = cached.try_borrow().ok()?;
-        let installed = cached.as_ref().and_then(|(_, installed)| installed.as_ref());
-        Some(installed.and_then(|installed| f.take().map(|f| f(installed))))
+        Some(cached.value().and_then(|installed| f.take().map(|f| f(installed))))
     });
     match cached {
         Ok(Some(result)) => result,
-        // A thread being torn down, or the cache busy being refreshed.
-        _ => f.and_then(|f| read_installed().map(|installed| f(&installed))),
+        // A thread being torn down, or the copy busy being refreshed.
+        _ => f.and_then(|f| INSTALLED_BACKEND.read().map(|installed| f(&installed))),
     }
 }
 

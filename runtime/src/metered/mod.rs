@@ -11,12 +11,13 @@
 
 use crate::facade::callsite::Callsite;
 use crate::support::clock::Reading;
+use crate::support::installed::{Installed, ThreadCopy};
 use crate::support::locks::recover;
 use opentelemetry::trace::SpanKind;
 use pending::Ring;
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 pub(crate) mod pending;
@@ -62,9 +63,8 @@ impl RequestInstrument {
     }
 }
 
-static INSTALLED: RwLock<Option<Arc<dyn Meters>>> = RwLock::new(None);
-/// Bumped at each installation, so that threads drop the meters they cached.
-static VERSION: AtomicU64 = AtomicU64::new(0);
+/// The installed meters; each thread reads its own copy.
+static INSTALLED: Installed<dyn Meters> = Installed::new();
 static ON: AtomicBool = AtomicBool::new(false);
 /// The slots handed out to callsites, from 1 (0: none yet).
 static SLOTS: AtomicUsize = AtomicUsize::new(0);
@@ -74,14 +74,13 @@ static CALLSITES: RwLock<Vec<Option<&'static Callsite>>> = RwLock::new(Vec::new(
 /// This thread's view of the metrics: the installation's meters, and the
 /// thread's pending calls.
 struct Cache {
-    version: u64,
-    meters: Option<Arc<dyn Meters>>,
+    meters: ThreadCopy<dyn Meters>,
     /// Made on the thread's first call; kept across installations.
     ring: Option<Arc<Ring>>,
 }
 
 thread_local! {
-    static CACHE: RefCell<Cache> = const { RefCell::new(Cache { version: u64::MAX, meters: None, ring: None }) };
+    static CACHE: RefCell<Cache> = const { RefCell::new(Cache { meters: ThreadCopy::new(), ring: None }) };
 }
 
 /// Whether durations are being recorded: one load, false in a build
@@ -100,8 +99,7 @@ pub(crate) fn set_installed(meters: Option<Arc<dyn Meters>>) {
     if !on {
         ON.store(false, Ordering::Relaxed);
     }
-    let replaced = std::mem::replace(&mut *recover(INSTALLED.write()), meters);
-    VERSION.fetch_add(1, Ordering::Release);
+    let replaced = INSTALLED.set(meters);
     match replaced {
         Some(replaced) => pending::drain_all(|calls| record_calls(&*replaced, calls)),
         // Left from calls that ended after the last installation was removed.
@@ -131,11 +129,7 @@ fn with_cache<R>(f: impl FnOnce(&mut Cache) -> R) -> Option<R> {
     CACHE
         .try_with(|cache| {
             let mut cache = cache.try_borrow_mut().ok()?;
-            let version = VERSION.load(Ordering::Acquire);
-            if cache.version != version {
-                cache.meters = recover(INSTALLED.read()).clone();
-                cache.version = version;
-            }
+            cache.meters.refresh(&INSTALLED);
             Some(f(&mut cache))
         })
         .ok()
@@ -194,7 +188,7 @@ impl Stopwatch {
     pub(crate) fn stop_operation(self, callsite: &'static Callsite, ended: Reading, failure: Option<&'static str>) {
         let seconds = self.seconds_until(ended);
         let _ = with_cache(|Cache { meters, ring, .. }| {
-            let meters = meters.as_deref()?;
+            let meters = meters.value().map(|meters| &**meters)?;
             if let Some(failure) = failure {
                 meters.failed_operation(callsite, seconds, failure);
                 return Some(());
@@ -227,5 +221,5 @@ pub(crate) fn with_meters(f: impl FnOnce(&dyn Meters)) {
     if !is_on() {
         return;
     }
-    let _ = with_cache(|cache| cache.meters.as_deref().map(f));
+    let _ = with_cache(|cache| cache.meters.value().map(|meters| &**meters).map(f));
 }
