@@ -3,10 +3,9 @@
 use crate::facade::failure::mark_error;
 use crate::facade::link::LinkTarget;
 use crate::facade::live::LiveSpan;
-use crate::facade::open::{OpenSpan, SpanStart};
+use crate::facade::open::{end_call, OpenSpan, SpanStart};
 use crate::facade::start::start_span;
 use crate::metered::Stopwatch;
-use crate::support::clock::Reading;
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
 use opentelemetry::{Context, Key, KeyValue, Value};
 use std::borrow::Cow;
@@ -189,14 +188,12 @@ impl std::fmt::Debug for EnteredSpan {
 
 impl Drop for EnteredSpan {
     fn drop(&mut self) {
-        // One reading ends both the span and, while metrics are on, its duration.
-        let ended = self.timed.as_ref().map(|_| Reading::now());
-        if let (Some(Timed { stopwatch, name, kind }), Some(ended)) = (self.timed.take(), ended) {
-            stopwatch.stop_span(name, &kind, ended, std::thread::panicking().then_some("panic"));
-        }
-        if let Some(open) = &mut self.open {
-            open.end(false, ended);
-        }
+        let timed = self.timed.take();
+        end_call(self.open.as_mut(), timed.is_some(), false, |ended, _| {
+            if let Some(Timed { stopwatch, name, kind }) = timed {
+                stopwatch.stop_span(name, &kind, ended, std::thread::panicking().then_some("panic"));
+            }
+        });
     }
 }
 

@@ -2,7 +2,7 @@
 //! synchronous body, [`AsyncSpan`] for an `async` one.
 
 use crate::facade::callsite::Callsite;
-use crate::facade::open::{OpenSpan, SpanStart};
+use crate::facade::open::{end_call, OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use crate::facade::start::start_span;
 use crate::keys::CANCELLED;
@@ -141,32 +141,26 @@ impl Call {
     }
 
     fn end(&mut self, panic_recorded: bool, cancelled: bool) {
-        let ended = self.started.map(|_| Reading::now());
-        if let (Some(threshold), Some(started), Some(ended)) = (self.callsite.threshold, self.started, ended) {
-            let elapsed = ended.since(started);
-            if elapsed > threshold {
-                crate::annotated::performance::threshold_exceeded(
-                    self.callsite,
-                    elapsed,
-                    threshold,
-                    self.open.as_mut(),
-                    ended.wall_time(),
-                );
+        let Call { callsite, open, started, stopwatch, failure } = self;
+        end_call(open.as_mut(), started.is_some(), panic_recorded, |ended, open| {
+            if let (Some(threshold), Some(started)) = (callsite.threshold, *started) {
+                let elapsed = ended.since(started);
+                if elapsed > threshold {
+                    let at = ended.wall_time();
+                    crate::annotated::performance::threshold_exceeded(callsite, elapsed, threshold, open, at);
+                }
             }
-        }
-        if let (Some(stopwatch), Some(ended)) = (self.stopwatch, ended) {
-            let failure = if panic_recorded || std::thread::panicking() {
-                Some("panic")
-            } else if cancelled {
-                Some(CANCELLED_OUTCOME)
-            } else {
-                self.failure
-            };
-            stopwatch.stop_operation(self.callsite, ended, failure);
-        }
-        if let Some(open) = &mut self.open {
-            open.end(panic_recorded, ended);
-        }
+            if let Some(stopwatch) = stopwatch {
+                let failure = if panic_recorded || std::thread::panicking() {
+                    Some("panic")
+                } else if cancelled {
+                    Some(CANCELLED_OUTCOME)
+                } else {
+                    *failure
+                };
+                stopwatch.stop_operation(callsite, ended, failure);
+            }
+        });
     }
 }
 

@@ -197,6 +197,25 @@ impl OpenSpan {
     }
 }
 
+/// Ends a call's span. When `timed` (the metrics or a threshold want the
+/// call's duration), the clock is read once: `measure` gets that reading,
+/// with the span to add to, and the span ends at the same reading.
+pub(crate) fn end_call(
+    span: Option<&mut OpenSpan>,
+    timed: bool,
+    panic_recorded: bool,
+    measure: impl FnOnce(Reading, Option<&mut OpenSpan>),
+) {
+    let mut span = span;
+    let ended = timed.then(Reading::now);
+    if let Some(ended) = ended {
+        measure(ended, span.as_deref_mut());
+    }
+    if let Some(span) = span {
+        span.end(panic_recorded, ended);
+    }
+}
+
 /// An [`OpenSpan`] current until dropped.
 pub(crate) struct Entered<'a>(&'a mut OpenSpan);
 

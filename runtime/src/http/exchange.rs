@@ -3,10 +3,9 @@
 //! and client layers and the reqwest middleware.
 
 use crate::facade::failure::mark_error;
-use crate::facade::open::{OpenSpan, SpanStart};
+use crate::facade::open::{end_call, OpenSpan, SpanStart};
 use crate::facade::start::start_span;
 use crate::metered::{with_meters, RequestInstrument, Stopwatch};
-use crate::support::clock::Reading;
 use crate::support::conventions::{ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE, RPC_GRPC_STATUS_CODE};
 use http::HeaderMap;
 use opentelemetry::trace::Status;
@@ -207,15 +206,13 @@ impl Exchange {
 
 impl Drop for Exchange {
     fn drop(&mut self) {
-        // One reading ends both the span and, while metrics are on, the duration.
-        let ended = self.meter.as_ref().map(|_| Reading::now());
-        if let (Some(meter), Some(ended)) = (&self.meter, ended) {
-            let seconds = meter.stopwatch.seconds_until(ended);
-            with_meters(|meters| meters.request(meter.instrument, seconds, &meter.attributes));
-        }
-        if let Some(open) = &mut self.open {
-            open.end(self.panicked, ended);
-        }
+        let meter = &self.meter;
+        end_call(self.open.as_mut(), meter.is_some(), self.panicked, |ended, _| {
+            if let Some(meter) = meter {
+                let seconds = meter.stopwatch.seconds_until(ended);
+                with_meters(|meters| meters.request(meter.instrument, seconds, &meter.attributes));
+            }
+        });
     }
 }
 
