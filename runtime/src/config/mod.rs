@@ -10,7 +10,7 @@ mod key_values;
 mod vars;
 
 use crate::error::ConfigError;
-use crate::export::batch::{BatchProcessor, BatchSettings, SizeSettings};
+use crate::export::batch::{BatchSettings, GivenExporter, SizeSettings};
 use crate::export::console::ConsoleFormat;
 use crate::export::otlp::{self, Compression, Endpoint, OtlpSettings, PemFile, Protocol, Secret};
 use crate::metrics::{check_boundaries, MetricsExporter, MetricsSettings};
@@ -124,38 +124,12 @@ pub struct Config {
     pub(crate) batch: BatchSettings,
     pub(crate) limits: SpanLimitSettings,
     pub(crate) provider: Option<SdkTracerProvider>,
-    pub(crate) span_exporter: Option<GivenExporter>,
+    pub(crate) span_exporter: Option<GivenExporter<FinishedSpan>>,
     /// `None`: the default propagators (Trace Context and Baggage).
     pub(crate) propagators: Option<Vec<Propagator>>,
     /// `OTEL_LOG_LEVEL`: how much tracekit says about itself; `None` keeps what is in force.
     pub(crate) log_level: Option<LogLevel>,
     pub(crate) metrics: MetricsSettings,
-}
-
-/// An exporter the program gave: started behind tracekit's batch processor
-/// when the configuration is installed, which can happen once.
-#[derive(Clone)]
-pub(crate) struct GivenExporter(Arc<Mutex<Option<StartBatch>>>);
-
-type StartBatch = Box<dyn FnOnce(BatchSettings, Option<usize>) -> std::io::Result<BatchProcessor<FinishedSpan>> + Send>;
-
-impl GivenExporter {
-    /// The batch processor exporting to it; `None` if a clone of the
-    /// configuration installed it already.
-    pub(crate) fn start(
-        &self,
-        settings: BatchSettings,
-        value_length: Option<usize>,
-    ) -> Option<std::io::Result<BatchProcessor<FinishedSpan>>> {
-        let start = recover(self.0.lock()).take()?;
-        Some(start(settings, value_length))
-    }
-}
-
-impl std::fmt::Debug for GivenExporter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("GivenExporter")
-    }
 }
 
 /// Where the console exporter writes when not to stderr.
@@ -577,11 +551,7 @@ impl Config {
     /// assert_eq!(exported.0.load(Ordering::Relaxed), 1);
     /// ```
     pub fn span_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
-        let start: StartBatch = Box::new(move |settings, value_length| {
-            let destination = "the exporter given to Config::span_exporter".to_owned();
-            BatchProcessor::new(exporter, settings, value_length, destination)
-        });
-        self.span_exporter = Some(GivenExporter(Arc::new(Mutex::new(Some(start)))));
+        self.span_exporter = Some(GivenExporter::new(exporter, "the exporter given to Config::span_exporter"));
         self
     }
 

@@ -7,9 +7,11 @@
 //! one warning per interval, however many spans are lost, so that a
 //! collector that is down never floods the program's logs.
 
+mod given;
 mod rings;
 mod settings;
 
+pub(crate) use given::GivenExporter;
 pub use settings::BatchSettings;
 pub(crate) use settings::{SizeSettings, SIZE_EXPECTED};
 
