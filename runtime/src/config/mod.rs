@@ -494,7 +494,8 @@ impl Config {
     }
 
     /// Sets how much one span may hold (see [`SpanLimitSettings`]): `set`
-    /// changes what the `OTEL_SPAN_*_LIMIT` variables (or the defaults) said.
+    /// changes what the `OTEL_SPAN_*_LIMIT` and `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`
+    /// variables (or the defaults) said.
     ///
     /// ```
     /// let config = tracekit::Config::new().span_limits(|limits| limits.attributes(64).events(32).links(16));

@@ -8,7 +8,7 @@ use opentelemetry_sdk::trace::SpanLimits;
 /// more are dropped and counted on the span), and the length of string
 /// attribute values (longer ones are cut). Set in
 /// [`Config::span_limits`](crate::Config::span_limits), over what the
-/// `OTEL_SPAN_*_LIMIT` variables said.
+/// `OTEL_SPAN_*_LIMIT` and `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` variables said.
 ///
 /// ```
 /// let config = tracekit::Config::new().span_limits(|limits| limits.attributes(64).value_length(Some(1024)));
