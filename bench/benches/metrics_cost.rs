@@ -81,10 +81,13 @@ fn config(setting: Setting, side: Side, counter: &CountingExporter) -> Config {
     match side {
         // Any reader serves: the cost is the recording, not the export.
         Side::On => config
-            .metrics(&[MetricsExporter::Console])
-            .metrics_interval(Duration::from_secs(3600))
-            .metrics_boundaries(&BOUNDARIES)
-            .console_writer(std::io::sink()),
+            .metrics(|metrics| {
+                metrics
+                    .exporters(&[MetricsExporter::Console])
+                    .interval(Duration::from_secs(3600))
+                    .boundaries(&BOUNDARIES)
+            })
+            .console(|console| console.writer(std::io::sink())),
         Side::Off | Side::Clock | Side::Floor => config,
     }
 }

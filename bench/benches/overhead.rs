@@ -704,7 +704,7 @@ fn overhead(c: &mut Criterion) {
     {
         let receiver = Receiver::start_counting();
         let guard = Config::new()
-            .otlp_endpoint(receiver.grpc_endpoint.clone())
+            .otlp(|otlp| otlp.endpoint(receiver.grpc_endpoint.clone()))
             .batch(|batch| {
                 batch.schedule_delay(Duration::from_millis(50)).max_queue_size(QUEUE).max_export_batch_size(512)
             })
@@ -735,8 +735,7 @@ fn overhead(c: &mut Criterion) {
     {
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         let guard = Config::new()
-            .otlp_endpoint(format!("http://{closed}"))
-            .otlp_timeout(Duration::from_millis(100))
+            .otlp(|otlp| otlp.endpoint(format!("http://{closed}")).timeout(Duration::from_millis(100)))
             .install()
             .unwrap();
         let before = tracekit::export_stats();

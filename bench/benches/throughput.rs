@@ -36,8 +36,7 @@ fn run(protocol: Protocol, label: &str) {
     };
     let guard = Config::new()
         .service_name("throughput")
-        .otlp_endpoint(endpoint)
-        .otlp_protocol(protocol)
+        .otlp(|otlp| otlp.endpoint(endpoint).protocol(protocol))
         .batch(|batch| batch.schedule_delay(Duration::from_millis(20)).max_queue_size(QUEUE).max_export_batch_size(512))
         .install()
         .expect("OTLP installs");

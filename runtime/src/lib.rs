@@ -89,23 +89,25 @@ pub mod guide;
 pub mod __private;
 
 #[cfg(feature = "pipeline")]
-pub use config::{Config, Exporter};
+pub use config::{init, Config};
 pub use context::CarrySpan;
 #[cfg(feature = "pipeline")]
 pub use error::{ConfigError, InitError};
 #[cfg(feature = "pipeline")]
 pub use export::batch::BatchSettings;
 #[cfg(feature = "pipeline")]
-pub use export::console::ConsoleFormat;
+pub use export::console::{ConsoleFormat, ConsoleSettings};
 #[cfg(feature = "pipeline")]
-pub use export::otlp::{Compression, Protocol};
+pub use export::otlp::{Compression, OtlpSettings, Protocol};
 #[cfg(feature = "pipeline")]
 pub use export::stats::{export_stats, ExportStats};
+#[cfg(feature = "pipeline")]
+pub use export::Exporter;
 pub use facade::link::LinkTarget;
 #[cfg(feature = "pipeline")]
-pub use install::{flush, init, shutdown, TracingGuard};
+pub use install::{flush, shutdown, TracingGuard};
 #[cfg(feature = "pipeline")]
-pub use metrics::MetricsExporter;
+pub use metrics::{MetricsExporter, MetricsSettings};
 #[cfg(feature = "pipeline")]
 pub use pipeline::{keep_stats, KeepPolicy, KeepStats, Sampler, SpanLimitSettings};
 pub use span::{current_span, span, CurrentSpan, EnteredSpan, NewSpan};

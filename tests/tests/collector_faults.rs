@@ -27,9 +27,7 @@ fn while_up(step: u32) -> u32 {
 
 fn install(receiver: &Receiver, protocol: Protocol, queue: usize, batch: usize) -> TracingGuard {
     Config::new()
-        .otlp_endpoint(receiver.endpoint(protocol))
-        .otlp_protocol(protocol)
-        .otlp_timeout(Duration::from_millis(500))
+        .otlp(|otlp| otlp.endpoint(receiver.endpoint(protocol)).protocol(protocol).timeout(Duration::from_millis(500)))
         .batch(|settings| {
             settings.schedule_delay(Duration::from_millis(20)).max_queue_size(queue).max_export_batch_size(batch)
         })
@@ -161,9 +159,7 @@ fn retried_until_accepted(protocol: Protocol, refusal: Refusal) {
     let receiver = Receiver::start();
     receiver.refuse_next(2, refusal);
     let guard = Config::new()
-        .otlp_endpoint(receiver.endpoint(protocol))
-        .otlp_protocol(protocol)
-        .otlp_timeout(Duration::from_secs(10))
+        .otlp(|otlp| otlp.endpoint(receiver.endpoint(protocol)).protocol(protocol).timeout(Duration::from_secs(10)))
         .install()
         .unwrap();
     for step in 0..5 {
@@ -260,9 +256,11 @@ fn credentials_in_the_endpoint_stay_out_of_the_loss_warnings() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     for protocol in [Protocol::Grpc, Protocol::HttpProtobuf] {
         let guard = Config::new()
-            .otlp_endpoint(format!("http://collector-user:hunter2@{closed}"))
-            .otlp_protocol(protocol)
-            .otlp_timeout(Duration::from_millis(300))
+            .otlp(|otlp| {
+                otlp.endpoint(format!("http://collector-user:hunter2@{closed}"))
+                    .protocol(protocol)
+                    .timeout(Duration::from_millis(300))
+            })
             .install()
             .unwrap();
         while_down(1);

@@ -108,7 +108,7 @@ fn every_variable_is_read() {
         (&[("TRACING_OTLP_ENDPOINT", "http://collector:4317")], "endpoint: Some(Base(\"http://collector:4317\"))"),
         (&[("TRACING_SAMPLE_RATE", "0.25")], "sampler: ParentBasedTraceIdRatio(0.25)"),
         (&[("TRACING_SAMPLE_RATE", "0")], "sampler: ParentBasedTraceIdRatio(0.0)"),
-        (&[("TRACING_CONSOLE_FORMAT", "json")], "console_format: Json"),
+        (&[("TRACING_CONSOLE_FORMAT", "json")], "console: ConsoleSettings { format: Json"),
         (&[("TRACING_KEEP", "errors")], "keep: KeepPolicy { errors: true, slow_calls: false, cancellations: false, longer_than: None"),
         (&[("TRACING_KEEP", "slow, ERRORS")], "keep: KeepPolicy { errors: true, slow_calls: true, cancellations: false"),
         (&[("TRACING_KEEP", "cancelled")], "errors: false, slow_calls: false, cancellations: true"),
@@ -254,8 +254,9 @@ fn header_values_are_secrets_even_in_errors() {
     assert!(!message.contains("hunter2"), "{message}");
     assert!(message.contains("api-key=<redacted>,broken"), "{message}");
 
-    let config =
-        from_vars(&[("OTEL_EXPORTER_OTLP_HEADERS", "api-key=hunter2")]).unwrap().otlp_header("x-token", "swordfish");
+    let config = from_vars(&[("OTEL_EXPORTER_OTLP_HEADERS", "api-key=hunter2")])
+        .unwrap()
+        .otlp(|otlp| otlp.header("x-token", "swordfish"));
     let shown = format!("{config:?}");
     assert!(!shown.contains("hunter2") && !shown.contains("swordfish"), "{shown}");
 }
@@ -303,8 +304,10 @@ fn tracing_variables_win_over_otel_variables() {
 fn builder_values_are_checked_when_installed() {
     let _lock = installing();
     let cases = [
-        (Config::new().otlp_endpoint("collector:4317"), "Config::otlp_endpoint"),
-        (Config::new().jaeger("localhost", 6831), "Config::jaeger"),
+        (Config::new().otlp(|otlp| otlp.endpoint("collector:4317")), "Config::otlp"),
+        (Config::new().otlp(|otlp| otlp.jaeger("localhost", 6831)), "Config::otlp"),
+        (Config::new().metrics(|metrics| metrics.interval(std::time::Duration::ZERO)), "Config::metrics"),
+        (Config::new().metrics(|metrics| metrics.prometheus_address("no such host", 9464)), "Config::metrics"),
         (Config::new().sampler(tracekit::Sampler::TraceIdRatio(2.0)), "Config::sampler"),
         (
             Config::new().batch(|batch| {
@@ -335,7 +338,7 @@ fn the_builder_overrides_what_the_environment_says() {
     assert_eq!(config.chosen_exporters(), [Exporter::InMemory]);
     assert!(config.is_recording());
     assert!(!Config::new().enabled(false).is_recording());
-    let _ = Config::new().console_format(ConsoleFormat::Json).service_name("svc");
+    let _ = Config::new().console(|console| console.format(ConsoleFormat::Json)).service_name("svc");
 }
 
 #[trace_operation(include_args)]

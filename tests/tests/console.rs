@@ -13,8 +13,11 @@ static INSTALL: Mutex<()> = Mutex::new(());
 fn printed(format: ConsoleFormat, f: impl FnOnce()) -> String {
     let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let buffer = Buffer::default();
-    let guard =
-        Config::new().service_name("shop").console_format(format).console_writer(buffer.clone()).install().unwrap();
+    let guard = Config::new()
+        .service_name("shop")
+        .console(|console| console.format(format).writer(buffer.clone()))
+        .install()
+        .unwrap();
     f();
     drop(guard);
     buffer.text()
@@ -110,9 +113,8 @@ fn header_values_never_reach_the_console() {
         let config =
             Config::from_lookup(|name| (name == "OTEL_EXPORTER_OTLP_HEADERS").then(|| "x-api-key=hunter2".to_owned()))
                 .unwrap()
-                .otlp_header("authorization", "Bearer swordfish")
-                .console_format(format)
-                .console_writer(buffer.clone());
+                .otlp(|otlp| otlp.header("authorization", "Bearer swordfish"))
+                .console(|console| console.format(format).writer(buffer.clone()));
         let guard = config.install().unwrap();
         let _ = checkout(2);
         drop(guard);

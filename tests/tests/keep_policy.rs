@@ -445,7 +445,7 @@ fn installed_from_the_environment_the_console_and_memory_show_kept_traces_and_a_
     let written = Written::default();
     let guard = tracekit::Config::from_lookup(|name| vars.get(name).map(|value| value.to_string()))
         .unwrap()
-        .console_writer(written.clone())
+        .console(|console| console.writer(written.clone()))
         .install()
         .unwrap();
     let _ = handle(false);

@@ -15,8 +15,8 @@ const LAYERS: &[&[&str]] = &[
     &["export"],
     &["pipeline"],
     &["metrics"],
-    &["config"],
     &["install"],
+    &["config"],
     &["span", "context", "logs", "subscriber", "testing", "http", "guide"],
     &["private", "lib"],
 ];

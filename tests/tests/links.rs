@@ -132,13 +132,14 @@ fn the_console_shows_links() {
     let expected = format!("link={:032x}/{:016x}", 0xabc, 0xdef);
     for format in [ConsoleFormat::Tree, ConsoleFormat::Line] {
         let buffer = Buffer::default();
-        let guard = Config::new().console_format(format).console_writer(buffer.clone()).install().unwrap();
+        let guard = Config::new().console(|console| console.format(format).writer(buffer.clone())).install().unwrap();
         consume(&batch);
         drop(guard);
         assert!(buffer.text().contains(&expected), "{format:?}: {}", buffer.text());
     }
     let buffer = Buffer::default();
-    let guard = Config::new().console_format(ConsoleFormat::Json).console_writer(buffer.clone()).install().unwrap();
+    let guard =
+        Config::new().console(|console| console.format(ConsoleFormat::Json).writer(buffer.clone())).install().unwrap();
     consume(&batch);
     drop(guard);
     let line: serde_json::Value = serde_json::from_str(buffer.text().lines().next().unwrap()).unwrap();
@@ -150,7 +151,7 @@ fn the_console_shows_links() {
 fn otlp_carries_links_with_the_remote_flag() {
     let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let receiver = Receiver::start();
-    let guard = Config::new().otlp_endpoint(receiver.grpc_endpoint.clone()).install().unwrap();
+    let guard = Config::new().otlp(|otlp| otlp.endpoint(receiver.grpc_endpoint.clone())).install().unwrap();
     let local = tracekit::span("local").in_scope(tracekit::context::current);
     tracekit::span("consume by hand")
         .link(propagation::extract(&message(7, 77, 0).headers))

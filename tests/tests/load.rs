@@ -116,7 +116,7 @@ fn many_threads_over_otlp_below_the_queue_capacity_deliver_every_span() {
     let receiver = Receiver::start();
     let before = tracekit::export_stats();
     let guard = Config::new()
-        .otlp_endpoint(receiver.grpc_endpoint.clone())
+        .otlp(|otlp| otlp.endpoint(receiver.grpc_endpoint.clone()))
         .batch(|batch| {
             batch.schedule_delay(Duration::from_millis(50)).max_queue_size(16_384).max_export_batch_size(512)
         })

@@ -54,11 +54,9 @@ async fn fetch(ms: u64) {
 /// Metrics only, over OTLP to `receiver` with `protocol`, exported at shutdown.
 fn metrics_over_otlp(receiver: &Receiver, protocol: Protocol) -> Config {
     Config::new()
-        .otlp_endpoint(receiver.endpoint(protocol))
-        .otlp_protocol(protocol)
+        .otlp(|otlp| otlp.endpoint(receiver.endpoint(protocol)).protocol(protocol))
         .exporters(&[Exporter::None])
-        .metrics(&[MetricsExporter::Otlp])
-        .metrics_interval(Duration::from_secs(3600))
+        .metrics(|metrics| metrics.exporters(&[MetricsExporter::Otlp]).interval(Duration::from_secs(3600)))
 }
 
 /// The metric named `name` in the last export (they are cumulative).
@@ -209,8 +207,10 @@ fn calls_of_threads_that_ended_before_the_export_all_count() {
 fn a_periodic_export_has_every_call_made_before_it() {
     let _lock = lock();
     let receiver = Receiver::start();
-    let guard =
-        metrics_over_otlp(&receiver, Protocol::Grpc).metrics_interval(Duration::from_millis(100)).install().unwrap();
+    let guard = metrics_over_otlp(&receiver, Protocol::Grpc)
+        .metrics(|metrics| metrics.interval(Duration::from_millis(100)))
+        .install()
+        .unwrap();
     // Fewer calls than a thread keeps pending: only the collection records them.
     for cents in 0..10 {
         let _ = charge(cents * 2);
@@ -250,7 +250,8 @@ fn on_runtime(body: impl std::future::Future<Output = ()>) {
 fn async_calls_panics_cancellations_and_manual_spans_are_timed_with_their_outcome() {
     let _lock = lock();
     let receiver = Receiver::start();
-    let config = metrics_over_otlp(&receiver, Protocol::Grpc).metrics_boundaries(&[0.005, 0.02, 0.1]);
+    let config =
+        metrics_over_otlp(&receiver, Protocol::Grpc).metrics(|metrics| metrics.boundaries(&[0.005, 0.02, 0.1]));
     on_runtime(async {
         let guard = config.install().unwrap();
         fetch(30).await;
@@ -390,9 +391,8 @@ fn the_console_prints_a_line_per_series_with_its_quantiles() {
     let out = common::Buffer::default();
     let guard = Config::new()
         .exporters(&[Exporter::None])
-        .metrics(&[MetricsExporter::Console])
-        .metrics_interval(Duration::from_secs(3600))
-        .console_writer(out.clone())
+        .metrics(|metrics| metrics.exporters(&[MetricsExporter::Console]).interval(Duration::from_secs(3600)))
+        .console(|console| console.writer(out.clone()))
         .install()
         .unwrap();
     for cents in 0..4 {
@@ -418,17 +418,18 @@ fn the_console_prints_a_line_per_series_with_its_quantiles() {
 #[test]
 fn bad_boundaries_and_a_taken_port_are_errors_that_say_so() {
     let _lock = lock();
-    let error =
-        Config::new().metrics(&[MetricsExporter::Console]).metrics_boundaries(&[0.1, 0.01]).install().unwrap_err();
-    assert!(error.to_string().contains("Config::metrics_boundaries"), "{error}");
+    let error = Config::new()
+        .metrics(|metrics| metrics.exporters(&[MetricsExporter::Console]).boundaries(&[0.1, 0.01]))
+        .install()
+        .unwrap_err();
+    assert!(error.to_string().contains("Config::metrics"), "{error}");
     assert!(error.to_string().contains("in increasing order"), "{error}");
 
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let error = Config::new()
         .exporters(&[Exporter::None])
-        .metrics(&[MetricsExporter::Prometheus])
-        .prometheus_address("127.0.0.1", port)
+        .metrics(|metrics| metrics.exporters(&[MetricsExporter::Prometheus]).prometheus_address("127.0.0.1", port))
         .install()
         .unwrap_err();
     assert!(error.to_string().contains(&format!("cannot serve Prometheus metrics on 127.0.0.1:{port}")), "{error}");

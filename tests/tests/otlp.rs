@@ -55,10 +55,12 @@ fn send_trace(receiver: &Receiver, protocol: Protocol, compression: Compression)
         .service_name("otlp-test")
         .service_version("1.2.3")
         .resource_attribute("deployment.environment.name", "test")
-        .otlp_endpoint(endpoint.clone())
-        .otlp_protocol(protocol)
-        .otlp_compression(compression)
-        .otlp_header("x-api-key", "secret value")
+        .otlp(|otlp| {
+            otlp.endpoint(endpoint.clone())
+                .protocol(protocol)
+                .compression(compression)
+                .header("x-api-key", "secret value")
+        })
         .install()
         .unwrap();
     let _ = handle(3, 0.5, true, "/users");
@@ -161,7 +163,7 @@ fn the_batch_processor_exports_on_its_schedule_without_waiting_for_shutdown() {
     let receiver = Receiver::start();
     let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let guard = Config::new()
-        .otlp_endpoint(receiver.grpc_endpoint.clone())
+        .otlp(|otlp| otlp.endpoint(receiver.grpc_endpoint.clone()))
         .batch(|batch| batch.schedule_delay(Duration::from_millis(50)).max_queue_size(64).max_export_batch_size(8))
         .install()
         .unwrap();
@@ -179,7 +181,7 @@ fn flush_exports_what_is_queued_without_waiting_for_the_schedule() {
     let receiver = Receiver::start();
     let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let guard = Config::new()
-        .otlp_endpoint(receiver.grpc_endpoint.clone())
+        .otlp(|otlp| otlp.endpoint(receiver.grpc_endpoint.clone()))
         .batch(|batch| batch.schedule_delay(Duration::from_secs(3600)).max_queue_size(2048).max_export_batch_size(512))
         .install()
         .unwrap();
@@ -198,8 +200,7 @@ fn a_collector_that_is_down_neither_blocks_nor_crashes_the_program() {
     // A port nothing listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let guard = Config::new()
-        .otlp_endpoint(format!("http://{closed}"))
-        .otlp_timeout(Duration::from_millis(500))
+        .otlp(|otlp| otlp.endpoint(format!("http://{closed}")).timeout(Duration::from_millis(500)))
         .install()
         .unwrap();
     for _ in 0..100 {
@@ -337,9 +338,7 @@ fn an_https_endpoint_uses_tls_and_a_plain_text_server_is_refused_without_harm() 
         // The receiver speaks plain text: a TLS handshake with it fails.
         let https = endpoint.replace("http://", "https://");
         let guard = Config::new()
-            .otlp_endpoint(https)
-            .otlp_protocol(protocol)
-            .otlp_timeout(Duration::from_secs(1))
+            .otlp(|otlp| otlp.endpoint(https).protocol(protocol).timeout(Duration::from_secs(1)))
             .install()
             .expect("TLS is available without OpenSSL");
         let _ = fetch(1);

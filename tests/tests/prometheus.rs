@@ -93,8 +93,7 @@ fn prometheus_scrapes_the_endpoint_and_answers_p95_and_the_error_ratio() {
     let (target, web) = (free_port(), free_port());
     let _guard = Config::new()
         .exporters(&[Exporter::None])
-        .metrics(&[MetricsExporter::Prometheus])
-        .prometheus_address("127.0.0.1", target)
+        .metrics(|metrics| metrics.exporters(&[MetricsExporter::Prometheus]).prometheus_address("127.0.0.1", target))
         .install()
         .expect("the scrape endpoint starts");
 

@@ -25,8 +25,7 @@ fn from_env(vars: &[(&str, &str)], out: &common::Buffer) -> Config {
     let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
         .expect("a valid environment")
-        .console_format(tracekit::ConsoleFormat::Line)
-        .console_writer(out.clone())
+        .console(|console| console.format(tracekit::ConsoleFormat::Line).writer(out.clone()))
 }
 
 #[test]
@@ -88,7 +87,7 @@ fn memory_and_console_together() {
     let out = common::Buffer::default();
     let guard = Config::new()
         .exporters(&[Exporter::InMemory, Exporter::Console])
-        .console_writer(out.clone())
+        .console(|console| console.writer(out.clone()))
         .install()
         .unwrap();
     settle_invoice(7);

@@ -37,7 +37,7 @@ static SOAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 #[test]
 fn memory_stays_flat_while_hundreds_of_thousands_of_spans_are_exported() {
     let receiver = Receiver::start_counting();
-    let config = Config::new().otlp_endpoint(receiver.grpc_endpoint.clone()).batch(|batch| {
+    let config = Config::new().otlp(|otlp| otlp.endpoint(receiver.grpc_endpoint.clone())).batch(|batch| {
         batch
             .schedule_delay(Duration::from_millis(20))
             .max_queue_size(2 * SPANS_PER_ROUND as usize)
@@ -68,7 +68,7 @@ fn memory_stays_flat_with_the_keep_policy_holding_every_trace() {
     let receiver = Receiver::start_counting();
     // Head sampling drops every trace: each is held, and one in four is kept.
     let config = Config::new()
-        .otlp_endpoint(receiver.grpc_endpoint.clone())
+        .otlp(|otlp| otlp.endpoint(receiver.grpc_endpoint.clone()))
         .batch(|batch| {
             batch
                 .schedule_delay(Duration::from_millis(20))

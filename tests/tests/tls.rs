@@ -27,9 +27,7 @@ fn send(receiver: &Receiver, protocol: Protocol, config: Config) -> usize {
     let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let before = spans(&receiver.exports()).len();
     let guard = config
-        .otlp_endpoint(receiver.endpoint(protocol))
-        .otlp_protocol(protocol)
-        .otlp_timeout(Duration::from_secs(2))
+        .otlp(|otlp| otlp.endpoint(receiver.endpoint(protocol)).protocol(protocol).timeout(Duration::from_secs(2)))
         .install()
         .expect("TLS settings are valid");
     for step in 0..3 {
@@ -56,7 +54,11 @@ fn a_certificate_from_another_ca_than_the_one_given_is_refused() {
     let other = Pki::new("another CA").write();
     let receiver = Receiver::start_tls(&pki, false);
     for protocol in PROTOCOLS {
-        assert_eq!(send(&receiver, protocol, Config::new().otlp_certificate(&other.ca)), 0, "{protocol:?}");
+        assert_eq!(
+            send(&receiver, protocol, Config::new().otlp(|otlp| otlp.certificate(&other.ca))),
+            0,
+            "{protocol:?}"
+        );
     }
     assert_eq!(receiver.attempts(), 0);
 }
@@ -67,7 +69,11 @@ fn the_given_ca_is_trusted() {
     let files = pki.write();
     let receiver = Receiver::start_tls(&pki, false);
     for protocol in PROTOCOLS {
-        assert_eq!(send(&receiver, protocol, Config::new().otlp_certificate(&files.ca)), 3, "{protocol:?}");
+        assert_eq!(
+            send(&receiver, protocol, Config::new().otlp(|otlp| otlp.certificate(&files.ca))),
+            3,
+            "{protocol:?}"
+        );
     }
 }
 
@@ -77,15 +83,14 @@ fn mutual_tls_presents_the_client_certificate() {
     let files = pki.write();
     let receiver = Receiver::start_tls(&pki, true);
     for protocol in PROTOCOLS {
-        let without_identity = Config::new().otlp_certificate(&files.ca);
+        let without_identity = Config::new().otlp(|otlp| otlp.certificate(&files.ca));
         assert_eq!(
             send(&receiver, protocol, without_identity),
             0,
             "{protocol:?}: refused without a client certificate"
         );
         let with_identity = Config::new()
-            .otlp_certificate(&files.ca)
-            .otlp_client_identity(&files.client_certificate, &files.client_key);
+            .otlp(|otlp| otlp.certificate(&files.ca).client_identity(&files.client_certificate, &files.client_key));
         assert_eq!(send(&receiver, protocol, with_identity), 3, "{protocol:?}");
     }
 }

@@ -1,21 +1,22 @@
-//! The environment variables, mapped onto a [`Config`]: `TRACING_*` first,
+//! The environment variables, mapped onto the settings a `Config` holds: `TRACING_*` first,
 //! then the standard `OTEL_*`, then the defaults.
 
 use super::key_values;
 use super::vars::Vars;
-use super::{Config, Exporter};
 use crate::error::ConfigError;
 use crate::export::batch::{SizeSettings, SIZE_EXPECTED};
 use crate::export::console::ConsoleFormat;
-use crate::export::otlp::{self, Compression, Endpoint, OtlpSettings, PemFile, Protocol, Secret};
-use crate::metrics::MetricsExporter;
+use crate::export::otlp::{self, Compression, Endpoint, OtlpSettings, OtlpTarget, PemFile, Protocol, Secret};
+use crate::export::Exporter;
+use crate::install::Settings;
+use crate::metrics::{check_interval, check_prometheus_host, MetricsExporter};
 use crate::pipeline::{self as sampling, KeepPolicy, Sampler, KEEP_RULES};
 use crate::propagation::Propagator;
 use crate::support::diagnostics::LogLevel;
 use std::time::Duration;
 
-pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
-    let mut config = Config::new();
+pub(super) fn read(vars: &Vars<'_>) -> Result<Settings, ConfigError> {
+    let mut config = Settings::default();
 
     let disabled = vars.flag("OTEL_SDK_DISABLED")?;
     config.enabled = vars.flag("TRACING_ENABLED")?.or(disabled.map(|disabled| !disabled)).unwrap_or(true);
@@ -61,7 +62,7 @@ pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
         config.exporters = exporters;
     }
 
-    config.console_format = vars
+    config.console.format = vars
         .choice(
             "TRACING_CONSOLE_FORMAT",
             "one of tree, line, json",
@@ -85,7 +86,7 @@ pub(super) fn read(vars: &Vars<'_>) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-fn read_metrics(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
+fn read_metrics(vars: &Vars<'_>, config: &mut Settings) -> Result<(), ConfigError> {
     let settings = &mut config.metrics;
     let variable = "OTEL_METRICS_EXPORTER";
     let expected = "none, or a comma-separated list of otlp, prometheus, console, each once";
@@ -96,25 +97,13 @@ fn read_metrics(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError>
         settings.exporters = exporters;
     }
     if let Some(interval) = vars.millis("OTEL_METRIC_EXPORT_INTERVAL")? {
-        if interval.is_zero() {
-            return Err(ConfigError::InvalidValue {
-                variable: "OTEL_METRIC_EXPORT_INTERVAL",
-                value: "0".into(),
-                expected: "a whole number of milliseconds, more than 0",
-            });
-        }
+        check_interval("OTEL_METRIC_EXPORT_INTERVAL", interval)?;
         settings.interval = interval;
     }
     let over_otlp = settings.exporters.contains(&MetricsExporter::Otlp);
     read_otlp(vars, &METRICS, &mut settings.otlp, over_otlp)?;
     if let Some(host) = vars.get("OTEL_EXPORTER_PROMETHEUS_HOST") {
-        if !otlp::is_endpoint_url(&format!("http://{host}")) {
-            return Err(ConfigError::InvalidValue {
-                variable: "OTEL_EXPORTER_PROMETHEUS_HOST",
-                value: host,
-                expected: "a host name or IP address to listen on",
-            });
-        }
+        check_prometheus_host("OTEL_EXPORTER_PROMETHEUS_HOST", &host)?;
         settings.prometheus_host = host;
     }
     if let Some(port) = vars.number::<u16>("OTEL_EXPORTER_PROMETHEUS_PORT", "a port number, 0 to 65535")? {
@@ -146,7 +135,7 @@ fn read_propagators(vars: &Vars<'_>) -> Result<Option<Vec<Propagator>>, ConfigEr
     Ok(Some(propagators))
 }
 
-fn read_resource(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
+fn read_resource(vars: &Vars<'_>, config: &mut Settings) -> Result<(), ConfigError> {
     let attributes = vars
         .parse(
             "OTEL_RESOURCE_ATTRIBUTES",
@@ -207,7 +196,7 @@ pub(super) const METRICS: OtlpVariables = OtlpVariables {
 pub(super) fn read_otlp(
     vars: &Vars<'_>,
     names: &OtlpVariables,
-    settings: &mut OtlpSettings,
+    settings: &mut OtlpTarget,
     used: bool,
 ) -> Result<(), ConfigError> {
     let endpoint = |variable: &'static str, make: fn(String) -> Endpoint| {
@@ -284,7 +273,7 @@ fn read_headers(vars: &Vars<'_>, variable: &'static str) -> Result<Vec<(String, 
     })
 }
 
-fn read_jaeger(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
+fn read_jaeger(vars: &Vars<'_>, config: &mut Settings) -> Result<(), ConfigError> {
     let host = vars.get("TRACING_JAEGER_HOST").unwrap_or_else(|| "localhost".to_owned());
     if !otlp::is_endpoint_url(&format!("http://{host}")) {
         return Err(ConfigError::InvalidValue {
@@ -298,7 +287,7 @@ fn read_jaeger(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> 
         otlp::check_jaeger_port("TRACING_JAEGER_PORT", port)?;
     }
     let port = port.unwrap_or(4317);
-    *config = std::mem::take(config).jaeger(&host, port);
+    OtlpSettings::default().jaeger(&host, port).apply_to(&mut config.otlp);
     Ok(())
 }
 
@@ -374,7 +363,7 @@ fn read_sampler(vars: &Vars<'_>) -> Result<Sampler, ConfigError> {
     })
 }
 
-fn read_batch(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
+fn read_batch(vars: &Vars<'_>, config: &mut Settings) -> Result<(), ConfigError> {
     let batch = &mut config.batch;
     let size = |value: &str| value.parse::<usize>().ok();
     if let Some(delay) = vars.millis("OTEL_BSP_SCHEDULE_DELAY")? {
@@ -392,7 +381,7 @@ fn read_batch(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
     batch.check(&SizeSettings::ENVIRONMENT)
 }
 
-fn read_limits(vars: &Vars<'_>, config: &mut Config) -> Result<(), ConfigError> {
+fn read_limits(vars: &Vars<'_>, config: &mut Settings) -> Result<(), ConfigError> {
     let count = "a whole number";
     if let Some(limit) = vars.number("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", count)? {
         config.limits.attribute_count = limit;

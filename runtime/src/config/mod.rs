@@ -1,4 +1,5 @@
-//! What to trace and where to send it, from the environment or from code.
+//! What to trace and where to send it, gathered from the environment and
+//! the builder, and checked before it is installed.
 //!
 //! Precedence: builder methods > `TRACING_*` variables > `OTEL_*` variables >
 //! defaults. Values are checked when the configuration is read or installed;
@@ -9,86 +10,23 @@ mod env;
 mod key_values;
 mod vars;
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, InitError};
 use crate::export::batch::{BatchSettings, GivenExporter, SizeSettings};
-use crate::export::console::ConsoleFormat;
-use crate::export::otlp::{self, Compression, Endpoint, OtlpSettings, PemFile, Protocol, Secret};
-use crate::metrics::{check_boundaries, MetricsExporter, MetricsSettings};
-use crate::pipeline::{check_ratio, FinishedSpan, KeepPolicy, Sampler, SpanLimitSettings};
+use crate::export::console::ConsoleSettings;
+use crate::export::otlp::OtlpSettings;
+use crate::export::Exporter;
+use crate::install::{Settings, TracingGuard};
+use crate::metrics::MetricsSettings;
+use crate::pipeline::{check_ratio, KeepPolicy, Sampler, SpanLimitSettings};
 use crate::propagation::Propagator;
 use crate::support::diagnostics::LogLevel;
-use crate::support::locks::recover;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
-use std::io::Write;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-/// Where finished spans go.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Exporter {
-    /// Readable output on stderr (`TRACING_EXPORTER=console`, the default;
-    /// feature `console`).
-    Console,
-    /// OTLP to a collector, Jaeger, Tempo or a vendor (`TRACING_EXPORTER=otlp`
-    /// or `jaeger`, `OTEL_TRACES_EXPORTER=otlp`), through the batch processor
-    /// (feature `otlp`; `https://` needs `tls-ring` or `tls-aws-lc`).
-    Otlp,
-    /// Kept in memory for the whole process, read with
-    /// `testing::recorded` (`TRACING_EXPORTER=in_memory`; feature `testing`).
-    InMemory,
-    /// Nothing is recorded; annotated calls cost one check (`TRACING_EXPORTER=none`).
-    None,
-}
-
-impl Exporter {
-    /// The exporter when none is chosen: the console, or in a build without
-    /// it OTLP (the OpenTelemetry default), else memory, else none.
-    pub(crate) const DEFAULT: Exporter = if cfg!(feature = "console") {
-        Exporter::Console
-    } else if cfg!(feature = "otlp") {
-        Exporter::Otlp
-    } else if cfg!(feature = "testing") {
-        Exporter::InMemory
-    } else {
-        Exporter::None
-    };
-
-    /// This exporter as a list of the exporters chosen: empty for `None`.
-    pub(crate) fn chosen(self) -> &'static [Exporter] {
-        match self {
-            Exporter::Console => &[Exporter::Console],
-            Exporter::Otlp => &[Exporter::Otlp],
-            Exporter::InMemory => &[Exporter::InMemory],
-            Exporter::None => &[],
-        }
-    }
-
-    /// The cargo feature that compiles this exporter in, if this build lacks it.
-    fn missing_feature(self) -> Option<&'static str> {
-        match self {
-            Exporter::Console if !cfg!(feature = "console") => Some("console"),
-            Exporter::Otlp if !cfg!(feature = "otlp") => Some("otlp"),
-            Exporter::InMemory if !cfg!(feature = "testing") => Some("testing"),
-            _ => None,
-        }
-    }
-
-    /// Whether no exporter of `exporters` is chosen twice.
-    pub(crate) fn each_once(exporters: &[Exporter]) -> bool {
-        exporters.iter().enumerate().all(|(at, exporter)| !exporters[..at].contains(exporter))
-    }
-
-    /// Refuses, for `setting`, an exporter this build does not have: never a
-    /// silent fallback to another.
-    pub(crate) fn check_compiled(self, setting: &'static str, value: &str) -> Result<(), ConfigError> {
-        ConfigError::unless_compiled(setting, || value.to_owned(), self.missing_feature())
-    }
-}
 
 /// Tracing configuration: read from the environment with [`Config::from_env`],
 /// set in code with the builder methods, then [`install`](Config::install)ed.
+/// Each component has its own settings type, set through a closure:
+/// [`Config::console`], [`Config::otlp`], [`Config::batch`],
+/// [`Config::span_limits`] and [`Config::metrics`].
 ///
 /// ```
 /// use tracekit::{Config, ConsoleFormat, Exporter};
@@ -96,7 +34,7 @@ impl Exporter {
 /// let guard = Config::new()
 ///     .service_name("billing")
 ///     .exporters(&[Exporter::Console])
-///     .console_format(ConsoleFormat::Line)
+///     .console(|console| console.format(ConsoleFormat::Line))
 ///     .install()
 ///     .expect("tracing starts");
 /// // ... the program runs; dropping the guard flushes and shuts down.
@@ -106,50 +44,7 @@ impl Exporter {
 #[doc = include_str!("../../docs/configuration.md")]
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub(crate) enabled: bool,
-    /// Whether each span is also made current in OpenTelemetry's `Context`.
-    pub(crate) opentelemetry_context: bool,
-    /// Where spans go, each exporter behind its own processor; never holds
-    /// `Exporter::None`, which is the empty list.
-    pub(crate) exporters: Vec<Exporter>,
-    pub(crate) console_format: ConsoleFormat,
-    pub(crate) console_writer: Option<SharedWriter>,
-    pub(crate) service_name: Option<String>,
-    pub(crate) service_version: Option<String>,
-    pub(crate) resource_attributes: Vec<(String, String)>,
-    pub(crate) otlp: OtlpSettings,
-    pub(crate) sampler: Sampler,
-    /// Which local traces head sampling dropped are kept after all.
-    pub(crate) keep: KeepPolicy,
-    pub(crate) batch: BatchSettings,
-    pub(crate) limits: SpanLimitSettings,
-    pub(crate) provider: Option<SdkTracerProvider>,
-    pub(crate) span_exporter: Option<GivenExporter<FinishedSpan>>,
-    /// `None`: the default propagators (Trace Context and Baggage).
-    pub(crate) propagators: Option<Vec<Propagator>>,
-    /// `OTEL_LOG_LEVEL`: how much tracekit says about itself; `None` keeps what is in force.
-    pub(crate) log_level: Option<LogLevel>,
-    pub(crate) metrics: MetricsSettings,
-}
-
-/// Where the console exporter writes when not to stderr.
-#[derive(Clone)]
-pub(crate) struct SharedWriter(pub(crate) Arc<Mutex<dyn Write + Send>>);
-
-impl std::fmt::Debug for SharedWriter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SharedWriter")
-    }
-}
-
-impl Write for SharedWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        recover(self.0.lock()).write(buf)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        recover(self.0.lock()).flush()
-    }
+    settings: Settings,
 }
 
 impl Default for Config {
@@ -167,26 +62,7 @@ impl Config {
     /// assert_eq!(config.chosen_exporters(), [tracekit::Exporter::Console]);
     /// ```
     pub fn new() -> Self {
-        Config {
-            enabled: true,
-            opentelemetry_context: false,
-            exporters: Exporter::DEFAULT.chosen().to_vec(),
-            console_format: ConsoleFormat::Tree,
-            console_writer: None,
-            service_name: None,
-            service_version: None,
-            resource_attributes: Vec::new(),
-            otlp: OtlpSettings::default(),
-            sampler: Sampler::default(),
-            keep: KeepPolicy::new(),
-            batch: BatchSettings::default(),
-            limits: SpanLimitSettings::default(),
-            provider: None,
-            span_exporter: None,
-            propagators: None,
-            log_level: None,
-            metrics: MetricsSettings::default(),
-        }
+        Config { settings: Settings::default() }
     }
 
     /// Reads the `TRACING_*` and `OTEL_*` variables (the table under
@@ -210,7 +86,7 @@ impl Config {
     /// assert_eq!(config.chosen_exporters(), []);
     /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        env::read(&vars::Vars::new(&lookup))
+        Ok(Config { settings: env::read(&vars::Vars::new(&lookup))? })
     }
 
     /// Sets `service.name` (default: `OTEL_SERVICE_NAME`, else the executable's name).
@@ -220,7 +96,29 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
-        self.service_name = Some(name.into());
+        self.settings.service_name = Some(name.into());
+        self
+    }
+
+    /// Sets `service.version`.
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().service_version(env!("CARGO_PKG_VERSION"));
+    /// # let _ = config;
+    /// ```
+    pub fn service_version(mut self, version: impl Into<String>) -> Self {
+        self.settings.service_version = Some(version.into());
+        self
+    }
+
+    /// Adds a resource attribute, such as `deployment.environment.name`.
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().resource_attribute("deployment.environment.name", "staging");
+    /// # let _ = config;
+    /// ```
+    pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.settings.resource_attributes.push((key.into(), value.into()));
         self
     }
 
@@ -231,7 +129,7 @@ impl Config {
     /// assert!(!config.is_recording());
     /// ```
     pub fn enabled(mut self, enabled: bool) -> Self {
-        self.enabled = enabled;
+        self.settings.enabled = enabled;
         self
     }
 
@@ -260,7 +158,7 @@ impl Config {
     /// assert_eq!(Some(seen), ours);
     /// ```
     pub fn opentelemetry_context(mut self, on: bool) -> Self {
-        self.opentelemetry_context = on;
+        self.settings.opentelemetry_context = on;
         self
     }
 
@@ -275,182 +173,64 @@ impl Config {
     /// assert_eq!(config.chosen_exporters(), [Exporter::Otlp, Exporter::Console]);
     /// ```
     pub fn exporters(mut self, exporters: &[Exporter]) -> Self {
-        self.exporters = if exporters == [Exporter::None] { Vec::new() } else { exporters.to_vec() };
+        self.settings.exporters = if exporters == [Exporter::None] { Vec::new() } else { exporters.to_vec() };
         self
     }
 
-    /// Makes OTLP one of the exporters: the only one, unless it is chosen already.
-    fn choose_otlp(&mut self) {
-        if !self.exporters.contains(&Exporter::Otlp) {
-            self.exporters = vec![Exporter::Otlp];
+    /// Every exporter spans will go to, in order; empty for none.
+    ///
+    /// ```
+    /// use tracekit::{Config, Exporter};
+    /// assert_eq!(Config::new().chosen_exporters(), [Exporter::Console]);
+    /// assert_eq!(Config::new().exporters(&[Exporter::None]).chosen_exporters(), []);
+    /// ```
+    pub fn chosen_exporters(&self) -> &[Exporter] {
+        &self.settings.exporters
+    }
+
+    /// Whether installing this configuration records spans at all.
+    ///
+    /// ```
+    /// let off = tracekit::Config::new().exporters(&[tracekit::Exporter::None]);
+    /// assert!(!off.is_recording());
+    /// ```
+    pub fn is_recording(&self) -> bool {
+        self.settings.is_recording()
+    }
+
+    /// Sets the console exporter's format and writer (see [`ConsoleSettings`]):
+    /// `set` changes what `TRACING_CONSOLE_FORMAT` (or the default) said.
+    ///
+    /// ```
+    /// use tracekit::ConsoleFormat;
+    /// let config = tracekit::Config::new().console(|console| console.format(ConsoleFormat::Json));
+    /// # let _ = config;
+    /// ```
+    pub fn console(mut self, set: impl FnOnce(ConsoleSettings) -> ConsoleSettings) -> Self {
+        self.settings.console = set(self.settings.console);
+        self
+    }
+
+    /// Sets the OTLP exporter's endpoint, transport, headers, timeout,
+    /// compression and TLS files (see [`OtlpSettings`]): `set` changes what
+    /// the `OTEL_EXPORTER_OTLP_*` variables (or the defaults) said, for
+    /// spans and metrics alike, as the general variables do. When `set`
+    /// gives an endpoint, OTLP becomes the exporter, unless it is among the
+    /// exporters already.
+    ///
+    /// ```
+    /// use tracekit::{Config, Exporter, Protocol};
+    /// let config = Config::new().otlp(|otlp| otlp.endpoint("http://collector:4318").protocol(Protocol::HttpProtobuf));
+    /// assert_eq!(config.chosen_exporters(), [Exporter::Otlp]);
+    /// ```
+    pub fn otlp(mut self, set: impl FnOnce(OtlpSettings) -> OtlpSettings) -> Self {
+        let changes = set(OtlpSettings::default());
+        if changes.sets_endpoint() && !self.settings.exporters.contains(&Exporter::Otlp) {
+            self.settings.exporters = vec![Exporter::Otlp];
         }
-    }
-
-    /// Chooses the console exporter's output format.
-    ///
-    /// ```
-    /// let config = tracekit::Config::new().console_format(tracekit::ConsoleFormat::Json);
-    /// # let _ = config;
-    /// ```
-    pub fn console_format(mut self, format: ConsoleFormat) -> Self {
-        self.console_format = format;
+        changes.apply_to(&mut self.settings.otlp);
+        changes.apply_to(&mut self.settings.metrics.otlp);
         self
-    }
-
-    /// Sends the console exporter's output to `writer` instead of stderr,
-    /// without colours: a log file, or a buffer in a test.
-    ///
-    /// ```
-    /// let log = std::fs::File::create(std::env::temp_dir().join("traces.log")).unwrap();
-    /// let guard = tracekit::Config::new().console_writer(log).install().unwrap();
-    /// tracekit::span("job").in_scope(|| ());
-    /// drop(guard);
-    /// ```
-    pub fn console_writer(mut self, writer: impl Write + Send + 'static) -> Self {
-        self.console_writer = Some(SharedWriter(Arc::new(Mutex::new(writer))));
-        self
-    }
-
-    /// Sets `service.version`.
-    ///
-    /// ```
-    /// let config = tracekit::Config::new().service_version(env!("CARGO_PKG_VERSION"));
-    /// # let _ = config;
-    /// ```
-    pub fn service_version(mut self, version: impl Into<String>) -> Self {
-        self.service_version = Some(version.into());
-        self
-    }
-
-    /// Adds a resource attribute, such as `deployment.environment.name`.
-    ///
-    /// ```
-    /// let config = tracekit::Config::new().resource_attribute("deployment.environment.name", "staging");
-    /// # let _ = config;
-    /// ```
-    pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.resource_attributes.push((key.into(), value.into()));
-        self
-    }
-
-    /// Sends OTLP to `url`: a base URL such as `http://collector:4318`, to
-    /// which `/v1/traces` is appended over HTTP (as `OTEL_EXPORTER_OTLP_ENDPOINT`).
-    /// Also selects [`Exporter::Otlp`], unless it is among the exporters already.
-    ///
-    /// ```
-    /// let config = tracekit::Config::new().otlp_endpoint("http://localhost:4317");
-    /// assert_eq!(config.chosen_exporters(), [tracekit::Exporter::Otlp]);
-    /// ```
-    pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
-        self.choose_otlp();
-        let url = url.into();
-        self.each_otlp(|otlp| otlp.endpoint = Some(Endpoint::Base(url.clone())));
-        self
-    }
-
-    /// Sends OTLP to Jaeger's OTLP receiver on `host:port` (4317 for gRPC,
-    /// 4318 for HTTP). Also selects [`Exporter::Otlp`].
-    ///
-    /// ```
-    /// let config = tracekit::Config::new().jaeger("jaeger.internal", 4317);
-    /// # let _ = config;
-    /// ```
-    pub fn jaeger(mut self, host: &str, port: u16) -> Self {
-        self.choose_otlp();
-        self.otlp.endpoint = Some(Endpoint::Base(format!("http://{host}:{port}")));
-        self.otlp.protocol = if port == 4318 { Protocol::HttpProtobuf } else { Protocol::Grpc };
-        self
-    }
-
-    /// Chooses the OTLP transport (default: gRPC).
-    ///
-    /// ```
-    /// let config = tracekit::Config::new().otlp_protocol(tracekit::Protocol::HttpJson);
-    /// # let _ = config;
-    /// ```
-    pub fn otlp_protocol(mut self, protocol: Protocol) -> Self {
-        self.each_otlp(|otlp| otlp.protocol = protocol);
-        self
-    }
-
-    /// Adds a header (gRPC metadata) to every OTLP request, such as an API
-    /// key. Its value never appears in `Debug` output, errors or logs.
-    ///
-    /// ```
-    /// let config = tracekit::Config::new().otlp_header("x-api-key", "secret");
-    /// assert!(!format!("{config:?}").contains("secret"));
-    /// ```
-    pub fn otlp_header(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        let (key, value) = (key.into(), Secret(value.into()));
-        self.each_otlp(|otlp| otlp.headers.push((key.clone(), value.clone())));
-        self
-    }
-
-    /// Sets how long one OTLP export may take (default: 10 s).
-    ///
-    /// ```
-    /// let config = tracekit::Config::new().otlp_timeout(std::time::Duration::from_secs(3));
-    /// # let _ = config;
-    /// ```
-    pub fn otlp_timeout(mut self, timeout: Duration) -> Self {
-        self.each_otlp(|otlp| otlp.timeout = timeout);
-        self
-    }
-
-    /// Compresses OTLP payloads (default: none).
-    ///
-    /// ```
-    /// let config = tracekit::Config::new().otlp_compression(tracekit::Compression::Gzip);
-    /// # let _ = config;
-    /// ```
-    pub fn otlp_compression(mut self, compression: Compression) -> Self {
-        self.each_otlp(|otlp| otlp.compression = compression);
-        self
-    }
-
-    /// Trusts the CA certificates of this PEM file, and only them, for an
-    /// `https://` OTLP endpoint (as `OTEL_EXPORTER_OTLP_CERTIFICATE`): for a
-    /// collector whose certificate a private or self-signed CA issued.
-    /// Without it, the system's trusted roots are used. The file is read
-    /// when tracing is installed.
-    ///
-    /// ```
-    /// let config = tracekit::Config::new()
-    ///     .otlp_endpoint("https://collector.internal:4317")
-    ///     .otlp_certificate("/etc/ssl/private-ca.pem");
-    /// # let _ = config;
-    /// ```
-    pub fn otlp_certificate(mut self, path: impl Into<PathBuf>) -> Self {
-        let ca = PemFile { path: path.into(), setting: "Config::otlp_certificate" };
-        self.each_otlp(|otlp| otlp.tls.ca = Some(ca.clone()));
-        self
-    }
-
-    /// Presents this client certificate chain and private key (PEM files) to
-    /// an `https://` OTLP endpoint that asks for mutual TLS (as
-    /// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and `OTEL_EXPORTER_OTLP_CLIENT_KEY`).
-    ///
-    /// ```
-    /// let config = tracekit::Config::new()
-    ///     .otlp_endpoint("https://collector.internal:4317")
-    ///     .otlp_client_identity("/etc/tracing/client.pem", "/etc/tracing/client.key");
-    /// # let _ = config;
-    /// ```
-    pub fn otlp_client_identity(mut self, certificate: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
-        let setting = "Config::otlp_client_identity";
-        let (certificate, key) = (PemFile { path: certificate.into(), setting }, PemFile { path: key.into(), setting });
-        self.each_otlp(|otlp| {
-            otlp.tls.client_certificate = Some(certificate.clone());
-            otlp.tls.client_key = Some(key.clone());
-        });
-        self
-    }
-
-    /// Applies an OTLP setting to the span exporter and the metrics
-    /// exporter alike, as the general `OTEL_EXPORTER_OTLP_*` variables do.
-    fn each_otlp(&mut self, set: impl Fn(&mut OtlpSettings)) {
-        set(&mut self.otlp);
-        set(&mut self.metrics.otlp);
     }
 
     /// Chooses which traces are recorded (default: parent-based, always on).
@@ -460,7 +240,7 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn sampler(mut self, sampler: Sampler) -> Self {
-        self.sampler = sampler;
+        self.settings.sampler = sampler;
         self
     }
 
@@ -474,7 +254,7 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn keep(mut self, policy: KeepPolicy) -> Self {
-        self.keep = policy;
+        self.settings.keep = policy;
         self
     }
 
@@ -489,7 +269,7 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn batch(mut self, set: impl FnOnce(BatchSettings) -> BatchSettings) -> Self {
-        self.batch = set(self.batch);
+        self.settings.batch = set(self.settings.batch);
         self
     }
 
@@ -502,7 +282,7 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn span_limits(mut self, set: impl FnOnce(SpanLimitSettings) -> SpanLimitSettings) -> Self {
-        self.limits = set(self.limits);
+        self.settings.limits = set(self.settings.limits);
         self
     }
 
@@ -518,7 +298,7 @@ impl Config {
     /// provider.shutdown().unwrap();
     /// ```
     pub fn tracer_provider(mut self, provider: SdkTracerProvider) -> Self {
-        self.provider = Some(provider);
+        self.settings.provider = Some(provider);
         self
     }
 
@@ -552,7 +332,7 @@ impl Config {
     /// assert_eq!(exported.0.load(Ordering::Relaxed), 1);
     /// ```
     pub fn span_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
-        self.span_exporter = Some(GivenExporter::new(exporter, "the exporter given to Config::span_exporter"));
+        self.settings.span_exporter = Some(GivenExporter::new(exporter, "the exporter given to Config::span_exporter"));
         self
     }
 
@@ -565,7 +345,7 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn propagators(mut self, propagators: &[Propagator]) -> Self {
-        self.propagators = Some(propagators.to_vec());
+        self.settings.propagators = Some(propagators.to_vec());
         self
     }
 
@@ -578,147 +358,84 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn log_level(mut self, level: LogLevel) -> Self {
-        self.log_level = Some(level);
+        self.settings.log_level = Some(level);
         self
     }
 
-    /// Records metrics and sends them to `exporters` (default: none, as
-    /// `OTEL_METRICS_EXPORTER`): the duration of every annotated call,
-    /// manual span and HTTP/gRPC request, sampled or not, and the sampler's
-    /// decisions. The OTLP methods above apply to the metrics too.
+    /// Records metrics (see [`MetricsSettings`]; off by default): `set`
+    /// changes what the `OTEL_METRICS_*` and Prometheus variables (or the
+    /// defaults) said. Metrics over OTLP go where [`Config::otlp`] says,
+    /// unless [`MetricsSettings::otlp_endpoint`] says otherwise.
     ///
     /// ```
     /// use tracekit::{Config, Exporter, MetricsExporter};
-    /// let config = Config::new().exporters(&[Exporter::None]).metrics(&[MetricsExporter::Console]);
+    /// let config = Config::new().exporters(&[Exporter::None]).metrics(|metrics| metrics.exporters(&[MetricsExporter::Console]));
     /// # let _ = config;
     /// ```
-    pub fn metrics(mut self, exporters: &[MetricsExporter]) -> Self {
-        self.metrics.exporters = exporters.to_vec();
+    pub fn metrics(mut self, set: impl FnOnce(MetricsSettings) -> MetricsSettings) -> Self {
+        self.settings.metrics = set(self.settings.metrics);
         self
     }
 
-    /// How often metrics are exported over OTLP or to the console (default:
-    /// 60 s, as `OTEL_METRIC_EXPORT_INTERVAL`). Prometheus scrapes at its own pace.
+    /// Installs this configuration for the whole process, after checking
+    /// it. The returned guard flushes and shuts tracing down when dropped.
+    /// A second installation while the first is live is an error.
     ///
     /// ```
-    /// let config = tracekit::Config::new().metrics_interval(std::time::Duration::from_secs(10));
-    /// # let _ = config;
+    /// let guard = tracekit::Config::new().exporters(&[tracekit::Exporter::None]).install().unwrap();
+    /// drop(guard);
     /// ```
-    pub fn metrics_interval(mut self, interval: std::time::Duration) -> Self {
-        self.metrics.interval = interval;
-        self
-    }
-
-    /// Sends OTLP metrics to `url` rather than where spans go (as
-    /// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`: used as it is, no path appended).
-    ///
-    /// ```
-    /// let config = tracekit::Config::new().metrics_otlp_endpoint("http://localhost:4318/v1/metrics");
-    /// # let _ = config;
-    /// ```
-    pub fn metrics_otlp_endpoint(mut self, url: impl Into<String>) -> Self {
-        self.metrics.otlp.endpoint = Some(Endpoint::Signal(url.into()));
-        self
-    }
-
-    /// Serves the Prometheus scrape endpoint on `host:port` (default
-    /// `localhost:9464`, as `OTEL_EXPORTER_PROMETHEUS_HOST` and `_PORT`).
-    ///
-    /// ```
-    /// let config = tracekit::Config::new().prometheus_address("0.0.0.0", 9464);
-    /// # let _ = config;
-    /// ```
-    pub fn prometheus_address(mut self, host: impl Into<String>, port: u16) -> Self {
-        self.metrics.prometheus_host = host.into();
-        self.metrics.prometheus_port = port;
-        self
-    }
-
-    /// Sets the duration histograms' bucket boundaries, in seconds
-    /// (default: 100 µs to 60 s in 18 buckets); they must increase.
-    ///
-    /// ```
-    /// let config = tracekit::Config::new().metrics_boundaries(&[0.001, 0.01, 0.1, 1.0]);
-    /// # let _ = config;
-    /// ```
-    pub fn metrics_boundaries(mut self, boundaries: &[f64]) -> Self {
-        self.metrics.boundaries = boundaries.to_vec();
-        self
-    }
-
-    /// Every exporter spans will go to, in order; empty for none.
-    ///
-    /// ```
-    /// use tracekit::{Config, Exporter};
-    /// assert_eq!(Config::new().chosen_exporters(), [Exporter::Console]);
-    /// assert_eq!(Config::new().exporters(&[Exporter::None]).chosen_exporters(), []);
-    /// ```
-    pub fn chosen_exporters(&self) -> &[Exporter] {
-        &self.exporters
-    }
-
-    /// Whether installing this configuration records spans at all.
-    ///
-    /// ```
-    /// let off = tracekit::Config::new().exporters(&[tracekit::Exporter::None]);
-    /// assert!(!off.is_recording());
-    /// ```
-    pub fn is_recording(&self) -> bool {
-        self.enabled && (!self.exporters.is_empty() || self.provider.is_some() || self.span_exporter.is_some())
+    pub fn install(self) -> Result<TracingGuard, InitError> {
+        self.check()?;
+        crate::install::install(self.settings)
     }
 
     /// Checks what the builder methods set; values from the environment were
     /// checked as they were read.
     pub(crate) fn check(&self) -> Result<(), ConfigError> {
-        check_boundaries("Config::metrics_boundaries", &self.metrics.boundaries)?;
-        for exporter in &self.metrics.exporters {
-            exporter.check_compiled("Config::metrics", &format!("{exporter:?}"))?;
-        }
-        if self.metrics.exporters.contains(&MetricsExporter::Otlp) {
-            let url = self.metrics.otlp.url();
-            otlp::check_endpoint("Config::metrics_otlp_endpoint", &url)?;
-            otlp::check_scheme_compiled("Config::metrics_otlp_endpoint", &url)?;
-            self.metrics.otlp.tls.check_compiled()?;
-        }
-        let listed = || format!("{:?}", self.exporters);
-        let once = Exporter::each_once(&self.exporters);
-        if !once || (self.exporters.len() > 1 && self.exporters.contains(&Exporter::None)) {
+        let settings = &self.settings;
+        settings.metrics.check("Config::metrics")?;
+        let exporters = &settings.exporters;
+        if !Exporter::each_once(exporters) || (exporters.len() > 1 && exporters.contains(&Exporter::None)) {
             return Err(ConfigError::InvalidValue {
                 variable: "Config::exporters",
-                value: listed(),
+                value: format!("{exporters:?}"),
                 expected: "each exporter at most once, and None only alone",
             });
         }
-        if self.is_recording() && self.provider.is_none() && self.span_exporter.is_none() {
-            for exporter in &self.exporters {
+        if settings.is_recording() && settings.provider.is_none() && settings.span_exporter.is_none() {
+            for exporter in exporters {
                 exporter.check_compiled("Config::exporters", &format!("{exporter:?}"))?;
             }
         }
-        if self.exporters.contains(&Exporter::Otlp) {
-            let url = self.otlp.url();
-            otlp::check_endpoint("Config::otlp_endpoint", &url)?;
-            otlp::check_scheme_compiled("Config::otlp_endpoint", &url)?;
-            if let Some(port) = otlp::port_of(&url) {
-                otlp::check_jaeger_port("Config::jaeger", port)?;
-            }
-            self.otlp.tls.check_compiled()?;
+        if exporters.contains(&Exporter::Otlp) {
+            settings.otlp.check("Config::otlp")?;
         }
-        if let Sampler::TraceIdRatio(ratio) | Sampler::ParentBasedTraceIdRatio(ratio) = self.sampler {
+        if let Sampler::TraceIdRatio(ratio) | Sampler::ParentBasedTraceIdRatio(ratio) = settings.sampler {
             check_ratio("Config::sampler", ratio)?;
         }
-        self.keep.check("Config::keep")?;
-        if self.keep.is_on() && self.provider.is_some() {
+        settings.keep.check("Config::keep")?;
+        if settings.keep.is_on() && settings.provider.is_some() {
             return Err(ConfigError::InvalidValue {
                 variable: "Config::keep",
-                value: format!("{:?}", self.keep),
+                value: format!("{:?}", settings.keep),
                 expected: "no keep policy with Config::tracer_provider: the program's own provider samples its spans",
             });
         }
-        for propagator in self.propagators.iter().flatten() {
+        for propagator in settings.propagators.iter().flatten() {
             propagator.check_compiled("Config::propagators", &format!("{propagator:?}"))?;
         }
-        self.batch.check(&SizeSettings::BUILDER)
+        settings.batch.check(&SizeSettings::BUILDER)
     }
+}
+
+/// Installs tracing as the environment configures it; see [`Config::from_env`].
+///
+/// ```
+/// let _guard = tracekit::init().expect("valid tracing configuration");
+/// ```
+pub fn init() -> Result<TracingGuard, InitError> {
+    Config::from_env()?.install()
 }
 
 /// What a build without some features says; run with those features off
@@ -740,7 +457,7 @@ mod tests {
 
     #[test]
     fn the_default_exporter_is_one_this_build_has() {
-        assert_eq!(Exporter::DEFAULT.missing_feature(), None);
+        assert_eq!(Exporter::DEFAULT.check_compiled("TRACING_EXPORTER", "default"), Ok(()));
         assert!(from_vars(&[]).unwrap().check().is_ok());
     }
 
@@ -800,12 +517,14 @@ mod tests {
         let error =
             from_vars(&[("TRACING_EXPORTER", "otlp"), ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem")]).unwrap_err();
         assert_eq!(error, not_compiled("OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem", tls));
-        let built = Config::new().otlp_endpoint("https://collector:4317").check().unwrap_err();
-        assert_eq!(built, not_compiled("Config::otlp_endpoint", "https://collector:4317", tls));
-        let built =
-            Config::new().otlp_endpoint("http://collector:4317").otlp_certificate("/etc/ca.pem").check().unwrap_err();
-        assert_eq!(built, not_compiled("Config::otlp_certificate", "/etc/ca.pem", tls));
+        let built = Config::new().otlp(|otlp| otlp.endpoint("https://collector:4317")).check().unwrap_err();
+        assert_eq!(built, not_compiled("Config::otlp", "https://collector:4317", tls));
+        let built = Config::new()
+            .otlp(|otlp| otlp.endpoint("http://collector:4317").certificate("/etc/ca.pem"))
+            .check()
+            .unwrap_err();
+        assert_eq!(built, not_compiled("OtlpSettings::certificate", "/etc/ca.pem", tls));
         // Plain text still works.
-        assert!(Config::new().otlp_endpoint("http://collector:4317").check().is_ok());
+        assert!(Config::new().otlp(|otlp| otlp.endpoint("http://collector:4317")).check().is_ok());
     }
 }

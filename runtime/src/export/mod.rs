@@ -4,6 +4,7 @@
 
 pub(crate) mod batch;
 pub(crate) mod console;
+mod exporters;
 mod into_span_data;
 mod memory;
 pub(crate) mod otlp;
@@ -15,6 +16,7 @@ mod value_length;
 pub(crate) use batch::BatchProcessor;
 #[cfg(feature = "console")]
 pub(crate) use console::ConsoleExporter;
+pub use exporters::Exporter;
 pub(crate) use into_span_data::IntoSpanData;
 #[cfg(feature = "testing")]
 pub(crate) use memory::MemoryExporter;

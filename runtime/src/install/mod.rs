@@ -4,13 +4,14 @@
 
 mod provider;
 mod resource;
+mod settings;
 
-use crate::config::Config;
 use crate::error::InitError;
 use crate::export::SpanStore;
 use crate::facade::dispatch::{self, BackendToken};
 use crate::support::locks::recover;
 use provider::Provider;
+pub(crate) use settings::Settings;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -55,31 +56,8 @@ impl Drop for TracingGuard {
     }
 }
 
-impl Config {
-    /// Installs this configuration for the whole process. The returned guard
-    /// flushes and shuts tracing down when dropped. A second installation
-    /// while the first is live is an error.
-    ///
-    /// ```
-    /// let guard = tracekit::Config::new().exporters(&[tracekit::Exporter::None]).install().unwrap();
-    /// drop(guard);
-    /// ```
-    pub fn install(self) -> Result<TracingGuard, InitError> {
-        self.check()?;
-        install(self)
-    }
-}
-
-/// Installs tracing as the environment configures it; see [`Config::from_env`].
-///
-/// ```
-/// let _guard = tracekit::init().expect("valid tracing configuration");
-/// ```
-pub fn init() -> Result<TracingGuard, InitError> {
-    Config::from_env()?.install()
-}
-
-fn install(config: Config) -> Result<TracingGuard, InitError> {
+/// Builds `config` and makes it the process's backend.
+pub(crate) fn install(config: Settings) -> Result<TracingGuard, InitError> {
     let mut slot = installation();
     if slot.is_some() {
         return Err(InitError::AlreadyInitialized);
@@ -102,7 +80,7 @@ fn install(config: Config) -> Result<TracingGuard, InitError> {
         true => Some(crate::metrics::Metrics::start(
             &config.metrics,
             &resource::build(&config),
-            config.console_writer.clone().map(|writer| Box::new(writer) as Box<dyn std::io::Write + Send>),
+            config.console.writer.clone().map(|writer| Box::new(writer) as Box<dyn std::io::Write + Send>),
         )?),
         false => None,
     };

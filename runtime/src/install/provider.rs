@@ -1,12 +1,13 @@
 //! Building what a configuration asks for: the exporter, its processor and
 //! the pipeline in front of them.
 
-use crate::config::{Config, Exporter};
+use super::Settings;
 use crate::error::InitError;
 #[cfg(feature = "otlp")]
 use crate::export::BatchProcessor;
 #[cfg(feature = "console")]
 use crate::export::ConsoleExporter;
+use crate::export::Exporter;
 #[cfg(feature = "testing")]
 use crate::export::MemoryExporter;
 #[cfg(feature = "otlp")]
@@ -65,7 +66,7 @@ impl Provider {
     }
 }
 
-pub(super) fn provider(config: &Config) -> Result<(Provider, Option<SpanStore>), InitError> {
+pub(super) fn provider(config: &Settings) -> Result<(Provider, Option<SpanStore>), InitError> {
     if let Some(provider) = &config.provider {
         return Ok((Provider::Program(provider.clone()), None));
     }
@@ -103,16 +104,17 @@ const AT_ONCE: Duration = Duration::from_secs(5);
     allow(unreachable_code, unused_variables, reason = "a build without an exporter has only the unreachable arm")
 )]
 fn export(
-    config: &Config,
+    config: &Settings,
     exporter: Exporter,
     store: &mut Option<SpanStore>,
 ) -> Result<(Processor, Duration), InitError> {
     Ok(match exporter {
         #[cfg(feature = "console")]
         Exporter::Console => {
-            let exporter = match &config.console_writer {
-                Some(writer) => ConsoleExporter::new(config.console_format, Style::PLAIN, Box::new(writer.clone())),
-                None => ConsoleExporter::new(config.console_format, Style::for_stderr(), Box::new(std::io::stderr())),
+            let console = &config.console;
+            let exporter = match &console.writer {
+                Some(writer) => ConsoleExporter::new(console.format, Style::PLAIN, Box::new(writer.clone())),
+                None => ConsoleExporter::new(console.format, Style::for_stderr(), Box::new(std::io::stderr())),
             };
             (Processor::Simple(Box::new(SimpleSpanProcessor::new(exporter))), AT_ONCE)
         }

@@ -1,6 +1,6 @@
 //! The resource every span carries: who made it.
 
-use crate::config::Config;
+use super::Settings;
 use crate::support::conventions::{
     HOST_ARCH, HOST_NAME, OS_TYPE, PROCESS_EXECUTABLE_NAME, PROCESS_PID, SERVICE_VERSION,
 };
@@ -10,7 +10,7 @@ use opentelemetry_sdk::Resource;
 
 /// `service.name` and `service.version`, the configured attributes,
 /// `telemetry.sdk.*`, and the process and host this runs on.
-pub(crate) fn build(config: &Config) -> Resource {
+pub(crate) fn build(config: &Settings) -> Resource {
     let mut attributes = process_and_host();
     attributes.extend(config.resource_attributes.iter().map(|(key, value)| KeyValue::new(key.clone(), value.clone())));
     if let Some(version) = &config.service_version {
@@ -25,7 +25,7 @@ pub(crate) fn build(config: &Config) -> Resource {
 
 /// The configured name, else the executable's: more useful in a backend
 /// than the SDK's `unknown_service`.
-pub(crate) fn service_name(config: &Config) -> String {
+pub(crate) fn service_name(config: &Settings) -> String {
     config.service_name.clone().or_else(executable_name).unwrap_or_else(|| "unknown_service".to_owned())
 }
 

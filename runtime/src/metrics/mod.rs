@@ -18,17 +18,14 @@ mod instruments;
 mod otlp;
 #[cfg(feature = "prometheus")]
 mod prometheus;
+mod settings;
 
 #[cfg(feature = "metrics")]
 pub(crate) use installed::Metrics;
+pub use settings::MetricsSettings;
+pub(crate) use settings::{check_interval, check_prometheus_host};
 
 use crate::error::ConfigError;
-use crate::export::otlp::{OtlpSettings, Signal};
-use std::time::Duration;
-
-/// Bucket boundaries, in seconds, for latencies from 100 µs to 60 s.
-pub(crate) const DEFAULT_BOUNDARIES: [f64; 18] =
-    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 
 /// Where metrics go (`OTEL_METRICS_EXPORTER`); several may be chosen.
 ///
@@ -41,8 +38,8 @@ pub(crate) const DEFAULT_BOUNDARIES: [f64; 18] =
 /// let out = std::env::temp_dir().join("tracekit-metrics-example.log");
 /// let guard = Config::new()
 ///     .exporters(&[Exporter::None])
-///     .metrics(&[MetricsExporter::Console])
-///     .console_writer(std::fs::File::create(&out).unwrap())
+///     .metrics(|metrics| metrics.exporters(&[MetricsExporter::Console]))
+///     .console(|console| console.writer(std::fs::File::create(&out).unwrap()))
 ///     .install()
 ///     .unwrap();
 /// step();
@@ -84,45 +81,4 @@ impl MetricsExporter {
         };
         ConfigError::unless_compiled(setting, || value.to_owned(), missing)
     }
-}
-
-/// Everything the metrics need: chosen by `OTEL_METRICS_*`, the OTLP and
-/// Prometheus variables, or the builder.
-#[derive(Clone, Debug)]
-pub(crate) struct MetricsSettings {
-    /// Empty: no metrics (`none`, the default).
-    pub(crate) exporters: Vec<MetricsExporter>,
-    /// `OTEL_METRIC_EXPORT_INTERVAL` (default 60 s).
-    pub(crate) interval: Duration,
-    pub(crate) otlp: OtlpSettings,
-    pub(crate) prometheus_host: String,
-    pub(crate) prometheus_port: u16,
-    /// The duration histograms' bucket boundaries, in seconds.
-    pub(crate) boundaries: Vec<f64>,
-}
-
-impl Default for MetricsSettings {
-    fn default() -> Self {
-        MetricsSettings {
-            exporters: Vec::new(),
-            interval: Duration::from_secs(60),
-            otlp: OtlpSettings { signal: Signal::Metrics, ..OtlpSettings::default() },
-            prometheus_host: "localhost".to_owned(),
-            prometheus_port: 9464,
-            boundaries: DEFAULT_BOUNDARIES.to_vec(),
-        }
-    }
-}
-
-/// What `boundaries` must be: finite, increasing.
-pub(crate) fn check_boundaries(setting: &'static str, boundaries: &[f64]) -> Result<(), ConfigError> {
-    let increasing = boundaries.windows(2).all(|pair| pair[0] < pair[1]);
-    if boundaries.is_empty() || !increasing || boundaries.iter().any(|bound| !bound.is_finite()) {
-        return Err(ConfigError::InvalidValue {
-            variable: setting,
-            value: format!("{boundaries:?}"),
-            expected: "finite bucket boundaries in seconds, in increasing order",
-        });
-    }
-    Ok(())
 }

@@ -4,7 +4,10 @@
 //! variables), on a runtime of tracekit's own.
 
 use crate::error::InitError;
-use crate::export::otlp::{grpc_configured, http_configured, ExportRuntime, OtlpSettings, Protocol};
+use crate::export::otlp::{connect, ExportRuntime, OtlpClient, OtlpTarget};
+use opentelemetry_otlp::{
+    ExporterBuildError, HttpExporterBuilderSet, MetricExporter, MetricExporterBuilder, TonicExporterBuilderSet,
+};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
@@ -12,32 +15,32 @@ use opentelemetry_sdk::metrics::Temporality;
 use std::time::Duration;
 
 pub(crate) struct OtlpMetricExporter {
-    exporter: opentelemetry_otlp::MetricExporter,
+    exporter: MetricExporter,
     timeout: Duration,
     runtime: ExportRuntime,
 }
 
 impl OtlpMetricExporter {
-    pub(crate) fn new(settings: &OtlpSettings) -> Result<Self, InitError> {
-        let tls = settings.tls.load()?;
-        let runtime = ExportRuntime::new()?;
-        let builder = || opentelemetry_otlp::MetricExporter::builder();
-        let exporter = runtime
-            .build(|| {
-                let built = match settings.protocol {
-                    Protocol::Grpc => grpc_configured(builder().with_tonic(), settings, &tls)?
-                        .with_temporality(Temporality::Cumulative)
-                        .build(),
-                    Protocol::HttpProtobuf | Protocol::HttpJson => {
-                        http_configured(builder().with_http(), settings, &tls)?
-                            .with_temporality(Temporality::Cumulative)
-                            .build()
-                    }
-                };
-                built.map_err(|error| error.to_string())
-            })
-            .map_err(InitError::Exporter)?;
+    pub(crate) fn new(settings: &OtlpTarget) -> Result<Self, InitError> {
+        let (exporter, runtime) = connect(settings)?;
         Ok(OtlpMetricExporter { exporter, timeout: settings.timeout, runtime })
+    }
+}
+
+impl OtlpClient for MetricExporter {
+    type Grpc = MetricExporterBuilder<TonicExporterBuilderSet>;
+    type Http = MetricExporterBuilder<HttpExporterBuilderSet>;
+    fn grpc() -> Self::Grpc {
+        Self::builder().with_tonic().with_temporality(Temporality::Cumulative)
+    }
+    fn http() -> Self::Http {
+        Self::builder().with_http().with_temporality(Temporality::Cumulative)
+    }
+    fn build_grpc(builder: Self::Grpc) -> Result<Self, ExporterBuildError> {
+        builder.build()
+    }
+    fn build_http(builder: Self::Http) -> Result<Self, ExporterBuildError> {
+        builder.build()
     }
 }
 

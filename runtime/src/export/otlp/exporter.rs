@@ -5,9 +5,12 @@
 //! when the last spans are flushed), exports run on a small runtime of
 //! tracekit's own ([`ExportRuntime`]), driven by the thread that exports.
 
-use super::settings::{credentials, Compression, OtlpSettings, Protocol, TlsPem};
+use super::settings::{credentials, Compression, OtlpTarget, Protocol, TlsPem};
 use crate::error::InitError;
-use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
+use opentelemetry_otlp::{
+    ExporterBuildError, HttpExporterBuilderSet, SpanExporterBuilder, TonicExporterBuilderSet, WithExportConfig,
+    WithHttpConfig, WithTonicConfig,
+};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
@@ -27,27 +30,58 @@ pub(crate) struct OtlpExporter {
 }
 
 impl OtlpExporter {
-    pub(crate) fn new(settings: &OtlpSettings, export_timeout: Duration) -> Result<Self, InitError> {
-        let tls = settings.tls.load()?;
-        let runtime = ExportRuntime::new()?;
-        let exporter = runtime
-            .build(|| {
-                let built = match settings.protocol {
-                    Protocol::Grpc => {
-                        grpc_configured(opentelemetry_otlp::SpanExporter::builder().with_tonic(), settings, &tls)?
-                            .build()
-                    }
-                    Protocol::HttpProtobuf | Protocol::HttpJson => {
-                        http_configured(opentelemetry_otlp::SpanExporter::builder().with_http(), settings, &tls)?
-                            .build()
-                    }
-                };
-                built.map_err(|error| error.to_string())
-            })
-            .map_err(InitError::Exporter)?;
+    pub(crate) fn new(settings: &OtlpTarget, export_timeout: Duration) -> Result<Self, InitError> {
+        let (exporter, runtime) = connect(settings)?;
         let credentials = credentials(&settings.url()).map(str::to_owned);
         Ok(OtlpExporter { exporter, export_timeout, credentials, runtime })
     }
+}
+
+/// A signal's exporter from `opentelemetry-otlp` (spans, metrics), whose
+/// builders differ by type but take the same settings.
+pub(crate) trait OtlpClient: Sized {
+    type Grpc: WithExportConfig + WithTonicConfig;
+    type Http: WithExportConfig + WithHttpConfig;
+    fn grpc() -> Self::Grpc;
+    fn http() -> Self::Http;
+    fn build_grpc(builder: Self::Grpc) -> Result<Self, ExporterBuildError>;
+    fn build_http(builder: Self::Http) -> Result<Self, ExporterBuildError>;
+}
+
+impl OtlpClient for opentelemetry_otlp::SpanExporter {
+    type Grpc = SpanExporterBuilder<TonicExporterBuilderSet>;
+    type Http = SpanExporterBuilder<HttpExporterBuilderSet>;
+    fn grpc() -> Self::Grpc {
+        Self::builder().with_tonic()
+    }
+    fn http() -> Self::Http {
+        Self::builder().with_http()
+    }
+    fn build_grpc(builder: Self::Grpc) -> Result<Self, ExporterBuildError> {
+        builder.build()
+    }
+    fn build_http(builder: Self::Http) -> Result<Self, ExporterBuildError> {
+        builder.build()
+    }
+}
+
+/// The client `settings` describe, over the transport they choose, with
+/// the runtime that will drive it.
+pub(crate) fn connect<C: OtlpClient>(settings: &OtlpTarget) -> Result<(C, ExportRuntime), InitError> {
+    let tls = settings.tls.load()?;
+    let runtime = ExportRuntime::new()?;
+    let client = runtime
+        .build(|| {
+            let built = match settings.protocol {
+                Protocol::Grpc => C::build_grpc(grpc_configured(C::grpc(), settings, &tls)?),
+                Protocol::HttpProtobuf | Protocol::HttpJson => {
+                    C::build_http(http_configured(C::http(), settings, &tls)?)
+                }
+            };
+            built.map_err(|error| error.to_string())
+        })
+        .map_err(InitError::Exporter)?;
+    Ok((client, runtime))
 }
 
 /// The runtime of an OTLP exporter's client, driven by the thread that
@@ -101,9 +135,9 @@ impl Drop for ExportRuntime {
 /// An OTLP/gRPC exporter's builder (for spans or metrics) set up with the
 /// endpoint, timeout, metadata, TLS and compression of `settings`.
 #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
-pub(crate) fn grpc_configured<B: WithExportConfig + WithTonicConfig>(
+fn grpc_configured<B: WithExportConfig + WithTonicConfig>(
     builder: B,
-    settings: &OtlpSettings,
+    settings: &OtlpTarget,
     tls: &TlsPem,
 ) -> Result<B, String> {
     let url = settings.url();
@@ -127,9 +161,9 @@ pub(crate) fn grpc_configured<B: WithExportConfig + WithTonicConfig>(
 }
 
 /// An OTLP/HTTP exporter's builder set up likewise, with tracekit's HTTP client.
-pub(crate) fn http_configured<B: WithExportConfig + WithHttpConfig>(
+fn http_configured<B: WithExportConfig + WithHttpConfig>(
     builder: B,
-    settings: &OtlpSettings,
+    settings: &OtlpTarget,
     tls: &TlsPem,
 ) -> Result<B, String> {
     let protocol = match settings.protocol {

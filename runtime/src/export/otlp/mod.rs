@@ -10,11 +10,11 @@ mod tls;
 #[cfg(feature = "otlp")]
 pub(crate) use exporter::OtlpExporter;
 #[cfg(all(feature = "otlp", feature = "metrics"))]
-pub(crate) use exporter::{grpc_configured, http_configured, ExportRuntime};
+pub(crate) use exporter::{connect, ExportRuntime, OtlpClient};
 #[cfg(feature = "otlp")]
 pub(crate) use settings::shown_url;
+pub(crate) use settings::OtlpTarget;
 pub(crate) use settings::{
-    check_endpoint, check_jaeger_port, check_scheme_compiled, is_endpoint_url, port_of, Endpoint, OtlpSettings,
-    PemFile, Secret, Signal, ENDPOINT_EXPECTED,
+    check_jaeger_port, check_scheme_compiled, is_endpoint_url, Endpoint, PemFile, Secret, Signal, ENDPOINT_EXPECTED,
 };
-pub use settings::{Compression, Protocol};
+pub use settings::{Compression, OtlpSettings, Protocol};

@@ -91,9 +91,10 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Everything the OTLP exporter needs.
+/// Where and how one signal is sent: what the variables and the defaults
+/// said, with what [`OtlpSettings`] changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct OtlpSettings {
+pub(crate) struct OtlpTarget {
     pub(crate) signal: Signal,
     pub(crate) endpoint: Option<Endpoint>,
     pub(crate) protocol: Protocol,
@@ -103,9 +104,9 @@ pub(crate) struct OtlpSettings {
     pub(crate) tls: TlsFiles,
 }
 
-impl Default for OtlpSettings {
+impl Default for OtlpTarget {
     fn default() -> Self {
-        OtlpSettings {
+        OtlpTarget {
             signal: Signal::Traces,
             endpoint: None,
             protocol: Protocol::Grpc,
@@ -117,9 +118,184 @@ impl Default for OtlpSettings {
     }
 }
 
-impl OtlpSettings {
+impl OtlpTarget {
     pub(crate) fn url(&self) -> String {
         Endpoint::url(self.endpoint.as_ref(), self.protocol, self.signal)
+    }
+
+    /// Checks what the builder set for an exporter about to send: the URL,
+    /// that this build can reach it, and the TLS files.
+    pub(crate) fn check(&self, setting: &'static str) -> Result<(), ConfigError> {
+        let url = self.url();
+        check_endpoint(setting, &url)?;
+        check_scheme_compiled(setting, &url)?;
+        if let Some(port) = port_of(&url) {
+            check_jaeger_port(setting, port)?;
+        }
+        self.tls.check_compiled()
+    }
+}
+
+/// The OTLP exporter's settings: where it sends, over which transport,
+/// with which headers, timeout, compression and TLS files. Set in
+/// [`Config::otlp`](crate::Config::otlp), over what the
+/// `OTEL_EXPORTER_OTLP_*` variables said; they apply to spans and to
+/// metrics alike, as the general variables do.
+///
+/// ```
+/// use std::time::Duration;
+/// use tracekit::{Compression, Protocol};
+///
+/// let config = tracekit::Config::new().otlp(|otlp| {
+///     otlp.endpoint("http://collector:4318")
+///         .protocol(Protocol::HttpProtobuf)
+///         .header("x-api-key", "secret")
+///         .timeout(Duration::from_secs(3))
+///         .compression(Compression::Gzip)
+/// });
+/// assert_eq!(config.chosen_exporters(), [tracekit::Exporter::Otlp]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct OtlpSettings {
+    endpoint: Option<String>,
+    protocol: Option<Protocol>,
+    headers: Vec<(String, Secret)>,
+    timeout: Option<Duration>,
+    compression: Option<Compression>,
+    ca: Option<PemFile>,
+    /// Certificate chain and private key.
+    client_identity: Option<(PemFile, PemFile)>,
+}
+
+impl OtlpSettings {
+    /// Sends to `url`: a base URL such as `http://collector:4318`, to which
+    /// `/v1/traces` (or `/v1/metrics`) is appended over HTTP, as
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` is. [`Config::otlp`](crate::Config::otlp)
+    /// also selects [`Exporter::Otlp`](crate::Exporter::Otlp) when it sets an
+    /// endpoint, unless OTLP is among the exporters already.
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().otlp(|otlp| otlp.endpoint("http://localhost:4317"));
+    /// assert_eq!(config.chosen_exporters(), [tracekit::Exporter::Otlp]);
+    /// ```
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// Sends to Jaeger's OTLP receiver on `host:port`: gRPC on 4317, HTTP on
+    /// 4318 (Jaeger's retired agent ports are refused at install).
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().otlp(|otlp| otlp.jaeger("jaeger.internal", 4317));
+    /// assert_eq!(config.chosen_exporters(), [tracekit::Exporter::Otlp]);
+    /// ```
+    pub fn jaeger(self, host: &str, port: u16) -> Self {
+        let protocol = if port == 4318 { Protocol::HttpProtobuf } else { Protocol::Grpc };
+        self.endpoint(format!("http://{host}:{port}")).protocol(protocol)
+    }
+
+    /// The transport (`OTEL_EXPORTER_OTLP_PROTOCOL`, default gRPC).
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().otlp(|otlp| otlp.protocol(tracekit::Protocol::HttpJson));
+    /// # let _ = config;
+    /// ```
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = Some(protocol);
+        self
+    }
+
+    /// Adds a header (gRPC metadata) to every request, such as an API key
+    /// (`OTEL_EXPORTER_OTLP_HEADERS`). Its value never appears in `Debug`
+    /// output, errors or logs.
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().otlp(|otlp| otlp.header("x-api-key", "secret"));
+    /// assert!(!format!("{config:?}").contains("secret"));
+    /// ```
+    pub fn header(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((key.into(), Secret(value.into())));
+        self
+    }
+
+    /// How long one request may take (`OTEL_EXPORTER_OTLP_TIMEOUT`, default 10 s).
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().otlp(|otlp| otlp.timeout(std::time::Duration::from_secs(3)));
+    /// # let _ = config;
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Compresses payloads (`OTEL_EXPORTER_OTLP_COMPRESSION`, default none).
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().otlp(|otlp| otlp.compression(tracekit::Compression::Gzip));
+    /// # let _ = config;
+    /// ```
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = Some(compression);
+        self
+    }
+
+    /// Trusts the CA certificates of this PEM file, and only them, for an
+    /// `https://` endpoint (`OTEL_EXPORTER_OTLP_CERTIFICATE`): for a
+    /// collector whose certificate a private or self-signed CA issued.
+    /// Without it, the system's trusted roots are used. The file is read
+    /// when tracing is installed.
+    ///
+    /// ```
+    /// let config = tracekit::Config::new()
+    ///     .otlp(|otlp| otlp.endpoint("https://collector.internal:4317").certificate("/etc/ssl/private-ca.pem"));
+    /// # let _ = config;
+    /// ```
+    pub fn certificate(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca = Some(PemFile { path: path.into(), setting: "OtlpSettings::certificate" });
+        self
+    }
+
+    /// Presents this client certificate chain and private key (PEM files)
+    /// to an `https://` endpoint that asks for mutual TLS
+    /// (`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and `_CLIENT_KEY`).
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().otlp(|otlp| {
+    ///     otlp.endpoint("https://collector.internal:4317")
+    ///         .client_identity("/etc/tracing/client.pem", "/etc/tracing/client.key")
+    /// });
+    /// # let _ = config;
+    /// ```
+    pub fn client_identity(mut self, certificate: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        let setting = "OtlpSettings::client_identity";
+        self.client_identity =
+            Some((PemFile { path: certificate.into(), setting }, PemFile { path: key.into(), setting }));
+        self
+    }
+
+    /// Whether these settings give an endpoint, which chooses OTLP.
+    pub(crate) fn sets_endpoint(&self) -> bool {
+        self.endpoint.is_some()
+    }
+
+    /// Changes `target` as these settings say, leaving what they do not set.
+    pub(crate) fn apply_to(&self, target: &mut OtlpTarget) {
+        if let Some(url) = &self.endpoint {
+            target.endpoint = Some(Endpoint::Base(url.clone()));
+        }
+        target.protocol = self.protocol.unwrap_or(target.protocol);
+        target.headers.extend(self.headers.iter().cloned());
+        target.timeout = self.timeout.unwrap_or(target.timeout);
+        target.compression = self.compression.unwrap_or(target.compression);
+        if let Some(ca) = &self.ca {
+            target.tls.ca = Some(ca.clone());
+        }
+        if let Some((certificate, key)) = &self.client_identity {
+            target.tls.client_certificate = Some(certificate.clone());
+            target.tls.client_key = Some(key.clone());
+        }
     }
 }
 
