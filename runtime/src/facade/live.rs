@@ -2,6 +2,7 @@
 //! pipeline's own behind [`Recording`], or one in an OpenTelemetry
 //! `Context`), and the context it carries.
 
+use crate::support::clock::Timestamp;
 use opentelemetry::trace::{SpanContext, Status, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
 use std::any::Any;
@@ -47,7 +48,7 @@ pub(crate) trait Recording: Send + Sync {
     fn set_status(&mut self, status: Status);
     fn update_name(&mut self, name: Cow<'static, str>);
     fn add_link(&mut self, link: SpanContext, attributes: Vec<KeyValue>);
-    fn end(self: Box<Self>, at: SystemTime);
+    fn end(self: Box<Self>, at: Timestamp);
 }
 
 impl LiveSpan {
@@ -104,10 +105,10 @@ impl LiveSpan {
         }
     }
 
-    pub(crate) fn end_with_timestamp(self, at: SystemTime) {
+    pub(crate) fn end_with_timestamp(self, at: Timestamp) {
         match self {
             LiveSpan::Recorded(span) => span.end(at),
-            LiveSpan::Context(context) => context.span().end_with_timestamp(at),
+            LiveSpan::Context(context) => context.span().end_with_timestamp(at.wall_time()),
         }
     }
 }

@@ -6,7 +6,7 @@ use super::callsite::Callsite;
 use super::failure::mark_error;
 use super::live::{LiveSpan, LocalTraceRef, SpanState};
 use super::stack;
-use crate::support::clock::Reading;
+use crate::support::clock::{Reading, Timestamp};
 use crate::support::recycle::Pool;
 use opentelemetry::trace::{SpanContext, SpanKind, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
@@ -185,7 +185,7 @@ impl OpenSpan {
             ended
         };
         // tracekit's clock at both ends: spans it starts begin on it too.
-        let at = ended.unwrap_or_else(Reading::now).wall_time();
+        let at = Timestamp::from(ended.unwrap_or_else(Reading::now));
         if let Some(live) = self.state.as_mut().and_then(|state| state.live.take()) {
             live.end_with_timestamp(at);
         }

@@ -31,7 +31,7 @@ use crate::facade::recorder::Recorder;
 use crate::facade::stack::Parent;
 use crate::facade::trace_flags;
 use crate::metered::{self, root_decisions};
-use crate::support::clock::Reading;
+use crate::support::clock::{Reading, Timestamp};
 use keep::{Keeper, LocalTrace};
 use opentelemetry::trace::{SpanContext, SpanId, Status, TraceFlags, TraceState};
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -203,7 +203,7 @@ impl Backend for Pipeline {
         let mut attributes = recorder.into_attributes();
         let dropped_attributes_count = attributes.len().saturating_sub(limit) as u32;
         attributes.truncate(limit);
-        let start_time = start.started.unwrap_or_else(Reading::now).wall_time();
+        let start_time = Timestamp::from(start.started.unwrap_or_else(Reading::now));
         self.processors.started(span_context.span_id(), &start.name);
         // Filled field by field in a recycled box: a whole record written
         // into it would be copied through the stack first.

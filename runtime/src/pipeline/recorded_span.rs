@@ -8,7 +8,7 @@
 
 use super::span_record::{FinishedSpan, SpanRecord};
 use crate::facade::live::Recording;
-use crate::support::clock::Reading;
+use crate::support::clock::Timestamp;
 use opentelemetry::trace::{Event, Link, SpanContext, Status};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::SpanLimits;
@@ -22,7 +22,7 @@ impl SpanRecord {
     }
 
     /// Ends the span at `end_time` and sends it on; does nothing once ended.
-    fn finish(self: Box<Self>, end_time: SystemTime) {
+    fn finish(self: Box<Self>, end_time: Timestamp) {
         let mut record = self;
         if let Some(sink) = record.sink.take() {
             record.end_time = end_time;
@@ -88,7 +88,7 @@ impl Recording for SpanRecord {
         }
     }
 
-    fn end(self: Box<Self>, at: SystemTime) {
+    fn end(self: Box<Self>, at: Timestamp) {
         self.finish(at);
     }
 }
@@ -98,7 +98,7 @@ impl Drop for SpanRecord {
     fn drop(&mut self) {
         if self.sink.is_some() {
             let record = std::mem::replace(self, SpanRecord::empty());
-            Box::new(record).finish(Reading::now().wall_time());
+            Box::new(record).finish(Timestamp::now());
         }
     }
 }

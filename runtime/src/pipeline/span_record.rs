@@ -6,6 +6,7 @@
 
 use crate::export::IntoSpanData;
 use crate::facade::callsite::Callsite;
+use crate::support::clock::Timestamp;
 use crate::support::recycle::{self, Pool};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{InstrumentationScope, KeyValue, Value};
@@ -32,8 +33,9 @@ pub(crate) struct SpanRecord {
     /// comes first and counts against the attribute limit, as if recorded
     /// when the span started.
     pub(crate) code: Option<&'static Callsite>,
-    pub(crate) start_time: SystemTime,
-    pub(crate) end_time: SystemTime,
+    /// Turned into wall-clock time on export, off the calling thread.
+    pub(crate) start_time: Timestamp,
+    pub(crate) end_time: Timestamp,
     pub(crate) attributes: Vec<KeyValue>,
     pub(crate) dropped_attributes_count: u32,
     /// Events and links, which most spans never have.
@@ -89,8 +91,8 @@ impl SpanRecord {
             kind: SpanKind::Internal,
             name: Cow::Borrowed(""),
             code: None,
-            start_time: SystemTime::UNIX_EPOCH,
-            end_time: SystemTime::UNIX_EPOCH,
+            start_time: Timestamp::Given(SystemTime::UNIX_EPOCH),
+            end_time: Timestamp::Given(SystemTime::UNIX_EPOCH),
             attributes: Vec::new(),
             dropped_attributes_count: 0,
             extras: None,
@@ -122,8 +124,8 @@ impl IntoSpanData for FinishedSpan {
             parent_span_is_remote: record.parent_span_is_remote,
             span_kind: record.kind.clone(),
             name: std::mem::take(&mut record.name),
-            start_time: record.start_time,
-            end_time: record.end_time,
+            start_time: record.start_time.wall_time(),
+            end_time: record.end_time.wall_time(),
             attributes,
             dropped_attributes_count: record.dropped_attributes_count,
             events,
@@ -168,7 +170,7 @@ impl FinishedSpan {
     }
 
     pub(crate) fn duration(&self) -> Duration {
-        self.record.end_time.duration_since(self.record.start_time).unwrap_or_default()
+        self.record.end_time.since(self.record.start_time)
     }
 
     /// Lets go of a span that is not exported: its record and attribute

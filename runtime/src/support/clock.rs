@@ -63,6 +63,43 @@ impl Reading {
     }
 }
 
+/// When a span starts or ends: a reading of tracekit's clock, turned into
+/// wall-clock time only when the span is exported (for batches, off the
+/// calling thread), or a wall-clock time the program gave.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Timestamp {
+    Read(Reading),
+    Given(SystemTime),
+}
+
+impl Timestamp {
+    #[inline]
+    pub(crate) fn now() -> Timestamp {
+        Timestamp::Read(Reading::now())
+    }
+
+    pub(crate) fn wall_time(self) -> SystemTime {
+        match self {
+            Timestamp::Read(reading) => reading.wall_time(),
+            Timestamp::Given(time) => time,
+        }
+    }
+
+    /// The time from `earlier` to this timestamp (zero if it is later).
+    pub(crate) fn since(self, earlier: Timestamp) -> Duration {
+        match (self, earlier) {
+            (Timestamp::Read(reading), Timestamp::Read(earlier)) => reading.since(earlier),
+            _ => self.wall_time().duration_since(earlier.wall_time()).unwrap_or_default(),
+        }
+    }
+}
+
+impl From<Reading> for Timestamp {
+    fn from(reading: Reading) -> Self {
+        Timestamp::Read(reading)
+    }
+}
+
 /// The current wall-clock time, for a span's start or end.
 pub(crate) fn now() -> SystemTime {
     Reading::now().wall_time()
