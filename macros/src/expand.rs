@@ -7,7 +7,7 @@
 use crate::body::{self, Exit, Rewrite};
 use crate::model::{Shape, Traced};
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
-use quote::{quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::Type;
 
@@ -158,7 +158,8 @@ impl Traced<'_> {
             //             #[track_caller] #[inline(always)] fn body(a: A) -> R { body }
             //             let result = body(a);
             Shape::Value if nested.is_some() => {
-                let (inner_fn, call) = nested.as_ref().map(|nested| (&nested.item, &nested.call)).unzip();
+                let inner_fn = nested.as_ref().filter(|nested| !nested.beside).map(|nested| &nested.item);
+                let call = nested.as_ref().map(|nested| &nested.call);
                 quote! {
                     #callsite_static
                     let #span = #private::SyncSpan::enter(&#callsite, #parent, #record_start);
@@ -210,51 +211,48 @@ impl Traced<'_> {
         // it (`dead_code` on a function never called, say).
         let mut function_body = Group::new(Delimiter::Brace, quote!(#(#inner_attrs)* #wrapped));
         function_body.set_span(self.body.span());
-        // The parameters moved on to the nested body keep their `mut` there.
+        // The parameters moved on to the body's fn keep their `mut` there.
+        let beside = nested.as_ref().filter(|nested| nested.beside).map(|nested| nested.item.clone());
         let sig = nested.map_or_else(|| sig.clone(), |nested| nested.outer_sig);
-        quote!(#(#attrs)* #vis #sig #function_body)
+        quote!(#beside #(#attrs)* #vis #sig #function_body)
     }
 
-    /// The body of a `#[track_caller]` fn as a nested fn of its own, when
-    /// the signature can be copied to one: no receiver and no `Self` (a
-    /// nested fn cannot name the impl's), plain named parameters, no
-    /// `unsafe` or ABI, and generics it can be called with.
+    /// The body of a `#[track_caller]` fn as a fn of its own, which every
+    /// exit leaves, a macro's `return` included: nested in the function
+    /// when the signature can be copied to one, or else, in an inherent
+    /// impl, a hidden method beside it, which may use `self`, `Self` and the
+    /// impl's generics. Either needs plain named parameters, no `unsafe` or
+    /// ABI, and generics it can be called with.
     fn nested_body(&self) -> Option<NestedBody> {
         let sig = &self.item.sig;
-        if sig.receiver().is_some()
-            || !matches!(sig.safety, syn::Safety::Default)
-            || sig.abi.is_some()
-            || sig.variadic.is_some()
-        {
+        if !matches!(sig.safety, syn::Safety::Default) || sig.abi.is_some() || sig.variadic.is_some() {
             return None;
         }
-        if mentions(sig.to_token_stream(), "Self") || mentions(self.body.stream(), "Self") {
-            return None;
-        }
-        // A nested fn cannot use the generics of an impl around it. On a
-        // block the attribute knows them; a lone attribute cannot see them,
-        // so a name shaped like a type parameter (`T`, `E2`) that the fn
-        // does not declare keeps the body inline.
-        let declared: Vec<String> = sig.generics.type_params().map(|param| param.ident.to_string()).collect();
-        let outer = |ident: &str| match &self.impl_generics {
-            Some(impl_generics) => impl_generics.iter().any(|name| name == ident),
-            None => looks_like_type_parameter(ident),
-        };
-        let undeclared_parameter =
-            |tokens: TokenStream| idents(tokens).any(|ident| outer(&ident) && !declared.contains(&ident));
-        if undeclared_parameter(sig.to_token_stream()) || undeclared_parameter(self.body.stream()) {
+        let beside = !self.nests_in_a_fn();
+        // A lone attribute's function is known to be a method only by its
+        // receiver or a `Self`; a block's always is.
+        let method = self.impl_generics.is_some() || sig.receiver().is_some() || self.mentions_self();
+        if beside && !(self.in_inherent_impl && method) {
             return None;
         }
         let mut outer_sig = sig.clone();
         let mut arguments = Vec::new();
         for input in &mut outer_sig.inputs {
-            let syn::FnArg::Typed(typed) = input else { return None };
-            let syn::Pat::Ident(binding) = &mut *typed.pat else { return None };
-            if !typed.attrs.is_empty() || binding.by_ref.is_some() || binding.subpat.is_some() {
-                return None;
+            match input {
+                syn::FnArg::Receiver(receiver) => {
+                    // `mut self` stays `mut` in the method that runs the body.
+                    receiver.mutability = None;
+                    arguments.push(Ident::new("self", Span::call_site()));
+                }
+                syn::FnArg::Typed(typed) => {
+                    let syn::Pat::Ident(binding) = &mut *typed.pat else { return None };
+                    if !typed.attrs.is_empty() || binding.by_ref.is_some() || binding.subpat.is_some() {
+                        return None;
+                    }
+                    binding.mutability = None;
+                    arguments.push(binding.ident.clone());
+                }
             }
-            binding.mutability = None;
-            arguments.push(binding.ident.clone());
         }
         let generic_arguments: Vec<TokenStream> = sig
             .generics
@@ -273,19 +271,57 @@ impl Traced<'_> {
         if impl_trait_arguments && !generic_arguments.is_empty() {
             return None;
         }
-        let name = Ident::new("__tracekit_body", Span::mixed_site());
+        let turbofish = (!generic_arguments.is_empty()).then(|| quote!(::<#(#generic_arguments),*>));
         let mut inner_sig = sig.clone();
-        inner_sig.ident = name.clone();
         let body = self.body;
+        if beside {
+            // A method of the impl, so named after the traced one.
+            let name = format_ident!("__tracekit_body_{}", sig.ident);
+            inner_sig.ident = name.clone();
+            let item = quote! {
+                #[track_caller]
+                #[inline(always)]
+                #[doc(hidden)]
+                #[allow(clippy::inline_always, dead_code)]
+                #inner_sig #body
+            };
+            let call = quote!(Self::#name #turbofish (#(#arguments),*));
+            return Some(NestedBody { outer_sig, item, call, beside: true });
+        }
+        let name = Ident::new("__tracekit_body", Span::mixed_site());
+        inner_sig.ident = name.clone();
         let item = quote! {
             #[track_caller]
             #[inline(always)]
             #[allow(clippy::inline_always)]
             #inner_sig #body
         };
-        let turbofish = (!generic_arguments.is_empty()).then(|| quote!(::<#(#generic_arguments),*>));
         let call = quote!(#name #turbofish (#(#arguments),*));
-        Some(NestedBody { outer_sig, item, call })
+        Some(NestedBody { outer_sig, item, call, beside: false })
+    }
+
+    fn mentions_self(&self) -> bool {
+        mentions(self.item.sig.to_token_stream(), "Self") || mentions(self.body.stream(), "Self")
+    }
+
+    /// Whether the body can run in a fn nested in the function: no
+    /// receiver and no `Self` (a nested fn cannot name the impl's), and
+    /// none of the impl's generics. On a block the attribute knows them; a
+    /// lone attribute cannot see them, so a name shaped like a type
+    /// parameter (`T`, `E2`) that the fn does not declare counts as one.
+    fn nests_in_a_fn(&self) -> bool {
+        let sig = &self.item.sig;
+        if sig.receiver().is_some() || self.mentions_self() {
+            return false;
+        }
+        let declared: Vec<String> = sig.generics.type_params().map(|param| param.ident.to_string()).collect();
+        let outer = |ident: &str| match &self.impl_generics {
+            Some(impl_generics) => impl_generics.iter().any(|name| name == ident),
+            None => looks_like_type_parameter(ident),
+        };
+        let undeclared_parameter =
+            |tokens: TokenStream| idents(tokens).any(|ident| outer(&ident) && !declared.contains(&ident));
+        !undeclared_parameter(sig.to_token_stream()) && !undeclared_parameter(self.body.stream())
     }
 
     fn callsite_static(&self, callsite: &Ident) -> TokenStream {
@@ -418,12 +454,14 @@ impl Traced<'_> {
     }
 }
 
-/// A `#[track_caller]` fn's body as a nested fn: see [`Traced::nested_body`].
+/// A `#[track_caller]` fn's body as a fn of its own: see [`Traced::nested_body`].
 struct NestedBody {
-    /// The signature, its parameters without `mut` (the nested fn has it).
+    /// The signature, its parameters without `mut` (the body's fn has it).
     outer_sig: syn::Signature,
     item: TokenStream,
     call: TokenStream,
+    /// The body's fn is a method beside the function, not nested in it.
+    beside: bool,
 }
 
 /// Every identifier in `tokens`, nested groups included.

@@ -72,7 +72,12 @@ pub fn expand(
         let Some(traced) = valid::check(flavor, &args, &function, threshold_ms, Some(&qualifier), &mut errors) else {
             continue;
         };
-        let traced = Traced { impl_generics: Some(generic_names(&block.generics)), ..traced }.expand();
+        let traced = Traced {
+            impl_generics: Some(generic_names(&block.generics)),
+            in_inherent_impl: block.trait_.is_none(),
+            ..traced
+        }
+        .expand();
         match opt_out {
             // Both versions, each under its condition.
             OptOut::Where(condition) => {

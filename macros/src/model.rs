@@ -37,6 +37,10 @@ pub struct Traced<'a> {
     /// when the attribute is on the block and so can see them; `None` for
     /// a function annotated on its own.
     pub impl_generics: Option<Vec<String>>,
+    /// Whether the function is known to be a method of an inherent impl
+    /// (not of a trait's), which can take a hidden method beside it: the
+    /// block says so, or the method's own visibility (a trait's cannot have one).
+    pub in_inherent_impl: bool,
 }
 
 /// One argument recorded as `arg.<name>`.

@@ -149,6 +149,7 @@ pub fn check<'a>(
         has_outcome: signature_shape(&item.sig.output, false) != Shape::Unit,
         track_caller,
         impl_generics: None,
+        in_inherent_impl: !matches!(item.vis, syn::Visibility::Inherited),
     })
 }
 

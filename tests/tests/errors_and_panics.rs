@@ -315,6 +315,51 @@ mod located {
         anyhow::ensure!(value != 0, "zero");
         Ok(value)
     }
+
+    /// Methods with `self`, `Self` and the impl's generics: their bodies
+    /// run in a hidden method beside them.
+    pub struct Limits<T> {
+        pub limit: T,
+    }
+
+    #[trace_operation]
+    impl<T: Into<u64> + Copy> Limits<T> {
+        const FLOOR: u64 = 1;
+
+        #[track_caller]
+        pub fn checked(&self, value: u64) -> anyhow::Result<(u64, u32)> {
+            anyhow::ensure!(value >= Self::FLOOR, "value must be positive");
+            let limit: T = self.limit;
+            if value > limit.into() {
+                anyhow::bail!("value {value} is over the limit");
+            }
+            Ok((value, std::panic::Location::caller().line()))
+        }
+
+        #[track_caller]
+        fn raised(mut self, by: u64) -> anyhow::Result<u64> {
+            let _ = &mut self;
+            let limit: u64 = self.limit.into();
+            anyhow::ensure!(limit + by < 10, "raised past 9");
+            Ok(limit + by)
+        }
+
+        pub fn raise(self, by: u64) -> anyhow::Result<u64> {
+            self.raised(by)
+        }
+    }
+
+    pub struct Parser;
+
+    impl Parser {
+        /// A method annotated on its own: its `pub` says the impl is inherent.
+        #[track_caller]
+        #[trace_operation]
+        pub fn parse(&self, text: &str) -> anyhow::Result<u32> {
+            let echoed = format!("{}", text.parse::<u32>()?);
+            Ok(echoed.len() as u32 + std::panic::Location::caller().line())
+        }
+    }
 }
 
 #[test]
@@ -336,4 +381,34 @@ fn exits_written_by_macros_in_a_track_caller_fn_are_recorded() {
     assert_eq!(calls[2].error_message(), Some("value 101 is too large"));
     assert_eq!(calls[3].error_message(), Some("invalid digit found in string"));
     assert_eq!(spans.get("generic").error_message(), Some("zero"));
+}
+
+#[test]
+fn exits_written_by_macros_in_track_caller_methods_are_recorded() {
+    let line = line!() + 4;
+    let limits = located::Limits { limit: 50u8 };
+    let (results, spans) = capture(|| {
+        (
+            limits.checked(5).map_err(|error| error.to_string()),
+            limits.checked(0).map_err(|error| error.to_string()),
+            limits.checked(51).map_err(|error| error.to_string()),
+            located::Limits { limit: 3u32 }.raise(7).map_err(|error| error.to_string()),
+            located::Parser.parse("x").map_err(|error| error.to_string()),
+            located::Parser.parse("42").map_err(|error| error.to_string()),
+        )
+    });
+    let parse_line = line + 5;
+    assert_eq!(results.0, Ok((5, line)), "the caller's line");
+    let checked = spans.all("Limits::checked");
+    assert_eq!(checked.len(), 3);
+    assert!(!checked[0].is_error());
+    assert_eq!(checked[1].error_message(), Some("value must be positive"));
+    assert_eq!(checked[2].error_message(), Some("value 51 is over the limit"));
+    assert_eq!(results.3, Err("raised past 9".to_owned()));
+    assert_eq!(spans.get("Limits::raised").error_message(), Some("raised past 9"));
+    assert_eq!(spans.get("Limits::raise").error_message(), Some("raised past 9"));
+    let parsed = spans.all("parse");
+    assert_eq!(parsed[0].error_message(), Some("invalid digit found in string"));
+    assert_eq!(results.5, Ok(2 + parse_line), "the caller's line");
+    assert!(!parsed[1].is_error());
 }
