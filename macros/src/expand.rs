@@ -52,6 +52,7 @@ impl Traced<'_> {
         let parent = self.parent();
         let record_start = self.record_start(recorder);
         let record_finish = self.record_finish(result, recorder);
+        let end_value = self.end_value(&record_finish);
         let writable = self.writable_return.clone();
         let fake_return = fake_return(writable.as_ref());
         // The body's inner attributes (`#![allow(..)]`) stay at the top of
@@ -165,8 +166,7 @@ impl Traced<'_> {
                     let #span = #private::SyncSpan::enter(&#callsite, #parent, #record_start);
                     #inner_fn
                     let #result = #call;
-                    #span.finish(#record_finish);
-                    #result
+                    #end_value
                 }
             }
             Shape::Value if self.track_caller => {
@@ -176,8 +176,7 @@ impl Traced<'_> {
                     #callsite_static
                     let #span = #private::SyncSpan::enter(&#callsite, #parent, #record_start);
                     let #result #annotation = #label: { #user_block };
-                    #span.finish(#record_finish);
-                    #result
+                    #end_value
                 }
             }
             // Input:  fn f(a: A) -> R { body }
@@ -192,8 +191,7 @@ impl Traced<'_> {
                 #callsite_static
                 let #span = #private::SyncSpan::enter(&#callsite, #parent, #record_start);
                 let #result = #private::call_once(move || #closure_returns #body_block);
-                #span.finish(#record_finish);
-                #result
+                #end_value
             },
             // Input:  fn f(a: A) { body }
             // Output: fn f(a: A) { static CALLSITE = ..; let span = SyncSpan::enter(..); body }
@@ -322,6 +320,27 @@ impl Traced<'_> {
         let undeclared_parameter =
             |tokens: TokenStream| idents(tokens).any(|ident| outer(&ident) && !declared.contains(&ident));
         !undeclared_parameter(sig.to_token_stream()) && !undeclared_parameter(self.body.stream())
+    }
+
+    /// How a synchronous body's value ends the span: recorded now, or,
+    /// where the return type may name a future (an alias, `Self::Future`),
+    /// as the type decides through `__private::Finishing`: a boxed future
+    /// takes the span along to its end.
+    fn end_value(&self, record_finish: &TokenStream) -> TokenStream {
+        let private = self.private();
+        let Locals { span, result, recorder, .. } = &Locals::new();
+        if !self.may_be_future {
+            return quote! {
+                #span.finish(#record_finish);
+                #result
+            };
+        }
+        let record = self.record_output(result, recorder);
+        quote! {
+            #[allow(unused_imports)]
+            use #private::FinishValue as _;
+            #private::Finishing(#result).__tracekit_finish(#span, #record, #record)
+        }
     }
 
     fn callsite_static(&self, callsite: &Ident) -> TokenStream {

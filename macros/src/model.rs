@@ -41,6 +41,10 @@ pub struct Traced<'a> {
     /// (not of a trait's), which can take a hidden method beside it: the
     /// block says so, or the method's own visibility (a trait's cannot have one).
     pub in_inherent_impl: bool,
+    /// Whether a synchronous body's value may be a future under another
+    /// name (an alias, `Self::Future`), so that its type decides, at
+    /// compile time, whether the span ends with the body or with the future.
+    pub may_be_future: bool,
 }
 
 /// One argument recorded as `arg.<name>`.

@@ -150,6 +150,7 @@ pub fn check<'a>(
         track_caller,
         impl_generics: None,
         in_inherent_impl: !matches!(item.vis, syn::Visibility::Inherited),
+        may_be_future: shape == Shape::Value && may_name_a_future(&item.sig.output),
     })
 }
 

@@ -2,7 +2,7 @@
 //! Not a public API: it changes with the macros, which pin this crate's
 //! exact version. No module of the runtime imports from here.
 
-pub use crate::annotated::boxed::{call_once, ReturnedFuture};
+pub use crate::annotated::boxed::{call_once, FinishValue, Finishing, ReturnedFuture};
 pub use crate::annotated::guard::{current_parent, AsyncSpan, IntoParent, SyncSpan};
 pub use crate::annotated::question_mark::{FromError, QuestionMark};
 pub use crate::annotated::values::{

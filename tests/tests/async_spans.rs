@@ -180,6 +180,95 @@ mod named_futures {
     }
 }
 
+/// The same shapes under `#[trace_operation]`, whose tokens cannot tell a
+/// future: the type decides, so the span still covers the future.
+mod named_futures_as_operations {
+    use super::named_futures::{step, BoxFut};
+    use std::task::{Context, Poll};
+    use tracekit::trace_operation;
+
+    #[trace_operation]
+    pub fn through_alias(n: u32) -> BoxFut<'static, Result<u32, String>> {
+        Box::pin(async move {
+            step().await;
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            if n == 0 {
+                return Err("zero".to_owned());
+            }
+            Ok(n + 1)
+        })
+    }
+
+    /// A value whose type is a path too: its span ends with the call.
+    #[derive(Debug)]
+    pub struct Ticket(pub u32);
+
+    #[trace_operation(include_result)]
+    pub fn ticket(n: u32) -> Ticket {
+        Ticket(n)
+    }
+
+    macro_rules! returning {
+        ($ret:ty) => {
+            #[trace_operation]
+            pub fn through_fragment(n: u32) -> $ret {
+                Box::pin(async move {
+                    step().await;
+                    n * 3
+                })
+            }
+        };
+    }
+    returning!(BoxFut<'static, u32>);
+
+    pub struct Tripler;
+
+    impl tower::Service<u32> for Tripler {
+        type Response = u32;
+        type Error = std::convert::Infallible;
+        type Future = BoxFut<'static, Result<u32, Self::Error>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        #[trace_operation(name = "Tripler::call")]
+        fn call(&mut self, request: u32) -> Self::Future {
+            Box::pin(async move {
+                step().await;
+                Ok(request * 3)
+            })
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_future_under_another_name_is_traced_to_its_end_by_trace_operation() {
+    use named_futures_as_operations as ops;
+    use tower::Service as _;
+    let (values, spans) = tracekit::testing::capture_async(async {
+        let ok = ops::through_alias(1).await;
+        let failed = ops::through_alias(0).await;
+        let fragment = ops::through_fragment(2).await;
+        let tripled = ops::Tripler.call(3).await.unwrap();
+        let ticket = ops::ticket(7).0;
+        (ok, failed, fragment, tripled, ticket)
+    })
+    .await;
+    assert_eq!(values, (Ok(2), Err("zero".to_owned()), 6, 9, 7));
+    let steps = spans.all("step");
+    assert_eq!(steps.len(), 4);
+    let alias = spans.all("through_alias");
+    assert_eq!(steps[0].parent_span_id(), Some(alias[0].span_id()), "the future's spans are its children");
+    assert_eq!(steps[1].parent_span_id(), Some(alias[1].span_id()));
+    assert!(alias[0].duration() >= std::time::Duration::from_millis(20), "the span lasts as long as the future");
+    assert!(!alias[0].is_error());
+    assert_eq!(alias[1].error_message(), Some("zero"), "the future's output is its outcome");
+    assert_eq!(steps[2].parent_span_id(), Some(spans.get("through_fragment").span_id()));
+    assert_eq!(steps[3].parent_span_id(), Some(spans.get("Tripler::call").span_id()));
+    assert_eq!(spans.get("ticket").str_attribute("result"), Some("Ticket(7)"), "a value is recorded as one");
+}
+
 /// A future returned under any name (an alias, `Self::Future`, one of
 /// several boxed branches) is traced to its end, its spans inside it.
 #[tokio::test]

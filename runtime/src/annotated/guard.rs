@@ -176,7 +176,8 @@ pub struct SyncSpan {
 }
 
 struct SyncCall {
-    call: Call,
+    /// `None` once the call went on as a future's ([`SyncSpan::into_async`]).
+    call: Option<Call>,
 }
 
 impl SyncSpan {
@@ -202,7 +203,7 @@ impl SyncSpan {
             if let Some(open) = &mut call.open {
                 open.enter();
             }
-            SyncCall { call }
+            SyncCall { call: Some(call) }
         });
         SyncSpan { inner: ManuallyDrop::new(inner) }
     }
@@ -210,15 +211,32 @@ impl SyncSpan {
     /// Records the outcome, then ends the span.
     #[inline]
     pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
-        if let Some(inner) = self.inner.as_mut() {
-            inner.call.record_outcome(record);
+        if let Some(call) = self.inner.as_mut().and_then(|inner| inner.call.as_mut()) {
+            call.record_outcome(record);
         }
+    }
+
+    /// The span goes on with the future the body returned: no longer
+    /// current here, it is current at each poll of the future, and ends
+    /// with it.
+    pub(crate) fn into_async(mut self) -> AsyncSpan {
+        let call = self.inner.as_mut().and_then(|inner| inner.call.take());
+        let inner = call.map(|mut call| {
+            if let Some(open) = &mut call.open {
+                open.exit();
+                open.carry(Context::current);
+            }
+            AsyncCall::new(call)
+        });
+        AsyncSpan { inner }
     }
 }
 
 impl Drop for SyncCall {
     fn drop(&mut self) {
-        self.call.end(false, false);
+        if let Some(call) = &mut self.call {
+            call.end(false, false);
+        }
     }
 }
 
@@ -274,7 +292,7 @@ impl AsyncSpan {
                 // call: a test capture, baggage.
                 open.carry(Context::current);
             }
-            Box::new(AsyncCall { call: Mutex::new(call), finished: false, panicked: AtomicBool::new(false) })
+            AsyncCall::new(call)
         });
         AsyncSpan { inner }
     }
@@ -307,6 +325,12 @@ impl AsyncSpan {
             inner.finished = true;
             recover(inner.call.get_mut()).record_outcome(record);
         }
+    }
+}
+
+impl AsyncCall {
+    fn new(call: Call) -> Box<Self> {
+        Box::new(AsyncCall { call: Mutex::new(call), finished: false, panicked: AtomicBool::new(false) })
     }
 }
 
