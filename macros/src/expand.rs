@@ -339,7 +339,7 @@ impl Traced<'_> {
         quote! {
             #[allow(unused_imports)]
             use #private::FinishValue as _;
-            #private::Finishing(#result).__tracekit_finish(#span, #record, #record)
+            #private::Finishing(#result).__tracekit_finish(#span, #record)
         }
     }
 

@@ -1,5 +1,7 @@
 //! Build time of a crate of 1,000 annotated functions: with tracekit's
-//! attribute, with `#[tracing::instrument]`, and with no attribute.
+//! attribute, with `#[tracing::instrument]`, and with no attribute; for
+//! functions returning a `Result`, and for functions returning a struct (a
+//! type whose name may be a future's, which tracekit decides by type).
 //!
 //! ```text
 //! cargo run --release -p tracekit-bench --bin compile_time
@@ -37,23 +39,54 @@ fn main() {
             attribute: "#[tracekit::trace_operation]",
         },
     ];
-    println!("| variant | functions | build of the crate (s) | × no attribute |");
-    println!("|---|---:|---:|---:|");
-    let mut plain = None;
-    for variant in &variants {
-        let dir = generate(&root, &workspace, variant);
-        let time = build_time(&dir, &root.join("target"));
-        let baseline = *plain.get_or_insert(time);
-        println!(
-            "| {} | {FUNCTIONS} | {:.2} | {:.2} |",
-            variant.name,
-            time.as_secs_f64(),
-            time.as_secs_f64() / baseline.as_secs_f64()
-        );
+    println!("| variant | functions returning | functions | build of the crate (s) | × no attribute |");
+    println!("|---|---|---:|---:|---:|");
+    for returns in [Returns::Result, Returns::Struct] {
+        let mut plain = None;
+        for variant in &variants {
+            let dir = generate(&root, &workspace, variant, returns);
+            let time = build_time(&dir, &root.join("target"));
+            let baseline = *plain.get_or_insert(time);
+            println!(
+                "| {} | {} | {FUNCTIONS} | {:.2} | {:.2} |",
+                variant.name,
+                returns.name(),
+                time.as_secs_f64(),
+                time.as_secs_f64() / baseline.as_secs_f64()
+            );
+        }
     }
 }
 
-fn generate(root: &Path, workspace: &Path, variant: &Variant) -> PathBuf {
+#[derive(Clone, Copy)]
+enum Returns {
+    Result,
+    Struct,
+}
+
+impl Returns {
+    fn name(self) -> &'static str {
+        match self {
+            Returns::Result => "`Result<u64, String>`",
+            Returns::Struct => "a struct",
+        }
+    }
+
+    fn function(self, attribute: &str, i: usize) -> String {
+        match self {
+            Returns::Result => format!(
+                "{attribute}\npub fn f{i}(x: u64, label: &str) -> Result<u64, String> {{\n    \
+                 if label.is_empty() {{ return Err(\"empty\".into()); }}\n    Ok(x.wrapping_add({i}))\n}}\n"
+            ),
+            Returns::Struct => format!(
+                "{attribute}\npub fn f{i}(x: u64, label: &str) -> Label {{\n    \
+                 Label(x.wrapping_add({i}), label.len())\n}}\n"
+            ),
+        }
+    }
+}
+
+fn generate(root: &Path, workspace: &Path, variant: &Variant, returns: Returns) -> PathBuf {
     let dir = root.join(variant.name);
     std::fs::create_dir_all(dir.join("src")).expect("a folder in target");
     let manifest = format!(
@@ -64,13 +97,9 @@ fn generate(root: &Path, workspace: &Path, variant: &Variant) -> PathBuf {
     std::fs::write(dir.join("Cargo.toml"), manifest).expect("manifest written");
     // The workspace's lock file pins the same versions of every dependency.
     std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).expect("lock file copied");
-    let mut source = String::from("#![allow(dead_code)]\n");
+    let mut source = String::from("#![allow(dead_code)]\n#[derive(Debug)]\npub struct Label(u64, usize);\n");
     for i in 0..FUNCTIONS {
-        source.push_str(&format!(
-            "{}\npub fn f{i}(x: u64, label: &str) -> Result<u64, String> {{\n    \
-             if label.is_empty() {{ return Err(\"empty\".into()); }}\n    Ok(x.wrapping_add({i}))\n}}\n",
-            variant.attribute
-        ));
+        source.push_str(&returns.function(variant.attribute, i));
     }
     std::fs::write(dir.join("src/lib.rs"), source).expect("source written");
     dir

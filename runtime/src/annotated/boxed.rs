@@ -62,45 +62,35 @@ async fn traced<F: Future>(future: F, span: AsyncSpan, finish: impl FnOnce(&F::O
 /// The value a `#[trace_operation]` body returned, when its type may be a
 /// future under another name (an alias, `Self::Future`): the type decides
 /// how the span ends. A boxed future takes the span along, current at each
-/// poll, and the span ends with the future, recording its output; any other
-/// value is recorded and the span ends now ([`FinishValue`]). Chosen at
-/// compile time: the inherent method applies only where the type is a
-/// future of that kind, and the trait's otherwise.
+/// poll, and the span ends with the future, `record` recording its output;
+/// any other value is recorded by `record` and the span ends now
+/// ([`FinishValue`]). Chosen at compile time: the inherent method applies
+/// only where the type is a future of that kind, and the trait's otherwise;
+/// the one recording closure takes its argument's type from the method chosen.
 pub struct Finishing<R>(pub R);
 
 impl<R: ReturnedFuture> Finishing<R> {
-    /// The future, traced to its end; `output` records what it gives.
+    /// The future, traced to its end; `record` records what it gives.
     #[inline]
     pub fn __tracekit_finish(
         self,
         span: SyncSpan,
-        _value: impl FnOnce(&R, &mut Recorder),
-        output: impl FnOnce(&R::Output, &mut Recorder) + Send + 'static,
+        record: impl FnOnce(&R::Output, &mut Recorder) + Send + 'static,
     ) -> R {
-        self.0.__tracekit_traced(span.into_async(), output)
+        self.0.__tracekit_traced(span.into_async(), record)
     }
 }
 
 /// How a value that is not a future ends its span: see [`Finishing`].
 pub trait FinishValue<R> {
-    /// Records the value with `value`, ends the span, and gives the value back.
-    fn __tracekit_finish(
-        self,
-        span: SyncSpan,
-        value: impl FnOnce(&R, &mut Recorder),
-        output: impl FnOnce(&(), &mut Recorder),
-    ) -> R;
+    /// Records the value with `record`, ends the span, and gives the value back.
+    fn __tracekit_finish(self, span: SyncSpan, record: impl FnOnce(&R, &mut Recorder)) -> R;
 }
 
 impl<R> FinishValue<R> for Finishing<R> {
     #[inline]
-    fn __tracekit_finish(
-        self,
-        span: SyncSpan,
-        value: impl FnOnce(&R, &mut Recorder),
-        _output: impl FnOnce(&(), &mut Recorder),
-    ) -> R {
-        span.finish(|recorder| value(&self.0, recorder));
+    fn __tracekit_finish(self, span: SyncSpan, record: impl FnOnce(&R, &mut Recorder)) -> R {
+        span.finish(|recorder| record(&self.0, recorder));
         self.0
     }
 }
