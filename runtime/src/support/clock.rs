@@ -69,9 +69,11 @@ impl Reading {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Timestamp {
     Read(Reading),
+    #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "given to the pipeline's records"))]
     Given(SystemTime),
 }
 
+#[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "the pipeline's records are stamped and timed"))]
 impl Timestamp {
     #[inline]
     pub(crate) fn now() -> Timestamp {
