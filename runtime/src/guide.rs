@@ -2,6 +2,21 @@
 //! tracekit, what it promises, what it costs, and the longer how-tos. The
 //! crate's README is the way in; these pages are where it leads.
 
+#[doc = include_str!("../docs/attributes.md")]
+pub mod attributes {}
+
+#[doc = include_str!("../docs/propagation.md")]
+pub mod propagation {}
+
+#[doc = include_str!("../docs/services.md")]
+pub mod services {}
+
+#[doc = include_str!("../docs/tracing.md")]
+pub mod tracing {}
+
+#[doc = include_str!("../docs/testing.md")]
+pub mod testing {}
+
 #[doc = include_str!("../docs/configuration.md")]
 pub mod configuration {}
 

@@ -10,6 +10,11 @@ use std::process::Command;
 /// The README, then the guide pages it leads to, in that order.
 const README: &str = concat!(
     include_str!("../../README.md"),
+    include_str!("../../runtime/docs/attributes.md"),
+    include_str!("../../runtime/docs/propagation.md"),
+    include_str!("../../runtime/docs/services.md"),
+    include_str!("../../runtime/docs/tracing.md"),
+    include_str!("../../runtime/docs/testing.md"),
     include_str!("../../runtime/docs/configuration.md"),
     include_str!("../../runtime/docs/keep_policy.md"),
     include_str!("../../runtime/docs/metrics.md"),
