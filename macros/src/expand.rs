@@ -359,10 +359,9 @@ impl Traced<'_> {
                 // which tokens cannot tell for a method annotated on its own),
                 // read from an item nested in it when the span is exported.
                 {
-                    fn __tracekit_here() -> &'static str {
-                        ::core::any::type_name_of_val(&__tracekit_here)
-                    }
-                    __tracekit_here
+                    #[allow(dead_code)]
+                    struct __TracekitHere;
+                    ::core::any::type_name::<__TracekitHere>
                 },
                 ::core::file!(),
                 #line,
@@ -461,10 +460,16 @@ impl Traced<'_> {
         let statement = quote! {
             match (&#private::Returned(#returned)).__tracekit_outcome() {
                 ::core::result::Result::Ok(#ok_binding) => { #record_ok }
-                ::core::result::Result::Err(__tracekit_error) => #recorder.failed(
-                    #private::type_name_of(__tracekit_error),
-                    || (&&#private::ErrRef(__tracekit_error)).__tracekit_message(),
-                ),
+                // No closure for the message: it would be compiled once per function.
+                ::core::result::Result::Err(__tracekit_error) => {
+                    let __tracekit_message = match #recorder.records_values() {
+                        true => ::core::option::Option::Some(
+                            (&&#private::ErrRef(__tracekit_error)).__tracekit_message(),
+                        ),
+                        false => ::core::option::Option::None,
+                    };
+                    #recorder.failed(#private::type_name_of(__tracekit_error), __tracekit_message)
+                }
             }
         };
         let traits: &'static [&'static [&'static str]] =
@@ -528,7 +533,7 @@ fn recording_closure(
     statements: &[TokenStream],
 ) -> TokenStream {
     if statements.is_empty() {
-        return quote!(|_: &mut #private::Recorder| {});
+        return quote!(#private::record_nothing);
     }
     let traits = traits.iter().flat_map(|group| group.iter()).map(|name| Ident::new(name, Span::call_site()));
     quote! {

@@ -44,6 +44,11 @@ pub fn current_parent() -> Option<Context> {
     None
 }
 
+/// What a span records when the attribute asks for nothing: one function
+/// shared by every annotated function, where a closure of each would be
+/// compiled once per function.
+pub fn record_nothing(_: &mut Recorder) {}
+
 /// What `parent = ..` accepts: a `Context` (such as one returned by
 /// `tracekit::propagation::extract`), by value or by reference, or an
 /// `Option<Context>` whose `None` makes the span a root, as `tracing`'s
@@ -125,18 +130,30 @@ impl Call {
 
     /// Records the result or error, if the span is recorded; learns only
     /// whether it failed, formatting nothing, if the call is just timed.
-    // Generic, unlike the start: erasing here costs the path without a span
-    // a branch, as the compiler then shares this code between both paths.
+    #[inline]
     fn record_outcome(&mut self, record: impl FnOnce(&mut Recorder)) {
-        if let Some(open) = self.open.as_mut().filter(|open| open.recording) {
-            let mut recorder = Recorder::default();
+        if let Some(mut recorder) = self.outcome_recorder() {
             record(&mut recorder);
-            self.failure = recorder.failure();
-            open.with_live(|live| recorder.apply_to(live));
+            self.apply_outcome(recorder);
+        }
+    }
+
+    /// What the outcome is recorded into: everything while the span is
+    /// recorded, only the failure while the call is just timed.
+    fn outcome_recorder(&self) -> Option<Recorder> {
+        if self.open.as_ref().is_some_and(|open| open.recording) {
+            Some(Recorder::default())
         } else if self.stopwatch.is_some() {
-            let mut recorder = Recorder::outcome_only();
-            record(&mut recorder);
-            self.failure = recorder.failure();
+            Some(Recorder::outcome_only())
+        } else {
+            None
+        }
+    }
+
+    fn apply_outcome(&mut self, recorder: Recorder) {
+        self.failure = recorder.failure();
+        if let Some(open) = self.open.as_mut().filter(|open| open.recording) {
+            open.with_live(|live| recorder.apply_to(live));
         }
     }
 
@@ -211,9 +228,14 @@ impl SyncSpan {
     /// Records the outcome, then ends the span.
     #[inline]
     pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
-        if let Some(call) = self.inner.as_mut().and_then(|inner| inner.call.as_mut()) {
+        if let Some(call) = self.call() {
             call.record_outcome(record);
         }
+    }
+
+    /// The call, unless nothing records or times it.
+    fn call(&mut self) -> Option<&mut Call> {
+        self.inner.as_mut()?.call.as_mut()
     }
 
     /// The span goes on with the future the body returned: no longer

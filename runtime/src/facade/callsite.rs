@@ -158,13 +158,19 @@ mod tests {
     #[test]
     fn the_path_of_a_function_is_read_from_an_item_nested_in_it() {
         let cases = [
-            ("shop::repo::load::__TRACEKIT_CALLSITE::__tracekit_function::__tracekit_here", "shop::repo::load"),
-            ("shop::repo::Orders::load::__TRACEKIT_CALLSITE::f::h", "shop::repo::Orders::load"),
-            ("shop::repo::Orders::load::{{closure}}::__TRACEKIT_CALLSITE::f::h", "shop::repo::Orders::load"),
-            ("shop::repo::Gen<_>::get::__TRACEKIT_CALLSITE::f::h", "shop::repo::Gen::get"),
-            ("<shop::repo::Gen<u8> as shop::Load<Vec<u8>>>::load::__TRACEKIT_CALLSITE::f::h", "shop::repo::Gen::load"),
-            ("<shop::Users as shop::Load>::load::{{closure}}::__TRACEKIT_CALLSITE::f::h", "shop::Users::load"),
-            ("shop::check::__tracekit_body::helper::__TRACEKIT_CALLSITE::h", "shop::check::helper"),
+            ("shop::repo::load::__TRACEKIT_CALLSITE::__TracekitHere", "shop::repo::load"),
+            ("shop::repo::Orders::load::__TRACEKIT_CALLSITE::__TracekitHere", "shop::repo::Orders::load"),
+            ("shop::repo::Orders::load::{{closure}}::__TRACEKIT_CALLSITE::__TracekitHere", "shop::repo::Orders::load"),
+            ("shop::repo::Gen<_>::get::__TRACEKIT_CALLSITE::__TracekitHere", "shop::repo::Gen::get"),
+            (
+                "<shop::repo::Gen<u8> as shop::Load<Vec<u8>>>::load::__TRACEKIT_CALLSITE::__TracekitHere",
+                "shop::repo::Gen::load",
+            ),
+            (
+                "<shop::Users as shop::Load>::load::{{closure}}::__TRACEKIT_CALLSITE::__TracekitHere",
+                "shop::Users::load",
+            ),
+            ("shop::check::__tracekit_body::helper::__TRACEKIT_CALLSITE::__TracekitHere", "shop::check::helper"),
         ];
         for (nested, expected) in cases {
             assert_eq!(function_path(nested), expected, "{nested}");

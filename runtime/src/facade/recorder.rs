@@ -33,12 +33,12 @@ impl Recorder {
         !self.outcome_only
     }
 
-    /// Marks the span failed with an error of this type; `message` is made
-    /// only if the span is recorded.
-    pub fn failed(&mut self, type_name: &'static str, message: impl FnOnce() -> String) {
+    /// Marks the span failed with an error of this type, and its message
+    /// unless only the outcome is wanted ([`Recorder::records_values`]).
+    pub fn failed(&mut self, type_name: &'static str, message: Option<String>) {
         self.failure = Some(type_name);
-        if !self.outcome_only {
-            self.error = Some((type_name, message()));
+        if let Some(message) = message.filter(|_| !self.outcome_only) {
+            self.error = Some((type_name, message));
         }
     }
 
