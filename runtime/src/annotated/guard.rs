@@ -234,6 +234,7 @@ impl SyncSpan {
     }
 
     /// The call, unless nothing records or times it.
+    #[inline]
     fn call(&mut self) -> Option<&mut Call> {
         self.inner.as_mut()?.call.as_mut()
     }
