@@ -152,6 +152,10 @@ impl Call {
 
     fn apply_outcome(&mut self, recorder: Recorder) {
         self.failure = recorder.failure();
+        // Most calls succeed with no result recorded: the span is not looked up.
+        if recorder.is_empty() {
+            return;
+        }
         if let Some(open) = self.open.as_mut().filter(|open| open.recording) {
             open.with_live(|live| recorder.apply_to(live));
         }

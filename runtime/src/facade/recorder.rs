@@ -104,6 +104,11 @@ impl Recorder {
         }
     }
 
+    /// Whether nothing was recorded that [`Recorder::apply_to`] would apply.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.attributes.is_empty() && self.error.is_none()
+    }
+
     pub(crate) fn apply_to(mut self, span: &mut LiveSpan) {
         if !self.attributes.is_empty() {
             span.set_attributes(self.attributes.drain(..));
