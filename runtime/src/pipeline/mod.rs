@@ -6,6 +6,7 @@
 //! settings and make it a backend.
 
 mod keep;
+mod lease;
 mod limits;
 mod processors;
 mod program_tracer;
@@ -185,7 +186,7 @@ impl Backend for Pipeline {
                 local_trace = Some(trace.clone() as LocalTraceRef);
                 trace
             }
-            _ => self.processors.clone(),
+            _ => lease::leased(&self.processors),
         };
         let limit = self.processors.limits().max_attributes_per_span as usize;
         // The code location is added on export, off the calling thread, when

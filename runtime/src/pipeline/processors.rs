@@ -102,7 +102,7 @@ impl SpanSink for Processors {
     /// Takes a finished span on to the exporter.
     fn finish(&self, span: FinishedSpan) {
         self.ended(span.span_id());
-        if self.shut_down.load(Ordering::Relaxed) {
+        if self.is_shut_down() {
             return;
         }
         let Some((last, others)) = self.processors.split_last() else { return };
@@ -128,6 +128,10 @@ impl Processors {
     }
 
     /// Flushes every exporter, each whatever the others did.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn force_flush(&self) -> OTelSdkResult {
         let flushed: Vec<OTelSdkResult> = self
             .processors

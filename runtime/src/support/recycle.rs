@@ -11,6 +11,7 @@
 
 use opentelemetry::KeyValue;
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::thread::LocalKey;
 
@@ -23,8 +24,19 @@ const MAX_CAPACITY: usize = 16;
 
 /// Items of one kind: a shared pool and each thread's own few.
 pub(crate) struct Pool<T: 'static> {
-    shared: Mutex<Vec<T>>,
     local: &'static LocalKey<RefCell<Vec<T>>>,
+    shared: Shared<T>,
+}
+
+/// The shared pool, on cache lines of its own: every thread takes its lock,
+/// while `local` is read on every take and give.
+#[repr(align(128))]
+struct Shared<T> {
+    items: Mutex<Vec<T>>,
+    /// How many items it holds, read without the lock: a thread whose own
+    /// are used up does not take the lock to find the pool empty too (as
+    /// it is while the export thread falls behind).
+    len: AtomicUsize,
 }
 
 thread_local! {
@@ -36,21 +48,22 @@ static VECTORS: Pool<Vec<KeyValue>> = Pool::new(&LOCAL_VECTORS);
 impl<T> Pool<T> {
     /// A pool whose items each thread keeps in `local`.
     pub(crate) const fn new(local: &'static LocalKey<RefCell<Vec<T>>>) -> Self {
-        Pool { shared: Mutex::new(Vec::new()), local }
+        Pool { local, shared: Shared { items: Mutex::new(Vec::new()), len: AtomicUsize::new(0) } }
     }
 
     fn shared(&self) -> MutexGuard<'_, Vec<T>> {
-        crate::support::locks::recover(self.shared.lock())
+        crate::support::locks::recover(self.shared.items.lock())
     }
 
     pub(crate) fn take(&self) -> Option<T> {
         self.local
             .try_with(|local| {
                 let mut local = local.try_borrow_mut().ok()?;
-                if local.is_empty() {
+                if local.is_empty() && self.shared.len.load(Ordering::Relaxed) > 0 {
                     let mut shared = self.shared();
                     let keep = shared.len().saturating_sub(BATCH);
                     local.extend(shared.drain(keep..));
+                    self.shared.len.store(shared.len(), Ordering::Relaxed);
                 }
                 local.pop()
             })
@@ -67,6 +80,7 @@ impl<T> Pool<T> {
                 let room = POOL_LIMIT.saturating_sub(shared.len()).min(BATCH);
                 let from = local.len() - room;
                 shared.extend(local.drain(from..));
+                self.shared.len.store(shared.len(), Ordering::Relaxed);
                 local.truncate(BATCH);
             }
         });

@@ -1,0 +1,92 @@
+//! Each recording thread's own hold on a pipeline's processors, which its
+//! recorded spans share. A span keeps what it will end into alive; were
+//! that the processors' `Arc` itself, every span on every thread would
+//! count up and down the same atomic, and threads recording at once would
+//! pass its cache line back and forth twice a span. A thread's lease is
+//! counted only by that thread's spans (and by those that end elsewhere).
+
+use super::processors::Processors;
+use super::span_record::{FinishedSpan, SpanSink};
+use opentelemetry_sdk::trace::SpanLimits;
+use std::cell::RefCell;
+use std::sync::Arc;
+
+/// A thread's hold on one pipeline's processors.
+struct Lease {
+    processors: Arc<Processors>,
+}
+
+impl SpanSink for Lease {
+    fn limits(&self) -> &SpanLimits {
+        self.processors.limits()
+    }
+
+    fn finish(&self, span: FinishedSpan) {
+        self.processors.finish(span);
+    }
+}
+
+/// How many pipelines a thread keeps a lease on; more are rare (test
+/// captures, one after another), and a lease let go only costs a new one.
+const KEPT: usize = 4;
+
+thread_local! {
+    static LEASES: RefCell<Vec<Arc<Lease>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Where a span started on this thread ends: this thread's lease on
+/// `processors`, taken on its first span. Leases on pipelines shut down
+/// since are let go when a new one is taken.
+pub(super) fn leased(processors: &Arc<Processors>) -> Arc<dyn SpanSink> {
+    let leased = LEASES.try_with(|leases| {
+        let mut leases = leases.try_borrow_mut().ok()?;
+        if let Some(lease) = leases.iter().find(|lease| Arc::ptr_eq(&lease.processors, processors)) {
+            return Some(lease.clone());
+        }
+        leases.retain(|lease| !lease.processors.is_shut_down());
+        if leases.len() >= KEPT {
+            leases.remove(0);
+        }
+        let lease = Arc::new(Lease { processors: processors.clone() });
+        leases.push(lease.clone());
+        Some(lease)
+    });
+    match leased {
+        Ok(Some(lease)) => lease,
+        // A thread being torn down: the span holds the processors themselves.
+        _ => processors.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_sdk::Resource;
+
+    fn processors() -> Arc<Processors> {
+        Arc::new(Processors::new(Vec::new(), SpanLimits::default(), None, &Resource::builder().build()))
+    }
+
+    #[test]
+    fn the_spans_of_a_thread_share_its_lease_and_another_thread_has_its_own() {
+        let processors = processors();
+        let first = leased(&processors);
+        let second = leased(&processors);
+        assert!(Arc::ptr_eq(&first, &second), "one lease per thread");
+        let elsewhere = std::thread::scope(|scope| scope.spawn(|| leased(&processors)).join().unwrap());
+        assert!(!Arc::ptr_eq(&first, &elsewhere), "each thread its own");
+        // The processors are counted once per lease, not once per span.
+        assert_eq!(Arc::strong_count(&processors), 1 + 2);
+    }
+
+    #[test]
+    fn leases_on_pipelines_shut_down_are_let_go() {
+        let old = processors();
+        drop(leased(&old));
+        let _ = old.shutdown(std::time::Duration::from_millis(10));
+        assert_eq!(Arc::strong_count(&old), 2, "held by this thread's lease");
+        let new = processors();
+        drop(leased(&new));
+        assert_eq!(Arc::strong_count(&old), 1, "let go when the next lease was taken");
+    }
+}
