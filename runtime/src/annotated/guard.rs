@@ -140,6 +140,7 @@ impl Call {
 
     /// What the outcome is recorded into: everything while the span is
     /// recorded, only the failure while the call is just timed.
+    #[inline]
     fn outcome_recorder(&self) -> Option<Recorder> {
         if self.open.as_ref().is_some_and(|open| open.recording) {
             Some(Recorder::default())

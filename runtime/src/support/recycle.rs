@@ -28,9 +28,7 @@ pub(crate) struct Pool<T: 'static> {
     shared: Shared<T>,
 }
 
-/// The shared pool, on cache lines of its own: every thread takes its lock,
-/// while `local` is read on every take and give.
-#[repr(align(128))]
+/// The pool the threads share.
 struct Shared<T> {
     items: Mutex<Vec<T>>,
     /// How many items it holds, read without the lock: a thread whose own
