@@ -5,7 +5,7 @@
 //! they cannot collide with the user's.
 
 use crate::body::{self, Exit, Rewrite};
-use crate::model::{Shape, Traced};
+use crate::model::{BodyHome, Shape, Traced};
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
@@ -43,6 +43,12 @@ impl Traced<'_> {
     }
 
     pub fn expand(&self) -> TokenStream {
+        self.expand_in_impl().0
+    }
+
+    /// The function, and the method its body runs in when that belongs to
+    /// the bodies trait the impl block's expansion declares.
+    pub fn expand_in_impl(&self) -> (TokenStream, Option<BodiesTraitMethod>) {
         let private = self.private();
         let Locals { callsite, span, result, recorder, future } = &Locals::new();
         let attrs = &self.item.attrs;
@@ -159,7 +165,10 @@ impl Traced<'_> {
             //             #[track_caller] #[inline(always)] fn body(a: A) -> R { body }
             //             let result = body(a);
             Shape::Value if nested.is_some() => {
-                let inner_fn = nested.as_ref().filter(|nested| !nested.beside).map(|nested| &nested.item);
+                let inner_fn = nested
+                    .as_ref()
+                    .filter(|nested| matches!(nested.placement, Placement::Nested))
+                    .map(|nested| &nested.item);
                 let call = nested.as_ref().map(|nested| &nested.call);
                 quote! {
                     #callsite_static
@@ -210,9 +219,16 @@ impl Traced<'_> {
         let mut function_body = Group::new(Delimiter::Brace, quote!(#(#inner_attrs)* #wrapped));
         function_body.set_span(self.body.span());
         // The parameters moved on to the body's fn keep their `mut` there.
-        let beside = nested.as_ref().filter(|nested| nested.beside).map(|nested| nested.item.clone());
-        let sig = nested.map_or_else(|| sig.clone(), |nested| nested.outer_sig);
-        quote!(#beside #(#attrs)* #vis #sig #function_body)
+        let beside = nested.as_ref().filter(|nested| matches!(nested.placement, Placement::Beside));
+        let beside = beside.map(|nested| nested.item.clone());
+        let (sig, bodies_trait_method) = match nested {
+            Some(NestedBody { outer_sig, item, placement: Placement::InBodiesTrait(declaration), .. }) => {
+                (outer_sig, Some(BodiesTraitMethod { declaration, item }))
+            }
+            Some(nested) => (nested.outer_sig, None),
+            None => (sig.clone(), None),
+        };
+        (quote!(#beside #(#attrs)* #vis #sig #function_body), bodies_trait_method)
     }
 
     /// The body of a `#[track_caller]` fn as a fn of its own, which every
@@ -230,7 +246,7 @@ impl Traced<'_> {
         // A lone attribute's function is known to be a method only by its
         // receiver or a `Self`; a block's always is.
         let method = self.impl_generics.is_some() || sig.receiver().is_some() || self.mentions_self();
-        if beside && !(self.in_inherent_impl && method) {
+        if beside && (!method || matches!(self.body_home, BodyHome::Unknown)) {
             return None;
         }
         let mut outer_sig = sig.clone();
@@ -273,9 +289,16 @@ impl Traced<'_> {
         let mut inner_sig = sig.clone();
         let body = self.body;
         if beside {
-            // A method of the impl, so named after the traced one.
+            // A method of the impl or of the bodies trait, so named after the traced one.
             let name = format_ident!("__tracekit_body_{}", sig.ident);
             inner_sig.ident = name.clone();
+            let body = match &self.body_home {
+                // What the trait impl found by `Self::` without an import, the body still finds.
+                BodyHome::BodiesTrait { implemented, .. } => {
+                    statement_first(body, quote!(#[allow(unused_imports)] use #implemented as _;))
+                }
+                _ => body.clone(),
+            };
             let item = quote! {
                 #[track_caller]
                 #[inline(always)]
@@ -283,8 +306,20 @@ impl Traced<'_> {
                 #[allow(clippy::inline_always, dead_code)]
                 #inner_sig #body
             };
-            let call = quote!(Self::#name #turbofish (#(#arguments),*));
-            return Some(NestedBody { outer_sig, item, call, beside: true });
+            let (call, placement) = match &self.body_home {
+                BodyHome::BodiesTrait { path: bodies, .. } => {
+                    // Declared without a body, where parameters take no `mut`.
+                    let mut declared = outer_sig.clone();
+                    declared.ident = name.clone();
+                    let declaration = quote!(#declared;);
+                    (
+                        quote!(<Self as #bodies>::#name #turbofish (#(#arguments),*)),
+                        Placement::InBodiesTrait(declaration),
+                    )
+                }
+                _ => (quote!(Self::#name #turbofish (#(#arguments),*)), Placement::Beside),
+            };
+            return Some(NestedBody { outer_sig, item, call, placement });
         }
         let name = Ident::new("__tracekit_body", Span::mixed_site());
         inner_sig.ident = name.clone();
@@ -295,7 +330,7 @@ impl Traced<'_> {
             #inner_sig #body
         };
         let call = quote!(#name #turbofish (#(#arguments),*));
-        Some(NestedBody { outer_sig, item, call, beside: false })
+        Some(NestedBody { outer_sig, item, call, placement: Placement::Nested })
     }
 
     fn mentions_self(&self) -> bool {
@@ -484,8 +519,48 @@ struct NestedBody {
     outer_sig: syn::Signature,
     item: TokenStream,
     call: TokenStream,
-    /// The body's fn is a method beside the function, not nested in it.
-    beside: bool,
+    placement: Placement,
+}
+
+/// Where the body's fn goes.
+enum Placement {
+    /// In the function.
+    Nested,
+    /// Beside the function, in its inherent impl.
+    Beside,
+    /// In the impl of the bodies trait beside the function's trait impl,
+    /// the trait declaring it as given.
+    InBodiesTrait(TokenStream),
+}
+
+/// A method of the bodies trait beside a trait impl: see `impl_block::BodiesTrait`.
+pub struct BodiesTraitMethod {
+    pub declaration: TokenStream,
+    pub item: TokenStream,
+}
+
+/// `body` with `statement` first, after its inner attributes (`#![..]`),
+/// keeping the braces' span.
+fn statement_first(body: &Group, statement: TokenStream) -> Group {
+    let mut tokens = body.stream().into_iter().peekable();
+    let mut inner_attributes = TokenStream::new();
+    loop {
+        let mut ahead = tokens.clone();
+        match (ahead.next(), ahead.next(), ahead.next()) {
+            (
+                Some(proc_macro2::TokenTree::Punct(pound)),
+                Some(proc_macro2::TokenTree::Punct(bang)),
+                Some(proc_macro2::TokenTree::Group(attribute)),
+            ) if pound.as_char() == '#' && bang.as_char() == '!' && attribute.delimiter() == Delimiter::Bracket => {
+                inner_attributes.extend(tokens.by_ref().take(3));
+            }
+            _ => break,
+        }
+    }
+    let rest: TokenStream = tokens.collect();
+    let mut group = Group::new(Delimiter::Brace, quote!(#inner_attributes #statement #rest));
+    group.set_span(body.span());
+    group
 }
 
 /// Every identifier in `tokens`, nested groups included.

@@ -8,11 +8,13 @@
 
 use crate::attr::{Args, Flavor};
 use crate::errors::Errors;
+use crate::expand::BodiesTraitMethod;
 use crate::item::{Body, MaybeItemFn};
-use crate::model::{Shape, Traced};
+use crate::model::{BodyHome, Shape, Traced};
 use crate::{params, valid, Rejected};
-use proc_macro2::{TokenStream, TokenTree};
-use quote::{quote, ToTokens};
+use proc_macro2::{Ident, TokenStream, TokenTree};
+use quote::{format_ident, quote, ToTokens};
+use std::hash::{Hash, Hasher};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, ImplItem, ImplItemFn, ItemImpl, Meta, Token, Type, TypeParamBound};
@@ -54,6 +56,8 @@ pub fn expand(
     let qualifier = type_name(&block.self_ty);
     let mut expanded = block.clone();
     let mut traced_any = false;
+    let bodies_trait = BodiesTrait::for_block(&block);
+    let mut bodies_trait_methods = Vec::new();
     expanded.items.clear();
     for item in &block.items {
         let ImplItem::Fn(method) = item else {
@@ -74,10 +78,15 @@ pub fn expand(
         };
         let traced = Traced {
             impl_generics: Some(generic_names(&block.generics)),
-            in_inherent_impl: block.trait_.is_none(),
+            body_home: match &bodies_trait {
+                _ if block.trait_.is_none() => BodyHome::Inherent,
+                Some(bodies) => BodyHome::BodiesTrait { path: bodies.path(), implemented: bodies.implemented.clone() },
+                None => BodyHome::Unknown,
+            },
             ..traced
-        }
-        .expand();
+        };
+        let (traced, bodies_trait_method) = traced.expand_in_impl();
+        bodies_trait_methods.extend(bodies_trait_method);
         match opt_out {
             // Both versions, each under its condition.
             OptOut::Where(condition) => {
@@ -99,14 +108,77 @@ pub fn expand(
              Use #[trace_operation] for synchronous methods",
         ));
     }
+    let bodies = bodies_trait.filter(|_| !bodies_trait_methods.is_empty());
+    let bodies = bodies.map(|bodies| bodies.expand(&block, &bodies_trait_methods));
     match errors.finish() {
-        Ok(()) => Ok(expanded.to_token_stream()),
+        Ok(()) => Ok(quote!(#expanded #bodies)),
         Err(error) => {
             let mut errors = Errors::default();
             errors.push(error);
             let mut block = block;
             strip_opt_outs(&mut block);
             Err(Rejected { errors, item: block.to_token_stream(), expression: false })
+        }
+    }
+}
+
+/// A private trait declared beside a trait impl, whose impl for the same
+/// type holds the bodies of the impl's `#[track_caller]` methods: a trait
+/// impl cannot take a hidden method beside them as an inherent impl can,
+/// and a fn nested in them cannot name `Self`. It has the impl's generics
+/// and where clause, and the implemented trait as its supertrait, so that
+/// `Self`, the impl's generics and the trait's associated items mean in the
+/// bodies what they meant in the methods.
+pub struct BodiesTrait {
+    ident: Ident,
+    /// The impl's generic parameters as arguments: `<'a, T, N>`.
+    arguments: TokenStream,
+    /// The implemented trait's path, without its generic arguments.
+    implemented: TokenStream,
+}
+
+impl BodiesTrait {
+    /// The bodies trait of a trait impl; `None` for an inherent impl, or one
+    /// whose methods cannot move (`default impl`, a negative impl).
+    fn for_block(block: &ItemImpl) -> Option<BodiesTrait> {
+        let (implemented, _) = block.trait_.as_ref()?;
+        if block.modifiers.polarity.is_some() || block.modifiers.defaultness.is_some() {
+            return None;
+        }
+        let mut implemented = implemented.clone();
+        for segment in &mut implemented.segments {
+            segment.arguments = syn::PathArguments::None;
+        }
+        // Named after the block, so that two blocks in one module declare
+        // two traits.
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        block.to_token_stream().to_string().hash(&mut hasher);
+        let ident = format_ident!("__TracekitBodies{:016x}", hasher.finish());
+        let (_, arguments, _) = block.generics.split_for_impl();
+        Some(BodiesTrait { ident, arguments: arguments.to_token_stream(), implemented: implemented.to_token_stream() })
+    }
+
+    /// The trait's path, as the methods call their bodies through it.
+    fn path(&self) -> TokenStream {
+        let BodiesTrait { ident, arguments, .. } = self;
+        quote!(#ident #arguments)
+    }
+
+    fn expand(&self, block: &ItemImpl, methods: &[BodiesTraitMethod]) -> TokenStream {
+        let Some((implemented, _)) = &block.trait_ else { return TokenStream::new() };
+        let (impl_generics, arguments, where_clause) = block.generics.split_for_impl();
+        let (ident, self_ty) = (&self.ident, &block.self_ty);
+        let declarations = methods.iter().map(|method| &method.declaration);
+        let items = methods.iter().map(|method| &method.item);
+        quote! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types, dead_code)]
+            trait #ident #impl_generics: #implemented #where_clause {
+                #(#declarations)*
+            }
+            impl #impl_generics #ident #arguments for #self_ty #where_clause {
+                #(#items)*
+            }
         }
     }
 }

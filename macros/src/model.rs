@@ -37,10 +37,10 @@ pub struct Traced<'a> {
     /// when the attribute is on the block and so can see them; `None` for
     /// a function annotated on its own.
     pub impl_generics: Option<Vec<String>>,
-    /// Whether the function is known to be a method of an inherent impl
-    /// (not of a trait's), which can take a hidden method beside it: the
-    /// block says so, or the method's own visibility (a trait's cannot have one).
-    pub in_inherent_impl: bool,
+    /// Where a `#[track_caller]` method's body can run as a method of its
+    /// own, when a fn nested in it cannot (it uses `self`, `Self` or the
+    /// impl's generics).
+    pub body_home: BodyHome,
     /// Whether a synchronous body's value may be a future under another
     /// name (an alias, `Self::Future`), so that its type decides, at
     /// compile time, whether the span ends with the body or with the future.
@@ -71,4 +71,25 @@ pub enum Shape {
     /// the traced future is made that type again through
     /// `__private::ReturnedFuture`; otherwise it is an `impl Future`.
     Future { named: bool },
+}
+
+/// Where the body of a `#[track_caller]` method can run, beside the method.
+pub enum BodyHome {
+    /// Nowhere known: a method annotated on its own without a visibility may
+    /// be a trait's, whose impl cannot take another method.
+    Unknown,
+    /// A hidden method beside it in its inherent impl: the block says the
+    /// impl is inherent, or the method's own visibility does (a trait's
+    /// methods cannot have one).
+    Inherent,
+    /// A method of a private trait the block's expansion declares beside a
+    /// trait impl. See `impl_block::BodiesTrait`.
+    BodiesTrait {
+        /// The trait's path with the impl's generic arguments.
+        path: proc_macro2::TokenStream,
+        /// The implemented trait's path without generic arguments, brought
+        /// into scope in each body so that `Self::item` finds its items as
+        /// it did in the trait impl.
+        implemented: proc_macro2::TokenStream,
+    },
 }

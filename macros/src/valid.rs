@@ -4,7 +4,7 @@
 use crate::attr::{is_tracekit_attribute, Args, AttributeKey, Flavor, ThresholdArg, KINDS};
 use crate::errors::Errors;
 use crate::item::{Body, MaybeItemFn};
-use crate::model::{Recorded, Shape, Traced};
+use crate::model::{BodyHome, Recorded, Shape, Traced};
 use crate::params;
 use crate::signature::{
     is_runtime_entry, may_name_a_future, returns_unit, signature_shape, takes_question_mark, writable_return,
@@ -149,7 +149,10 @@ pub fn check<'a>(
         has_outcome: signature_shape(&item.sig.output, false) != Shape::Unit,
         track_caller,
         impl_generics: None,
-        in_inherent_impl: !matches!(item.vis, syn::Visibility::Inherited),
+        body_home: match item.vis {
+            syn::Visibility::Inherited => BodyHome::Unknown,
+            _ => BodyHome::Inherent,
+        },
         may_be_future: shape == Shape::Value && may_name_a_future(&item.sig.output),
     })
 }

@@ -349,6 +349,41 @@ mod located {
         }
     }
 
+    /// A trait's methods: their bodies run in the impl of a private trait
+    /// declared beside the block.
+    pub trait Check<'a> {
+        type Output;
+        const CEILING: u64;
+        fn check(&self, value: u64, label: &'a str) -> anyhow::Result<Self::Output>;
+        fn spend(self, by: u64) -> anyhow::Result<u64>;
+    }
+
+    #[trace_operation]
+    impl<'a, T: Into<u64> + Copy> Check<'a> for Limits<T>
+    where
+        T: std::fmt::Debug,
+    {
+        type Output = (u64, u32, &'a str);
+        const CEILING: u64 = 1_000;
+
+        #[track_caller]
+        fn check(&self, value: u64, label: &'a str) -> anyhow::Result<Self::Output> {
+            anyhow::ensure!(value < Self::CEILING, "{value} is past the ceiling");
+            let limit: T = self.limit;
+            if value > limit.into() {
+                anyhow::bail!("{label}: {value} is over {limit:?}");
+            }
+            Ok((value, std::panic::Location::caller().line(), label))
+        }
+
+        #[track_caller]
+        fn spend(mut self, by: u64) -> anyhow::Result<u64> {
+            let _ = &mut self;
+            let left = format!("{}", self.limit.into().checked_sub(by).ok_or_else(|| anyhow::anyhow!("overspent"))?);
+            Ok(left.parse()?)
+        }
+    }
+
     pub struct Parser;
 
     impl Parser {
@@ -360,6 +395,33 @@ mod located {
             Ok(echoed.len() as u32 + std::panic::Location::caller().line())
         }
     }
+}
+
+#[test]
+fn exits_written_by_macros_in_track_caller_methods_of_a_trait_impl_are_recorded() {
+    use located::Check as _;
+    let limits = located::Limits { limit: 50u8 };
+    let line = line!() + 3;
+    let (results, spans) = capture(|| {
+        (
+            limits.check(5, "five").map_err(|error| error.to_string()),
+            limits.check(1_000, "big").map_err(|error| error.to_string()),
+            limits.check(51, "over").map_err(|error| error.to_string()),
+            located::Limits { limit: 3u16 }.spend(2).map_err(|error| error.to_string()),
+            located::Limits { limit: 3u16 }.spend(4).map_err(|error| error.to_string()),
+        )
+    });
+    assert_eq!(results.0, Ok((5, line, "five")), "the caller's line");
+    let checked = spans.all("Limits::check");
+    assert_eq!(checked.len(), 3);
+    assert!(!checked[0].is_error());
+    assert_eq!(checked[1].error_message(), Some("1000 is past the ceiling"));
+    assert_eq!(checked[2].error_message(), Some("over: 51 is over 50"));
+    assert_eq!(results.3, Ok(1));
+    assert_eq!(results.4, Err("overspent".to_owned()));
+    let spent = spans.all("Limits::spend");
+    assert!(!spent[0].is_error());
+    assert_eq!(spent[1].error_message(), Some("overspent"));
 }
 
 #[test]

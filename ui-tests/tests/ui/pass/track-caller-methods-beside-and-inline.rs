@@ -1,7 +1,8 @@
 // `#[track_caller]` methods that cannot nest their body in a fn: in an
 // inherent impl (the block says so, or the method's `pub`) the body runs in
-// a hidden method beside them; in a trait's impl, or with no visibility to
-// tell, it stays in the function. All of them compile, `mut self` and the
+// a hidden method beside them; in a trait's impl annotated on the block, in
+// a method of a trait declared beside it; annotated alone with no visibility
+// to tell, it stays in the function. All of them compile, `mut self` and the
 // impl's generics included.
 use tracekit::trace_operation;
 
