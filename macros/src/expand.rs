@@ -258,14 +258,32 @@ impl Traced<'_> {
                     receiver.mutability = None;
                     arguments.push(Ident::new("self", Span::call_site()));
                 }
-                syn::FnArg::Typed(typed) => {
-                    let syn::Pat::Ident(binding) = &mut *typed.pat else { return None };
-                    if !typed.attrs.is_empty() || binding.by_ref.is_some() || binding.subpat.is_some() {
-                        return None;
+                syn::FnArg::Typed(typed) if !typed.attrs.is_empty() => return None,
+                syn::FnArg::Typed(typed) => match &mut *typed.pat {
+                    syn::Pat::Ident(binding) if binding.by_ref.is_none() && binding.subpat.is_none() => {
+                        binding.mutability = None;
+                        arguments.push(binding.ident.clone());
                     }
-                    binding.mutability = None;
-                    arguments.push(binding.ident.clone());
-                }
+                    // A pattern (`(a, b): (u32, u32)`) stays in the body's fn;
+                    // the function takes the whole value under a name of its
+                    // own, unless it records a name the pattern binds.
+                    pattern => {
+                        let mut bound = Vec::new();
+                        crate::params::bound_names(pattern, &mut bound);
+                        if bound.iter().any(|name| self.recorded.iter().any(|recorded| recorded.ident == *name)) {
+                            return None;
+                        }
+                        let whole = Ident::new(&format!("__tracekit_argument_{}", arguments.len()), Span::mixed_site());
+                        *pattern = syn::Pat::Ident(syn::PatIdent {
+                            attrs: Vec::new(),
+                            by_ref: None,
+                            mutability: None,
+                            ident: whole.clone(),
+                            subpat: None,
+                        });
+                        arguments.push(whole);
+                    }
+                },
             }
         }
         let generic_arguments: Vec<TokenStream> = sig

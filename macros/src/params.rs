@@ -24,7 +24,8 @@ pub fn named(sig: &Signature) -> impl Iterator<Item = Param<'_>> {
     })
 }
 
-fn bound_names<'a>(pat: &'a Pat, idents: &mut Vec<&'a Ident>) {
+/// The names `pat` binds, in order.
+pub fn bound_names<'a>(pat: &'a Pat, idents: &mut Vec<&'a Ident>) {
     match pat {
         Pat::Ident(pat) => {
             idents.push(&pat.ident);

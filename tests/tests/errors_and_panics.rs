@@ -316,6 +316,17 @@ mod located {
         Ok(value)
     }
 
+    /// A destructuring parameter stays in the body's fn, which takes the
+    /// whole value.
+    #[track_caller]
+    #[trace_operation]
+    pub fn within((low, high): (u32, u32), Wrapper(value): Wrapper) -> anyhow::Result<u32> {
+        anyhow::ensure!(value >= low && value <= high, "{value} is outside {low}..={high}");
+        Ok(std::panic::Location::caller().line())
+    }
+
+    pub struct Wrapper(pub u32);
+
     /// Methods with `self`, `Self` and the impl's generics: their bodies
     /// run in a hidden method beside them.
     pub struct Limits<T> {
@@ -395,6 +406,21 @@ mod located {
             Ok(echoed.len() as u32 + std::panic::Location::caller().line())
         }
     }
+}
+
+#[test]
+fn exits_written_by_macros_in_a_track_caller_fn_with_destructuring_parameters_are_recorded() {
+    let line = line!() + 3;
+    let (results, spans) = capture(|| {
+        (
+            located::within((1, 9), located::Wrapper(5)).map_err(|error| error.to_string()),
+            located::within((1, 9), located::Wrapper(10)).map_err(|error| error.to_string()),
+        )
+    });
+    assert_eq!(results.0, Ok(line), "the caller's line");
+    let within = spans.all("within");
+    assert!(!within[0].is_error());
+    assert_eq!(within[1].error_message(), Some("10 is outside 1..=9"));
 }
 
 #[test]

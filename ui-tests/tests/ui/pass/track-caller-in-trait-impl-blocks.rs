@@ -4,7 +4,8 @@
 // associated types and consts, a supertrait's, the impl's lifetimes, types
 // and consts with their bounds and where clause, the method's own generics,
 // `impl Trait` arguments, `self: Box<Self>`, a trait reached by its path
-// only, two blocks of one trait in one module: all of them compile.
+// only, two blocks of one trait in one module, destructuring parameters:
+// all of them compile.
 use tracekit::trace_operation;
 
 mod shapes {
@@ -103,7 +104,25 @@ impl Store for Disk {
     }
 }
 
+// Destructuring parameters: the body's fn takes them whole, unless
+// `include_args` records a name they bind (then the body stays inline).
+#[tracekit::trace_operation]
+#[track_caller]
+fn spread((a, b): (u32, u32), [first, ..]: [u8; 3], _: bool) -> anyhow::Result<u32> {
+    anyhow::ensure!(a < b, "unordered");
+    Ok(a + b + u32::from(first))
+}
+
+#[tracekit::trace_operation(include_args)]
+#[track_caller]
+fn spread_recorded((a, b): (u32, u32), ref c: String) -> anyhow::Result<usize> {
+    anyhow::ensure!(a < b, "unordered");
+    Ok(c.len())
+}
+
 fn main() {
+    let _ = spread((1, 2), [3, 4, 5], true);
+    let _ = spread_recorded((1, 2), String::new());
     use shapes::{Named as _, Sized2 as _};
     let one = 1_u8;
     let grid = Grid { cells: [&one, &one] };
