@@ -48,6 +48,9 @@ impl Recorder {
     }
 
     /// Records `key = value`.
+    // Inlined into the expansion, so that the value is built where it is
+    // stored rather than copied through the stack.
+    #[inline]
     pub fn attribute(&mut self, key: &'static str, value: Value) {
         if self.attributes.capacity() == 0 {
             self.attributes = crate::support::recycle::take();
