@@ -43,6 +43,7 @@ impl Recorder {
     }
 
     /// The `error.type` of a failure recorded, if any.
+    #[inline]
     pub(crate) fn failure(&self) -> Option<&'static str> {
         self.failure
     }
@@ -108,6 +109,7 @@ impl Recorder {
     }
 
     /// Whether nothing was recorded that [`Recorder::apply_to`] would apply.
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.attributes.is_empty() && self.error.is_none()
     }
