@@ -134,11 +134,7 @@ impl Call {
     fn record_outcome(&mut self, record: impl FnOnce(&mut Recorder)) {
         if let Some(mut recorder) = self.outcome_recorder() {
             record(&mut recorder);
-            self.failure = recorder.failure();
-            // Most calls succeed with no result recorded: nothing to apply.
-            if !recorder.is_empty() {
-                self.apply_outcome(recorder);
-            }
+            self.apply_outcome(recorder);
         }
     }
 
@@ -156,6 +152,11 @@ impl Call {
     }
 
     fn apply_outcome(&mut self, recorder: Recorder) {
+        self.failure = recorder.failure();
+        // Most calls succeed with no result recorded: the span is not looked up.
+        if recorder.is_empty() {
+            return;
+        }
         if let Some(open) = self.open.as_mut().filter(|open| open.recording) {
             open.with_live(|live| recorder.apply_to(live));
         }

@@ -43,7 +43,6 @@ impl Recorder {
     }
 
     /// The `error.type` of a failure recorded, if any.
-    #[inline]
     pub(crate) fn failure(&self) -> Option<&'static str> {
         self.failure
     }
@@ -109,7 +108,6 @@ impl Recorder {
     }
 
     /// Whether nothing was recorded that [`Recorder::apply_to`] would apply.
-    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.attributes.is_empty() && self.error.is_none()
     }
