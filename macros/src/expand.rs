@@ -560,7 +560,7 @@ pub struct BodiesTraitMethod {
 /// `body` with `statement` first, after its inner attributes (`#![..]`),
 /// keeping the braces' span.
 fn statement_first(body: &Group, statement: TokenStream) -> Group {
-    let mut tokens = body.stream().into_iter().peekable();
+    let mut tokens = body.stream().into_iter();
     let mut inner_attributes = TokenStream::new();
     loop {
         let mut ahead = tokens.clone();
