@@ -79,8 +79,8 @@ pub fn expand(
         let traced = Traced {
             impl_generics: Some(generic_names(&block.generics)),
             body_home: match &bodies_trait {
-                _ if block.trait_.is_none() => BodyHome::Inherent,
                 Some(bodies) => BodyHome::BodiesTrait { path: bodies.path(), implemented: bodies.implemented.clone() },
+                None if block.trait_.is_none() => BodyHome::Inherent,
                 None => BodyHome::Unknown,
             },
             ..traced
@@ -135,17 +135,19 @@ pub struct BodiesTrait {
     arguments: TokenStream,
     /// The implemented trait's path, without its generic arguments.
     implemented: TokenStream,
+    /// The implemented trait as written: the bodies trait's supertrait.
+    supertrait: TokenStream,
 }
 
 impl BodiesTrait {
     /// The bodies trait of a trait impl; `None` for an inherent impl, or one
     /// whose methods cannot move (`default impl`, a negative impl).
     fn for_block(block: &ItemImpl) -> Option<BodiesTrait> {
-        let (implemented, _) = block.trait_.as_ref()?;
+        let (supertrait, _) = block.trait_.as_ref()?;
         if block.modifiers.polarity.is_some() || block.modifiers.defaultness.is_some() {
             return None;
         }
-        let mut implemented = implemented.clone();
+        let mut implemented = supertrait.clone();
         for segment in &mut implemented.segments {
             segment.arguments = syn::PathArguments::None;
         }
@@ -155,7 +157,12 @@ impl BodiesTrait {
         block.to_token_stream().to_string().hash(&mut hasher);
         let ident = format_ident!("__TracekitBodies{:016x}", hasher.finish());
         let (_, arguments, _) = block.generics.split_for_impl();
-        Some(BodiesTrait { ident, arguments: arguments.to_token_stream(), implemented: implemented.to_token_stream() })
+        Some(BodiesTrait {
+            ident,
+            arguments: arguments.to_token_stream(),
+            implemented: implemented.to_token_stream(),
+            supertrait: supertrait.to_token_stream(),
+        })
     }
 
     /// The trait's path, as the methods call their bodies through it.
@@ -165,15 +172,14 @@ impl BodiesTrait {
     }
 
     fn expand(&self, block: &ItemImpl, methods: &[BodiesTraitMethod]) -> TokenStream {
-        let Some((implemented, _)) = &block.trait_ else { return TokenStream::new() };
         let (impl_generics, arguments, where_clause) = block.generics.split_for_impl();
-        let (ident, self_ty) = (&self.ident, &block.self_ty);
+        let (ident, supertrait, self_ty) = (&self.ident, &self.supertrait, &block.self_ty);
         let declarations = methods.iter().map(|method| &method.declaration);
         let items = methods.iter().map(|method| &method.item);
         quote! {
             #[doc(hidden)]
             #[allow(non_camel_case_types, dead_code)]
-            trait #ident #impl_generics: #implemented #where_clause {
+            trait #ident #impl_generics: #supertrait #where_clause {
                 #(#declarations)*
             }
             impl #impl_generics #ident #arguments for #self_ty #where_clause {

@@ -33,11 +33,11 @@ impl Recorder {
         !self.outcome_only
     }
 
-    /// Marks the span failed with an error of this type, and its message
-    /// unless only the outcome is wanted ([`Recorder::records_values`]).
+    /// Marks the span failed with an error of this type, and its message if
+    /// given: the expansion makes one only when [`Recorder::records_values`].
     pub fn failed(&mut self, type_name: &'static str, message: Option<String>) {
         self.failure = Some(type_name);
-        if let Some(message) = message.filter(|_| !self.outcome_only) {
+        if let Some(message) = message {
             self.error = Some((type_name, message));
         }
     }
