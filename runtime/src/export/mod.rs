@@ -10,6 +10,7 @@ mod memory;
 pub(crate) mod otlp;
 #[cfg(any(feature = "console", feature = "testing"))]
 pub(crate) mod render;
+mod scope;
 pub(crate) mod stats;
 mod value_length;
 
@@ -23,5 +24,6 @@ pub(crate) use memory::MemoryExporter;
 pub(crate) use memory::SpanStore;
 #[cfg(feature = "otlp")]
 pub(crate) use otlp::OtlpExporter;
+pub(crate) use scope::SCOPE;
 #[cfg(any(feature = "console", feature = "testing"))]
 pub(crate) use value_length::limit_value_lengths;

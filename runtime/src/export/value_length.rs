@@ -14,9 +14,14 @@ pub(crate) fn limit_value_lengths(span: &mut SpanData, limit: Option<usize>) {
 fn truncate(attributes: &mut [KeyValue], limit: usize) {
     for attribute in attributes {
         if let Value::String(text) = &attribute.value {
-            if let Some((cut, _)) = text.as_str().char_indices().nth(limit) {
+            if let Some(cut) = cut_at(text.as_str(), limit) {
                 attribute.value = Value::String(StringValue::from(text.as_str()[..cut].to_owned()));
             }
         }
     }
+}
+
+/// Where `text` is cut to keep `limit` characters, if it is longer.
+pub(crate) fn cut_at(text: &str, limit: usize) -> Option<usize> {
+    text.char_indices().nth(limit).map(|(at, _)| at)
 }

@@ -69,13 +69,19 @@ impl Callsite {
     #[cfg(feature = "pipeline")]
     pub(crate) fn code_attributes_then(&'static self, rest: &mut Vec<KeyValue>, room: usize) -> Vec<KeyValue> {
         let mut attributes = Vec::with_capacity(Self::CODE_ATTRIBUTES + rest.len() + room);
-        attributes.extend([
+        attributes.extend(self.code_attributes());
+        attributes.append(rest);
+        attributes
+    }
+
+    /// The code location, with the stable semantic-convention keys.
+    #[cfg(feature = "pipeline")]
+    pub(crate) fn code_attributes(&'static self) -> [KeyValue; Self::CODE_ATTRIBUTES] {
+        [
             KeyValue::new(Key::from_static_str(CODE_FUNCTION_NAME), static_str(self.function())),
             KeyValue::new(Key::from_static_str(CODE_FILE_PATH), static_str(self.file)),
             KeyValue::new(Key::from_static_str(CODE_LINE_NUMBER), i64::from(self.line)),
-        ]);
-        attributes.append(rest);
-        attributes
+        ]
     }
 }
 

@@ -21,8 +21,8 @@ pub(crate) use processors::Processor;
 pub(crate) use program_tracer::ProgramTracer;
 pub use sampling::Sampler;
 pub(crate) use sampling::{check_ratio, parse_ratio};
+pub(crate) use span_record::FinishedSpan;
 use span_record::SpanSink;
-pub(crate) use span_record::{FinishedSpan, SCOPE};
 
 use crate::facade::callsite::Callsite;
 use crate::facade::dispatch::Backend;

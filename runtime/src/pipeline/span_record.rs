@@ -4,16 +4,16 @@
 //! attribute vectors are (see `support::recycle`): filled on the program's
 //! thread, emptied on the export thread.
 
-use crate::export::IntoSpanData;
+use crate::export::{IntoSpanData, SCOPE};
 use crate::facade::callsite::Callsite;
 use crate::support::clock::Timestamp;
 use crate::support::recycle::{self, Pool};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
-use opentelemetry::{InstrumentationScope, KeyValue, Value};
+use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// What a span has recorded: `SpanData` without what is the same for
@@ -62,10 +62,6 @@ pub(crate) trait SpanSink: Send + Sync {
 pub(crate) struct FinishedSpan {
     record: Box<SpanRecord>,
 }
-
-/// The instrumentation scope of every span tracekit makes.
-pub(crate) static SCOPE: LazyLock<InstrumentationScope> =
-    LazyLock::new(|| InstrumentationScope::builder("tracekit").with_version(env!("CARGO_PKG_VERSION")).build());
 
 impl SpanRecord {
     /// How many attributes the code location takes.
@@ -135,6 +131,35 @@ impl IntoSpanData for FinishedSpan {
         };
         give_record(record);
         span
+    }
+}
+
+#[cfg(feature = "otlp")]
+impl crate::export::otlp::IntoOtlpSpan for FinishedSpan {
+    fn into_otlp_span(self, value_length: Option<usize>) -> crate::export::otlp::OtlpSpan {
+        use crate::export::otlp::{attribute, SpanParts};
+        let FinishedSpan { mut record } = self;
+        let mut recorded = std::mem::take(&mut record.attributes);
+        let code = record.code.map(Callsite::code_attributes).into_iter().flatten();
+        let attributes = code.chain(recorded.drain(..)).map(|value| attribute(value, value_length)).collect();
+        recycle::give(recorded);
+        let Extras { events, links } = record.extras.take().map(|extras| *extras).unwrap_or_default();
+        let parts = SpanParts {
+            context: std::mem::replace(&mut record.context, SpanContext::NONE),
+            parent_span_id: record.parent_span_id,
+            parent_span_is_remote: record.parent_span_is_remote,
+            kind: record.kind.clone(),
+            name: std::mem::take(&mut record.name).into_owned(),
+            start_time: record.start_time.wall_time(),
+            end_time: record.end_time.wall_time(),
+            attributes,
+            dropped_attributes_count: record.dropped_attributes_count,
+            events,
+            links,
+            status: std::mem::take(&mut record.status),
+        };
+        give_record(record);
+        parts.into_span(value_length)
     }
 }
 
@@ -213,6 +238,61 @@ fn give_record(record: Box<SpanRecord>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A span with every part OTLP sends: a remote parent, trace state,
+    /// the code location, a value past the length limit, an event, a link,
+    /// an error status and counts of what was dropped.
+    #[cfg(feature = "otlp")]
+    fn everything_recorded() -> FinishedSpan {
+        use opentelemetry::trace::{Event, Link, TraceFlags, TraceId, TraceState};
+        fn nested() -> &'static str {
+            "shop::Cart::checkout::__TRACEKIT_CALLSITE"
+        }
+        static CHECKOUT: Callsite = Callsite::new("checkout", nested, "src/cart.rs", 42, SpanKind::Server, None);
+        let state = TraceState::from_key_value([("vendor", "7")]).unwrap();
+        let mut record = take_record();
+        *record = SpanRecord::empty();
+        record.context = SpanContext::new(TraceId::from(7u128), SpanId::from(8u64), TraceFlags::SAMPLED, false, state);
+        record.parent_span_id = SpanId::from(9u64);
+        record.parent_span_is_remote = true;
+        record.kind = SpanKind::Server;
+        record.name = Cow::Borrowed("checkout");
+        record.code = Some(&CHECKOUT);
+        let at = |seconds| Timestamp::Given(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds));
+        record.start_time = at(1_700_000_000);
+        record.end_time = at(1_700_000_001);
+        record.attributes = vec![KeyValue::new("cart.id", "a-rather-long-value"), KeyValue::new("items", 3)];
+        record.dropped_attributes_count = 2;
+        let extras = record.extras();
+        let event = Event::new("retry", SystemTime::UNIX_EPOCH, vec![KeyValue::new("why", "the-reason-given")], 1);
+        extras.events.events.push(event);
+        extras.events.dropped_count = 4;
+        let linked =
+            SpanContext::new(TraceId::from(1u128), SpanId::from(2u64), TraceFlags::SAMPLED, true, TraceState::NONE);
+        extras.links.links.push(Link::new(linked, vec![KeyValue::new("link", true)], 0));
+        record.status = Status::error("declined");
+        FinishedSpan::new(record)
+    }
+
+    #[cfg(feature = "otlp")]
+    #[test]
+    fn a_span_encoded_for_otlp_is_what_the_sdks_conversion_makes_of_its_span_data() {
+        use crate::export::otlp::IntoOtlpSpan;
+        for value_length in [None, Some(5)] {
+            let mut span_data = everything_recorded().into_span_data();
+            if let Some(limit) = value_length {
+                // The SDK's path cuts values before its conversion.
+                for attribute in span_data.attributes.iter_mut().chain(&mut span_data.events.events[0].attributes) {
+                    if let Value::String(text) = &attribute.value {
+                        let cut: String = text.as_str().chars().take(limit).collect();
+                        attribute.value = Value::from(cut);
+                    }
+                }
+            }
+            let expected = opentelemetry_proto::tonic::trace::v1::Span::from(span_data);
+            assert_eq!(everything_recorded().into_otlp_span(value_length), expected, "limit {value_length:?}");
+        }
+    }
 
     #[test]
     fn a_record_given_back_is_taken_again() {

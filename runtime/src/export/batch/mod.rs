@@ -7,20 +7,20 @@
 //! one warning per interval, however many spans are lost, so that a
 //! collector that is down never floods the program's logs.
 
+mod exporter;
 mod given;
 mod rings;
 mod settings;
 
+pub(crate) use exporter::BatchExporter;
 pub(crate) use given::GivenExporter;
 pub use settings::BatchSettings;
 pub(crate) use settings::{SizeSettings, SIZE_EXPECTED};
 
 use super::into_span_data::IntoSpanData;
 use super::stats::{Counters, ExportStats, Outcome};
-use super::value_length::limit_value_lengths;
 use crate::support::diagnostics::{self, LogLevel};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 use rings::{Pushed, Rings};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -110,7 +110,7 @@ impl<T> Shared<T> {
 impl<T: IntoSpanData> BatchProcessor<T> {
     /// Starts the export thread. `destination` names where spans go, for the
     /// loss warnings.
-    pub(crate) fn new<E: SpanExporter + 'static>(
+    pub(crate) fn new<E: BatchExporter<T>>(
         exporter: E,
         settings: BatchSettings,
         value_length: Option<usize>,
@@ -279,7 +279,7 @@ impl<T> Drop for BatchProcessor<T> {
 
 /// The export thread: waits for a full batch, the schedule delay, a flush
 /// or shutdown, then exports every span waiting at that moment, in batches.
-fn export_loop<T: IntoSpanData, E: SpanExporter>(shared: &Shared<T>, mut exporter: E) {
+fn export_loop<T: IntoSpanData, E: BatchExporter<T>>(shared: &Shared<T>, mut exporter: E) {
     // What the exporter's own client records (hyper's and tonic's `tracing`
     // spans) is not traced, so that exporting never makes more to export.
     let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
@@ -333,7 +333,7 @@ fn export_loop<T: IntoSpanData, E: SpanExporter>(shared: &Shared<T>, mut exporte
 
 /// Exports the spans `quotas` counts in each ring, a batch at a time, until
 /// a shutdown that ran out of time has counted them instead.
-fn export_in_batches<T: IntoSpanData, E: SpanExporter>(
+fn export_in_batches<T: IntoSpanData, E: BatchExporter<T>>(
     shared: &Shared<T>,
     exporter: &E,
     quotas: &mut [usize],
@@ -344,32 +344,26 @@ fn export_in_batches<T: IntoSpanData, E: SpanExporter>(
         if taken.is_empty() {
             break;
         }
-        let batch: Vec<SpanData> = taken
-            .drain(..)
-            .map(|span| {
-                let mut span = span.into_span_data();
-                limit_value_lengths(&mut span, shared.value_length);
-                span
-            })
-            .collect();
-        let count = batch.len() as u64;
+        let count = taken.len() as u64;
         let shutdown_by = {
             let mut state = shared.lock();
             if state.abandoned {
                 // Taken after the shutdown that gave up counted what it
                 // found: these are this thread's to count.
                 shared.counters.add(Outcome::Dropped, count);
+                taken.clear();
                 return;
             }
-            state.in_flight = batch.len();
+            state.in_flight = taken.len();
             state.shutdown_by
         };
         if shutdown_by.is_some_and(|deadline| Instant::now() >= deadline) {
+            taken.clear();
             shared.settle(Outcome::Dropped, count);
             continue;
         }
         // Exporters bound their own time (the OTLP one by the export timeout).
-        let outcome = match futures_executor::block_on(exporter.export(batch)) {
+        let outcome = match exporter.export_batch(taken.drain(..), shared.value_length) {
             Ok(()) => Outcome::Exported,
             Err(error) => {
                 shared.reporter().last_error = Some(error.to_string());
@@ -440,6 +434,7 @@ mod tests {
     use super::*;
     use crate::export::{MemoryExporter, SpanStore};
     use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    use opentelemetry_sdk::trace::{SpanData, SpanExporter};
     use std::sync::atomic::{AtomicBool, Ordering};
 
     fn span(index: u64) -> SpanData {

@@ -1,0 +1,40 @@
+//! What the export thread hands its batches to: an SDK `SpanExporter`,
+//! given each span as `SpanData`, or an exporter that takes the spans as
+//! they were queued (OTLP, which encodes tracekit's records itself).
+
+use crate::export::value_length::limit_value_lengths;
+use crate::export::IntoSpanData;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::SpanExporter;
+use opentelemetry_sdk::Resource;
+use std::time::Duration;
+
+pub(crate) trait BatchExporter<T>: Send + 'static {
+    /// Exports one batch on the export thread, returning when it is done:
+    /// exporters bound their own time. String values longer than
+    /// `value_length` characters are cut (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
+    fn export_batch(&self, batch: std::vec::Drain<'_, T>, value_length: Option<usize>) -> OTelSdkResult;
+    fn set_resource(&mut self, resource: &Resource);
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult;
+}
+
+impl<T: IntoSpanData, E: SpanExporter + 'static> BatchExporter<T> for E {
+    fn export_batch(&self, batch: std::vec::Drain<'_, T>, value_length: Option<usize>) -> OTelSdkResult {
+        let batch = batch
+            .map(|span| {
+                let mut span = span.into_span_data();
+                limit_value_lengths(&mut span, value_length);
+                span
+            })
+            .collect();
+        futures_executor::block_on(self.export(batch))
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        SpanExporter::set_resource(self, resource);
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        SpanExporter::shutdown_with_timeout(self, timeout)
+    }
+}

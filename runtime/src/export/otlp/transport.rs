@@ -1,0 +1,347 @@
+//! Sending an encoded OTLP trace request: gRPC through tonic, HTTP through
+//! hyper, retried as the OTLP specification asks (retryable answers only,
+//! exponential backoff with jitter, a delay the collector asks for
+//! honoured, all within the exporter's timeout).
+//!
+//! The request is encoded once: a retry sends the same bytes again.
+
+use super::settings::{Compression, OtlpTarget, Protocol, TlsPem};
+use bytes::Bytes;
+use opentelemetry_http::HttpClient as _;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message as _;
+use std::io::Write as _;
+use std::time::{Duration, Instant, SystemTime};
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::transport::Channel;
+
+/// Retries after the first attempt, and the backoff between them: the
+/// OpenTelemetry SDKs' recommended policy.
+const RETRIES: u32 = 3;
+const FIRST_DELAY: Duration = Duration::from_millis(100);
+const LONGEST_DELAY: Duration = Duration::from_millis(1600);
+const JITTER_MS: u32 = 100;
+/// The longest delay a collector may ask for before a retry.
+const LONGEST_ASKED_DELAY: Duration = Duration::from_secs(600);
+
+const GRPC_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+#[derive(Debug)]
+pub(crate) struct TraceTransport {
+    wire: Wire,
+    /// How long the attempts of one export may take together.
+    budget: Duration,
+}
+
+#[derive(Debug)]
+enum Wire {
+    Grpc { channel: Channel, metadata: tonic::metadata::MetadataMap, gzip: bool },
+    Http { client: Box<HttpTransportClient>, url: http::Uri, headers: http::HeaderMap, gzip: bool },
+}
+
+/// An encoded request, as the chosen protocol sends it.
+pub(crate) struct Encoded(Bytes);
+
+/// Why an attempt failed, and whether to try again.
+#[derive(Debug)]
+struct Refusal {
+    message: String,
+    retry: Retry,
+}
+
+#[derive(Debug, PartialEq)]
+enum Retry {
+    No,
+    /// After the backoff, or after the delay the collector asked for.
+    After(Option<Duration>),
+}
+
+impl TraceTransport {
+    /// The client `settings` describe. Built inside the export runtime: the
+    /// gRPC channel connects lazily, on the runtime that drives it.
+    pub(crate) fn new(settings: &OtlpTarget, tls: &TlsPem) -> Result<Self, String> {
+        let url = settings.url();
+        let gzip = settings.compression == Compression::Gzip;
+        let mut headers = header_map(settings)?;
+        let wire = match settings.protocol {
+            Protocol::Grpc => Wire::Grpc {
+                channel: grpc_channel(&url, settings.timeout, tls)?,
+                metadata: tonic::metadata::MetadataMap::from_headers(headers),
+                gzip,
+            },
+            Protocol::HttpProtobuf | Protocol::HttpJson => {
+                let content_type = match settings.protocol {
+                    Protocol::HttpJson => "application/json",
+                    _ => "application/x-protobuf",
+                };
+                headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
+                if gzip {
+                    headers.insert(http::header::CONTENT_ENCODING, http::HeaderValue::from_static("gzip"));
+                }
+                let url = url.parse().map_err(|error| format!("invalid endpoint: {error}"))?;
+                Wire::Http { client: Box::new(http_client(settings.timeout, tls)?), url, headers, gzip }
+            }
+        };
+        Ok(TraceTransport { wire, budget: settings.timeout })
+    }
+
+    /// `request` as this transport sends it: protobuf, JSON over HTTP/JSON,
+    /// gzipped over HTTP when asked (gRPC compresses its own frames).
+    pub(crate) fn encode(&self, request: &ExportTraceServiceRequest) -> Result<Encoded, String> {
+        match &self.wire {
+            Wire::Grpc { .. } => Ok(Encoded(request.encode_to_vec().into())),
+            Wire::Http { headers, gzip, .. } => {
+                let json = headers.get(http::header::CONTENT_TYPE).is_some_and(|kind| kind == "application/json");
+                let body = if json {
+                    serde_json::to_vec(request)
+                        .map_err(|error| format!("cannot encode the request as JSON: {error}"))?
+                } else {
+                    request.encode_to_vec()
+                };
+                Ok(Encoded(if *gzip { gzipped(&body)?.into() } else { body.into() }))
+            }
+        }
+    }
+
+    /// Sends `request`, retrying what may succeed later.
+    pub(crate) async fn send(&self, request: Encoded) -> Result<(), String> {
+        let started = Instant::now();
+        let mut backoff = FIRST_DELAY;
+        let mut retries = 0;
+        loop {
+            let refusal = match self.attempt(&request.0).await {
+                Ok(()) => return Ok(()),
+                Err(refusal) => refusal,
+            };
+            let Retry::After(asked) = refusal.retry else { return Err(refusal.message) };
+            if retries == RETRIES {
+                return Err(refusal.message);
+            }
+            // A delay the collector asks for is waited for, and later ones
+            // grow from it.
+            if let Some(asked) = asked {
+                backoff = backoff.max(asked.min(LONGEST_ASKED_DELAY));
+            }
+            let delay = (backoff + jitter()).min(backoff.max(LONGEST_DELAY));
+            if started.elapsed() + delay >= self.budget {
+                return Err(refusal.message);
+            }
+            tokio::time::sleep(delay).await;
+            backoff = (backoff * 2).min(backoff.max(LONGEST_DELAY));
+            retries += 1;
+        }
+    }
+
+    async fn attempt(&self, body: &Bytes) -> Result<(), Refusal> {
+        match &self.wire {
+            Wire::Grpc { channel, metadata, gzip } => {
+                let mut client = tonic::client::Grpc::new(channel.clone());
+                if *gzip {
+                    client =
+                        client.send_compressed(CompressionEncoding::Gzip).accept_compressed(CompressionEncoding::Gzip);
+                }
+                client.ready().await.map_err(|error| Refusal {
+                    message: format!("cannot reach the collector: {}", chain(&error)),
+                    retry: Retry::After(None),
+                })?;
+                let mut request = tonic::Request::new(body.clone());
+                *request.metadata_mut() = metadata.clone();
+                let path = http::uri::PathAndQuery::from_static(GRPC_EXPORT);
+                client.unary(request, path, PassThrough).await.map(drop).map_err(grpc_refusal)
+            }
+            Wire::Http { client, url, headers, .. } => {
+                let mut request = http::Request::post(url.clone()).body(body.clone()).expect("a valid URI and method");
+                *request.headers_mut() = headers.clone();
+                let response = client.send_bytes(request).await.map_err(|error| Refusal {
+                    message: format!("the HTTP request failed: {}", chain(&*error)),
+                    retry: Retry::After(None),
+                })?;
+                if response.status().is_success() {
+                    return Ok(());
+                }
+                Err(http_refusal(response.status(), response.headers()))
+            }
+        }
+    }
+}
+
+/// The OTLP specification's retryable gRPC codes; RESOURCE_EXHAUSTED only
+/// when the collector says when to come back.
+fn grpc_refusal(status: tonic::Status) -> Refusal {
+    use tonic::Code;
+    use tonic_types::StatusExt as _;
+    let asked = status.get_details_retry_info().and_then(|info| info.retry_delay);
+    let retry = match status.code() {
+        Code::Cancelled | Code::DeadlineExceeded | Code::Aborted | Code::OutOfRange | Code::DataLoss => {
+            Retry::After(None)
+        }
+        Code::Unavailable => Retry::After(asked.filter(|delay| !delay.is_zero())),
+        Code::ResourceExhausted if asked.is_some() => Retry::After(asked),
+        _ => Retry::No,
+    };
+    // The collector's message may echo a token sent in the metadata: the
+    // code only, or tonic's own account of a failure on this side.
+    let message = match std::error::Error::source(&status) {
+        Some(source) => format!("the gRPC request failed ({:?}): {}", status.code(), chain(source)),
+        None => format!("the collector answered gRPC status {:?}", status.code()),
+    };
+    Refusal { message, retry }
+}
+
+/// The OTLP specification's retryable HTTP statuses, with `Retry-After`
+/// in seconds.
+fn http_refusal(status: http::StatusCode, headers: &http::HeaderMap) -> Refusal {
+    let asked = headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok()?.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let retry = match status.as_u16() {
+        429 | 503 => Retry::After(asked),
+        502 | 504 => Retry::After(None),
+        _ => Retry::No,
+    };
+    Refusal { message: format!("the collector answered HTTP {status}"), retry }
+}
+
+/// The headers `settings` give, to send with every request.
+pub(super) fn header_map(settings: &OtlpTarget) -> Result<http::HeaderMap, String> {
+    let mut headers = http::HeaderMap::new();
+    for (key, value) in &settings.headers {
+        let name = key.parse::<http::HeaderName>().map_err(|_| format!("invalid header name {key:?}"))?;
+        // The value is a secret: the error names only its header.
+        let value = value.0.parse().map_err(|_| format!("invalid value for header {key:?}"))?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
+/// An error with its causes, as one line.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        let text = error.to_string();
+        if !line.contains(&text) {
+            line = format!("{line}: {text}");
+        }
+        cause = error.source();
+    }
+    line
+}
+
+/// Up to [`JITTER_MS`] milliseconds, so that exporters that failed together
+/// do not all retry together.
+fn jitter() -> Duration {
+    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |since| since.subsec_nanos());
+    Duration::from_millis(u64::from(nanos % (JITTER_MS + 1)))
+}
+
+fn gzipped(body: &[u8]) -> Result<Vec<u8>, String> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::default());
+    encoder.write_all(body).and_then(|()| encoder.finish()).map_err(|error| format!("cannot gzip the request: {error}"))
+}
+
+fn grpc_channel(url: &str, timeout: Duration, tls: &TlsPem) -> Result<Channel, String> {
+    let endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())
+        .map_err(|error| format!("invalid endpoint: {}", chain(&error)))?;
+    #[cfg(feature = "tls")]
+    let endpoint = if url.starts_with("https://") {
+        endpoint.tls_config(super::tls::grpc(tls)).map_err(|error| format!("TLS set-up failed: {}", chain(&error)))?
+    } else {
+        endpoint
+    };
+    #[cfg(not(feature = "tls"))]
+    let _ = tls;
+    Ok(endpoint.timeout(timeout).connect_lazy())
+}
+
+/// Sends the bytes already encoded; reads the collector's answer (whose
+/// partial success, if any, is not acted on: the spans are not sent again).
+#[derive(Clone, Copy)]
+struct PassThrough;
+
+impl Codec for PassThrough {
+    type Encode = Bytes;
+    type Decode = ();
+    type Encoder = PassThrough;
+    type Decoder = PassThrough;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        PassThrough
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        PassThrough
+    }
+}
+
+impl Encoder for PassThrough {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: Bytes, destination: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        bytes::BufMut::put(destination, item);
+        Ok(())
+    }
+}
+
+impl Decoder for PassThrough {
+    type Item = ();
+    type Error = tonic::Status;
+
+    fn decode(&mut self, source: &mut DecodeBuf<'_>) -> Result<Option<()>, tonic::Status> {
+        bytes::Buf::advance(source, bytes::Buf::remaining(source));
+        Ok(Some(()))
+    }
+}
+
+/// The HTTP/1 client: TLS to `https://` and plain text to `http://` in a
+/// build with TLS, plain text only without (`https://` is refused before this).
+#[cfg(feature = "tls")]
+pub(super) type HttpTransportClient = opentelemetry_http::hyper::HyperClient<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+>;
+#[cfg(not(feature = "tls"))]
+pub(super) type HttpTransportClient =
+    opentelemetry_http::hyper::HyperClient<hyper_util::client::legacy::connect::HttpConnector>;
+
+#[cfg(feature = "tls")]
+pub(super) use super::tls::http_client;
+
+#[cfg(not(feature = "tls"))]
+pub(super) fn http_client(timeout: Duration, _tls: &TlsPem) -> Result<HttpTransportClient, String> {
+    Ok(opentelemetry_http::hyper::HyperClient::with_default_connector(timeout, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_statuses_are_retried_after_the_delay_asked_for() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("3"));
+        let refusal = http_refusal(http::StatusCode::TOO_MANY_REQUESTS, &headers);
+        assert_eq!(refusal.retry, Retry::After(Some(Duration::from_secs(3))));
+        let refusal = http_refusal(http::StatusCode::BAD_GATEWAY, &headers);
+        assert_eq!(refusal.retry, Retry::After(None));
+        let refusal = http_refusal(http::StatusCode::BAD_REQUEST, &headers);
+        assert_eq!(refusal.retry, Retry::No);
+        assert_eq!(refusal.message, "the collector answered HTTP 400 Bad Request");
+    }
+
+    #[test]
+    fn grpc_codes_are_retried_as_the_specification_lists_them() {
+        use tonic::Code;
+        let retried = |code| grpc_refusal(tonic::Status::new(code, "secret token abc")).retry != Retry::No;
+        for code in [Code::Cancelled, Code::DeadlineExceeded, Code::Aborted, Code::OutOfRange, Code::DataLoss] {
+            assert!(retried(code), "{code:?}");
+        }
+        assert!(retried(Code::Unavailable));
+        for code in [Code::InvalidArgument, Code::Unauthenticated, Code::PermissionDenied, Code::ResourceExhausted] {
+            assert!(!retried(code), "{code:?}");
+        }
+        let refusal = grpc_refusal(tonic::Status::new(Code::Unauthenticated, "secret token abc"));
+        assert!(!refusal.message.contains("secret"), "{}", refusal.message);
+    }
+}
