@@ -28,6 +28,19 @@ fn status_kib(field: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The time the export thread has been on a CPU (Linux's schedstat, in ns):
+/// what exporting costs, whatever the receiver sharing the machine takes.
+fn export_thread_cpu_ns() -> Option<u64> {
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() == "tracekit-export" {
+            let schedstat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            return schedstat.split_whitespace().next()?.parse().ok();
+        }
+    }
+    None
+}
+
 fn run(protocol: Protocol, label: &str) {
     let receiver = Receiver::start_counting();
     let endpoint = match protocol {
@@ -62,8 +75,9 @@ fn run(protocol: Protocol, label: &str) {
         let received = receiver.span_count();
         assert_eq!(received, produced, "{label}: every span must arrive");
         println!(
-            "| {label} | {produced} | {:.0} | {} | {} |",
+            "| {label} | {produced} | {:.0} | {} | {} | {} |",
             received as f64 / elapsed.as_secs_f64(),
+            export_thread_cpu_ns().map_or("n/a".into(), |ns| format!("{:.0}", ns as f64 / received as f64)),
             status_kib("VmRSS:").map_or("n/a".into(), |kib| format!("{:.1}", kib as f64 / 1024.0)),
             status_kib("VmHWM:").map_or("n/a".into(), |kib| format!("{:.1}", kib as f64 / 1024.0)),
         );
@@ -77,8 +91,10 @@ fn main() {
     if !std::env::args().any(|arg| arg == "--bench") {
         return;
     }
-    println!("| transport | spans exported | spans/s (cumulative) | RSS MiB | peak RSS MiB |");
-    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| transport | spans exported | spans/s (cumulative) | export thread CPU ns/span | RSS MiB | peak RSS MiB |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
     run(Protocol::Grpc, "OTLP gRPC");
     run(Protocol::HttpProtobuf, "OTLP HTTP/protobuf");
 }
