@@ -74,6 +74,9 @@ fn assert_trace_arrived(exports: &[Export], transport: Transport, gzip: bool) {
         assert_eq!(export.transport, transport);
         assert_eq!(export.gzip, gzip, "compression over {transport:?}");
         assert_eq!(export.headers.get("x-api-key").map(|v| v.to_str().unwrap()), Some("secret value"));
+        let user_agent = export.headers.get("user-agent").map(|v| v.to_str().unwrap()).unwrap_or_default();
+        let ours = concat!("tracekit/", env!("CARGO_PKG_VERSION"), " (OTel-OTLP-Exporter-Rust)");
+        assert!(user_agent.starts_with(ours), "the exporter names itself over {transport:?}: {user_agent:?}");
     }
 
     let resource_spans = &exports[0].request.resource_spans[0];

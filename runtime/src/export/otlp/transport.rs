@@ -26,6 +26,9 @@ const LONGEST_ASKED_DELAY: Duration = Duration::from_secs(600);
 
 const GRPC_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
+/// How the exporter names itself, in the form the OTLP specification asks for.
+const USER_AGENT: &str = concat!("tracekit/", env!("CARGO_PKG_VERSION"), " (OTel-OTLP-Exporter-Rust)");
+
 #[derive(Debug)]
 pub(crate) struct TraceTransport {
     wire: Wire,
@@ -78,6 +81,8 @@ impl TraceTransport {
                 if gzip {
                     headers.insert(http::header::CONTENT_ENCODING, http::HeaderValue::from_static("gzip"));
                 }
+                // A user agent the program gives is kept.
+                headers.entry(http::header::USER_AGENT).or_insert(http::HeaderValue::from_static(USER_AGENT));
                 let url = url.parse().map_err(|error| format!("invalid endpoint: {error}"))?;
                 Wire::Http { client: Box::new(http_client(settings.timeout, tls)?), url, headers, gzip }
             }
@@ -252,6 +257,7 @@ fn grpc_channel(url: &str, timeout: Duration, tls: &TlsPem) -> Result<Channel, S
     };
     #[cfg(not(feature = "tls"))]
     let _ = tls;
+    let endpoint = endpoint.user_agent(USER_AGENT).map_err(|error| format!("invalid user agent: {}", chain(&error)))?;
     Ok(endpoint.timeout(timeout).connect_lazy())
 }
 
