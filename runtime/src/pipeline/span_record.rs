@@ -136,30 +136,26 @@ impl IntoSpanData for FinishedSpan {
 
 #[cfg(feature = "otlp")]
 impl crate::export::otlp::IntoOtlpSpan for FinishedSpan {
-    fn into_otlp_span(self, value_length: Option<usize>) -> crate::export::otlp::OtlpSpan {
-        use crate::export::otlp::{attribute, SpanParts};
+    fn into_otlp_parts(self) -> crate::export::otlp::SpanParts {
         let FinishedSpan { mut record } = self;
-        let mut recorded = std::mem::take(&mut record.attributes);
-        let code = record.code.map(Callsite::code_attributes).into_iter().flatten();
-        let attributes = code.chain(recorded.drain(..)).map(|value| attribute(value, value_length)).collect();
-        recycle::give(recorded);
         let Extras { events, links } = record.extras.take().map(|extras| *extras).unwrap_or_default();
-        let parts = SpanParts {
+        let parts = crate::export::otlp::SpanParts {
             context: std::mem::replace(&mut record.context, SpanContext::NONE),
             parent_span_id: record.parent_span_id,
             parent_span_is_remote: record.parent_span_is_remote,
             kind: record.kind.clone(),
-            name: std::mem::take(&mut record.name).into_owned(),
+            name: std::mem::take(&mut record.name),
             start_time: record.start_time.wall_time(),
             end_time: record.end_time.wall_time(),
-            attributes,
+            code: record.code.map(Callsite::code_attributes),
+            attributes: std::mem::take(&mut record.attributes),
             dropped_attributes_count: record.dropped_attributes_count,
             events,
             links,
             status: std::mem::take(&mut record.status),
         };
         give_record(record);
-        parts.into_span(value_length)
+        parts
     }
 }
 
@@ -290,7 +286,11 @@ mod tests {
                 }
             }
             let expected = opentelemetry_proto::tonic::trace::v1::Span::from(span_data);
-            assert_eq!(everything_recorded().into_otlp_span(value_length), expected, "limit {value_length:?}");
+            assert_eq!(
+                everything_recorded().into_otlp_parts().into_span(value_length),
+                expected,
+                "limit {value_length:?}"
+            );
         }
     }
 

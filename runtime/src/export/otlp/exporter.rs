@@ -6,6 +6,7 @@ use super::encode::{IntoOtlpSpan, RequestFrame};
 use super::export_runtime::ExportRuntime;
 use super::settings::{credentials, OtlpTarget};
 use super::transport::TraceTransport;
+use super::wire::WireRequest;
 use crate::error::InitError;
 use crate::export::batch::BatchExporter;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -42,10 +43,32 @@ impl OtlpExporter {
     }
 }
 
+impl OtlpExporter {
+    /// The request for `batch`, as the transport sends it.
+    fn request<T: IntoOtlpSpan>(
+        &self,
+        batch: std::vec::Drain<'_, T>,
+        value_length: Option<usize>,
+    ) -> Result<Vec<u8>, String> {
+        if self.transport.speaks_json() {
+            let spans = batch.map(|span| span.into_otlp_parts().into_span(value_length)).collect();
+            let request = self.frame.request(spans);
+            return serde_json::to_vec(&request).map_err(|error| format!("cannot encode the request as JSON: {error}"));
+        }
+        let mut request = WireRequest::with_capacity(batch.len());
+        for span in batch {
+            let parts = span.into_otlp_parts();
+            request.push(&parts, value_length);
+            parts.recycle();
+        }
+        Ok(request.finish(&self.frame.resource_bytes, &self.frame.scope_bytes, self.frame.resource_schema()))
+    }
+}
+
 impl<T: IntoOtlpSpan> BatchExporter<T> for OtlpExporter {
     fn export_batch(&self, batch: std::vec::Drain<'_, T>, value_length: Option<usize>) -> OTelSdkResult {
-        let spans = batch.map(|span| span.into_otlp_span(value_length)).collect();
-        let request = self.transport.encode(&self.frame.request(spans)).map_err(|error| self.failure(error))?;
+        let request = self.request(batch, value_length).and_then(|request| self.transport.body(request));
+        let request = request.map_err(|error| self.failure(error))?;
         // Called on the batch processor's own thread, never on a runtime's;
         // the processor counts and reports what fails.
         self.runtime.export(self.export_timeout, async {

@@ -16,9 +16,11 @@ mod settings;
 mod tls;
 #[cfg(feature = "otlp")]
 mod transport;
+#[cfg(feature = "otlp")]
+mod wire;
 
 #[cfg(feature = "otlp")]
-pub(crate) use encode::{attribute, IntoOtlpSpan, OtlpSpan, SpanParts};
+pub(crate) use encode::{IntoOtlpSpan, SpanParts};
 #[cfg(all(feature = "otlp", feature = "metrics"))]
 pub(crate) use export_runtime::ExportRuntime;
 #[cfg(feature = "otlp")]

@@ -8,8 +8,6 @@
 use super::settings::{Compression, OtlpTarget, Protocol, TlsPem};
 use bytes::Bytes;
 use opentelemetry_http::HttpClient as _;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use prost::Message as _;
 use std::io::Write as _;
 use std::time::{Duration, Instant, SystemTime};
 use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -90,21 +88,23 @@ impl TraceTransport {
         Ok(TraceTransport { wire, budget: settings.timeout })
     }
 
-    /// `request` as this transport sends it: protobuf, JSON over HTTP/JSON,
-    /// gzipped over HTTP when asked (gRPC compresses its own frames).
-    pub(crate) fn encode(&self, request: &ExportTraceServiceRequest) -> Result<Encoded, String> {
+    /// Whether requests go as JSON (HTTP/JSON) rather than protobuf.
+    pub(crate) fn speaks_json(&self) -> bool {
         match &self.wire {
-            Wire::Grpc { .. } => Ok(Encoded(request.encode_to_vec().into())),
-            Wire::Http { headers, gzip, .. } => {
-                let json = headers.get(http::header::CONTENT_TYPE).is_some_and(|kind| kind == "application/json");
-                let body = if json {
-                    serde_json::to_vec(request)
-                        .map_err(|error| format!("cannot encode the request as JSON: {error}"))?
-                } else {
-                    request.encode_to_vec()
-                };
-                Ok(Encoded(if *gzip { gzipped(&body)?.into() } else { body.into() }))
+            Wire::Grpc { .. } => false,
+            Wire::Http { headers, .. } => {
+                headers.get(http::header::CONTENT_TYPE).is_some_and(|kind| kind == "application/json")
             }
+        }
+    }
+
+    /// A request written as [`TraceTransport::speaks_json`] says, made
+    /// ready to send: gzipped over HTTP when asked (gRPC compresses its
+    /// own frames).
+    pub(crate) fn body(&self, request: Vec<u8>) -> Result<Encoded, String> {
+        match &self.wire {
+            Wire::Http { gzip: true, .. } => Ok(Encoded(gzipped(&request)?.into())),
+            _ => Ok(Encoded(request.into())),
         }
     }
 
