@@ -264,7 +264,9 @@ impl Fields {
     fn new(conventions: bool) -> Self {
         Fields {
             conventions,
-            attributes: Vec::new(),
+            // One the exporter gave back, if any: a span's code location
+            // goes in without an allocation.
+            attributes: crate::support::recycle::take(),
             name: None,
             kind: None,
             status: None,
