@@ -105,8 +105,8 @@ pub(crate) struct RequestFrame {
     resource: Resource,
     resource_schema: String,
     scope: InstrumentationScope,
-    pub(crate) resource_bytes: Vec<u8>,
-    pub(crate) scope_bytes: Vec<u8>,
+    resource_bytes: Vec<u8>,
+    scope_bytes: Vec<u8>,
 }
 
 impl RequestFrame {
@@ -129,6 +129,16 @@ impl RequestFrame {
 
     pub(crate) fn resource_schema(&self) -> &str {
         &self.resource_schema
+    }
+
+    /// The resource's message, as protobuf.
+    pub(crate) fn resource_bytes(&self) -> &[u8] {
+        &self.resource_bytes
+    }
+
+    /// The scope's message, as protobuf.
+    pub(crate) fn scope_bytes(&self) -> &[u8] {
+        &self.scope_bytes
     }
 
     /// One request for `spans`.

@@ -1,6 +1,7 @@
-//! The OTLP span exporter: tracekit's spans encoded straight into OTLP's
-//! messages (see `encode`), sent by tracekit's own transport on the export
-//! runtime, which the export thread drives.
+//! The OTLP span exporter: tracekit's spans written straight to protobuf
+//! (see `wire`), or for HTTP/JSON made into `opentelemetry-proto`'s
+//! messages (see `encode`), and sent by tracekit's own transport on the
+//! export runtime, which the export thread drives.
 
 use super::encode::{IntoOtlpSpan, RequestFrame};
 use super::export_runtime::ExportRuntime;
@@ -41,9 +42,7 @@ impl OtlpExporter {
             None => OTelSdkError::InternalFailure(error),
         }
     }
-}
 
-impl OtlpExporter {
     /// The request for `batch`, as the transport sends it.
     fn request<T: IntoOtlpSpan>(
         &self,
@@ -61,7 +60,7 @@ impl OtlpExporter {
             request.push(&parts, value_length);
             parts.recycle();
         }
-        Ok(request.finish(&self.frame.resource_bytes, &self.frame.scope_bytes, self.frame.resource_schema()))
+        Ok(request.finish(&self.frame))
     }
 }
 

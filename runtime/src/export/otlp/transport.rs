@@ -24,18 +24,19 @@ const LONGEST_ASKED_DELAY: Duration = Duration::from_secs(600);
 
 const GRPC_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
-/// How the exporter names itself, in the form the OTLP specification asks for.
+/// How the exporter names itself: tracekit and its version, then the name
+/// the OTLP specification gives the exporters of Rust.
 const USER_AGENT: &str = concat!("tracekit/", env!("CARGO_PKG_VERSION"), " (OTel-OTLP-Exporter-Rust)");
 
 #[derive(Debug)]
 pub(crate) struct TraceTransport {
-    wire: Wire,
+    connection: Connection,
     /// How long the attempts of one export may take together.
     budget: Duration,
 }
 
 #[derive(Debug)]
-enum Wire {
+enum Connection {
     Grpc { channel: Channel, metadata: tonic::metadata::MetadataMap, gzip: bool },
     Http { client: Box<HttpTransportClient>, url: http::Uri, headers: http::HeaderMap, gzip: bool },
 }
@@ -64,8 +65,8 @@ impl TraceTransport {
         let url = settings.url();
         let gzip = settings.compression == Compression::Gzip;
         let mut headers = header_map(settings)?;
-        let wire = match settings.protocol {
-            Protocol::Grpc => Wire::Grpc {
+        let connection = match settings.protocol {
+            Protocol::Grpc => Connection::Grpc {
                 channel: grpc_channel(&url, settings.timeout, tls)?,
                 metadata: tonic::metadata::MetadataMap::from_headers(headers),
                 gzip,
@@ -82,17 +83,17 @@ impl TraceTransport {
                 // A user agent the program gives is kept.
                 headers.entry(http::header::USER_AGENT).or_insert(http::HeaderValue::from_static(USER_AGENT));
                 let url = url.parse().map_err(|error| format!("invalid endpoint: {error}"))?;
-                Wire::Http { client: Box::new(http_client(settings.timeout, tls)?), url, headers, gzip }
+                Connection::Http { client: Box::new(http_client(settings.timeout, tls)?), url, headers, gzip }
             }
         };
-        Ok(TraceTransport { wire, budget: settings.timeout })
+        Ok(TraceTransport { connection, budget: settings.timeout })
     }
 
     /// Whether requests go as JSON (HTTP/JSON) rather than protobuf.
     pub(crate) fn speaks_json(&self) -> bool {
-        match &self.wire {
-            Wire::Grpc { .. } => false,
-            Wire::Http { headers, .. } => {
+        match &self.connection {
+            Connection::Grpc { .. } => false,
+            Connection::Http { headers, .. } => {
                 headers.get(http::header::CONTENT_TYPE).is_some_and(|kind| kind == "application/json")
             }
         }
@@ -102,8 +103,8 @@ impl TraceTransport {
     /// ready to send: gzipped over HTTP when asked (gRPC compresses its
     /// own frames).
     pub(crate) fn body(&self, request: Vec<u8>) -> Result<Encoded, String> {
-        match &self.wire {
-            Wire::Http { gzip: true, .. } => Ok(Encoded(gzipped(&request)?.into())),
+        match &self.connection {
+            Connection::Http { gzip: true, .. } => Ok(Encoded(gzipped(&request)?.into())),
             _ => Ok(Encoded(request.into())),
         }
     }
@@ -138,8 +139,8 @@ impl TraceTransport {
     }
 
     async fn attempt(&self, body: &Bytes) -> Result<(), Refusal> {
-        match &self.wire {
-            Wire::Grpc { channel, metadata, gzip } => {
+        match &self.connection {
+            Connection::Grpc { channel, metadata, gzip } => {
                 let mut client = tonic::client::Grpc::new(channel.clone());
                 if *gzip {
                     client =
@@ -154,7 +155,7 @@ impl TraceTransport {
                 let path = http::uri::PathAndQuery::from_static(GRPC_EXPORT);
                 client.unary(request, path, PassThrough).await.map(drop).map_err(grpc_refusal)
             }
-            Wire::Http { client, url, headers, .. } => {
+            Connection::Http { client, url, headers, .. } => {
                 let mut request = http::Request::post(url.clone()).body(body.clone()).expect("a valid URI and method");
                 *request.headers_mut() = headers.clone();
                 let response = client.send_bytes(request).await.map_err(|error| Refusal {

@@ -7,7 +7,7 @@
 //! still go through those messages. The test below checks what prost
 //! decodes from these bytes against the messages themselves.
 
-use super::encode::{event, link, status, SpanParts};
+use super::encode::{event, link, status, RequestFrame, SpanParts};
 use opentelemetry::trace::SpanId;
 use opentelemetry::{Array, KeyValue, Value};
 use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
@@ -66,9 +66,10 @@ impl WireRequest {
         length_delimited(field::SCOPE_SPANS_SPANS, &self.scratch, &mut self.spans);
     }
 
-    /// The whole request: one resource and one scope, written by prost once
-    /// per exporter (`resource`, `scope`), around the spans.
-    pub(crate) fn finish(self, resource: &[u8], scope: &[u8], resource_schema: &str) -> Vec<u8> {
+    /// The whole request: the spans in `frame`'s resource and scope, which
+    /// prost wrote once per exporter.
+    pub(crate) fn finish(self, frame: &RequestFrame) -> Vec<u8> {
+        let (resource, scope, resource_schema) = (frame.resource_bytes(), frame.scope_bytes(), frame.resource_schema());
         let scope_field = field_len(scope.len());
         let scope_spans = scope_field + self.spans.len();
         let resource_spans = field_len(resource.len()) + field_len(scope_spans) + string_field_len(resource_schema);
@@ -248,7 +249,6 @@ fn fixed64_field(tag: u32, value: u64, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::otlp::encode::RequestFrame;
     use opentelemetry::trace::{Event, Link, SpanContext, SpanKind, Status, TraceFlags, TraceId, TraceState};
     use opentelemetry::{Key, StringValue};
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -352,7 +352,7 @@ mod tests {
             for span in [everything(), bare()] {
                 written.push(&span, value_length);
             }
-            let bytes = written.finish(&frame.resource_bytes, &frame.scope_bytes, frame.resource_schema());
+            let bytes = written.finish(&frame);
             let decoded = ExportTraceServiceRequest::decode(bytes.as_slice()).expect("valid protobuf");
             let expected = frame.request(vec![everything().into_span(value_length), bare().into_span(value_length)]);
             assert_eq!(decoded, expected, "limit {value_length:?}");
