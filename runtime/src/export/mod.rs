@@ -11,6 +11,7 @@ pub(crate) mod otlp;
 #[cfg(any(feature = "console", feature = "testing"))]
 pub(crate) mod render;
 mod scope;
+mod span_parts;
 pub(crate) mod stats;
 mod value_length;
 
@@ -25,5 +26,6 @@ pub(crate) use memory::SpanStore;
 #[cfg(feature = "otlp")]
 pub(crate) use otlp::OtlpExporter;
 pub(crate) use scope::SCOPE;
+pub(crate) use span_parts::{IntoSpanParts, SpanParts};
 #[cfg(any(feature = "console", feature = "testing"))]
 pub(crate) use value_length::limit_value_lengths;

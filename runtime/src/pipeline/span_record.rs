@@ -4,7 +4,7 @@
 //! attribute vectors are (see `support::recycle`): filled on the program's
 //! thread, emptied on the export thread.
 
-use crate::export::{IntoSpanData, SCOPE};
+use crate::export::{IntoSpanData, IntoSpanParts, SpanParts};
 use crate::facade::callsite::Callsite;
 use crate::support::clock::Timestamp;
 use crate::support::recycle::{self, Pool};
@@ -103,43 +103,15 @@ impl IntoSpanData for FinishedSpan {
     }
 
     fn into_span_data(self) -> SpanData {
-        let FinishedSpan { mut record } = self;
-        let mut recorded = std::mem::take(&mut record.attributes);
-        let attributes = match record.code {
-            Some(code) => {
-                let attributes = code.code_attributes_then(&mut recorded, 0);
-                recycle::give(recorded);
-                attributes
-            }
-            None => recorded,
-        };
-        let Extras { events, links } = record.extras.take().map(|extras| *extras).unwrap_or_default();
-        let span = SpanData {
-            span_context: std::mem::replace(&mut record.context, SpanContext::NONE),
-            parent_span_id: record.parent_span_id,
-            parent_span_is_remote: record.parent_span_is_remote,
-            span_kind: record.kind.clone(),
-            name: std::mem::take(&mut record.name),
-            start_time: record.start_time.wall_time(),
-            end_time: record.end_time.wall_time(),
-            attributes,
-            dropped_attributes_count: record.dropped_attributes_count,
-            events,
-            links,
-            status: std::mem::take(&mut record.status),
-            instrumentation_scope: SCOPE.clone(),
-        };
-        give_record(record);
-        span
+        self.into_parts().into_span_data()
     }
 }
 
-#[cfg(feature = "otlp")]
-impl crate::export::otlp::IntoOtlpSpan for FinishedSpan {
-    fn into_otlp_parts(self) -> crate::export::otlp::SpanParts {
+impl IntoSpanParts for FinishedSpan {
+    fn into_parts(self) -> SpanParts {
         let FinishedSpan { mut record } = self;
         let Extras { events, links } = record.extras.take().map(|extras| *extras).unwrap_or_default();
-        let parts = crate::export::otlp::SpanParts {
+        let parts = SpanParts {
             context: std::mem::replace(&mut record.context, SpanContext::NONE),
             parent_span_id: record.parent_span_id,
             parent_span_is_remote: record.parent_span_is_remote,
@@ -273,7 +245,6 @@ mod tests {
     #[cfg(feature = "otlp")]
     #[test]
     fn a_span_encoded_for_otlp_is_what_the_sdks_conversion_makes_of_its_span_data() {
-        use crate::export::otlp::IntoOtlpSpan;
         for value_length in [None, Some(5)] {
             let mut span_data = everything_recorded().into_span_data();
             if let Some(limit) = value_length {
@@ -286,11 +257,7 @@ mod tests {
                 }
             }
             let expected = opentelemetry_proto::tonic::trace::v1::Span::from(span_data);
-            assert_eq!(
-                everything_recorded().into_otlp_parts().into_span(value_length),
-                expected,
-                "limit {value_length:?}"
-            );
+            assert_eq!(everything_recorded().into_parts().into_span(value_length), expected, "limit {value_length:?}");
         }
     }
 

@@ -1,53 +1,33 @@
-//! What the OTLP exporter needs of a span, taken from tracekit's record
-//! with no `SpanData` in between, and OTLP's messages made of it: for
-//! HTTP/JSON (through `opentelemetry-proto`'s serde mapping), for the
+//! OTLP's messages made of a span's parts, with no `SpanData` in between:
+//! for HTTP/JSON (through `opentelemetry-proto`'s serde mapping), for the
 //! rare parts of the protobuf (see `wire`), and for the test that holds
 //! both to the SDK's own conversion.
 
 use crate::export::value_length::cut_at;
-use crate::export::IntoSpanData;
-use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
+use crate::export::SpanParts;
+use opentelemetry::trace::{Event, Link, SpanContext, SpanId, Status};
 use opentelemetry::KeyValue;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{span, status, ResourceSpans, ScopeSpans, Span, SpanFlags};
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
-use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
 use prost::Message as _;
-use std::borrow::Cow;
 use std::time::SystemTime;
 
 pub(crate) use opentelemetry_proto::tonic::common::v1::KeyValue as OtlpKeyValue;
 pub(crate) use opentelemetry_proto::tonic::trace::v1::span::Event as OtlpEvent;
 
-/// A span the OTLP exporter encodes itself, of tracekit's scope.
-pub(crate) trait IntoOtlpSpan: IntoSpanData {
-    fn into_otlp_parts(self) -> SpanParts;
-}
-
-/// What OTLP sends of a span, still in OpenTelemetry's types.
-pub(crate) struct SpanParts {
-    pub(crate) context: SpanContext,
-    pub(crate) parent_span_id: SpanId,
-    pub(crate) parent_span_is_remote: bool,
-    pub(crate) kind: SpanKind,
-    pub(crate) name: Cow<'static, str>,
-    pub(crate) start_time: SystemTime,
-    pub(crate) end_time: SystemTime,
-    /// The code location, sent before the attributes.
-    pub(crate) code: Option<[KeyValue; 3]>,
-    pub(crate) attributes: Vec<KeyValue>,
-    pub(crate) dropped_attributes_count: u32,
-    pub(crate) events: SpanEvents,
-    pub(crate) links: SpanLinks,
-    pub(crate) status: Status,
-}
-
 impl SpanParts {
     /// The code location, then the attributes recorded.
     pub(crate) fn all_attributes(&self) -> impl Iterator<Item = &KeyValue> {
         self.code.iter().flatten().chain(&self.attributes)
+    }
+
+    /// Lets go of the parts once written: the attribute vector goes back
+    /// to be filled again.
+    pub(crate) fn recycle(self) {
+        crate::support::recycle::give(self.attributes);
     }
 
     pub(crate) fn kind_number(&self) -> i32 {
@@ -89,12 +69,6 @@ impl SpanParts {
             links: self.links.links.iter().map(link).collect(),
             status: Some(status(&self.status)),
         }
-    }
-
-    /// Lets go of the parts once written: the attribute vector goes back
-    /// to be filled again.
-    pub(crate) fn recycle(self) {
-        crate::support::recycle::give(self.attributes);
     }
 }
 

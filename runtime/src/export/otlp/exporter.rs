@@ -3,13 +3,14 @@
 //! messages (see `encode`), and sent by tracekit's own transport on the
 //! export runtime, which the export thread drives.
 
-use super::encode::{IntoOtlpSpan, RequestFrame};
+use super::encode::RequestFrame;
 use super::export_runtime::ExportRuntime;
 use super::settings::{credentials, OtlpTarget};
 use super::transport::TraceTransport;
 use super::wire::WireRequest;
 use crate::error::InitError;
 use crate::export::batch::BatchExporter;
+use crate::export::IntoSpanParts;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::Resource;
 use std::time::Duration;
@@ -44,19 +45,19 @@ impl OtlpExporter {
     }
 
     /// The request for `batch`, as the transport sends it.
-    fn request<T: IntoOtlpSpan>(
+    fn request<T: IntoSpanParts>(
         &self,
         batch: std::vec::Drain<'_, T>,
         value_length: Option<usize>,
     ) -> Result<Vec<u8>, String> {
         if self.transport.speaks_json() {
-            let spans = batch.map(|span| span.into_otlp_parts().into_span(value_length)).collect();
+            let spans = batch.map(|span| span.into_parts().into_span(value_length)).collect();
             let request = self.frame.request(spans);
             return serde_json::to_vec(&request).map_err(|error| format!("cannot encode the request as JSON: {error}"));
         }
         let mut request = WireRequest::with_capacity(batch.len());
         for span in batch {
-            let parts = span.into_otlp_parts();
+            let parts = span.into_parts();
             request.push(&parts, value_length);
             parts.recycle();
         }
@@ -64,7 +65,7 @@ impl OtlpExporter {
     }
 }
 
-impl<T: IntoOtlpSpan> BatchExporter<T> for OtlpExporter {
+impl<T: IntoSpanParts> BatchExporter<T> for OtlpExporter {
     fn export_batch(&self, batch: std::vec::Drain<'_, T>, value_length: Option<usize>) -> OTelSdkResult {
         let request = self.request(batch, value_length).and_then(|request| self.transport.body(request));
         let request = request.map_err(|error| self.failure(error))?;

@@ -19,8 +19,6 @@ mod transport;
 #[cfg(feature = "otlp")]
 mod wire;
 
-#[cfg(feature = "otlp")]
-pub(crate) use encode::{IntoOtlpSpan, SpanParts};
 #[cfg(all(feature = "otlp", feature = "metrics"))]
 pub(crate) use export_runtime::ExportRuntime;
 #[cfg(feature = "otlp")]

@@ -7,7 +7,8 @@
 //! still go through those messages. The test below checks what prost
 //! decodes from these bytes against the messages themselves.
 
-use super::encode::{event, link, status, RequestFrame, SpanParts};
+use super::encode::{event, link, status, RequestFrame};
+use crate::export::SpanParts;
 use opentelemetry::trace::SpanId;
 use opentelemetry::{Array, KeyValue, Value};
 use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};

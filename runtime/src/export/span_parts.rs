@@ -1,0 +1,63 @@
+//! A finished span taken apart, whatever recorded it: what each exporter
+//! makes its own form of (the SDK's `SpanData`, OTLP's protobuf).
+
+use super::{IntoSpanData, SCOPE};
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+/// A queued span that can be taken apart, rather than only made `SpanData`.
+pub(crate) trait IntoSpanParts: IntoSpanData {
+    fn into_parts(self) -> SpanParts;
+}
+
+pub(crate) struct SpanParts {
+    pub(crate) context: SpanContext,
+    pub(crate) parent_span_id: SpanId,
+    pub(crate) parent_span_is_remote: bool,
+    pub(crate) kind: SpanKind,
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) start_time: SystemTime,
+    pub(crate) end_time: SystemTime,
+    /// The code location, which comes before the attributes.
+    pub(crate) code: Option<[KeyValue; 3]>,
+    pub(crate) attributes: Vec<KeyValue>,
+    pub(crate) dropped_attributes_count: u32,
+    pub(crate) events: SpanEvents,
+    pub(crate) links: SpanLinks,
+    pub(crate) status: Status,
+}
+
+impl SpanParts {
+    /// The SDK's form, of tracekit's instrumentation scope.
+    pub(crate) fn into_span_data(self) -> SpanData {
+        let attributes = match self.code {
+            Some(code) => {
+                let mut recorded = self.attributes;
+                let mut attributes = Vec::with_capacity(code.len() + recorded.len());
+                attributes.extend(code);
+                attributes.append(&mut recorded);
+                crate::support::recycle::give(recorded);
+                attributes
+            }
+            None => self.attributes,
+        };
+        SpanData {
+            span_context: self.context,
+            parent_span_id: self.parent_span_id,
+            parent_span_is_remote: self.parent_span_is_remote,
+            span_kind: self.kind,
+            name: self.name,
+            start_time: self.start_time,
+            end_time: self.end_time,
+            attributes,
+            dropped_attributes_count: self.dropped_attributes_count,
+            events: self.events,
+            links: self.links,
+            status: self.status,
+            instrumentation_scope: SCOPE.clone(),
+        }
+    }
+}
