@@ -160,7 +160,12 @@ impl TraceTransport {
                 *request.headers_mut() = headers.clone();
                 let response = client.send_bytes(request).await.map_err(|error| Refusal {
                     message: format!("the HTTP request failed: {}", chain(&*error)),
-                    retry: Retry::After(None),
+                    // An answer too large to read still took the spans:
+                    // sending them again would duplicate them.
+                    retry: match error.downcast_ref::<opentelemetry_http::ResponseBodyTooLarge>() {
+                        Some(_) => Retry::No,
+                        None => Retry::After(None),
+                    },
                 })?;
                 if response.status().is_success() {
                     return Ok(());
@@ -195,12 +200,15 @@ fn grpc_refusal(status: tonic::Status) -> Refusal {
 }
 
 /// The OTLP specification's retryable HTTP statuses, with `Retry-After`
-/// in seconds.
+/// in seconds or as an HTTP date.
 fn http_refusal(status: http::StatusCode, headers: &http::HeaderMap) -> Refusal {
-    let asked = headers
-        .get(http::header::RETRY_AFTER)
-        .and_then(|value| value.to_str().ok()?.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let asked = headers.get(http::header::RETRY_AFTER).and_then(|value| {
+        let value = value.to_str().ok()?.trim();
+        match value.parse::<u64>() {
+            Ok(seconds) => Some(Duration::from_secs(seconds)),
+            Err(_) => httpdate::parse_http_date(value).ok()?.duration_since(SystemTime::now()).ok(),
+        }
+    });
     let retry = match status.as_u16() {
         429 | 503 => Retry::After(asked),
         502 | 504 => Retry::After(None),
@@ -214,9 +222,13 @@ pub(super) fn header_map(settings: &OtlpTarget) -> Result<http::HeaderMap, Strin
     let mut headers = http::HeaderMap::new();
     for (key, value) in &settings.headers {
         let name = key.parse::<http::HeaderName>().map_err(|_| format!("invalid header name {key:?}"))?;
-        // The value is a secret: the error names only its header.
-        let value = value.0.parse().map_err(|_| format!("invalid value for header {key:?}"))?;
-        headers.append(name, value);
+        // The value is a secret: the error names only its header, and
+        // neither `Debug` nor HTTP/2's header compression keeps it.
+        let mut value: http::HeaderValue = value.0.parse().map_err(|_| format!("invalid value for header {key:?}"))?;
+        value.set_sensitive(true);
+        // A header given twice (the environment's, then the builder's)
+        // is sent once, with the last value.
+        headers.insert(name, value);
     }
     Ok(headers)
 }
@@ -330,11 +342,33 @@ mod tests {
         headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("3"));
         let refusal = http_refusal(http::StatusCode::TOO_MANY_REQUESTS, &headers);
         assert_eq!(refusal.retry, Retry::After(Some(Duration::from_secs(3))));
+        let in_a_minute = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(61));
+        headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from_str(&in_a_minute).unwrap());
+        let Retry::After(Some(asked)) = http_refusal(http::StatusCode::SERVICE_UNAVAILABLE, &headers).retry else {
+            panic!("a date is a delay asked for");
+        };
+        assert!(asked > Duration::from_secs(55) && asked <= Duration::from_secs(61), "{asked:?}");
         let refusal = http_refusal(http::StatusCode::BAD_GATEWAY, &headers);
         assert_eq!(refusal.retry, Retry::After(None));
         let refusal = http_refusal(http::StatusCode::BAD_REQUEST, &headers);
         assert_eq!(refusal.retry, Retry::No);
         assert_eq!(refusal.message, "the collector answered HTTP 400 Bad Request");
+    }
+
+    #[test]
+    fn a_header_given_twice_is_sent_once_with_the_last_value_and_kept_out_of_debug_output() {
+        use super::super::settings::Secret;
+        let settings = OtlpTarget {
+            headers: vec![
+                ("authorization".to_owned(), Secret("Bearer from-the-environment".to_owned())),
+                ("authorization".to_owned(), Secret("Bearer from-the-builder".to_owned())),
+            ],
+            ..OtlpTarget::default()
+        };
+        let headers = header_map(&settings).unwrap();
+        let sent: Vec<_> = headers.get_all(http::header::AUTHORIZATION).iter().collect();
+        assert_eq!(sent, ["Bearer from-the-builder"]);
+        assert!(!format!("{headers:?}").contains("from-the-builder"), "{headers:?}");
     }
 
     #[test]
