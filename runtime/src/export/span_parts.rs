@@ -21,7 +21,8 @@ pub(crate) struct SpanParts {
     pub(crate) name: Cow<'static, str>,
     pub(crate) start_time: SystemTime,
     pub(crate) end_time: SystemTime,
-    /// The code location, which comes before the attributes.
+    /// The code location (function, file and line), which comes before
+    /// the attributes.
     pub(crate) code: Option<[KeyValue; 3]>,
     pub(crate) attributes: Vec<KeyValue>,
     pub(crate) dropped_attributes_count: u32,

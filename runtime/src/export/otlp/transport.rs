@@ -38,7 +38,7 @@ pub(crate) struct TraceTransport {
 #[derive(Debug)]
 enum Connection {
     Grpc { channel: Channel, metadata: tonic::metadata::MetadataMap, gzip: bool },
-    Http { client: Box<HttpTransportClient>, url: http::Uri, headers: http::HeaderMap, gzip: bool },
+    Http { client: Box<HttpTransportClient>, url: http::Uri, headers: http::HeaderMap, gzip: bool, json: bool },
 }
 
 /// An encoded request, as the chosen protocol sends it.
@@ -72,10 +72,8 @@ impl TraceTransport {
                 gzip,
             },
             Protocol::HttpProtobuf | Protocol::HttpJson => {
-                let content_type = match settings.protocol {
-                    Protocol::HttpJson => "application/json",
-                    _ => "application/x-protobuf",
-                };
+                let json = settings.protocol == Protocol::HttpJson;
+                let content_type = if json { "application/json" } else { "application/x-protobuf" };
                 headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
                 if gzip {
                     headers.insert(http::header::CONTENT_ENCODING, http::HeaderValue::from_static("gzip"));
@@ -83,7 +81,7 @@ impl TraceTransport {
                 // A user agent the program gives is kept.
                 headers.entry(http::header::USER_AGENT).or_insert(http::HeaderValue::from_static(USER_AGENT));
                 let url = url.parse().map_err(|error| format!("invalid endpoint: {error}"))?;
-                Connection::Http { client: Box::new(http_client(settings.timeout, tls)?), url, headers, gzip }
+                Connection::Http { client: Box::new(http_client(settings.timeout, tls)?), url, headers, gzip, json }
             }
         };
         Ok(TraceTransport { connection, budget: settings.timeout })
@@ -91,12 +89,7 @@ impl TraceTransport {
 
     /// Whether requests go as JSON (HTTP/JSON) rather than protobuf.
     pub(crate) fn speaks_json(&self) -> bool {
-        match &self.connection {
-            Connection::Grpc { .. } => false,
-            Connection::Http { headers, .. } => {
-                headers.get(http::header::CONTENT_TYPE).is_some_and(|kind| kind == "application/json")
-            }
-        }
+        matches!(self.connection, Connection::Http { json: true, .. })
     }
 
     /// A request written as [`TraceTransport::speaks_json`] says, made
