@@ -15,8 +15,8 @@ use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use prost::Message as _;
 use std::time::SystemTime;
 
-pub(crate) use opentelemetry_proto::tonic::common::v1::KeyValue as OtlpKeyValue;
-pub(crate) use opentelemetry_proto::tonic::trace::v1::span::Event as OtlpEvent;
+use opentelemetry_proto::tonic::common::v1::KeyValue as OtlpKeyValue;
+use opentelemetry_proto::tonic::trace::v1::span::Event as OtlpEvent;
 
 impl SpanParts {
     /// The code location, then the attributes recorded.
