@@ -19,6 +19,7 @@ use std::hint::black_box;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tracekit::{Config, Exporter};
+use tracekit_bench::calls::{plain, with_fastrace, with_tracekit, with_tracekit_args, with_tracing};
 use tracekit_bench::{CountingExporter, CountingReporter};
 use tracekit_tests::receiver::Receiver;
 use tracing_subscriber::layer::SubscriberExt;
@@ -27,35 +28,6 @@ use tracing_subscriber::layer::SubscriberExt;
 /// are larger, so no span is ever dropped.
 const CHUNK: u64 = 20_000;
 const QUEUE: usize = 1 << 16;
-
-#[inline(never)]
-fn plain(x: u64) -> u64 {
-    black_box(x).wrapping_add(1)
-}
-
-#[inline(never)]
-#[tracekit::trace_operation]
-fn with_tracekit(x: u64) -> u64 {
-    black_box(x).wrapping_add(1)
-}
-
-#[inline(never)]
-#[tracekit::trace_operation(include_args)]
-fn with_tracekit_args(x: u64, y: i32, flag: bool) -> u64 {
-    black_box(x).wrapping_add(u64::from(flag)).wrapping_add(y as u64)
-}
-
-#[inline(never)]
-#[tracing::instrument(skip_all)]
-fn with_tracing(x: u64) -> u64 {
-    black_box(x).wrapping_add(1)
-}
-
-#[inline(never)]
-#[fastrace::trace]
-fn with_fastrace(x: u64) -> u64 {
-    black_box(x).wrapping_add(1)
-}
 
 /// Mean ns per call of each case, in the order measured.
 static RESULTS: Mutex<Vec<(&'static str, f64, u64)>> = Mutex::new(Vec::new());
