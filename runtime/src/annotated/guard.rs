@@ -274,14 +274,15 @@ impl Drop for SyncSpan {
     #[inline(always)]
     fn drop(&mut self) {
         if self.inner.is_some() {
-            end_out_of_line(self.inner.take());
+            end_out_of_line(&mut self.inner);
         }
     }
 }
 
+/// Ends the call where it lies: moving it out first would copy it.
 #[inline(never)]
-fn end_out_of_line(call: Option<SyncCall>) {
-    drop(call);
+fn end_out_of_line(call: &mut Option<SyncCall>) {
+    *call = None;
 }
 
 /// The span of an `async` call. It becomes current each time the wrapped

@@ -88,10 +88,11 @@ impl Recorder {
         Recorder { attributes, ..Recorder::default() }
     }
 
-    /// What was recorded, after the attributes it started with.
+    /// What was recorded when the span started: the attributes, after
+    /// those it started with, and the links.
     #[cfg(feature = "pipeline")]
-    pub(crate) fn into_attributes(self) -> Vec<KeyValue> {
-        self.attributes
+    pub(crate) fn into_start(self) -> (Vec<KeyValue>, Vec<(SpanContext, Vec<KeyValue>)>) {
+        (self.attributes, self.links)
     }
 
     /// Runs `record` on a new span, if it is recorded.

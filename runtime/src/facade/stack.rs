@@ -13,7 +13,7 @@
 use super::live::{LiveSpan, LocalTraceRef, SpanState};
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _};
 use opentelemetry::{Context, ContextGuard};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// One span current on this thread.
@@ -31,21 +31,36 @@ struct Frame {
 }
 
 thread_local! {
-    static FRAMES: RefCell<Frames> = const { RefCell::new(Frames(Vec::new())) };
-    /// Tokens are unique across threads, so that one dropped on another
-    /// thread than it was pushed on (a future left by a panic) pops nothing.
-    static NEXT_TOKEN: Cell<u64> = Cell::new(THREADS.fetch_add(1, Ordering::Relaxed) << TOKEN_BITS);
+    static FRAMES: RefCell<Frames> = const { RefCell::new(Frames { frames: Vec::new(), next_token: 0 }) };
 }
 
 /// The frames of one thread. Those left when the thread ends belong to
 /// guards the program leaked (`mem::forget`): their spans never end, and
 /// what they made current in OpenTelemetry's `Context` (whose own
 /// thread-local may be gone by then) is left as it is.
-struct Frames(Vec<Frame>);
+struct Frames {
+    frames: Vec<Frame>,
+    /// The token of the next frame; 0 until the thread's first push takes
+    /// a range of its own. Tokens are unique across threads, so that one
+    /// dropped on another thread than it was pushed on (a future left by a
+    /// panic) pops nothing.
+    next_token: u64,
+}
+
+impl Frames {
+    fn next_token(&mut self) -> u64 {
+        if self.next_token == 0 {
+            self.next_token = (THREADS.fetch_add(1, Ordering::Relaxed) + 1) << TOKEN_BITS;
+        }
+        let token = self.next_token;
+        self.next_token += 1;
+        token
+    }
+}
 
 impl Drop for Frames {
     fn drop(&mut self) {
-        for frame in self.0.drain(..) {
+        for frame in self.frames.drain(..) {
             std::mem::forget(frame);
         }
     }
@@ -85,19 +100,19 @@ pub(crate) fn push(state: Box<SpanState>) -> Token {
         Context::map_current(|current| current.with_span(MirroredSpan(ids.clone()))).attach()
     });
     let otel_span = otel_span_id();
-    let token = NEXT_TOKEN
-        .try_with(|next| {
-            let token = next.get();
-            next.set(token + 1);
-            token
-        })
-        .unwrap_or(u64::MAX);
-    let frame = Frame { token, state, otel_span, _mirrored, _carried };
+    let mut frame = Some(Frame { token: u64::MAX, state, otel_span, _mirrored, _carried });
     // A thread being torn down has no stack left: the span is current nowhere.
     // Or, called from where the stack is borrowed, pushing nothing: the
     // span is then current nowhere rather than a panic.
-    let _ = FRAMES.try_with(|frames| frames.try_borrow_mut().map(|mut frames| frames.0.push(frame)));
-    Token(token)
+    let pushed = FRAMES.try_with(|frames| {
+        let mut frames = frames.try_borrow_mut().ok()?;
+        let mut frame = frame.take()?;
+        frame.token = frames.next_token();
+        let token = frame.token;
+        frames.frames.push(frame);
+        Some(token)
+    });
+    Token(pushed.ok().flatten().unwrap_or(u64::MAX))
 }
 
 /// Ends what [`push`] began, whichever frames were pushed since; gives the
@@ -106,8 +121,8 @@ pub(crate) fn pop(token: Token) -> Option<Box<SpanState>> {
     let frame = FRAMES
         .try_with(|frames| {
             let mut frames = frames.try_borrow_mut().ok()?;
-            let at = frames.0.iter().rposition(|frame| frame.token == token.0)?;
-            Some(frames.0.remove(at))
+            let at = frames.frames.iter().rposition(|frame| frame.token == token.0)?;
+            Some(frames.frames.remove(at))
         })
         .ok()
         .flatten()?;
@@ -133,7 +148,7 @@ fn with_frame<R>(found: impl Fn(&Frame) -> bool, f: impl FnOnce(&mut LiveSpan) -
     FRAMES
         .try_with(|frames| {
             let mut frames = frames.try_borrow_mut().ok()?;
-            let frame = frames.0.iter_mut().rev().find(|frame| found(frame))?;
+            let frame = frames.frames.iter_mut().rev().find(|frame| found(frame))?;
             frame.state.live.as_mut().map(f)
         })
         .ok()
@@ -169,7 +184,7 @@ impl Parent {
     }
 
     /// One of tracekit's spans, current on this thread.
-    fn local(state: &SpanState) -> Parent {
+    pub(crate) fn local(state: &SpanState) -> Parent {
         Parent { ids: state.ids.clone(), context: None, local_trace: state.local_trace.clone() }
     }
 
@@ -189,22 +204,17 @@ impl Parent {
     }
 }
 
-/// Runs `decide` on the parent of a span started now, borrowed: the ids of
-/// tracekit's current span (`None` when OpenTelemetry's current context
-/// is the parent), with OpenTelemetry's current context. Nothing is cloned,
+/// Runs `decide` on the parent of a span started now, borrowed: the state of
+/// tracekit's current span (`None` when OpenTelemetry's current context is
+/// the parent), with OpenTelemetry's current context. Nothing is cloned,
 /// so that a span decided against costs no more than this look.
-pub(crate) fn with_current_parent<R>(decide: impl FnOnce(Option<&SpanContext>, &Context) -> R) -> R {
-    with_current_frame(|local, current| decide(local.map(|state| &state.ids), current))
-}
-
-/// [`with_current_parent`], with the whole state of tracekit's current span.
-fn with_current_frame<R>(decide: impl FnOnce(Option<&SpanState>, &Context) -> R) -> R {
+pub(crate) fn with_current_frame<R>(decide: impl FnOnce(Option<&SpanState>, &Context) -> R) -> R {
     Context::map_current(|current| {
         let otel_span = current.span().span_context().span_id();
         let mut decide = Some(decide);
         let decided = FRAMES.try_with(|frames| {
             let frames = frames.try_borrow().ok()?;
-            let top = frames.0.last().filter(|top| top.otel_span == otel_span)?;
+            let top = frames.frames.last().filter(|top| top.otel_span == otel_span)?;
             decide.take().map(|decide| decide(Some(&top.state), current))
         });
         match (decided, decide) {
@@ -225,11 +235,6 @@ pub(crate) fn current_parent<T>(read: impl FnOnce(&Context) -> T) -> (Parent, T)
             None => (Parent::in_context(current.clone()), value),
         }
     })
-}
-
-/// The span on top of this thread's stack, as a parent.
-pub(crate) fn top_parent() -> Option<Parent> {
-    FRAMES.try_with(|frames| Some(Parent::local(&frames.try_borrow().ok()?.0.last()?.state))).ok().flatten()
 }
 
 /// Whether `ids` name a span of this process (not remote, not none).

@@ -43,7 +43,7 @@ fn start_recording(
         None => {
             let (parent, capture, asked) = match look_at_current_parent() {
                 Look::Skipped => return None,
-                Look::Frame { capture, asked } => (stack::top_parent()?, capture, asked),
+                Look::Frame { parent, capture, asked } => (parent, capture, asked),
                 Look::Context(context, capture) => (Parent::in_context(context), capture, false),
             };
             (parent, capture, None, asked)
@@ -78,15 +78,15 @@ fn skips(capture: Option<&CaptureBackend>, parent: &SpanContext) -> bool {
     dispatch::with_backend(capture, |backend| backend.skips(parent)).unwrap_or(true)
 }
 
-/// What one look at the current parent finds, small enough to pass back
-/// cheaply.
+/// What one look at the current parent finds: nothing is cloned for a
+/// span that is skipped.
 enum Look {
     /// Skipped under one of this process's spans: nothing is built, as that
     /// span's ids are current already and carry the decision.
     Skipped,
     /// A frame of tracekit's stack is the parent; `asked`: the backend said
     /// it does not skip.
-    Frame { capture: Option<CaptureBackend>, asked: bool },
+    Frame { parent: Parent, capture: Option<CaptureBackend>, asked: bool },
     /// OpenTelemetry's current context is the parent.
     Context(Context, Option<CaptureBackend>),
 }
@@ -94,16 +94,16 @@ enum Look {
 /// Decides on the borrowed parent whether a span started now is skipped
 /// under a span of this process, and where its parent is otherwise.
 fn look_at_current_parent() -> Look {
-    stack::with_current_parent(|local, current| {
+    stack::with_current_frame(|local, current| {
         let capture = current.get::<CaptureBackend>();
         let span = current.span();
-        let ids = local.unwrap_or_else(|| span.span_context());
+        let ids = local.map_or_else(|| span.span_context(), |state| &state.ids);
         let asked = stack::is_local(ids);
         if asked && skips(capture, ids) {
             return Look::Skipped;
         }
         match local {
-            Some(_) => Look::Frame { capture: capture.cloned(), asked },
+            Some(state) => Look::Frame { parent: Parent::local(state), capture: capture.cloned(), asked },
             None => Look::Context(current.clone(), capture.cloned()),
         }
     })

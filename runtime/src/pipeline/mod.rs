@@ -200,8 +200,7 @@ impl Backend for Pipeline {
         // Arguments are recorded straight into the span's attributes.
         let mut recorder = Recorder::with_attributes(attributes);
         record(&mut recorder);
-        let links = recorder.take_links();
-        let mut attributes = recorder.into_attributes();
+        let (mut attributes, links) = recorder.into_start();
         let dropped_attributes_count = attributes.len().saturating_sub(limit) as u32;
         attributes.truncate(limit);
         let start_time = Timestamp::from(start.started.unwrap_or_else(Reading::now));
@@ -222,8 +221,10 @@ impl Backend for Pipeline {
         span.dropped_attributes_count = dropped_attributes_count;
         span.extras = None;
         span.status = Status::Unset;
-        for (link, attributes) in links {
-            span.add_link(link, attributes);
+        if !links.is_empty() {
+            for (link, attributes) in links {
+                span.add_link(link, attributes);
+            }
         }
         let mut open = OpenSpan::recorded(span_context, LiveSpan::Recorded(span));
         open.set_local_trace(local_trace);
