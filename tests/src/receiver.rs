@@ -41,6 +41,7 @@ pub struct Export {
 #[derive(Clone, Debug)]
 pub struct MetricsExport {
     pub transport: Transport,
+    pub headers: HeaderMap,
     pub request: ExportMetricsServiceRequest,
 }
 
@@ -358,7 +359,8 @@ impl MetricsService for GrpcCollector {
         &self,
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
-        let export = MetricsExport { transport: Transport::Grpc, request: request.into_inner() };
+        let headers = request.metadata().clone().into_headers();
+        let export = MetricsExport { transport: Transport::Grpc, headers, request: request.into_inner() };
         self.0.lock().unwrap().metrics.push(export);
         Ok(tonic::Response::new(ExportMetricsServiceResponse { partial_success: None }))
     }
@@ -371,7 +373,7 @@ async fn http_metrics(State(shared): State<Shared>, headers: HeaderMap, body: By
     } else {
         (Transport::HttpProtobuf, ExportMetricsServiceRequest::decode(&body[..]).expect("OTLP/protobuf body"))
     };
-    shared.lock().unwrap().metrics.push(MetricsExport { transport, request });
+    shared.lock().unwrap().metrics.push(MetricsExport { transport, headers, request });
     let response = ExportMetricsServiceResponse { partial_success: None };
     if json {
         (StatusCode::OK, serde_json::to_vec(&response).unwrap())

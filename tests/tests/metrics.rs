@@ -104,6 +104,30 @@ fn point(metric: &Metric, attributes: &[(&str, &str)]) -> HistogramDataPoint {
 }
 
 #[test]
+fn metrics_requests_carry_the_configured_headers_and_name_the_exporter_over_each_protocol() {
+    let _lock = lock();
+    for (protocol, transport) in [
+        (Protocol::Grpc, Transport::Grpc),
+        (Protocol::HttpProtobuf, Transport::HttpProtobuf),
+        (Protocol::HttpJson, Transport::HttpJson),
+    ] {
+        let receiver = Receiver::start();
+        let config = metrics_over_otlp(&receiver, protocol).otlp(|otlp| otlp.header("x-api-key", "key-123"));
+        let guard = config.install().unwrap();
+        let _ = charge(2);
+        drop(guard);
+        let exports = receiver.metrics();
+        assert!(!exports.is_empty() && exports.iter().all(|export| export.transport == transport), "{protocol:?}");
+        let headers = &exports[0].headers;
+        assert_eq!(headers.get("x-api-key").map(|value| value.to_str().unwrap()), Some("key-123"), "{protocol:?}");
+        let user_agent = headers.get("user-agent").map(|value| value.to_str().unwrap()).unwrap_or_default();
+        assert!(user_agent.contains("tracekit/"), "{protocol:?}: {user_agent:?}");
+        let durations = metric(&exports, "tracekit.operation.duration");
+        assert_eq!(point(&durations, &[("operation.name", "charge"), ("span.kind", "internal")]).count, 1);
+    }
+}
+
+#[test]
 fn durations_reach_the_collector_over_grpc_and_http_with_their_bounds_counts_and_attributes() {
     let _lock = lock();
     for (protocol, transport) in [(Protocol::Grpc, Transport::Grpc), (Protocol::HttpProtobuf, Transport::HttpProtobuf)]

@@ -1,6 +1,6 @@
 //! The exporters, each with its settings: the console's readable output,
-//! memory for tests, and OTLP (from `opentelemetry-otlp`) on a runtime of
-//! its own, behind a batch processor that counts what it loses.
+//! memory for tests, and OTLP (encoded and sent by tracekit) on a runtime
+//! of its own, behind a batch processor that counts what it loses.
 
 pub(crate) mod batch;
 pub(crate) mod console;

@@ -3,45 +3,29 @@
 //! messages (see `encode`), and sent by tracekit's own transport on the
 //! export runtime, which the export thread drives.
 
+use super::client::OtlpClient;
 use super::encode::RequestFrame;
-use super::export_runtime::ExportRuntime;
-use super::settings::{credentials, OtlpTarget};
-use super::transport::TraceTransport;
+use super::settings::OtlpTarget;
 use super::wire::WireRequest;
 use crate::error::InitError;
 use crate::export::batch::BatchExporter;
 use crate::export::IntoSpanParts;
-use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::Resource;
 use std::time::Duration;
 
 #[derive(Debug)]
 pub(crate) struct OtlpExporter {
-    transport: TraceTransport,
+    client: OtlpClient,
     frame: RequestFrame,
     /// `OTEL_BSP_EXPORT_TIMEOUT`: the batch processor does not bound an
     /// export itself.
     export_timeout: Duration,
-    /// The `user:password@` of the endpoint, if any, kept out of errors.
-    credentials: Option<String>,
-    runtime: ExportRuntime,
 }
 
 impl OtlpExporter {
     pub(crate) fn new(settings: &OtlpTarget, export_timeout: Duration) -> Result<Self, InitError> {
-        let tls = settings.tls.load()?;
-        let runtime = ExportRuntime::new()?;
-        let transport = runtime.build(|| TraceTransport::new(settings, &tls)).map_err(InitError::Exporter)?;
-        let credentials = credentials(&settings.url()).map(str::to_owned);
-        Ok(OtlpExporter { transport, frame: RequestFrame::new(), export_timeout, credentials, runtime })
-    }
-
-    /// `error`, without the endpoint's credentials.
-    fn failure(&self, error: String) -> OTelSdkError {
-        match &self.credentials {
-            Some(credentials) => OTelSdkError::InternalFailure(error.replace(credentials.as_str(), "")),
-            None => OTelSdkError::InternalFailure(error),
-        }
+        Ok(OtlpExporter { client: OtlpClient::new(settings)?, frame: RequestFrame::new(), export_timeout })
     }
 
     /// The request for `batch`, as the transport sends it.
@@ -50,7 +34,7 @@ impl OtlpExporter {
         batch: std::vec::Drain<'_, T>,
         value_length: Option<usize>,
     ) -> Result<Vec<u8>, String> {
-        if self.transport.speaks_json() {
+        if self.client.speaks_json() {
             let spans = batch.map(|span| span.into_parts().into_span(value_length)).collect();
             let request = self.frame.request(spans);
             return serde_json::to_vec(&request).map_err(|error| format!("cannot encode the request as JSON: {error}"));
@@ -67,13 +51,7 @@ impl OtlpExporter {
 
 impl<T: IntoSpanParts> BatchExporter<T> for OtlpExporter {
     fn export_batch(&self, batch: std::vec::Drain<'_, T>, value_length: Option<usize>) -> OTelSdkResult {
-        let request = self.request(batch, value_length).and_then(|request| self.transport.body(request));
-        let request = request.map_err(|error| self.failure(error))?;
-        // Called on the batch processor's own thread, never on a runtime's;
-        // the processor counts and reports what fails.
-        self.runtime.export(self.export_timeout, async {
-            self.transport.send(request).await.map_err(|error| self.failure(error))
-        })
+        self.client.send(self.request(batch, value_length), self.export_timeout)
     }
 
     fn set_resource(&mut self, resource: &Resource) {

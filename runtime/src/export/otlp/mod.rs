@@ -1,16 +1,16 @@
 //! OTLP: the span exporter (feature `otlp`), which encodes tracekit's
-//! spans itself and sends them with its own transport; `opentelemetry-otlp`'s
-//! clients for metrics; and the settings, which configuration reads in
-//! every build.
+//! spans itself; the client that sends them, and the metrics too, with
+//! tracekit's own transport; and the settings, which configuration reads
+//! in every build.
 
+#[cfg(feature = "otlp")]
+mod client;
 #[cfg(feature = "otlp")]
 mod encode;
 #[cfg(feature = "otlp")]
 mod export_runtime;
 #[cfg(feature = "otlp")]
 mod exporter;
-#[cfg(all(feature = "otlp", feature = "metrics"))]
-mod sdk_client;
 mod settings;
 #[cfg(feature = "tls")]
 mod tls;
@@ -20,11 +20,9 @@ mod transport;
 mod wire;
 
 #[cfg(all(feature = "otlp", feature = "metrics"))]
-pub(crate) use export_runtime::ExportRuntime;
+pub(crate) use client::OtlpClient;
 #[cfg(feature = "otlp")]
 pub(crate) use exporter::OtlpExporter;
-#[cfg(all(feature = "otlp", feature = "metrics"))]
-pub(crate) use sdk_client::{connect, OtlpClient};
 #[cfg(feature = "otlp")]
 pub(crate) use settings::shown_url;
 pub(crate) use settings::OtlpTarget;

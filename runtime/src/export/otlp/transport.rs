@@ -1,11 +1,11 @@
-//! Sending an encoded OTLP trace request: gRPC through tonic, HTTP through
-//! hyper, retried as the OTLP specification asks (retryable answers only,
+//! Sending an encoded OTLP request of either signal tracekit exports
+//! (spans, metrics): gRPC through tonic, HTTP through hyper, retried as the OTLP specification asks (retryable answers only,
 //! exponential backoff with jitter, a delay the collector asks for
 //! honoured, all within the exporter's timeout).
 //!
 //! The request is encoded once: a retry sends the same bytes again.
 
-use super::settings::{Compression, OtlpTarget, Protocol, TlsPem};
+use super::settings::{Compression, OtlpTarget, Protocol, Signal, TlsPem};
 use bytes::Bytes;
 use opentelemetry_http::HttpClient as _;
 use std::io::Write as _;
@@ -22,14 +22,21 @@ const JITTER_MS: u32 = 100;
 /// The longest delay a collector may ask for before a retry.
 const LONGEST_ASKED_DELAY: Duration = Duration::from_secs(600);
 
-const GRPC_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+/// The gRPC method each signal's requests go to.
+fn grpc_export(signal: Signal) -> &'static str {
+    match signal {
+        Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+    }
+}
 
 /// How the exporter names itself: tracekit and its version, then the name
 /// the OTLP specification gives the exporters of Rust.
 const USER_AGENT: &str = concat!("tracekit/", env!("CARGO_PKG_VERSION"), " (OTel-OTLP-Exporter-Rust)");
 
+/// Sends one signal's requests to where its settings say.
 #[derive(Debug)]
-pub(crate) struct TraceTransport {
+pub(crate) struct OtlpTransport {
     connection: Connection,
     /// How long the attempts of one export may take together.
     budget: Duration,
@@ -37,7 +44,7 @@ pub(crate) struct TraceTransport {
 
 #[derive(Debug)]
 enum Connection {
-    Grpc { channel: Channel, metadata: tonic::metadata::MetadataMap, gzip: bool },
+    Grpc { channel: Channel, method: &'static str, metadata: tonic::metadata::MetadataMap, gzip: bool },
     Http { client: Box<HttpTransportClient>, url: http::Uri, headers: http::HeaderMap, gzip: bool, json: bool },
 }
 
@@ -58,7 +65,7 @@ enum Retry {
     After(Option<Duration>),
 }
 
-impl TraceTransport {
+impl OtlpTransport {
     /// The client `settings` describe. Built inside the export runtime: the
     /// gRPC channel connects lazily, on the runtime that drives it.
     pub(crate) fn new(settings: &OtlpTarget, tls: &TlsPem) -> Result<Self, String> {
@@ -68,6 +75,7 @@ impl TraceTransport {
         let connection = match settings.protocol {
             Protocol::Grpc => Connection::Grpc {
                 channel: grpc_channel(&url, settings.timeout, tls)?,
+                method: grpc_export(settings.signal),
                 metadata: tonic::metadata::MetadataMap::from_headers(headers),
                 gzip,
             },
@@ -84,7 +92,7 @@ impl TraceTransport {
                 Connection::Http { client: Box::new(http_client(settings.timeout, tls)?), url, headers, gzip, json }
             }
         };
-        Ok(TraceTransport { connection, budget: settings.timeout })
+        Ok(OtlpTransport { connection, budget: settings.timeout })
     }
 
     /// Whether requests go as JSON (HTTP/JSON) rather than protobuf.
@@ -92,7 +100,7 @@ impl TraceTransport {
         matches!(self.connection, Connection::Http { json: true, .. })
     }
 
-    /// A request written as [`TraceTransport::speaks_json`] says, made
+    /// A request written as [`OtlpTransport::speaks_json`] says, made
     /// ready to send: gzipped over HTTP when asked (gRPC compresses its
     /// own frames).
     pub(crate) fn body(&self, request: Vec<u8>) -> Result<Encoded, String> {
@@ -133,7 +141,7 @@ impl TraceTransport {
 
     async fn attempt(&self, body: &Bytes) -> Result<(), Refusal> {
         match &self.connection {
-            Connection::Grpc { channel, metadata, gzip } => {
+            Connection::Grpc { channel, method, metadata, gzip } => {
                 let mut client = tonic::client::Grpc::new(channel.clone());
                 if *gzip {
                     client =
@@ -145,7 +153,7 @@ impl TraceTransport {
                 })?;
                 let mut request = tonic::Request::new(body.clone());
                 *request.metadata_mut() = metadata.clone();
-                let path = http::uri::PathAndQuery::from_static(GRPC_EXPORT);
+                let path = http::uri::PathAndQuery::from_static(method);
                 client.unary(request, path, PassThrough).await.map(drop).map_err(grpc_refusal)
             }
             Connection::Http { client, url, headers, .. } => {

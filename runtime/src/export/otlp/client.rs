@@ -1,0 +1,52 @@
+//! One signal's connection to the collector: tracekit's transport on the
+//! export runtime, with the endpoint's credentials kept out of every
+//! error. The span exporter and the metrics exporter each hold one.
+
+use super::export_runtime::ExportRuntime;
+use super::settings::{credentials, OtlpTarget};
+use super::transport::OtlpTransport;
+use crate::error::InitError;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use std::time::Duration;
+
+#[derive(Debug)]
+pub(crate) struct OtlpClient {
+    transport: OtlpTransport,
+    /// The `user:password@` of the endpoint, if any, kept out of errors.
+    credentials: Option<String>,
+    runtime: ExportRuntime,
+}
+
+impl OtlpClient {
+    /// The client `settings` describe, with the runtime that will drive it.
+    pub(crate) fn new(settings: &OtlpTarget) -> Result<Self, InitError> {
+        let tls = settings.tls.load()?;
+        let runtime = ExportRuntime::new()?;
+        let transport = runtime.build(|| OtlpTransport::new(settings, &tls)).map_err(InitError::Exporter)?;
+        let credentials = credentials(&settings.url()).map(str::to_owned);
+        Ok(OtlpClient { transport, credentials, runtime })
+    }
+
+    /// Whether requests are to be written as JSON (HTTP/JSON) rather than
+    /// protobuf.
+    pub(crate) fn speaks_json(&self) -> bool {
+        self.transport.speaks_json()
+    }
+
+    /// Sends a request written as [`OtlpClient::speaks_json`] says, retrying
+    /// as the transport does, within `timeout`. Called on the thread that
+    /// exports (the batch processor's, the metrics reader's), never on a
+    /// runtime's; what fails is returned for that thread to count and report.
+    pub(crate) fn send(&self, request: Result<Vec<u8>, String>, timeout: Duration) -> OTelSdkResult {
+        let request = request.and_then(|request| self.transport.body(request)).map_err(|error| self.failure(error))?;
+        self.runtime.export(timeout, async { self.transport.send(request).await.map_err(|error| self.failure(error)) })
+    }
+
+    /// `error`, without the endpoint's credentials.
+    fn failure(&self, error: String) -> OTelSdkError {
+        match &self.credentials {
+            Some(credentials) => OTelSdkError::InternalFailure(error.replace(credentials.as_str(), "")),
+            None => OTelSdkError::InternalFailure(error),
+        }
+    }
+}
