@@ -48,7 +48,7 @@ pub(crate) struct SpanStart {
 /// Room kept in a span's attributes for what is recorded after it starts
 /// (arguments, the result), so that recording a few does not reallocate.
 #[cfg(feature = "pipeline")]
-const ATTRIBUTE_ROOM: usize = 4;
+pub(crate) const ATTRIBUTE_ROOM: usize = 4;
 
 impl SpanStart {
     /// The attributes a span starts with, the code location first, in one

@@ -12,14 +12,16 @@ use opentelemetry::{Key, KeyValue, Value};
 /// attributes when the span starts, the result or error when it ends.
 #[derive(Default)]
 pub struct Recorder {
-    attributes: Vec<KeyValue>,
+    // `Option`s, so that a recorder left empty (most calls record no
+    // outcome) drops with a test rather than a call into `Vec`'s drop.
+    attributes: Option<Vec<KeyValue>>,
     error: Option<(&'static str, String)>,
     /// Only the outcome is wanted (for the metrics of a call whose span is
     /// not recorded): nothing is formatted.
     outcome_only: bool,
     failure: Option<&'static str>,
     /// The spans linked to, with the attributes of each link.
-    links: Vec<(SpanContext, Vec<KeyValue>)>,
+    links: Option<Vec<(SpanContext, Vec<KeyValue>)>>,
 }
 
 impl Recorder {
@@ -52,10 +54,8 @@ impl Recorder {
     // stored rather than copied through the stack.
     #[inline]
     pub fn attribute(&mut self, key: &'static str, value: Value) {
-        if self.attributes.capacity() == 0 {
-            self.attributes = crate::support::recycle::take();
-        }
-        self.attributes.push(KeyValue::new(Key::from_static_str(key), value));
+        let attributes = self.attributes.get_or_insert_with(crate::support::recycle::take);
+        attributes.push(KeyValue::new(Key::from_static_str(key), value));
     }
 
     /// Links the span to each of `targets` (`links = ..`); targets without
@@ -66,33 +66,33 @@ impl Recorder {
         I::Item: LinkTarget,
     {
         let links = targets.into_iter().filter_map(|target| target.link_target()).map(|link| (link, Vec::new()));
-        self.links.extend(links);
+        self.links.get_or_insert_with(Vec::new).extend(links);
     }
 
     /// Links the span to `target`, with attributes of the link.
     pub(crate) fn link(&mut self, target: impl LinkTarget, attributes: Vec<KeyValue>) {
         if let Some(link) = target.link_target() {
-            self.links.push((link, attributes));
+            self.links.get_or_insert_with(Vec::new).push((link, attributes));
         }
     }
 
     /// The links recorded, taken out.
     #[cfg(feature = "pipeline")]
     pub(crate) fn take_links(&mut self) -> Vec<(SpanContext, Vec<KeyValue>)> {
-        std::mem::take(&mut self.links)
+        self.links.take().unwrap_or_default()
     }
 
     /// A recorder that adds to `attributes`.
     #[cfg(feature = "pipeline")]
     pub(crate) fn with_attributes(attributes: Vec<KeyValue>) -> Self {
-        Recorder { attributes, ..Recorder::default() }
+        Recorder { attributes: Some(attributes), ..Recorder::default() }
     }
 
     /// What was recorded when the span started: the attributes, after
-    /// those it started with, and the links.
+    /// those it started with, and the links, if any.
     #[cfg(feature = "pipeline")]
-    pub(crate) fn into_start(self) -> (Vec<KeyValue>, Vec<(SpanContext, Vec<KeyValue>)>) {
-        (self.attributes, self.links)
+    pub(crate) fn into_start(self) -> (Vec<KeyValue>, Option<Vec<(SpanContext, Vec<KeyValue>)>>) {
+        (self.attributes.unwrap_or_default(), self.links)
     }
 
     /// Runs `record` on a new span, if it is recorded.
@@ -104,19 +104,19 @@ impl Recorder {
             for (link, attributes) in recorder.take_links() {
                 span.add_link(link, attributes);
             }
-            span.set_attributes(recorder.attributes);
+            span.set_attributes(recorder.attributes.unwrap_or_default());
         }
     }
 
     /// Whether nothing was recorded that [`Recorder::apply_to`] would apply.
     pub(crate) fn is_empty(&self) -> bool {
-        self.attributes.is_empty() && self.error.is_none()
+        self.attributes.as_ref().is_none_or(Vec::is_empty) && self.error.is_none()
     }
 
     pub(crate) fn apply_to(mut self, span: &mut LiveSpan) {
-        if !self.attributes.is_empty() {
-            span.set_attributes(self.attributes.drain(..));
-            crate::support::recycle::give(self.attributes);
+        if let Some(mut attributes) = self.attributes.take().filter(|attributes| !attributes.is_empty()) {
+            span.set_attributes(attributes.drain(..));
+            crate::support::recycle::give(attributes);
         }
         if let Some((type_name, message)) = self.error {
             mark_error(span, type_name, message);

@@ -27,7 +27,7 @@ use span_record::SpanSink;
 use crate::facade::callsite::Callsite;
 use crate::facade::dispatch::Backend;
 use crate::facade::live::{LiveSpan, LocalTraceRef, Recording as _};
-use crate::facade::open::{OpenSpan, SpanStart};
+use crate::facade::open::{OpenSpan, SpanStart, ATTRIBUTE_ROOM};
 use crate::facade::recorder::Recorder;
 use crate::facade::stack::Parent;
 use crate::facade::trace_flags;
@@ -148,28 +148,32 @@ impl Backend for Pipeline {
         let parent_context = &parent.ids;
         let has_parent = parent_context.is_valid();
         let trace_id = if has_parent { parent_context.trace_id() } else { RandomIdGenerator::default().new_trace_id() };
-        let sampling = if self.keeper.is_some() && self.known_decision.skips(parent_context) {
+        // The decision, the trace state, and what the sampler adds to the
+        // attributes (`None` when it was not asked).
+        let (decision, trace_state, sampler_attributes) = if self.keeper.is_some()
+            && self.known_decision.skips(parent_context)
+        {
             // Known dropped before the sampler is asked ([`Backend::skips`]
             // let it through only for the keep policy to hold it).
-            let trace_state = parent_context.trace_state().clone();
-            SamplingResult { decision: SamplingDecision::Drop, attributes: Vec::new(), trace_state }
+            (SamplingDecision::Drop, parent_context.trace_state().clone(), None)
         } else if self.samples_the_rest {
             // As the SDK's always-on samplers decide: the parent's trace state.
-            let trace_state = parent_context.trace_state().clone();
-            SamplingResult { decision: SamplingDecision::RecordAndSample, attributes: Vec::new(), trace_state }
+            (SamplingDecision::RecordAndSample, parent_context.trace_state().clone(), None)
         } else {
             let parent = parent.to_context();
-            self.sampler.should_sample(Some(&parent), trace_id, &start.name, &start.kind, &start.attributes, &[])
+            let SamplingResult { decision, attributes, trace_state } =
+                self.sampler.should_sample(Some(&parent), trace_id, &start.name, &start.kind, &start.attributes, &[]);
+            (decision, trace_state, Some(attributes))
         };
-        let sampled = sampling.decision == SamplingDecision::RecordAndSample;
+        let sampled = decision == SamplingDecision::RecordAndSample;
         if !has_parent {
             root_decisions::count(sampled);
         }
         let flags = inherited_flags(parent_context).with_sampled(sampled);
         let span_context =
-            SpanContext::new(trace_id, RandomIdGenerator::default().new_span_id(), flags, false, sampling.trace_state);
+            SpanContext::new(trace_id, RandomIdGenerator::default().new_span_id(), flags, false, trace_state);
         let mut local_trace = None;
-        let sink: Arc<dyn SpanSink> = match (sampling.decision, &self.keeper) {
+        let sink: Arc<dyn SpanSink> = match (decision, &self.keeper) {
             (SamplingDecision::Drop, None) => return OpenSpan::not_recorded(span_context),
             (SamplingDecision::Drop, Some(keeper)) => {
                 // Held for the keep decision, in the parent's local trace or
@@ -189,13 +193,19 @@ impl Backend for Pipeline {
             _ => lease::leased(&self.processors),
         };
         let limit = self.processors.limits().max_attributes_per_span as usize;
+        // Taken apart, so that nothing empty is left behind to drop.
+        let SpanStart { name, kind, code, attributes: mut given, started } = start;
         // The code location is added on export, off the calling thread, when
         // it fits the limit; otherwise now, to be cut by the limit.
-        let code = start.code.take_if(|_| limit >= Callsite::CODE_ATTRIBUTES);
+        let (code, mut attributes) = match code {
+            Some(code) if limit < Callsite::CODE_ATTRIBUTES => {
+                (None, code.code_attributes_then(&mut given, ATTRIBUTE_ROOM))
+            }
+            code => (code, given),
+        };
         let limit = limit - code.map_or(0, |_| Callsite::CODE_ATTRIBUTES);
-        let mut attributes = start.attributes();
-        if !sampling.attributes.is_empty() {
-            attributes.extend(sampling.attributes);
+        if let Some(added) = sampler_attributes.filter(|added| !added.is_empty()) {
+            attributes.extend(added);
         }
         // Arguments are recorded straight into the span's attributes.
         let mut recorder = Recorder::with_attributes(attributes);
@@ -203,8 +213,8 @@ impl Backend for Pipeline {
         let (mut attributes, links) = recorder.into_start();
         let dropped_attributes_count = attributes.len().saturating_sub(limit) as u32;
         attributes.truncate(limit);
-        let start_time = Timestamp::from(start.started.unwrap_or_else(Reading::now));
-        self.processors.started(span_context.span_id(), &start.name);
+        let start_time = Timestamp::from(started.unwrap_or_else(Reading::now));
+        self.processors.started(span_context.span_id(), &name);
         // Filled field by field in a recycled box: a whole record written
         // into it would be copied through the stack first.
         let mut span = span_record::take_record();
@@ -212,19 +222,23 @@ impl Backend for Pipeline {
         span.sink = Some(sink);
         span.parent_span_id = if has_parent { parent_context.span_id() } else { SpanId::INVALID };
         span.parent_span_is_remote = has_parent && parent_context.is_remote();
-        span.kind = start.kind;
-        span.name = start.name;
+        span.kind = kind;
+        span.name = name;
         span.code = code;
         span.start_time = start_time;
         span.end_time = start_time;
-        span.attributes = attributes;
+        // A record comes back with its vector taken, which owns no memory:
+        // nothing to free, so no call into `Vec`'s drop to make.
+        let taken = std::mem::replace(&mut span.attributes, attributes);
+        match taken.capacity() {
+            0 => std::mem::forget(taken),
+            _ => drop(taken),
+        }
         span.dropped_attributes_count = dropped_attributes_count;
         span.extras = None;
         span.status = Status::Unset;
-        if !links.is_empty() {
-            for (link, attributes) in links {
-                span.add_link(link, attributes);
-            }
+        for (link, attributes) in links.into_iter().flatten() {
+            span.add_link(link, attributes);
         }
         let mut open = OpenSpan::recorded(span_context, LiveSpan::Recorded(span));
         open.set_local_trace(local_trace);
