@@ -8,6 +8,9 @@ use opentelemetry::trace::Span;
 use opentelemetry::trace::SpanContext;
 use opentelemetry::{Key, KeyValue, Value};
 
+/// The spans a span links to, with the attributes of each link.
+pub(crate) type Links = Vec<(SpanContext, Vec<KeyValue>)>;
+
 /// Collects what the expansion records on a span: arguments and extra
 /// attributes when the span starts, the result or error when it ends.
 #[derive(Default)]
@@ -21,7 +24,7 @@ pub struct Recorder {
     outcome_only: bool,
     failure: Option<&'static str>,
     /// The spans linked to, with the attributes of each link.
-    links: Option<Vec<(SpanContext, Vec<KeyValue>)>>,
+    links: Option<Links>,
 }
 
 impl Recorder {
@@ -78,7 +81,7 @@ impl Recorder {
 
     /// The links recorded, taken out.
     #[cfg(feature = "pipeline")]
-    pub(crate) fn take_links(&mut self) -> Vec<(SpanContext, Vec<KeyValue>)> {
+    pub(crate) fn take_links(&mut self) -> Links {
         self.links.take().unwrap_or_default()
     }
 
@@ -91,7 +94,7 @@ impl Recorder {
     /// What was recorded when the span started: the attributes, after
     /// those it started with, and the links, if any.
     #[cfg(feature = "pipeline")]
-    pub(crate) fn into_start(self) -> (Vec<KeyValue>, Option<Vec<(SpanContext, Vec<KeyValue>)>>) {
+    pub(crate) fn into_start(self) -> (Vec<KeyValue>, Option<Links>) {
         (self.attributes.unwrap_or_default(), self.links)
     }
 
