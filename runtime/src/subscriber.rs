@@ -46,12 +46,12 @@
 //! nested under tracekit's, turn on
 //! [`Config::opentelemetry_context`](crate::Config::opentelemetry_context).
 
+use crate::facade::code_location::CodeLocation;
 use crate::facade::dispatch;
 use crate::facade::live::{LiveSpan, LocalTraceRef};
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::stack;
 use crate::facade::start::start_span;
-use crate::support::conventions::{CODE_FILE_PATH, CODE_LINE_NUMBER};
 use opentelemetry::trace::{SpanContext, SpanKind, Status};
 use opentelemetry::{Key, KeyValue, Value};
 use std::borrow::Cow;
@@ -132,14 +132,10 @@ where
             attributes.record(&mut fields);
             status = fields.status.take();
             let name = fields.name.take().map_or(Cow::Borrowed(metadata.name()), Cow::Owned);
-            let mut attributes = fields.attributes;
-            if let Some(file) = metadata.file() {
-                attributes.push(KeyValue::new(CODE_FILE_PATH, file));
-            }
-            if let Some(line) = metadata.line() {
-                attributes.push(KeyValue::new(CODE_LINE_NUMBER, i64::from(line)));
-            }
-            SpanStart { name, kind: fields.kind.unwrap_or(SpanKind::Internal), code: None, attributes, started: None }
+            let kind = fields.kind.unwrap_or(SpanKind::Internal);
+            // The file and line are made into attributes on export.
+            let code = Some(CodeLocation::Tracing(metadata));
+            SpanStart { name, kind, code, attributes: fields.attributes, started: None }
         };
         let open = match start_span(start, || parent, &mut |_| {}) {
             Some(mut open) => {

@@ -377,3 +377,30 @@ fn two_processes_export_into_one_trace() {
         .collect();
     assert_eq!(pids.len(), 2, "spans from two processes: {pids:?}");
 }
+
+#[test]
+fn a_tracing_span_through_the_layer_arrives_with_its_file_and_line_before_its_fields() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let receiver = Receiver::start();
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut line = 0;
+    for protocol in [Protocol::Grpc, Protocol::HttpJson] {
+        let guard = Config::new().otlp(|otlp| otlp.endpoint(receiver.endpoint(protocol)).protocol(protocol)).install();
+        let subscriber = tracing_subscriber::registry().with(tracekit::subscriber::layer());
+        line = line!() + 2;
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info_span!("lookup", table = "users", rows = 3_i64).in_scope(|| ());
+        });
+        drop(guard.unwrap());
+    }
+    let spans = spans(&receiver.wait_for_spans(2, WAIT));
+    assert_eq!(spans.len(), 2, "one span over each protocol: {spans:#?}");
+    for lookup in &spans {
+        assert_eq!(lookup.name, "lookup");
+        let keys: Vec<&str> = lookup.attributes.iter().map(|attribute| attribute.key.as_str()).collect();
+        assert_eq!(keys, ["code.file.path", "code.line.number", "table", "rows"]);
+        assert!(string(&lookup.attributes, "code.file.path").is_some_and(|path| path.ends_with("otlp.rs")));
+        assert_eq!(value(&lookup.attributes, "code.line.number"), Some(&ProtoValue::IntValue(i64::from(line))));
+        assert_eq!(string(&lookup.attributes, "table"), Some("users"));
+    }
+}

@@ -2,6 +2,7 @@
 //! synchronous body, [`AsyncSpan`] for an `async` one.
 
 use crate::facade::callsite::Callsite;
+use crate::facade::code_location::CodeLocation;
 use crate::facade::open::{end_call, OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use crate::facade::start::start_span;
@@ -29,7 +30,7 @@ fn open_span(
         || SpanStart {
             name: Cow::Borrowed(callsite.name),
             kind: callsite.kind.clone(),
-            code: Some(callsite),
+            code: Some(CodeLocation::Function(callsite)),
             attributes: Vec::new(),
             started,
         },

@@ -2,6 +2,7 @@
 //! makes its own form of (the SDK's `SpanData`, OTLP's protobuf).
 
 use super::{IntoSpanData, SCOPE};
+use crate::facade::code_location::CodeAttributes;
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
@@ -21,9 +22,9 @@ pub(crate) struct SpanParts {
     pub(crate) name: Cow<'static, str>,
     pub(crate) start_time: SystemTime,
     pub(crate) end_time: SystemTime,
-    /// The code location (function, file and line), which comes before
-    /// the attributes.
-    pub(crate) code: Option<[KeyValue; 3]>,
+    /// The code location (function, file and line, those known), which
+    /// comes before the attributes.
+    pub(crate) code: Option<CodeAttributes>,
     pub(crate) attributes: Vec<KeyValue>,
     pub(crate) dropped_attributes_count: u32,
     pub(crate) events: SpanEvents,
@@ -38,7 +39,7 @@ impl SpanParts {
             Some(code) => {
                 let mut recorded = self.attributes;
                 let mut attributes = Vec::with_capacity(code.len() + recorded.len());
-                attributes.extend(code);
+                attributes.extend(code.into_iter().flatten());
                 attributes.append(&mut recorded);
                 crate::support::recycle::give(recorded);
                 attributes

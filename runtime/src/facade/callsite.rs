@@ -1,10 +1,6 @@
 //! The compile-time facts of one annotated function.
 
-#[cfg(feature = "pipeline")]
-use crate::support::conventions::{CODE_FILE_PATH, CODE_FUNCTION_NAME, CODE_LINE_NUMBER};
 use opentelemetry::trace::SpanKind;
-#[cfg(feature = "pipeline")]
-use opentelemetry::{Key, KeyValue, StringValue, Value};
 use std::sync::atomic::AtomicUsize;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -20,8 +16,8 @@ pub struct Callsite {
     /// its path is read once, when first exported.
     nested_item: fn() -> &'static str,
     function: OnceLock<String>,
-    file: &'static str,
-    line: u32,
+    pub(crate) file: &'static str,
+    pub(crate) line: u32,
     pub(crate) kind: SpanKind,
     pub(crate) threshold: Option<Duration>,
     /// Where the threads keep this function's metrics meter (`metered.rs`).
@@ -58,36 +54,6 @@ impl Callsite {
     pub(crate) fn function(&'static self) -> &'static str {
         self.function.get_or_init(|| function_path((self.nested_item)()))
     }
-
-    /// How many attributes the code location takes.
-    #[cfg(feature = "pipeline")]
-    pub(crate) const CODE_ATTRIBUTES: usize = 3;
-
-    /// The code location (with the stable semantic-convention keys), then
-    /// the attributes moved out of `rest`, in one allocation with `room` to
-    /// spare. `rest` keeps its memory, for reuse.
-    #[cfg(feature = "pipeline")]
-    pub(crate) fn code_attributes_then(&'static self, rest: &mut Vec<KeyValue>, room: usize) -> Vec<KeyValue> {
-        let mut attributes = Vec::with_capacity(Self::CODE_ATTRIBUTES + rest.len() + room);
-        attributes.extend(self.code_attributes());
-        attributes.append(rest);
-        attributes
-    }
-
-    /// The code location, with the stable semantic-convention keys.
-    #[cfg(feature = "pipeline")]
-    pub(crate) fn code_attributes(&'static self) -> [KeyValue; Self::CODE_ATTRIBUTES] {
-        [
-            KeyValue::new(Key::from_static_str(CODE_FUNCTION_NAME), static_str(self.function())),
-            KeyValue::new(Key::from_static_str(CODE_FILE_PATH), static_str(self.file)),
-            KeyValue::new(Key::from_static_str(CODE_LINE_NUMBER), i64::from(self.line)),
-        ]
-    }
-}
-
-#[cfg(feature = "pipeline")]
-fn static_str(value: &'static str) -> Value {
-    Value::String(StringValue::from(value))
 }
 
 /// The function's path from the compiler's name of an item nested in it

@@ -19,6 +19,7 @@
 //!   (for a batch, on the export thread).
 
 pub(crate) mod callsite;
+pub(crate) mod code_location;
 pub(crate) mod dispatch;
 pub(crate) mod failure;
 pub(crate) mod link;

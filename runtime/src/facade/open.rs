@@ -2,7 +2,7 @@
 //! manual span API so that both record errors, panics and cancellation alike.
 //! Spans are started in `start.rs`, which asks the dispatcher.
 
-use super::callsite::Callsite;
+use super::code_location::CodeLocation;
 use super::failure::mark_error;
 use super::live::{LiveSpan, LocalTraceRef, SpanState};
 use super::stack;
@@ -37,8 +37,8 @@ static STATES: Pool<Box<SpanState>> = Pool::new(&LOCAL_STATES);
 pub(crate) struct SpanStart {
     pub(crate) name: Cow<'static, str>,
     pub(crate) kind: SpanKind,
-    /// The annotated function, whose code location the span records.
-    pub(crate) code: Option<&'static Callsite>,
+    /// Where the span's code is, if the compiler knows it.
+    pub(crate) code: Option<CodeLocation>,
     pub(crate) attributes: Vec<KeyValue>,
     /// When the span started, if the caller read the clock already (for
     /// the metrics); otherwise it is read once the span is known recorded.
@@ -57,7 +57,7 @@ impl SpanStart {
     pub(crate) fn attributes(&mut self) -> Vec<KeyValue> {
         let mut given = std::mem::take(&mut self.attributes);
         match self.code {
-            Some(code) => code.code_attributes_then(&mut given, ATTRIBUTE_ROOM),
+            Some(code) => code.attributes_then(&mut given, ATTRIBUTE_ROOM),
             None => given,
         }
     }

@@ -24,7 +24,7 @@ pub(crate) use sampling::{check_ratio, parse_ratio};
 pub(crate) use span_record::FinishedSpan;
 use span_record::SpanSink;
 
-use crate::facade::callsite::Callsite;
+use crate::facade::code_location::CodeLocation;
 use crate::facade::dispatch::Backend;
 use crate::facade::live::{LiveSpan, LocalTraceRef, Recording as _};
 use crate::facade::open::{OpenSpan, SpanStart, ATTRIBUTE_ROOM};
@@ -198,12 +198,10 @@ impl Backend for Pipeline {
         // The code location is added on export, off the calling thread, when
         // it fits the limit; otherwise now, to be cut by the limit.
         let (code, mut attributes) = match code {
-            Some(code) if limit < Callsite::CODE_ATTRIBUTES => {
-                (None, code.code_attributes_then(&mut given, ATTRIBUTE_ROOM))
-            }
+            Some(code) if limit < code.len() => (None, code.attributes_then(&mut given, ATTRIBUTE_ROOM)),
             code => (code, given),
         };
-        let limit = limit - code.map_or(0, |_| Callsite::CODE_ATTRIBUTES);
+        let limit = limit - code.map_or(0, CodeLocation::len);
         if let Some(added) = sampler_attributes.filter(|added| !added.is_empty()) {
             attributes.extend(added);
         }

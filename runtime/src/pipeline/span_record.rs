@@ -5,7 +5,7 @@
 //! thread, emptied on the export thread.
 
 use crate::export::{IntoSpanData, IntoSpanParts, SpanParts};
-use crate::facade::callsite::Callsite;
+use crate::facade::code_location::CodeLocation;
 use crate::support::clock::Timestamp;
 use crate::support::recycle::{self, Pool};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
@@ -29,10 +29,10 @@ pub(crate) struct SpanRecord {
     pub(crate) parent_span_is_remote: bool,
     pub(crate) kind: SpanKind,
     pub(crate) name: Cow<'static, str>,
-    /// The annotated function, whose code location is added on export. It
-    /// comes first and counts against the attribute limit, as if recorded
+    /// Where the span's code is: its attributes are added on export. They
+    /// come first and count against the attribute limit, as if recorded
     /// when the span started.
-    pub(crate) code: Option<&'static Callsite>,
+    pub(crate) code: Option<CodeLocation>,
     /// Turned into wall-clock time on export, off the calling thread.
     pub(crate) start_time: Timestamp,
     pub(crate) end_time: Timestamp,
@@ -66,11 +66,7 @@ pub(crate) struct FinishedSpan {
 impl SpanRecord {
     /// How many attributes the code location takes.
     pub(crate) fn code_attributes(&self) -> usize {
-        if self.code.is_some() {
-            Callsite::CODE_ATTRIBUTES
-        } else {
-            0
-        }
+        self.code.map_or(0, CodeLocation::len)
     }
 
     pub(crate) fn extras(&mut self) -> &mut Extras {
@@ -119,7 +115,7 @@ impl IntoSpanParts for FinishedSpan {
             name: std::mem::take(&mut record.name),
             start_time: record.start_time.wall_time(),
             end_time: record.end_time.wall_time(),
-            code: record.code.map(Callsite::code_attributes),
+            code: record.code.map(CodeLocation::attributes),
             attributes: std::mem::take(&mut record.attributes),
             dropped_attributes_count: record.dropped_attributes_count,
             events,
@@ -212,6 +208,7 @@ mod tests {
     /// an error status and counts of what was dropped.
     #[cfg(feature = "otlp")]
     fn everything_recorded() -> FinishedSpan {
+        use crate::facade::callsite::Callsite;
         use opentelemetry::trace::{Event, Link, TraceFlags, TraceId, TraceState};
         fn nested() -> &'static str {
             "shop::Cart::checkout::__TRACEKIT_CALLSITE"
@@ -225,7 +222,7 @@ mod tests {
         record.parent_span_is_remote = true;
         record.kind = SpanKind::Server;
         record.name = Cow::Borrowed("checkout");
-        record.code = Some(&CHECKOUT);
+        record.code = Some(CodeLocation::Function(&CHECKOUT));
         let at = |seconds| Timestamp::Given(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds));
         record.start_time = at(1_700_000_000);
         record.end_time = at(1_700_000_001);

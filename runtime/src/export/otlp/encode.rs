@@ -21,7 +21,7 @@ use opentelemetry_proto::tonic::trace::v1::span::Event as OtlpEvent;
 impl SpanParts {
     /// The code location, then the attributes recorded.
     pub(crate) fn all_attributes(&self) -> impl Iterator<Item = &KeyValue> {
-        self.code.iter().flatten().chain(&self.attributes)
+        self.code.iter().flatten().flatten().chain(&self.attributes)
     }
 
     /// Lets go of the parts once written: the attribute vector goes back

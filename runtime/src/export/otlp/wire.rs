@@ -304,9 +304,9 @@ mod tests {
             start_time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
             end_time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_001),
             code: Some([
-                KeyValue::new("code.function.name", "shop::checkout"),
-                KeyValue::new("code.file.path", "src/shop.rs"),
-                KeyValue::new("code.line.number", 42),
+                Some(KeyValue::new("code.function.name", "shop::checkout")),
+                Some(KeyValue::new("code.file.path", "src/shop.rs")),
+                Some(KeyValue::new("code.line.number", 42)),
             ]),
             attributes: values(),
             dropped_attributes_count: 5,

@@ -1,0 +1,71 @@
+//! Where a span's code is, when the compiler knows it: an annotated
+//! function's callsite, or a `tracing` span's metadata (feature `tracing`). A span carries the
+//! reference alone; the `code.*` attributes are made when it is exported,
+//! off the calling thread.
+
+use super::callsite::Callsite;
+#[cfg(feature = "pipeline")]
+use crate::support::conventions::{CODE_FILE_PATH, CODE_FUNCTION_NAME, CODE_LINE_NUMBER};
+#[cfg(feature = "pipeline")]
+use opentelemetry::{Key, KeyValue, StringValue, Value};
+
+/// The static facts a span's `code.*` attributes are made from.
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "the pipeline records the code location"))]
+pub(crate) enum CodeLocation {
+    /// An annotated function: its path, file and line.
+    Function(&'static Callsite),
+    /// A `tracing` span: the file and line its metadata gives.
+    #[cfg(feature = "tracing")]
+    Tracing(&'static tracing::Metadata<'static>),
+}
+
+/// At most this many `code.*` attributes: function, file and line.
+#[cfg(feature = "pipeline")]
+pub(crate) const MOST_CODE_ATTRIBUTES: usize = 3;
+
+/// A location's attributes, in order, with `None` where it has no value.
+#[cfg(feature = "pipeline")]
+pub(crate) type CodeAttributes = [Option<KeyValue>; MOST_CODE_ATTRIBUTES];
+
+#[cfg(feature = "pipeline")]
+impl CodeLocation {
+    /// How many attributes the location takes.
+    pub(crate) fn len(self) -> usize {
+        match self {
+            CodeLocation::Function(_) => MOST_CODE_ATTRIBUTES,
+            #[cfg(feature = "tracing")]
+            CodeLocation::Tracing(metadata) => {
+                usize::from(metadata.file().is_some()) + usize::from(metadata.line().is_some())
+            }
+        }
+    }
+
+    /// The attributes, with the stable semantic-convention keys.
+    pub(crate) fn attributes(self) -> CodeAttributes {
+        let (function, file, line) = match self {
+            CodeLocation::Function(callsite) => (Some(callsite.function()), Some(callsite.file), Some(callsite.line)),
+            #[cfg(feature = "tracing")]
+            CodeLocation::Tracing(metadata) => (None, metadata.file(), metadata.line()),
+        };
+        [
+            function.map(|function| KeyValue::new(Key::from_static_str(CODE_FUNCTION_NAME), static_str(function))),
+            file.map(|file| KeyValue::new(Key::from_static_str(CODE_FILE_PATH), static_str(file))),
+            line.map(|line| KeyValue::new(Key::from_static_str(CODE_LINE_NUMBER), i64::from(line))),
+        ]
+    }
+
+    /// The attributes, then those moved out of `rest`, in one allocation
+    /// with `room` to spare. `rest` keeps its memory, for reuse.
+    pub(crate) fn attributes_then(self, rest: &mut Vec<KeyValue>, room: usize) -> Vec<KeyValue> {
+        let mut attributes = Vec::with_capacity(self.len() + rest.len() + room);
+        attributes.extend(self.attributes().into_iter().flatten());
+        attributes.append(rest);
+        attributes
+    }
+}
+
+#[cfg(feature = "pipeline")]
+fn static_str(value: &'static str) -> Value {
+    Value::String(StringValue::from(value))
+}
