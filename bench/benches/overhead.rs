@@ -7,6 +7,9 @@
 //! cargo bench -p tracekit-bench --bench overhead
 //! ```
 
+mod calls;
+
+use calls::{plain, with_fastrace, with_tracekit, with_tracekit_args, with_tracing};
 use criterion::Criterion;
 use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState, Tracer, TracerProvider as _,
@@ -19,7 +22,6 @@ use std::hint::black_box;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tracekit::{Config, Exporter};
-use tracekit_bench::calls::{plain, with_fastrace, with_tracekit, with_tracekit_args, with_tracing};
 use tracekit_bench::{CountingExporter, CountingReporter};
 use tracekit_tests::receiver::Receiver;
 use tracing_subscriber::layer::SubscriberExt;

@@ -9,13 +9,15 @@
 //! cargo bench -p tracekit-bench --bench sustained
 //! ```
 
+mod calls;
+
+use calls::{with_fastrace, with_tracekit, with_tracing};
 use opentelemetry::trace::{Tracer as _, TracerProvider as _};
 use opentelemetry_sdk::trace::Sampler;
 use std::hint::black_box;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use tracekit::Config;
-use tracekit_bench::calls::{with_fastrace, with_tracekit, with_tracing};
 use tracekit_bench::{CountingExporter, CountingReporter};
 use tracing_subscriber::layer::SubscriberExt as _;
 

@@ -88,7 +88,8 @@ impl Recorder {
     /// A recorder that adds to `attributes`.
     #[cfg(feature = "pipeline")]
     pub(crate) fn with_attributes(attributes: Vec<KeyValue>) -> Self {
-        Recorder { attributes: Some(attributes), ..Recorder::default() }
+        // One with no room is left for `attribute` to replace with a recycled one.
+        Recorder { attributes: Some(attributes).filter(|given| given.capacity() > 0), ..Recorder::default() }
     }
 
     /// What was recorded when the span started: the attributes, after

@@ -1,0 +1,41 @@
+//! The function every peer's case calls: the same trivial body, plain or
+//! under each peer's attribute, kept out of line so that each call is a
+//! call. Compiled into each benchmark, as the code that calls it is.
+
+#![allow(dead_code, reason = "each benchmark calls those of the peers it measures")]
+
+use std::hint::black_box;
+
+/// No span at all.
+#[inline(never)]
+pub fn plain(x: u64) -> u64 {
+    black_box(x).wrapping_add(1)
+}
+
+/// A span of tracekit's own.
+#[inline(never)]
+#[tracekit::trace_operation]
+pub fn with_tracekit(x: u64) -> u64 {
+    black_box(x).wrapping_add(1)
+}
+
+/// A span of tracekit's own with three scalar arguments recorded.
+#[inline(never)]
+#[tracekit::trace_operation(include_args)]
+pub fn with_tracekit_args(x: u64, y: i32, flag: bool) -> u64 {
+    black_box(x).wrapping_add(u64::from(flag)).wrapping_add(y as u64)
+}
+
+/// A `tracing` span, recorded by whichever subscriber is current.
+#[inline(never)]
+#[tracing::instrument(skip_all)]
+pub fn with_tracing(x: u64) -> u64 {
+    black_box(x).wrapping_add(1)
+}
+
+/// A fastrace span, recorded under a local parent.
+#[inline(never)]
+#[fastrace::trace]
+pub fn with_fastrace(x: u64) -> u64 {
+    black_box(x).wrapping_add(1)
+}
