@@ -6,6 +6,15 @@ use opentelemetry_sdk::trace::SpanData;
 pub(crate) trait IntoSpanData: Send + 'static {
     fn is_sampled(&self) -> bool;
     fn into_span_data(self) -> SpanData;
+
+    /// Lets go of a span that is not exported (its queue was full): its
+    /// memory goes back to be filled again where there is a way to.
+    fn discard(self)
+    where
+        Self: Sized,
+    {
+        drop(self);
+    }
 }
 
 impl IntoSpanData for SpanData {

@@ -34,6 +34,7 @@ pub(crate) struct SpanParts {
 
 impl SpanParts {
     /// The SDK's form, of tracekit's instrumentation scope.
+    #[inline]
     pub(crate) fn into_span_data(self) -> SpanData {
         let attributes = match self.code {
             Some(code) => {

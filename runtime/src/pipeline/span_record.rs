@@ -98,12 +98,23 @@ impl IntoSpanData for FinishedSpan {
         self.record.context.is_sampled()
     }
 
+    // Inlined, as are the steps it takes, so that the span is built where
+    // the batch keeps it rather than copied there through the stack.
+    #[inline]
     fn into_span_data(self) -> SpanData {
         self.into_parts().into_span_data()
+    }
+
+    /// A span its full queue turned away is recycled where it ended, so
+    /// that a thread outrunning the exporter does not also pay the
+    /// allocator for every span it records next.
+    fn discard(self) {
+        self.recycle();
     }
 }
 
 impl IntoSpanParts for FinishedSpan {
+    #[inline]
     fn into_parts(self) -> SpanParts {
         let FinishedSpan { mut record } = self;
         let Extras { events, links } = record.extras.take().map(|extras| *extras).unwrap_or_default();

@@ -5,7 +5,7 @@
 use crate::export::value_length::limit_value_lengths;
 use crate::export::IntoSpanData;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::SpanExporter;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 use std::time::Duration;
 
@@ -20,13 +20,10 @@ pub(crate) trait BatchExporter<T>: Send + 'static {
 
 impl<T: IntoSpanData, E: SpanExporter + 'static> BatchExporter<T> for E {
     fn export_batch(&self, batch: std::vec::Drain<'_, T>, value_length: Option<usize>) -> OTelSdkResult {
-        let batch = batch
-            .map(|span| {
-                let mut span = span.into_span_data();
-                limit_value_lengths(&mut span, value_length);
-                span
-            })
-            .collect();
+        let mut batch: Vec<SpanData> = batch.map(IntoSpanData::into_span_data).collect();
+        if value_length.is_some() {
+            batch.iter_mut().for_each(|span| limit_value_lengths(span, value_length));
+        }
         futures_executor::block_on(self.export(batch))
     }
 

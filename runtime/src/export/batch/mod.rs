@@ -158,9 +158,14 @@ impl<T: IntoSpanData> BatchProcessor<T> {
         let shared = &*self.shared;
         if shared.closed.load(Ordering::Acquire) {
             shared.counters.add(Outcome::Dropped, 1);
+            span.discard();
             return;
         }
         match shared.rings.push(span) {
+            Pushed::Full(span) => {
+                shared.counters.add(Outcome::Dropped, 1);
+                span.discard();
+            }
             Pushed::Dropped => shared.counters.add(Outcome::Dropped, 1),
             // Wake the export thread once, when a ring holds a batch; it
             // clears the flag as it starts to export.

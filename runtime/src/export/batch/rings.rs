@@ -48,10 +48,12 @@ thread_local! {
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// Where a span went.
-pub(super) enum Pushed {
+pub(super) enum Pushed<T> {
     /// Queued, with this many in its ring now.
     Queued(usize),
-    /// Its ring was full (or the thread is ending): dropped.
+    /// Its ring was full: handed back, not queued.
+    Full(T),
+    /// The thread is ending, with no ring left: dropped.
     Dropped,
 }
 
@@ -61,7 +63,7 @@ impl<T: Send + 'static> Rings<T> {
     }
 
     /// Queues `span` in this thread's ring, made on the thread's first span.
-    pub(super) fn push(&self, span: T) -> Pushed {
+    pub(super) fn push(&self, span: T) -> Pushed<T> {
         let pushed = THREAD_ENDS.try_with(|ends| {
             let mut ends = ends.try_borrow_mut().ok()?;
             let at = match ends.iter().position(|(id, _)| *id == self.id) {
@@ -78,7 +80,7 @@ impl<T: Send + 'static> Rings<T> {
             let producer = ends[at].1.as_any().downcast_mut::<Producer<T>>()?;
             Some(match producer.push(span) {
                 Ok(()) => Pushed::Queued(self.capacity - producer.slots()),
-                Err(_) => Pushed::Dropped,
+                Err(rtrb::PushError::Full(span)) => Pushed::Full(span),
             })
         });
         pushed.ok().flatten().unwrap_or(Pushed::Dropped)
