@@ -105,6 +105,18 @@ impl<R, F: Fn() -> R> Requests<R, F> {
         drop(self.root.borrow_mut().take());
         self.roots.get()
     }
+
+    /// [`run`]s `call` as the calls of requests; `exported` counts what was
+    /// exported, roots included, which are then left out.
+    fn run(&self, call: impl Fn(u64), mut exported: impl FnMut() -> u64) {
+        run(
+            |i| self.call(i, &call),
+            || {
+                let roots = self.end();
+                exported() - roots
+            },
+        );
+    }
 }
 
 fn tracekit_config(counter: &CountingExporter) -> Config {
@@ -135,17 +147,11 @@ fn run_case(case: &str) {
         "tracekit, requests of 1,000" => {
             let _installed = tracekit_config(&counter).install().expect("install");
             let requests = Requests::new(|| tracekit::span("request").entered());
-            run(
+            requests.run(
                 |i| {
-                    requests.call(i, |i| {
-                        black_box(with_tracekit(i));
-                    })
+                    black_box(with_tracekit(i));
                 },
-                // The roots are not counted.
-                || {
-                    let roots = requests.end();
-                    tracekit_drained(&counter) - roots
-                },
+                || tracekit_drained(&counter),
             );
         }
         "SDK in_span" => {
@@ -170,16 +176,13 @@ fn run_case(case: &str) {
                 // Dropped in order, the guard first: the spans are sent on.
                 (parent, root)
             });
-            run(
+            requests.run(
                 |i| {
-                    requests.call(i, |i| {
-                        black_box(with_fastrace(i));
-                    })
+                    black_box(with_fastrace(i));
                 },
                 || {
-                    let roots = requests.end();
                     fastrace::flush();
-                    reporter.0.load(std::sync::atomic::Ordering::Relaxed) - roots
+                    reporter.0.load(std::sync::atomic::Ordering::Relaxed)
                 },
             );
         }
