@@ -7,8 +7,9 @@ pub(crate) trait IntoSpanData: Send + 'static {
     fn is_sampled(&self) -> bool;
     fn into_span_data(self) -> SpanData;
 
-    /// Lets go of a span that is not exported (its queue was full): its
-    /// memory goes back to be filled again where there is a way to.
+    /// Lets go of a span that is not exported (its queue was full, or the
+    /// processor shut down): its memory goes back to be filled again where
+    /// there is a way to.
     fn discard(self)
     where
         Self: Sized,

@@ -1,7 +1,7 @@
 //! Where a span's code is, when the compiler knows it: an annotated
-//! function's callsite, or a `tracing` span's metadata (feature `tracing`). A span carries the
-//! reference alone; the `code.*` attributes are made when it is exported,
-//! off the calling thread.
+//! function's callsite, or a `tracing` span's metadata (feature
+//! `tracing`). A span carries the reference alone; the `code.*` attributes
+//! are made when it is exported, off the calling thread.
 
 use super::callsite::Callsite;
 #[cfg(feature = "pipeline")]
