@@ -100,13 +100,12 @@ pub(crate) fn push(state: Box<SpanState>) -> Token {
         Context::map_current(|current| current.with_span(MirroredSpan(ids.clone()))).attach()
     });
     let otel_span = otel_span_id();
-    let mut frame = Some(Frame { token: u64::MAX, state, otel_span, _mirrored, _carried });
+    let mut frame = Frame { token: u64::MAX, state, otel_span, _mirrored, _carried };
     // A thread being torn down has no stack left: the span is current nowhere.
     // Or, called from where the stack is borrowed, pushing nothing: the
     // span is then current nowhere rather than a panic.
-    let pushed = FRAMES.try_with(|frames| {
+    let pushed = FRAMES.try_with(move |frames| {
         let mut frames = frames.try_borrow_mut().ok()?;
-        let mut frame = frame.take()?;
         frame.token = frames.next_token();
         let token = frame.token;
         frames.frames.push(frame);
