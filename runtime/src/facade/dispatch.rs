@@ -32,7 +32,7 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// its process's first under `parent` (a root, or the child of a remote
     /// span): a span of its own that is not recorded, so that what is sent
     /// on names this process's span, unsampled. `None`: the parent's.
-    fn not_recorded(&self, parent: &Parent) -> Option<SpanContext> {
+    fn not_recorded(&self, parent: &SpanContext) -> Option<SpanContext> {
         let _ = parent;
         None
     }

@@ -33,77 +33,82 @@ fn start_recording(
     parent: impl FnOnce() -> Option<Context>,
     record: &mut dyn FnMut(&mut Recorder),
 ) -> Option<OpenSpan> {
-    // `asked`: the backend was asked already, and does not skip.
-    let (parent, capture, given, asked) = match parent() {
+    let (parent, capture, given) = match parent() {
         Some(given) => {
             let given = dispatch::adopt(given);
             let capture = given.get::<CaptureBackend>().cloned();
-            (Parent::in_context(given.clone()), capture, Some(given), false)
+            if let Some(open) = skipped(capture.as_ref(), given.span().span_context()) {
+                return Some(carry(open, given));
+            }
+            (Parent::in_context(given.clone()), capture, Some(given))
         }
-        None => {
-            let (parent, capture, asked) = match look_at_current_parent() {
-                Look::Skipped => return None,
-                Look::Frame { parent, capture, asked } => (parent, capture, asked),
-                Look::Context(context, capture) => (Parent::in_context(context), capture, false),
-            };
-            (parent, capture, None, asked)
-        }
+        None => match look_at_current_parent() {
+            Look::Skipped(open) => return open,
+            Look::Frame { parent, capture } => (parent, capture, None),
+            Look::Context(context, capture) => (Parent::in_context(context), capture, None),
+        },
     };
-    let mut open = dispatch::with_backend(capture.as_ref(), |backend| {
-        if asked || !backend.skips(&parent.ids) {
-            return Some(backend.start(&parent, start(), record));
-        }
-        // What runs under a skipped span keeps its trace and its
-        // decision: an unsampled parent stays unsampled downstream.
-        match stack::is_local(&parent.ids) {
-            false => backend.not_recorded(&parent).map(OpenSpan::not_recorded),
-            true => None,
-        }
-    })
-    .flatten();
-    if let Some(given) = given {
-        // The given context's values (baggage, a received trace state,
-        // a capture) are current while the span is.
-        match &mut open {
-            Some(open) => open.carry(|| given),
-            None => open = Some(OpenSpan::carrying(given)),
-        }
+    let open = dispatch::with_backend(capture.as_ref(), |backend| backend.start(&parent, start(), record));
+    match given {
+        Some(given) => Some(carry(open, given)),
+        None => open,
     }
-    open
 }
 
-/// Whether the backend that applies skips a span under `parent`; with no
-/// backend, nothing records.
-fn skips(capture: Option<&CaptureBackend>, parent: &SpanContext) -> bool {
-    dispatch::with_backend(capture, |backend| backend.skips(parent)).unwrap_or(true)
+/// `Some` when the backend that applies skips a span under `parent` (with
+/// no backend, nothing records), with what stands for the span: under a
+/// span of this process, nothing (that span's ids are current already and
+/// carry the decision); otherwise a span of its own that is not recorded,
+/// so that what runs under it keeps its trace and its decision, and an
+/// unsampled parent stays unsampled downstream.
+fn skipped(capture: Option<&CaptureBackend>, parent: &SpanContext) -> Option<Option<OpenSpan>> {
+    let skipped = dispatch::with_backend(capture, |backend| {
+        backend.skips(parent).then(|| match stack::is_local(parent) {
+            true => None,
+            false => backend.not_recorded(parent).map(OpenSpan::not_recorded),
+        })
+    });
+    skipped.unwrap_or(Some(None))
+}
+
+/// The given context's values (baggage, a received trace state, a capture)
+/// are current while the span is.
+fn carry(open: Option<OpenSpan>, given: Context) -> OpenSpan {
+    match open {
+        Some(mut open) => {
+            open.carry(|| given);
+            open
+        }
+        None => OpenSpan::carrying(given),
+    }
 }
 
 /// What one look at the current parent finds: nothing is cloned for a
 /// span that is skipped.
 enum Look {
-    /// Skipped under one of this process's spans: nothing is built, as that
-    /// span's ids are current already and carry the decision.
-    Skipped,
-    /// A frame of tracekit's stack is the parent; `asked`: the backend said
-    /// it does not skip.
-    Frame { parent: Parent, capture: Option<CaptureBackend>, asked: bool },
-    /// OpenTelemetry's current context is the parent.
+    /// Skipped: the span of its own that is not recorded, if one is made
+    /// ([`skipped`]).
+    Skipped(Option<OpenSpan>),
+    /// A frame of tracekit's stack is the parent, and the backend does not
+    /// skip the span.
+    Frame { parent: Parent, capture: Option<CaptureBackend> },
+    /// OpenTelemetry's current context is the parent, and the backend does
+    /// not skip the span.
     Context(Context, Option<CaptureBackend>),
 }
 
-/// Decides on the borrowed parent whether a span started now is skipped
-/// under a span of this process, and where its parent is otherwise.
+/// Decides on the borrowed parent whether a span started now is skipped,
+/// and where its parent is otherwise.
 fn look_at_current_parent() -> Look {
     stack::with_current_frame(|local, current| {
         let capture = current.get::<CaptureBackend>();
         let span = current.span();
         let ids = local.map_or_else(|| span.span_context(), |state| &state.ids);
-        let asked = stack::is_local(ids);
-        if asked && skips(capture, ids) {
-            return Look::Skipped;
+        if let Some(open) = skipped(capture, ids) {
+            return Look::Skipped(open);
         }
         match local {
-            Some(state) => Look::Frame { parent: Parent::local(state), capture: capture.cloned(), asked },
+            Some(state) => Look::Frame { parent: Parent::local(state), capture: capture.cloned() },
             None => Look::Context(current.clone(), capture.cloned()),
         }
     })

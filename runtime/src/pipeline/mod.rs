@@ -246,8 +246,7 @@ impl Backend for Pipeline {
     /// A span of this process that is not recorded, as the SDK's tracer
     /// makes for a dropped span: the parent's trace (or a new one), a new
     /// span id, sampled off, the parent's trace state.
-    fn not_recorded(&self, parent: &Parent) -> Option<SpanContext> {
-        let parent_context = &parent.ids;
+    fn not_recorded(&self, parent_context: &SpanContext) -> Option<SpanContext> {
         let ids = RandomIdGenerator::default();
         let (trace_id, trace_state) = match parent_context.is_valid() {
             true => (parent_context.trace_id(), parent_context.trace_state().clone()),
