@@ -37,13 +37,21 @@ fn start_recording(
         Some(given) => {
             let given = dispatch::adopt(given);
             let capture = given.get::<CaptureBackend>().cloned();
-            if let Some(open) = skipped(capture.as_ref(), given.span().span_context()) {
+            let span = given.span();
+            let ids = span.span_context();
+            // Under a span of this process, its ids carry the decision.
+            let skipped = match stack::is_local(ids) {
+                true => skips(capture.as_ref(), ids).then_some(None),
+                false => unrecorded(capture.as_ref(), ids),
+            };
+            if let Some(open) = skipped {
                 return Some(carry(open, given));
             }
             (Parent::in_context(given.clone()), capture, Some(given))
         }
         None => match look_at_current_parent() {
-            Look::Skipped(open) => return open,
+            Look::Skipped => return None,
+            Look::Unrecorded(open) => return open,
             Look::Frame { parent, capture } => (parent, capture, None),
             Look::Context(context, capture) => (Parent::in_context(context), capture, None),
         },
@@ -55,18 +63,20 @@ fn start_recording(
     }
 }
 
-/// `Some` when the backend that applies skips a span under `parent` (with
-/// no backend, nothing records), with what stands for the span: under a
-/// span of this process, nothing (that span's ids are current already and
-/// carry the decision); otherwise a span of its own that is not recorded,
-/// so that what runs under it keeps its trace and its decision, and an
-/// unsampled parent stays unsampled downstream.
-fn skipped(capture: Option<&CaptureBackend>, parent: &SpanContext) -> Option<Option<OpenSpan>> {
+/// Whether the backend that applies skips a span under `parent`; with no
+/// backend, nothing records.
+fn skips(capture: Option<&CaptureBackend>, parent: &SpanContext) -> bool {
+    dispatch::with_backend(capture, |backend| backend.skips(parent)).unwrap_or(true)
+}
+
+/// For a span that is the first of this process under `parent` (a root,
+/// or the child of a remote span): `Some` when the backend that applies
+/// skips it, with the span of its own that is not recorded, if one is
+/// made, so that what runs under it keeps its trace and its decision and
+/// an unsampled parent stays unsampled downstream.
+fn unrecorded(capture: Option<&CaptureBackend>, parent: &SpanContext) -> Option<Option<OpenSpan>> {
     let skipped = dispatch::with_backend(capture, |backend| {
-        backend.skips(parent).then(|| match stack::is_local(parent) {
-            true => None,
-            false => backend.not_recorded(parent).map(OpenSpan::not_recorded),
-        })
+        backend.skips(parent).then(|| backend.not_recorded(parent).map(OpenSpan::not_recorded))
     });
     skipped.unwrap_or(Some(None))
 }
@@ -86,9 +96,12 @@ fn carry(open: Option<OpenSpan>, given: Context) -> OpenSpan {
 /// What one look at the current parent finds: nothing is cloned for a
 /// span that is skipped.
 enum Look {
-    /// Skipped: the span of its own that is not recorded, if one is made
-    /// ([`skipped`]).
-    Skipped(Option<OpenSpan>),
+    /// Skipped under one of this process's spans: nothing is built, as that
+    /// span's ids are current already and carry the decision.
+    Skipped,
+    /// Skipped as the first span of this process under its parent: the
+    /// span of its own that is not recorded, if one is made ([`unrecorded`]).
+    Unrecorded(Option<OpenSpan>),
     /// A frame of tracekit's stack is the parent, and the backend does not
     /// skip the span.
     Frame { parent: Parent, capture: Option<CaptureBackend> },
@@ -104,8 +117,12 @@ fn look_at_current_parent() -> Look {
         let capture = current.get::<CaptureBackend>();
         let span = current.span();
         let ids = local.map_or_else(|| span.span_context(), |state| &state.ids);
-        if let Some(open) = skipped(capture, ids) {
-            return Look::Skipped(open);
+        if stack::is_local(ids) {
+            if skips(capture, ids) {
+                return Look::Skipped;
+            }
+        } else if let Some(open) = unrecorded(capture, ids) {
+            return Look::Unrecorded(open);
         }
         match local {
             Some(state) => Look::Frame { parent: Parent::local(state), capture: capture.cloned() },
