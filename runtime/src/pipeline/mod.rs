@@ -5,6 +5,7 @@
 //! It knows neither configuration nor installation: those build it from
 //! settings and make it a backend.
 
+mod ids;
 mod keep;
 mod lease;
 mod limits;
@@ -36,9 +37,7 @@ use crate::support::clock::{Reading, Timestamp};
 use keep::{Keeper, LocalTrace};
 use opentelemetry::trace::{SpanContext, SpanId, Status, TraceFlags, TraceState};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{
-    IdGenerator, RandomIdGenerator, Sampler as SdkSampler, SamplingDecision, SamplingResult, ShouldSample,
-};
+use opentelemetry_sdk::trace::{Sampler as SdkSampler, SamplingDecision, SamplingResult, ShouldSample};
 use opentelemetry_sdk::Resource;
 use processors::Processors;
 use sampling::KnownDecision;
@@ -147,7 +146,7 @@ impl Backend for Pipeline {
     fn start(&self, parent: &Parent, mut start: SpanStart, record: &mut dyn FnMut(&mut Recorder)) -> OpenSpan {
         let parent_context = &parent.ids;
         let has_parent = parent_context.is_valid();
-        let trace_id = if has_parent { parent_context.trace_id() } else { RandomIdGenerator::default().new_trace_id() };
+        let (trace_id, span_id) = ids::new_ids(has_parent.then(|| parent_context.trace_id()));
         // The decision, the trace state, and what the sampler adds to the
         // attributes (`None` when it was not asked).
         let (decision, trace_state, sampler_attributes) = if self.keeper.is_some()
@@ -170,8 +169,7 @@ impl Backend for Pipeline {
             root_decisions::count(sampled);
         }
         let flags = inherited_flags(parent_context).with_sampled(sampled);
-        let span_context =
-            SpanContext::new(trace_id, RandomIdGenerator::default().new_span_id(), flags, false, trace_state);
+        let span_context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
         let mut local_trace = None;
         let sink: Arc<dyn SpanSink> = match (decision, &self.keeper) {
             (SamplingDecision::Drop, None) => return OpenSpan::not_recorded(span_context),
@@ -247,13 +245,11 @@ impl Backend for Pipeline {
     /// makes for a dropped span: the parent's trace (or a new one), a new
     /// span id, sampled off, the parent's trace state.
     fn not_recorded(&self, parent_context: &SpanContext) -> Option<SpanContext> {
-        let ids = RandomIdGenerator::default();
-        let (trace_id, trace_state) = match parent_context.is_valid() {
-            true => (parent_context.trace_id(), parent_context.trace_state().clone()),
-            false => (ids.new_trace_id(), TraceState::NONE),
-        };
+        let has_parent = parent_context.is_valid();
+        let (trace_id, span_id) = ids::new_ids(has_parent.then(|| parent_context.trace_id()));
+        let trace_state = if has_parent { parent_context.trace_state().clone() } else { TraceState::NONE };
         let flags = inherited_flags(parent_context);
-        Some(SpanContext::new(trace_id, ids.new_span_id(), flags, false, trace_state))
+        Some(SpanContext::new(trace_id, span_id, flags, false, trace_state))
     }
 }
 
