@@ -10,9 +10,13 @@ use axum::http::{HeaderMap, StatusCode};
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
     MetricsService, MetricsServiceServer,
 };
-use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
-use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use std::io::Read;
@@ -57,6 +61,35 @@ pub enum Behaviour {
     /// Keeps the spans but answers success with a body that is not OTLP
     /// (HTTP; over gRPC the answer is a success).
     Malformed,
+    /// Keeps what arrives, and answers a partial success: this many spans
+    /// (or metric data points) of each request rejected, with
+    /// [`REJECTION_REASON`].
+    PartiallyReject(u32),
+}
+
+/// The reason a partial success gives.
+pub const REJECTION_REASON: &str = "the test receiver rejects some of them";
+
+/// The partial success `behaviour` answers, if any: the count rejected.
+fn rejected(behaviour: Behaviour) -> Option<i64> {
+    match behaviour {
+        Behaviour::PartiallyReject(count) => Some(i64::from(count)),
+        _ => None,
+    }
+}
+
+fn trace_answer(behaviour: Behaviour) -> ExportTraceServiceResponse {
+    let partial_success = rejected(behaviour)
+        .map(|rejected_spans| ExportTracePartialSuccess { rejected_spans, error_message: REJECTION_REASON.into() });
+    ExportTraceServiceResponse { partial_success }
+}
+
+fn metrics_answer(behaviour: Behaviour) -> ExportMetricsServiceResponse {
+    let partial_success = rejected(behaviour).map(|rejected_data_points| ExportMetricsPartialSuccess {
+        rejected_data_points,
+        error_message: REJECTION_REASON.into(),
+    });
+    ExportMetricsServiceResponse { partial_success }
 }
 
 /// An error answer, over HTTP and its gRPC equivalent.
@@ -340,16 +373,17 @@ impl TraceService for GrpcCollector {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        match admit(&self.0) {
+        let behaviour = admit(&self.0);
+        match behaviour {
             Behaviour::Stall => std::future::pending().await,
             Behaviour::Refuse(refusal) => return Err(refusal.grpc()),
-            Behaviour::Accept | Behaviour::Malformed => {}
+            Behaviour::Accept | Behaviour::Malformed | Behaviour::PartiallyReject(_) => {}
         }
         let headers = request.metadata().clone().into_headers();
         let gzip = headers.get("grpc-encoding").is_some_and(|value| value == "gzip");
         let export = Export { transport: Transport::Grpc, headers, gzip, request: request.into_inner() };
         record(&self.0, export);
-        Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
+        Ok(tonic::Response::new(trace_answer(behaviour)))
     }
 }
 
@@ -361,8 +395,9 @@ impl MetricsService for GrpcCollector {
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
         let headers = request.metadata().clone().into_headers();
         let export = MetricsExport { transport: Transport::Grpc, headers, request: request.into_inner() };
-        self.0.lock().unwrap().metrics.push(export);
-        Ok(tonic::Response::new(ExportMetricsServiceResponse { partial_success: None }))
+        let mut received = self.0.lock().unwrap();
+        received.metrics.push(export);
+        Ok(tonic::Response::new(metrics_answer(received.behaviour)))
     }
 }
 
@@ -373,8 +408,10 @@ async fn http_metrics(State(shared): State<Shared>, headers: HeaderMap, body: By
     } else {
         (Transport::HttpProtobuf, ExportMetricsServiceRequest::decode(&body[..]).expect("OTLP/protobuf body"))
     };
-    shared.lock().unwrap().metrics.push(MetricsExport { transport, headers, request });
-    let response = ExportMetricsServiceResponse { partial_success: None };
+    let mut received = shared.lock().unwrap();
+    received.metrics.push(MetricsExport { transport, headers, request });
+    let response = metrics_answer(received.behaviour);
+    drop(received);
     if json {
         (StatusCode::OK, serde_json::to_vec(&response).unwrap())
     } else {
@@ -387,7 +424,7 @@ async fn http_export(State(shared): State<Shared>, headers: HeaderMap, body: Byt
     match behaviour {
         Behaviour::Stall => std::future::pending().await,
         Behaviour::Refuse(refusal) => return (refusal.http(), b"refused by the test receiver".to_vec()),
-        Behaviour::Accept | Behaviour::Malformed => {}
+        Behaviour::Accept | Behaviour::Malformed | Behaviour::PartiallyReject(_) => {}
     }
     let gzip = headers.get("content-encoding").is_some_and(|value| value == "gzip");
     let body = if gzip {
@@ -407,7 +444,7 @@ async fn http_export(State(shared): State<Shared>, headers: HeaderMap, body: Byt
     if behaviour == Behaviour::Malformed {
         return (StatusCode::OK, b"\xff\x00 this is not an OTLP response {".to_vec());
     }
-    let response = ExportTraceServiceResponse { partial_success: None };
+    let response = trace_answer(behaviour);
     if json {
         (StatusCode::OK, serde_json::to_vec(&response).unwrap())
     } else {

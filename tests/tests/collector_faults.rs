@@ -281,3 +281,38 @@ fn credentials_in_the_endpoint_stay_out_of_the_loss_warnings() {
         assert!(shown.contains(&shown_endpoint), "the endpoint is named: {shown}");
     }
 }
+
+#[test]
+fn spans_the_collector_takes_but_rejects_are_counted_failed_reported_with_its_reason_and_not_sent_again() {
+    for protocol in [Protocol::Grpc, Protocol::HttpProtobuf, Protocol::HttpJson] {
+        let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        common::global_log(); // from now on
+        let receiver = Receiver::start();
+        receiver.behave(Behaviour::PartiallyReject(1));
+        let before = tracekit::export_stats();
+        let guard = install(&receiver, protocol, 64, 16);
+        for step in 0..6 {
+            while_up(step);
+        }
+        drop(guard);
+        // One span of each request rejected; a partial success is not retried.
+        let requests = receiver.attempts();
+        assert!(requests >= 1, "{protocol:?}");
+        assert_eq!(receiver.span_count(), 6, "{protocol:?}: each span sent once");
+        let counted = since(before);
+        assert_eq!((counted.exported, counted.failed, counted.dropped), (6 - requests, requests, 0), "{protocol:?}");
+        let endpoint = receiver.endpoint(protocol);
+        let warnings: Vec<_> = common::global_log()
+            .into_iter()
+            .filter(|event| {
+                event.target == "tracekit::export"
+                    && event.field("endpoint").is_some_and(|shown| shown.starts_with(&endpoint))
+            })
+            .collect();
+        let reason = format!("rejected by the collector: {}", common::receiver::REJECTION_REASON);
+        assert!(
+            warnings.iter().any(|warning| warning.message.contains(&format!("{requests} failed to export ({reason})"))),
+            "{protocol:?}: {warnings:?}"
+        );
+    }
+}

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 use tracekit::{trace_async, trace_operation, Config, Exporter, MetricsExporter, Protocol, Sampler};
-use tracekit_tests::receiver::{MetricsExport, Receiver, Transport};
+use tracekit_tests::receiver::{Behaviour, MetricsExport, Receiver, Transport, REJECTION_REASON};
 
 /// Installation is process-wide: one test at a time.
 static INSTALL: Mutex<()> = Mutex::new(());
@@ -460,4 +460,54 @@ fn bad_boundaries_and_a_taken_port_are_errors_that_say_so() {
     // Nothing stays installed after the error.
     let guard = Config::new().exporters(&[Exporter::None]).install().unwrap();
     drop(guard);
+}
+
+/// tracekit's warnings about metrics sent to `endpoint`.
+fn metrics_warnings(endpoint: &str) -> Vec<String> {
+    common::global_log()
+        .into_iter()
+        .filter(|event| {
+            event.target == "tracekit::metrics"
+                && event.field("endpoint").is_some_and(|shown| shown.starts_with(endpoint))
+        })
+        .map(|event| event.message)
+        .collect()
+}
+
+#[test]
+fn data_points_the_collector_rejects_are_reported_in_a_warning_with_its_reason() {
+    let _lock = lock();
+    common::global_log(); // from now on
+    for protocol in [Protocol::Grpc, Protocol::HttpProtobuf, Protocol::HttpJson] {
+        let receiver = Receiver::start();
+        receiver.behave(Behaviour::PartiallyReject(2));
+        let guard = metrics_over_otlp(&receiver, protocol).install().unwrap();
+        let _ = charge(2);
+        drop(guard); // exports what was recorded
+        assert!(!receiver.metrics().is_empty(), "{protocol:?}: the request itself was taken");
+        let warnings = metrics_warnings(&receiver.endpoint(protocol));
+        let expected = format!("2 data points rejected by the collector: {REJECTION_REASON}");
+        assert!(warnings.iter().any(|warning| warning.contains(&expected)), "{protocol:?}: {warnings:?}");
+    }
+}
+
+#[test]
+fn metrics_that_cannot_reach_the_collector_are_reported_in_one_warning_that_names_the_endpoint() {
+    let _lock = lock();
+    common::global_log(); // from now on
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let endpoint = format!("http://{closed}");
+    let guard = Config::new()
+        .otlp(|otlp| otlp.endpoint(&endpoint).protocol(Protocol::HttpProtobuf).timeout(Duration::from_millis(300)))
+        .exporters(&[Exporter::None])
+        .metrics(|metrics| metrics.exporters(&[MetricsExporter::Otlp]).interval(Duration::from_millis(50)))
+        .install()
+        .unwrap();
+    let _ = charge(2);
+    // Several exports fail in this time; the warning is not repeated for each.
+    std::thread::sleep(Duration::from_millis(1_200));
+    drop(guard);
+    let warnings = metrics_warnings(&endpoint);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("an export failed"), "{warnings:?}");
 }

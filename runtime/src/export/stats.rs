@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// since the process started, across installations.
 ///
 /// Every span that reached the exporter's queue ends up counted once:
-/// `exported`, `failed` (the collector refused it or did not answer within
-/// the export timeout) or `dropped` (the queue was full, or shutdown ran out
-/// of time). Spans still queued are not counted yet.
+/// `exported`, `failed` (the collector refused it, rejected it in a partial
+/// success, or did not answer within the export timeout) or `dropped` (the
+/// queue was full, or shutdown ran out of time). Spans still queued are not
+/// counted yet.
 ///
 /// ```
 /// let stats = tracekit::export_stats();
@@ -25,7 +26,8 @@ pub struct ExportStats {
     /// Spans dropped before export: the queue (`OTEL_BSP_MAX_QUEUE_SIZE`)
     /// was full, or shutdown's time ran out.
     pub dropped: u64,
-    /// Spans whose export failed after the OTLP retries, or timed out.
+    /// Spans whose export failed after the OTLP retries, or timed out, and
+    /// those the collector took but rejected (OTLP's partial success).
     pub failed: u64,
 }
 

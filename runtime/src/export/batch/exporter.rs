@@ -4,27 +4,44 @@
 
 use crate::export::value_length::limit_value_lengths;
 use crate::export::IntoSpanData;
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 use std::time::Duration;
+
+/// What the receiver of a batch it took said it rejected of it (OTLP's
+/// partial success); an SDK exporter cannot say, and rejects nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Rejected {
+    pub(crate) spans: u64,
+    /// Why, for the warnings.
+    pub(crate) reason: Option<String>,
+}
 
 pub(crate) trait BatchExporter<T>: Send + 'static {
     /// Exports one batch on the export thread, returning when it is done:
     /// exporters bound their own time. String values longer than
     /// `value_length` characters are cut (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
-    fn export_batch(&self, batch: std::vec::Drain<'_, T>, value_length: Option<usize>) -> OTelSdkResult;
+    fn export_batch(
+        &self,
+        batch: std::vec::Drain<'_, T>,
+        value_length: Option<usize>,
+    ) -> Result<Rejected, OTelSdkError>;
     fn set_resource(&mut self, resource: &Resource);
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult;
 }
 
 impl<T: IntoSpanData, E: SpanExporter + 'static> BatchExporter<T> for E {
-    fn export_batch(&self, batch: std::vec::Drain<'_, T>, value_length: Option<usize>) -> OTelSdkResult {
+    fn export_batch(
+        &self,
+        batch: std::vec::Drain<'_, T>,
+        value_length: Option<usize>,
+    ) -> Result<Rejected, OTelSdkError> {
         let mut batch: Vec<SpanData> = batch.map(IntoSpanData::into_span_data).collect();
         if value_length.is_some() {
             batch.iter_mut().for_each(|span| limit_value_lengths(span, value_length));
         }
-        futures_executor::block_on(self.export(batch))
+        futures_executor::block_on(self.export(batch)).map(|()| Rejected::default())
     }
 
     fn set_resource(&mut self, resource: &Resource) {

@@ -12,7 +12,7 @@ mod given;
 mod rings;
 mod settings;
 
-pub(crate) use exporter::BatchExporter;
+pub(crate) use exporter::{BatchExporter, Rejected};
 pub(crate) use given::GivenExporter;
 pub use settings::BatchSettings;
 pub(crate) use settings::{SizeSettings, SIZE_EXPECTED};
@@ -85,12 +85,14 @@ impl<T> Shared<T> {
         crate::support::locks::recover(self.reporter.lock())
     }
 
-    /// Counts a batch's outcome, unless shutdown counted it already.
-    fn settle(&self, outcome: Outcome, count: u64) -> bool {
+    /// Counts a batch's outcomes, unless shutdown counted them already.
+    fn settle(&self, outcomes: &[(Outcome, u64)]) -> bool {
         let mut state = self.lock();
         state.in_flight = 0;
         if !state.abandoned {
-            self.counters.add(outcome, count);
+            for &(outcome, count) in outcomes {
+                self.counters.add(outcome, count);
+            }
         }
         !state.abandoned
     }
@@ -364,18 +366,25 @@ fn export_in_batches<T: IntoSpanData, E: BatchExporter<T>>(
         };
         if shutdown_by.is_some_and(|deadline| Instant::now() >= deadline) {
             taken.clear();
-            shared.settle(Outcome::Dropped, count);
+            shared.settle(&[(Outcome::Dropped, count)]);
             continue;
         }
         // Exporters bound their own time (the OTLP one by the export timeout).
-        let outcome = match exporter.export_batch(taken.drain(..), shared.value_length) {
-            Ok(()) => Outcome::Exported,
+        // A receiver that took the batch may still reject some of it.
+        let failed = match exporter.export_batch(taken.drain(..), shared.value_length) {
+            Ok(Rejected { spans, reason }) => {
+                let rejected = spans.min(count);
+                if let Some(reason) = reason.filter(|_| rejected > 0) {
+                    shared.reporter().last_error = Some(reason);
+                }
+                rejected
+            }
             Err(error) => {
                 shared.reporter().last_error = Some(error.to_string());
-                Outcome::Failed
+                count
             }
         };
-        if !shared.settle(outcome, count) {
+        if !shared.settle(&[(Outcome::Exported, count - failed), (Outcome::Failed, failed)]) {
             return;
         }
     }

@@ -3,10 +3,11 @@
 //! error. The span exporter and the metrics exporter each hold one.
 
 use super::export_runtime::ExportRuntime;
+use super::partial_success::PartialSuccess;
 use super::settings::{credentials, OtlpTarget};
 use super::transport::OtlpTransport;
 use crate::error::InitError;
-use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::error::OTelSdkError;
 use std::time::Duration;
 
 #[derive(Debug)]
@@ -36,8 +37,13 @@ impl OtlpClient {
     /// Sends a request written as [`OtlpClient::speaks_json`] says, retrying
     /// as the transport does, within `timeout`. Called on the thread that
     /// exports (the batch processor's, the metrics reader's), never on a
-    /// runtime's; what fails is returned for that thread to count and report.
-    pub(crate) fn send(&self, request: Result<Vec<u8>, String>, timeout: Duration) -> OTelSdkResult {
+    /// runtime's; what fails, or what the collector rejected of a request
+    /// it took, is returned for that thread to count and report.
+    pub(crate) fn send(
+        &self,
+        request: Result<Vec<u8>, String>,
+        timeout: Duration,
+    ) -> Result<Option<PartialSuccess>, OTelSdkError> {
         let request = request.and_then(|request| self.transport.body(request)).map_err(|error| self.failure(error))?;
         self.runtime.export(timeout, async { self.transport.send(request).await.map_err(|error| self.failure(error)) })
     }

@@ -4,7 +4,7 @@
 //! own, driven by the thread that exports.
 
 use crate::error::InitError;
-use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::error::OTelSdkError;
 use std::future::Future;
 use std::time::Duration;
 
@@ -38,7 +38,11 @@ impl ExportRuntime {
     }
 
     /// Runs an export to its end, or to `timeout`.
-    pub(crate) fn export(&self, timeout: Duration, export: impl Future<Output = OTelSdkResult>) -> OTelSdkResult {
+    pub(crate) fn export<T>(
+        &self,
+        timeout: Duration,
+        export: impl Future<Output = Result<T, OTelSdkError>>,
+    ) -> Result<T, OTelSdkError> {
         let bounded = async { tokio::time::timeout(timeout, export).await };
         // The client's own telemetry is not traced (see the batch processor).
         let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();

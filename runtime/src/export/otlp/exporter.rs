@@ -8,9 +8,9 @@ use super::encode::RequestFrame;
 use super::settings::OtlpTarget;
 use super::wire::WireRequest;
 use crate::error::InitError;
-use crate::export::batch::BatchExporter;
+use crate::export::batch::{BatchExporter, Rejected};
 use crate::export::IntoSpanParts;
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::Resource;
 use std::time::Duration;
 
@@ -50,8 +50,16 @@ impl OtlpExporter {
 }
 
 impl<T: IntoSpanParts> BatchExporter<T> for OtlpExporter {
-    fn export_batch(&self, batch: std::vec::Drain<'_, T>, value_length: Option<usize>) -> OTelSdkResult {
-        self.client.send(self.request(batch, value_length), self.export_timeout)
+    fn export_batch(
+        &self,
+        batch: std::vec::Drain<'_, T>,
+        value_length: Option<usize>,
+    ) -> Result<Rejected, OTelSdkError> {
+        let partial = self.client.send(self.request(batch, value_length), self.export_timeout)?;
+        Ok(partial.map_or_else(Rejected::default, |partial| Rejected {
+            spans: partial.rejected,
+            reason: Some(partial.reason()),
+        }))
     }
 
     fn set_resource(&mut self, resource: &Resource) {

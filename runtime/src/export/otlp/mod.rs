@@ -11,6 +11,8 @@ mod encode;
 mod export_runtime;
 #[cfg(feature = "otlp")]
 mod exporter;
+#[cfg(feature = "otlp")]
+mod partial_success;
 mod settings;
 #[cfg(feature = "tls")]
 mod tls;

@@ -5,6 +5,7 @@
 //!
 //! The request is encoded once: a retry sends the same bytes again.
 
+use super::partial_success::PartialSuccess;
 use super::settings::{Compression, OtlpTarget, Protocol, Signal, TlsPem};
 use bytes::Bytes;
 use opentelemetry_http::HttpClient as _;
@@ -38,6 +39,8 @@ const USER_AGENT: &str = concat!("tracekit/", env!("CARGO_PKG_VERSION"), " (OTel
 #[derive(Debug)]
 pub(crate) struct OtlpTransport {
     connection: Connection,
+    /// What is sent: how the collector's answer names what it rejected.
+    signal: Signal,
     /// How long the attempts of one export may take together.
     budget: Duration,
 }
@@ -92,7 +95,7 @@ impl OtlpTransport {
                 Connection::Http { client: Box::new(http_client(settings.timeout, tls)?), url, headers, gzip, json }
             }
         };
-        Ok(OtlpTransport { connection, budget: settings.timeout })
+        Ok(OtlpTransport { connection, signal: settings.signal, budget: settings.timeout })
     }
 
     /// Whether requests go as JSON (HTTP/JSON) rather than protobuf.
@@ -110,14 +113,15 @@ impl OtlpTransport {
         }
     }
 
-    /// Sends `request`, retrying what may succeed later.
-    pub(crate) async fn send(&self, request: Encoded) -> Result<(), String> {
+    /// Sends `request`, retrying what may succeed later; once it is
+    /// accepted, what the collector rejected of it, if anything.
+    pub(crate) async fn send(&self, request: Encoded) -> Result<Option<PartialSuccess>, String> {
         let started = Instant::now();
         let mut backoff = FIRST_DELAY;
         let mut retries = 0;
         loop {
             let refusal = match self.attempt(&request.0).await {
-                Ok(()) => return Ok(()),
+                Ok(answer) => return Ok(PartialSuccess::read(&answer, self.speaks_json(), self.signal)),
                 Err(refusal) => refusal,
             };
             let Retry::After(asked) = refusal.retry else { return Err(refusal.message) };
@@ -139,7 +143,8 @@ impl OtlpTransport {
         }
     }
 
-    async fn attempt(&self, body: &Bytes) -> Result<(), Refusal> {
+    /// One attempt; the collector's answer, once it accepts the request.
+    async fn attempt(&self, body: &Bytes) -> Result<Bytes, Refusal> {
         match &self.connection {
             Connection::Grpc { channel, method, metadata, gzip } => {
                 let mut client = tonic::client::Grpc::new(channel.clone());
@@ -154,7 +159,8 @@ impl OtlpTransport {
                 let mut request = tonic::Request::new(body.clone());
                 *request.metadata_mut() = metadata.clone();
                 let path = http::uri::PathAndQuery::from_static(method);
-                client.unary(request, path, PassThrough).await.map(drop).map_err(grpc_refusal)
+                let answer = client.unary(request, path, PassThrough).await.map_err(grpc_refusal)?;
+                Ok(answer.into_inner())
             }
             Connection::Http { client, url, headers, .. } => {
                 let mut request = http::Request::post(url.clone()).body(body.clone()).expect("a valid URI and method");
@@ -169,7 +175,7 @@ impl OtlpTransport {
                     },
                 })?;
                 if response.status().is_success() {
-                    return Ok(());
+                    return Ok(response.into_body());
                 }
                 Err(http_refusal(response.status(), response.headers()))
             }
@@ -275,14 +281,14 @@ fn grpc_channel(url: &str, timeout: Duration, tls: &TlsPem) -> Result<Channel, S
     Ok(endpoint.timeout(timeout).connect_lazy())
 }
 
-/// Sends the bytes already encoded; reads the collector's answer (whose
-/// partial success, if any, is not acted on: the spans are not sent again).
+/// Sends the bytes already encoded; gives the collector's answer as it
+/// came, for its partial success to be read.
 #[derive(Clone, Copy)]
 struct PassThrough;
 
 impl Codec for PassThrough {
     type Encode = Bytes;
-    type Decode = ();
+    type Decode = Bytes;
     type Encoder = PassThrough;
     type Decoder = PassThrough;
 
@@ -306,12 +312,12 @@ impl Encoder for PassThrough {
 }
 
 impl Decoder for PassThrough {
-    type Item = ();
+    type Item = Bytes;
     type Error = tonic::Status;
 
-    fn decode(&mut self, source: &mut DecodeBuf<'_>) -> Result<Option<()>, tonic::Status> {
-        bytes::Buf::advance(source, bytes::Buf::remaining(source));
-        Ok(Some(()))
+    fn decode(&mut self, source: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, tonic::Status> {
+        let length = bytes::Buf::remaining(source);
+        Ok(Some(bytes::Buf::copy_to_bytes(source, length)))
     }
 }
 
