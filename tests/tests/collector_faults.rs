@@ -57,12 +57,10 @@ fn arrived_named(receiver: &Receiver, name: &str) -> usize {
     spans(&receiver.exports()).iter().filter(|span| span.name == name).count()
 }
 
-/// The loss warnings about `endpoint`: (failed, dropped) of each. (Other
-/// tests' export threads may still be finishing.)
+/// The loss warnings about `endpoint`: (failed, dropped) of each.
 fn loss_warnings(endpoint: &str) -> Vec<(u64, u64)> {
-    common::global_log()
+    common::warnings_about("tracekit::export", endpoint)
         .into_iter()
-        .filter(|event| event.target == "tracekit::export" && event.field("endpoint") == Some(endpoint))
         .map(|event| {
             let count = |field| event.field(field).and_then(|value| value.parse().ok()).unwrap_or(0);
             (count("failed"), count("dropped"))
@@ -267,13 +265,7 @@ fn credentials_in_the_endpoint_stay_out_of_the_loss_warnings() {
         drop(guard);
     }
     let shown_endpoint = format!("http://{closed}");
-    let warnings: Vec<_> = common::global_log()
-        .into_iter()
-        .filter(|event| {
-            event.target == "tracekit::export"
-                && event.field("endpoint").is_some_and(|endpoint| endpoint.starts_with(&shown_endpoint))
-        })
-        .collect();
+    let warnings = common::warnings_about("tracekit::export", &shown_endpoint);
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     for warning in warnings {
         let shown = format!("{warning:?}");
@@ -301,14 +293,7 @@ fn spans_the_collector_takes_but_rejects_are_counted_failed_reported_with_its_re
         assert_eq!(receiver.span_count(), 6, "{protocol:?}: each span sent once");
         let counted = since(before);
         assert_eq!((counted.exported, counted.failed, counted.dropped), (6 - requests, requests, 0), "{protocol:?}");
-        let endpoint = receiver.endpoint(protocol);
-        let warnings: Vec<_> = common::global_log()
-            .into_iter()
-            .filter(|event| {
-                event.target == "tracekit::export"
-                    && event.field("endpoint").is_some_and(|shown| shown.starts_with(&endpoint))
-            })
-            .collect();
+        let warnings = common::warnings_about("tracekit::export", &receiver.endpoint(protocol));
         let reason = format!("rejected by the collector: {}", common::receiver::REJECTION_REASON);
         assert!(
             warnings.iter().any(|warning| warning.message.contains(&format!("{requests} failed to export ({reason})"))),

@@ -464,14 +464,7 @@ fn bad_boundaries_and_a_taken_port_are_errors_that_say_so() {
 
 /// tracekit's warnings about metrics sent to `endpoint`.
 fn metrics_warnings(endpoint: &str) -> Vec<String> {
-    common::global_log()
-        .into_iter()
-        .filter(|event| {
-            event.target == "tracekit::metrics"
-                && event.field("endpoint").is_some_and(|shown| shown.starts_with(endpoint))
-        })
-        .map(|event| event.message)
-        .collect()
+    common::warnings_about("tracekit::metrics", endpoint).into_iter().map(|event| event.message).collect()
 }
 
 #[test]

@@ -85,6 +85,18 @@ pub fn global_log() -> Vec<LoggedEvent> {
     collector.0.lock().unwrap().clone()
 }
 
+/// tracekit's warnings of `target` (`tracekit::export`,
+/// `tracekit::metrics`) about the collector at `endpoint`, its signal's
+/// path included over HTTP, from [`global_log`]. (Other tests' export
+/// threads may still be finishing.)
+pub fn warnings_about(target: &str, endpoint: &str) -> Vec<LoggedEvent> {
+    let about = |shown: &str| shown.strip_prefix(endpoint).is_some_and(|path| path.is_empty() || path.starts_with('/'));
+    global_log()
+        .into_iter()
+        .filter(|event| event.target == target && event.field("endpoint").is_some_and(about))
+        .collect()
+}
+
 /// A `Write` whose bytes the test reads back.
 #[derive(Clone, Default)]
 pub struct Buffer(pub Arc<Mutex<Vec<u8>>>);
