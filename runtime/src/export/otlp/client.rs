@@ -45,14 +45,21 @@ impl OtlpClient {
         timeout: Duration,
     ) -> Result<Option<PartialSuccess>, OTelSdkError> {
         let request = request.and_then(|request| self.transport.body(request)).map_err(|error| self.failure(error))?;
-        self.runtime.export(timeout, async { self.transport.send(request).await.map_err(|error| self.failure(error)) })
+        let sent = async { self.transport.send(request).await.map_err(|error| self.failure(error)) };
+        let partial = self.runtime.export(timeout, sent)?;
+        // The collector's message is shown to the user: no credentials in it either.
+        Ok(partial.map(|partial| PartialSuccess { message: self.without_credentials(partial.message), ..partial }))
     }
 
     /// `error`, without the endpoint's credentials.
     fn failure(&self, error: String) -> OTelSdkError {
+        OTelSdkError::InternalFailure(self.without_credentials(error))
+    }
+
+    fn without_credentials(&self, text: String) -> String {
         match &self.credentials {
-            Some(credentials) => OTelSdkError::InternalFailure(error.replace(credentials.as_str(), "")),
-            None => OTelSdkError::InternalFailure(error),
+            Some(credentials) => text.replace(credentials.as_str(), ""),
+            None => text,
         }
     }
 }

@@ -7,6 +7,9 @@ use super::settings::Signal;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message as _;
 
+/// The most of a collector's message a warning shows.
+const LONGEST_REASON: usize = 200;
+
 /// What the collector rejected of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PartialSuccess {
@@ -30,9 +33,12 @@ impl PartialSuccess {
         read.filter(|partial| partial.rejected > 0)
     }
 
-    /// Why, as the warnings say it.
+    /// Why, as the warnings say it: the collector's message on one line,
+    /// cut to [`LONGEST_REASON`] characters.
     pub(crate) fn reason(&self) -> String {
-        match self.message.trim() {
+        let line: String =
+            self.message.trim().chars().take(LONGEST_REASON).map(|c| if c.is_control() { ' ' } else { c }).collect();
+        match line.as_str() {
             "" => "rejected by the collector, which gave no reason".to_owned(),
             reason => format!("rejected by the collector: {reason}"),
         }
@@ -111,5 +117,9 @@ mod tests {
         assert_eq!(partial.reason(), "rejected by the collector: attribute too long");
         let silent = PartialSuccess { rejected: 1, message: " ".into() };
         assert_eq!(silent.reason(), "rejected by the collector, which gave no reason");
+        let long = PartialSuccess { rejected: 1, message: format!("two\nlines{}", "x".repeat(500)) };
+        let reason = long.reason();
+        assert!(reason.starts_with("rejected by the collector: two lines"), "{reason}");
+        assert_eq!(reason.chars().count(), "rejected by the collector: ".len() + LONGEST_REASON);
     }
 }
