@@ -15,22 +15,17 @@ thread_local! {
 /// A new span's trace id (`trace_id`, the parent's, or a new one) and its
 /// span id.
 pub(super) fn new_ids(trace_id: Option<TraceId>) -> (TraceId, SpanId) {
-    let drawn = GENERATOR.try_with(|generator| {
-        let mut generator = generator.try_borrow_mut().ok()?;
-        let trace_id = trace_id.unwrap_or_else(|| TraceId::from(generator.random::<u128>()));
-        Some((trace_id, SpanId::from(generator.random::<u64>())))
-    });
+    let drawn = GENERATOR.try_with(|generator| Some(draw(&mut *generator.try_borrow_mut().ok()?, trace_id)));
     match drawn {
         Ok(Some(ids)) => ids,
         // A thread being torn down: a generator of its own.
-        _ => {
-            let mut generator = SmallRng::from_os_rng();
-            (
-                trace_id.unwrap_or_else(|| TraceId::from(generator.random::<u128>())),
-                SpanId::from(generator.random::<u64>()),
-            )
-        }
+        _ => draw(&mut SmallRng::from_os_rng(), trace_id),
     }
+}
+
+fn draw(generator: &mut SmallRng, trace_id: Option<TraceId>) -> (TraceId, SpanId) {
+    let trace_id = trace_id.unwrap_or_else(|| TraceId::from(generator.random::<u128>()));
+    (trace_id, SpanId::from(generator.random::<u64>()))
 }
 
 #[cfg(test)]
