@@ -28,6 +28,7 @@ use std::cell::RefCell;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::thread::LocalKey;
 use std::time::{Duration, Instant};
 use tracekit_bench::{CountingExporter, CountingReporter};
 
@@ -100,18 +101,26 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// Ends the root in `roots` and starts another every [`PER_ROOT`] calls:
+/// the old root ends before the new one starts.
+fn under_root<R: 'static>(roots: &'static LocalKey<RefCell<Option<R>>>, i: u64, new_root: impl FnOnce() -> Option<R>) {
+    if i.is_multiple_of(PER_ROOT) {
+        roots.with_borrow_mut(|root| {
+            *root = None;
+            *root = new_root();
+        });
+    }
+}
+
+thread_local! {
+    static FLOOR_ROOT: RefCell<Option<floor::Entered>> = const { RefCell::new(None) };
+    static FASTRACE_ROOT: RefCell<Option<FastraceRoot>> = const { RefCell::new(None) };
+    static TRACEKIT_ROOT: RefCell<Option<tracekit::EnteredSpan>> = const { RefCell::new(None) };
+}
+
 #[inline(never)]
 fn floor_requests(i: u64) {
-    thread_local! {
-        static ROOT: RefCell<Option<floor::Entered>> = const { RefCell::new(None) };
-    }
-    ROOT.with_borrow_mut(|root| {
-        if i.is_multiple_of(PER_ROOT) {
-            // The old root ends before the new one starts.
-            *root = None;
-            *root = floor::enter(&floor::ROOT);
-        }
-    });
+    under_root(&FLOOR_ROOT, i, || floor::enter(&floor::ROOT));
     black_box(with_floor(black_box(i)));
 }
 
@@ -121,23 +130,18 @@ fn with_floor(i: u64) -> u64 {
     i.wrapping_mul(3)
 }
 
+/// A fastrace root, made the local parent. The guard is dropped first, as
+/// its fields are in order, which sends the spans on.
+struct FastraceRoot {
+    _guard: fastrace::local::LocalParentGuard,
+    _span: fastrace::Span,
+}
+
 #[inline(never)]
 fn fastrace_requests(i: u64) {
-    thread_local! {
-        static ROOT: RefCell<Option<(fastrace::Span, fastrace::local::LocalParentGuard)>> =
-            const { RefCell::new(None) };
-    }
-    ROOT.with_borrow_mut(|root| {
-        if i.is_multiple_of(PER_ROOT) {
-            // Dropping the guard before the root span sends the spans on.
-            if let Some((span, guard)) = root.take() {
-                drop(guard);
-                drop(span);
-            }
-            let span = fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
-            let guard = span.set_local_parent();
-            *root = Some((span, guard));
-        }
+    under_root(&FASTRACE_ROOT, i, || {
+        let span = fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
+        Some(FastraceRoot { _guard: span.set_local_parent(), _span: span })
     });
     black_box(with_fastrace(black_box(i)));
 }
@@ -150,15 +154,7 @@ fn with_fastrace(i: u64) -> u64 {
 
 #[inline(never)]
 fn tracekit_requests(i: u64) {
-    thread_local! {
-        static ROOT: RefCell<Option<tracekit::EnteredSpan>> = const { RefCell::new(None) };
-    }
-    ROOT.with_borrow_mut(|root| {
-        if i.is_multiple_of(PER_ROOT) {
-            *root = None;
-            *root = Some(tracekit::span("root").entered());
-        }
-    });
+    under_root(&TRACEKIT_ROOT, i, || Some(tracekit::span("root").entered()));
     black_box(with_tracekit(black_box(i)));
 }
 
