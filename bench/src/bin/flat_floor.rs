@@ -71,8 +71,7 @@ fn main() {
         tracekit_ns / floor_ns
     );
     println!(
-        "spans delivered a call (roots included for fastrace and the floor): floor {:.3} (lost {}), fastrace {:.3}, \
-         tracekit {:.3} ({:?})",
+        "spans delivered a call (the roots included): floor {:.3} (lost {}), fastrace {:.3}, tracekit {:.3} ({:?})",
         delivered(floor.exported()),
         floor.lost(),
         delivered(reporter.0.load(Ordering::Relaxed)),
