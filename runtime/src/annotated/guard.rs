@@ -3,9 +3,11 @@
 
 use crate::facade::callsite::Callsite;
 use crate::facade::code_location::CodeLocation;
+use crate::facade::lane;
 use crate::facade::open::{end_call, OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
-use crate::facade::start::start_span;
+use crate::facade::stack::{self, Token};
+use crate::facade::start::{start_call_span, start_span};
 use crate::keys::CANCELLED;
 use crate::metered::Stopwatch;
 use crate::support::clock::Reading;
@@ -18,25 +20,16 @@ use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-/// Starts the span of a call of `callsite`'s function.
+/// Where the span of a call of `callsite`'s function starts.
 #[inline(always)]
-fn open_span(
-    callsite: &'static Callsite,
-    started: Option<Reading>,
-    parent: impl FnOnce() -> Option<Context>,
-    record: Record<'_>,
-) -> Option<OpenSpan> {
-    start_span(
-        || SpanStart {
-            name: Cow::Borrowed(callsite.name),
-            kind: callsite.kind.clone(),
-            code: Some(CodeLocation::Function(callsite)),
-            attributes: Vec::new(),
-            started,
-        },
-        parent,
-        record,
-    )
+fn call_start(callsite: &'static Callsite, started: Option<Reading>) -> SpanStart {
+    SpanStart {
+        name: Cow::Borrowed(callsite.name),
+        kind: callsite.kind.clone(),
+        code: Some(CodeLocation::Function(callsite)),
+        attributes: Vec::new(),
+        started,
+    }
 }
 
 /// The parent of a span without `parent = ..`: the current context.
@@ -125,8 +118,13 @@ impl Call {
         // The threshold's clock runs whether or not anything records, so the
         // warning is never lost to sampling.
         let started = stopwatch.map(Stopwatch::started).or_else(|| callsite.threshold.map(|_| Reading::now()));
-        let open = open_span(callsite, started, parent, record);
+        let open = start_span(|| call_start(callsite, started), parent, record);
         (open.is_some() || started.is_some()).then_some(Call { callsite, open, started, stopwatch, failure: None })
+    }
+
+    /// The call of a span started with no clock running.
+    fn untimed(callsite: &'static Callsite, open: OpenSpan) -> Call {
+        Call { callsite, open: Some(open), started: None, stopwatch: None, failure: None }
     }
 
     /// Records the result or error, if the span is recorded; learns only
@@ -198,9 +196,13 @@ pub struct SyncSpan {
     inner: ManuallyDrop<Option<SyncCall>>,
 }
 
-struct SyncCall {
-    /// `None` once the call went on as a future's ([`SyncSpan::into_async`]).
-    call: Option<Call>,
+enum SyncCall {
+    /// Started on its parent's lane: the frame of the thread's stack that
+    /// `Token` names holds the span.
+    OnLane(Token),
+    /// Started by the backend. `None` once the call went on as a future's
+    /// ([`SyncSpan::into_async`]).
+    Started(Option<Call>),
 }
 
 impl SyncSpan {
@@ -222,11 +224,36 @@ impl SyncSpan {
 
     #[inline(never)]
     fn enter_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
+        let mut parent = Some(parent);
+        // Neither a parent given nor a clock to run: the call may start on
+        // the lane of the span it runs under.
+        if callsite.threshold.is_none() && !crate::metered::is_on() {
+            let given = parent.take().and_then(|parent| parent());
+            if given.is_none() {
+                let inner = match start_call_span(callsite, || call_start(callsite, None), record) {
+                    Ok(token) => {
+                        record_on_lane(token, record);
+                        Some(SyncCall::OnLane(token))
+                    }
+                    Err(open) => open.map(|mut open| {
+                        open.enter();
+                        SyncCall::Started(Some(Call::untimed(callsite, open)))
+                    }),
+                };
+                return SyncSpan { inner: ManuallyDrop::new(inner) };
+            }
+            return Self::start(callsite, || given, record);
+        }
+        Self::start(callsite, || parent.and_then(|parent| parent()), record)
+    }
+
+    /// Starts the span through the backend.
+    fn start(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
         let inner = Call::start(callsite, parent, record).map(|mut call| {
             if let Some(open) = &mut call.open {
                 open.enter();
             }
-            SyncCall { call: Some(call) }
+            SyncCall::Started(Some(call))
         });
         SyncSpan { inner: ManuallyDrop::new(inner) }
     }
@@ -234,22 +261,32 @@ impl SyncSpan {
     /// Records the outcome, then ends the span.
     #[inline]
     pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
-        if let Some(call) = self.call() {
-            call.record_outcome(record);
+        match self.inner.as_mut() {
+            Some(SyncCall::OnLane(token)) => record_on_lane(*token, &mut erased(record)),
+            Some(SyncCall::Started(Some(call))) => call.record_outcome(record),
+            _ => {}
         }
-    }
-
-    /// The call, unless nothing records or times it.
-    #[inline]
-    fn call(&mut self) -> Option<&mut Call> {
-        self.inner.as_mut()?.call.as_mut()
     }
 
     /// The span goes on with the future the body returned: no longer
     /// current here, it is current at each poll of the future, and ends
     /// with it.
     pub(crate) fn into_async(mut self) -> AsyncSpan {
-        let call = self.inner.as_mut().and_then(|inner| inner.call.take());
+        let on_lane = match self.inner.as_mut() {
+            Some(SyncCall::OnLane(token)) => Some(*token),
+            _ => None,
+        };
+        let call = match on_lane {
+            Some(token) => {
+                // Not ended here: the span goes on as the future's.
+                std::mem::forget(self.inner.take());
+                lane::take_call(token).map(|(open, callsite)| Call::untimed(callsite, open))
+            }
+            None => match self.inner.as_mut() {
+                Some(SyncCall::Started(call)) => call.take(),
+                _ => None,
+            },
+        };
         let inner = call.map(|mut call| {
             if let Some(open) = &mut call.open {
                 open.exit();
@@ -263,9 +300,21 @@ impl SyncSpan {
 
 impl Drop for SyncCall {
     fn drop(&mut self) {
-        if let Some(call) = &mut self.call {
-            call.end(false, false);
+        match self {
+            SyncCall::OnLane(token) => lane::end_call(*token, false),
+            SyncCall::Started(Some(call)) => call.end(false, false),
+            SyncCall::Started(None) => {}
         }
+    }
+}
+
+/// Runs `record` for a call on a lane, whose span is recorded; takes the
+/// span's record only if something was recorded.
+fn record_on_lane(token: Token, record: Record<'_>) {
+    let mut recorder = Recorder::default();
+    record(&mut recorder);
+    if !recorder.is_empty() {
+        stack::with_live(token, |live| recorder.apply_to(live));
     }
 }
 

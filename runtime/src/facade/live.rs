@@ -1,9 +1,11 @@
 //! A started span's state: its ids, the span being recorded (a
 //! pipeline's own behind [`Recording`], or one in an OpenTelemetry
-//! `Context`), and the context it carries.
+//! `Context`), and the context it carries; the [`Lane`] its calls start on,
+//! and the [`CallSpan`] of such a call.
 
-use crate::support::clock::Timestamp;
-use opentelemetry::trace::{SpanContext, Status, TraceContextExt as _};
+use super::callsite::Callsite;
+use crate::support::clock::{Reading, Timestamp};
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceContextExt as _, TraceFlags, TraceId};
 use opentelemetry::{Context, KeyValue};
 use std::any::Any;
 use std::borrow::Cow;
@@ -27,6 +29,87 @@ pub(crate) struct SpanState {
     pub(crate) carried: Option<Context>,
     /// The local trace of a span held for a keep decision, if any.
     pub(crate) local_trace: Option<LocalTraceRef>,
+    /// How the calls under the span start, if the backend gave it a lane.
+    pub(crate) lane: Option<Lane>,
+}
+
+/// What the calls under a recorded span need to start and end as its
+/// children, copied from span to span down the stack.
+#[derive(Clone)]
+pub(crate) struct Lane {
+    pub(crate) sink: Arc<dyn CallSink>,
+    /// The test capture the span was started under, by address (0: none):
+    /// under another one, a call is started by the backend.
+    capture: usize,
+    /// The flags of the spans started on the lane.
+    pub(crate) flags: TraceFlags,
+    /// Whether the sink notes each start (a test capture names the spans
+    /// that had not ended when it returned).
+    pub(crate) notes_starts: bool,
+}
+
+impl Lane {
+    #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "made by the pipeline's backends"))]
+    pub(crate) fn new(sink: Arc<dyn CallSink>, flags: TraceFlags, notes_starts: bool) -> Self {
+        Lane { sink, capture: 0, flags, notes_starts }
+    }
+
+    /// Binds the lane to the capture its span was started under, by
+    /// address ([`capture_key`](super::lane::capture_key)).
+    pub(crate) fn set_capture(&mut self, capture: usize) {
+        self.capture = capture;
+    }
+
+    /// Whether the lane belongs to the capture `capture` (by address).
+    pub(crate) fn is_under(&self, capture: usize) -> bool {
+        self.capture == capture
+    }
+}
+
+/// The span of a synchronous call started on a lane, while it runs.
+#[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "read by the pipeline's sinks"))]
+pub(crate) struct CallSpan {
+    pub(crate) ids: SpanContext,
+    pub(crate) parent: SpanId,
+    pub(crate) callsite: &'static Callsite,
+    pub(crate) started: Reading,
+    /// The record, once something is recorded on the span.
+    pub(crate) live: Option<LiveSpan>,
+    /// The lane the span was started on, which the calls under it take.
+    pub(crate) lane: Option<Lane>,
+}
+
+/// Where the spans started on a lane go: the pipeline's side of a lane.
+pub(crate) trait CallSink: Send + Sync {
+    /// Notes that `call` started (when [`Lane::notes_starts`]).
+    fn started(&self, call: &CallSpan);
+    /// The ids of a span of the trace `trace_id`: that trace id and a new
+    /// span id.
+    fn new_ids(&self, trace_id: TraceId) -> (TraceId, SpanId);
+    /// A record of `call`, as far as it has run, to record into; it ends
+    /// into this sink.
+    fn record(self: Arc<Self>, call: &CallSpan) -> Box<dyn Recording>;
+    /// Ends `call`, on which nothing was recorded, at `ended`.
+    fn end(self: Arc<Self>, call: &CallSpan, ended: Reading);
+}
+
+impl CallSpan {
+    /// A span to fill: the box of one is kept for the next call.
+    pub(crate) fn unfilled() -> Self {
+        static UNFILLED: Callsite = Callsite::new("", || "", "", 0, SpanKind::Internal, None);
+        let ids = SpanContext::NONE;
+        CallSpan { ids, parent: SpanId::INVALID, callsite: &UNFILLED, started: Reading::now(), live: None, lane: None }
+    }
+
+    /// The span to record into, taken the first time something is recorded;
+    /// `None` once it has ended.
+    pub(crate) fn live(&mut self) -> Option<&mut LiveSpan> {
+        if self.live.is_none() {
+            let sink = self.lane.as_ref()?.sink.clone();
+            self.live = Some(LiveSpan::Recorded(sink.record(self)));
+        }
+        self.live.as_mut()
+    }
 }
 
 /// A span being recorded.

@@ -9,6 +9,9 @@
 //!   it; a small handle on its [`live::SpanState`] (ids, the span being
 //!   recorded, a carried `Context`), which moves onto the thread's
 //!   [`stack`] while the span is current.
+//! - [`live::CallSpan`]: the span of a synchronous call under a recorded
+//!   span, started on that span's [`live::Lane`] without the backend
+//!   ([`lane`]): held in place on the stack, never an `OpenSpan`.
 //! - [`live::LiveSpan`]: the span being recorded: a pipeline's
 //!   [`live::Recording`], or an OpenTelemetry span in a `Context`.
 //! - `SpanRecord` (the pipeline's): tracekit's own recording, filled in
@@ -22,6 +25,7 @@ pub(crate) mod callsite;
 pub(crate) mod code_location;
 pub(crate) mod dispatch;
 pub(crate) mod failure;
+pub(crate) mod lane;
 pub(crate) mod link;
 pub(crate) mod live;
 pub(crate) mod open;

@@ -4,7 +4,7 @@
 
 use super::code_location::CodeLocation;
 use super::failure::mark_error;
-use super::live::{LiveSpan, LocalTraceRef, SpanState};
+use super::live::{Lane, LiveSpan, LocalTraceRef, SpanState};
 use super::stack;
 use crate::support::clock::{Reading, Timestamp};
 use crate::support::recycle::Pool;
@@ -73,9 +73,10 @@ impl OpenSpan {
                 recycled.live = live;
                 recycled.carried = carried;
                 recycled.local_trace = None;
+                recycled.lane = None;
                 recycled
             }
-            None => Box::new(SpanState { ids, live, carried, local_trace: None }),
+            None => Box::new(SpanState { ids, live, carried, local_trace: None, lane: None }),
         };
         OpenSpan { recording, state: Some(state), entered: None }
     }
@@ -124,6 +125,20 @@ impl OpenSpan {
     pub(crate) fn set_local_trace(&mut self, local_trace: Option<LocalTraceRef>) {
         if let Some(state) = self.state.as_mut() {
             state.local_trace = local_trace;
+        }
+    }
+
+    /// Gives the span a lane, on which the calls under it start.
+    pub(crate) fn set_lane(&mut self, lane: Lane) {
+        if let Some(state) = self.state.as_mut() {
+            state.lane = Some(lane);
+        }
+    }
+
+    /// Binds the span's lane, if any, to the capture it was started under.
+    pub(crate) fn set_lane_capture(&mut self, capture: usize) {
+        if let Some(lane) = self.state.as_mut().and_then(|state| state.lane.as_mut()) {
+            lane.set_capture(capture);
         }
     }
 
@@ -233,6 +248,7 @@ impl Drop for OpenSpan {
             drop(state.live.take());
             state.carried = None;
             state.local_trace = None;
+            state.lane = None;
             STATES.give(state);
         }
     }

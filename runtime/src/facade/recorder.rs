@@ -114,7 +114,7 @@ impl Recorder {
 
     /// Whether nothing was recorded that [`Recorder::apply_to`] would apply.
     pub(crate) fn is_empty(&self) -> bool {
-        self.attributes.as_ref().is_none_or(Vec::is_empty) && self.error.is_none()
+        self.attributes.as_ref().is_none_or(Vec::is_empty) && self.error.is_none() && self.links.is_none()
     }
 
     pub(crate) fn apply_to(mut self, span: &mut LiveSpan) {
@@ -124,6 +124,9 @@ impl Recorder {
         }
         if let Some((type_name, message)) = self.error {
             mark_error(span, type_name, message);
+        }
+        for (link, attributes) in self.links.into_iter().flatten() {
+            span.add_link(link, attributes);
         }
     }
 }

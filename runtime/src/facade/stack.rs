@@ -10,7 +10,7 @@
 //! span, or when that code made a span current inside one of tracekit's,
 //! its `Context` is the parent.
 
-use super::live::{LiveSpan, LocalTraceRef, SpanState};
+use super::live::{CallSpan, Lane, LiveSpan, LocalTraceRef, SpanState};
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _};
 use opentelemetry::{Context, ContextGuard};
 use std::cell::RefCell;
@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// One span current on this thread.
 struct Frame {
     token: u64,
-    state: Box<SpanState>,
+    span: CurrentSpan,
     /// The id of the span current in OpenTelemetry's `Context` once this
     /// frame was pushed: a different one later means OpenTelemetry code
     /// made a span current inside this one.
@@ -30,8 +30,51 @@ struct Frame {
     _carried: Option<ContextGuard>,
 }
 
+/// A span current on this thread, as its frame holds it.
+pub(crate) enum CurrentSpan {
+    /// A span started elsewhere and made current: a root, a manual span,
+    /// an async call's, a call its parent's lane did not take.
+    Entered(Box<SpanState>),
+    /// A synchronous call's span started on its parent's lane, in a box
+    /// the stack keeps for the next call.
+    Call(Box<CallSpan>),
+}
+
+impl CurrentSpan {
+    pub(crate) fn ids(&self) -> &SpanContext {
+        match self {
+            CurrentSpan::Entered(state) => &state.ids,
+            CurrentSpan::Call(call) => &call.ids,
+        }
+    }
+
+    /// The local trace the span belongs to, if it is held for a keep decision.
+    pub(crate) fn local_trace(&self) -> Option<&LocalTraceRef> {
+        match self {
+            CurrentSpan::Entered(state) => state.local_trace.as_ref(),
+            CurrentSpan::Call(..) => None,
+        }
+    }
+
+    /// How the calls under the span start, if it has a lane.
+    pub(crate) fn lane(&self) -> Option<&Lane> {
+        match self {
+            CurrentSpan::Entered(state) => state.lane.as_ref(),
+            CurrentSpan::Call(call) => call.lane.as_ref(),
+        }
+    }
+
+    /// The span being recorded, if it is recorded.
+    fn live(&mut self) -> Option<&mut LiveSpan> {
+        match self {
+            CurrentSpan::Entered(state) => state.live.as_mut(),
+            CurrentSpan::Call(call) => call.live(),
+        }
+    }
+}
+
 thread_local! {
-    static FRAMES: RefCell<Frames> = const { RefCell::new(Frames { frames: Vec::new(), next_token: 0 }) };
+    static FRAMES: RefCell<Frames> = const { RefCell::new(Frames { frames: Vec::new(), next_token: 0, spare_calls: Vec::new() }) };
 }
 
 /// The frames of one thread. Those left when the thread ends belong to
@@ -45,17 +88,29 @@ struct Frames {
     /// dropped on another thread than it was pushed on (a future left by a
     /// panic) pops nothing.
     next_token: u64,
+    /// The boxes of call spans that ended, for the next calls to fill.
+    #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
+    spare_calls: Vec<Box<CallSpan>>,
 }
+
+/// How many ended call spans' boxes a thread keeps: as deep as its calls
+/// usually nest.
+const SPARE_CALLS: usize = 64;
 
 impl Frames {
     fn next_token(&mut self) -> u64 {
-        if self.next_token == 0 {
-            self.next_token = (THREADS.fetch_add(1, Ordering::Relaxed) + 1) << TOKEN_BITS;
-        }
-        let token = self.next_token;
-        self.next_token += 1;
-        token
+        take_token(&mut self.next_token)
     }
+}
+
+/// The next token from a thread's `next_token`.
+fn take_token(next_token: &mut u64) -> u64 {
+    if *next_token == 0 {
+        *next_token = (THREADS.fetch_add(1, Ordering::Relaxed) + 1) << TOKEN_BITS;
+    }
+    let token = *next_token;
+    *next_token += 1;
+    token
 }
 
 impl Drop for Frames {
@@ -100,15 +155,14 @@ pub(crate) fn push(state: Box<SpanState>) -> Token {
         Context::map_current(|current| current.with_span(MirroredSpan(ids.clone()))).attach()
     });
     let otel_span = otel_span_id();
-    let mut frame = Frame { token: u64::MAX, state, otel_span, _mirrored, _carried };
     // A thread being torn down has no stack left: the span is current nowhere.
     // Or, called from where the stack is borrowed, pushing nothing: the
-    // span is then current nowhere rather than a panic.
+    // span is then current nowhere rather than a panic. The frame is made
+    // where it is pushed: it is large, and a copy of it costs.
     let pushed = FRAMES.try_with(move |frames| {
         let mut frames = frames.try_borrow_mut().ok()?;
-        frame.token = frames.next_token();
-        let token = frame.token;
-        frames.frames.push(frame);
+        let token = frames.next_token();
+        frames.frames.push(Frame { token, span: CurrentSpan::Entered(state), otel_span, _mirrored, _carried });
         Some(token)
     });
     Token(pushed.ok().flatten().unwrap_or(u64::MAX))
@@ -117,19 +171,65 @@ pub(crate) fn push(state: Box<SpanState>) -> Token {
 /// Ends what [`push`] began, whichever frames were pushed since; gives the
 /// state back.
 pub(crate) fn pop(token: Token) -> Option<Box<SpanState>> {
-    let frame = FRAMES
+    let (state, mirrored, carried) = FRAMES
         .try_with(|frames| {
             let mut frames = frames.try_borrow_mut().ok()?;
             let at = frames.frames.iter().rposition(|frame| frame.token == token.0)?;
-            Some(frames.frames.remove(at))
+            // Taken apart where it is taken out, so that only its parts move.
+            let Frame { span, _mirrored, _carried, .. } = match at + 1 == frames.frames.len() {
+                true => frames.frames.pop()?,
+                false => frames.frames.remove(at),
+            };
+            let state = match span {
+                CurrentSpan::Entered(state) => Some(state),
+                CurrentSpan::Call(..) => None,
+            };
+            Some((state, _mirrored, _carried))
         })
         .ok()
         .flatten()?;
     // Dropped outside the borrow: the guard's drop runs OpenTelemetry code.
-    let Frame { state, _mirrored, _carried, .. } = frame;
-    drop(_mirrored);
-    drop(_carried);
-    Some(state)
+    drop(mirrored);
+    drop(carried);
+    state
+}
+
+/// Ends a call span [`with_current_frame_or_call`] pushed: `end` runs on the span; the box goes
+/// back to the stack for the next call.
+pub(crate) fn end_call(token: Token, end: impl FnOnce(&mut CallSpan)) {
+    let _ = FRAMES.try_with(|frames| {
+        let mut frames = frames.try_borrow_mut().ok()?;
+        let frames = &mut *frames;
+        let at = frames.frames.iter().rposition(|frame| frame.token == token.0)?;
+        let frame = match at + 1 == frames.frames.len() {
+            true => frames.frames.pop()?,
+            false => frames.frames.remove(at),
+        };
+        if let CurrentSpan::Call(mut call) = frame.span {
+            end(&mut call);
+            if frames.spare_calls.len() < SPARE_CALLS {
+                frames.spare_calls.push(call);
+            }
+        }
+        Some(())
+    });
+}
+
+/// Ends a call span [`with_current_frame_or_call`] pushed without ending
+/// the span: gives it back.
+pub(crate) fn pop_call(token: Token) -> Option<Box<CallSpan>> {
+    let span = FRAMES
+        .try_with(|frames| {
+            let mut frames = frames.try_borrow_mut().ok()?;
+            let at = frames.frames.iter().rposition(|frame| frame.token == token.0)?;
+            Some(frames.frames.remove(at).span)
+        })
+        .ok()
+        .flatten()?;
+    match span {
+        CurrentSpan::Call(call) => Some(call),
+        CurrentSpan::Entered(_) => None,
+    }
 }
 
 /// Runs `f` on the span of the frame `token`, if it is recorded.
@@ -140,7 +240,7 @@ pub(crate) fn with_live<R>(token: Token, f: impl FnOnce(&mut LiveSpan) -> R) -> 
 /// Runs `f` on the recorded span with id `span_id`, if it is current on
 /// this thread.
 pub(crate) fn with_live_span<R>(span_id: SpanId, f: impl FnOnce(&mut LiveSpan) -> R) -> Option<R> {
-    with_frame(|frame| frame.state.ids.span_id() == span_id, f)
+    with_frame(|frame| frame.span.ids().span_id() == span_id, f)
 }
 
 fn with_frame<R>(found: impl Fn(&Frame) -> bool, f: impl FnOnce(&mut LiveSpan) -> R) -> Option<R> {
@@ -148,7 +248,7 @@ fn with_frame<R>(found: impl Fn(&Frame) -> bool, f: impl FnOnce(&mut LiveSpan) -
         .try_with(|frames| {
             let mut frames = frames.try_borrow_mut().ok()?;
             let frame = frames.frames.iter_mut().rev().find(|frame| found(frame))?;
-            frame.state.live.as_mut().map(f)
+            frame.span.live().map(f)
         })
         .ok()
         .flatten()
@@ -183,8 +283,8 @@ impl Parent {
     }
 
     /// One of tracekit's spans, current on this thread.
-    pub(crate) fn local(state: &SpanState) -> Parent {
-        Parent { ids: state.ids.clone(), context: None, local_trace: state.local_trace.clone() }
+    pub(crate) fn local(span: &CurrentSpan) -> Parent {
+        Parent { ids: span.ids().clone(), context: None, local_trace: span.local_trace().cloned() }
     }
 
     /// The ids, and the `Context` they come from (`None`: a tracekit span's).
@@ -207,18 +307,55 @@ impl Parent {
 /// tracekit's current span (`None` when OpenTelemetry's current context is
 /// the parent), with OpenTelemetry's current context. Nothing is cloned,
 /// so that a span decided against costs no more than this look.
-pub(crate) fn with_current_frame<R>(decide: impl FnOnce(Option<&SpanState>, &Context) -> R) -> R {
+pub(crate) fn with_current_frame<R>(decide: impl FnOnce(Option<&CurrentSpan>, &Context) -> R) -> R {
     Context::map_current(|current| {
         let otel_span = current.span().span_context().span_id();
         let mut decide = Some(decide);
         let decided = FRAMES.try_with(|frames| {
             let frames = frames.try_borrow().ok()?;
             let top = frames.frames.last().filter(|top| top.otel_span == otel_span)?;
-            decide.take().map(|decide| decide(Some(&top.state), current))
+            decide.take().map(|decide| decide(Some(&top.span), current))
         });
         match (decided, decide) {
             (Ok(Some(decided)), _) => decided,
             (_, Some(decide)) => decide(None, current),
+            (_, None) => unreachable!("`decide` runs once, and its value is returned"),
+        }
+    })
+}
+
+/// [`with_current_frame`] for the span of a synchronous call, which
+/// starts on the lane of the current span when it has one: `call` gets
+/// that span, OpenTelemetry's current context and the boxes of ended calls
+/// the stack keeps, and gives the call's span, filled, to push as the
+/// current one, or declines; `decide` runs otherwise. One look serves both.
+#[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
+pub(crate) fn with_current_frame_or_call<R>(
+    call: impl FnOnce(&CurrentSpan, &Context, &mut Vec<Box<CallSpan>>) -> Option<Box<CallSpan>>,
+    decide: impl FnOnce(Option<&CurrentSpan>, &Context) -> R,
+) -> Result<Token, R> {
+    Context::map_current(|current| {
+        let otel_span = current.span().span_context().span_id();
+        let mut decide = Some(decide);
+        let decided = FRAMES.try_with(|frames| {
+            let mut frames = frames.try_borrow_mut().ok()?;
+            let Frames { frames, next_token, spare_calls } = &mut *frames;
+            let top = frames.last().filter(|top| top.otel_span == otel_span)?;
+            // A mirrored span needs its own `Context` made current: a push of its own.
+            let called = match MIRROR.load(Ordering::Relaxed) {
+                false => call(&top.span, current, spare_calls),
+                true => None,
+            };
+            let Some(called) = called else {
+                return decide.take().map(|decide| Err(decide(Some(&top.span), current)));
+            };
+            let token = take_token(next_token);
+            frames.push(Frame { token, span: CurrentSpan::Call(called), otel_span, _mirrored: None, _carried: None });
+            Some(Ok(Token(token)))
+        });
+        match (decided, decide) {
+            (Ok(Some(decided)), _) => decided,
+            (_, Some(decide)) => Err(decide(None, current)),
             (_, None) => unreachable!("`decide` runs once, and its value is returned"),
         }
     })

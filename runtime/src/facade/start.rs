@@ -2,10 +2,12 @@
 //! A free function rather than a method of [`OpenSpan`], whose file the
 //! backends import: it asks the dispatcher, which names `OpenSpan`.
 
+use super::callsite::Callsite;
 use super::dispatch::{self, CaptureBackend};
+use super::lane;
 use super::open::{OpenSpan, SpanStart};
 use super::recorder::Recorder;
-use super::stack::{self, Parent};
+use super::stack::{self, Parent, Token};
 use opentelemetry::trace::{SpanContext, TraceContextExt as _};
 use opentelemetry::Context;
 
@@ -22,17 +24,30 @@ pub(crate) fn start_span(
     if !dispatch::is_active() {
         return None;
     }
-    start_recording(start, parent, record)
+    start_recording(None, start, parent, record).err().flatten()
+}
+
+/// Starts the span of a synchronous call of `callsite` with no parent
+/// given: on the lane of the current span, in place, when it has one
+/// (`Ok`, the call's frame on the stack); otherwise as [`start_span`] does.
+pub(crate) fn start_call_span(
+    callsite: &'static Callsite,
+    start: impl FnOnce() -> SpanStart,
+    record: &mut dyn FnMut(&mut Recorder),
+) -> Result<Token, Option<OpenSpan>> {
+    start_recording(Some(callsite), start, || None, record)
 }
 
 /// Everything past the one check, kept out of line so that an annotated
-/// call stays small while nothing records.
+/// call stays small while nothing records. With `call`, the span of a call
+/// of that callsite, which may start on a lane (`Ok`).
 #[inline(never)]
 fn start_recording(
+    call: Option<&'static Callsite>,
     start: impl FnOnce() -> SpanStart,
     parent: impl FnOnce() -> Option<Context>,
     record: &mut dyn FnMut(&mut Recorder),
-) -> Option<OpenSpan> {
+) -> Result<Token, Option<OpenSpan>> {
     let (parent, capture, given) = match parent() {
         Some(given) => {
             let given = dispatch::adopt(given);
@@ -45,22 +60,26 @@ fn start_recording(
                 false => unrecorded(capture.as_ref(), ids),
             };
             if let Some(open) = skipped {
-                return Some(carry(open, given));
+                return Err(Some(carry(open, given)));
             }
             (Parent::in_context(given.clone()), capture, Some(given))
         }
-        None => match look_at_current_parent() {
-            Look::Skipped => return None,
-            Look::Unrecorded(open) => return open,
+        None => match look_at_current_parent(call) {
+            Look::OnLane(token) => return Ok(token),
+            Look::Skipped => return Err(None),
+            Look::Unrecorded(open) => return Err(open),
             Look::Frame { parent, capture } => (parent, capture, None),
             Look::Context(context, capture) => (Parent::in_context(context), capture, None),
         },
     };
-    let open = dispatch::with_backend(capture.as_ref(), |backend| backend.start(&parent, start(), record));
-    match given {
+    let mut open = dispatch::with_backend(capture.as_ref(), |backend| backend.start(&parent, start(), record));
+    if let Some(open) = &mut open {
+        open.set_lane_capture(lane::capture_key(capture.as_ref()));
+    }
+    Err(match given {
         Some(given) => Some(carry(open, given)),
         None => open,
-    }
+    })
 }
 
 /// Whether the backend that applies skips a span under `parent`; with no
@@ -96,6 +115,8 @@ fn carry(open: Option<OpenSpan>, given: Context) -> OpenSpan {
 /// What one look at the current parent finds: nothing is cloned for a
 /// span that is skipped.
 enum Look {
+    /// A call's span, started on the lane of the current span ([`lane`]).
+    OnLane(Token),
     /// Skipped under one of this process's spans: nothing is built, as that
     /// span's ids are current already and carry the decision.
     Skipped,
@@ -111,12 +132,14 @@ enum Look {
 }
 
 /// Decides on the borrowed parent whether a span started now is skipped,
-/// and where its parent is otherwise.
-fn look_at_current_parent() -> Look {
-    stack::with_current_frame(|local, current| {
+/// and where its parent is otherwise; for a `call`, first whether it
+/// starts on the lane of the current span.
+fn look_at_current_parent(call: Option<&'static Callsite>) -> Look {
+    let on_lane = |top: &_, current: &_, spare: &mut _| lane::start_call(call?, top, current, spare);
+    let looked = stack::with_current_frame_or_call(on_lane, |local, current| {
         let capture = current.get::<CaptureBackend>();
         let span = current.span();
-        let ids = local.map_or_else(|| span.span_context(), |state| &state.ids);
+        let ids = local.map_or_else(|| span.span_context(), |state| state.ids());
         if stack::is_local(ids) {
             if skips(capture, ids) {
                 return Look::Skipped;
@@ -128,5 +151,9 @@ fn look_at_current_parent() -> Look {
             Some(state) => Look::Frame { parent: Parent::local(state), capture: capture.cloned() },
             None => Look::Context(current.clone(), capture.cloned()),
         }
-    })
+    });
+    match looked {
+        Ok(token) => Look::OnLane(token),
+        Err(look) => look,
+    }
 }

@@ -6,13 +6,17 @@
 //! counted only by that thread's spans (and by those that end elsewhere).
 
 use super::processors::Processors;
-use super::span_record::{FinishedSpan, SpanSink};
+use super::span_record::{call_record, FinishedSpan, SpanSink};
+use crate::facade::live::{CallSink, CallSpan, Recording};
+use crate::support::clock::{Reading, Timestamp};
+use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::trace::SpanLimits;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::Arc;
 
 /// A thread's hold on one pipeline's processors.
-struct Lease {
+pub(super) struct Lease {
     processors: Arc<Processors>,
 }
 
@@ -36,8 +40,9 @@ thread_local! {
 
 /// Where a span started on this thread ends: this thread's lease on
 /// `processors`, taken on its first span. Leases on pipelines shut down
-/// since are let go when a new one is taken.
-pub(super) fn leased(processors: &Arc<Processors>) -> Arc<dyn SpanSink> {
+/// since are let go when a new one is taken. `None` on a thread being
+/// torn down: the span then holds the processors themselves.
+pub(super) fn leased(processors: &Arc<Processors>) -> Option<Arc<Lease>> {
     let leased = LEASES.try_with(|leases| {
         let mut leases = leases.try_borrow_mut().ok()?;
         if let Some(lease) = leases.iter().find(|lease| Arc::ptr_eq(&lease.processors, processors)) {
@@ -51,10 +56,31 @@ pub(super) fn leased(processors: &Arc<Processors>) -> Arc<dyn SpanSink> {
         leases.push(lease.clone());
         Some(lease)
     });
-    match leased {
-        Ok(Some(lease)) => lease,
-        // A thread being torn down: the span holds the processors themselves.
-        _ => processors.clone(),
+    leased.ok().flatten()
+}
+
+impl Lease {
+    /// Whether the processors note each span's start (a test capture).
+    pub(super) fn notes_starts(&self) -> bool {
+        self.processors.notes_starts()
+    }
+}
+
+impl CallSink for Lease {
+    fn started(&self, call: &CallSpan) {
+        self.processors.started(call.ids.span_id(), &Cow::Borrowed(call.callsite.name));
+    }
+
+    fn new_ids(&self, trace_id: TraceId) -> (TraceId, SpanId) {
+        super::ids::new_ids(Some(trace_id))
+    }
+
+    fn record(self: Arc<Self>, call: &CallSpan) -> Box<dyn Recording> {
+        call_record(self, call)
+    }
+
+    fn end(self: Arc<Self>, call: &CallSpan, ended: Reading) {
+        call_record(self, call).end(Timestamp::Read(ended));
     }
 }
 
@@ -70,10 +96,10 @@ mod tests {
     #[test]
     fn the_spans_of_a_thread_share_its_lease_and_another_thread_has_its_own() {
         let processors = processors();
-        let first = leased(&processors);
-        let second = leased(&processors);
+        let first = leased(&processors).unwrap();
+        let second = leased(&processors).unwrap();
         assert!(Arc::ptr_eq(&first, &second), "one lease per thread");
-        let elsewhere = std::thread::scope(|scope| scope.spawn(|| leased(&processors)).join().unwrap());
+        let elsewhere = std::thread::scope(|scope| scope.spawn(|| leased(&processors).unwrap()).join().unwrap());
         assert!(!Arc::ptr_eq(&first, &elsewhere), "each thread its own");
         // The processors are counted once per lease, not once per span.
         assert_eq!(Arc::strong_count(&processors), 1 + 2);

@@ -25,17 +25,16 @@ pub(crate) use sampling::{check_ratio, parse_ratio};
 pub(crate) use span_record::FinishedSpan;
 use span_record::SpanSink;
 
-use crate::facade::code_location::CodeLocation;
 use crate::facade::dispatch::Backend;
-use crate::facade::live::{LiveSpan, LocalTraceRef, Recording as _};
-use crate::facade::open::{OpenSpan, SpanStart, ATTRIBUTE_ROOM};
+use crate::facade::live::{Lane, LiveSpan, LocalTraceRef, Recording as _};
+use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use crate::facade::stack::Parent;
 use crate::facade::trace_flags;
 use crate::metered::{self, root_decisions};
 use crate::support::clock::{Reading, Timestamp};
 use keep::{Keeper, LocalTrace};
-use opentelemetry::trace::{SpanContext, SpanId, Status, TraceFlags, TraceState};
+use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceState};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Sampler as SdkSampler, SamplingDecision, SamplingResult, ShouldSample};
 use opentelemetry_sdk::Resource;
@@ -170,7 +169,7 @@ impl Backend for Pipeline {
         }
         let flags = inherited_flags(parent_context).with_sampled(sampled);
         let span_context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
-        let mut local_trace = None;
+        let (mut local_trace, mut lane) = (None, None);
         let sink: Arc<dyn SpanSink> = match (decision, &self.keeper) {
             (SamplingDecision::Drop, None) => return OpenSpan::not_recorded(span_context),
             (SamplingDecision::Drop, Some(keeper)) => {
@@ -188,18 +187,23 @@ impl Backend for Pipeline {
                 local_trace = Some(trace.clone() as LocalTraceRef);
                 trace
             }
-            _ => lease::leased(&self.processors),
+            _ => match lease::leased(&self.processors) {
+                Some(lease) => {
+                    // The children of a sampled span are all recorded and
+                    // sampled: they start on its lane.
+                    if sampled && self.samples_the_rest {
+                        let flags = inherited_flags(&span_context).with_sampled(true);
+                        lane = Some(Lane::new(lease.clone(), flags, lease.notes_starts()));
+                    }
+                    lease
+                }
+                None => self.processors.clone(),
+            },
         };
         let limit = self.processors.limits().max_attributes_per_span as usize;
         // Taken apart, so that nothing empty is left behind to drop.
-        let SpanStart { name, kind, code, attributes: mut given, started } = start;
-        // The code location is added on export, off the calling thread, when
-        // it fits the limit; otherwise now, to be cut by the limit.
-        let (code, mut attributes) = match code {
-            Some(code) if limit < code.len() => (None, code.attributes_then(&mut given, ATTRIBUTE_ROOM)),
-            code => (code, given),
-        };
-        let limit = limit - code.map_or(0, CodeLocation::len);
+        let SpanStart { name, kind, code, attributes: given, started } = start;
+        let (code, mut attributes, room) = span_record::place_code(code, given, limit);
         if let Some(added) = sampler_attributes.filter(|added| !added.is_empty()) {
             attributes.extend(added);
         }
@@ -207,37 +211,22 @@ impl Backend for Pipeline {
         let mut recorder = Recorder::with_attributes(attributes);
         record(&mut recorder);
         let (mut attributes, links) = recorder.into_start();
-        let dropped_attributes_count = attributes.len().saturating_sub(limit) as u32;
-        attributes.truncate(limit);
+        let dropped_attributes_count = span_record::cut(&mut attributes, room);
         let start_time = Timestamp::from(started.unwrap_or_else(Reading::now));
         self.processors.started(span_context.span_id(), &name);
-        // Filled field by field in a recycled box: a whole record written
-        // into it would be copied through the stack first.
         let mut span = span_record::take_record();
-        span.context = span_context.clone();
-        span.sink = Some(sink);
-        span.parent_span_id = if has_parent { parent_context.span_id() } else { SpanId::INVALID };
-        span.parent_span_is_remote = has_parent && parent_context.is_remote();
-        span.kind = kind;
-        span.name = name;
-        span.code = code;
-        span.start_time = start_time;
-        span.end_time = start_time;
-        // A record comes back with its vector taken, which owns no memory:
-        // nothing to free, so no call into `Vec`'s drop to make.
-        let taken = std::mem::replace(&mut span.attributes, attributes);
-        match taken.capacity() {
-            0 => std::mem::forget(taken),
-            _ => drop(taken),
-        }
-        span.dropped_attributes_count = dropped_attributes_count;
-        span.extras = None;
-        span.status = Status::Unset;
+        let parent_span =
+            if has_parent { (parent_context.span_id(), parent_context.is_remote()) } else { (SpanId::INVALID, false) };
+        span.start(span_context.clone(), sink, parent_span, kind, name, start_time);
+        span.set_start_attributes(code, attributes, dropped_attributes_count);
         for (link, attributes) in links.into_iter().flatten() {
             span.add_link(link, attributes);
         }
         let mut open = OpenSpan::recorded(span_context, LiveSpan::Recorded(span));
         open.set_local_trace(local_trace);
+        if let Some(lane) = lane {
+            open.set_lane(lane);
+        }
         open
     }
 

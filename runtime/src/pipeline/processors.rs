@@ -71,6 +71,11 @@ impl Processors {
         self.unfinished = Some(Mutex::new(Vec::new()));
     }
 
+    /// Whether each span's start is noted (for test captures).
+    pub(crate) fn notes_starts(&self) -> bool {
+        self.unfinished.is_some()
+    }
+
     /// Notes a span started, when tracking.
     #[allow(clippy::ptr_arg, reason = "a borrowed name is cloned without copying its text")]
     pub(crate) fn started(&self, span_id: SpanId, name: &Cow<'static, str>) {

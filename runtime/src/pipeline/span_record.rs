@@ -6,6 +6,8 @@
 
 use crate::export::{IntoSpanData, IntoSpanParts, SpanParts};
 use crate::facade::code_location::CodeLocation;
+use crate::facade::live::CallSpan;
+use crate::facade::open::ATTRIBUTE_ROOM;
 use crate::support::clock::Timestamp;
 use crate::support::recycle::{self, Pool};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
@@ -196,6 +198,87 @@ impl FinishedSpan {
     pub(crate) fn push_attribute(&mut self, key: &'static str, value: Value) {
         self.record.attributes.push(KeyValue::new(key, value));
     }
+}
+
+impl SpanRecord {
+    /// Fills a record taken with [`take_record`] for a span that starts at
+    /// `start_time` under the parent span `parent` (its id, and whether it is
+    /// remote). Field by field in place: a whole record written into the box
+    /// would be copied through the stack first.
+    #[inline]
+    pub(crate) fn start(
+        &mut self,
+        context: SpanContext,
+        sink: Arc<dyn SpanSink>,
+        parent: (SpanId, bool),
+        kind: SpanKind,
+        name: Cow<'static, str>,
+        start_time: Timestamp,
+    ) {
+        self.context = context;
+        self.sink = Some(sink);
+        (self.parent_span_id, self.parent_span_is_remote) = parent;
+        self.kind = kind;
+        self.name = name;
+        self.start_time = start_time;
+        self.end_time = start_time;
+        self.extras = None;
+        self.status = Status::Unset;
+    }
+
+    /// Sets the attributes a span starts with, `code` added on export, and
+    /// how many were dropped.
+    #[inline]
+    pub(crate) fn set_start_attributes(&mut self, code: Option<CodeLocation>, attributes: Vec<KeyValue>, dropped: u32) {
+        self.code = code;
+        // A record comes back with its vector taken, which owns no memory:
+        // nothing to free, so no call into `Vec`'s drop to make.
+        let taken = std::mem::replace(&mut self.attributes, attributes);
+        match taken.capacity() {
+            0 => std::mem::forget(taken),
+            _ => drop(taken),
+        }
+        self.dropped_attributes_count = dropped;
+    }
+}
+
+/// Where a span's code location goes, under `limit` attributes: counted
+/// against the limit and added on export, off the calling thread, when it
+/// fits; otherwise put among the `given` attributes now, to be cut by the
+/// limit. Gives the location kept for export, the attributes, and the
+/// room left for them.
+#[inline]
+pub(crate) fn place_code(
+    code: Option<CodeLocation>,
+    mut given: Vec<KeyValue>,
+    limit: usize,
+) -> (Option<CodeLocation>, Vec<KeyValue>, usize) {
+    match code {
+        Some(code) if limit < code.len() => (None, code.attributes_then(&mut given, ATTRIBUTE_ROOM), limit),
+        code => (code, given, limit - code.map_or(0, CodeLocation::len)),
+    }
+}
+
+/// Cuts `attributes` to `room`; gives how many were dropped.
+#[inline]
+pub(crate) fn cut(attributes: &mut Vec<KeyValue>, room: usize) -> u32 {
+    let dropped = attributes.len().saturating_sub(room) as u32;
+    attributes.truncate(room);
+    dropped
+}
+
+/// The record of a call started on a lane, as far as it has run: what
+/// [`Pipeline::start`](super::Pipeline) fills for a span whose attributes
+/// are its code location only.
+pub(crate) fn call_record(sink: Arc<dyn SpanSink>, call: &CallSpan) -> Box<SpanRecord> {
+    let limit = sink.limits().max_attributes_per_span as usize;
+    let (code, mut attributes, room) = place_code(Some(CodeLocation::Function(call.callsite)), Vec::new(), limit);
+    let dropped = cut(&mut attributes, room);
+    let mut span = take_record();
+    let (kind, name) = (call.callsite.kind.clone(), Cow::Borrowed(call.callsite.name));
+    span.start(call.ids.clone(), sink, (call.parent, false), kind, name, Timestamp::Read(call.started));
+    span.set_start_attributes(code, attributes, dropped);
+    span
 }
 
 /// A record to fill in place: one given back, or a new one when none is

@@ -1,0 +1,86 @@
+//! Calls started on a recorded span's lane ([`Lane`](super::live::Lane)):
+//! the synchronous calls under such a span are recorded without asking the
+//! backend each time. A backend whose answer for every child of a sampled
+//! span is "recorded and sampled" (no sampler to ask) gives its recorded
+//! spans a lane. An annotated call under such a span starts in the same
+//! look at the stack that finds its parent: its ids, callsite and start
+//! reading go in a box the stack recycles, with no `SpanStart`, no visit to
+//! the backend and no `OpenSpan`. When it ends, the lane's sink fills a
+//! record from it; a record is taken while the call runs only if something
+//! is recorded on it (arguments, an error, an event).
+
+use super::callsite::Callsite;
+use super::dispatch::CaptureBackend;
+use super::failure::mark_error;
+use super::live::CallSpan;
+use super::open::OpenSpan;
+use super::stack::{self, CurrentSpan, Token};
+use crate::support::clock::{Reading, Timestamp};
+use opentelemetry::trace::SpanContext;
+use opentelemetry::Context;
+use std::sync::Arc;
+
+/// A capture by address, 0 for none.
+pub(crate) fn capture_key(capture: Option<&CaptureBackend>) -> usize {
+    capture.map_or(0, |CaptureBackend(backend)| Arc::as_ptr(backend) as *const () as usize)
+}
+
+/// The span of a call of `callsite` under `top`, on its lane, filled in
+/// one of the `spare` boxes: `None` when `top` has no lane, or when a test
+/// capture other than its own is current.
+#[inline]
+#[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
+pub(crate) fn start_call(
+    callsite: &'static Callsite,
+    top: &CurrentSpan,
+    current: &Context,
+    spare: &mut Vec<Box<CallSpan>>,
+) -> Option<Box<CallSpan>> {
+    let lane = top.lane().filter(|lane| lane.is_under(capture_key(current.get::<CaptureBackend>())))?;
+    let parent = top.ids();
+    let (trace_id, span_id) = lane.sink.new_ids(parent.trace_id());
+    // Filled field by field in its box: a whole span written into it would
+    // be copied through the stack first.
+    let mut call = spare.pop().unwrap_or_else(|| Box::new(CallSpan::unfilled()));
+    call.ids = SpanContext::new(trace_id, span_id, lane.flags, false, parent.trace_state().clone());
+    call.parent = parent.span_id();
+    call.callsite = callsite;
+    call.started = Reading::now();
+    call.live = None;
+    if lane.notes_starts {
+        lane.sink.started(&call);
+    }
+    call.lane = Some(lane.clone());
+    Some(call)
+}
+
+/// The call span `token` started, no longer current, as an [`OpenSpan`]
+/// (with the callsite it was started for): a call that goes on as a
+/// future's.
+pub(crate) fn take_call(token: Token) -> Option<(OpenSpan, &'static Callsite)> {
+    let mut call = stack::pop_call(token)?;
+    call.live();
+    let CallSpan { ids, callsite, live, lane, .. } = *call;
+    let mut open = OpenSpan::recorded(ids, live?);
+    open.set_lane(lane?);
+    Some((open, callsite))
+}
+
+/// Ends the call span `token` started. During a panic, the span is marked
+/// failed with the panic's message first, unless that was done already.
+pub(crate) fn end_call(token: Token, panic_recorded: bool) {
+    stack::end_call(token, |call| {
+        if std::thread::panicking() && !panic_recorded {
+            let message = crate::support::panic::current_message();
+            if let Some(live) = call.live() {
+                mark_error(live, "panic", message);
+            }
+        }
+        let ended = Reading::now();
+        match (call.live.take(), call.lane.take()) {
+            (Some(live), _) => live.end_with_timestamp(Timestamp::Read(ended)),
+            (None, Some(lane)) => lane.sink.end(call, ended),
+            (None, None) => {}
+        }
+    });
+}

@@ -1,0 +1,225 @@
+//! Synchronous calls under a recorded span start on its lane, in place on
+//! the thread's stack, rather than through the backend: these tests hold
+//! that such a call records what a call through the backend records, and
+//! that it steps aside whenever something else is current.
+
+use std::collections::HashMap;
+use std::future::Future;
+use tracekit::opentelemetry::trace::{SpanContext, TraceContextExt as _, TraceFlags, TraceState};
+use tracekit::opentelemetry::Context;
+use tracekit::testing::{capture, CapturedSpan};
+use tracekit::{current_span, trace_operation, SpanId, SpanKind, Status, TraceId, Value};
+
+#[derive(Debug)]
+struct Declined;
+
+impl std::fmt::Display for Declined {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("card declined")
+    }
+}
+
+impl std::error::Error for Declined {}
+
+#[trace_operation(include_args, include_result, kind = "client")]
+fn charge(cents: u64) -> Result<u64, Declined> {
+    if cents > 1_000 {
+        return Err(Declined);
+    }
+    Ok(cents)
+}
+
+#[trace_operation]
+fn checkout(cents: u64) -> Result<u64, Declined> {
+    let charged = charge(cents)?;
+    current_span().set_attribute("checkout.items", 2);
+    current_span().add_event("paid", []);
+    Ok(charged)
+}
+
+/// Everything a span records but its ids and times, to compare two spans.
+fn recorded(span: &CapturedSpan) -> (String, SpanKind, Status, Vec<(String, Value)>, Vec<String>) {
+    let data = span.data();
+    let mut attributes: Vec<_> = data.attributes.iter().map(|kv| (kv.key.to_string(), kv.value.clone())).collect();
+    attributes.sort_by(|a, b| a.0.cmp(&b.0));
+    let events = data.events.iter().map(|event| event.name.to_string()).collect();
+    (data.name.to_string(), data.span_kind.clone(), data.status.clone(), attributes, events)
+}
+
+#[test]
+fn a_call_under_a_span_records_what_the_same_call_as_a_root_records() {
+    for cents in [250, 5_000] {
+        let (_, alone) = capture(|| charge(cents));
+        let (_, nested) = capture(|| checkout(cents));
+        assert_eq!(recorded(alone.get("charge")), recorded(nested.get("charge")), "{cents} cents");
+        let charge = nested.get("charge");
+        assert!(charge.str_attribute("code.function.name").is_some_and(|name| name.ends_with("::charge")));
+        assert_eq!(charge.i64_attribute("arg.cents"), Some(cents as i64));
+        nested.assert_child_of("charge", "checkout");
+        let checkout = nested.get("checkout");
+        assert_eq!(charge.trace_id(), checkout.trace_id());
+        assert!(charge.data().span_context.trace_flags().is_sampled());
+        assert_eq!(checkout.is_error(), cents > 1_000, "the error went up through `?`");
+    }
+}
+
+#[test]
+fn what_is_recorded_on_the_current_span_inside_a_call_lands_on_that_call() {
+    let (_, spans) = capture(|| checkout(10));
+    let checkout = spans.get("checkout");
+    assert_eq!(checkout.i64_attribute("checkout.items"), Some(2));
+    assert!(checkout.event("paid").is_some());
+    assert_eq!(spans.get("charge").attribute("checkout.items"), None);
+}
+
+#[trace_operation]
+fn deepest() -> (Option<(TraceId, SpanId)>, HashMap<String, String>) {
+    let mut headers = HashMap::new();
+    tracekit::propagation::inject(&mut headers);
+    (tracekit::logs::current_ids(), headers)
+}
+
+#[trace_operation]
+fn middle() -> (Option<(TraceId, SpanId)>, HashMap<String, String>) {
+    deepest()
+}
+
+#[test]
+fn log_ids_and_headers_sent_on_name_the_innermost_call() {
+    let ((ids, headers), spans) = capture(middle);
+    let deepest = spans.get("deepest");
+    assert_eq!(ids, Some((deepest.trace_id(), deepest.span_id())));
+    let traceparent = &headers["traceparent"];
+    assert_eq!(traceparent, &format!("00-{}-{}-01", deepest.trace_id(), deepest.span_id()));
+    spans.assert_child_of("deepest", "middle");
+}
+
+#[trace_operation]
+fn leaf() -> u32 {
+    7
+}
+
+#[trace_operation]
+fn opens_a_capture_inside() -> (u32, tracekit::testing::Spans) {
+    capture(leaf)
+}
+
+#[test]
+fn a_capture_opened_inside_a_call_takes_the_calls_made_in_it() {
+    let ((value, inner), outer) = capture(opens_a_capture_inside);
+    assert_eq!(value, 7);
+    assert_eq!(inner.names(), ["leaf"]);
+    assert_eq!(outer.names(), ["opens_a_capture_inside"]);
+    let parent = outer.get("opens_a_capture_inside");
+    assert_eq!(inner.get("leaf").parent_span_id(), Some(parent.span_id()));
+    assert_eq!(inner.get("leaf").trace_id(), parent.trace_id());
+}
+
+#[trace_operation]
+fn under_another_context() -> SpanContext {
+    // OpenTelemetry code makes a span current inside this call.
+    let remote = SpanContext::new(
+        TraceId::from(0x0af7651916cd43dd8448eb211c80319cu128),
+        SpanId::from(0xb7ad6b7169203331u64),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::NONE,
+    );
+    let _current = Context::current().with_remote_span_context(remote.clone()).attach();
+    leaf();
+    remote
+}
+
+#[test]
+fn a_span_opentelemetry_code_made_current_inside_a_call_is_the_parent_of_the_next_call() {
+    let (remote, spans) = capture(under_another_context);
+    let leaf = spans.get("leaf");
+    assert_eq!(leaf.trace_id(), remote.trace_id());
+    assert_eq!(leaf.parent_span_id(), Some(remote.span_id()));
+}
+
+#[trace_operation]
+fn returns_a_future() -> impl Future<Output = u32> {
+    async { leaf() + 1 }
+}
+
+#[trace_operation]
+fn builds_a_future() -> impl Future<Output = u32> {
+    returns_a_future()
+}
+
+#[test]
+fn a_call_that_returns_a_future_under_a_span_goes_on_with_the_future() {
+    let (value, spans) = capture(|| {
+        let future = builds_a_future();
+        futures_executor_lite(future)
+    });
+    assert_eq!(value, 8);
+    spans.assert_child_of("returns_a_future", "builds_a_future");
+    spans.assert_child_of("leaf", "returns_a_future");
+    assert!(spans.get("returns_a_future").duration() >= spans.get("leaf").duration());
+}
+
+/// Polls `future` to its end on this thread.
+fn futures_executor_lite<F: Future>(future: F) -> F::Output {
+    let waker = std::task::Waker::noop();
+    let mut task = std::task::Context::from_waker(waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(value) = future.as_mut().poll(&mut task) {
+            return value;
+        }
+    }
+}
+
+#[trace_operation]
+fn on_another_thread() -> u32 {
+    leaf()
+}
+
+#[trace_operation]
+fn hands_work_to_a_thread() -> u32 {
+    tracekit::context::spawn(on_another_thread).join().expect("the thread ends")
+}
+
+#[test]
+fn a_call_on_a_thread_spawned_from_a_call_is_its_child() {
+    let (value, spans) = capture(hands_work_to_a_thread);
+    assert_eq!(value, 7);
+    spans.assert_child_of("on_another_thread", "hands_work_to_a_thread");
+    spans.assert_child_of("leaf", "on_another_thread");
+}
+
+/// The two ends of a call that waits: it says it started, then waits to be let go.
+struct Gate {
+    started: std::sync::mpsc::Sender<()>,
+    release: std::sync::mpsc::Receiver<()>,
+}
+
+#[trace_operation]
+fn waits(gate: Gate) {
+    gate.started.send(()).expect("the test waits for the start");
+    let _ = gate.release.recv();
+}
+
+#[trace_operation]
+fn starts_waiting(gate: Gate) {
+    waits(gate);
+}
+
+#[test]
+fn a_capture_names_the_calls_still_running_when_it_returns() {
+    let (release, waiting) = std::sync::mpsc::channel();
+    let (started, has_started) = std::sync::mpsc::channel();
+    let gate = Gate { started, release: waiting };
+    let (thread, spans) = capture(|| {
+        let thread = tracekit::context::spawn(move || starts_waiting(gate));
+        has_started.recv().expect("the call starts");
+        thread
+    });
+    let failure = std::panic::catch_unwind(|| spans.get("waits").name().to_owned()).expect_err("not ended");
+    let message = failure.downcast_ref::<String>().expect("a message");
+    assert!(message.contains(r#"["starts_waiting", "waits"]"#), "{message}");
+    release.send(()).expect("the thread waits");
+    thread.join().expect("the thread ends");
+}
