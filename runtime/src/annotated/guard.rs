@@ -224,27 +224,31 @@ impl SyncSpan {
 
     #[inline(never)]
     fn enter_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
-        let mut parent = Some(parent);
-        // Neither a parent given nor a clock to run: the call may start on
-        // the lane of the span it runs under.
-        if callsite.threshold.is_none() && !crate::metered::is_on() {
-            let given = parent.take().and_then(|parent| parent());
-            if given.is_none() {
-                let inner = match start_call_span(callsite, || call_start(callsite, None), record) {
-                    Ok(token) => {
-                        record_on_lane(token, record);
-                        Some(SyncCall::OnLane(token))
-                    }
-                    Err(open) => open.map(|mut open| {
-                        open.enter();
-                        SyncCall::Started(Some(Call::untimed(callsite, open)))
-                    }),
-                };
-                return SyncSpan { inner: ManuallyDrop::new(inner) };
-            }
-            return Self::start(callsite, || given, record);
+        if callsite.threshold.is_some() || crate::metered::is_on() {
+            return Self::start(callsite, parent, record);
         }
-        Self::start(callsite, || parent.and_then(|parent| parent()), record)
+        match parent() {
+            Some(given) => Self::start(callsite, || Some(given), record),
+            None => Self::start_untimed(callsite, record),
+        }
+    }
+
+    /// Starts the span of a call with neither a parent given nor a clock
+    /// to run: on the lane of the span it runs under, if that span has one.
+    /// Not generic, so compiled once, in tracekit.
+    #[inline(never)]
+    fn start_untimed(callsite: &'static Callsite, record: Record<'_>) -> Self {
+        let inner = match start_call_span(callsite, || call_start(callsite, None), record) {
+            Ok(token) => {
+                record_on_lane(token, record);
+                Some(SyncCall::OnLane(token))
+            }
+            Err(open) => open.map(|mut open| {
+                open.enter();
+                SyncCall::Started(Some(Call::untimed(callsite, open)))
+            }),
+        };
+        SyncSpan { inner: ManuallyDrop::new(inner) }
     }
 
     /// Starts the span through the backend.

@@ -32,13 +32,14 @@ pub(crate) fn capture_key(capture: Option<&CaptureBackend>) -> usize {
 #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
 pub(crate) fn start_call(
     callsite: &'static Callsite,
-    top: &CurrentSpan,
+    top: &mut CurrentSpan,
     current: &Context,
     spare: &mut Vec<Box<CallSpan>>,
 ) -> Option<Box<CallSpan>> {
-    let lane = top.lane().filter(|lane| lane.is_under(capture_key(current.get::<CaptureBackend>())))?;
+    let lane = top.lane_for_call(capture_key(current.get::<CaptureBackend>()))?;
+    let sink = lane.sink()?;
     let parent = top.ids();
-    let (trace_id, span_id) = lane.sink.new_ids(parent.trace_id());
+    let (trace_id, span_id) = sink.new_ids(parent.trace_id());
     // Filled field by field in its box: a whole span written into it would
     // be copied through the stack first.
     let mut call = spare.pop().unwrap_or_else(|| Box::new(CallSpan::unfilled()));
@@ -48,9 +49,9 @@ pub(crate) fn start_call(
     call.started = Reading::now();
     call.live = None;
     if lane.notes_starts {
-        lane.sink.started(&call);
+        sink.started(&call);
     }
-    call.lane = Some(lane.clone());
+    call.lane = Some(lane);
     Some(call)
 }
 
@@ -79,7 +80,11 @@ pub(crate) fn end_call(token: Token, panic_recorded: bool) {
         let ended = Reading::now();
         match (call.live.take(), call.lane.take()) {
             (Some(live), _) => live.end_with_timestamp(Timestamp::Read(ended)),
-            (None, Some(lane)) => lane.sink.end(call, ended),
+            (None, Some(lane)) => {
+                if let Some(sink) = lane.into_sink() {
+                    sink.end(call, ended);
+                }
+            }
             (None, None) => {}
         }
     });

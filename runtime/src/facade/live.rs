@@ -37,7 +37,10 @@ pub(crate) struct SpanState {
 /// children, copied from span to span down the stack.
 #[derive(Clone)]
 pub(crate) struct Lane {
-    pub(crate) sink: Arc<dyn CallSink>,
+    /// Where the calls end; for a span the backend started, taken from its
+    /// record when the first call under it starts, so that a span with no
+    /// calls under it costs no count on the sink.
+    sink: Option<Arc<dyn CallSink>>,
     /// The test capture the span was started under, by address (0: none):
     /// under another one, a call is started by the backend.
     capture: usize,
@@ -50,8 +53,28 @@ pub(crate) struct Lane {
 
 impl Lane {
     #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "made by the pipeline's backends"))]
-    pub(crate) fn new(sink: Arc<dyn CallSink>, flags: TraceFlags, notes_starts: bool) -> Self {
-        Lane { sink, capture: 0, flags, notes_starts }
+    pub(crate) fn new(flags: TraceFlags, notes_starts: bool) -> Self {
+        Lane { sink: None, capture: 0, flags, notes_starts }
+    }
+
+    /// The lane for a call under its span, with where calls end: for a
+    /// span the backend started, the sink of `live`, its record, taken the
+    /// first time.
+    pub(crate) fn for_call(&mut self, live: Option<&LiveSpan>) -> Option<Lane> {
+        if self.sink.is_none() {
+            self.sink = live?.call_sink();
+        }
+        self.sink.is_some().then(|| self.clone())
+    }
+
+    /// Where the calls on the lane end, once known.
+    pub(crate) fn sink(&self) -> Option<&Arc<dyn CallSink>> {
+        self.sink.as_ref()
+    }
+
+    /// [`Lane::sink`], taken.
+    pub(crate) fn into_sink(self) -> Option<Arc<dyn CallSink>> {
+        self.sink
     }
 
     /// Binds the lane to the capture its span was started under, by
@@ -105,7 +128,7 @@ impl CallSpan {
     /// `None` once it has ended.
     pub(crate) fn live(&mut self) -> Option<&mut LiveSpan> {
         if self.live.is_none() {
-            let sink = self.lane.as_ref()?.sink.clone();
+            let sink = self.lane.as_ref()?.sink()?.clone();
             self.live = Some(LiveSpan::Recorded(sink.record(self)));
         }
         self.live.as_mut()
@@ -132,9 +155,20 @@ pub(crate) trait Recording: Send + Sync {
     fn update_name(&mut self, name: Cow<'static, str>);
     fn add_link(&mut self, link: SpanContext, attributes: Vec<KeyValue>);
     fn end(self: Box<Self>, at: Timestamp);
+    /// Where the calls started on the span's lane end: its own sink, if
+    /// that takes calls.
+    fn call_sink(&self) -> Option<Arc<dyn CallSink>>;
 }
 
 impl LiveSpan {
+    /// [`Recording::call_sink`], for a span a pipeline records.
+    pub(crate) fn call_sink(&self) -> Option<Arc<dyn CallSink>> {
+        match self {
+            LiveSpan::Recorded(span) => span.call_sink(),
+            LiveSpan::Context(_) => None,
+        }
+    }
+
     pub(crate) fn is_recording(&self) -> bool {
         match self {
             LiveSpan::Recorded(span) => span.is_recording(),

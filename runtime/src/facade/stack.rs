@@ -56,12 +56,17 @@ impl CurrentSpan {
         }
     }
 
-    /// How the calls under the span start, if it has a lane.
-    pub(crate) fn lane(&self) -> Option<&Lane> {
-        match self {
-            CurrentSpan::Entered(state) => state.lane.as_ref(),
-            CurrentSpan::Call(call) => call.lane.as_ref(),
-        }
+    /// The lane a call under the span starts on, if the span has one and
+    /// it belongs to the test capture `capture` (by address).
+    pub(crate) fn lane_for_call(&mut self, capture: usize) -> Option<Lane> {
+        let (lane, live) = match self {
+            CurrentSpan::Entered(state) => {
+                let state = &mut **state;
+                (state.lane.as_mut()?, state.live.as_ref())
+            }
+            CurrentSpan::Call(call) => (call.lane.as_mut()?, None),
+        };
+        lane.is_under(capture).then(|| lane.for_call(live))?
     }
 
     /// The span being recorded, if it is recorded.
@@ -331,7 +336,7 @@ pub(crate) fn with_current_frame<R>(decide: impl FnOnce(Option<&CurrentSpan>, &C
 /// current one, or declines; `decide` runs otherwise. One look serves both.
 #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
 pub(crate) fn with_current_frame_or_call<R>(
-    call: impl FnOnce(&CurrentSpan, &Context, &mut Vec<Box<CallSpan>>) -> Option<Box<CallSpan>>,
+    call: impl FnOnce(&mut CurrentSpan, &Context, &mut Vec<Box<CallSpan>>) -> Option<Box<CallSpan>>,
     decide: impl FnOnce(Option<&CurrentSpan>, &Context) -> R,
 ) -> Result<Token, R> {
     Context::map_current(|current| {
@@ -340,10 +345,10 @@ pub(crate) fn with_current_frame_or_call<R>(
         let decided = FRAMES.try_with(|frames| {
             let mut frames = frames.try_borrow_mut().ok()?;
             let Frames { frames, next_token, spare_calls } = &mut *frames;
-            let top = frames.last().filter(|top| top.otel_span == otel_span)?;
+            let top = frames.last_mut().filter(|top| top.otel_span == otel_span)?;
             // A mirrored span needs its own `Context` made current: a push of its own.
             let called = match MIRROR.load(Ordering::Relaxed) {
-                false => call(&top.span, current, spare_calls),
+                false => call(&mut top.span, current, spare_calls),
                 true => None,
             };
             let Some(called) = called else {

@@ -135,7 +135,7 @@ enum Look {
 /// and where its parent is otherwise; for a `call`, first whether it
 /// starts on the lane of the current span.
 fn look_at_current_parent(call: Option<&'static Callsite>) -> Look {
-    let on_lane = |top: &_, current: &_, spare: &mut _| lane::start_call(call?, top, current, spare);
+    let on_lane = |top: &mut _, current: &_, spare: &mut _| lane::start_call(call?, top, current, spare);
     let looked = stack::with_current_frame_or_call(on_lane, |local, current| {
         let capture = current.get::<CaptureBackend>();
         let span = current.span();

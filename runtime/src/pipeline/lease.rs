@@ -28,6 +28,10 @@ impl SpanSink for Lease {
     fn finish(&self, span: FinishedSpan) {
         self.processors.finish(span);
     }
+
+    fn call_sink(self: Arc<Self>) -> Option<Arc<dyn CallSink>> {
+        Some(self)
+    }
 }
 
 /// How many pipelines a thread keeps a lease on; more are rare (test

@@ -193,7 +193,7 @@ impl Backend for Pipeline {
                     // sampled: they start on its lane.
                     if sampled && self.samples_the_rest {
                         let flags = inherited_flags(&span_context).with_sampled(true);
-                        lane = Some(Lane::new(lease.clone(), flags, lease.notes_starts()));
+                        lane = Some(Lane::new(flags, lease.notes_starts()));
                     }
                     lease
                 }

@@ -7,12 +7,13 @@
 //! sent to the exporter and given back, it is never copied.
 
 use super::span_record::{FinishedSpan, SpanRecord};
-use crate::facade::live::Recording;
+use crate::facade::live::{CallSink, Recording};
 use crate::support::clock::Timestamp;
 use opentelemetry::trace::{Event, Link, SpanContext, Status};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::SpanLimits;
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 impl SpanRecord {
@@ -90,6 +91,10 @@ impl Recording for SpanRecord {
 
     fn end(self: Box<Self>, at: Timestamp) {
         self.finish(at);
+    }
+
+    fn call_sink(&self) -> Option<Arc<dyn CallSink>> {
+        self.sink.clone()?.call_sink()
     }
 }
 

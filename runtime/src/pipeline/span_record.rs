@@ -6,7 +6,7 @@
 
 use crate::export::{IntoSpanData, IntoSpanParts, SpanParts};
 use crate::facade::code_location::CodeLocation;
-use crate::facade::live::CallSpan;
+use crate::facade::live::{CallSink, CallSpan};
 use crate::facade::open::ATTRIBUTE_ROOM;
 use crate::support::clock::Timestamp;
 use crate::support::recycle::{self, Pool};
@@ -56,6 +56,10 @@ pub(crate) struct Extras {
 pub(crate) trait SpanSink: Send + Sync {
     fn limits(&self) -> &SpanLimits;
     fn finish(&self, span: FinishedSpan);
+    /// The sink as the end of a lane's calls, if it is one.
+    fn call_sink(self: Arc<Self>) -> Option<Arc<dyn CallSink>> {
+        None
+    }
 }
 
 /// A span that has ended, on its way to the exporter; cloned only when
