@@ -2,7 +2,7 @@
 //! makes its own form of (the SDK's `SpanData`, OTLP's protobuf).
 
 use super::{IntoSpanData, SCOPE};
-use crate::facade::code_location::CodeAttributes;
+use crate::facade::code_location::CodeLocation;
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
@@ -22,9 +22,10 @@ pub(crate) struct SpanParts {
     pub(crate) name: Cow<'static, str>,
     pub(crate) start_time: SystemTime,
     pub(crate) end_time: SystemTime,
-    /// The code location (function, file and line, those known), which
-    /// comes before the attributes.
-    pub(crate) code: Option<CodeAttributes>,
+    /// Where the span's code is; its attributes (function, file and line,
+    /// those known) come before the others. Kept as a reference until the
+    /// span is written, as its attributes are large to move.
+    pub(crate) code: Option<CodeLocation>,
     pub(crate) attributes: Vec<KeyValue>,
     pub(crate) dropped_attributes_count: u32,
     pub(crate) events: SpanEvents,
@@ -40,7 +41,12 @@ impl SpanParts {
             Some(code) => {
                 let mut recorded = self.attributes;
                 let mut attributes = Vec::with_capacity(code.len() + recorded.len());
-                attributes.extend(code.into_iter().flatten());
+                // Each on its own: an `Option` extends with a known length,
+                // the three flattened would be pushed one by one.
+                let [function, file, line] = code.attributes();
+                attributes.extend(function);
+                attributes.extend(file);
+                attributes.extend(line);
                 attributes.append(&mut recorded);
                 crate::support::recycle::give(recorded);
                 attributes

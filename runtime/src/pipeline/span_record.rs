@@ -124,15 +124,16 @@ impl IntoSpanParts for FinishedSpan {
     fn into_parts(self) -> SpanParts {
         let FinishedSpan { mut record } = self;
         let Extras { events, links } = record.extras.take().map(|extras| *extras).unwrap_or_default();
+        let (start_time, end_time) = record.start_time.wall_times(record.end_time);
         let parts = SpanParts {
             context: std::mem::replace(&mut record.context, SpanContext::NONE),
             parent_span_id: record.parent_span_id,
             parent_span_is_remote: record.parent_span_is_remote,
             kind: record.kind.clone(),
             name: std::mem::take(&mut record.name),
-            start_time: record.start_time.wall_time(),
-            end_time: record.end_time.wall_time(),
-            code: record.code.map(CodeLocation::attributes),
+            start_time,
+            end_time,
+            code: record.code,
             attributes: std::mem::take(&mut record.attributes),
             dropped_attributes_count: record.dropped_attributes_count,
             events,

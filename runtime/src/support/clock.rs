@@ -87,6 +87,16 @@ impl Timestamp {
         }
     }
 
+    /// The wall-clock times of this timestamp and a later one, `end`: the
+    /// clock is turned into wall-clock time once for both.
+    pub(crate) fn wall_times(self, end: Timestamp) -> (SystemTime, SystemTime) {
+        let start = self.wall_time();
+        match (self, end) {
+            (Timestamp::Read(started), Timestamp::Read(ended)) => (start, start + ended.since(started)),
+            _ => (start, end.wall_time()),
+        }
+    }
+
     /// The time from `earlier` to this timestamp (zero if it is later).
     pub(crate) fn since(self, earlier: Timestamp) -> Duration {
         match (self, earlier) {

@@ -5,6 +5,7 @@
 
 use crate::export::value_length::cut_at;
 use crate::export::SpanParts;
+use crate::facade::code_location::{CodeAttributes, CodeLocation};
 use opentelemetry::trace::{Event, Link, SpanContext, SpanId, Status};
 use opentelemetry::KeyValue;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -19,9 +20,16 @@ use opentelemetry_proto::tonic::common::v1::KeyValue as OtlpKeyValue;
 use opentelemetry_proto::tonic::trace::v1::span::Event as OtlpEvent;
 
 impl SpanParts {
-    /// The code location, then the attributes recorded.
-    pub(crate) fn all_attributes(&self) -> impl Iterator<Item = &KeyValue> {
-        self.code.iter().flatten().flatten().chain(&self.attributes)
+    /// The attributes of the span's code location, made where they are read.
+    #[inline]
+    pub(crate) fn code_attributes(&self) -> CodeAttributes {
+        self.code.map(CodeLocation::attributes).unwrap_or_default()
+    }
+
+    /// The code location's attributes (`code`, from
+    /// [`SpanParts::code_attributes`]), then the attributes recorded.
+    pub(crate) fn all_attributes<'a>(&'a self, code: &'a CodeAttributes) -> impl Iterator<Item = &'a KeyValue> {
+        code.iter().flatten().chain(&self.attributes)
     }
 
     /// Lets go of the parts once written: the attribute vector goes back
@@ -43,7 +51,8 @@ impl SpanParts {
     /// The span's message; string values cut to `value_length`. The
     /// attribute vector goes back to be filled again.
     pub(crate) fn into_span(mut self, value_length: Option<usize>) -> Span {
-        let attributes = self.all_attributes().map(|value| attribute(value, value_length)).collect();
+        let code = self.code_attributes();
+        let attributes = self.all_attributes(&code).map(|value| attribute(value, value_length)).collect();
         let flags = self.flags();
         let kind = self.kind_number();
         crate::support::recycle::give(std::mem::take(&mut self.attributes));

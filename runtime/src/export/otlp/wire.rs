@@ -99,7 +99,8 @@ fn write_span(span: &SpanParts, value_length: Option<usize>, out: &mut Vec<u8>) 
     varint_field(field::SPAN_KIND, span.kind_number() as u64, out);
     fixed64_field(field::SPAN_START_TIME, super::encode::nanos(span.start_time), out);
     fixed64_field(field::SPAN_END_TIME, super::encode::nanos(span.end_time), out);
-    for attribute in span.all_attributes() {
+    let code = span.code_attributes();
+    for attribute in span.all_attributes(&code) {
         key_value(field::SPAN_ATTRIBUTES, attribute, value_length, out);
     }
     varint_field(field::SPAN_DROPPED_ATTRIBUTES, u64::from(span.dropped_attributes_count), out);
@@ -250,6 +251,8 @@ fn fixed64_field(tag: u32, value: u64, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facade::callsite::Callsite;
+    use crate::facade::code_location::CodeLocation;
     use opentelemetry::trace::{Event, Link, SpanContext, SpanKind, Status, TraceFlags, TraceId, TraceState};
     use opentelemetry::{Key, StringValue};
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -279,6 +282,12 @@ mod tests {
         ]
     }
 
+    fn nested() -> &'static str {
+        "shop::checkout::__TRACEKIT_CALLSITE"
+    }
+
+    static CHECKOUT: Callsite = Callsite::new("checkout", nested, "src/shop.rs", 42, SpanKind::Consumer, None);
+
     fn everything() -> SpanParts {
         let state = TraceState::from_key_value([("vendor", "7")]).unwrap();
         let mut events = opentelemetry_sdk::trace::SpanEvents::default();
@@ -303,11 +312,7 @@ mod tests {
             name: "checkout".into(),
             start_time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
             end_time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_001),
-            code: Some([
-                Some(KeyValue::new("code.function.name", "shop::checkout")),
-                Some(KeyValue::new("code.file.path", "src/shop.rs")),
-                Some(KeyValue::new("code.line.number", 42)),
-            ]),
+            code: Some(CodeLocation::Function(&CHECKOUT)),
             attributes: values(),
             dropped_attributes_count: 5,
             events,
