@@ -36,7 +36,7 @@ pub(crate) fn start_call(
     current: &Context,
     spare: &mut Vec<Box<CallSpan>>,
 ) -> Option<Box<CallSpan>> {
-    let lane = top.lane_for_call(capture_key(current.get::<CaptureBackend>()))?;
+    let lane = top.lane_for_call(|| capture_key(current.get::<CaptureBackend>()))?;
     let sink = lane.sink()?;
     let parent = top.ids();
     let (trace_id, span_id) = sink.new_ids(parent.trace_id());

@@ -57,8 +57,10 @@ impl CurrentSpan {
     }
 
     /// The lane a call under the span starts on, if the span has one and
-    /// it belongs to the test capture `capture` (by address).
-    pub(crate) fn lane_for_call(&mut self, capture: usize) -> Option<Lane> {
+    /// it belongs to the test capture `capture` names (by address; read
+    /// only for a span with a lane).
+    #[inline]
+    pub(crate) fn lane_for_call(&mut self, capture: impl FnOnce() -> usize) -> Option<Lane> {
         let (lane, live) = match self {
             CurrentSpan::Entered(state) => {
                 let state = &mut **state;
@@ -66,7 +68,7 @@ impl CurrentSpan {
             }
             CurrentSpan::Call(call) => (call.lane.as_mut()?, None),
         };
-        lane.is_under(capture).then(|| lane.for_call(live))?
+        lane.is_under(capture()).then(|| lane.for_call(live))?
     }
 
     /// The span being recorded, if it is recorded.
