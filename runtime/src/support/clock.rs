@@ -47,20 +47,29 @@ impl Reading {
 
     /// The wall-clock time of this reading, for a span's timestamp.
     pub(crate) fn wall_time(self) -> SystemTime {
-        let Reading(at) = self;
-        let anchor = ANCHOR
-            .try_with(|cell| match cell.get() {
-                Some((anchor, renew_at)) if at < renew_at => anchor,
-                _ => {
-                    let anchor = Anchor::new();
-                    cell.set(at.checked_add(RENEW_AFTER).map(|renew_at| (anchor, renew_at)));
-                    anchor
-                }
-            })
-            // A thread being torn down has no thread-locals left.
-            .unwrap_or_else(|_| Anchor::new());
-        UNIX_EPOCH + Duration::from_nanos(at.as_unix_nanos(&anchor))
+        self.wall_time_on(&anchor_for(self))
     }
+
+    fn wall_time_on(self, anchor: &Anchor) -> SystemTime {
+        UNIX_EPOCH + Duration::from_nanos(self.0.as_unix_nanos(anchor))
+    }
+}
+
+/// The anchor this thread turns `reading` into wall-clock time with,
+/// renewed once it is a second old.
+fn anchor_for(reading: Reading) -> Anchor {
+    let Reading(at) = reading;
+    ANCHOR
+        .try_with(|cell| match cell.get() {
+            Some((anchor, renew_at)) if at < renew_at => anchor,
+            _ => {
+                let anchor = Anchor::new();
+                cell.set(at.checked_add(RENEW_AFTER).map(|renew_at| (anchor, renew_at)));
+                anchor
+            }
+        })
+        // A thread being torn down has no thread-locals left.
+        .unwrap_or_else(|_| Anchor::new())
 }
 
 /// When a span starts or ends: a reading of tracekit's clock, turned into
@@ -87,13 +96,16 @@ impl Timestamp {
         }
     }
 
-    /// The wall-clock times of this timestamp and a later one, `end`: the
-    /// clock is turned into wall-clock time once for both.
+    /// The wall-clock times of this timestamp and a later one, `end`, with
+    /// one look at this thread's anchor for both.
     pub(crate) fn wall_times(self, end: Timestamp) -> (SystemTime, SystemTime) {
-        let start = self.wall_time();
         match (self, end) {
-            (Timestamp::Read(started), Timestamp::Read(ended)) => (start, start + ended.since(started)),
-            _ => (start, end.wall_time()),
+            // One anchor for both: the one the end's own conversion takes.
+            (Timestamp::Read(started), Timestamp::Read(ended)) => {
+                let anchor = anchor_for(ended);
+                (started.wall_time_on(&anchor), ended.wall_time_on(&anchor))
+            }
+            _ => (self.wall_time(), end.wall_time()),
         }
     }
 
