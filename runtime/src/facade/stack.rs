@@ -164,8 +164,7 @@ pub(crate) fn push(state: Box<SpanState>) -> Token {
     let otel_span = otel_span_id();
     // A thread being torn down has no stack left: the span is current nowhere.
     // Or, called from where the stack is borrowed, pushing nothing: the
-    // span is then current nowhere rather than a panic. The frame is made
-    // where it is pushed: it is large, and a copy of it costs.
+    // span is then current nowhere rather than a panic.
     let pushed = FRAMES.try_with(move |frames| {
         let mut frames = frames.try_borrow_mut().ok()?;
         let token = frames.next_token();
@@ -201,8 +200,9 @@ pub(crate) fn pop(token: Token) -> Option<Box<SpanState>> {
     state
 }
 
-/// Ends a call span [`with_current_frame_or_call`] pushed: `end` runs on the span; the box goes
-/// back to the stack for the next call.
+/// Ends a call span [`with_current_frame_or_call`] pushed: `end` runs on
+/// the span, within the stack's borrow (it hands the span to its sink and
+/// touches no frame); the box goes back to the stack for the next call.
 pub(crate) fn end_call(token: Token, end: impl FnOnce(&mut CallSpan)) {
     let _ = FRAMES.try_with(|frames| {
         let mut frames = frames.try_borrow_mut().ok()?;
