@@ -108,6 +108,16 @@ impl Frames {
     fn next_token(&mut self) -> u64 {
         take_token(&mut self.next_token)
     }
+
+    /// Takes the frame `token` names off the stack, whichever frames were
+    /// pushed since (most often it is the top one).
+    fn take(&mut self, token: Token) -> Option<Frame> {
+        let at = self.frames.iter().rposition(|frame| frame.token == token.0)?;
+        match at + 1 == self.frames.len() {
+            true => self.frames.pop(),
+            false => Some(self.frames.remove(at)),
+        }
+    }
 }
 
 /// The next token from a thread's `next_token`.
@@ -179,13 +189,8 @@ pub(crate) fn push(state: Box<SpanState>) -> Token {
 pub(crate) fn pop(token: Token) -> Option<Box<SpanState>> {
     let (state, mirrored, carried) = FRAMES
         .try_with(|frames| {
-            let mut frames = frames.try_borrow_mut().ok()?;
-            let at = frames.frames.iter().rposition(|frame| frame.token == token.0)?;
             // Taken apart where it is taken out, so that only its parts move.
-            let Frame { span, _mirrored, _carried, .. } = match at + 1 == frames.frames.len() {
-                true => frames.frames.pop()?,
-                false => frames.frames.remove(at),
-            };
+            let Frame { span, _mirrored, _carried, .. } = frames.try_borrow_mut().ok()?.take(token)?;
             let state = match span {
                 CurrentSpan::Entered(state) => Some(state),
                 CurrentSpan::Call(..) => None,
@@ -206,13 +211,7 @@ pub(crate) fn pop(token: Token) -> Option<Box<SpanState>> {
 pub(crate) fn end_call(token: Token, end: impl FnOnce(&mut CallSpan)) {
     let _ = FRAMES.try_with(|frames| {
         let mut frames = frames.try_borrow_mut().ok()?;
-        let frames = &mut *frames;
-        let at = frames.frames.iter().rposition(|frame| frame.token == token.0)?;
-        let frame = match at + 1 == frames.frames.len() {
-            true => frames.frames.pop()?,
-            false => frames.frames.remove(at),
-        };
-        if let CurrentSpan::Call(mut call) = frame.span {
+        if let CurrentSpan::Call(mut call) = frames.take(token)?.span {
             end(&mut call);
             if frames.spare_calls.len() < SPARE_CALLS {
                 frames.spare_calls.push(call);
@@ -225,14 +224,7 @@ pub(crate) fn end_call(token: Token, end: impl FnOnce(&mut CallSpan)) {
 /// Ends a call span [`with_current_frame_or_call`] pushed without ending
 /// the span: gives it back.
 pub(crate) fn pop_call(token: Token) -> Option<Box<CallSpan>> {
-    let span = FRAMES
-        .try_with(|frames| {
-            let mut frames = frames.try_borrow_mut().ok()?;
-            let at = frames.frames.iter().rposition(|frame| frame.token == token.0)?;
-            Some(frames.frames.remove(at).span)
-        })
-        .ok()
-        .flatten()?;
+    let span = FRAMES.try_with(|frames| Some(frames.try_borrow_mut().ok()?.take(token)?.span)).ok().flatten()?;
     match span {
         CurrentSpan::Call(call) => Some(call),
         CurrentSpan::Entered(_) => None,
