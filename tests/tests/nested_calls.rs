@@ -100,6 +100,24 @@ fn leaf() -> u32 {
 }
 
 #[trace_operation]
+fn calls_leaf() -> u32 {
+    leaf()
+}
+
+#[test]
+fn a_call_with_nothing_recorded_under_a_span_records_what_it_records_as_a_root() {
+    let (_, alone) = capture(leaf);
+    let (_, nested) = capture(calls_leaf);
+    assert_eq!(recorded(alone.get("leaf")), recorded(nested.get("leaf")));
+    nested.assert_child_of("leaf", "calls_leaf");
+    let (leaf, parent) = (nested.get("leaf").data(), nested.get("calls_leaf").data());
+    assert_eq!(leaf.span_context.trace_id(), parent.span_context.trace_id());
+    assert!(leaf.span_context.is_sampled());
+    assert!(parent.start_time <= leaf.start_time && leaf.start_time <= leaf.end_time);
+    assert!(leaf.end_time <= parent.end_time);
+}
+
+#[trace_operation]
 fn opens_a_capture_inside() -> (u32, tracekit::testing::Spans) {
     capture(leaf)
 }

@@ -86,6 +86,32 @@ fn spans_reach_the_given_exporter_with_their_parent_code_location_and_status() {
 }
 
 #[test]
+fn a_call_with_nothing_recorded_reaches_the_exporter_within_its_parent() {
+    let _lock = installing();
+    let keep = Keep::default();
+    let guard = Config::new().span_exporter(keep.clone()).install().unwrap();
+    assert_eq!(charge("ada", 5), Ok(5));
+    drop(guard);
+
+    // `validate` recorded nothing: it went to the export thread as a call's
+    // compact record, and comes out as a whole span.
+    let (outer, inner) = (keep.span("charge"), keep.span("validate"));
+    assert_eq!(inner.parent_span_id, outer.span_context.span_id());
+    assert_eq!(inner.span_context.trace_id(), outer.span_context.trace_id());
+    assert!(inner.span_context.is_sampled() && !inner.parent_span_is_remote);
+    assert_eq!(inner.span_kind, tracekit::SpanKind::Internal);
+    assert_eq!(inner.status, Status::Unset);
+    let keys: Vec<&str> = inner.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    assert_eq!(keys, ["code.function.name", "code.file.path", "code.line.number"]);
+    assert!(string(&inner, "code.function.name").is_some_and(|name| name.ends_with("::validate")));
+    assert_eq!(inner.dropped_attributes_count, 0);
+    assert!(inner.events.is_empty() && inner.links.is_empty());
+    assert_eq!(inner.instrumentation_scope.name(), "tracekit");
+    assert!(outer.start_time <= inner.start_time && inner.start_time <= inner.end_time);
+    assert!(inner.end_time <= outer.end_time, "ended before its parent");
+}
+
+#[test]
 fn the_limits_apply_on_the_export_thread_as_at_the_start() {
     let _lock = installing();
     let keep = Keep::default();
@@ -104,6 +130,10 @@ fn the_limits_apply_on_the_export_thread_as_at_the_start() {
     assert_eq!(span.dropped_attributes_count, 1, "arg.cents is dropped");
     assert_eq!(string(&span, "arg.customer").as_deref(), Some("gra"), "cut to the value length limit");
     assert_eq!(string(&span, "code.file.path").map(|path| path.chars().count()), Some(3));
+    // A call with nothing recorded is held to the same limits.
+    let call = keep.span("validate");
+    assert_eq!(call.attributes.len(), 3);
+    assert_eq!(string(&call, "code.file.path").map(|path| path.chars().count()), Some(3));
 }
 
 #[test]
@@ -122,6 +152,10 @@ fn a_limit_smaller_than_the_code_location_cuts_it_too() {
     let keys: Vec<&str> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
     assert_eq!(keys, ["code.function.name", "code.file.path"]);
     assert_eq!(span.dropped_attributes_count, 3, "code.line.number and both arguments");
+    let call = keep.span("validate");
+    let keys: Vec<&str> = call.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    assert_eq!(keys, ["code.function.name", "code.file.path"]);
+    assert_eq!(call.dropped_attributes_count, 1, "code.line.number");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use crate::export::console::ConsoleSettings;
 use crate::export::otlp::OtlpTarget;
 use crate::export::Exporter;
 use crate::metrics::MetricsSettings;
-use crate::pipeline::{FinishedSpan, KeepPolicy, Sampler, SpanLimitSettings};
+use crate::pipeline::{KeepPolicy, QueuedSpan, Sampler, SpanLimitSettings};
 use crate::propagation::Propagator;
 use crate::support::diagnostics::LogLevel;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -30,7 +30,7 @@ pub(crate) struct Settings {
     pub(crate) batch: BatchSettings,
     pub(crate) limits: SpanLimitSettings,
     pub(crate) provider: Option<SdkTracerProvider>,
-    pub(crate) span_exporter: Option<GivenExporter<FinishedSpan>>,
+    pub(crate) span_exporter: Option<GivenExporter<QueuedSpan>>,
     /// `None`: the default propagators (Trace Context and Baggage).
     pub(crate) propagators: Option<Vec<Propagator>>,
     /// `OTEL_LOG_LEVEL`: how much tracekit says about itself; `None` keeps what is in force.

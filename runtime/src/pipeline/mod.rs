@@ -11,6 +11,7 @@ mod lease;
 mod limits;
 mod processors;
 mod program_tracer;
+mod queued;
 mod recorded_span;
 mod sampling;
 mod span_record;
@@ -20,9 +21,9 @@ pub use keep::{keep_stats, KeepPolicy, KeepStats};
 pub use limits::SpanLimitSettings;
 pub(crate) use processors::Processor;
 pub(crate) use program_tracer::ProgramTracer;
+pub(crate) use queued::QueuedSpan;
 pub use sampling::Sampler;
 pub(crate) use sampling::{check_ratio, parse_ratio};
-pub(crate) use span_record::FinishedSpan;
 use span_record::SpanSink;
 
 use crate::facade::dispatch::Backend;

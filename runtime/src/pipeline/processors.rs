@@ -1,6 +1,7 @@
 //! The end of a pipeline: the limits its spans are held to, and how each
 //! finished span reaches the exporter.
 
+use super::queued::{EndedCall, QueuedSpan};
 use super::span_record::{FinishedSpan, SpanSink};
 use crate::export::BatchProcessor;
 #[cfg(any(feature = "console", feature = "testing"))]
@@ -23,7 +24,7 @@ pub(crate) enum Processor {
     Simple(Box<dyn SpanProcessor>),
     /// Queued for tracekit's batch processor, which makes the exported form
     /// on its own thread.
-    Batch(BatchProcessor<FinishedSpan>),
+    Batch(BatchProcessor<QueuedSpan>),
 }
 
 /// A span started and not yet ended, by id, with its name.
@@ -106,6 +107,18 @@ impl SpanSink for Processors {
 
     /// Takes a finished span on to the exporter.
     fn finish(&self, span: FinishedSpan) {
+        self.queue(QueuedSpan::Record(span));
+    }
+}
+
+impl Processors {
+    /// Takes a call that ended on a lane, with nothing recorded on it, on
+    /// to the exporter.
+    pub(crate) fn finish_call(&self, call: EndedCall) {
+        self.queue(QueuedSpan::Call(call));
+    }
+
+    fn queue(&self, span: QueuedSpan) {
         self.ended(span.span_id());
         if self.is_shut_down() {
             return;
@@ -117,10 +130,8 @@ impl SpanSink for Processors {
         }
         self.deliver(last, span);
     }
-}
 
-impl Processors {
-    fn deliver(&self, processor: &Processor, span: FinishedSpan) {
+    fn deliver(&self, processor: &Processor, span: QueuedSpan) {
         match processor {
             #[cfg(any(feature = "console", feature = "testing"))]
             Processor::Simple(simple) => {
@@ -132,11 +143,12 @@ impl Processors {
         }
     }
 
-    /// Flushes every exporter, each whatever the others did.
+    /// Whether the pipeline was shut down.
     pub(crate) fn is_shut_down(&self) -> bool {
         self.shut_down.load(Ordering::Relaxed)
     }
 
+    /// Flushes every exporter, each whatever the others did.
     pub(crate) fn force_flush(&self) -> OTelSdkResult {
         let flushed: Vec<OTelSdkResult> = self
             .processors

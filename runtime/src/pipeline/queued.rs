@@ -1,0 +1,105 @@
+//! What a batch processor queues: a span's record, or the compact record
+//! of a call started on a lane (see `facade::lane`) on which nothing was
+//! recorded.
+//!
+//! Such a call is its ids, its callsite and two clock readings. Written
+//! into its thread's ring as it is, rather than filled into a record box
+//! that the ring points to, it costs the calling thread no record to take
+//! and fill, and the export thread reads it where the ring holds it, next
+//! to the calls before and after it, instead of following a pointer into
+//! memory last written on another core.
+
+use super::span_record::FinishedSpan;
+use crate::export::{IntoSpanData, IntoSpanParts, SpanParts};
+use crate::facade::callsite::Callsite;
+use crate::facade::code_location::CodeLocation;
+use crate::support::clock::{Reading, Timestamp};
+use opentelemetry::trace::{SpanContext, SpanId, Status};
+use opentelemetry_sdk::trace::SpanData;
+use std::borrow::Cow;
+
+/// A call that ended on a lane with nothing recorded on it: its span is
+/// the callsite's name, kind and code location, and these.
+#[derive(Clone)]
+pub(crate) struct EndedCall {
+    pub(crate) ids: SpanContext,
+    pub(crate) parent: SpanId,
+    pub(crate) callsite: &'static Callsite,
+    pub(crate) started: Reading,
+    pub(crate) ended: Reading,
+}
+
+/// A finished span on its way to a batch processor.
+#[derive(Clone)]
+pub(crate) enum QueuedSpan {
+    Record(FinishedSpan),
+    Call(EndedCall),
+}
+
+impl QueuedSpan {
+    pub(crate) fn span_id(&self) -> SpanId {
+        match self {
+            QueuedSpan::Record(span) => span.span_id(),
+            QueuedSpan::Call(call) => call.ids.span_id(),
+        }
+    }
+}
+
+impl IntoSpanData for QueuedSpan {
+    fn is_sampled(&self) -> bool {
+        match self {
+            QueuedSpan::Record(span) => span.is_sampled(),
+            QueuedSpan::Call(call) => call.ids.is_sampled(),
+        }
+    }
+
+    #[inline]
+    fn into_span_data(self) -> SpanData {
+        self.into_parts().into_span_data()
+    }
+
+    fn discard(self) {
+        if let QueuedSpan::Record(span) = self {
+            span.discard();
+        }
+    }
+}
+
+impl IntoSpanParts for QueuedSpan {
+    #[inline]
+    fn into_parts(self) -> SpanParts {
+        match self {
+            QueuedSpan::Record(span) => span.into_parts(),
+            QueuedSpan::Call(call) => call.into_parts(),
+        }
+    }
+}
+
+impl EndedCall {
+    #[inline]
+    fn into_parts(self) -> SpanParts {
+        let EndedCall { ids, parent, callsite, started, ended } = self;
+        let (start_time, end_time) = Timestamp::Read(started).wall_times(Timestamp::Read(ended));
+        SpanParts {
+            context: ids,
+            parent_span_id: parent,
+            parent_span_is_remote: false,
+            kind: callsite.kind.clone(),
+            name: Cow::Borrowed(callsite.name),
+            start_time,
+            end_time,
+            code: Some(CodeLocation::Function(callsite)),
+            attributes: Vec::new(),
+            dropped_attributes_count: 0,
+            events: Default::default(),
+            links: Default::default(),
+            status: Status::Unset,
+        }
+    }
+}
+
+impl From<FinishedSpan> for QueuedSpan {
+    fn from(span: FinishedSpan) -> Self {
+        QueuedSpan::Record(span)
+    }
+}
