@@ -324,6 +324,79 @@ fn a_long_lived_root_forgets_a_quiet_window_and_keeps_a_later_failure() {
 }
 
 #[test]
+fn work_a_held_call_hands_on_joins_its_trace() {
+    let _one_at_a_time = serial();
+    #[trace_operation]
+    fn request(fail: bool) -> Result<(), String> {
+        dispatch(fail)
+    }
+    // Held on the lane of `request`, with nothing recorded until it fails.
+    #[trace_operation]
+    fn dispatch(fail: bool) -> Result<(), String> {
+        let on_thread = tracekit::context::spawn(worker).join().unwrap();
+        let in_future = block_on(fetch());
+        let deferred = block_on(deferred());
+        if fail {
+            return Err(format!("{on_thread}, {in_future} and {deferred}, then failed"));
+        }
+        Ok(())
+    }
+    #[trace_operation]
+    fn worker() -> u32 {
+        1
+    }
+    #[tracekit::trace_async]
+    async fn fetch() -> u32 {
+        2
+    }
+    // Started on the lane, then going on as the future it returns.
+    #[trace_operation]
+    fn deferred() -> Deferred {
+        Box::pin(async { inside().await })
+    }
+    // Under a name of its own, the future is known for one only when the
+    // call returns: the call starts on the lane.
+    type Deferred = std::pin::Pin<Box<dyn std::future::Future<Output = u32> + Send>>;
+    // Started by the backend, under the span the future carries.
+    #[tracekit::trace_async]
+    async fn inside() -> u32 {
+        3
+    }
+    for fail in [true, false] {
+        let before = tracekit::keep_stats();
+        let (result, spans) = dropping(KeepPolicy::new().errors()).run(|| request(fail));
+        assert_eq!(result.is_err(), fail);
+        if !fail {
+            assert!(spans.is_empty(), "{}", spans.tree());
+            assert_eq!(counted_since(before), [0, 1, 0, 0], "one trace discarded");
+            continue;
+        }
+        assert_eq!(spans.roots().len(), 1, "{}", spans.tree());
+        spans.assert_child_of("dispatch", "request");
+        spans.assert_child_of("worker", "dispatch");
+        spans.assert_child_of("fetch", "dispatch");
+        spans.assert_child_of("deferred", "dispatch");
+        spans.assert_child_of("inside", "deferred");
+        let trace = spans.get("request").trace_id();
+        assert!(spans.iter().all(|span| span.trace_id() == trace));
+        assert_eq!(spans.get("request").kept_by(), Some("error"));
+        assert_eq!(counted_since(before), [1, 0, 0, 0], "one trace kept, nothing dropped");
+    }
+}
+
+/// Polls `future` to its end on this thread.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let waker = std::task::Waker::noop();
+    let mut context = std::task::Context::from_waker(waker);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+    }
+}
+
+#[test]
 fn a_span_that_outlives_its_root_follows_the_decision() {
     let _one_at_a_time = serial();
     let run = |fail: bool| {

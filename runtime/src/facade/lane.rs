@@ -62,8 +62,10 @@ pub(crate) fn take_call(token: Token) -> Option<(OpenSpan, &'static Callsite)> {
     let mut call = stack::pop_call(token)?;
     call.live();
     let CallSpan { ids, callsite, live, lane, .. } = *call;
+    let lane = lane?;
     let mut open = OpenSpan::recorded(ids, live?);
-    open.set_lane(lane?);
+    open.set_local_trace(lane.sink().and_then(|sink| sink.local_trace()));
+    open.set_lane(lane);
     Some((open, callsite))
 }
 

@@ -114,6 +114,10 @@ pub(crate) trait CallSink: Send + Sync {
     fn record(self: Arc<Self>, call: &CallSpan) -> Box<dyn Recording>;
     /// Ends `call`, on which nothing was recorded, at `ended`.
     fn end(self: Arc<Self>, call: &CallSpan, ended: Reading);
+    /// The local trace the calls are held in, when the sink is one.
+    fn local_trace(&self) -> Option<LocalTraceRef> {
+        None
+    }
 }
 
 impl CallSpan {

@@ -49,10 +49,10 @@ impl CurrentSpan {
     }
 
     /// The local trace the span belongs to, if it is held for a keep decision.
-    pub(crate) fn local_trace(&self) -> Option<&LocalTraceRef> {
+    pub(crate) fn local_trace(&self) -> Option<LocalTraceRef> {
         match self {
-            CurrentSpan::Entered(state) => state.local_trace.as_ref(),
-            CurrentSpan::Call(..) => None,
+            CurrentSpan::Entered(state) => state.local_trace.clone(),
+            CurrentSpan::Call(call) => call.lane.as_ref()?.sink()?.local_trace(),
         }
     }
 
@@ -283,7 +283,7 @@ impl Parent {
 
     /// One of tracekit's spans, current on this thread.
     pub(crate) fn local(span: &CurrentSpan) -> Parent {
-        Parent { ids: span.ids().clone(), context: None, local_trace: span.local_trace().cloned() }
+        Parent { ids: span.ids().clone(), context: None, local_trace: span.local_trace() }
     }
 
     /// The ids, and the `Context` they come from (`None`: a tracekit span's).

@@ -13,7 +13,6 @@ use crate::facade::live::{CallSink, CallSpan, Recording};
 use crate::support::clock::{Reading, Timestamp};
 use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::trace::SpanLimits;
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -74,7 +73,7 @@ impl Lease {
 
 impl CallSink for Lease {
     fn started(&self, call: &CallSpan) {
-        self.processors.started(call.ids.span_id(), &Cow::Borrowed(call.callsite.name));
+        self.processors.call_started(call);
     }
 
     fn new_ids(&self, trace_id: TraceId) -> (TraceId, SpanId) {

@@ -186,6 +186,12 @@ impl Backend for Pipeline {
                     }
                 };
                 local_trace = Some(trace.clone() as LocalTraceRef);
+                // The children of a held span are all held in its trace, as
+                // known without the sampler: they start on its lane.
+                if self.known_decision.skips(&span_context) {
+                    let flags = inherited_flags(&span_context).with_sampled(false);
+                    lane = Some(Lane::new(flags, self.processors.notes_starts()));
+                }
                 trace
             }
             _ => match lease::leased(&self.processors) {

@@ -6,6 +6,7 @@ use super::span_record::{FinishedSpan, SpanSink};
 use crate::export::BatchProcessor;
 #[cfg(any(feature = "console", feature = "testing"))]
 use crate::export::{limit_value_lengths, IntoSpanData};
+use crate::facade::live::CallSpan;
 use opentelemetry::trace::SpanId;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::SpanLimits;
@@ -83,6 +84,11 @@ impl Processors {
         if let Some(unfinished) = &self.unfinished {
             crate::support::locks::recover(unfinished.lock()).push((span_id, name.clone()));
         }
+    }
+
+    /// Notes a call started on a lane, when tracking.
+    pub(crate) fn call_started(&self, call: &CallSpan) {
+        self.started(call.ids.span_id(), &Cow::Borrowed(call.callsite.name));
     }
 
     /// Notes a span ended, when tracking.

@@ -10,11 +10,12 @@
 
 use super::stats::{self, COUNTS};
 use super::{Keeper, Reasons};
+use crate::facade::live::{CallSink, CallSpan, LocalTraceRef, Recording};
 use crate::keys::{KEPT_BY, SPANS_DROPPED};
-use crate::pipeline::span_record::{FinishedSpan, SpanSink};
-use crate::support::clock::Reading;
+use crate::pipeline::span_record::{call_record, FinishedSpan, SpanSink};
+use crate::support::clock::{Reading, Timestamp};
 use crate::support::locks::recover;
-use opentelemetry::trace::SpanId;
+use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::trace::SpanLimits;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
@@ -156,6 +157,10 @@ impl SpanSink for LocalTrace {
         self.keeper.processors.limits()
     }
 
+    fn call_sink(self: Arc<Self>) -> Option<Arc<dyn CallSink>> {
+        Some(self)
+    }
+
     fn finish(&self, span: FinishedSpan) {
         let keeper = &self.keeper;
         keeper.processors.ended(span.span_id());
@@ -204,5 +209,28 @@ impl SpanSink for LocalTrace {
                 span.recycle();
             }
         }
+    }
+}
+
+/// Calls under a held span start on its lane and are held here as well.
+impl CallSink for LocalTrace {
+    fn started(&self, call: &CallSpan) {
+        self.keeper.processors.call_started(call);
+    }
+
+    fn new_ids(&self, trace_id: TraceId) -> (TraceId, SpanId) {
+        crate::pipeline::ids::new_ids(Some(trace_id))
+    }
+
+    fn record(self: Arc<Self>, call: &CallSpan) -> Box<dyn Recording> {
+        call_record(self, call)
+    }
+
+    fn end(self: Arc<Self>, call: &CallSpan, ended: Reading) {
+        call_record(self, call).end(Timestamp::Read(ended));
+    }
+
+    fn local_trace(&self) -> Option<LocalTraceRef> {
+        self.shared().map(|trace| trace as LocalTraceRef)
     }
 }
