@@ -288,6 +288,8 @@ fn a_root_that_never_ends_is_judged_at_each_timeout() {
         tracekit::span("message").in_scope(|| {
             tracekit::current_span().record_error(&std::io::Error::other("malformed"));
         });
+        // A call held with nothing recorded on it.
+        query();
         thread::sleep(Duration::from_millis(120));
         // Timeouts are looked for when a local trace opens.
         tracekit::span("next").parent(Context::new()).in_scope(|| ());
@@ -295,8 +297,13 @@ fn a_root_that_never_ends_is_judged_at_each_timeout() {
         tracekit::span("later").in_scope(|| ());
         drop(connection);
     });
-    assert_eq!(spans.names(), ["message", "later", "connection"], "{}", spans.tree());
+    assert_eq!(spans.names(), ["message", "query", "later", "connection"], "{}", spans.tree());
     assert_eq!(spans.get("message").kept_by(), Some("error"), "exported before its root ended, it says why");
+    let query = spans.get("query");
+    assert_eq!(query.kept_by(), Some("error"));
+    assert!(query.str_attribute("code.function.name").is_some_and(|name| name.ends_with("::query")));
+    assert!(query.data().span_context.is_sampled());
+    spans.assert_child_of("query", "connection");
     assert_eq!(spans.get("connection").kept_by(), Some("error"), "a kept window keeps the root");
     spans.assert_child_of("later", "connection");
     assert_eq!(counted_since(before), [1, 1, 1, 0], "kept, discarded (next), timed out, spans dropped");

@@ -6,9 +6,8 @@
 //! counted only by that thread's spans (and by those that end elsewhere).
 
 use super::processors::Processors;
-use super::queued::EndedCall;
+use super::queued::{EndedCall, QueuedSpan};
 use super::span_record::{call_record, FinishedSpan, SpanSink};
-use crate::facade::code_location::CodeLocation;
 use crate::facade::live::{CallSink, CallSpan, Recording};
 use crate::support::clock::{Reading, Timestamp};
 use opentelemetry::trace::{SpanId, TraceId};
@@ -85,20 +84,9 @@ impl CallSink for Lease {
     }
 
     fn end(self: Arc<Self>, call: &CallSpan, ended: Reading) {
-        // The compact record adds the code location on export, which must
-        // fit the attribute limit; a limit below it cuts a full record.
-        let code = CodeLocation::Function(call.callsite).len();
-        if code <= self.limits().max_attributes_per_span as usize {
-            let ended_call = EndedCall {
-                ids: call.ids.clone(),
-                parent: call.parent,
-                callsite: call.callsite,
-                started: call.started,
-                ended,
-            };
-            self.processors.finish_call(ended_call);
-        } else {
-            call_record(self, call).end(Timestamp::Read(ended));
+        match EndedCall::new(call, ended, self.limits()) {
+            Some(ended_call) => self.processors.queue(QueuedSpan::Call(ended_call)),
+            None => call_record(self, call).end(Timestamp::Read(ended)),
         }
     }
 }

@@ -224,7 +224,7 @@ impl Backend for Pipeline {
         let mut span = span_record::take_record();
         let parent_span =
             if has_parent { (parent_context.span_id(), parent_context.is_remote()) } else { (SpanId::INVALID, false) };
-        span.start(span_context.clone(), sink, parent_span, kind, name, start_time);
+        span.start(span_context.clone(), Some(sink), parent_span, kind, name, start_time);
         span.set_start_attributes(code, attributes, dropped_attributes_count);
         for (link, attributes) in links.into_iter().flatten() {
             span.add_link(link, attributes);

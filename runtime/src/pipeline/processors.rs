@@ -1,7 +1,7 @@
 //! The end of a pipeline: the limits its spans are held to, and how each
 //! finished span reaches the exporter.
 
-use super::queued::{EndedCall, QueuedSpan};
+use super::queued::QueuedSpan;
 use super::span_record::{FinishedSpan, SpanSink};
 use crate::export::BatchProcessor;
 #[cfg(any(feature = "console", feature = "testing"))]
@@ -118,13 +118,9 @@ impl SpanSink for Processors {
 }
 
 impl Processors {
-    /// Takes a call that ended on a lane, with nothing recorded on it, on
-    /// to the exporter.
-    pub(crate) fn finish_call(&self, call: EndedCall) {
-        self.queue(QueuedSpan::Call(call));
-    }
-
-    fn queue(&self, span: QueuedSpan) {
+    /// Takes a finished span, or a call that ended on a lane with nothing
+    /// recorded on it, on to the exporter.
+    pub(crate) fn queue(&self, span: QueuedSpan) {
         self.ended(span.span_id());
         if self.is_shut_down() {
             return;

@@ -9,13 +9,14 @@
 //! to the calls before and after it, instead of following a pointer into
 //! memory last written on another core.
 
-use super::span_record::FinishedSpan;
+use super::span_record::{sampled, take_record, FinishedSpan};
 use crate::export::{IntoSpanData, IntoSpanParts, SpanParts};
 use crate::facade::callsite::Callsite;
 use crate::facade::code_location::CodeLocation;
+use crate::facade::live::CallSpan;
 use crate::support::clock::{Reading, Timestamp};
 use opentelemetry::trace::{SpanContext, SpanId, Status};
-use opentelemetry_sdk::trace::SpanData;
+use opentelemetry_sdk::trace::{SpanData, SpanLimits};
 use std::borrow::Cow;
 
 /// A call that ended on a lane with nothing recorded on it: its span is
@@ -36,11 +37,57 @@ pub(crate) enum QueuedSpan {
     Call(EndedCall),
 }
 
+impl EndedCall {
+    /// `call`, ended at `ended`, as a compact record; `None` when `limits`
+    /// cut its code location, which only a full record can hold cut.
+    pub(crate) fn new(call: &CallSpan, ended: Reading, limits: &SpanLimits) -> Option<EndedCall> {
+        // The code location is added on export, and must fit the limit.
+        let code = CodeLocation::Function(call.callsite).len();
+        (code <= limits.max_attributes_per_span as usize).then(|| EndedCall {
+            ids: call.ids.clone(),
+            parent: call.parent,
+            callsite: call.callsite,
+            started: call.started,
+            ended,
+        })
+    }
+}
+
 impl QueuedSpan {
     pub(crate) fn span_id(&self) -> SpanId {
         match self {
             QueuedSpan::Record(span) => span.span_id(),
             QueuedSpan::Call(call) => call.ids.span_id(),
+        }
+    }
+
+    /// Marks the span sampled: recorded and exported after all.
+    pub(crate) fn mark_sampled(&mut self) {
+        match self {
+            QueuedSpan::Record(span) => span.mark_sampled(),
+            QueuedSpan::Call(call) => call.ids = sampled(&call.ids),
+        }
+    }
+
+    /// The span as a full record, to add attributes to.
+    pub(crate) fn into_record(self) -> FinishedSpan {
+        match self {
+            QueuedSpan::Record(span) => span,
+            QueuedSpan::Call(call) => {
+                let mut record = take_record();
+                let (kind, name) = (call.callsite.kind.clone(), Cow::Borrowed(call.callsite.name));
+                record.start(call.ids, None, (call.parent, false), kind, name, Timestamp::Read(call.started));
+                record.end_time = Timestamp::Read(call.ended);
+                record.set_start_attributes(Some(CodeLocation::Function(call.callsite)), Vec::new(), 0);
+                FinishedSpan::new(record)
+            }
+        }
+    }
+
+    /// Lets go of a span that is not exported.
+    pub(crate) fn recycle(self) {
+        if let QueuedSpan::Record(span) = self {
+            span.recycle();
         }
     }
 }

@@ -192,10 +192,7 @@ impl FinishedSpan {
 
     /// Marks the span sampled: recorded and exported after all.
     pub(crate) fn mark_sampled(&mut self) {
-        let ids = &self.record.context;
-        let flags = ids.trace_flags().with_sampled(true);
-        self.record.context =
-            SpanContext::new(ids.trace_id(), ids.span_id(), flags, ids.is_remote(), ids.trace_state().clone());
+        self.record.context = sampled(&self.record.context);
     }
 
     /// Adds an attribute after the span ended, past the limit if need be:
@@ -208,20 +205,21 @@ impl FinishedSpan {
 impl SpanRecord {
     /// Fills a record taken with [`take_record`] for a span that starts at
     /// `start_time` under the parent span `parent` (its id, and whether it is
-    /// remote). Field by field in place: a whole record written into the box
-    /// would be copied through the stack first.
+    /// remote), to end into `sink` (`None`: it has ended). Field by field in
+    /// place: a whole record written into the box would be copied through
+    /// the stack first.
     #[inline]
     pub(crate) fn start(
         &mut self,
         context: SpanContext,
-        sink: Arc<dyn SpanSink>,
+        sink: Option<Arc<dyn SpanSink>>,
         parent: (SpanId, bool),
         kind: SpanKind,
         name: Cow<'static, str>,
         start_time: Timestamp,
     ) {
         self.context = context;
-        self.sink = Some(sink);
+        self.sink = sink;
         (self.parent_span_id, self.parent_span_is_remote) = parent;
         self.kind = kind;
         self.name = name;
@@ -281,9 +279,15 @@ pub(crate) fn call_record(sink: Arc<dyn SpanSink>, call: &CallSpan) -> Box<SpanR
     let dropped = cut(&mut attributes, room);
     let mut span = take_record();
     let (kind, name) = (call.callsite.kind.clone(), Cow::Borrowed(call.callsite.name));
-    span.start(call.ids.clone(), sink, (call.parent, false), kind, name, Timestamp::Read(call.started));
+    span.start(call.ids.clone(), Some(sink), (call.parent, false), kind, name, Timestamp::Read(call.started));
     span.set_start_attributes(code, attributes, dropped);
     span
+}
+
+/// `ids`, sampled.
+pub(crate) fn sampled(ids: &SpanContext) -> SpanContext {
+    let flags = ids.trace_flags().with_sampled(true);
+    SpanContext::new(ids.trace_id(), ids.span_id(), flags, ids.is_remote(), ids.trace_state().clone())
 }
 
 /// A record to fill in place: one given back, or a new one when none is

@@ -12,6 +12,7 @@ use super::stats::{self, COUNTS};
 use super::{Keeper, Reasons};
 use crate::facade::live::{CallSink, CallSpan, LocalTraceRef, Recording};
 use crate::keys::{KEPT_BY, SPANS_DROPPED};
+use crate::pipeline::queued::{EndedCall, QueuedSpan};
 use crate::pipeline::span_record::{call_record, FinishedSpan, SpanSink};
 use crate::support::clock::{Reading, Timestamp};
 use crate::support::locks::recover;
@@ -33,7 +34,7 @@ enum Held {
     /// met; the rules of earlier windows that were kept; how many spans
     /// the bounds dropped; when the window began.
     /// `listed`: the keeper lists the trace, as one that holds spans.
-    Open { spans: Vec<FinishedSpan>, met: Reasons, kept_before: Reasons, dropped: u64, since: Reading, listed: bool },
+    Open { spans: Vec<QueuedSpan>, met: Reasons, kept_before: Reasons, dropped: u64, since: Reading, listed: bool },
     /// Kept when the root ended: what ends from now on is exported.
     Kept,
     /// Not kept. `counted`: decided at shutdown, before the root ended, so
@@ -99,7 +100,7 @@ impl LocalTrace {
     /// Judges the open trace on the rules met (`also` with what the held
     /// spans met), under the lock that found it open; then processors or
     /// forgets what it holds, and the root if it ended.
-    fn judge(&self, mut held: MutexGuard<'_, Held>, also: Reasons, root: Option<FinishedSpan>, why: Judged) {
+    fn judge(&self, mut held: MutexGuard<'_, Held>, also: Reasons, root: Option<QueuedSpan>, why: Judged) {
         let Held::Open { spans, met, kept_before, dropped, listed, .. } = &mut *held else { return };
         let spans = std::mem::take(spans);
         let (met, kept_before, dropped, listed) = (*met | also, *kept_before, *dropped, *listed);
@@ -137,19 +138,20 @@ impl LocalTrace {
             if why == Judged::ShutDown {
                 self.keeper.dropped(spans.len() as u64);
             }
-            spans.into_iter().chain(root).for_each(FinishedSpan::recycle);
+            spans.into_iter().chain(root).for_each(QueuedSpan::recycle);
         }
     }
 }
 
 /// A span of a kept trace that says which rules kept it, and how many of
 /// its trace's spans the bounds dropped.
-fn with_reasons(mut span: FinishedSpan, met: Reasons, dropped: u64) -> FinishedSpan {
+fn with_reasons(span: QueuedSpan, met: Reasons, dropped: u64) -> QueuedSpan {
+    let mut span = span.into_record();
     span.push_attribute(KEPT_BY, met.names().into());
     if dropped > 0 {
         span.push_attribute(SPANS_DROPPED, i64::try_from(dropped).unwrap_or(i64::MAX).into());
     }
-    span
+    QueuedSpan::Record(span)
 }
 
 impl SpanSink for LocalTrace {
@@ -162,10 +164,18 @@ impl SpanSink for LocalTrace {
     }
 
     fn finish(&self, span: FinishedSpan) {
+        let met = self.keeper.reasons_in(&span, span.span_id() == self.root);
+        self.hold(QueuedSpan::Record(span), met);
+    }
+}
+
+impl LocalTrace {
+    /// Holds `span`, which met the rules `met`, until the trace is judged;
+    /// judges the trace if it is the root.
+    fn hold(&self, span: QueuedSpan, met: Reasons) {
         let keeper = &self.keeper;
         keeper.processors.ended(span.span_id());
         let is_root = span.span_id() == self.root;
-        let met = keeper.reasons_in(&span, is_root);
         let mut held = recover(self.held.lock());
         match &mut *held {
             // The common case, a trace that holds nothing: decided on the root alone.
@@ -227,7 +237,12 @@ impl CallSink for LocalTrace {
     }
 
     fn end(self: Arc<Self>, call: &CallSpan, ended: Reading) {
-        call_record(self, call).end(Timestamp::Read(ended));
+        // A call with nothing recorded on it meets no rule: no error, no
+        // threshold, and it is never the local root.
+        match EndedCall::new(call, ended, self.limits()) {
+            Some(ended_call) => self.hold(QueuedSpan::Call(ended_call), Reasons::NONE),
+            None => call_record(self, call).end(Timestamp::Read(ended)),
+        }
     }
 
     fn local_trace(&self) -> Option<LocalTraceRef> {

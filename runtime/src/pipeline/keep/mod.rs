@@ -24,7 +24,8 @@ pub(crate) use policy::RULES;
 pub use stats::{keep_stats, KeepStats};
 
 use super::processors::Processors;
-use super::span_record::{FinishedSpan, SpanSink as _};
+use super::queued::QueuedSpan;
+use super::span_record::FinishedSpan;
 use crate::keys::{CANCELLED, THRESHOLD_EXCEEDED};
 use crate::support::clock::Reading;
 use crate::support::diagnostics::{self, LogLevel};
@@ -175,7 +176,7 @@ impl Keeper {
         }
     }
 
-    fn export(&self, mut span: FinishedSpan) {
+    fn export(&self, mut span: QueuedSpan) {
         if self.shut_down.load(Ordering::Relaxed) {
             self.dropped(1);
             return span.recycle();
@@ -183,7 +184,7 @@ impl Keeper {
         // Exported as recorded spans are: the batch processor leaves
         // unsampled ones out.
         span.mark_sampled();
-        self.processors.finish(span);
+        self.processors.queue(span);
     }
 
     /// Counts spans dropped; the first time, says so.
