@@ -38,19 +38,7 @@ impl SpanParts {
     #[inline]
     pub(crate) fn into_span_data(self) -> SpanData {
         let attributes = match self.code {
-            Some(code) => {
-                let mut recorded = self.attributes;
-                let mut attributes = Vec::with_capacity(code.len() + recorded.len());
-                // Each on its own: an `Option` extends with a known length,
-                // the three flattened would be pushed one by one.
-                let [function, file, line] = code.attributes();
-                attributes.extend(function);
-                attributes.extend(file);
-                attributes.extend(line);
-                attributes.append(&mut recorded);
-                crate::support::recycle::give(recorded);
-                attributes
-            }
+            Some(code) => code_then(code, self.attributes),
             None => self.attributes,
         };
         SpanData {
@@ -69,4 +57,20 @@ impl SpanParts {
             instrumentation_scope: SCOPE.clone(),
         }
     }
+}
+
+/// The attributes of `code`, then the `recorded` ones, in one vector of
+/// their length; `recorded`'s memory is recycled.
+#[inline]
+pub(crate) fn code_then(code: CodeLocation, mut recorded: Vec<KeyValue>) -> Vec<KeyValue> {
+    let mut attributes = Vec::with_capacity(code.len() + recorded.len());
+    // Each on its own: an `Option` extends with a known length, the three
+    // flattened would be pushed one by one.
+    let [function, file, line] = code.attributes();
+    attributes.extend(function);
+    attributes.extend(file);
+    attributes.extend(line);
+    attributes.append(&mut recorded);
+    crate::support::recycle::give(recorded);
+    attributes
 }

@@ -10,7 +10,7 @@
 //! memory last written on another core.
 
 use super::span_record::{sampled, take_record, FinishedSpan};
-use crate::export::{IntoSpanData, IntoSpanParts, SpanParts};
+use crate::export::{code_then, IntoSpanData, IntoSpanParts, SpanParts, SCOPE};
 use crate::facade::callsite::Callsite;
 use crate::facade::code_location::CodeLocation;
 use crate::facade::live::CallSpan;
@@ -102,7 +102,10 @@ impl IntoSpanData for QueuedSpan {
 
     #[inline]
     fn into_span_data(self) -> SpanData {
-        self.into_parts().into_span_data()
+        match self {
+            QueuedSpan::Record(span) => span.into_span_data(),
+            QueuedSpan::Call(call) => call.into_span_data(),
+        }
     }
 
     fn discard(self) {
@@ -123,6 +126,30 @@ impl IntoSpanParts for QueuedSpan {
 }
 
 impl EndedCall {
+    /// The SDK's form, made directly: the call has nothing but its ids,
+    /// callsite and times to take apart.
+    #[inline]
+    fn into_span_data(self) -> SpanData {
+        let EndedCall { ids, parent, callsite, started, ended } = self;
+        let (start_time, end_time) = Timestamp::Read(started).wall_times(Timestamp::Read(ended));
+        let attributes = code_then(CodeLocation::Function(callsite), Vec::new());
+        SpanData {
+            span_context: ids,
+            parent_span_id: parent,
+            parent_span_is_remote: false,
+            span_kind: callsite.kind.clone(),
+            name: Cow::Borrowed(callsite.name),
+            start_time,
+            end_time,
+            attributes,
+            dropped_attributes_count: 0,
+            events: Default::default(),
+            links: Default::default(),
+            status: Status::Unset,
+            instrumentation_scope: SCOPE.clone(),
+        }
+    }
+
     #[inline]
     fn into_parts(self) -> SpanParts {
         let EndedCall { ids, parent, callsite, started, ended } = self;
