@@ -63,6 +63,25 @@ fn a_remote_parent_from_headers_is_continued() {
     assert_eq!(span.data().span_context.trace_state().header(), "vendor=x");
 }
 
+#[trace_operation]
+fn step_inside() {}
+
+#[trace_operation(kind = "server", parent = propagation::extract(headers))]
+fn incoming_with_a_step(headers: &HashMap<String, String>) {
+    step_inside();
+}
+
+#[test]
+fn the_trace_state_from_headers_reaches_the_calls_under_the_span() {
+    let _lock = lock();
+    let remote = headers(&[("traceparent", TRACEPARENT), ("tracestate", "vendor=x")]);
+    let ((), spans) = capture(|| incoming_with_a_step(&remote));
+    spans.assert_child_of("step_inside", "incoming_with_a_step");
+    let step = spans.get("step_inside").data();
+    assert_eq!(step.span_context.trace_state().header(), "vendor=x");
+    assert_eq!(step.span_context.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+}
+
 #[test]
 fn malformed_or_missing_headers_start_a_new_trace() {
     let _lock = lock();

@@ -1,7 +1,7 @@
 //! A finished span taken apart, whatever recorded it: what each exporter
 //! makes its own form of (the SDK's `SpanData`, OTLP's protobuf).
 
-use super::{IntoSpanData, SCOPE};
+use super::{scope, IntoSpanData};
 use crate::facade::code_location::CodeLocation;
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::KeyValue;
@@ -54,7 +54,7 @@ impl SpanParts {
             events: self.events,
             links: self.links,
             status: self.status,
-            instrumentation_scope: SCOPE.clone(),
+            instrumentation_scope: scope(),
         }
     }
 }

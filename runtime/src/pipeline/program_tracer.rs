@@ -16,7 +16,7 @@ pub(crate) struct ProgramTracer(SdkTracer);
 
 impl ProgramTracer {
     pub(crate) fn new(provider: &SdkTracerProvider) -> Self {
-        ProgramTracer(provider.tracer_with_scope(crate::export::SCOPE.clone()))
+        ProgramTracer(provider.tracer_with_scope(crate::export::scope()))
     }
 }
 

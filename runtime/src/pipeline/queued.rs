@@ -9,25 +9,28 @@
 //! to the calls before and after it, instead of following a pointer into
 //! memory last written on another core.
 
-use super::span_record::{sampled, take_record, FinishedSpan};
-use crate::export::{code_then, IntoSpanData, IntoSpanParts, SpanParts, SCOPE};
+use super::span_record::{take_record, FinishedSpan};
+use crate::export::{code_then, scope, IntoSpanData, IntoSpanParts, SpanParts};
 use crate::facade::callsite::Callsite;
 use crate::facade::code_location::CodeLocation;
 use crate::facade::live::CallSpan;
 use crate::support::clock::{Reading, Timestamp};
-use opentelemetry::trace::{SpanContext, SpanId, Status};
+use opentelemetry::trace::{SpanContext, SpanId, Status, TraceFlags, TraceId, TraceState};
 use opentelemetry_sdk::trace::{SpanData, SpanLimits};
 use std::borrow::Cow;
 
 /// A call that ended on a lane with nothing recorded on it: its span is
-/// the callsite's name, kind and code location, and these.
+/// the callsite's name, kind and code location, and these. Its ids are
+/// kept without a trace state, so that it fills one cache line.
 #[derive(Clone)]
 pub(crate) struct EndedCall {
-    pub(crate) ids: SpanContext,
-    pub(crate) parent: SpanId,
-    pub(crate) callsite: &'static Callsite,
-    pub(crate) started: Reading,
-    pub(crate) ended: Reading,
+    trace_id: TraceId,
+    span_id: SpanId,
+    parent: SpanId,
+    flags: TraceFlags,
+    callsite: &'static Callsite,
+    started: Reading,
+    ended: Reading,
 }
 
 /// A finished span on its way to a batch processor.
@@ -38,18 +41,29 @@ pub(crate) enum QueuedSpan {
 }
 
 impl EndedCall {
-    /// `call`, ended at `ended`, as a compact record; `None` when `limits`
-    /// cut its code location, which only a full record can hold cut.
+    /// `call`, ended at `ended`, as a compact record; `None` when it has
+    /// a trace state, or when `limits` cut its code location: only a full
+    /// record holds those.
     pub(crate) fn new(call: &CallSpan, ended: Reading, limits: &SpanLimits) -> Option<EndedCall> {
         // The code location is added on export, and must fit the limit.
         let code = CodeLocation::Function(call.callsite).len();
-        (code <= limits.max_attributes_per_span as usize).then(|| EndedCall {
-            ids: call.ids.clone(),
+        let ids = &call.ids;
+        let compact = code <= limits.max_attributes_per_span as usize && *ids.trace_state() == TraceState::NONE;
+        compact.then(|| EndedCall {
+            trace_id: ids.trace_id(),
+            span_id: ids.span_id(),
             parent: call.parent,
+            flags: ids.trace_flags(),
             callsite: call.callsite,
             started: call.started,
             ended,
         })
+    }
+
+    /// The call's ids: calls on a lane are never remote, and these have no
+    /// trace state.
+    fn ids(&self) -> SpanContext {
+        SpanContext::new(self.trace_id, self.span_id, self.flags, false, TraceState::NONE)
     }
 }
 
@@ -57,7 +71,7 @@ impl QueuedSpan {
     pub(crate) fn span_id(&self) -> SpanId {
         match self {
             QueuedSpan::Record(span) => span.span_id(),
-            QueuedSpan::Call(call) => call.ids.span_id(),
+            QueuedSpan::Call(call) => call.span_id,
         }
     }
 
@@ -65,7 +79,7 @@ impl QueuedSpan {
     pub(crate) fn mark_sampled(&mut self) {
         match self {
             QueuedSpan::Record(span) => span.mark_sampled(),
-            QueuedSpan::Call(call) => call.ids = sampled(&call.ids),
+            QueuedSpan::Call(call) => call.flags = call.flags.with_sampled(true),
         }
     }
 
@@ -76,7 +90,7 @@ impl QueuedSpan {
             QueuedSpan::Call(call) => {
                 let mut record = take_record();
                 let (kind, name) = (call.callsite.kind.clone(), Cow::Borrowed(call.callsite.name));
-                record.start(call.ids, None, (call.parent, false), kind, name, Timestamp::Read(call.started));
+                record.start(call.ids(), None, (call.parent, false), kind, name, Timestamp::Read(call.started));
                 record.end_time = Timestamp::Read(call.ended);
                 record.set_start_attributes(Some(CodeLocation::Function(call.callsite)), Vec::new(), 0);
                 FinishedSpan::new(record)
@@ -96,7 +110,7 @@ impl IntoSpanData for QueuedSpan {
     fn is_sampled(&self) -> bool {
         match self {
             QueuedSpan::Record(span) => span.is_sampled(),
-            QueuedSpan::Call(call) => call.ids.is_sampled(),
+            QueuedSpan::Call(call) => call.flags.is_sampled(),
         }
     }
 
@@ -130,7 +144,8 @@ impl EndedCall {
     /// callsite and times to take apart.
     #[inline]
     fn into_span_data(self) -> SpanData {
-        let EndedCall { ids, parent, callsite, started, ended } = self;
+        let ids = self.ids();
+        let EndedCall { parent, callsite, started, ended, .. } = self;
         let (start_time, end_time) = Timestamp::Read(started).wall_times(Timestamp::Read(ended));
         let attributes = code_then(CodeLocation::Function(callsite), Vec::new());
         SpanData {
@@ -146,13 +161,14 @@ impl EndedCall {
             events: Default::default(),
             links: Default::default(),
             status: Status::Unset,
-            instrumentation_scope: SCOPE.clone(),
+            instrumentation_scope: scope(),
         }
     }
 
     #[inline]
     fn into_parts(self) -> SpanParts {
-        let EndedCall { ids, parent, callsite, started, ended } = self;
+        let ids = self.ids();
+        let EndedCall { parent, callsite, started, ended, .. } = self;
         let (start_time, end_time) = Timestamp::Read(started).wall_times(Timestamp::Read(ended));
         SpanParts {
             context: ids,

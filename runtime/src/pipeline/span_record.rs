@@ -285,7 +285,7 @@ pub(crate) fn call_record(sink: Arc<dyn SpanSink>, call: &CallSpan) -> Box<SpanR
 }
 
 /// `ids`, sampled.
-pub(crate) fn sampled(ids: &SpanContext) -> SpanContext {
+fn sampled(ids: &SpanContext) -> SpanContext {
     let flags = ids.trace_flags().with_sampled(true);
     SpanContext::new(ids.trace_id(), ids.span_id(), flags, ids.is_remote(), ids.trace_state().clone())
 }

@@ -163,15 +163,15 @@ impl<T: IntoSpanData> BatchProcessor<T> {
             span.discard();
             return;
         }
-        match shared.rings.push(span) {
+        match shared.rings.push(span, shared.settings.max_export_batch_size) {
             Pushed::Full(span) => {
                 shared.counters.add(Outcome::Dropped, 1);
                 span.discard();
             }
             Pushed::Dropped => shared.counters.add(Outcome::Dropped, 1),
-            // Wake the export thread once, when a ring holds a batch; it
+            // Wake the export thread once a thread has queued a batch; it
             // clears the flag as it starts to export.
-            Pushed::Queued(waiting) if waiting >= shared.settings.max_export_batch_size => {
+            Pushed::Batch => {
                 // Paired with the fence after the export thread clears the
                 // flag: either it sees this span, or this sees the flag
                 // cleared and wakes it.
@@ -183,7 +183,7 @@ impl<T: IntoSpanData> BatchProcessor<T> {
                     shared.work.notify_one();
                 }
             }
-            Pushed::Queued(_) => {}
+            Pushed::Queued => {}
         }
     }
 

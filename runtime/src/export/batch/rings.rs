@@ -40,17 +40,28 @@ impl<T: Send + 'static> ThreadEnd for Producer<T> {
     }
 }
 
+/// A thread's end of one processor's ring, and how many spans it queued
+/// there since it last asked for the export thread.
+struct ThreadRing {
+    id: u64,
+    queued: usize,
+    end: Box<dyn ThreadEnd>,
+}
+
 thread_local! {
     /// This thread's rings, by processor: usually one.
-    static THREAD_ENDS: RefCell<Vec<(u64, Box<dyn ThreadEnd>)>> = const { RefCell::new(Vec::new()) };
+    static THREAD_ENDS: RefCell<Vec<ThreadRing>> = const { RefCell::new(Vec::new()) };
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// Where a span went.
 pub(super) enum Pushed<T> {
-    /// Queued, with this many in its ring now.
-    Queued(usize),
+    /// Queued.
+    Queued,
+    /// Queued, the last of a batch this thread queued since the last one:
+    /// time to wake the export thread.
+    Batch,
     /// Its ring was full: handed back, not queued.
     Full(T),
     /// The thread is ending, with no ring left: dropped.
@@ -62,24 +73,39 @@ impl<T: Send + 'static> Rings<T> {
         Rings { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), capacity, consumers: Mutex::new(Vec::new()) }
     }
 
-    /// Queues `span` in this thread's ring, made on the thread's first span.
-    pub(super) fn push(&self, span: T) -> Pushed<T> {
+    /// Queues `span` in this thread's ring, made on the thread's first
+    /// span; every `batch` spans queued, says so.
+    ///
+    /// The batch is counted here rather than read off the ring: how full
+    /// the ring is would be read from the export thread's side of it, a
+    /// cache line the other core keeps writing, at every span.
+    pub(super) fn push(&self, span: T, batch: usize) -> Pushed<T> {
         let pushed = THREAD_ENDS.try_with(|ends| {
             let mut ends = ends.try_borrow_mut().ok()?;
-            let at = match ends.iter().position(|(id, _)| *id == self.id) {
+            let at = match ends.iter().position(|ring| ring.id == self.id) {
                 Some(at) => at,
                 None => {
                     // Rings of processors gone are forgotten when a new one comes.
-                    ends.retain(|(_, end)| !end.is_abandoned());
+                    ends.retain(|ring| !ring.end.is_abandoned());
                     let (producer, consumer) = RingBuffer::new(self.capacity);
                     self.consumers().push(consumer);
-                    ends.push((self.id, Box::new(producer)));
+                    ends.push(ThreadRing { id: self.id, queued: 0, end: Box::new(producer) });
                     ends.len() - 1
                 }
             };
-            let producer = ends[at].1.as_any().downcast_mut::<Producer<T>>()?;
+            let ring = &mut ends[at];
+            let producer = ring.end.as_any().downcast_mut::<Producer<T>>()?;
             Some(match producer.push(span) {
-                Ok(()) => Pushed::Queued(self.capacity - producer.slots()),
+                Ok(()) => {
+                    ring.queued += 1;
+                    match ring.queued >= batch {
+                        true => {
+                            ring.queued = 0;
+                            Pushed::Batch
+                        }
+                        false => Pushed::Queued,
+                    }
+                }
                 Err(rtrb::PushError::Full(span)) => Pushed::Full(span),
             })
         });

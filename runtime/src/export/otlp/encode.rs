@@ -95,7 +95,7 @@ pub(crate) struct RequestFrame {
 impl RequestFrame {
     /// A frame with an empty resource until the provider gives one.
     pub(crate) fn new() -> Self {
-        let scope = InstrumentationScope::from((&*crate::export::SCOPE, None));
+        let scope = InstrumentationScope::from((&crate::export::scope(), None));
         let scope_bytes = scope.encode_to_vec();
         let resource = Resource::default();
         let resource_bytes = resource.encode_to_vec();
