@@ -169,7 +169,7 @@ impl<T: IntoSpanData> BatchProcessor<T> {
                 span.discard();
             }
             Pushed::Dropped => shared.counters.add(Outcome::Dropped, 1),
-            // Wake the export thread once a thread has queued a batch; it
+            // Wake the export thread once, when a ring holds a batch; it
             // clears the flag as it starts to export.
             Pushed::Batch => {
                 // Paired with the fence after the export thread clears the

@@ -40,8 +40,11 @@ impl<T: Send + 'static> ThreadEnd for Producer<T> {
     }
 }
 
+/// How many spans a thread queues between two looks at how full its ring is.
+const LOOK_EVERY: usize = 64;
+
 /// A thread's end of one processor's ring, and how many spans it queued
-/// there since it last asked for the export thread.
+/// there since it last looked at how full it is.
 struct ThreadRing {
     id: u64,
     queued: usize,
@@ -59,8 +62,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 pub(super) enum Pushed<T> {
     /// Queued.
     Queued,
-    /// Queued, the last of a batch this thread queued since the last one:
-    /// time to wake the export thread.
+    /// Queued, and the ring holds a batch: time to wake the export thread.
     Batch,
     /// Its ring was full: handed back, not queued.
     Full(T),
@@ -74,11 +76,11 @@ impl<T: Send + 'static> Rings<T> {
     }
 
     /// Queues `span` in this thread's ring, made on the thread's first
-    /// span; every `batch` spans queued, says so.
+    /// span; says so when the ring holds `batch` spans or more.
     ///
-    /// The batch is counted here rather than read off the ring: how full
-    /// the ring is would be read from the export thread's side of it, a
-    /// cache line the other core keeps writing, at every span.
+    /// How full the ring is is read only every [`LOOK_EVERY`] spans: it is
+    /// read from the export thread's side of the ring, a cache line the
+    /// other core keeps writing.
     pub(super) fn push(&self, span: T, batch: usize) -> Pushed<T> {
         let pushed = THREAD_ENDS.try_with(|ends| {
             let mut ends = ends.try_borrow_mut().ok()?;
@@ -98,11 +100,12 @@ impl<T: Send + 'static> Rings<T> {
             Some(match producer.push(span) {
                 Ok(()) => {
                     ring.queued += 1;
-                    match ring.queued >= batch {
-                        true => {
-                            ring.queued = 0;
-                            Pushed::Batch
-                        }
+                    if ring.queued < LOOK_EVERY {
+                        return Some(Pushed::Queued);
+                    }
+                    ring.queued = 0;
+                    match self.capacity - producer.slots() >= batch {
+                        true => Pushed::Batch,
                         false => Pushed::Queued,
                     }
                 }
