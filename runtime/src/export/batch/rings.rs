@@ -40,7 +40,8 @@ impl<T: Send + 'static> ThreadEnd for Producer<T> {
     }
 }
 
-/// How many spans a thread queues between two looks at how full its ring is.
+/// How many spans a thread queues between two looks at how full its ring
+/// is (at most a batch).
 const LOOK_EVERY: usize = 64;
 
 /// A thread's end of one processor's ring, and how many spans it queued
@@ -78,7 +79,8 @@ impl<T: Send + 'static> Rings<T> {
     /// Queues `span` in this thread's ring, made on the thread's first
     /// span; says so when the ring holds `batch` spans or more.
     ///
-    /// How full the ring is is read only every [`LOOK_EVERY`] spans: it is
+    /// How full the ring is is read only every [`LOOK_EVERY`] spans (or
+    /// every batch, when smaller): it is
     /// read from the export thread's side of the ring, a cache line the
     /// other core keeps writing.
     pub(super) fn push(&self, span: T, batch: usize) -> Pushed<T> {
@@ -100,7 +102,7 @@ impl<T: Send + 'static> Rings<T> {
             Some(match producer.push(span) {
                 Ok(()) => {
                     ring.queued += 1;
-                    if ring.queued < LOOK_EVERY {
+                    if ring.queued < LOOK_EVERY.min(batch) {
                         return Some(Pushed::Queued);
                     }
                     ring.queued = 0;
