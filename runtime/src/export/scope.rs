@@ -1,3 +1,5 @@
+//! The instrumentation scope tracekit's spans are made under.
+
 use opentelemetry::InstrumentationScope;
 
 /// The instrumentation scope of every span tracekit makes. Built for each

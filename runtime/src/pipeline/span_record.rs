@@ -192,7 +192,10 @@ impl FinishedSpan {
 
     /// Marks the span sampled: recorded and exported after all.
     pub(crate) fn mark_sampled(&mut self) {
-        self.record.context = sampled(&self.record.context);
+        let ids = &self.record.context;
+        let flags = ids.trace_flags().with_sampled(true);
+        self.record.context =
+            SpanContext::new(ids.trace_id(), ids.span_id(), flags, ids.is_remote(), ids.trace_state().clone());
     }
 
     /// Adds an attribute after the span ended, past the limit if need be:
@@ -282,12 +285,6 @@ pub(crate) fn call_record(sink: Arc<dyn SpanSink>, call: &CallSpan) -> Box<SpanR
     span.start(call.ids.clone(), Some(sink), (call.parent, false), kind, name, Timestamp::Read(call.started));
     span.set_start_attributes(code, attributes, dropped);
     span
-}
-
-/// `ids`, sampled.
-fn sampled(ids: &SpanContext) -> SpanContext {
-    let flags = ids.trace_flags().with_sampled(true);
-    SpanContext::new(ids.trace_id(), ids.span_id(), flags, ids.is_remote(), ids.trace_state().clone())
 }
 
 /// A record to fill in place: one given back, or a new one when none is

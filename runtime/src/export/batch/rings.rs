@@ -80,9 +80,8 @@ impl<T: Send + 'static> Rings<T> {
     /// span; says so when the ring holds `batch` spans or more.
     ///
     /// How full the ring is is read only every [`LOOK_EVERY`] spans (or
-    /// every batch, when smaller): it is
-    /// read from the export thread's side of the ring, a cache line the
-    /// other core keeps writing.
+    /// every batch, when smaller): it is read from the export thread's
+    /// side of the ring, a cache line the other core keeps writing.
     pub(super) fn push(&self, span: T, batch: usize) -> Pushed<T> {
         let pushed = THREAD_ENDS.try_with(|ends| {
             let mut ends = ends.try_borrow_mut().ok()?;
