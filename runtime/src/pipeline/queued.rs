@@ -123,9 +123,7 @@ impl IntoSpanData for QueuedSpan {
     }
 
     fn discard(self) {
-        if let QueuedSpan::Record(span) = self {
-            span.discard();
-        }
+        self.recycle();
     }
 }
 
