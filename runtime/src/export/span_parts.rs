@@ -64,12 +64,7 @@ impl SpanParts {
 #[inline]
 pub(crate) fn code_then(code: CodeLocation, mut recorded: Vec<KeyValue>) -> Vec<KeyValue> {
     let mut attributes = Vec::with_capacity(code.len() + recorded.len());
-    // Each on its own: an `Option` extends with a known length, the three
-    // flattened would be pushed one by one.
-    let [function, file, line] = code.attributes();
-    attributes.extend(function);
-    attributes.extend(file);
-    attributes.extend(line);
+    code.push_attributes(&mut attributes);
     attributes.append(&mut recorded);
     crate::support::recycle::give(recorded);
     attributes

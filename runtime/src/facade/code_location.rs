@@ -41,28 +41,53 @@ impl CodeLocation {
         }
     }
 
-    /// The attributes, with the stable semantic-convention keys.
-    pub(crate) fn attributes(self) -> CodeAttributes {
-        let (function, file, line) = match self {
+    /// The function, file and line, those known.
+    fn values(self) -> (Option<&'static str>, Option<&'static str>, Option<u32>) {
+        match self {
             CodeLocation::Function(callsite) => (Some(callsite.function()), Some(callsite.file), Some(callsite.line)),
             #[cfg(feature = "tracing")]
             CodeLocation::Tracing(metadata) => (None, metadata.file(), metadata.line()),
-        };
-        [
-            function.map(|function| KeyValue::new(Key::from_static_str(CODE_FUNCTION_NAME), static_str(function))),
-            file.map(|file| KeyValue::new(Key::from_static_str(CODE_FILE_PATH), static_str(file))),
-            line.map(|line| KeyValue::new(Key::from_static_str(CODE_LINE_NUMBER), i64::from(line))),
-        ]
+        }
+    }
+
+    /// The attributes, with the stable semantic-convention keys.
+    pub(crate) fn attributes(self) -> CodeAttributes {
+        let (function, file, line) = self.values();
+        [function.map(function_attribute), file.map(file_attribute), line.map(line_attribute)]
+    }
+
+    /// Pushes the attributes onto `attributes`, each built where the vector
+    /// keeps it rather than in an array first.
+    pub(crate) fn push_attributes(self, attributes: &mut Vec<KeyValue>) {
+        let (function, file, line) = self.values();
+        attributes.extend(function.map(function_attribute));
+        attributes.extend(file.map(file_attribute));
+        attributes.extend(line.map(line_attribute));
     }
 
     /// The attributes, then those moved out of `rest`, in one allocation
     /// with `room` to spare. `rest` keeps its memory, for reuse.
     pub(crate) fn attributes_then(self, rest: &mut Vec<KeyValue>, room: usize) -> Vec<KeyValue> {
         let mut attributes = Vec::with_capacity(self.len() + rest.len() + room);
-        attributes.extend(self.attributes().into_iter().flatten());
+        self.push_attributes(&mut attributes);
         attributes.append(rest);
         attributes
     }
+}
+
+#[cfg(feature = "pipeline")]
+fn function_attribute(function: &'static str) -> KeyValue {
+    KeyValue::new(Key::from_static_str(CODE_FUNCTION_NAME), static_str(function))
+}
+
+#[cfg(feature = "pipeline")]
+fn file_attribute(file: &'static str) -> KeyValue {
+    KeyValue::new(Key::from_static_str(CODE_FILE_PATH), static_str(file))
+}
+
+#[cfg(feature = "pipeline")]
+fn line_attribute(line: u32) -> KeyValue {
+    KeyValue::new(Key::from_static_str(CODE_LINE_NUMBER), i64::from(line))
 }
 
 #[cfg(feature = "pipeline")]

@@ -10,6 +10,7 @@
 //! memory last written on another core.
 
 use super::span_record::{take_record, FinishedSpan};
+use crate::export::batch::{Slot, Slotted};
 use crate::export::{code_then, scope, IntoSpanData, IntoSpanParts, SpanParts};
 use crate::facade::callsite::Callsite;
 use crate::facade::code_location::CodeLocation;
@@ -124,6 +125,28 @@ impl IntoSpanData for QueuedSpan {
 
     fn discard(self) {
         self.recycle();
+    }
+}
+
+/// A call is queued in place, a record by its box.
+impl Slotted for QueuedSpan {
+    type InPlace = EndedCall;
+    type Boxed = FinishedSpan;
+
+    #[inline]
+    fn into_slot(self) -> Slot<EndedCall, FinishedSpan> {
+        match self {
+            QueuedSpan::Record(span) => Slot::Boxed(span),
+            QueuedSpan::Call(call) => Slot::InPlace(call),
+        }
+    }
+
+    #[inline]
+    fn from_slot(slot: Slot<EndedCall, FinishedSpan>) -> Self {
+        match slot {
+            Slot::Boxed(span) => QueuedSpan::Record(span),
+            Slot::InPlace(call) => QueuedSpan::Call(call),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! type erased until installation starts the batch processor in front of
 //! it; the configuration that holds it can be cloned, and installed once.
 
-use super::{BatchProcessor, BatchSettings};
+use super::{BatchProcessor, BatchSettings, Slotted};
 use crate::export::IntoSpanData;
 use crate::support::locks::recover;
 use opentelemetry_sdk::trace::SpanExporter;
@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 type StartBatch<T> = Box<dyn FnOnce(BatchSettings, Option<usize>) -> std::io::Result<BatchProcessor<T>> + Send>;
 
 /// A program's exporter, waiting for its batch processor.
-pub(crate) struct GivenExporter<T>(Arc<Mutex<Option<StartBatch<T>>>>);
+pub(crate) struct GivenExporter<T: Slotted>(Arc<Mutex<Option<StartBatch<T>>>>);
 
-impl<T: IntoSpanData + Send + 'static> GivenExporter<T> {
+impl<T: IntoSpanData + Slotted> GivenExporter<T> {
     /// `exporter`, to be named `destination` in the loss warnings.
     pub(crate) fn new<E: SpanExporter + 'static>(exporter: E, destination: &'static str) -> Self {
         let start: StartBatch<T> = Box::new(move |settings, value_length| {
@@ -23,7 +23,7 @@ impl<T: IntoSpanData + Send + 'static> GivenExporter<T> {
     }
 }
 
-impl<T> GivenExporter<T> {
+impl<T: Slotted> GivenExporter<T> {
     /// The batch processor exporting to it; `None` if a clone of the
     /// configuration installed it already.
     pub(crate) fn start(
@@ -36,13 +36,13 @@ impl<T> GivenExporter<T> {
     }
 }
 
-impl<T> Clone for GivenExporter<T> {
+impl<T: Slotted> Clone for GivenExporter<T> {
     fn clone(&self) -> Self {
         GivenExporter(self.0.clone())
     }
 }
 
-impl<T> std::fmt::Debug for GivenExporter<T> {
+impl<T: Slotted> std::fmt::Debug for GivenExporter<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("GivenExporter")
     }

@@ -9,11 +9,13 @@
 
 mod exporter;
 mod given;
+mod queue;
 mod rings;
 mod settings;
 
 pub(crate) use exporter::{BatchExporter, Rejected};
 pub(crate) use given::GivenExporter;
+pub(crate) use queue::{Slot, Slotted};
 pub use settings::BatchSettings;
 pub(crate) use settings::{SizeSettings, SIZE_EXPECTED};
 
@@ -22,7 +24,8 @@ use super::stats::{Counters, ExportStats, Outcome};
 use crate::support::diagnostics::{self, LogLevel};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::Resource;
-use rings::{Pushed, Rings};
+use queue::{Queue, Quotas};
+use rings::Pushed;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -31,14 +34,14 @@ use std::time::{Duration, Instant};
 /// Lost spans are reported at most once per interval (and once at shutdown).
 pub(crate) const WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
-pub(crate) struct BatchProcessor<T> {
+pub(crate) struct BatchProcessor<T: Slotted> {
     shared: Arc<Shared<T>>,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
-struct Shared<T> {
-    /// The spans waiting for the export thread, a ring per recording thread.
-    rings: Rings<T>,
+struct Shared<T: Slotted> {
+    /// The spans waiting for the export thread, in rings per recording thread.
+    rings: Queue<T>,
     /// Set by a thread whose ring holds a batch, to wake the export thread
     /// once rather than at every span.
     wake: AtomicBool,
@@ -76,7 +79,7 @@ struct State {
     resource: Option<Resource>,
 }
 
-impl<T> Shared<T> {
+impl<T: Slotted> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, State> {
         crate::support::locks::recover(self.state.lock())
     }
@@ -109,7 +112,7 @@ impl<T> Shared<T> {
     }
 }
 
-impl<T: IntoSpanData> BatchProcessor<T> {
+impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
     /// Starts the export thread. `destination` names where spans go, for the
     /// loss warnings.
     pub(crate) fn new<E: BatchExporter<T>>(
@@ -119,7 +122,7 @@ impl<T: IntoSpanData> BatchProcessor<T> {
         destination: String,
     ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
-            rings: Rings::new(settings.max_queue_size),
+            rings: Queue::new(settings.max_queue_size),
             wake: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             state: Mutex::new(State::default()),
@@ -144,13 +147,13 @@ impl<T: IntoSpanData> BatchProcessor<T> {
     }
 }
 
-impl<T> std::fmt::Debug for BatchProcessor<T> {
+impl<T: Slotted> std::fmt::Debug for BatchProcessor<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BatchProcessor").field("settings", &self.shared.settings).finish_non_exhaustive()
     }
 }
 
-impl<T: IntoSpanData> BatchProcessor<T> {
+impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
     /// Queues a finished span in its thread's ring; drops and counts it
     /// when the ring is full or the processor shut down.
     pub(crate) fn push(&self, span: T) {
@@ -263,7 +266,7 @@ impl<T: IntoSpanData> BatchProcessor<T> {
     }
 }
 
-impl<T> Drop for BatchProcessor<T> {
+impl<T: Slotted> Drop for BatchProcessor<T> {
     fn drop(&mut self) {
         // Normally shut down already by the provider; otherwise the export
         // thread gets the export timeout to deliver what is queued, unwaited.
@@ -286,7 +289,7 @@ impl<T> Drop for BatchProcessor<T> {
 
 /// The export thread: waits for a full batch, the schedule delay, a flush
 /// or shutdown, then exports every span waiting at that moment, in batches.
-fn export_loop<T: IntoSpanData, E: BatchExporter<T>>(shared: &Shared<T>, mut exporter: E) {
+fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T>, mut exporter: E) {
     // What the exporter's own client records (hyper's and tonic's `tracing`
     // spans) is not traced, so that exporting never makes more to export.
     let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
@@ -340,10 +343,10 @@ fn export_loop<T: IntoSpanData, E: BatchExporter<T>>(shared: &Shared<T>, mut exp
 
 /// Exports the spans `quotas` counts in each ring, a batch at a time, until
 /// a shutdown that ran out of time has counted them instead.
-fn export_in_batches<T: IntoSpanData, E: BatchExporter<T>>(
+fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
     shared: &Shared<T>,
     exporter: &E,
-    quotas: &mut [usize],
+    quotas: &mut Quotas,
     taken: &mut Vec<T>,
 ) {
     loop {

@@ -1,6 +1,7 @@
-//! The queue of a batch processor: one bounded ring per recording thread
-//! (`rtrb`'s single-producer, single-consumer ring buffer), which that
-//! thread fills without a lock and the export thread empties.
+//! The rings of a batch processor's queue, of one kind of span (see
+//! `queue`): one bounded ring per recording thread (`rtrb`'s
+//! single-producer, single-consumer ring buffer), which that thread fills
+//! without a lock and the export thread empties.
 //!
 //! With one shared queue, every span took its lock: a few nanoseconds
 //! alone, and a sleep and a wake-up once two threads met there. A ring has
@@ -71,6 +72,18 @@ pub(super) enum Pushed<T> {
     Dropped,
 }
 
+impl<T> Pushed<T> {
+    /// The same outcome, with a span handed back made a `U`.
+    pub(super) fn map<U>(self, into: impl FnOnce(T) -> U) -> Pushed<U> {
+        match self {
+            Pushed::Queued => Pushed::Queued,
+            Pushed::Batch => Pushed::Batch,
+            Pushed::Full(span) => Pushed::Full(into(span)),
+            Pushed::Dropped => Pushed::Dropped,
+        }
+    }
+}
+
 impl<T: Send + 'static> Rings<T> {
     pub(super) fn new(capacity: usize) -> Self {
         Rings { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), capacity, consumers: Mutex::new(Vec::new()) }
@@ -135,10 +148,10 @@ impl<T> Rings<T> {
         self.consumers().iter().map(Consumer::slots).collect()
     }
 
-    /// Moves up to `limit` spans into `batch`, at most `quotas[i]` from
-    /// ring `i` (counted down), taking from each ring in turn so that a
-    /// busy thread does not starve the others.
-    pub(super) fn take(&self, quotas: &mut [usize], limit: usize, batch: &mut Vec<T>) {
+    /// Moves up to `limit` spans into `batch`, made `U`s, at most
+    /// `quotas[i]` from ring `i` (counted down), taking from each ring in
+    /// turn so that a busy thread does not starve the others.
+    pub(super) fn take<U>(&self, quotas: &mut [usize], limit: usize, batch: &mut Vec<U>, into: impl Fn(T) -> U) {
         let mut consumers = self.consumers();
         let mut wanted = limit;
         // A fair share from each ring first, then whatever is left.
@@ -146,7 +159,7 @@ impl<T> Rings<T> {
             for (consumer, quota) in consumers.iter_mut().zip(quotas.iter_mut()) {
                 let take = share.min(wanted).min(*quota).min(consumer.slots());
                 if let Ok(chunk) = consumer.read_chunk(take) {
-                    batch.extend(chunk);
+                    batch.extend(chunk.into_iter().map(&into));
                     wanted -= take;
                     *quota -= take;
                 }

@@ -1,0 +1,116 @@
+//! A batch processor's queue: per recording thread, two rings (see
+//! `rings`), one holding compact spans in its slots and one holding boxed
+//! spans by pointer.
+//!
+//! A ring's slot is as wide as its item. With one ring for both kinds,
+//! every slot is as wide as a compact span (a cache line), and a thread
+//! that queues only boxed spans writes a line per span where eight
+//! pointers share one, and its ring takes eight times the memory. Two
+//! rings give each kind its own width; each ring is made on its thread's
+//! first span of that kind.
+
+use super::rings::{Pushed, Rings};
+
+/// How a span is queued: in place, or boxed.
+pub(crate) enum Slot<InPlace, Boxed> {
+    InPlace(InPlace),
+    Boxed(Boxed),
+}
+
+/// A span a batch processor queues, split into its two kinds.
+pub(crate) trait Slotted: Send + Sized + 'static {
+    /// What a compact span is queued as, in its ring's slot.
+    type InPlace: Send + 'static;
+    /// What any other span is queued as: a pointer to it.
+    type Boxed: Send + 'static;
+
+    fn into_slot(self) -> Slot<Self::InPlace, Self::Boxed>;
+    fn from_slot(slot: Slot<Self::InPlace, Self::Boxed>) -> Self;
+}
+
+/// The rings of one processor, both kinds.
+pub(super) struct Queue<T: Slotted> {
+    in_place: Rings<T::InPlace>,
+    boxed: Rings<T::Boxed>,
+}
+
+/// How many spans a round of the export thread takes from each ring at
+/// most (see [`Queue::waiting`]).
+pub(super) struct Quotas {
+    in_place: Vec<usize>,
+    boxed: Vec<usize>,
+}
+
+impl<T: Slotted> Queue<T> {
+    /// Rings of `capacity` spans each.
+    pub(super) fn new(capacity: usize) -> Self {
+        Queue { in_place: Rings::new(capacity), boxed: Rings::new(capacity) }
+    }
+
+    /// Queues `span` in this thread's ring of its kind; says so when that
+    /// ring holds `batch` spans or more.
+    pub(super) fn push(&self, span: T, batch: usize) -> Pushed<T> {
+        match span.into_slot() {
+            Slot::InPlace(span) => self.in_place.push(span, batch).map(|span| T::from_slot(Slot::InPlace(span))),
+            Slot::Boxed(span) => self.boxed.push(span, batch).map(|span| T::from_slot(Slot::Boxed(span))),
+        }
+    }
+
+    /// How many spans wait in each ring now: what a round takes at most, so
+    /// that spans recorded meanwhile on one thread never stand in for those
+    /// another thread flushed.
+    pub(super) fn waiting(&self) -> Quotas {
+        Quotas { in_place: self.in_place.waiting(), boxed: self.boxed.waiting() }
+    }
+
+    /// Moves up to `limit` spans into `batch`, within `quotas` (counted
+    /// down): from the rings of compact spans first, then the others.
+    pub(super) fn take(&self, quotas: &mut Quotas, limit: usize, batch: &mut Vec<T>) {
+        self.in_place.take(&mut quotas.in_place, limit, batch, |span| T::from_slot(Slot::InPlace(span)));
+        let left = limit.saturating_sub(batch.len());
+        self.boxed.take(&mut quotas.boxed, left, batch, |span| T::from_slot(Slot::Boxed(span)));
+    }
+
+    /// Forgets the rings of threads that have ended, once they are empty.
+    pub(super) fn prune(&self) {
+        self.in_place.prune();
+        self.boxed.prune();
+    }
+
+    /// Empties every ring, for a shutdown that ran out of time: how many
+    /// spans were dropped.
+    pub(super) fn clear(&self) -> usize {
+        self.in_place.clear() + self.boxed.clear()
+    }
+
+    /// How many spans wait in the rings.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.in_place.len() + self.boxed.len()
+    }
+
+    /// How many rings there are.
+    #[cfg(test)]
+    pub(super) fn count(&self) -> usize {
+        self.in_place.count() + self.boxed.count()
+    }
+}
+
+/// The SDK's spans, as the batch processor's own tests queue them: all
+/// boxed.
+#[cfg(test)]
+impl Slotted for opentelemetry_sdk::trace::SpanData {
+    type InPlace = std::convert::Infallible;
+    type Boxed = Box<Self>;
+
+    fn into_slot(self) -> Slot<Self::InPlace, Self::Boxed> {
+        Slot::Boxed(Box::new(self))
+    }
+
+    fn from_slot(slot: Slot<Self::InPlace, Self::Boxed>) -> Self {
+        match slot {
+            Slot::InPlace(never) => match never {},
+            Slot::Boxed(span) => *span,
+        }
+    }
+}
