@@ -180,9 +180,11 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
                 // cleared and wakes it.
                 std::sync::atomic::fence(Ordering::SeqCst);
                 if !shared.wake.load(Ordering::Relaxed) && !shared.wake.swap(true, Ordering::AcqRel) {
-                    // Under the lock, so the wake-up cannot fall between the
-                    // export thread's check and its wait.
-                    let _state = shared.lock();
+                    // Taking the lock waits out an export thread between its
+                    // check of the flag and its wait, so the wake-up cannot
+                    // fall there; it is let go before the wake-up, so the
+                    // woken thread does not wait on it again.
+                    drop(shared.lock());
                     shared.work.notify_one();
                 }
             }
@@ -547,6 +549,66 @@ mod tests {
         gate.open.store(true, Ordering::Relaxed);
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(processor.stats(), ExportStats { exported: 12, dropped: 88, failed: 0 });
+    }
+
+    /// A span of either kind, for the rings of both kinds.
+    enum EitherKind {
+        Compact(SpanData),
+        Boxed(Box<SpanData>),
+    }
+
+    impl IntoSpanData for EitherKind {
+        fn is_sampled(&self) -> bool {
+            true
+        }
+
+        fn into_span_data(self) -> SpanData {
+            match self {
+                EitherKind::Compact(span) => span,
+                EitherKind::Boxed(span) => *span,
+            }
+        }
+    }
+
+    impl Slotted for EitherKind {
+        type InPlace = SpanData;
+        type Boxed = Box<SpanData>;
+
+        fn into_slot(self) -> Slot<SpanData, Box<SpanData>> {
+            match self {
+                EitherKind::Compact(span) => Slot::InPlace(span),
+                EitherKind::Boxed(span) => Slot::Boxed(span),
+            }
+        }
+
+        fn from_slot(slot: Slot<SpanData, Box<SpanData>>) -> Self {
+            match slot {
+                Slot::InPlace(span) => EitherKind::Compact(span),
+                Slot::Boxed(span) => EitherKind::Boxed(span),
+            }
+        }
+    }
+
+    #[test]
+    fn each_kind_of_span_has_a_ring_of_the_queue_size_and_what_does_not_fit_is_counted() {
+        let gate = Gate::default();
+        let processor = BatchProcessor::<EitherKind>::new(gate.clone(), settings(8, 4), None, "gate".into()).unwrap();
+        // A first batch, taken by the export thread and held there.
+        for index in 0..4 {
+            processor.push(EitherKind::Compact(span(index)));
+        }
+        while processor.shared.rings.len() == 4 {
+            std::thread::yield_now();
+        }
+        for index in 4..100 {
+            processor.push(EitherKind::Compact(span(index)));
+            processor.push(EitherKind::Boxed(Box::new(span(index))));
+        }
+        assert_eq!(processor.shared.rings.len(), 16, "eight of each kind");
+        assert_eq!(processor.shared.rings.count(), 2, "one ring of each kind for this thread");
+        gate.open.store(true, Ordering::Relaxed);
+        processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(processor.stats(), ExportStats { exported: 4 + 16, dropped: 2 * 96 - 16, failed: 0 });
     }
 
     /// An exporter that waits for a permit before each export.
