@@ -12,7 +12,7 @@
 use super::callsite::Callsite;
 use super::dispatch::CaptureBackend;
 use super::failure::mark_error;
-use super::live::CallSpan;
+use super::live::{CallSpan, Lane};
 use super::open::OpenSpan;
 use super::stack::{self, CurrentSpan, Token};
 use crate::support::clock::{Reading, Timestamp};
@@ -36,9 +36,8 @@ pub(crate) fn start_call(
     current: &Context,
     spare: &mut Vec<Box<CallSpan>>,
 ) -> Option<Box<CallSpan>> {
-    let lane = top.lane_for_call(|| capture_key(current.get::<CaptureBackend>()))?;
+    let (lane, parent) = top.lane_for_call(|| capture_key(current.get::<CaptureBackend>()))?;
     let sink = lane.sink()?;
-    let parent = top.ids();
     let (trace_id, span_id) = sink.new_ids(parent.trace_id());
     // Filled field by field in its box: a whole span written into it would
     // be copied through the stack first.
@@ -51,7 +50,12 @@ pub(crate) fn start_call(
     if lane.notes_starts {
         sink.started(&call);
     }
-    call.lane = Some(lane);
+    // A box from an ended call may still hold its lane's sink: counted
+    // again only when this is another one.
+    match &mut call.lane {
+        Some(kept) => kept.set_to(lane),
+        None => call.lane = Some(lane.clone()),
+    }
     Some(call)
 }
 
@@ -80,14 +84,20 @@ pub(crate) fn end_call(token: Token, panic_recorded: bool) {
             }
         }
         let ended = Reading::now();
-        match (call.live.take(), call.lane.take()) {
-            (Some(live), _) => live.end_with_timestamp(Timestamp::Read(ended)),
-            (None, Some(lane)) => {
-                if let Some(sink) = lane.into_sink() {
-                    sink.end(call, ended);
+        match call.live.take() {
+            Some(live) => live.end_with_timestamp(Timestamp::Read(ended)),
+            None => {
+                if let Some(sink) = call.lane.as_ref().and_then(Lane::sink) {
+                    if !sink.end(call, ended) {
+                        sink.clone().record(call).end(Timestamp::Read(ended));
+                    }
                 }
             }
-            (None, None) => {}
+        }
+        // The box goes back to the stack for the next call; its lane's sink
+        // stays in it where that sink allows.
+        if !call.lane.as_ref().is_some_and(Lane::kept_between_calls) {
+            call.lane = None;
         }
     });
 }

@@ -56,19 +56,19 @@ impl CurrentSpan {
         }
     }
 
-    /// The lane a call under the span starts on, if the span has one and
-    /// it belongs to the test capture `capture` names (by address; read
-    /// only for a span with a lane).
+    /// The lane a call under the span starts on, with the span's ids, if
+    /// the span has a lane with a sink and it belongs to the test capture
+    /// `capture` names (by address; read only for a span with a lane).
     #[inline]
-    pub(crate) fn lane_for_call(&mut self, capture: impl FnOnce() -> usize) -> Option<Lane> {
-        let (lane, live) = match self {
+    pub(crate) fn lane_for_call(&mut self, capture: impl FnOnce() -> usize) -> Option<(&Lane, &SpanContext)> {
+        let (lane, live, ids) = match self {
             CurrentSpan::Entered(state) => {
                 let state = &mut **state;
-                (state.lane.as_mut()?, state.live.as_ref())
+                (state.lane.as_mut()?, state.live.as_ref(), &state.ids)
             }
-            CurrentSpan::Call(call) => (call.lane.as_mut()?, None),
+            CurrentSpan::Call(call) => (call.lane.as_mut()?, None, &call.ids),
         };
-        lane.is_under(capture()).then(|| lane.for_call(live))?
+        (lane.is_under(capture()) && lane.ready_for_call(live)).then_some((&*lane, ids))
     }
 
     /// The span being recorded, if it is recorded.

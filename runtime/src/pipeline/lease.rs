@@ -9,7 +9,7 @@ use super::processors::Processors;
 use super::queued::{EndedCall, QueuedSpan};
 use super::span_record::{call_record, FinishedSpan, SpanSink};
 use crate::facade::live::{CallSink, CallSpan, Recording};
-use crate::support::clock::{Reading, Timestamp};
+use crate::support::clock::Reading;
 use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::trace::SpanLimits;
 use std::cell::RefCell;
@@ -83,11 +83,15 @@ impl CallSink for Lease {
         call_record(self, call)
     }
 
-    fn end(self: Arc<Self>, call: &CallSpan, ended: Reading) {
-        match EndedCall::new(call, ended, self.limits()) {
-            Some(ended_call) => self.processors.queue(QueuedSpan::Call(ended_call)),
-            None => call_record(self, call).end(Timestamp::Read(ended)),
-        }
+    fn end(&self, call: &CallSpan, ended: Reading) -> bool {
+        let queued = EndedCall::new(call, ended, self.limits());
+        queued.map(|ended_call| self.processors.queue(QueuedSpan::Call(ended_call))).is_some()
+    }
+
+    /// A lease only holds the processors, as the thread's list of leases
+    /// does already.
+    fn outlives_calls(&self) -> bool {
+        true
     }
 }
 

@@ -72,8 +72,10 @@ impl BatchSettings {
         self
     }
 
-    /// Spans waiting for export, per recording thread; more are dropped and
-    /// counted (`OTEL_BSP_MAX_QUEUE_SIZE`, default 2,048).
+    /// Spans waiting for export, per recording thread and kind (calls on
+    /// which nothing was recorded wait apart from other spans, so a thread
+    /// holds at most twice this many); more are dropped and counted
+    /// (`OTEL_BSP_MAX_QUEUE_SIZE`, default 2,048).
     ///
     /// ```
     /// let config = tracekit::Config::new().batch(|batch| batch.max_queue_size(8192));

@@ -14,7 +14,7 @@ use crate::facade::live::{CallSink, CallSpan, LocalTraceRef, Recording};
 use crate::keys::{KEPT_BY, SPANS_DROPPED};
 use crate::pipeline::queued::{EndedCall, QueuedSpan};
 use crate::pipeline::span_record::{call_record, FinishedSpan, SpanSink};
-use crate::support::clock::{Reading, Timestamp};
+use crate::support::clock::Reading;
 use crate::support::locks::recover;
 use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::trace::SpanLimits;
@@ -236,13 +236,11 @@ impl CallSink for LocalTrace {
         call_record(self, call)
     }
 
-    fn end(self: Arc<Self>, call: &CallSpan, ended: Reading) {
+    fn end(&self, call: &CallSpan, ended: Reading) -> bool {
         // A call with nothing recorded on it meets no rule: no error, no
         // threshold, and it is never the local root.
-        match EndedCall::new(call, ended, self.limits()) {
-            Some(ended_call) => self.hold(QueuedSpan::Call(ended_call), Reasons::NONE),
-            None => call_record(self, call).end(Timestamp::Read(ended)),
-        }
+        let held = EndedCall::new(call, ended, self.limits());
+        held.map(|ended_call| self.hold(QueuedSpan::Call(ended_call), Reasons::NONE)).is_some()
     }
 
     fn local_trace(&self) -> Option<LocalTraceRef> {
