@@ -108,3 +108,27 @@ fn queries_by_name_attribute_status_kind_and_duration() {
     assert!(spans.iter().all(|s| s.duration() < std::time::Duration::from_secs(5)));
     assert_eq!(spans.clone().into_span_data().len(), 3);
 }
+
+#[trace_operation]
+fn step() -> u32 {
+    7
+}
+
+/// A call's span is filled in a box the thread reuses for its next call,
+/// whichever capture that call is made under.
+#[test]
+fn calls_made_one_capture_after_another_on_a_thread_reach_their_own_capture() {
+    for round in 0..3 {
+        let ((), spans) = capture(|| {
+            tracekit::span("request").in_scope(|| {
+                step();
+                let (_, inner) = capture(|| tracekit::span("inner request").in_scope(step));
+                assert_eq!(inner.names(), ["step", "inner request"], "round {round}");
+                inner.assert_child_of("step", "inner request");
+                step();
+            });
+        });
+        assert_eq!(spans.names(), ["step", "step", "request"], "round {round}");
+        assert!(spans.all("step").iter().all(|call| call.parent_span_id() == Some(spans.get("request").span_id())));
+    }
+}

@@ -94,10 +94,7 @@ pub(crate) fn end_call(token: Token, panic_recorded: bool) {
                 }
             }
         }
-        // The box goes back to the stack for the next call; its lane's sink
-        // stays in it where that sink allows.
-        if !call.lane.as_ref().is_some_and(Lane::kept_between_calls) {
-            call.lane = None;
-        }
+        // The box goes back to the stack with its lane, whose sink the
+        // next call on the same one takes without counting it again.
     });
 }

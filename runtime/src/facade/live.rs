@@ -49,16 +49,12 @@ pub(crate) struct Lane {
     /// Whether the sink notes each start (a test capture names the spans
     /// that had not ended when it returned).
     pub(crate) notes_starts: bool,
-    /// Whether the sink may stay in an ended call's box, for the next call
-    /// on the lane to use without counting it again
-    /// ([`CallSink::outlives_calls`]).
-    kept_between_calls: bool,
 }
 
 impl Lane {
     #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "made by the pipeline's backends"))]
     pub(crate) fn new(flags: TraceFlags, notes_starts: bool) -> Self {
-        Lane { sink: None, capture: 0, flags, notes_starts, kept_between_calls: false }
+        Lane { sink: None, capture: 0, flags, notes_starts }
     }
 
     /// Readies the lane for a call under its span, with where calls end:
@@ -66,16 +62,15 @@ impl Lane {
     /// taken the first time. `false` when there is none.
     pub(crate) fn ready_for_call(&mut self, live: Option<&LiveSpan>) -> bool {
         if self.sink.is_none() {
-            let Some(sink) = live.and_then(LiveSpan::call_sink) else { return false };
-            self.kept_between_calls = sink.outlives_calls();
-            self.sink = Some(sink);
+            self.sink = live.and_then(LiveSpan::call_sink);
         }
-        true
+        self.sink.is_some()
     }
 
     /// Makes this (a call's lane, kept in its box since the call before)
     /// the same as `lane`: the sink is counted again only when it is
-    /// another one.
+    /// another one. A box's sink stays until a call on another sink reuses
+    /// the box, as the thread's leases stay in its list.
     pub(crate) fn set_to(&mut self, lane: &Lane) {
         let same_sink = match (&self.sink, &lane.sink) {
             (Some(mine), Some(theirs)) => Arc::ptr_eq(mine, theirs),
@@ -87,12 +82,6 @@ impl Lane {
         self.capture = lane.capture;
         self.flags = lane.flags;
         self.notes_starts = lane.notes_starts;
-        self.kept_between_calls = lane.kept_between_calls;
-    }
-
-    /// Whether the sink may stay in an ended call's box.
-    pub(crate) fn kept_between_calls(&self) -> bool {
-        self.kept_between_calls
     }
 
     /// Where the calls on the lane end, once known.
@@ -139,12 +128,6 @@ pub(crate) trait CallSink: Send + Sync {
     /// compact record; `false` when it has none (see the pipeline's
     /// `queued`): it is then recorded in full, through [`CallSink::record`].
     fn end(&self, call: &CallSpan, ended: Reading) -> bool;
-    /// Whether the sink may be kept after a call on it ended, for the
-    /// next call in the same box: true where nothing waits for it to be
-    /// let go.
-    fn outlives_calls(&self) -> bool {
-        false
-    }
     /// The local trace the calls are held in, when the sink is one.
     fn local_trace(&self) -> Option<LocalTraceRef> {
         None

@@ -87,12 +87,6 @@ impl CallSink for Lease {
         let queued = EndedCall::new(call, ended, self.limits());
         queued.map(|ended_call| self.processors.queue(QueuedSpan::Call(ended_call))).is_some()
     }
-
-    /// A lease only holds the processors, as the thread's list of leases
-    /// does already.
-    fn outlives_calls(&self) -> bool {
-        true
-    }
 }
 
 #[cfg(test)]
