@@ -25,7 +25,7 @@ pub(crate) enum CodeLocation {
 pub(crate) const MOST_CODE_ATTRIBUTES: usize = 3;
 
 /// A location's attributes, in order, with `None` where it has no value.
-#[cfg(feature = "pipeline")]
+#[cfg(feature = "otlp")]
 pub(crate) type CodeAttributes = [Option<KeyValue>; MOST_CODE_ATTRIBUTES];
 
 #[cfg(feature = "pipeline")]
@@ -50,7 +50,9 @@ impl CodeLocation {
         }
     }
 
-    /// The attributes, with the stable semantic-convention keys.
+    /// The attributes, with the stable semantic-convention keys, for OTLP
+    /// to write where they lie.
+    #[cfg(feature = "otlp")]
     pub(crate) fn attributes(self) -> CodeAttributes {
         let (function, file, line) = self.values();
         [function.map(function_attribute), file.map(file_attribute), line.map(line_attribute)]
