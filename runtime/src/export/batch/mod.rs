@@ -1,5 +1,5 @@
 //! tracekit's batch span processor: bounded queues that the program's
-//! threads fill, one ring each (see `rings`), and one export thread empties.
+//! threads fill, two rings each (see `queue`), and one export thread empties.
 //!
 //! The SDK's own batch processor drops spans silently once its queue is full
 //! and tells the count only at shutdown. This one counts every span it loses
@@ -154,7 +154,7 @@ impl<T: Slotted> std::fmt::Debug for BatchProcessor<T> {
 }
 
 impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
-    /// Queues a finished span in its thread's ring; drops and counts it
+    /// Queues a finished span in its thread's ring of its kind; drops and counts it
     /// when the ring is full or the processor shut down.
     pub(crate) fn push(&self, span: T) {
         if !span.is_sampled() {
