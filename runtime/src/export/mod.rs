@@ -26,6 +26,6 @@ pub(crate) use memory::SpanStore;
 #[cfg(feature = "otlp")]
 pub(crate) use otlp::OtlpExporter;
 pub(crate) use scope::scope;
-pub(crate) use span_parts::{code_then, IntoSpanParts, SpanParts};
+pub(crate) use span_parts::{IntoSpanParts, SpanParts};
 #[cfg(any(feature = "console", feature = "testing"))]
 pub(crate) use value_length::limit_value_lengths;

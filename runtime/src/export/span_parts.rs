@@ -62,7 +62,11 @@ impl SpanParts {
 /// The attributes of `code`, then the `recorded` ones, in one vector of
 /// their length; `recorded`'s memory is recycled.
 #[inline]
-pub(crate) fn code_then(code: CodeLocation, mut recorded: Vec<KeyValue>) -> Vec<KeyValue> {
+fn code_then(code: CodeLocation, mut recorded: Vec<KeyValue>) -> Vec<KeyValue> {
+    if recorded.is_empty() {
+        crate::support::recycle::give(recorded);
+        return code.into_attributes();
+    }
     let mut attributes = Vec::with_capacity(code.len() + recorded.len());
     code.push_attributes(&mut attributes);
     attributes.append(&mut recorded);

@@ -67,6 +67,25 @@ impl CodeLocation {
         attributes.extend(line.map(line_attribute));
     }
 
+    /// The attributes alone, in a vector of their length. `vec!` builds an
+    /// annotated function's three where the vector keeps them: built on the
+    /// stack first and copied, they cost the export thread a stall each.
+    pub(crate) fn into_attributes(self) -> Vec<KeyValue> {
+        match self {
+            CodeLocation::Function(callsite) => vec![
+                function_attribute(callsite.function()),
+                file_attribute(callsite.file),
+                line_attribute(callsite.line),
+            ],
+            #[cfg(feature = "tracing")]
+            CodeLocation::Tracing(_) => {
+                let mut attributes = Vec::with_capacity(self.len());
+                self.push_attributes(&mut attributes);
+                attributes
+            }
+        }
+    }
+
     /// The attributes, then those moved out of `rest`, in one allocation
     /// with `room` to spare. `rest` keeps its memory, for reuse.
     pub(crate) fn attributes_then(self, rest: &mut Vec<KeyValue>, room: usize) -> Vec<KeyValue> {

@@ -11,7 +11,7 @@
 
 use super::span_record::{take_record, FinishedSpan};
 use crate::export::batch::{Slot, Slotted};
-use crate::export::{code_then, scope, IntoSpanData, IntoSpanParts, SpanParts};
+use crate::export::{scope, IntoSpanData, IntoSpanParts, SpanParts};
 use crate::facade::callsite::Callsite;
 use crate::facade::code_location::CodeLocation;
 use crate::facade::live::CallSpan;
@@ -168,7 +168,7 @@ impl EndedCall {
         let ids = self.ids();
         let EndedCall { parent, callsite, started, ended, .. } = self;
         let (start_time, end_time) = Timestamp::Read(started).wall_times(Timestamp::Read(ended));
-        let attributes = code_then(CodeLocation::Function(callsite), Vec::new());
+        let attributes = CodeLocation::Function(callsite).into_attributes();
         SpanData {
             span_context: ids,
             parent_span_id: parent,
