@@ -43,10 +43,16 @@ struct Shared<T: Slotted> {
     /// The spans waiting for the export thread, in rings per recording thread.
     rings: Queue<T>,
     /// Set by a thread whose ring holds a batch, to wake the export thread
-    /// once rather than at every span.
+    /// once rather than at every span; kept set by the export thread while
+    /// it naps, so that no thread wakes it.
     wake: AtomicBool,
+    /// Set by a thread whose ring is half full, to wake the export thread
+    /// once, from a nap too.
+    crowded: AtomicBool,
     /// Set by shutdown: spans that end later are dropped.
     closed: AtomicBool,
+    /// How long the export thread naps under load ([`NAP`]; longer in tests).
+    nap: Duration,
     state: Mutex<State>,
     /// The export thread waits here for a full batch, a flush or shutdown.
     work: Condvar,
@@ -100,6 +106,24 @@ impl<T: Slotted> Shared<T> {
         !state.abandoned
     }
 
+    /// Wakes the export thread, unless `flag` says a thread did already
+    /// (or the export thread naps, for [`Shared::wake`]); the export thread
+    /// clears the flags as it starts a round.
+    fn wake_once(&self, flag: &AtomicBool) {
+        // Paired with the fence after the export thread clears the flags:
+        // either it sees this thread's span, or this thread sees the flag
+        // cleared and wakes it.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if !flag.load(Ordering::Relaxed) && !flag.swap(true, Ordering::AcqRel) {
+            // Taking the lock waits out an export thread between its check
+            // of the flags and its wait, so the wake-up cannot fall there;
+            // it is let go before the wake-up, so the woken thread does not
+            // wait on it again.
+            drop(self.lock());
+            self.work.notify_one();
+        }
+    }
+
     /// Waits on `condvar` until `deadline` at the latest.
     fn wait_until<'a>(
         &self,
@@ -121,10 +145,22 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
         value_length: Option<usize>,
         destination: String,
     ) -> std::io::Result<Self> {
+        Self::start(exporter, settings, value_length, destination, NAP)
+    }
+
+    fn start<E: BatchExporter<T>>(
+        exporter: E,
+        settings: BatchSettings,
+        value_length: Option<usize>,
+        destination: String,
+        nap: Duration,
+    ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             rings: Queue::new(settings.max_queue_size),
             wake: AtomicBool::new(false),
+            crowded: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            nap,
             state: Mutex::new(State::default()),
             work: Condvar::new(),
             progress: Condvar::new(),
@@ -172,22 +208,8 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
                 span.discard();
             }
             Pushed::Dropped => shared.counters.add(Outcome::Dropped, 1),
-            // Wake the export thread once, when a ring holds a batch; it
-            // clears the flag as it starts to export.
-            Pushed::Batch => {
-                // Paired with the fence after the export thread clears the
-                // flag: either it sees this span, or this sees the flag
-                // cleared and wakes it.
-                std::sync::atomic::fence(Ordering::SeqCst);
-                if !shared.wake.load(Ordering::Relaxed) && !shared.wake.swap(true, Ordering::AcqRel) {
-                    // Taking the lock waits out an export thread between its
-                    // check of the flag and its wait, so the wake-up cannot
-                    // fall there; it is let go before the wake-up, so the
-                    // woken thread does not wait on it again.
-                    drop(shared.lock());
-                    shared.work.notify_one();
-                }
-            }
+            Pushed::Batch => shared.wake_once(&shared.wake),
+            Pushed::Crowded => shared.wake_once(&shared.crowded),
             Pushed::Queued => {}
         }
     }
@@ -289,8 +311,17 @@ impl<T: Slotted> Drop for BatchProcessor<T> {
     }
 }
 
+/// How long the export thread naps between rounds under load.
+const NAP: Duration = Duration::from_millis(1);
+
 /// The export thread: waits for a full batch, the schedule delay, a flush
 /// or shutdown, then exports every span waiting at that moment, in batches.
+///
+/// Under load it naps instead: a round that exported a batch or more, and
+/// left less than a batch waiting, is followed by a short timed wait with
+/// the wake flag kept set. The threads that record then never pay for a
+/// wake-up, which costs the waking thread microseconds where a core is a
+/// virtual machine's. A ring that gets half full wakes it from the nap.
 fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T>, mut exporter: E) {
     // What the exporter's own client records (hyper's and tonic's `tracing`
     // spans) is not traced, so that exporting never makes more to export.
@@ -299,16 +330,26 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
     let mut next_export = Instant::now() + settings.schedule_delay;
     // Kept between batches, so that taking spans allocates nothing.
     let mut taken = Vec::with_capacity(settings.max_export_batch_size);
+    let mut nap = false;
     loop {
         let mut state = shared.lock();
-        while !shared.wake.load(Ordering::Acquire)
-            && state.flushes_asked == state.flushes_done
-            && state.shutdown_by.is_none()
-            && Instant::now() < next_export
-        {
-            state = shared.wait_until(&shared.work, state, next_export);
+        let asked = |state: &State| state.flushes_asked > state.flushes_done || state.shutdown_by.is_some();
+        if nap {
+            shared.wake.store(true, Ordering::Release);
+            if !asked(&state) && !shared.crowded.load(Ordering::Acquire) {
+                state = shared.wait_until(&shared.work, state, next_export.min(Instant::now() + shared.nap));
+            }
+        } else {
+            while !shared.wake.load(Ordering::Acquire)
+                && !shared.crowded.load(Ordering::Acquire)
+                && !asked(&state)
+                && Instant::now() < next_export
+            {
+                state = shared.wait_until(&shared.work, state, next_export);
+            }
         }
         shared.wake.store(false, Ordering::Release);
+        shared.crowded.store(false, Ordering::Release);
         std::sync::atomic::fence(Ordering::SeqCst);
         if let Some(resource) = state.resource.take() {
             exporter.set_resource(&resource);
@@ -321,7 +362,9 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         // under load wait for the next round, so that a flush ends, and
         // covers every span its caller had recorded.
         let mut waiting = shared.rings.waiting();
-        export_in_batches(shared, &exporter, &mut waiting, &mut taken);
+        let batch = settings.max_export_batch_size;
+        let exported = export_in_batches(shared, &exporter, &mut waiting, &mut taken);
+        nap = exported >= batch && shared.rings.waiting().total() < batch;
         shared.rings.prune();
         next_export = Instant::now() + settings.schedule_delay;
         shared.reporter().report(&shared.counters, shutdown_by.is_some());
@@ -344,18 +387,21 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
 }
 
 /// Exports the spans `quotas` counts in each ring, a batch at a time, until
-/// a shutdown that ran out of time has counted them instead.
+/// a shutdown that ran out of time has counted them instead: how many it
+/// took.
 fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
     shared: &Shared<T>,
     exporter: &E,
     quotas: &mut Quotas,
     taken: &mut Vec<T>,
-) {
+) -> usize {
+    let mut total = 0;
     loop {
         shared.rings.take(quotas, shared.settings.max_export_batch_size, taken);
         if taken.is_empty() {
-            break;
+            return total;
         }
+        total += taken.len();
         let count = taken.len() as u64;
         let shutdown_by = {
             let mut state = shared.lock();
@@ -364,7 +410,7 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
                 // found: these are this thread's to count.
                 shared.counters.add(Outcome::Dropped, count);
                 taken.clear();
-                return;
+                return total;
             }
             state.in_flight = taken.len();
             state.shutdown_by
@@ -390,7 +436,7 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
             }
         };
         if !shared.settle(&[(Outcome::Exported, count - failed), (Outcome::Failed, failed)]) {
-            return;
+            return total;
         }
     }
 }
@@ -528,6 +574,38 @@ mod tests {
         }
         assert_eq!(store.len(), 10);
         assert_eq!(processor.stats(), ExportStats { exported: 10, dropped: 0, failed: 0 });
+    }
+
+    /// Waits up to ten seconds for `store` to hold `count` spans.
+    fn wait_for(store: &SpanStore, count: usize) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while store.len() < count && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        store.len()
+    }
+
+    #[test]
+    fn under_load_the_export_thread_naps_until_a_ring_is_half_full() {
+        let store = SpanStore::default();
+        // A nap far longer than the test: only a half-full ring ends it.
+        let nap = Duration::from_secs(3600);
+        let processor =
+            BatchProcessor::start(MemoryExporter::new(store.clone()), settings(1024, 16), None, "memory".into(), nap)
+                .unwrap();
+        // A round that exports a batch and leaves less than one waiting is
+        // followed by a nap.
+        (0..16).for_each(|index| processor.push(span(index)));
+        assert_eq!(wait_for(&store, 16), 16);
+        std::thread::sleep(Duration::from_millis(200));
+        // Batches that come during the nap wait: no thread wakes it for them.
+        (16..400).for_each(|index| processor.push(span(index)));
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(store.len(), 16, "spans were exported during the nap");
+        // A ring half full wakes it.
+        (400..600).for_each(|index| processor.push(span(index)));
+        assert_eq!(wait_for(&store, 600), 600);
+        assert_eq!(processor.stats(), ExportStats { exported: 600, dropped: 0, failed: 0 });
     }
 
     #[test]

@@ -41,6 +41,13 @@ pub(super) struct Quotas {
     boxed: Vec<usize>,
 }
 
+impl Quotas {
+    /// How many spans, in all the rings.
+    pub(super) fn total(&self) -> usize {
+        self.in_place.iter().chain(&self.boxed).sum()
+    }
+}
+
 impl<T: Slotted> Queue<T> {
     /// Rings of `capacity` spans each.
     pub(super) fn new(capacity: usize) -> Self {
@@ -48,7 +55,7 @@ impl<T: Slotted> Queue<T> {
     }
 
     /// Queues `span` in this thread's ring of its kind; says so when that
-    /// ring holds `batch` spans or more.
+    /// ring holds `batch` spans or more, and when it is half full.
     pub(super) fn push(&self, span: T, batch: usize) -> Pushed<T> {
         match span.into_slot() {
             Slot::InPlace(span) => self.in_place.push(span, batch).map(|span| T::from_slot(Slot::InPlace(span))),

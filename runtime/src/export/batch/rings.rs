@@ -66,6 +66,9 @@ pub(super) enum Pushed<T> {
     Queued,
     /// Queued, and the ring holds a batch: time to wake the export thread.
     Batch,
+    /// Queued, and the ring is half full (and holds a batch): wake the
+    /// export thread even from a nap, before the ring fills.
+    Crowded,
     /// Its ring was full: handed back, not queued.
     Full(T),
     /// The thread is ending, with no ring left: dropped.
@@ -78,6 +81,7 @@ impl<T> Pushed<T> {
         match self {
             Pushed::Queued => Pushed::Queued,
             Pushed::Batch => Pushed::Batch,
+            Pushed::Crowded => Pushed::Crowded,
             Pushed::Full(span) => Pushed::Full(into(span)),
             Pushed::Dropped => Pushed::Dropped,
         }
@@ -90,7 +94,8 @@ impl<T: Send + 'static> Rings<T> {
     }
 
     /// Queues `span` in this thread's ring, made on the thread's first
-    /// span; says so when the ring holds `batch` spans or more.
+    /// span; says so when the ring holds `batch` spans or more, and when
+    /// it is half full.
     ///
     /// How full the ring is is read only every [`LOOK_EVERY`] spans (or
     /// every batch, when smaller): it is read from the export thread's
@@ -118,9 +123,13 @@ impl<T: Send + 'static> Rings<T> {
                         return Some(Pushed::Queued);
                     }
                     ring.queued = 0;
-                    match self.capacity - producer.slots() >= batch {
-                        true => Pushed::Batch,
-                        false => Pushed::Queued,
+                    let held = self.capacity - producer.slots();
+                    if held >= batch.max(self.capacity / 2) {
+                        Pushed::Crowded
+                    } else if held >= batch {
+                        Pushed::Batch
+                    } else {
+                        Pushed::Queued
                     }
                 }
                 Err(rtrb::PushError::Full(span)) => Pushed::Full(span),
