@@ -11,6 +11,11 @@ use std::time::Duration;
 /// may take. Set in [`Config::batch`](crate::Config::batch), over what the
 /// `OTEL_BSP_*` variables said.
 ///
+/// The export thread exports when a thread's queue holds a batch, when the
+/// schedule delay has passed, and at a flush or shutdown. Under load it
+/// does not wait to be woken: it exports about every millisecond on its
+/// own, and a queue that gets half full wakes it.
+///
 /// ```
 /// use std::time::Duration;
 /// let config = tracekit::Config::new()
