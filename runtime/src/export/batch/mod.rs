@@ -541,6 +541,15 @@ mod tests {
         BatchProcessor::new(MemoryExporter::new(store.clone()), settings(queue, batch), None, "memory".into()).unwrap()
     }
 
+    /// Waits up to ten seconds for `store` to hold `count` spans.
+    fn wait_for(store: &SpanStore, count: usize) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while store.len() < count && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        store.len()
+    }
+
     /// An exporter that blocks until released, then fails or succeeds.
     #[derive(Debug, Clone, Default)]
     struct Gate {
@@ -568,21 +577,8 @@ mod tests {
         for index in 0..10 {
             processor.push(span(index));
         }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while store.len() < 10 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        assert_eq!(store.len(), 10);
+        assert_eq!(wait_for(&store, 10), 10);
         assert_eq!(processor.stats(), ExportStats { exported: 10, dropped: 0, failed: 0 });
-    }
-
-    /// Waits up to ten seconds for `store` to hold `count` spans.
-    fn wait_for(store: &SpanStore, count: usize) -> usize {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while store.len() < count && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        store.len()
     }
 
     #[test]
