@@ -85,6 +85,13 @@ struct State {
     resource: Option<Resource>,
 }
 
+impl State {
+    /// Whether a flush or shutdown waits on the export thread.
+    fn asked(&self) -> bool {
+        self.flushes_asked > self.flushes_done || self.shutdown_by.is_some()
+    }
+}
+
 impl<T: Slotted> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, State> {
         crate::support::locks::recover(self.state.lock())
@@ -333,16 +340,15 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
     let mut nap = false;
     loop {
         let mut state = shared.lock();
-        let asked = |state: &State| state.flushes_asked > state.flushes_done || state.shutdown_by.is_some();
         if nap {
             shared.wake.store(true, Ordering::Release);
-            if !asked(&state) && !shared.crowded.load(Ordering::Acquire) {
+            if !state.asked() && !shared.crowded.load(Ordering::Acquire) {
                 state = shared.wait_until(&shared.work, state, next_export.min(Instant::now() + shared.nap));
             }
         } else {
             while !shared.wake.load(Ordering::Acquire)
                 && !shared.crowded.load(Ordering::Acquire)
-                && !asked(&state)
+                && !state.asked()
                 && Instant::now() < next_export
             {
                 state = shared.wait_until(&shared.work, state, next_export);
