@@ -112,6 +112,25 @@ fn a_sampled_remote_parent_is_recorded_in_every_hop_with_its_parents() {
     assert_eq!(trace_and_flags(&sent), (TRACE_ID, "01"));
 }
 
+/// A handler whose caller's context OpenTelemetry code made current (a
+/// framework's middleware, say), rather than given as `parent`.
+#[trace_operation(kind = "server")]
+fn handler_under_the_current_context() -> Headers {
+    call_downstream()
+}
+
+#[test]
+fn under_an_unsampled_parent_opentelemetry_made_current_a_call_sends_on_a_span_of_its_own() {
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _guard = install(Sampler::ParentBasedAlwaysOn);
+    let _attached = propagation::extract(&remote("00")).attach();
+    let sent = handler_under_the_current_context();
+    assert_eq!(trace_and_flags(&sent), (TRACE_ID, "00"), "the same trace travels on, unsampled");
+    let parent_id = sent["traceparent"].split('-').nth(2).unwrap().to_owned();
+    assert_ne!(parent_id, REMOTE_SPAN_ID, "the handler's own spans are sent on, not its caller's");
+    assert!(take_recorded().is_empty(), "nothing recorded");
+}
+
 #[trace_async(kind = "server", parent = propagation::extract(&headers))]
 async fn async_server(headers: Headers) -> (Seen, Headers) {
     tokio::task::yield_now().await;

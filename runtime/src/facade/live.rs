@@ -31,6 +31,11 @@ pub(crate) struct SpanState {
     pub(crate) local_trace: Option<LocalTraceRef>,
     /// How the calls under the span start, if the backend gave it a lane.
     pub(crate) lane: Option<Lane>,
+    /// The span id current in OpenTelemetry's `Context` as the span was
+    /// started, when it is made current right after, with nothing run in
+    /// between: [`stack::push`](super::stack::push) then need not read it
+    /// again. Taken by the push.
+    pub(crate) otel_span_at_start: Option<SpanId>,
 }
 
 /// What the calls under a recorded span need to start and end as its

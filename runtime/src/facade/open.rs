@@ -8,7 +8,7 @@ use super::live::{Lane, LiveSpan, LocalTraceRef, SpanState};
 use super::stack;
 use crate::support::clock::{Reading, Timestamp};
 use crate::support::recycle::Pool;
-use opentelemetry::trace::{SpanContext, SpanKind, TraceContextExt as _};
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -74,9 +74,10 @@ impl OpenSpan {
                 recycled.carried = carried;
                 recycled.local_trace = None;
                 recycled.lane = None;
+                recycled.otel_span_at_start = None;
                 recycled
             }
-            None => Box::new(SpanState { ids, live, carried, local_trace: None, lane: None }),
+            None => Box::new(SpanState { ids, live, carried, local_trace: None, lane: None, otel_span_at_start: None }),
         };
         OpenSpan { recording, state: Some(state), entered: None }
     }
@@ -159,6 +160,14 @@ impl OpenSpan {
     pub(crate) fn entered(&mut self) -> Entered<'_> {
         self.enter();
         Entered(self)
+    }
+
+    /// Notes the span id current in OpenTelemetry's `Context` now, for a
+    /// span made current right after, with nothing run in between.
+    pub(crate) fn note_otel_span_at_start(&mut self, otel_span: SpanId) {
+        if let Some(state) = self.state.as_mut() {
+            state.otel_span_at_start = Some(otel_span);
+        }
     }
 
     /// Makes the span current on this thread until [`OpenSpan::exit`].

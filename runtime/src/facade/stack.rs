@@ -162,7 +162,8 @@ pub(crate) struct Token(u64);
 
 /// Makes `state`'s span the current one of this thread until [`pop`], and
 /// what it carries current in OpenTelemetry's `Context` for as long.
-pub(crate) fn push(state: Box<SpanState>) -> Token {
+pub(crate) fn push(mut state: Box<SpanState>) -> Token {
+    let seen = state.otel_span_at_start.take();
     let (ids, carried) = (&state.ids, state.carried.as_ref());
     let _carried = carried.map(|carried| carried.clone().attach());
     let mirrors = MIRROR.load(Ordering::Relaxed) && ids.is_valid();
@@ -171,7 +172,11 @@ pub(crate) fn push(state: Box<SpanState>) -> Token {
         // The SDK and `tracing-opentelemetry` read the parent there.
         Context::map_current(|current| current.with_span(MirroredSpan(ids.clone()))).attach()
     });
-    let otel_span = otel_span_id();
+    // Read again unless noted at the start with nothing made current since.
+    let otel_span = match seen {
+        Some(seen) if _carried.is_none() && _mirrored.is_none() => seen,
+        _ => otel_span_id(),
+    };
     // A thread being torn down has no stack left: the span is current nowhere.
     // Or, called from where the stack is borrowed, pushing nothing: the
     // span is then current nowhere rather than a panic.

@@ -150,7 +150,12 @@ fn look_at_current_parent(call: Option<&'static Callsite>) -> Look {
             if skips(capture, ids) {
                 return FirstLook::Skipped;
             }
-        } else if let Some(open) = unrecorded(capture, ids) {
+        } else if let Some(mut open) = unrecorded(capture, ids) {
+            // A call's span is made current at once: what OpenTelemetry
+            // has current now is what the push would read.
+            if let (Some(_), Some(open)) = (call, open.as_mut()) {
+                open.note_otel_span_at_start(span.span_context().span_id());
+            }
             return FirstLook::Unrecorded(open);
         }
         FirstLook::Started
