@@ -112,19 +112,14 @@ fn a_sampled_remote_parent_is_recorded_in_every_hop_with_its_parents() {
     assert_eq!(trace_and_flags(&sent), (TRACE_ID, "01"));
 }
 
-/// A handler whose caller's context OpenTelemetry code made current (a
-/// framework's middleware, say), rather than given as `parent`.
-#[trace_operation(kind = "server")]
-fn handler_under_the_current_context() -> Headers {
-    call_downstream()
-}
-
 #[test]
 fn under_an_unsampled_parent_opentelemetry_made_current_a_call_sends_on_a_span_of_its_own() {
     let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let _guard = install(Sampler::ParentBasedAlwaysOn);
+    // The caller's context made current by OpenTelemetry code (a
+    // framework's middleware, say), rather than given as `parent`.
     let _attached = propagation::extract(&remote("00")).attach();
-    let sent = handler_under_the_current_context();
+    let sent = edge();
     assert_eq!(trace_and_flags(&sent), (TRACE_ID, "00"), "the same trace travels on, unsampled");
     let parent_id = sent["traceparent"].split('-').nth(2).unwrap().to_owned();
     assert_ne!(parent_id, REMOTE_SPAN_ID, "the handler's own spans are sent on, not its caller's");
@@ -173,7 +168,8 @@ fn the_decision_holds_for_async_fns_manual_spans_tasks_and_threads() {
     }
 }
 
-/// The edge service: a root, sampled by trace id, with a child that calls on.
+/// A handler with a child that calls on, with no `parent = ..`: the edge
+/// service's root, or a handler under whatever context is current.
 #[trace_operation(kind = "server")]
 fn edge() -> Headers {
     call_downstream()
