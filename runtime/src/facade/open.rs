@@ -262,3 +262,36 @@ impl Drop for OpenSpan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    struct Mark(u8);
+
+    fn current_mark() -> Option<u8> {
+        Context::map_current(|current| current.get::<Mark>().map(|mark| mark.0))
+    }
+
+    /// What a frame made current is kept beside the frames; a frame left
+    /// out of order (a future dropped before one it awaited) must take its
+    /// own context along, not the last one made current.
+    #[test]
+    fn a_span_exited_out_of_order_ends_only_what_it_made_current() {
+        let mut outer = OpenSpan::carrying(Context::current().with_value(Mark(1)));
+        outer.enter();
+        let mut inner = OpenSpan::carrying(Context::current().with_value(Mark(2)));
+        inner.enter();
+        assert_eq!(current_mark(), Some(2));
+        outer.exit();
+        assert_eq!(current_mark(), Some(2), "the inner span's context stays current");
+        inner.exit();
+        assert_eq!(current_mark(), None);
+        // Entered again, in order: each still carries its own context.
+        outer.enter();
+        assert_eq!(current_mark(), Some(1));
+        outer.exit();
+        assert_eq!(current_mark(), None);
+    }
+}

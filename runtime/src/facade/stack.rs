@@ -16,7 +16,9 @@ use opentelemetry::{Context, ContextGuard};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-/// One span current on this thread.
+/// One span current on this thread. A frame is built, then moved into the
+/// stack's vector: its fields are whole words, as a field of a few bytes
+/// (a guard) would make that move wait for the field's write.
 struct Frame {
     token: u64,
     span: CurrentSpan,
@@ -24,8 +26,13 @@ struct Frame {
     /// frame was pushed: a different one later means OpenTelemetry code
     /// made a span current inside this one.
     otel_span: SpanId,
-    /// The `Context`s this frame made current, if any: the mirrored span's
-    /// is dropped first, as it was made current last.
+}
+
+/// The `Context`s a frame made current, kept beside the frames since few
+/// have any: the mirrored span's is dropped first, as it was made current
+/// last.
+struct Attached {
+    token: u64,
     _mirrored: Option<ContextGuard>,
     _carried: Option<ContextGuard>,
 }
@@ -81,7 +88,12 @@ impl CurrentSpan {
 }
 
 thread_local! {
-    static FRAMES: RefCell<Frames> = const { RefCell::new(Frames { frames: Vec::new(), next_token: 0, spare_calls: Vec::new() }) };
+    static FRAMES: RefCell<Frames> = const { RefCell::new(Frames {
+        frames: Vec::new(),
+        attached: Vec::new(),
+        next_token: 0,
+        spare_calls: Vec::new(),
+    }) };
 }
 
 /// The frames of one thread. Those left when the thread ends belong to
@@ -90,6 +102,9 @@ thread_local! {
 /// thread-local may be gone by then) is left as it is.
 struct Frames {
     frames: Vec<Frame>,
+    /// What frames made current in OpenTelemetry's `Context`, in the
+    /// order they were pushed.
+    attached: Vec<Attached>,
     /// The token of the next frame; 0 until the thread's first push takes
     /// a range of its own. Tokens are unique across threads, so that one
     /// dropped on another thread than it was pushed on (a future left by a
@@ -110,13 +125,25 @@ impl Frames {
     }
 
     /// Takes the frame `token` names off the stack, whichever frames were
-    /// pushed since (most often it is the top one).
+    /// pushed since (most often it is the top one). What it made current
+    /// stays: a call's frame made nothing current, and [`pop`] detaches it.
     fn take(&mut self, token: Token) -> Option<Frame> {
-        let at = self.frames.iter().rposition(|frame| frame.token == token.0)?;
-        match at + 1 == self.frames.len() {
-            true => self.frames.pop(),
-            false => Some(self.frames.remove(at)),
-        }
+        take_last(&mut self.frames, |frame| frame.token == token.0)
+    }
+
+    /// What the frame `token` names made current, for the caller to drop
+    /// outside the borrow.
+    fn detach(&mut self, token: Token) -> Option<Attached> {
+        take_last(&mut self.attached, |attached| attached.token == token.0)
+    }
+}
+
+/// Takes the last item of `items` that is `found`: most often the top one.
+fn take_last<T>(items: &mut Vec<T>, found: impl Fn(&T) -> bool) -> Option<T> {
+    let at = items.iter().rposition(found)?;
+    match at + 1 == items.len() {
+        true => items.pop(),
+        false => Some(items.remove(at)),
     }
 }
 
@@ -134,6 +161,9 @@ impl Drop for Frames {
     fn drop(&mut self) {
         for frame in self.frames.drain(..) {
             std::mem::forget(frame);
+        }
+        for attached in self.attached.drain(..) {
+            std::mem::forget(attached);
         }
     }
 }
@@ -183,30 +213,41 @@ pub(crate) fn push(mut state: Box<SpanState>) -> Token {
     let pushed = FRAMES.try_with(move |frames| {
         let mut frames = frames.try_borrow_mut().ok()?;
         let token = frames.next_token();
-        frames.frames.push(Frame { token, span: CurrentSpan::Entered(state), otel_span, _mirrored, _carried });
+        frames.frames.push(Frame { token, span: CurrentSpan::Entered(state), otel_span });
         Some(token)
     });
-    Token(pushed.ok().flatten().unwrap_or(u64::MAX))
+    let Some(token) = pushed.ok().flatten() else { return Token(u64::MAX) };
+    // Kept apart, as few frames make anything current: the guards' bytes
+    // stay out of the frame's move.
+    if _mirrored.is_some() || _carried.is_some() {
+        let _ = FRAMES.try_with(move |frames| {
+            let mut frames = frames.try_borrow_mut().ok()?;
+            frames.attached.push(Attached { token, _mirrored, _carried });
+            Some(())
+        });
+    }
+    Token(token)
 }
 
 /// Ends what [`push`] began, whichever frames were pushed since; gives the
 /// state back.
 pub(crate) fn pop(token: Token) -> Option<Box<SpanState>> {
-    let (state, mirrored, carried) = FRAMES
+    let (state, any_attached) = FRAMES
         .try_with(|frames| {
-            // Taken apart where it is taken out, so that only its parts move.
-            let Frame { span, _mirrored, _carried, .. } = frames.try_borrow_mut().ok()?.take(token)?;
-            let state = match span {
+            let mut frames = frames.try_borrow_mut().ok()?;
+            let state = match frames.take(token)?.span {
                 CurrentSpan::Entered(state) => Some(state),
                 CurrentSpan::Call(..) => None,
             };
-            Some((state, _mirrored, _carried))
+            Some((state, !frames.attached.is_empty()))
         })
         .ok()
         .flatten()?;
-    // Dropped outside the borrow: the guard's drop runs OpenTelemetry code.
-    drop(mirrored);
-    drop(carried);
+    // Looked for apart, as few frames made anything current; dropped
+    // outside the borrow, as the guards' drop runs OpenTelemetry code.
+    if any_attached {
+        drop(FRAMES.try_with(|frames| frames.try_borrow_mut().ok()?.detach(token)));
+    }
     state
 }
 
@@ -343,7 +384,7 @@ pub(crate) fn with_current_frame_or_call<R>(
         let mut decide = Some(decide);
         let decided = FRAMES.try_with(|frames| {
             let mut frames = frames.try_borrow_mut().ok()?;
-            let Frames { frames, next_token, spare_calls } = &mut *frames;
+            let Frames { frames, next_token, spare_calls, .. } = &mut *frames;
             let top = frames.last_mut().filter(|top| top.otel_span == otel_span)?;
             // A mirrored span needs its own `Context` made current: a push of its own.
             let called = match MIRROR.load(Ordering::Relaxed) {
@@ -354,7 +395,7 @@ pub(crate) fn with_current_frame_or_call<R>(
                 return decide.take().map(|decide| Err(decide(Some(&top.span), current)));
             };
             let token = take_token(next_token);
-            frames.push(Frame { token, span: CurrentSpan::Call(called), otel_span, _mirrored: None, _carried: None });
+            frames.push(Frame { token, span: CurrentSpan::Call(called), otel_span });
             Some(Ok(Token(token)))
         });
         match (decided, decide) {
