@@ -28,11 +28,13 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// `record` runs only for a span that is recorded.
     fn start(&self, parent: &Parent, start: SpanStart, record: &mut dyn FnMut(&mut Recorder)) -> OpenSpan;
 
-    /// The ids of a span that [`Backend::skips`] makes current when it is
-    /// its process's first under `parent` (a root, or the child of a remote
+    /// The span that [`Backend::skips`] makes current when it is its
+    /// process's first under `parent` (a root, or the child of a remote
     /// span): a span of its own that is not recorded, so that what is sent
-    /// on names this process's span, unsampled. `None`: the parent's.
-    fn not_recorded(&self, parent: &SpanContext) -> Option<SpanContext> {
+    /// on names this process's span, unsampled. `None`: the parent's. Made
+    /// here whole, not from ids handed back: each move of the ids through
+    /// the caller's layers waited on their write.
+    fn not_recorded(&self, parent: &SpanContext) -> Option<OpenSpan> {
         let _ = parent;
         None
     }

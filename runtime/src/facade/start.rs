@@ -94,9 +94,8 @@ fn skips(capture: Option<&CaptureBackend>, parent: &SpanContext) -> bool {
 /// made, so that what runs under it keeps its trace and its decision and
 /// an unsampled parent stays unsampled downstream.
 fn unrecorded(capture: Option<&CaptureBackend>, parent: &SpanContext) -> Option<Option<OpenSpan>> {
-    let skipped = dispatch::with_backend(capture, |backend| {
-        backend.skips(parent).then(|| backend.not_recorded(parent).map(OpenSpan::not_recorded))
-    });
+    let skipped =
+        dispatch::with_backend(capture, |backend| backend.skips(parent).then(|| backend.not_recorded(parent)));
     skipped.unwrap_or(Some(None))
 }
 

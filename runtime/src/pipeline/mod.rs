@@ -240,12 +240,12 @@ impl Backend for Pipeline {
     /// A span of this process that is not recorded, as the SDK's tracer
     /// makes for a dropped span: the parent's trace (or a new one), a new
     /// span id, sampled off, the parent's trace state.
-    fn not_recorded(&self, parent_context: &SpanContext) -> Option<SpanContext> {
+    fn not_recorded(&self, parent_context: &SpanContext) -> Option<OpenSpan> {
         let has_parent = parent_context.is_valid();
         let (trace_id, span_id) = ids::new_ids(has_parent.then(|| parent_context.trace_id()));
         let trace_state = if has_parent { parent_context.trace_state().clone() } else { TraceState::NONE };
         let flags = inherited_flags(parent_context);
-        Some(SpanContext::new(trace_id, span_id, flags, false, trace_state))
+        Some(OpenSpan::not_recorded(SpanContext::new(trace_id, span_id, flags, false, trace_state)))
     }
 }
 
