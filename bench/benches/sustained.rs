@@ -1,9 +1,11 @@
 //! The sustained cost of a span: each case in a process of its own makes
 //! its spans without a pause, and the time counts until every one has been
 //! exported (or counted as lost). The calling thread's cost is the
-//! overhead benchmark's; this one adds what the export side costs, the
+//! overhead benchmark's; this one adds what the export side costs (as
+//! time to drain, and as the CPU of the threads that export, a span), the
 //! spans dropped at the benchmark's queue size and the process's peak
-//! memory, side by side with the peers.
+//! memory, side by side with the peers. Where the export threads' CPU a
+//! span comes near the calling thread's, the export barely keeps up.
 //!
 //! ```text
 //! cargo bench -p tracekit-bench --bench sustained
@@ -47,6 +49,10 @@ const CASES: [&str; 6] = [
 struct Run {
     caller_ns: f64,
     sustained_ns: f64,
+    /// The CPU time of the process's other threads (the export thread,
+    /// fastrace's collector) over the spans they exported: what keeping
+    /// up costs, against the calling thread's `caller_ns`.
+    background_ns: f64,
     lost: u64,
     peak_rss_kib: u64,
 }
@@ -58,6 +64,7 @@ fn run(mut call: impl FnMut(u64), mut drain: impl FnMut() -> u64) {
         call(i);
     }
     let before = drain();
+    let background_before = background_cpu_ns();
     let started = Instant::now();
     for i in 0..SPANS {
         call(i);
@@ -65,8 +72,25 @@ fn run(mut call: impl FnMut(u64), mut drain: impl FnMut() -> u64) {
     let caller = started.elapsed();
     let exported = drain() - before;
     let sustained = started.elapsed();
+    let background = background_cpu_ns().saturating_sub(background_before) as f64 / exported.max(1) as f64;
     let per_span = |elapsed: Duration| elapsed.as_nanos() as f64 / SPANS as f64;
-    println!("{} {} {} {}", per_span(caller), per_span(sustained), SPANS.saturating_sub(exported), peak_rss_kib());
+    let lost = SPANS.saturating_sub(exported);
+    println!("{} {} {} {} {background}", per_span(caller), per_span(sustained), lost, peak_rss_kib());
+}
+
+/// The CPU time, in nanoseconds, of this process's threads other than the
+/// calling one, from Linux's per-thread `schedstat` (0 elsewhere).
+fn background_cpu_ns() -> u64 {
+    // `/proc/thread-self` links to `<pid>/task/<tid>`: the calling thread.
+    let caller =
+        std::fs::read_link("/proc/thread-self").ok().and_then(|link| link.file_name().map(|tid| tid.to_owned()));
+    let Ok(threads) = std::fs::read_dir("/proc/self/task") else { return 0 };
+    threads
+        .flatten()
+        .filter(|thread| Some(thread.file_name()) != caller)
+        .filter_map(|thread| std::fs::read_to_string(thread.path().join("schedstat")).ok())
+        .filter_map(|schedstat| schedstat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
 }
 
 /// The process's peak resident memory (Linux; 0 elsewhere).
@@ -228,6 +252,7 @@ fn measure_in_child(case: &str) -> Run {
         sustained_ns: field(1).parse().expect("sustained ns"),
         lost: field(2).parse().expect("spans lost"),
         peak_rss_kib: field(3).parse().expect("peak RSS"),
+        background_ns: field(4).parse().expect("background CPU ns"),
     }
 }
 
@@ -255,6 +280,7 @@ fn main() {
         .map(|runs| Run {
             caller_ns: median(runs.iter().map(|run| run.caller_ns).collect()),
             sustained_ns: median(runs.iter().map(|run| run.sustained_ns).collect()),
+            background_ns: median(runs.iter().map(|run| run.background_ns).collect()),
             lost: runs.iter().map(|run| run.lost).max().unwrap_or(0),
             peak_rss_kib: runs.iter().map(|run| run.peak_rss_kib).max().unwrap_or(0),
         })
@@ -263,13 +289,14 @@ fn main() {
     let fastrace = of("fastrace, requests of 1,000");
     let tracing_otel = of("tracing + tracing-opentelemetry");
     println!("\nSustained cost ({SPANS} spans a process, after as many to warm up; queues of {QUEUE}; medians of {ROUNDS} processes, the most lost and the highest peak):\n");
-    println!("| case | ns/span, caller | ns/span, sustained | × fastrace, sustained | × tracing-otel, sustained | spans lost (most) | peak RSS MiB (highest) |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("| case | ns/span, caller | ns/span, sustained | ns/span, export threads' CPU | × fastrace, sustained | × tracing-otel, sustained | spans lost (most) | peak RSS MiB (highest) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (case, run) in CASES.iter().zip(&summary) {
         println!(
-            "| {case} | {:.1} | {:.1} | {:.2} | {:.2} | {} | {:.1} |",
+            "| {case} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {} | {:.1} |",
             run.caller_ns,
             run.sustained_ns,
+            run.background_ns,
             run.sustained_ns / fastrace.sustained_ns,
             run.sustained_ns / tracing_otel.sustained_ns,
             run.lost,
