@@ -17,8 +17,13 @@ use std::thread::LocalKey;
 
 /// How many items move between a thread and the pool at once.
 const BATCH: usize = 64;
-/// Bounds the memory kept: at most this many items in a shared pool...
-const POOL_LIMIT: usize = 1024;
+/// Bounds the memory kept: at most this many items in a shared pool
+/// (about 2 MiB of span records, as many of vectors). As many as are on
+/// their way to the exporter at once come back: while the export thread
+/// naps under load (a millisecond) a thread records thousands of spans,
+/// and a smaller pool sent most of them back to the allocator, the next
+/// ones taken anew from it (1,024 held two thirds of roots' records)...
+const POOL_LIMIT: usize = 8192;
 /// ...and attribute vectors of at most this capacity; larger ones are freed.
 const MAX_CAPACITY: usize = 16;
 
@@ -121,6 +126,26 @@ mod tests {
         let taken = take();
         assert!(taken.is_empty() && taken.capacity() >= 4);
         assert!(given.contains(&(taken.as_ptr() as usize)), "the same allocation, not a new one");
+    }
+
+    thread_local! {
+        static LOCAL_NUMBERS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// The export thread gives back thousands of items after a nap: the
+    /// recording thread gets them all back, up to the pool's bound, and
+    /// the pool holds no more than that.
+    #[test]
+    fn what_is_in_flight_comes_back_and_the_pool_stays_bounded() {
+        static NUMBERS: Pool<usize> = Pool::new(&LOCAL_NUMBERS);
+        // A millisecond's roots, at about 200 ns each.
+        let in_flight = 5_000;
+        std::thread::spawn(move || (0..in_flight).for_each(|item| NUMBERS.give(item))).join().unwrap();
+        let back = (0..in_flight).map_while(|_| NUMBERS.take()).count();
+        // The giving thread's own few stay with it, and end with it.
+        assert!(back >= in_flight - 2 * BATCH, "{back} of {in_flight} came back");
+        std::thread::spawn(|| (0..3 * POOL_LIMIT).for_each(|item| NUMBERS.give(item))).join().unwrap();
+        assert!(NUMBERS.shared().len() <= POOL_LIMIT, "{} kept", NUMBERS.shared().len());
     }
 
     #[test]
