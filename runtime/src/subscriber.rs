@@ -48,7 +48,7 @@
 
 use crate::facade::code_location::CodeLocation;
 use crate::facade::dispatch;
-use crate::facade::live::{LiveSpan, LocalTraceRef};
+use crate::facade::live::LiveSpan;
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::stack;
 use crate::facade::start::start_span;
@@ -82,13 +82,17 @@ pub fn layer() -> Layer {
     Layer::default()
 }
 
-/// What the layer keeps in a `tracing` span's extensions.
+/// What the layer keeps in a `tracing` span's extensions: the span,
+/// which is never entered itself (a thread that enters it makes its ids
+/// current), so that its ids and local trace are always at hand in it.
 struct Traced {
     open: OpenSpan,
-    /// The span's ids, also while its state is on a thread's stack.
-    ids: SpanContext,
-    /// Its local trace, when it is held for a keep decision.
-    local_trace: Option<LocalTraceRef>,
+}
+
+impl Traced {
+    fn ids(&self) -> Option<&SpanContext> {
+        self.open.ids()
+    }
 }
 
 thread_local! {
@@ -116,7 +120,8 @@ where
                     .span(parent)
                     .and_then(|parent| {
                         let extensions = parent.extensions();
-                        extensions.get::<Traced>().map(|traced| (traced.ids.clone(), traced.local_trace.clone()))
+                        let traced = extensions.get::<Traced>()?;
+                        Some((traced.ids()?.clone(), traced.open.local_trace()))
                     })
                     .unwrap_or_else(|| (SpanContext::empty_context(), None)),
             ),
@@ -151,9 +156,9 @@ where
                 OpenSpan::not_recorded(ids)
             }
         };
-        let Some(ids) = open.ids().cloned() else { return };
-        let local_trace = open.local_trace();
-        span.extensions_mut().insert(Traced { open, ids, local_trace });
+        if open.ids().is_some() {
+            span.extensions_mut().insert(Traced { open });
+        }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, context: LayerContext<'_, S>) {
@@ -167,7 +172,7 @@ where
 
     fn on_enter(&self, id: &Id, context: LayerContext<'_, S>) {
         let Some(span) = context.span(id) else { return };
-        let Some(ids) = span.extensions().get::<Traced>().map(|traced| traced.ids.clone()) else { return };
+        let Some(ids) = span.extensions().get::<Traced>().and_then(|traced| traced.ids().cloned()) else { return };
         // Only the span's ids are current on tracekit's stack: the span
         // itself stays in its extensions, where a record or an event reaches
         // it whichever thread has it entered, on several threads at once too.
@@ -223,7 +228,7 @@ where
         let span = match event.parent() {
             Some(parent) => context.span(parent),
             None if event.is_contextual() => context.lookup_current().filter(|span| {
-                let ids = span.extensions().get::<Traced>().map(|traced| traced.ids.span_id());
+                let ids = span.extensions().get::<Traced>().and_then(|traced| traced.ids().map(SpanContext::span_id));
                 current.as_ref().is_none_or(|current| Some(current.span_id()) == ids)
             }),
             None => return,
