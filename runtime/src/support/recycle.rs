@@ -18,11 +18,11 @@ use std::thread::LocalKey;
 /// How many items move between a thread and the pool at once.
 const BATCH: usize = 64;
 /// Bounds the memory kept: at most this many items in a shared pool
-/// (about 2 MiB of span records, as many of vectors). As many as are on
-/// their way to the exporter at once come back: while the export thread
-/// naps under load (a millisecond) a thread records thousands of spans,
-/// and a smaller pool sent most of them back to the allocator, the next
-/// ones taken anew from it (1,024 held two thirds of roots' records)...
+/// (about 2 MiB of span records, as much of vectors). It holds what is on
+/// its way to the exporter at once: while the export thread naps under
+/// load (a millisecond), a thread records thousands of spans. At 1,024,
+/// two thirds of roots' records went back to the allocator and were
+/// allocated anew...
 const POOL_LIMIT: usize = 8192;
 /// ...and attribute vectors of at most this capacity; larger ones are freed.
 const MAX_CAPACITY: usize = 16;
