@@ -1,7 +1,8 @@
 //! Synchronous calls under a recorded span start on its lane, in place on
-//! the thread's stack, rather than through the backend: these tests hold
-//! that such a call records what a call through the backend records, and
-//! that it steps aside whenever something else is current.
+//! the thread's stack, rather than through the backend, and so do those
+//! that start a trace while every root is sampled: these tests hold that
+//! such a call records what a call through the backend records, and that
+//! it steps aside whenever something else is current.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -60,6 +61,52 @@ fn a_call_under_a_span_records_what_the_same_call_as_a_root_records() {
         assert_eq!(charge.trace_id(), checkout.trace_id());
         assert!(charge.data().span_context.trace_flags().is_sampled());
         assert_eq!(checkout.is_error(), cents > 1_000, "the error went up through `?`");
+    }
+}
+
+/// `charge`, started by the backend: a parent given by hand is never a lane's.
+#[trace_operation(include_args, include_result, kind = "client", parent = None)]
+fn charge_as_a_given_root(cents: u64) -> Result<u64, Declined> {
+    charge(cents)
+}
+
+#[test]
+fn a_root_call_records_what_a_root_the_backend_starts_records() {
+    // Everything but the name and the function's own name.
+    let compared = |span: &CapturedSpan| {
+        let (_, kind, status, mut attributes, events) = recorded(span);
+        attributes.retain(|(key, _)| key != "code.function.name");
+        (kind, status, attributes, events, span.data().dropped_attributes_count)
+    };
+    for cents in [250, 5_000] {
+        let (_, on_lane) = capture(|| charge(cents));
+        let (_, started) = capture(|| charge_as_a_given_root(cents));
+        let (on_lane, started) = (on_lane.get("charge"), started.get("charge_as_a_given_root"));
+        let mut expected = compared(started);
+        // The line of the function differs; its file does not.
+        expected.2.retain(|(key, _)| key != "code.line.number");
+        let mut got = compared(on_lane);
+        got.2.retain(|(key, _)| key != "code.line.number");
+        assert_eq!(got, expected, "{cents} cents");
+        for root in [on_lane, started] {
+            let ids = &root.data().span_context;
+            assert_eq!(root.parent_span_id(), None, "a root");
+            assert!(ids.is_valid() && ids.is_sampled() && !ids.is_remote());
+            assert_eq!(ids.trace_state().header(), "");
+        }
+    }
+}
+
+#[test]
+fn each_root_call_starts_a_trace_of_its_own_with_its_calls_under_it() {
+    let (_, spans) = capture(|| (calls_leaf(), calls_leaf()));
+    let (roots, leaves) = (spans.all("calls_leaf"), spans.all("leaf"));
+    assert_eq!((roots.len(), leaves.len()), (2, 2));
+    assert_ne!(roots[0].trace_id(), roots[1].trace_id(), "a new trace each time");
+    for root in &roots {
+        assert_eq!(root.parent_span_id(), None);
+        let leaf = leaves.iter().find(|leaf| leaf.trace_id() == root.trace_id()).expect("its call, in its trace");
+        assert_eq!(leaf.parent_span_id(), Some(root.span_id()));
     }
 }
 

@@ -112,6 +112,33 @@ fn a_call_with_nothing_recorded_reaches_the_exporter_within_its_parent() {
 }
 
 #[test]
+fn a_root_call_with_nothing_recorded_reaches_the_exporter_as_a_trace_of_its_own() {
+    let _lock = installing();
+    let keep = Keep::default();
+    let before = tracekit::export_stats();
+    let guard = Config::new().span_exporter(keep.clone()).install().unwrap();
+    validate(1).unwrap();
+    validate(2).unwrap();
+    drop(guard);
+
+    // Started as a call is, with no span above it: a compact record too.
+    let spans = keep.spans.lock().unwrap().clone();
+    assert_eq!(spans.len(), 2);
+    for span in &spans {
+        assert_eq!(span.name, "validate");
+        assert_eq!(span.parent_span_id, opentelemetry::trace::SpanId::INVALID, "a root");
+        assert!(span.span_context.is_valid() && span.span_context.is_sampled());
+        assert!(!span.span_context.is_remote() && !span.parent_span_is_remote);
+        let keys: Vec<&str> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
+        assert_eq!(keys, ["code.function.name", "code.file.path", "code.line.number"]);
+        assert!(span.start_time <= span.end_time);
+    }
+    assert_ne!(spans[0].span_context.trace_id(), spans[1].span_context.trace_id(), "a trace each");
+    let stats = tracekit::export_stats();
+    assert_eq!(stats.exported - before.exported, 2);
+}
+
+#[test]
 fn the_limits_apply_on_the_export_thread_as_at_the_start() {
     let _lock = installing();
     let keep = Keep::default();

@@ -6,6 +6,7 @@
 //! compiled without the SDK-backed pipeline records into whichever pipeline
 //! the program that links it installs.
 
+use super::live::Lane;
 use super::open::{OpenSpan, SpanStart};
 use super::recorder::Recorder;
 use super::stack::Parent;
@@ -36,6 +37,14 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// the caller's layers waited on their write.
     fn not_recorded(&self, parent: &SpanContext) -> Option<OpenSpan> {
         let _ = parent;
+        None
+    }
+
+    /// The lane a synchronous call with no parent at all starts on, as the
+    /// root of a new trace: offered by a backend that records and samples
+    /// every such root without asking anything (no sampler to consult, no
+    /// keep policy). `None`: the backend starts each root itself.
+    fn root_lane(&self) -> Option<Lane> {
         None
     }
 }

@@ -2,7 +2,9 @@
 //! the synchronous calls under such a span are recorded without asking the
 //! backend each time. A backend whose answer for every child of a sampled
 //! span is "recorded and sampled" (no sampler to ask) gives its recorded
-//! spans a lane. An annotated call under such a span starts in the same
+//! spans a lane; one that samples every root so also has a lane for roots,
+//! on which a call with no span above it starts a trace. An annotated call
+//! under such a span starts in the same
 //! look at the stack that finds its parent: its ids, callsite and start
 //! reading go in a box the stack recycles, with no `SpanStart`, no visit to
 //! the backend and no `OpenSpan`. When it ends, the lane's sink fills a
@@ -10,7 +12,7 @@
 //! is recorded on it (arguments, an error, an event).
 
 use super::callsite::Callsite;
-use super::dispatch::CaptureBackend;
+use super::dispatch::{self, CaptureBackend};
 use super::failure::mark_error;
 use super::live::{CallSpan, Lane};
 use super::open::OpenSpan;
@@ -27,18 +29,30 @@ pub(crate) fn capture_key(capture: Option<&CaptureBackend>) -> usize {
 
 /// The span of a call of `callsite` under `top`, on its lane, filled in
 /// one of the `spare` boxes: `None` when `top` has no lane, or when a test
-/// capture other than its own is current.
+/// capture other than its own is current. With no `top`, the call starts a
+/// trace, on the lane the backend that applies has for roots, if any.
 #[inline]
 #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
 pub(crate) fn start_call(
     callsite: &'static Callsite,
-    top: &mut CurrentSpan,
+    top: Option<&mut CurrentSpan>,
     current: &Context,
     spare: &mut Vec<Box<CallSpan>>,
 ) -> Option<Box<CallSpan>> {
-    let (lane, parent) = top.lane_for_call(|| capture_key(current.get::<CaptureBackend>()))?;
+    let capture = || current.get::<CaptureBackend>();
+    let root_lane;
+    let (lane, parent) = match top {
+        Some(top) => top.lane_for_call(|| capture_key(capture()))?,
+        None => {
+            let capture = capture();
+            let mut lane = dispatch::with_backend(capture, |backend| backend.root_lane())??;
+            lane.set_capture(capture_key(capture));
+            root_lane = lane;
+            (&root_lane, &SpanContext::NONE)
+        }
+    };
     let sink = lane.sink()?;
-    let (trace_id, span_id) = sink.new_ids(parent.trace_id());
+    let (trace_id, span_id) = sink.new_ids(parent.is_valid().then(|| parent.trace_id()));
     // Filled field by field in its box: a whole span written into it would
     // be copied through the stack first.
     let mut call = spare.pop().unwrap_or_else(|| Box::new(CallSpan::unfilled()));

@@ -62,6 +62,13 @@ impl Lane {
         Lane { sink: None, capture: 0, flags, notes_starts }
     }
 
+    /// The lane of the calls that start a trace: no span is above them to
+    /// take the sink from, so it is given.
+    #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "made by the pipeline's backends"))]
+    pub(crate) fn for_roots(sink: Arc<dyn CallSink>, flags: TraceFlags, notes_starts: bool) -> Self {
+        Lane { sink: Some(sink), capture: 0, flags, notes_starts }
+    }
+
     /// Readies the lane for a call under its span, with where calls end:
     /// for a span the backend started, the sink of `live`, its record,
     /// taken the first time. `false` when there is none.
@@ -123,9 +130,9 @@ pub(crate) struct CallSpan {
 pub(crate) trait CallSink: Send + Sync {
     /// Notes that `call` started (when [`Lane::notes_starts`]).
     fn started(&self, call: &CallSpan);
-    /// The ids of a span of the trace `trace_id`: that trace id and a new
-    /// span id.
-    fn new_ids(&self, trace_id: TraceId) -> (TraceId, SpanId);
+    /// The ids of a span of the trace `trace_id` (`None`: of a new trace):
+    /// that trace id or a new one, and a new span id.
+    fn new_ids(&self, trace_id: Option<TraceId>) -> (TraceId, SpanId);
     /// A record of `call`, as far as it has run, to record into; it ends
     /// into this sink.
     fn record(self: Arc<Self>, call: &CallSpan) -> Box<dyn Recording>;

@@ -370,13 +370,15 @@ pub(crate) fn with_current_frame<R>(decide: impl FnOnce(Option<&CurrentSpan>, &C
 }
 
 /// [`with_current_frame`] for the span of a synchronous call, which
-/// starts on the lane of the current span when it has one: `call` gets
-/// that span, OpenTelemetry's current context and the boxes of ended calls
-/// the stack keeps, and gives the call's span, filled, to push as the
-/// current one, or declines; `decide` runs otherwise. One look serves both.
+/// starts on the lane of the current span when it has one, or on the
+/// backend's lane for roots when no span is current at all: `call` gets
+/// that span (`None`: none), OpenTelemetry's current context and the boxes
+/// of ended calls the stack keeps, and gives the call's span, filled, to
+/// push as the current one, or declines; `decide` runs otherwise. One look
+/// serves both.
 #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
 pub(crate) fn with_current_frame_or_call<R>(
-    call: impl FnOnce(&mut CurrentSpan, &Context, &mut Vec<Box<CallSpan>>) -> Option<Box<CallSpan>>,
+    call: impl FnOnce(Option<&mut CurrentSpan>, &Context, &mut Vec<Box<CallSpan>>) -> Option<Box<CallSpan>>,
     decide: impl FnOnce(Option<&CurrentSpan>, &Context) -> R,
 ) -> Result<Token, R> {
     Context::map_current(|current| {
@@ -385,14 +387,21 @@ pub(crate) fn with_current_frame_or_call<R>(
         let decided = FRAMES.try_with(|frames| {
             let mut frames = frames.try_borrow_mut().ok()?;
             let Frames { frames, next_token, spare_calls, .. } = &mut *frames;
-            let top = frames.last_mut().filter(|top| top.otel_span == otel_span)?;
+            let mut top = frames.last_mut().filter(|top| top.otel_span == otel_span);
+            // Neither tracekit nor OpenTelemetry has a span current: a root.
+            // Anything else current in OpenTelemetry's `Context` is not a
+            // parent, and stays current as it is.
+            if top.is_none() && otel_span != SpanId::INVALID {
+                return None;
+            }
             // A mirrored span needs its own `Context` made current: a push of its own.
             let called = match MIRROR.load(Ordering::Relaxed) {
-                false => call(&mut top.span, current, spare_calls),
+                false => call(top.as_deref_mut().map(|top| &mut top.span), current, spare_calls),
                 true => None,
             };
             let Some(called) = called else {
-                return decide.take().map(|decide| Err(decide(Some(&top.span), current)));
+                let top = top.map(|top| &top.span);
+                return decide.take().map(|decide| Err(decide(top, current)));
             };
             let token = take_token(next_token);
             frames.push(Frame { token, span: CurrentSpan::Call(called), otel_span });

@@ -75,8 +75,8 @@ impl CallSink for Lease {
         self.processors.call_started(call);
     }
 
-    fn new_ids(&self, trace_id: TraceId) -> (TraceId, SpanId) {
-        super::ids::new_ids(Some(trace_id))
+    fn new_ids(&self, trace_id: Option<TraceId>) -> (TraceId, SpanId) {
+        super::ids::new_ids(trace_id)
     }
 
     fn record(self: Arc<Self>, call: &CallSpan) -> Box<dyn Recording> {

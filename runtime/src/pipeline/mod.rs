@@ -240,6 +240,18 @@ impl Backend for Pipeline {
     /// A span of this process that is not recorded, as the SDK's tracer
     /// makes for a dropped span: the parent's trace (or a new one), a new
     /// span id, sampled off, the parent's trace state.
+    fn root_lane(&self) -> Option<Lane> {
+        // Every root is recorded and sampled, with nothing to ask: a root
+        // call starts as the calls under a sampled span do.
+        if self.keeper.is_some() || !self.samples_the_rest {
+            return None;
+        }
+        let lease = lease::leased(&self.processors)?;
+        root_decisions::count(true);
+        let notes_starts = lease.notes_starts();
+        Some(Lane::for_roots(lease, TraceFlags::SAMPLED, notes_starts))
+    }
+
     fn not_recorded(&self, parent_context: &SpanContext) -> Option<OpenSpan> {
         let has_parent = parent_context.is_valid();
         let (trace_id, span_id) = ids::new_ids(has_parent.then(|| parent_context.trace_id()));

@@ -228,8 +228,8 @@ impl CallSink for LocalTrace {
         self.keeper.processors.call_started(call);
     }
 
-    fn new_ids(&self, trace_id: TraceId) -> (TraceId, SpanId) {
-        crate::pipeline::ids::new_ids(Some(trace_id))
+    fn new_ids(&self, trace_id: Option<TraceId>) -> (TraceId, SpanId) {
+        crate::pipeline::ids::new_ids(trace_id)
     }
 
     fn record(self: Arc<Self>, call: &CallSpan) -> Box<dyn Recording> {
