@@ -119,6 +119,45 @@ fn what_is_recorded_on_the_current_span_inside_a_call_lands_on_that_call() {
     assert_eq!(spans.get("charge").attribute("checkout.items"), None);
 }
 
+#[trace_operation(include_args, include_result)]
+fn discount(cents: u64, percent: u64) -> u64 {
+    if percent > 50 {
+        current_span().set_attribute("discount.capped", true);
+        return cents / 2;
+    }
+    cents - cents * percent / 100
+}
+
+#[trace_operation]
+fn prices() -> (u64, u64) {
+    (discount(1_000, 10), discount(1_000, 90))
+}
+
+/// The attribute keys of `span`, in the order they are exported.
+fn keys(span: &CapturedSpan) -> Vec<String> {
+    span.data().attributes.iter().map(|kv| kv.key.to_string()).collect()
+}
+
+#[test]
+fn a_call_s_arguments_come_first_then_what_its_body_and_its_result_record() {
+    let (_, spans) = capture(prices);
+    let code = ["code.function.name", "code.file.path", "code.line.number"];
+    let calls = spans.all("discount");
+    assert_eq!(calls.len(), 2);
+    let plain = calls.iter().find(|call| call.i64_attribute("arg.percent") == Some(10)).unwrap();
+    assert_eq!(keys(plain), [&code[..], &["arg.cents", "arg.percent", "result"]].concat());
+    assert_eq!(plain.i64_attribute("result"), Some(900));
+    let capped = calls.iter().find(|call| call.i64_attribute("arg.percent") == Some(90)).unwrap();
+    assert_eq!(keys(capped), [&code[..], &["arg.cents", "arg.percent", "discount.capped", "result"]].concat());
+    assert_eq!(capped.i64_attribute("result"), Some(500));
+    let parent = spans.get("prices");
+    for call in calls {
+        assert_eq!(call.parent_span_id(), Some(parent.span_id()));
+        assert_eq!(call.trace_id(), parent.trace_id());
+        assert_eq!(call.data().dropped_attributes_count, 0);
+    }
+}
+
 #[trace_operation]
 fn deepest() -> (Option<(TraceId, SpanId)>, HashMap<String, String>) {
     let mut headers = HashMap::new();

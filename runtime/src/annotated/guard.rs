@@ -313,12 +313,12 @@ impl Drop for SyncCall {
 }
 
 /// Runs `record` for a call on a lane, whose span is recorded; takes the
-/// span's record only if something was recorded.
+/// span's record only if something other than attributes was recorded.
 fn record_on_lane(token: Token, record: Record<'_>) {
     let mut recorder = Recorder::default();
     record(&mut recorder);
     if !recorder.is_empty() {
-        stack::with_live(token, |live| recorder.apply_to(live));
+        stack::with_call(token, |call| recorder.apply_to_call(call));
     }
 }
 

@@ -61,6 +61,7 @@ pub(crate) fn start_call(
     call.callsite = callsite;
     call.started = Reading::now();
     call.live = None;
+    call.attributes.clear();
     if lane.notes_starts {
         sink.started(&call);
     }
@@ -102,7 +103,9 @@ pub(crate) fn end_call(token: Token, panic_recorded: bool) {
             Some(live) => live.end_with_timestamp(Timestamp::Read(ended)),
             None => {
                 if let Some(sink) = call.lane.as_ref().and_then(Lane::sink) {
-                    if !sink.end(call, ended) {
+                    // Attributes recorded on the call go into a full
+                    // record, which takes them from it.
+                    if !call.attributes.is_empty() || !sink.end(call, ended) {
                         sink.clone().record(call).end(Timestamp::Read(ended));
                     }
                 }

@@ -124,6 +124,11 @@ pub(crate) struct CallSpan {
     pub(crate) live: Option<LiveSpan>,
     /// The lane the span was started on, which the calls under it take.
     pub(crate) lane: Option<Lane>,
+    /// Attributes recorded while the span has no record (its arguments, its
+    /// result): kept here, so that recording them takes no record while
+    /// the call runs. The record taken later, at the latest when the call
+    /// ends, takes them first.
+    pub(crate) attributes: Vec<KeyValue>,
 }
 
 /// Where the spans started on a lane go: the pipeline's side of a lane.
@@ -135,7 +140,7 @@ pub(crate) trait CallSink: Send + Sync {
     fn new_ids(&self, trace_id: Option<TraceId>) -> (TraceId, SpanId);
     /// A record of `call`, as far as it has run, to record into; it ends
     /// into this sink.
-    fn record(self: Arc<Self>, call: &CallSpan) -> Box<dyn Recording>;
+    fn record(self: Arc<Self>, call: &mut CallSpan) -> Box<dyn Recording>;
     /// Ends `call`, on which nothing was recorded, at `ended`, as a
     /// compact record; `false` when it has none (see the pipeline's
     /// `queued`): it is then recorded in full, through [`CallSink::record`].
@@ -151,7 +156,19 @@ impl CallSpan {
     pub(crate) fn unfilled() -> Self {
         static UNFILLED: Callsite = Callsite::new("", || "", "", 0, SpanKind::Internal, None);
         let ids = SpanContext::NONE;
-        CallSpan { ids, parent: SpanId::INVALID, callsite: &UNFILLED, started: Reading::now(), live: None, lane: None }
+        let (parent, callsite, started) = (SpanId::INVALID, &UNFILLED, Reading::now());
+        CallSpan { ids, parent, callsite, started, live: None, lane: None, attributes: Vec::new() }
+    }
+
+    /// Records `attributes` on the span: they wait in the call while it
+    /// has no record, or go into its record.
+    pub(crate) fn add_attributes(&mut self, mut attributes: Vec<KeyValue>) {
+        match self.live.as_mut() {
+            Some(live) => live.set_attributes(attributes.drain(..)),
+            None if self.attributes.is_empty() => std::mem::swap(&mut self.attributes, &mut attributes),
+            None => self.attributes.append(&mut attributes),
+        }
+        crate::support::recycle::give(attributes);
     }
 
     /// The span to record into, taken the first time something is recorded;

@@ -2,7 +2,7 @@
 
 use super::failure::mark_error;
 use super::link::LinkTarget;
-use super::live::LiveSpan;
+use super::live::{CallSpan, LiveSpan};
 #[cfg(feature = "pipeline")]
 use opentelemetry::trace::Span;
 use opentelemetry::trace::SpanContext;
@@ -115,6 +115,18 @@ impl Recorder {
     /// Whether nothing was recorded that [`Recorder::apply_to`] would apply.
     pub(crate) fn is_empty(&self) -> bool {
         self.attributes.as_ref().is_none_or(Vec::is_empty) && self.error.is_none() && self.links.is_none()
+    }
+
+    /// Applies what was recorded to a call started on a lane: attributes
+    /// alone are added to the call, which takes no record for them.
+    pub(crate) fn apply_to_call(mut self, call: &mut CallSpan) {
+        if self.error.is_none() && self.links.is_none() {
+            if let Some(attributes) = self.attributes.take().filter(|attributes| !attributes.is_empty()) {
+                call.add_attributes(attributes);
+            }
+        } else if let Some(live) = call.live() {
+            self.apply_to(live);
+        }
     }
 
     pub(crate) fn apply_to(mut self, span: &mut LiveSpan) {

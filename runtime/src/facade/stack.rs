@@ -277,6 +277,21 @@ pub(crate) fn pop_call(token: Token) -> Option<Box<CallSpan>> {
     }
 }
 
+/// Runs `f` on the call span of the frame `token`, if it is one.
+pub(crate) fn with_call<R>(token: Token, f: impl FnOnce(&mut CallSpan) -> R) -> Option<R> {
+    FRAMES
+        .try_with(|frames| {
+            let mut frames = frames.try_borrow_mut().ok()?;
+            let frame = frames.frames.iter_mut().rev().find(|frame| frame.token == token.0)?;
+            match &mut frame.span {
+                CurrentSpan::Call(call) => Some(f(call)),
+                CurrentSpan::Entered(_) => None,
+            }
+        })
+        .ok()
+        .flatten()
+}
+
 /// Runs `f` on the span of the frame `token`, if it is recorded.
 pub(crate) fn with_live<R>(token: Token, f: impl FnOnce(&mut LiveSpan) -> R) -> Option<R> {
     with_frame(|frame| frame.token == token.0, f)

@@ -275,10 +275,12 @@ pub(crate) fn cut(attributes: &mut Vec<KeyValue>, room: usize) -> u32 {
 
 /// The record of a call started on a lane, as far as it has run: what
 /// [`Pipeline::start`](super::Pipeline) fills for a span whose attributes
-/// are its code location only.
-pub(crate) fn call_record(sink: Arc<dyn SpanSink>, call: &CallSpan) -> Box<SpanRecord> {
+/// are its code location and those recorded on the call so far, taken
+/// from it.
+pub(crate) fn call_record(sink: Arc<dyn SpanSink>, call: &mut CallSpan) -> Box<SpanRecord> {
     let limit = sink.limits().max_attributes_per_span as usize;
-    let (code, mut attributes, room) = place_code(Some(CodeLocation::Function(call.callsite)), Vec::new(), limit);
+    let recorded = std::mem::take(&mut call.attributes);
+    let (code, mut attributes, room) = place_code(Some(CodeLocation::Function(call.callsite)), recorded, limit);
     let dropped = cut(&mut attributes, room);
     let mut span = take_record();
     let (kind, name) = (call.callsite.kind.clone(), Cow::Borrowed(call.callsite.name));

@@ -232,7 +232,7 @@ impl CallSink for LocalTrace {
         crate::pipeline::ids::new_ids(trace_id)
     }
 
-    fn record(self: Arc<Self>, call: &CallSpan) -> Box<dyn Recording> {
+    fn record(self: Arc<Self>, call: &mut CallSpan) -> Box<dyn Recording> {
         call_record(self, call)
     }
 
