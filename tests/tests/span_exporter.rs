@@ -139,6 +139,30 @@ fn a_root_call_with_nothing_recorded_reaches_the_exporter_as_a_trace_of_its_own(
 }
 
 #[test]
+fn a_root_call_follows_the_sampler_of_each_installation_in_turn() {
+    let _lock = installing();
+    // Every root sampled (a lane for roots), then none, then a share, then
+    // every one again: each installation decides its own roots.
+    let samplers = [
+        (tracekit::Sampler::ParentBasedAlwaysOn, 3),
+        (tracekit::Sampler::AlwaysOff, 0),
+        (tracekit::Sampler::ParentBasedTraceIdRatio(0.0), 0),
+        (tracekit::Sampler::AlwaysOn, 3),
+    ];
+    for (sampler, expected) in samplers {
+        let keep = Keep::default();
+        let guard = Config::new().sampler(sampler).span_exporter(keep.clone()).install().unwrap();
+        for cents in 0..3 {
+            validate(cents).unwrap();
+        }
+        drop(guard);
+        let spans = keep.spans.lock().unwrap();
+        assert_eq!(spans.len(), expected, "{sampler:?}");
+        assert!(spans.iter().all(|span| span.parent_span_id == opentelemetry::trace::SpanId::INVALID));
+    }
+}
+
+#[test]
 fn the_limits_apply_on_the_export_thread_as_at_the_start() {
     let _lock = installing();
     let keep = Keep::default();

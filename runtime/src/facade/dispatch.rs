@@ -14,7 +14,7 @@ use crate::support::installed::{Installed, ThreadCopy};
 use opentelemetry::trace::SpanContext;
 use opentelemetry::Context;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// What records spans: a pipeline tracekit built (for an installation or a
@@ -40,10 +40,17 @@ pub(crate) trait Backend: Send + Sync + 'static {
         None
     }
 
+    /// Whether the backend records and samples every root without asking
+    /// anything (no sampler to consult, no keep policy), so that it has a
+    /// [`root_lane`](Backend::root_lane).
+    #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "asked when a pipeline is installed"))]
+    fn has_root_lane(&self) -> bool {
+        false
+    }
+
     /// The lane a synchronous call with no parent at all starts on, as the
-    /// root of a new trace: offered by a backend that records and samples
-    /// every such root without asking anything (no sampler to consult, no
-    /// keep policy). `None`: the backend starts each root itself.
+    /// root of a new trace, when the backend [has one](Backend::has_root_lane).
+    /// `None`: the backend starts each root itself.
     fn root_lane(&self) -> Option<Lane> {
         None
     }
@@ -91,10 +98,26 @@ impl Drop for BackendToken {
     }
 }
 
+/// Whether the installed backend [has a lane for roots](Backend::has_root_lane):
+/// a root call under no test capture asks it for that lane only then, so
+/// that a root it skips costs one look at the backend, as before.
+static INSTALLED_ROOT_LANE: AtomicBool = AtomicBool::new(false);
+
 /// Makes `backend` the process's, or removes it.
 #[cfg(feature = "pipeline")]
 pub(crate) fn set_installed(backend: Option<Arc<dyn Backend>>) {
+    // A thread that reads the old value meanwhile only asks in vain, or
+    // starts a root through the backend.
+    INSTALLED_ROOT_LANE.store(backend.as_ref().is_some_and(|backend| backend.has_root_lane()), Ordering::Relaxed);
     INSTALLED_BACKEND.set(backend);
+}
+
+/// The lane of a root call under `capture`, if its backend has one.
+pub(crate) fn root_lane(capture: Option<&CaptureBackend>) -> Option<Lane> {
+    if capture.is_none() && !INSTALLED_ROOT_LANE.load(Ordering::Relaxed) {
+        return None;
+    }
+    with_backend(capture, |backend| backend.root_lane()).flatten()
 }
 
 /// Runs `f` with the installed backend, if any.

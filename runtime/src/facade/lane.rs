@@ -18,7 +18,7 @@ use super::live::{CallSpan, Lane};
 use super::open::OpenSpan;
 use super::stack::{self, CurrentSpan, Token};
 use crate::support::clock::{Reading, Timestamp};
-use opentelemetry::trace::SpanContext;
+use opentelemetry::trace::{SpanContext, SpanId, TraceState};
 use opentelemetry::Context;
 use std::sync::Arc;
 
@@ -29,39 +29,55 @@ pub(crate) fn capture_key(capture: Option<&CaptureBackend>) -> usize {
 
 /// The span of a call of `callsite` under `top`, on its lane, filled in
 /// one of the `spare` boxes: `None` when `top` has no lane, or when a test
-/// capture other than its own is current. With no `top`, the call starts a
-/// trace, on the lane the backend that applies has for roots, if any.
+/// capture other than its own is current.
 #[inline]
 #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
 pub(crate) fn start_call(
     callsite: &'static Callsite,
-    top: Option<&mut CurrentSpan>,
+    top: &mut CurrentSpan,
     current: &Context,
     spare: &mut Vec<Box<CallSpan>>,
 ) -> Option<Box<CallSpan>> {
-    let capture = || current.get::<CaptureBackend>();
-    let root_lane;
-    let (lane, parent) = match top {
-        Some(top) => top.lane_for_call(|| capture_key(capture()))?,
-        None => {
-            let capture = capture();
-            let mut lane = dispatch::with_backend(capture, |backend| backend.root_lane())??;
-            lane.set_capture(capture_key(capture));
-            root_lane = lane;
-            (&root_lane, &SpanContext::NONE)
-        }
-    };
+    let (lane, parent) = top.lane_for_call(|| capture_key(current.get::<CaptureBackend>()))?;
+    fill_call(callsite, lane, Some(parent), spare)
+}
+
+/// The span of a call of `callsite` with no span above it, as the root of
+/// a new trace, on the lane for roots of the backend that applies, if it
+/// has one.
+#[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
+pub(crate) fn start_root_call(
+    callsite: &'static Callsite,
+    current: &Context,
+    spare: &mut Vec<Box<CallSpan>>,
+) -> Option<Box<CallSpan>> {
+    let capture = current.get::<CaptureBackend>();
+    let mut lane = dispatch::root_lane(capture)?;
+    lane.set_capture(capture_key(capture));
+    fill_call(callsite, &lane, None, spare)
+}
+
+/// A call's span on `lane` under `parent` (`None`: a root), filled in one
+/// of the `spare` boxes.
+#[inline]
+#[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
+fn fill_call(
+    callsite: &'static Callsite,
+    lane: &Lane,
+    parent: Option<&SpanContext>,
+    spare: &mut Vec<Box<CallSpan>>,
+) -> Option<Box<CallSpan>> {
     let sink = lane.sink()?;
-    let (trace_id, span_id) = sink.new_ids(parent.is_valid().then(|| parent.trace_id()));
+    let (trace_id, span_id) = sink.new_ids(parent.map(SpanContext::trace_id));
     // Filled field by field in its box: a whole span written into it would
     // be copied through the stack first.
     let mut call = spare.pop().unwrap_or_else(|| Box::new(CallSpan::unfilled()));
-    call.ids = SpanContext::new(trace_id, span_id, lane.flags, false, parent.trace_state().clone());
-    call.parent = parent.span_id();
+    let trace_state = parent.map_or(TraceState::NONE, |parent| parent.trace_state().clone());
+    call.ids = SpanContext::new(trace_id, span_id, lane.flags, false, trace_state);
+    call.parent = parent.map_or(SpanId::INVALID, SpanContext::span_id);
     call.callsite = callsite;
     call.started = Reading::now();
     call.live = None;
-    call.attributes.clear();
     if lane.notes_starts {
         sink.started(&call);
     }
@@ -102,12 +118,16 @@ pub(crate) fn end_call(token: Token, panic_recorded: bool) {
         match call.live.take() {
             Some(live) => live.end_with_timestamp(Timestamp::Read(ended)),
             None => {
-                if let Some(sink) = call.lane.as_ref().and_then(Lane::sink) {
+                match call.lane.as_ref().and_then(Lane::sink) {
                     // Attributes recorded on the call go into a full
                     // record, which takes them from it.
-                    if !call.attributes.is_empty() || !sink.end(call, ended) {
-                        sink.clone().record(call).end(Timestamp::Read(ended));
+                    Some(sink) => {
+                        if !call.attributes.is_empty() || !sink.end(call, ended) {
+                            sink.clone().record(call).end(Timestamp::Read(ended));
+                        }
                     }
+                    // Not left for the next call that takes the box.
+                    None => call.attributes.clear(),
                 }
             }
         }

@@ -140,7 +140,10 @@ enum Look {
 /// handing it back through the first look, whatever the answer, cost a
 /// skipped call a third of its time.
 fn look_at_current_parent(call: Option<&'static Callsite>) -> Look {
-    let on_lane = |top: Option<&mut _>, current: &_, spare: &mut _| lane::start_call(call?, top, current, spare);
+    let on_lane = |top: Option<&mut _>, current: &_, spare: &mut _| match top {
+        Some(top) => lane::start_call(call?, top, current, spare),
+        None => lane::start_root_call(call?, current, spare),
+    };
     let first = stack::with_current_frame_or_call(on_lane, |local, current| {
         let capture = current.get::<CaptureBackend>();
         let span = current.span();

@@ -240,10 +240,14 @@ impl Backend for Pipeline {
     /// A span of this process that is not recorded, as the SDK's tracer
     /// makes for a dropped span: the parent's trace (or a new one), a new
     /// span id, sampled off, the parent's trace state.
-    fn root_lane(&self) -> Option<Lane> {
+    fn has_root_lane(&self) -> bool {
         // Every root is recorded and sampled, with nothing to ask: a root
         // call starts as the calls under a sampled span do.
-        if self.keeper.is_some() || !self.samples_the_rest {
+        self.keeper.is_none() && self.samples_the_rest
+    }
+
+    fn root_lane(&self) -> Option<Lane> {
+        if !self.has_root_lane() {
             return None;
         }
         let lease = lease::leased(&self.processors)?;
