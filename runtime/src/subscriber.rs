@@ -50,7 +50,7 @@ use crate::facade::code_location::CodeLocation;
 use crate::facade::dispatch;
 use crate::facade::live::LiveSpan;
 use crate::facade::open::{OpenSpan, SpanStart};
-use crate::facade::stack;
+use crate::facade::stack::{self, Token};
 use crate::facade::start::start_span;
 use opentelemetry::trace::{SpanContext, SpanKind, Status};
 use opentelemetry::{Key, KeyValue, Value};
@@ -97,8 +97,8 @@ impl Traced {
 
 thread_local! {
     /// The `tracing` spans this thread entered, innermost last, each with
-    /// the ids it made current on tracekit's stack.
-    static ENTERED: RefCell<Vec<(Id, OpenSpan)>> = const { RefCell::new(Vec::new()) };
+    /// the frame of tracekit's stack its ids are current in.
+    static ENTERED: RefCell<Vec<(Id, Token)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl<S> tracing_subscriber::Layer<S> for Layer
@@ -172,14 +172,15 @@ where
 
     fn on_enter(&self, id: &Id, context: LayerContext<'_, S>) {
         let Some(span) = context.span(id) else { return };
-        let Some(ids) = span.extensions().get::<Traced>().and_then(|traced| traced.ids().cloned()) else { return };
+        let extensions = span.extensions();
+        let Some(ids) = extensions.get::<Traced>().and_then(Traced::ids) else { return };
         // Only the span's ids are current on tracekit's stack: the span
         // itself stays in its extensions, where a record or an event reaches
         // it whichever thread has it entered, on several threads at once too.
-        let mut current = OpenSpan::not_recorded(ids);
-        current.enter();
+        let token = stack::enter_ids(ids);
+        drop(extensions);
         // A thread being torn down keeps no record: its exit finds none.
-        let _ = ENTERED.try_with(|entered| entered.borrow_mut().push((id.clone(), current)));
+        let _ = ENTERED.try_with(|entered| entered.borrow_mut().push((id.clone(), token)));
     }
 
     fn on_exit(&self, id: &Id, _context: LayerContext<'_, S>) {
@@ -191,8 +192,10 @@ where
             })
             .ok()
             .flatten();
-        // Made not current as it drops, off the borrow.
-        drop(entry);
+        // Made not current off the borrow.
+        if let Some((_, token)) = entry {
+            stack::exit_ids(token);
+        }
     }
 
     fn on_close(&self, id: Id, context: LayerContext<'_, S>) {

@@ -74,3 +74,20 @@ fn opentelemetry_code_finds_tracekits_span_in_context_current_only_with_the_swit
     assert_eq!(seen(false), (true, false), "tracekit's own stack, a `Context` made on request");
     assert_eq!(seen(true), (true, true), "made current in OpenTelemetry's `Context` too");
 }
+
+#[test]
+fn with_the_switch_a_span_entered_through_tracekits_layer_is_current_in_context_until_it_exits() {
+    let _turn = INSTALLED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let guard = Config::new().exporters(&[Exporter::InMemory]).opentelemetry_context(true).install().unwrap();
+    let subscriber = tracing_subscriber::registry().with(tracekit::subscriber::layer());
+    let current = || opentelemetry::Context::current().span().span_context().span_id();
+    let (inside, after) = tracing::subscriber::with_default(subscriber, || {
+        let inside = tracing::info_span!("entered").in_scope(|| (tracekit::current_span().span_id(), current()));
+        (inside, current())
+    });
+    let spans = tracekit::testing::take_recorded();
+    drop(guard);
+    let entered = spans.get("entered").span_id();
+    assert_eq!(inside, (Some(entered), entered), "current on tracekit's stack and in the `Context`");
+    assert_eq!(after, opentelemetry::trace::SpanId::INVALID, "neither once it exited");
+}

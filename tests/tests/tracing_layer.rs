@@ -229,3 +229,20 @@ fn a_span_named_as_parent_keeps_its_trace_when_it_is_not_recorded() {
     });
     assert_eq!(spans.names(), ["other"], "the child stays in the unsampled trace, not in the current one");
 }
+
+#[test]
+fn a_span_exited_out_of_order_leaves_the_one_entered_after_it_current() {
+    let ((), spans) = captured(|| {
+        let first = tracing::info_span!("first");
+        let first_entered = first.enter();
+        let second = tracing::info_span!("second");
+        let second_entered = second.enter();
+        drop(first_entered);
+        tracekit_middle();
+        drop(second_entered);
+        tracekit::span("after").in_scope(|| ());
+    });
+    spans.assert_child_of("second", "first");
+    spans.assert_child_of("tracekit_middle", "second");
+    assert_eq!(spans.get("after").parent_span_id(), None, "neither is current once both exited");
+}

@@ -93,6 +93,7 @@ thread_local! {
         attached: Vec::new(),
         next_token: 0,
         spare_calls: Vec::new(),
+        spare_ids: Vec::new(),
     }) };
 }
 
@@ -113,10 +114,14 @@ struct Frames {
     /// The boxes of call spans that ended, for the next calls to fill.
     #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
     spare_calls: Vec<Box<CallSpan>>,
+    /// The boxes of ids made current by [`enter_ids`] and no longer, for
+    /// the next ones.
+    #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
+    spare_ids: Vec<Box<SpanState>>,
 }
 
 /// How many ended call spans' boxes a thread keeps: as deep as its calls
-/// usually nest.
+/// usually nest. As many boxes of ids, for the same reason.
 const SPARE_CALLS: usize = 64;
 
 impl Frames {
@@ -227,6 +232,55 @@ pub(crate) fn push(mut state: Box<SpanState>) -> Token {
         });
     }
     Token(token)
+}
+
+/// Makes `ids` current: those of a span whose state is kept elsewhere (a
+/// `tracing` span entered on this thread), in a box the stack recycles.
+/// [`exit_ids`] ends it.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code, reason = "used by the tracing layer"))]
+pub(crate) fn enter_ids(ids: &SpanContext) -> Token {
+    let unfilled = || SpanState {
+        ids: SpanContext::NONE,
+        live: None,
+        carried: None,
+        local_trace: None,
+        lane: None,
+        otel_span_at_start: None,
+    };
+    // A mirrored span has a `Context` of its own made current: the whole push.
+    if MIRROR.load(Ordering::Relaxed) {
+        let mut state = Box::new(unfilled());
+        state.ids = ids.clone();
+        return push(state);
+    }
+    let otel_span = otel_span_id();
+    let pushed = FRAMES.try_with(|frames| {
+        let mut frames = frames.try_borrow_mut().ok()?;
+        let mut state = frames.spare_ids.pop().unwrap_or_else(|| Box::new(unfilled()));
+        state.ids = ids.clone();
+        let token = frames.next_token();
+        frames.frames.push(Frame { token, span: CurrentSpan::Entered(state), otel_span });
+        Some(token)
+    });
+    Token(pushed.ok().flatten().unwrap_or(u64::MAX))
+}
+
+/// Ends what [`enter_ids`] began, whichever frames were pushed since.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code, reason = "used by the tracing layer"))]
+pub(crate) fn exit_ids(token: Token) {
+    let any_attached = FRAMES.try_with(|frames| {
+        let mut frames = frames.try_borrow_mut().ok()?;
+        if let CurrentSpan::Entered(state) = frames.take(token)?.span {
+            // Holds ids alone: nothing of OpenTelemetry's drops here.
+            if frames.spare_ids.len() < SPARE_CALLS {
+                frames.spare_ids.push(state);
+            }
+        }
+        Some(!frames.attached.is_empty())
+    });
+    if let Ok(Some(true)) = any_attached {
+        drop(FRAMES.try_with(|frames| frames.try_borrow_mut().ok()?.detach(token)));
+    }
 }
 
 /// Ends what [`push`] began, whichever frames were pushed since; gives the
