@@ -38,6 +38,13 @@ pub(crate) struct SpanState {
     pub(crate) otel_span_at_start: Option<SpanId>,
 }
 
+impl SpanState {
+    /// A state of `ids`, with `live` and `carried`, and nothing else yet.
+    pub(crate) fn new(ids: SpanContext, live: Option<LiveSpan>, carried: Option<Context>) -> Self {
+        SpanState { ids, live, carried, local_trace: None, lane: None, otel_span_at_start: None }
+    }
+}
+
 /// What the calls under a recorded span need to start and end as its
 /// children, copied from span to span down the stack.
 #[derive(Clone)]

@@ -77,7 +77,7 @@ impl OpenSpan {
                 recycled.otel_span_at_start = None;
                 recycled
             }
-            None => Box::new(SpanState { ids, live, carried, local_trace: None, lane: None, otel_span_at_start: None }),
+            None => Box::new(SpanState::new(ids, live, carried)),
         };
         OpenSpan { recording, state: Some(state), entered: None }
     }

@@ -239,24 +239,17 @@ pub(crate) fn push(mut state: Box<SpanState>) -> Token {
 /// [`exit_ids`] ends it.
 #[cfg_attr(not(feature = "tracing"), allow(dead_code, reason = "used by the tracing layer"))]
 pub(crate) fn enter_ids(ids: &SpanContext) -> Token {
-    let unfilled = || SpanState {
-        ids: SpanContext::NONE,
-        live: None,
-        carried: None,
-        local_trace: None,
-        lane: None,
-        otel_span_at_start: None,
-    };
     // A mirrored span has a `Context` of its own made current: the whole push.
     if MIRROR.load(Ordering::Relaxed) {
-        let mut state = Box::new(unfilled());
-        state.ids = ids.clone();
-        return push(state);
+        return push(Box::new(SpanState::new(ids.clone(), None, None)));
     }
     let otel_span = otel_span_id();
     let pushed = FRAMES.try_with(|frames| {
         let mut frames = frames.try_borrow_mut().ok()?;
-        let mut state = frames.spare_ids.pop().unwrap_or_else(|| Box::new(unfilled()));
+        let mut state = match frames.spare_ids.pop() {
+            Some(spare) => spare,
+            None => Box::new(SpanState::new(SpanContext::NONE, None, None)),
+        };
         state.ids = ids.clone();
         let token = frames.next_token();
         frames.frames.push(Frame { token, span: CurrentSpan::Entered(state), otel_span });
@@ -268,32 +261,36 @@ pub(crate) fn enter_ids(ids: &SpanContext) -> Token {
 /// Ends what [`enter_ids`] began, whichever frames were pushed since.
 #[cfg_attr(not(feature = "tracing"), allow(dead_code, reason = "used by the tracing layer"))]
 pub(crate) fn exit_ids(token: Token) {
-    let any_attached = FRAMES.try_with(|frames| {
-        let mut frames = frames.try_borrow_mut().ok()?;
-        if let CurrentSpan::Entered(state) = frames.take(token)?.span {
+    take_frame(token, |frames, span| {
+        if let CurrentSpan::Entered(state) = span {
             // Holds ids alone: nothing of OpenTelemetry's drops here.
             if frames.spare_ids.len() < SPARE_CALLS {
                 frames.spare_ids.push(state);
             }
         }
-        Some(!frames.attached.is_empty())
     });
-    if let Ok(Some(true)) = any_attached {
-        drop(FRAMES.try_with(|frames| frames.try_borrow_mut().ok()?.detach(token)));
-    }
 }
 
 /// Ends what [`push`] began, whichever frames were pushed since; gives the
 /// state back.
 pub(crate) fn pop(token: Token) -> Option<Box<SpanState>> {
-    let (state, any_attached) = FRAMES
+    take_frame(token, |_, span| match span {
+        CurrentSpan::Entered(state) => Some(state),
+        CurrentSpan::Call(..) => None,
+    })
+    .flatten()
+}
+
+/// Takes the frame `token` names off the stack, whichever frames were
+/// pushed since, and gives its span to `keep`, within the borrow; then
+/// drops what the frame made current.
+fn take_frame<R>(token: Token, keep: impl FnOnce(&mut Frames, CurrentSpan) -> R) -> Option<R> {
+    let (kept, any_attached) = FRAMES
         .try_with(|frames| {
             let mut frames = frames.try_borrow_mut().ok()?;
-            let state = match frames.take(token)?.span {
-                CurrentSpan::Entered(state) => Some(state),
-                CurrentSpan::Call(..) => None,
-            };
-            Some((state, !frames.attached.is_empty()))
+            let span = frames.take(token)?.span;
+            let kept = keep(&mut frames, span);
+            Some((kept, !frames.attached.is_empty()))
         })
         .ok()
         .flatten()?;
@@ -302,7 +299,7 @@ pub(crate) fn pop(token: Token) -> Option<Box<SpanState>> {
     if any_attached {
         drop(FRAMES.try_with(|frames| frames.try_borrow_mut().ok()?.detach(token)));
     }
-    state
+    Some(kept)
 }
 
 /// Ends a call span [`with_current_frame_or_call`] pushed: `end` runs on
@@ -333,36 +330,33 @@ pub(crate) fn pop_call(token: Token) -> Option<Box<CallSpan>> {
 
 /// Runs `f` on the call span of the frame `token`, if it is one.
 pub(crate) fn with_call<R>(token: Token, f: impl FnOnce(&mut CallSpan) -> R) -> Option<R> {
-    FRAMES
-        .try_with(|frames| {
-            let mut frames = frames.try_borrow_mut().ok()?;
-            let frame = frames.frames.iter_mut().rev().find(|frame| frame.token == token.0)?;
-            match &mut frame.span {
-                CurrentSpan::Call(call) => Some(f(call)),
-                CurrentSpan::Entered(_) => None,
-            }
-        })
-        .ok()
-        .flatten()
+    with_frame(
+        |frame| frame.token == token.0,
+        |span| match span {
+            CurrentSpan::Call(call) => Some(f(call)),
+            CurrentSpan::Entered(_) => None,
+        },
+    )
 }
 
 /// Runs `f` on the span of the frame `token`, if it is recorded.
 pub(crate) fn with_live<R>(token: Token, f: impl FnOnce(&mut LiveSpan) -> R) -> Option<R> {
-    with_frame(|frame| frame.token == token.0, f)
+    with_frame(|frame| frame.token == token.0, |span| span.live().map(f))
 }
 
 /// Runs `f` on the recorded span with id `span_id`, if it is current on
 /// this thread.
 pub(crate) fn with_live_span<R>(span_id: SpanId, f: impl FnOnce(&mut LiveSpan) -> R) -> Option<R> {
-    with_frame(|frame| frame.span.ids().span_id() == span_id, f)
+    with_frame(|frame| frame.span.ids().span_id() == span_id, |span| span.live().map(f))
 }
 
-fn with_frame<R>(found: impl Fn(&Frame) -> bool, f: impl FnOnce(&mut LiveSpan) -> R) -> Option<R> {
+/// Runs `f` on the span of the innermost frame `found`, within the borrow.
+fn with_frame<R>(found: impl Fn(&Frame) -> bool, f: impl FnOnce(&mut CurrentSpan) -> Option<R>) -> Option<R> {
     FRAMES
         .try_with(|frames| {
             let mut frames = frames.try_borrow_mut().ok()?;
             let frame = frames.frames.iter_mut().rev().find(|frame| found(frame))?;
-            frame.span.live().map(f)
+            f(&mut frame.span)
         })
         .ok()
         .flatten()
