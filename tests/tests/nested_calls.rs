@@ -327,3 +327,50 @@ fn a_capture_names_the_calls_still_running_when_it_returns() {
     release.send(()).expect("the thread waits");
     thread.join().expect("the thread ends");
 }
+
+#[tracekit::trace_async(include_args, include_result, kind = "client")]
+async fn fetch(id: u64) -> Result<u64, Declined> {
+    if id > 10 {
+        return Err(Declined);
+    }
+    Ok(id)
+}
+
+#[trace_operation]
+fn fetches(id: u64) -> Result<u64, Declined> {
+    futures_executor_lite(fetch(id))
+}
+
+#[test]
+fn an_async_call_under_a_span_records_what_the_same_call_as_a_root_records() {
+    for id in [3, 30] {
+        let (_, alone) = capture(|| futures_executor_lite(fetch(id)));
+        let (_, nested) = capture(|| fetches(id));
+        assert_eq!(recorded(alone.get("fetch")), recorded(nested.get("fetch")), "{id}");
+        nested.assert_child_of("fetch", "fetches");
+        let (fetch, parent) = (nested.get("fetch"), nested.get("fetches"));
+        assert_eq!(fetch.trace_id(), parent.trace_id());
+        assert_eq!(fetch.i64_attribute("arg.id"), Some(id as i64));
+        assert_eq!(fetch.is_error(), id > 10);
+        assert!(fetch.data().span_context.is_sampled());
+    }
+}
+
+#[tracekit::trace_async]
+async fn waits_forever() {
+    std::future::pending::<()>().await;
+}
+
+#[trace_operation]
+fn polls_once_and_drops() {
+    let mut future = std::pin::pin!(waits_forever());
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(future.as_mut().poll(&mut context).is_pending());
+}
+
+#[test]
+fn an_async_call_under_a_span_dropped_unfinished_ends_cancelled_under_it() {
+    let ((), spans) = capture(polls_once_and_drops);
+    spans.assert_child_of("waits_forever", "polls_once_and_drops");
+    assert_eq!(spans.get("waits_forever").bool_attribute("tracekit.cancelled"), Some(true));
+}

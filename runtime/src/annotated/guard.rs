@@ -7,7 +7,7 @@ use crate::facade::lane;
 use crate::facade::open::{end_call, OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use crate::facade::stack::{self, Token};
-use crate::facade::start::{start_call_span, start_span};
+use crate::facade::start::{start_call_span, start_span, OnLane};
 use crate::keys::CANCELLED;
 use crate::metered::Stopwatch;
 use crate::support::clock::Reading;
@@ -238,7 +238,7 @@ impl SyncSpan {
     /// Not generic, so compiled once, in tracekit.
     #[inline(never)]
     fn start_untimed(callsite: &'static Callsite, record: Record<'_>) -> Self {
-        let inner = match start_call_span(callsite, || call_start(callsite, None), record) {
+        let inner = match start_call_span(callsite, OnLane::UnderOrAsRoot, || call_start(callsite, None), record) {
             Ok(token) => {
                 record_on_lane(token, record);
                 Some(SyncCall::OnLane(token))
@@ -369,7 +369,15 @@ impl AsyncSpan {
 
     #[inline(never)]
     fn start_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
-        let inner = Call::start(callsite, parent, record).map(|mut call| {
+        let call = if callsite.threshold.is_some() || crate::metered::is_on() {
+            Call::start(callsite, parent, record)
+        } else {
+            match parent() {
+                Some(given) => Call::start(callsite, || Some(given), record),
+                None => Self::start_untimed(callsite, record),
+            }
+        };
+        let inner = call.map(|mut call| {
             if let Some(open) = &mut call.open {
                 // Whatever polls the future sees what was current at the
                 // call: a test capture, baggage.
@@ -378,6 +386,21 @@ impl AsyncSpan {
             AsyncCall::new(call)
         });
         AsyncSpan { inner }
+    }
+
+    /// Starts the span of a call with neither a parent given nor a clock to
+    /// run as a synchronous call starts, on the lane of the span it runs
+    /// under if that span has one; taken off the stack at once, it goes on
+    /// as the future's. Not generic, so compiled once, in tracekit.
+    #[inline(never)]
+    fn start_untimed(callsite: &'static Callsite, record: Record<'_>) -> Option<Call> {
+        match start_call_span(callsite, OnLane::Under, || call_start(callsite, None), record) {
+            Ok(token) => {
+                record_on_lane(token, record);
+                lane::take_call(token).map(|(open, callsite)| Call::untimed(callsite, open))
+            }
+            Err(open) => open.map(|open| Call::untimed(callsite, open)),
+        }
     }
 
     /// Runs `build` with this span current: the synchronous part of a

@@ -1,15 +1,16 @@
 //! Calls started on a recorded span's lane ([`Lane`](super::live::Lane)):
-//! the synchronous calls under such a span are recorded without asking the
-//! backend each time. A backend whose answer for every child of a sampled
-//! span is "recorded and sampled" (no sampler to ask) gives its recorded
-//! spans a lane; one that samples every root so also has a lane for roots,
-//! on which a call with no span above it starts a trace. An annotated call
-//! under such a span starts in the same
-//! look at the stack that finds its parent: its ids, callsite and start
-//! reading go in a box the stack recycles, with no `SpanStart`, no visit to
-//! the backend and no `OpenSpan`. When it ends, the lane's sink fills a
-//! record from it; a record is taken while the call runs only if something
-//! is recorded on it (arguments, an error, an event).
+//! the calls under such a span are recorded without asking the backend
+//! each time. A backend whose answer for every child of a sampled span is
+//! "recorded and sampled" (no sampler to ask) gives its recorded spans a
+//! lane; one that samples every root so also has a lane for roots, on which
+//! a synchronous call with no span above it starts a trace. An annotated
+//! call under such a span starts in the same look at the stack that finds
+//! its parent: its ids, callsite and start reading go in a box the stack
+//! recycles, with no `SpanStart`, no visit to the backend and no
+//! `OpenSpan`. When it ends, the lane's sink fills a record from it; a
+//! record is taken while the call runs only if something other than
+//! attributes is recorded on it (an error, an event), or when it goes on
+//! as a future's (an `async` call, a call that returns a future).
 
 use super::callsite::Callsite;
 use super::dispatch::{self, CaptureBackend};
@@ -94,20 +95,21 @@ fn fill_call(
 /// (with the callsite it was started for): a call that goes on as a
 /// future's.
 pub(crate) fn take_call(token: Token) -> Option<(OpenSpan, &'static Callsite)> {
-    let mut call = stack::pop_call(token)?;
-    call.live();
-    let CallSpan { ids, callsite, live, lane, .. } = *call;
-    let lane = lane?;
-    let mut open = OpenSpan::recorded(ids, live?);
-    open.set_local_trace(lane.sink().and_then(|sink| sink.local_trace()));
-    open.set_lane(lane);
-    Some((open, callsite))
+    stack::leave_call(token, |call| {
+        call.live();
+        let (live, lane) = (call.live.take()?, call.lane.take()?);
+        let mut open = OpenSpan::recorded(std::mem::replace(&mut call.ids, SpanContext::NONE), live);
+        open.set_local_trace(lane.sink().and_then(|sink| sink.local_trace()));
+        open.set_lane(lane);
+        Some((open, call.callsite))
+    })
+    .flatten()
 }
 
 /// Ends the call span `token` started. During a panic, the span is marked
 /// failed with the panic's message first, unless that was done already.
 pub(crate) fn end_call(token: Token, panic_recorded: bool) {
-    stack::end_call(token, |call| {
+    stack::leave_call(token, |call| {
         if std::thread::panicking() && !panic_recorded {
             let message = crate::support::panic::current_message();
             if let Some(live) = call.live() {

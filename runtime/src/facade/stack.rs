@@ -302,30 +302,25 @@ fn take_frame<R>(token: Token, keep: impl FnOnce(&mut Frames, CurrentSpan) -> R)
     Some(kept)
 }
 
-/// Ends a call span [`with_current_frame_or_call`] pushed: `end` runs on
-/// the span, within the stack's borrow (it hands the span to its sink and
-/// touches no frame); the box goes back to the stack for the next call.
-pub(crate) fn end_call(token: Token, end: impl FnOnce(&mut CallSpan)) {
-    let _ = FRAMES.try_with(|frames| {
-        let mut frames = frames.try_borrow_mut().ok()?;
-        if let CurrentSpan::Call(mut call) = frames.take(token)?.span {
-            end(&mut call);
+/// Takes the frame of a call span [`with_current_frame_or_call`] pushed
+/// off the stack: `leave` runs on the span within the stack's borrow (it
+/// ends the span, or takes what goes on as a future's, and touches no
+/// frame); the box goes back to the stack for the next call. A call's
+/// frame made nothing current: there is nothing to detach, and no look
+/// for it on this path that every call takes.
+pub(crate) fn leave_call<R>(token: Token, leave: impl FnOnce(&mut CallSpan) -> R) -> Option<R> {
+    FRAMES
+        .try_with(|frames| {
+            let mut frames = frames.try_borrow_mut().ok()?;
+            let CurrentSpan::Call(mut call) = frames.take(token)?.span else { return None };
+            let left = leave(&mut call);
             if frames.spare_calls.len() < SPARE_CALLS {
                 frames.spare_calls.push(call);
             }
-        }
-        Some(())
-    });
-}
-
-/// Ends a call span [`with_current_frame_or_call`] pushed without ending
-/// the span: gives it back.
-pub(crate) fn pop_call(token: Token) -> Option<Box<CallSpan>> {
-    let span = FRAMES.try_with(|frames| Some(frames.try_borrow_mut().ok()?.take(token)?.span)).ok().flatten()?;
-    match span {
-        CurrentSpan::Call(call) => Some(call),
-        CurrentSpan::Entered(_) => None,
-    }
+            Some(left)
+        })
+        .ok()
+        .flatten()
 }
 
 /// Runs `f` on the call span of the frame `token`, if it is one.

@@ -27,15 +27,28 @@ pub(crate) fn start_span(
     start_recording(None, start, parent, record).err().flatten()
 }
 
-/// Starts the span of a synchronous call of `callsite` with no parent
-/// given: on the lane of the current span, in place, when it has one
-/// (`Ok`, the call's frame on the stack); otherwise as [`start_span`] does.
+/// Where the span of a call may start in place, on a lane.
+#[derive(Clone, Copy)]
+pub(crate) enum OnLane {
+    /// Under a span that has a lane, or as a root on the lane for roots of
+    /// the backend: a synchronous call, which may end as a compact record.
+    UnderOrAsRoot,
+    /// Only under a span that has a lane: a call whose span goes on as a
+    /// future's and so takes its record at once. As a root, the backend's
+    /// own start of such a span costs less.
+    Under,
+}
+
+/// Starts the span of a call of `callsite` with no parent given: on a lane
+/// as `on_lane` allows, in place (`Ok`, the call's frame on the stack);
+/// otherwise as [`start_span`] does.
 pub(crate) fn start_call_span(
     callsite: &'static Callsite,
+    on_lane: OnLane,
     start: impl FnOnce() -> SpanStart,
     record: &mut dyn FnMut(&mut Recorder),
 ) -> Result<Token, Option<OpenSpan>> {
-    start_recording(Some(callsite), start, || None, record)
+    start_recording(Some((callsite, on_lane)), start, || None, record)
 }
 
 /// Everything past the one check, kept out of line so that an annotated
@@ -43,7 +56,7 @@ pub(crate) fn start_call_span(
 /// of that callsite, which may start on a lane (`Ok`).
 #[inline(never)]
 fn start_recording(
-    call: Option<&'static Callsite>,
+    call: Option<(&'static Callsite, OnLane)>,
     start: impl FnOnce() -> SpanStart,
     parent: impl FnOnce() -> Option<Context>,
     record: &mut dyn FnMut(&mut Recorder),
@@ -139,10 +152,11 @@ enum Look {
 /// backend starts is taken in a second look. The parent is large, and
 /// handing it back through the first look, whatever the answer, cost a
 /// skipped call a third of its time.
-fn look_at_current_parent(call: Option<&'static Callsite>) -> Look {
-    let on_lane = |top: Option<&mut _>, current: &_, spare: &mut _| match top {
-        Some(top) => lane::start_call(call?, top, current, spare),
-        None => lane::start_root_call(call?, current, spare),
+fn look_at_current_parent(call: Option<(&'static Callsite, OnLane)>) -> Look {
+    let on_lane = |top: Option<&mut _>, current: &_, spare: &mut _| match (top, call?) {
+        (Some(top), (callsite, _)) => lane::start_call(callsite, top, current, spare),
+        (None, (callsite, OnLane::UnderOrAsRoot)) => lane::start_root_call(callsite, current, spare),
+        (None, (_, OnLane::Under)) => None,
     };
     let first = stack::with_current_frame_or_call(on_lane, |local, current| {
         let capture = current.get::<CaptureBackend>();
