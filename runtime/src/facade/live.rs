@@ -167,13 +167,12 @@ impl CallSpan {
         CallSpan { ids, parent, callsite, started, live: None, lane: None, attributes: Vec::new() }
     }
 
-    /// Records `attributes` on the span: they wait in the call while it
-    /// has no record, or go into its record.
-    pub(crate) fn add_attributes(&mut self, mut attributes: Vec<KeyValue>) {
-        match self.live.as_mut() {
-            Some(live) => live.set_attributes(attributes.drain(..)),
-            None if self.attributes.is_empty() => std::mem::swap(&mut self.attributes, &mut attributes),
-            None => self.attributes.append(&mut attributes),
+    /// Keeps `attributes` in the call, after those it waits with already,
+    /// for the record it takes later.
+    pub(crate) fn wait_with(&mut self, mut attributes: Vec<KeyValue>) {
+        match self.attributes.is_empty() {
+            true => std::mem::swap(&mut self.attributes, &mut attributes),
+            false => self.attributes.append(&mut attributes),
         }
         crate::support::recycle::give(attributes);
     }

@@ -118,11 +118,12 @@ impl Recorder {
     }
 
     /// Applies what was recorded to a call started on a lane: attributes
-    /// alone are added to the call, which takes no record for them.
+    /// alone wait in a call that has no record yet, which takes none for
+    /// them.
     pub(crate) fn apply_to_call(mut self, call: &mut CallSpan) {
-        if self.error.is_none() && self.links.is_none() {
+        if call.live.is_none() && self.error.is_none() && self.links.is_none() {
             if let Some(attributes) = self.attributes.take().filter(|attributes| !attributes.is_empty()) {
-                call.add_attributes(attributes);
+                call.wait_with(attributes);
             }
         } else if let Some(live) = call.live() {
             self.apply_to(live);

@@ -120,9 +120,9 @@ struct Frames {
     spare_ids: Vec<Box<SpanState>>,
 }
 
-/// How many ended call spans' boxes a thread keeps: as deep as its calls
-/// usually nest. As many boxes of ids, for the same reason.
-const SPARE_CALLS: usize = 64;
+/// How many boxes of each kind (ended call spans', entered ids') a thread
+/// keeps: as deep as its spans usually nest.
+const SPARE_BOXES: usize = 64;
 
 impl Frames {
     fn next_token(&mut self) -> u64 {
@@ -131,7 +131,8 @@ impl Frames {
 
     /// Takes the frame `token` names off the stack, whichever frames were
     /// pushed since (most often it is the top one). What it made current
-    /// stays: a call's frame made nothing current, and [`pop`] detaches it.
+    /// stays: a call's frame made nothing current, and [`take_frame`]
+    /// detaches it for the others.
     fn take(&mut self, token: Token) -> Option<Frame> {
         take_last(&mut self.frames, |frame| frame.token == token.0)
     }
@@ -264,7 +265,7 @@ pub(crate) fn exit_ids(token: Token) {
     take_frame(token, |frames, span| {
         if let CurrentSpan::Entered(state) = span {
             // Holds ids alone: nothing of OpenTelemetry's drops here.
-            if frames.spare_ids.len() < SPARE_CALLS {
+            if frames.spare_ids.len() < SPARE_BOXES {
                 frames.spare_ids.push(state);
             }
         }
@@ -314,7 +315,7 @@ pub(crate) fn leave_call<R>(token: Token, leave: impl FnOnce(&mut CallSpan) -> R
             let mut frames = frames.try_borrow_mut().ok()?;
             let CurrentSpan::Call(mut call) = frames.take(token)?.span else { return None };
             let left = leave(&mut call);
-            if frames.spare_calls.len() < SPARE_CALLS {
+            if frames.spare_calls.len() < SPARE_BOXES {
                 frames.spare_calls.push(call);
             }
             Some(left)
