@@ -459,6 +459,30 @@ fn span_limits_bound_attributes_events_and_value_length() {
     }));
 }
 
+#[trace_operation(include_args)]
+fn labelled(label: &str, count: u64) {}
+
+/// A call with nothing but its arguments recorded is queued compact, with
+/// them beside it, only when they fit the limit with its code location;
+/// otherwise it is recorded in full and cut as any span.
+#[test]
+fn a_call_with_only_its_arguments_is_held_to_the_span_limits() {
+    let _lock = installing();
+    for (limit, kept, dropped) in [("5", 5, 0), ("4", 4, 1)] {
+        let vars = [("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", limit), ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "5")];
+        let guard = from_vars(&vars).unwrap().exporters(&[Exporter::InMemory]).install().unwrap();
+        labelled("a long label", 12);
+        let spans = testing::take_recorded();
+        drop(guard);
+        let span = spans.get("labelled");
+        let data = span.data();
+        assert_eq!((data.attributes.len(), data.dropped_attributes_count), (kept, dropped), "limit {limit}");
+        assert_eq!(span.str_attribute("arg.label"), Some("a lon"), "limit {limit}: cut to the length limit");
+        assert_eq!(span.i64_attribute("arg.count"), (dropped == 0).then_some(12), "limit {limit}");
+        assert!(span.str_attribute("code.function.name").is_some(), "limit {limit}");
+    }
+}
+
 #[test]
 fn a_user_built_provider_receives_the_spans_and_stays_usable() {
     use opentelemetry_sdk::trace::SdkTracerProvider;

@@ -76,6 +76,40 @@ fn a_failed_trace_is_kept_whole_and_its_root_says_why() {
     assert_eq!(root.attribute(tracekit::keys::SPANS_DROPPED), None, "nothing was lost");
 }
 
+#[trace_operation(include_args, include_result)]
+fn price(sku: u64, quantity: u32) -> u64 {
+    sku * u64::from(quantity)
+}
+
+#[trace_operation]
+fn order(in_stock: bool) -> Result<u64, String> {
+    let total = price(7, 3);
+    if !in_stock {
+        return Err("out of stock".to_owned());
+    }
+    Ok(total)
+}
+
+#[test]
+fn a_held_call_keeps_its_arguments_and_result_until_its_trace_is_judged() {
+    let _one_at_a_time = serial();
+    let (_, kept) = dropping(KeepPolicy::new().errors()).run(|| order(false));
+    assert_eq!(kept.names(), ["price", "order"]);
+    kept.assert_child_of("price", "order");
+    let price = kept.get("price");
+    let keys: Vec<String> = price.data().attributes.iter().map(|kv| kv.key.to_string()).collect();
+    let code = ["code.function.name", "code.file.path", "code.line.number"];
+    assert_eq!(keys, [&code[..], &["arg.sku", "arg.quantity", "result"]].concat());
+    assert_eq!(price.i64_attribute("arg.sku"), Some(7));
+    assert_eq!(price.i64_attribute("arg.quantity"), Some(3));
+    assert_eq!(price.i64_attribute("result"), Some(21));
+    assert!(price.data().span_context.is_sampled(), "exported as recorded spans are");
+    assert_eq!(price.kept_by(), None);
+
+    let (_, forgotten) = dropping(KeepPolicy::new().errors()).run(|| order(true));
+    assert!(forgotten.is_empty(), "{}", forgotten.tree());
+}
+
 #[test]
 fn a_trace_without_failure_is_forgotten() {
     let _one_at_a_time = serial();

@@ -35,7 +35,15 @@ fn span<'a>(spans: &'a [ProtoSpan], name: &str) -> &'a ProtoSpan {
 #[trace_operation(kind = "server", include_args)]
 fn handle(count: i64, ratio: f64, admin: bool, path: &str) -> Result<(), String> {
     tracekit::current_span().add_event("cache.miss", [tracekit::KeyValue::new("cache.key", "user:1")]);
+    let _ = route(path, count);
     fetch(count)
+}
+
+/// Nothing recorded on it but its arguments and result: a compact record
+/// with its attributes beside it, written to OTLP as any span.
+#[trace_operation(include_args, include_result)]
+fn route(path: &str, count: i64) -> i64 {
+    count * 2 + i64::from(path.len() > 1)
 }
 
 #[trace_operation(kind = "client")]
@@ -65,7 +73,7 @@ fn send_trace(receiver: &Receiver, protocol: Protocol, compression: Compression)
         .unwrap();
     let _ = handle(3, 0.5, true, "/users");
     drop(guard);
-    receiver.wait_for_spans(2, WAIT)
+    receiver.wait_for_spans(3, WAIT)
 }
 
 fn assert_trace_arrived(exports: &[Export], transport: Transport, gzip: bool) {
@@ -96,7 +104,7 @@ fn assert_trace_arrived(exports: &[Export], transport: Transport, gzip: bool) {
     assert_eq!(scope.version, env!("CARGO_PKG_VERSION"));
 
     let spans = spans(exports);
-    assert_eq!(spans.len(), 2, "{spans:#?}");
+    assert_eq!(spans.len(), 3, "{spans:#?}");
     let (handle, fetch) = (span(&spans, "handle"), span(&spans, "fetch"));
     assert_eq!(handle.trace_id.len(), 16);
     assert_eq!(handle.span_id.len(), 8);
@@ -112,6 +120,21 @@ fn assert_trace_arrived(exports: &[Export], transport: Transport, gzip: bool) {
     assert_eq!(value(&handle.attributes, "arg.admin"), Some(&ProtoValue::BoolValue(true)));
     assert_eq!(string(&handle.attributes, "arg.path"), Some("/users"));
     assert_eq!(string(&handle.attributes, "code.function.name"), Some("otlp::handle"));
+
+    let route = span(&spans, "route");
+    let keys: Vec<&str> = route.attributes.iter().map(|attribute| attribute.key.as_str()).collect();
+    let expected = ["code.function.name", "code.file.path", "code.line.number", "arg.path", "arg.count", "result"];
+    assert_eq!(keys, expected, "the code location, then the arguments, then the result");
+    assert_eq!(string(&route.attributes, "code.function.name"), Some("otlp::route"));
+    assert_eq!(string(&route.attributes, "arg.path"), Some("/users"));
+    assert_eq!(value(&route.attributes, "arg.count"), Some(&ProtoValue::IntValue(3)));
+    assert_eq!(value(&route.attributes, "result"), Some(&ProtoValue::IntValue(7)));
+    assert_eq!(
+        (route.trace_id.as_slice(), route.parent_span_id.as_slice()),
+        (&handle.trace_id[..], &handle.span_id[..])
+    );
+    assert_eq!(route.dropped_attributes_count, 0);
+    assert!(route.status.as_ref().is_none_or(|status| status.code == StatusCode::Unset as i32));
 
     let miss = handle.events.iter().find(|e| e.name == "cache.miss").expect("cache.miss event");
     assert_eq!(string(&miss.attributes, "cache.key"), Some("user:1"));

@@ -121,10 +121,17 @@ pub(crate) fn end_call(token: Token, panic_recorded: bool) {
             Some(live) => live.end_with_timestamp(Timestamp::Read(ended)),
             None => {
                 match call.lane.as_ref().and_then(Lane::sink) {
-                    // Attributes recorded on the call go into a full
-                    // record, which takes them from it.
                     Some(sink) => {
-                        if !call.attributes.is_empty() || !sink.end(call, ended) {
+                        let ended_here = match call.attributes.is_empty() {
+                            true => sink.end(call, ended),
+                            false => {
+                                let mut attributes = std::mem::take(&mut call.attributes);
+                                let ended_here = sink.end_with(call, &mut attributes, ended);
+                                call.attributes = attributes;
+                                ended_here
+                            }
+                        };
+                        if !ended_here {
                             sink.clone().record(call).end(Timestamp::Read(ended));
                         }
                     }

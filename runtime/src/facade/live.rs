@@ -133,8 +133,8 @@ pub(crate) struct CallSpan {
     pub(crate) lane: Option<Lane>,
     /// Attributes recorded while the span has no record (its arguments, its
     /// result): kept here, so that recording them takes no record while
-    /// the call runs. The record taken later, at the latest when the call
-    /// ends, takes them first.
+    /// the call runs. A record taken later (for an error, an event) takes
+    /// them first; otherwise the call's sink ends it with them.
     pub(crate) attributes: Vec<KeyValue>,
 }
 
@@ -152,6 +152,11 @@ pub(crate) trait CallSink: Send + Sync {
     /// compact record; `false` when it has none (see the pipeline's
     /// `queued`): it is then recorded in full, through [`CallSink::record`].
     fn end(&self, call: &CallSpan, ended: Reading) -> bool;
+    /// Ends `call`, on which nothing was recorded but the `attributes`
+    /// that waited in it (taken), at `ended`, in a record filled at once,
+    /// without the recording [`CallSink::record`] goes through; `false`
+    /// as [`CallSink::end`], the attributes left as they were.
+    fn end_with(&self, call: &CallSpan, attributes: &mut Vec<KeyValue>, ended: Reading) -> bool;
     /// The local trace the calls are held in, when the sink is one.
     fn local_trace(&self) -> Option<LocalTraceRef> {
         None

@@ -6,11 +6,12 @@
 //! counted only by that thread's spans (and by those that end elsewhere).
 
 use super::processors::Processors;
-use super::queued::{EndedCall, QueuedSpan};
+use super::queued::QueuedSpan;
 use super::span_record::{call_record, FinishedSpan, SpanSink};
 use crate::facade::live::{CallSink, CallSpan, Recording};
 use crate::support::clock::Reading;
 use opentelemetry::trace::{SpanId, TraceId};
+use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::SpanLimits;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -84,8 +85,13 @@ impl CallSink for Lease {
     }
 
     fn end(&self, call: &CallSpan, ended: Reading) -> bool {
-        let queued = EndedCall::new(call, ended, self.limits());
-        queued.map(|ended_call| self.processors.queue(QueuedSpan::Call(ended_call))).is_some()
+        let queued = QueuedSpan::ended_call(call, &mut Vec::new(), ended, self.limits());
+        queued.map(|span| self.processors.queue(span)).is_some()
+    }
+
+    fn end_with(&self, call: &CallSpan, attributes: &mut Vec<KeyValue>, ended: Reading) -> bool {
+        let queued = QueuedSpan::ended_call(call, attributes, ended, self.limits());
+        queued.map(|span| self.processors.queue(span)).is_some()
     }
 }
 

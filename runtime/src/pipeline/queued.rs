@@ -17,6 +17,7 @@ use crate::facade::code_location::CodeLocation;
 use crate::facade::live::CallSpan;
 use crate::support::clock::{Reading, Timestamp};
 use opentelemetry::trace::{SpanContext, SpanId, Status, TraceFlags, TraceId, TraceState};
+use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::{SpanData, SpanLimits};
 use std::borrow::Cow;
 
@@ -43,13 +44,14 @@ pub(crate) enum QueuedSpan {
 
 impl EndedCall {
     /// `call`, ended at `ended`, as a compact record; `None` when it has
-    /// a trace state, or when `limits` cut its code location: only a full
-    /// record holds those.
-    pub(crate) fn new(call: &CallSpan, ended: Reading, limits: &SpanLimits) -> Option<EndedCall> {
-        // The code location is added on export, and must fit the limit.
-        let code = CodeLocation::Function(call.callsite).len();
+    /// a trace state, or when `limits` cut its code location and the
+    /// `recorded` attributes that go with it: only a full record holds those.
+    fn new(call: &CallSpan, recorded: usize, ended: Reading, limits: &SpanLimits) -> Option<EndedCall> {
+        // The code location is added on export; with the attributes, it
+        // must fit the limit.
+        let attributes = CodeLocation::Function(call.callsite).len() + recorded;
         let ids = &call.ids;
-        let compact = code <= limits.max_attributes_per_span as usize && *ids.trace_state() == TraceState::NONE;
+        let compact = attributes <= limits.max_attributes_per_span as usize && *ids.trace_state() == TraceState::NONE;
         compact.then(|| EndedCall {
             trace_id: ids.trace_id(),
             span_id: ids.span_id(),
@@ -66,9 +68,38 @@ impl EndedCall {
     fn ids(&self) -> SpanContext {
         SpanContext::new(self.trace_id, self.span_id, self.flags, false, TraceState::NONE)
     }
+
+    /// The call as a full record, with `attributes` after its code
+    /// location (within the limit with it: see [`EndedCall::new`]).
+    fn into_record(self, attributes: Vec<KeyValue>) -> FinishedSpan {
+        let mut record = take_record();
+        let (kind, name) = (self.callsite.kind.clone(), Cow::Borrowed(self.callsite.name));
+        record.start(self.ids(), None, (self.parent, false), kind, name, Timestamp::Read(self.started));
+        record.end_time = Timestamp::Read(self.ended);
+        record.set_start_attributes(Some(CodeLocation::Function(self.callsite)), attributes, 0);
+        FinishedSpan::new(record)
+    }
 }
 
 impl QueuedSpan {
+    /// `call`, ended at `ended` with the `attributes` recorded on it, made
+    /// at once what is queued: its compact record, or with attributes a
+    /// record filled from it (taking them), without the recording a record
+    /// taken while the call runs goes through. `None` when it needs that
+    /// (see [`EndedCall::new`]), the attributes left as they were.
+    pub(crate) fn ended_call(
+        call: &CallSpan,
+        attributes: &mut Vec<KeyValue>,
+        ended: Reading,
+        limits: &SpanLimits,
+    ) -> Option<QueuedSpan> {
+        let ended_call = EndedCall::new(call, attributes.len(), ended, limits)?;
+        Some(match attributes.is_empty() {
+            true => QueuedSpan::Call(ended_call),
+            false => QueuedSpan::Record(ended_call.into_record(std::mem::take(attributes))),
+        })
+    }
+
     pub(crate) fn span_id(&self) -> SpanId {
         match self {
             QueuedSpan::Record(span) => span.span_id(),
@@ -88,14 +119,7 @@ impl QueuedSpan {
     pub(crate) fn into_record(self) -> FinishedSpan {
         match self {
             QueuedSpan::Record(span) => span,
-            QueuedSpan::Call(call) => {
-                let mut record = take_record();
-                let (kind, name) = (call.callsite.kind.clone(), Cow::Borrowed(call.callsite.name));
-                record.start(call.ids(), None, (call.parent, false), kind, name, Timestamp::Read(call.started));
-                record.end_time = Timestamp::Read(call.ended);
-                record.set_start_attributes(Some(CodeLocation::Function(call.callsite)), Vec::new(), 0);
-                FinishedSpan::new(record)
-            }
+            QueuedSpan::Call(call) => call.into_record(Vec::new()),
         }
     }
 

@@ -12,11 +12,12 @@ use super::stats::{self, COUNTS};
 use super::{Keeper, Reasons};
 use crate::facade::live::{CallSink, CallSpan, LocalTraceRef, Recording};
 use crate::keys::{KEPT_BY, SPANS_DROPPED};
-use crate::pipeline::queued::{EndedCall, QueuedSpan};
+use crate::pipeline::queued::QueuedSpan;
 use crate::pipeline::span_record::{call_record, FinishedSpan, SpanSink};
 use crate::support::clock::Reading;
 use crate::support::locks::recover;
 use opentelemetry::trace::{SpanId, TraceId};
+use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::SpanLimits;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
@@ -237,10 +238,14 @@ impl CallSink for LocalTrace {
     }
 
     fn end(&self, call: &CallSpan, ended: Reading) -> bool {
-        // A call with nothing recorded on it meets no rule: no error, no
-        // threshold, and it is never the local root.
-        let held = EndedCall::new(call, ended, self.limits());
-        held.map(|ended_call| self.hold(QueuedSpan::Call(ended_call), Reasons::NONE)).is_some()
+        self.end_with(call, &mut Vec::new(), ended)
+    }
+
+    fn end_with(&self, call: &CallSpan, attributes: &mut Vec<KeyValue>, ended: Reading) -> bool {
+        // A call with nothing but attributes recorded on it meets no rule:
+        // no error, no threshold, and it is never the local root.
+        let held = QueuedSpan::ended_call(call, attributes, ended, self.limits());
+        held.map(|span| self.hold(span, Reasons::NONE)).is_some()
     }
 
     fn local_trace(&self) -> Option<LocalTraceRef> {
