@@ -48,11 +48,12 @@ pub(crate) trait Backend: Send + Sync + 'static {
         false
     }
 
-    /// The lane a synchronous call with no parent at all starts on, as the
-    /// root of a new trace, when the backend [has one](Backend::has_root_lane).
-    /// `None`: the backend starts each root itself.
-    fn root_lane(&self) -> Option<Lane> {
-        None
+    /// Sets `lane` (a call's box's, as the call before left it) to the lane
+    /// a synchronous call with no parent at all starts on, as the root of a
+    /// new trace, when the backend [has one](Backend::has_root_lane).
+    /// `false`: the backend starts each root itself.
+    fn set_root_lane(&self, _lane: &mut Option<Lane>) -> bool {
+        false
     }
 }
 
@@ -112,12 +113,16 @@ pub(crate) fn set_installed(backend: Option<Arc<dyn Backend>>) {
     INSTALLED_BACKEND.set(backend);
 }
 
-/// The lane of a root call under `capture`, if its backend has one.
-pub(crate) fn root_lane(capture: Option<&CaptureBackend>) -> Option<Lane> {
-    if capture.is_none() && !INSTALLED_ROOT_LANE.load(Ordering::Relaxed) {
-        return None;
-    }
-    with_backend(capture, |backend| backend.root_lane()).flatten()
+/// Whether a root call under `capture` may start on a lane: the installed
+/// backend has one, or a capture is current (its backend is asked).
+pub(crate) fn may_have_root_lane(capture: Option<&CaptureBackend>) -> bool {
+    capture.is_some() || INSTALLED_ROOT_LANE.load(Ordering::Relaxed)
+}
+
+/// Sets `lane` to the lane of a root call under `capture`, if its backend
+/// has one (see [`Backend::set_root_lane`]).
+pub(crate) fn set_root_lane(capture: Option<&CaptureBackend>, lane: &mut Option<Lane>) -> bool {
+    with_backend(capture, |backend| backend.set_root_lane(lane)).unwrap_or(false)
 }
 
 /// Runs `f` with the installed backend, if any.

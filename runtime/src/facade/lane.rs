@@ -53,9 +53,19 @@ pub(crate) fn start_root_call(
     spare: &mut Vec<Box<CallSpan>>,
 ) -> Option<Box<CallSpan>> {
     let capture = current.get::<CaptureBackend>();
-    let mut lane = dispatch::root_lane(capture)?;
+    if !dispatch::may_have_root_lane(capture) {
+        return None;
+    }
+    // The lane is set in the box, where the call before left its own: no
+    // lane is made and dropped for each root.
+    let mut call = spare.pop().unwrap_or_else(|| Box::new(CallSpan::unfilled()));
+    if !dispatch::set_root_lane(capture, &mut call.lane) {
+        spare.push(call);
+        return None;
+    }
+    let lane = call.lane.as_mut()?;
     lane.set_capture(capture_key(capture));
-    fill_call(callsite, &lane, None, spare)
+    fill(call, callsite, None)
 }
 
 /// A call's span on `lane` under `parent` (`None`: a root), filled in one
@@ -68,25 +78,33 @@ fn fill_call(
     parent: Option<&SpanContext>,
     spare: &mut Vec<Box<CallSpan>>,
 ) -> Option<Box<CallSpan>> {
-    let sink = lane.sink()?;
-    let (trace_id, span_id) = sink.new_ids(parent.map(SpanContext::trace_id));
-    // Filled field by field in its box: a whole span written into it would
-    // be copied through the stack first.
     let mut call = spare.pop().unwrap_or_else(|| Box::new(CallSpan::unfilled()));
-    let trace_state = parent.map_or(TraceState::NONE, |parent| parent.trace_state().clone());
-    call.ids = SpanContext::new(trace_id, span_id, lane.flags, false, trace_state);
-    call.parent = parent.map_or(SpanId::INVALID, SpanContext::span_id);
-    call.callsite = callsite;
-    call.started = Reading::now();
-    call.live = None;
-    if lane.notes_starts {
-        sink.started(&call);
-    }
     // A box from an ended call may still hold its lane's sink: counted
     // again only when this is another one.
     match &mut call.lane {
         Some(kept) => kept.set_to(lane),
         None => call.lane = Some(lane.clone()),
+    }
+    fill(call, callsite, parent)
+}
+
+/// Fills `call`, on the lane set in it already, as a call of `callsite`
+/// under `parent` (`None`: a root). Filled field by field in its box: a
+/// whole span written into it would be copied through the stack first.
+#[inline(always)]
+fn fill(mut call: Box<CallSpan>, callsite: &'static Callsite, parent: Option<&SpanContext>) -> Option<Box<CallSpan>> {
+    let lane = call.lane.as_ref()?;
+    let (flags, notes_starts) = (lane.flags, lane.notes_starts);
+    let (trace_id, span_id) = lane.sink()?.new_ids(parent.map(SpanContext::trace_id));
+    let trace_state = parent.map_or(TraceState::NONE, |parent| parent.trace_state().clone());
+    call.ids = SpanContext::new(trace_id, span_id, flags, false, trace_state);
+    call.parent = parent.map_or(SpanId::INVALID, SpanContext::span_id);
+    call.callsite = callsite;
+    call.started = Reading::now();
+    call.live = None;
+    if notes_starts {
+        let sink = call.lane.as_ref().and_then(Lane::sink)?;
+        sink.started(&call);
     }
     Some(call)
 }

@@ -69,11 +69,27 @@ impl Lane {
         Lane { sink: None, capture: 0, flags, notes_starts }
     }
 
-    /// The lane of the calls that start a trace: no span is above them to
-    /// take the sink from, so it is given.
-    #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "made by the pipeline's backends"))]
-    pub(crate) fn for_roots(sink: Arc<dyn CallSink>, flags: TraceFlags, notes_starts: bool) -> Self {
-        Lane { sink: Some(sink), capture: 0, flags, notes_starts }
+    /// Makes `lane` (a call's, kept in its box since the call before) the
+    /// lane of the calls that start a trace: no span is above them to take
+    /// the sink from, so `sink` is given, and counted again only when the
+    /// box held another one.
+    #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "set by the pipeline's backends"))]
+    pub(crate) fn set_for_roots<S: CallSink + 'static>(
+        lane: &mut Option<Lane>,
+        sink: &Arc<S>,
+        flags: TraceFlags,
+        notes_starts: bool,
+    ) {
+        match lane {
+            Some(lane)
+                if lane.sink.as_ref().is_some_and(|mine| std::ptr::addr_eq(Arc::as_ptr(mine), Arc::as_ptr(sink))) =>
+            {
+                lane.capture = 0;
+                lane.flags = flags;
+                lane.notes_starts = notes_starts;
+            }
+            _ => *lane = Some(Lane { sink: Some(sink.clone()), capture: 0, flags, notes_starts }),
+        }
     }
 
     /// Readies the lane for a call under its span, with where calls end:

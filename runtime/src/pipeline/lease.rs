@@ -48,18 +48,23 @@ thread_local! {
 /// since are let go when a new one is taken. `None` on a thread being
 /// torn down: the span then holds the processors themselves.
 pub(super) fn leased(processors: &Arc<Processors>) -> Option<Arc<Lease>> {
+    with_lease(processors, Arc::clone)
+}
+
+/// What `f` makes of this thread's lease on `processors` (see [`leased`]),
+/// without counting it again.
+pub(super) fn with_lease<R>(processors: &Arc<Processors>, f: impl FnOnce(&Arc<Lease>) -> R) -> Option<R> {
     let leased = LEASES.try_with(|leases| {
         let mut leases = leases.try_borrow_mut().ok()?;
         if let Some(lease) = leases.iter().find(|lease| Arc::ptr_eq(&lease.processors, processors)) {
-            return Some(lease.clone());
+            return Some(f(lease));
         }
         leases.retain(|lease| !lease.processors.is_shut_down());
         if leases.len() >= KEPT {
             leases.remove(0);
         }
-        let lease = Arc::new(Lease { processors: processors.clone() });
-        leases.push(lease.clone());
-        Some(lease)
+        leases.push(Arc::new(Lease { processors: processors.clone() }));
+        leases.last().map(f)
     });
     leased.ok().flatten()
 }

@@ -246,14 +246,17 @@ impl Backend for Pipeline {
         self.keeper.is_none() && self.samples_the_rest
     }
 
-    fn root_lane(&self) -> Option<Lane> {
+    fn set_root_lane(&self, lane: &mut Option<Lane>) -> bool {
         if !self.has_root_lane() {
-            return None;
+            return false;
         }
-        let lease = lease::leased(&self.processors)?;
-        root_decisions::count(true);
-        let notes_starts = lease.notes_starts();
-        Some(Lane::for_roots(lease, TraceFlags::SAMPLED, notes_starts))
+        let set = lease::with_lease(&self.processors, |lease| {
+            Lane::set_for_roots(lane, lease, TraceFlags::SAMPLED, lease.notes_starts());
+        });
+        if set.is_some() {
+            root_decisions::count(true);
+        }
+        set.is_some()
     }
 
     fn not_recorded(&self, parent_context: &SpanContext) -> Option<OpenSpan> {
