@@ -42,7 +42,7 @@ pub(crate) trait Backend: Send + Sync + 'static {
 
     /// Whether the backend records and samples every root without asking
     /// anything (no sampler to consult, no keep policy), so that it has a
-    /// [`root_lane`](Backend::root_lane).
+    /// lane for roots to set ([`set_root_lane`](Backend::set_root_lane)).
     #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "asked when a pipeline is installed"))]
     fn has_root_lane(&self) -> bool {
         false
