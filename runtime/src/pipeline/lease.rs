@@ -90,8 +90,7 @@ impl CallSink for Lease {
     }
 
     fn end(&self, call: &CallSpan, ended: Reading) -> bool {
-        let queued = QueuedSpan::ended_call(call, &mut Vec::new(), ended, self.limits());
-        queued.map(|span| self.processors.queue(span)).is_some()
+        self.end_with(call, &mut Vec::new(), ended)
     }
 
     fn end_with(&self, call: &CallSpan, attributes: &mut Vec<KeyValue>, ended: Reading) -> bool {
