@@ -137,28 +137,34 @@ pub(crate) fn end_call(token: Token, panic_recorded: bool) {
         let ended = Reading::now();
         match call.live.take() {
             Some(live) => live.end_with_timestamp(Timestamp::Read(ended)),
-            None => {
-                match call.lane.as_ref().and_then(Lane::sink) {
-                    Some(sink) => {
-                        let ended_here = match call.attributes.is_empty() {
-                            true => sink.end(call, ended),
-                            false => {
-                                let mut attributes = std::mem::take(&mut call.attributes);
-                                let ended_here = sink.end_with(call, &mut attributes, ended);
-                                call.attributes = attributes;
-                                ended_here
-                            }
-                        };
-                        if !ended_here {
-                            sink.clone().record(call).end(Timestamp::Read(ended));
-                        }
-                    }
-                    // Not left for the next call that takes the box.
-                    None => call.attributes.clear(),
-                }
-            }
+            None => end_unrecorded(call, ended),
         }
         // The box goes back to the stack with its lane, whose sink the
         // next call on the same one takes without counting it again.
     });
+}
+
+/// Ends `call`, which took no record, at `ended`: its sink ends it
+/// without one (a compact record, or one filled at once with the
+/// attributes that waited in it), or else records it in full.
+#[inline]
+fn end_unrecorded(call: &mut CallSpan, ended: Reading) {
+    let Some(sink) = call.lane.as_ref().and_then(Lane::sink) else {
+        // Not left for the next call that takes the box.
+        call.attributes.clear();
+        return;
+    };
+    let ended_here = match call.attributes.is_empty() {
+        true => sink.end(call, ended),
+        false => {
+            // Taken out for the sink, which reads the call beside them.
+            let mut attributes = std::mem::take(&mut call.attributes);
+            let ended_here = sink.end_with(call, &mut attributes, ended);
+            call.attributes = attributes;
+            ended_here
+        }
+    };
+    if !ended_here {
+        sink.clone().record(call).end(Timestamp::Read(ended));
+    }
 }
