@@ -673,6 +673,33 @@ fn overhead(c: &mut Criterion) {
         let after = tracekit::keep_stats();
         assert!(after.discarded > before.discarded && after.kept == before.kept, "each root judged, none kept");
     }
+    // A ratio sampler that keeps every trace (`parentbased_traceidratio`
+    // at 1.0), to set beside *tracekit batch, inside a local root*: the
+    // calls under a sampled span start on its lane whatever the sampler.
+    {
+        let counter = CountingExporter::default();
+        let _guard = Config::new()
+            .span_exporter(counter.clone())
+            .batch(|batch| {
+                batch.schedule_delay(Duration::from_millis(50)).max_queue_size(QUEUE).max_export_batch_size(512)
+            })
+            .sampler(tracekit::Sampler::ParentBasedTraceIdRatio(1.0))
+            .install()
+            .unwrap();
+        let requests = TracekitRequests::default();
+        let requests_exported = || {
+            let roots = requests.drain();
+            assert!(tracekit::flush(), "flushed in time");
+            counter.count() - roots
+        };
+        measure(
+            c,
+            "tracekit parentbased_traceidratio, inside a local root",
+            |i| requests.call(i),
+            requests_exported,
+            1,
+        );
+    }
     // tracekit's own OTLP path (its batch processor, gRPC) to a live
     // collector on loopback, and to one that is down: a call costs the same.
     {
@@ -869,6 +896,13 @@ fn report() {
         "held for the keep policy, each call a local root: at most a recorded root's cost",
         held_roots <= 1.0,
         format!("{held_roots:.2}× a recorded root (not in alternation)"),
+    );
+    let ratio_sampled =
+        ns("tracekit parentbased_traceidratio, inside a local root") / ns("tracekit batch, inside a local root");
+    check(
+        "recorded under a ratio sampler's sampled root: the default sampler's cost, within 10%",
+        ratio_sampled <= 1.1,
+        format!("{ratio_sampled:.2}× (not in alternation)"),
     );
     let args = pair("tracekit batch, 3 args", "tracekit batch").ratio - 1.0;
     check("include_args on three scalars: at most +30%", args <= 0.30, format!("{:+.0}%", args * 100.0));

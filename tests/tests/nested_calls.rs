@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use tracekit::opentelemetry::trace::{SpanContext, TraceContextExt as _, TraceFlags, TraceState};
 use tracekit::opentelemetry::Context;
-use tracekit::testing::{capture, CapturedSpan};
-use tracekit::{current_span, trace_operation, SpanId, SpanKind, Status, TraceId, Value};
+use tracekit::testing::{capture, Capture, CapturedSpan};
+use tracekit::{current_span, trace_operation, Sampler, SpanId, SpanKind, Status, TraceId, Value};
 
 #[derive(Debug)]
 struct Declined;
@@ -107,6 +107,56 @@ fn each_root_call_starts_a_trace_of_its_own_with_its_calls_under_it() {
         assert_eq!(root.parent_span_id(), None);
         let leaf = leaves.iter().find(|leaf| leaf.trace_id() == root.trace_id()).expect("its call, in its trace");
         assert_eq!(leaf.parent_span_id(), Some(root.span_id()));
+    }
+}
+
+#[test]
+fn under_a_ratio_sampler_the_calls_under_a_sampled_span_record_what_they_record_under_the_default_one() {
+    const ROOTS: usize = 400;
+    for sampler in [Sampler::TraceIdRatio(0.5), Sampler::ParentBasedTraceIdRatio(0.5)] {
+        let (_, spans) = Capture::new().sampler(sampler).run(|| {
+            for request in 0..ROOTS {
+                let _ = checkout(if request % 2 == 0 { 250 } else { 5_000 });
+            }
+        });
+        let (roots, calls) = (spans.all("checkout"), spans.all("charge"));
+        assert!((100..=300).contains(&roots.len()), "{sampler:?}: about half the traces: {}", roots.len());
+        assert_eq!(calls.len(), roots.len(), "{sampler:?}: a call under each sampled root, none elsewhere");
+        for root in &roots {
+            let call = calls.iter().find(|call| call.parent_span_id() == Some(root.span_id())).expect("its call");
+            assert_eq!(call.trace_id(), root.trace_id());
+            assert!(call.data().span_context.is_sampled(), "{sampler:?}: sampled as its parent is");
+            let cents = call.i64_attribute("arg.cents").expect("its argument") as u64;
+            let (_, default) = capture(|| checkout(cents));
+            assert_eq!(recorded(call), recorded(default.get("charge")), "{sampler:?}, {cents} cents");
+            assert_eq!(root.is_error(), cents > 1_000, "the error went up through `?`");
+        }
+    }
+}
+
+/// A handler continuing the caller's trace, as a service's does.
+#[trace_operation(kind = "server", parent = tracekit::propagation::extract(headers))]
+fn handle(headers: &HashMap<String, String>) -> Result<u64, Declined> {
+    checkout(250)
+}
+
+#[test]
+fn under_a_ratio_sampler_calls_under_a_sampled_remote_parent_carry_its_trace_state() {
+    let headers = HashMap::from([
+        ("traceparent".to_owned(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned()),
+        ("tracestate".to_owned(), "vendor=abc".to_owned()),
+    ]);
+    // Sampled by the ratio, and by the remote parent's decision.
+    for sampler in [Sampler::TraceIdRatio(1.0), Sampler::ParentBasedTraceIdRatio(0.0)] {
+        let (_, spans) = Capture::new().sampler(sampler).run(|| handle(&headers));
+        spans.assert_child_of("checkout", "handle");
+        spans.assert_child_of("charge", "checkout");
+        for name in ["handle", "checkout", "charge"] {
+            let ids = &spans.get(name).data().span_context;
+            assert_eq!(ids.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736", "{sampler:?}: {name}");
+            assert!(ids.is_sampled(), "{sampler:?}: {name}");
+            assert_eq!(ids.trace_state().header(), "vendor=abc", "{sampler:?}: {name}");
+        }
     }
 }
 

@@ -197,8 +197,11 @@ impl Backend for Pipeline {
             _ => match lease::leased(&self.processors) {
                 Some(lease) => {
                     // The children of a sampled span are all recorded and
-                    // sampled: they start on its lane.
-                    if sampled && self.samples_the_rest {
+                    // sampled, whatever the sampler: the parent-based ones
+                    // follow it, and a trace-id ratio gives its children,
+                    // in the same trace, its own decision. They start on
+                    // its lane, without asking the sampler.
+                    if sampled {
                         let flags = inherited_flags(&span_context).with_sampled(true);
                         lane = Some(Lane::new(flags, lease.notes_starts()));
                     }
