@@ -189,6 +189,30 @@ fn a_recorded_span_and_its_duration_in_the_metrics_are_the_same_clock_readings()
 }
 
 #[test]
+fn a_call_the_backend_starts_is_timed_by_its_span_s_readings_too() {
+    let _lock = lock();
+    let receiver = Receiver::start();
+    let mut alike = 0;
+    for _ in 0..5 {
+        // Roots the sampler is asked about start through the backend.
+        let guard = metrics_over_otlp(&receiver, Protocol::Grpc)
+            .exporters(&[Exporter::InMemory])
+            .sampler(Sampler::TraceIdRatio(1.0))
+            .install()
+            .unwrap();
+        let _ = charge(2);
+        let spans = tracekit::testing::take_recorded();
+        drop(guard);
+        let durations = metric(&receiver.metrics(), "tracekit.operation.duration");
+        let span = spans.get("charge").duration().as_secs_f64();
+        let metric = point(&durations, &[("operation.name", "charge"), ("span.kind", "internal")]).sum.unwrap();
+        // The backend's start alone takes longer than this.
+        alike += usize::from((span - metric).abs() < 100e-9);
+    }
+    assert!(alike >= 4, "{alike} of 5 installations had the span's duration in the metrics");
+}
+
+#[test]
 fn calls_of_threads_that_ended_before_the_export_all_count() {
     let _lock = lock();
     let receiver = Receiver::start();
@@ -302,6 +326,70 @@ fn async_calls_panics_cancellations_and_manual_spans_are_timed_with_their_outcom
     let panicked =
         point(&durations, &[("operation.name", "batch"), ("span.kind", "internal"), ("error.type", "panic")]);
     assert_eq!(panicked.count, 1);
+}
+
+/// Charges each amount under one span: the calls start on its lane.
+#[trace_operation]
+fn checkout(amounts: &[u32]) -> usize {
+    amounts.iter().filter(|&&cents| charge(cents).is_ok()).count()
+}
+
+#[trace_operation]
+fn out_of_stock() {
+    panic!("out of stock");
+}
+
+#[trace_async]
+async fn ship(ms: u64) {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+/// Two shipments under one span: each `async` call starts on its lane.
+#[trace_async]
+async fn deliver() {
+    ship(2).await;
+    ship(3).await;
+}
+
+#[test]
+fn calls_under_a_recorded_span_are_timed_by_the_span_s_readings_with_their_outcome() {
+    let _lock = lock();
+    let receiver = Receiver::start();
+    let guard = metrics_over_otlp(&receiver, Protocol::Grpc).exporters(&[Exporter::InMemory]).install().unwrap();
+    assert_eq!(checkout(&[2, 3, 4, 5, 6]), 3);
+    tracekit::span("order").in_scope(|| std::panic::catch_unwind(out_of_stock)).unwrap_err();
+    on_runtime(deliver());
+    let spans = tracekit::testing::take_recorded();
+    drop(guard);
+
+    let durations = metric(&receiver.metrics(), "tracekit.operation.duration");
+    let charged = point(&durations, &[("operation.name", "charge"), ("span.kind", "internal")]);
+    let declined = point(
+        &durations,
+        &[("operation.name", "charge"), ("span.kind", "internal"), ("error.type", "metrics::Declined")],
+    );
+    let panicked =
+        point(&durations, &[("operation.name", "out_of_stock"), ("span.kind", "internal"), ("error.type", "panic")]);
+    let shipped = point(&durations, &[("operation.name", "ship"), ("span.kind", "internal")]);
+    assert_eq!((charged.count, declined.count, panicked.count, shipped.count), (3, 2, 1, 2));
+    for name in ["charge", "out_of_stock", "ship"] {
+        assert!(spans.all(name).iter().all(|span| spans.parent(span).is_some()), "{name}: under its caller's span");
+    }
+    // The calls' durations are their spans': one reading at each end
+    // serves both, so they differ only by the rounding of the conversions.
+    let span_seconds = |name: &str, failed: bool| -> f64 {
+        let calls = spans.all(name);
+        calls.iter().filter(|span| span.is_error() == failed).map(|span| span.duration().as_secs_f64()).sum()
+    };
+    for (point, name, failed) in [
+        (&charged, "charge", false),
+        (&declined, "charge", true),
+        (&shipped, "ship", false),
+        (&panicked, "out_of_stock", true),
+    ] {
+        let (spans, metric) = (span_seconds(name, failed), point.sum.unwrap());
+        assert!((spans - metric).abs() < 500e-9, "{name}, failed {failed}: spans {spans} s, metric {metric} s");
+    }
 }
 
 #[test]

@@ -14,6 +14,7 @@ use crate::support::clock::Reading;
 use crate::support::locks::recover;
 use opentelemetry::{Context, KeyValue};
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::mem::ManuallyDrop;
 use std::pin::pin;
@@ -127,6 +128,22 @@ impl Call {
         Call { callsite, open: Some(open), started: None, stopwatch: None, failure: None }
     }
 
+    /// The call of `open` (`None`: not recorded), timed for the metrics
+    /// from `started`, the span's start if it has one.
+    fn timed(callsite: &'static Callsite, open: Option<OpenSpan>, started: Reading) -> Call {
+        Call { callsite, open, started: Some(started), stopwatch: Some(Stopwatch::since(started)), failure: None }
+    }
+
+    /// The call of a span taken off its lane, which started it at
+    /// `started`: timed from that reading if `timed` (metrics on), so that
+    /// the span and its duration share their readings.
+    fn taken_off_lane(callsite: &'static Callsite, open: OpenSpan, started: Reading, timed: bool) -> Call {
+        match timed {
+            true => Call::timed(callsite, Some(open), started),
+            false => Call::untimed(callsite, open),
+        }
+    }
+
     /// Records the result or error, if the span is recorded; learns only
     /// whether it failed, formatting nothing, if the call is just timed.
     #[inline]
@@ -200,6 +217,9 @@ enum SyncCall {
     /// Started on its parent's lane: the frame of the thread's stack that
     /// `Token` names holds the span.
     OnLane(Token),
+    /// The same, while metrics are on: timed by the span's own two
+    /// readings, with the outcome's `error.type` once known.
+    OnLaneTimed(Token, Option<&'static str>),
     /// Started by the backend. `None` once the call went on as a future's
     /// ([`SyncSpan::into_async`]).
     Started(Option<Call>),
@@ -224,12 +244,13 @@ impl SyncSpan {
 
     #[inline(never)]
     fn enter_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
-        if callsite.threshold.is_some() || crate::metered::is_on() {
+        if callsite.threshold.is_some() {
             return Self::start(callsite, parent, record);
         }
-        match parent() {
-            Some(given) => Self::start(callsite, || Some(given), record),
-            None => Self::start_untimed(callsite, record),
+        match (parent(), crate::metered::is_on()) {
+            (Some(given), _) => Self::start(callsite, || Some(given), record),
+            (None, false) => Self::start_untimed(callsite, record),
+            (None, true) => Self::start_timed(callsite, record),
         }
     }
 
@@ -243,12 +264,39 @@ impl SyncSpan {
                 record_on_lane(token, record);
                 Some(SyncCall::OnLane(token))
             }
-            Err(open) => open.map(|mut open| {
-                open.enter();
-                SyncCall::Started(Some(Call::untimed(callsite, open)))
-            }),
+            Err(open) => open.map(|open| Self::entered(Call::untimed(callsite, open))),
         };
         SyncSpan { inner: ManuallyDrop::new(inner) }
+    }
+
+    /// [`SyncSpan::start_untimed`], for a call timed for the metrics by its
+    /// span's own readings: on a lane, those the lane takes; started by the
+    /// backend, the one its start is given. A call not recorded reads the
+    /// clock once its span is known not to start.
+    #[inline(never)]
+    fn start_timed(callsite: &'static Callsite, record: Record<'_>) -> Self {
+        let span_started = Cell::new(None);
+        let start = || {
+            let now = Reading::now();
+            span_started.set(Some(now));
+            call_start(callsite, Some(now))
+        };
+        let inner = match start_call_span(callsite, OnLane::UnderOrAsRoot, start, record) {
+            Ok(token) => {
+                record_on_lane(token, record);
+                SyncCall::OnLaneTimed(token, None)
+            }
+            Err(open) => Self::entered(Call::timed(callsite, open, span_started.get().unwrap_or_else(Reading::now))),
+        };
+        SyncSpan { inner: ManuallyDrop::new(Some(inner)) }
+    }
+
+    /// `call`, its span (if any) made current.
+    fn entered(mut call: Call) -> SyncCall {
+        if let Some(open) = &mut call.open {
+            open.enter();
+        }
+        SyncCall::Started(Some(call))
     }
 
     /// Starts the span through the backend.
@@ -268,6 +316,7 @@ impl SyncSpan {
         match self.inner.as_mut() {
             Some(SyncCall::OnLane(token)) => record_on_lane(*token, &mut erased(record)),
             Some(SyncCall::Started(Some(call))) => call.record_outcome(record),
+            Some(SyncCall::OnLaneTimed(token, failure)) => record_timed_on_lane(*token, failure, &mut erased(record)),
             _ => {}
         }
     }
@@ -277,14 +326,16 @@ impl SyncSpan {
     /// with it.
     pub(crate) fn into_async(mut self) -> AsyncSpan {
         let on_lane = match self.inner.as_mut() {
-            Some(SyncCall::OnLane(token)) => Some(*token),
+            Some(SyncCall::OnLane(token)) => Some((*token, false)),
+            Some(SyncCall::OnLaneTimed(token, _)) => Some((*token, true)),
             _ => None,
         };
         let call = match on_lane {
-            Some(token) => {
+            Some((token, timed)) => {
                 // Not ended here: the span goes on as the future's.
                 std::mem::forget(self.inner.take());
-                lane::take_call(token).map(|(open, callsite)| Call::untimed(callsite, open))
+                lane::take_call(token)
+                    .map(|(open, callsite, started)| Call::taken_off_lane(callsite, open, started, timed))
             }
             None => match self.inner.as_mut() {
                 Some(SyncCall::Started(call)) => call.take(),
@@ -302,10 +353,23 @@ impl SyncSpan {
     }
 }
 
+/// [`record_on_lane`], for a call timed for the metrics: keeps the
+/// `error.type` of a failure recorded, for them.
+#[inline(never)]
+fn record_timed_on_lane(token: Token, failure: &mut Option<&'static str>, record: Record<'_>) {
+    *failure = record_on_lane_then(token, record, Recorder::failure);
+}
+
 impl Drop for SyncCall {
     fn drop(&mut self) {
         match self {
             SyncCall::OnLane(token) => lane::end_call(*token, false),
+            SyncCall::OnLaneTimed(token, failure) => {
+                let failure = if std::thread::panicking() { Some("panic") } else { *failure };
+                if let Some((callsite, started, ended)) = lane::end_timed_call(*token, false) {
+                    Stopwatch::since(started).stop_operation(callsite, ended, failure);
+                }
+            }
             SyncCall::Started(Some(call)) => call.end(false, false),
             SyncCall::Started(None) => {}
         }
@@ -315,11 +379,19 @@ impl Drop for SyncCall {
 /// Runs `record` for a call on a lane, whose span is recorded; takes the
 /// span's record only if something other than attributes was recorded.
 fn record_on_lane(token: Token, record: Record<'_>) {
+    record_on_lane_then(token, record, |_| ());
+}
+
+/// [`record_on_lane`], keeping what `keep` reads of the recorder first.
+#[inline(always)]
+fn record_on_lane_then<R>(token: Token, record: Record<'_>, keep: impl FnOnce(&Recorder) -> R) -> R {
     let mut recorder = Recorder::default();
     record(&mut recorder);
+    let kept = keep(&recorder);
     if !recorder.is_empty() {
         stack::with_call(token, |call| recorder.apply_to_call(call));
     }
+    kept
 }
 
 impl Drop for SyncSpan {
@@ -369,12 +441,12 @@ impl AsyncSpan {
 
     #[inline(never)]
     fn start_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
-        let call = if callsite.threshold.is_some() || crate::metered::is_on() {
+        let call = if callsite.threshold.is_some() {
             Call::start(callsite, parent, record)
         } else {
             match parent() {
                 Some(given) => Call::start(callsite, || Some(given), record),
-                None => Self::start_untimed(callsite, record),
+                None => Self::start_without_parent(callsite, record),
             }
         };
         let inner = call.map(|mut call| {
@@ -388,17 +460,28 @@ impl AsyncSpan {
         AsyncSpan { inner }
     }
 
-    /// Starts the span of a call with neither a parent given nor a clock to
-    /// run as a synchronous call starts, on the lane of the span it runs
-    /// under if that span has one; taken off the stack at once, it goes on
-    /// as the future's. Not generic, so compiled once, in tracekit.
+    /// Starts the span of a call with no parent given and no threshold as
+    /// a synchronous call starts, on the lane of the span it runs under if
+    /// that span has one; taken off the stack at once, it goes on as the
+    /// future's, timed for the metrics while they are on. Not generic, so
+    /// compiled once, in tracekit.
     #[inline(never)]
-    fn start_untimed(callsite: &'static Callsite, record: Record<'_>) -> Option<Call> {
-        match start_call_span(callsite, OnLane::Under, || call_start(callsite, None), record) {
+    fn start_without_parent(callsite: &'static Callsite, record: Record<'_>) -> Option<Call> {
+        let timed = crate::metered::is_on();
+        // Timed, a span the backend starts is given the duration's first reading.
+        let span_started = Cell::new(None);
+        let start = || {
+            let now = timed.then(Reading::now);
+            span_started.set(now);
+            call_start(callsite, now)
+        };
+        match start_call_span(callsite, OnLane::Under, start, record) {
             Ok(token) => {
                 record_on_lane(token, record);
-                lane::take_call(token).map(|(open, callsite)| Call::untimed(callsite, open))
+                lane::take_call(token)
+                    .map(|(open, callsite, started)| Call::taken_off_lane(callsite, open, started, timed))
             }
+            Err(open) if timed => Some(Call::timed(callsite, open, span_started.get().unwrap_or_else(Reading::now))),
             Err(open) => open.map(|open| Call::untimed(callsite, open)),
         }
     }

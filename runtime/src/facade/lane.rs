@@ -110,16 +110,16 @@ fn fill(mut call: Box<CallSpan>, callsite: &'static Callsite, parent: Option<&Sp
 }
 
 /// The call span `token` started, no longer current, as an [`OpenSpan`]
-/// (with the callsite it was started for): a call that goes on as a
-/// future's.
-pub(crate) fn take_call(token: Token) -> Option<(OpenSpan, &'static Callsite)> {
+/// (with the callsite it was started for and its start reading): a call
+/// that goes on as a future's.
+pub(crate) fn take_call(token: Token) -> Option<(OpenSpan, &'static Callsite, Reading)> {
     stack::leave_call(token, |call| {
         call.live();
         let (live, lane) = (call.live.take()?, call.lane.take()?);
         let mut open = OpenSpan::recorded(std::mem::replace(&mut call.ids, SpanContext::NONE), live);
         open.set_local_trace(lane.sink().and_then(|sink| sink.local_trace()));
         open.set_lane(lane);
-        Some((open, call.callsite))
+        Some((open, call.callsite, call.started))
     })
     .flatten()
 }
@@ -128,20 +128,36 @@ pub(crate) fn take_call(token: Token) -> Option<(OpenSpan, &'static Callsite)> {
 /// failed with the panic's message first, unless that was done already.
 pub(crate) fn end_call(token: Token, panic_recorded: bool) {
     stack::leave_call(token, |call| {
-        if std::thread::panicking() && !panic_recorded {
-            let message = crate::support::panic::current_message();
-            if let Some(live) = call.live() {
-                mark_error(live, "panic", message);
-            }
-        }
-        let ended = Reading::now();
-        match call.live.take() {
-            Some(live) => live.end_with_timestamp(Timestamp::Read(ended)),
-            None => end_unrecorded(call, ended),
-        }
-        // The box goes back to the stack with its lane, whose sink the
-        // next call on the same one takes without counting it again.
+        end_left_call(call, panic_recorded);
     });
+}
+
+/// [`end_call`], for a call timed for the metrics: gives its callsite and
+/// its readings at both ends, the span's own.
+pub(crate) fn end_timed_call(token: Token, panic_recorded: bool) -> Option<(&'static Callsite, Reading, Reading)> {
+    stack::leave_call(token, |call| {
+        let ended = end_left_call(call, panic_recorded);
+        (call.callsite, call.started, ended)
+    })
+}
+
+/// Ends `call`, just taken off the stack: when it ended.
+#[inline(always)]
+fn end_left_call(call: &mut CallSpan, panic_recorded: bool) -> Reading {
+    if std::thread::panicking() && !panic_recorded {
+        let message = crate::support::panic::current_message();
+        if let Some(live) = call.live() {
+            mark_error(live, "panic", message);
+        }
+    }
+    let ended = Reading::now();
+    match call.live.take() {
+        Some(live) => live.end_with_timestamp(Timestamp::Read(ended)),
+        None => end_unrecorded(call, ended),
+    }
+    // The box goes back to the stack with its lane, whose sink the next
+    // call on the same one takes without counting it again.
+    ended
 }
 
 /// Ends `call`, which took no record, at `ended`: its sink ends it

@@ -172,6 +172,11 @@ impl Stopwatch {
         is_on().then(|| Stopwatch(Reading::now()))
     }
 
+    /// The clock, started at `started`: a reading taken for the span.
+    pub(crate) fn since(started: Reading) -> Stopwatch {
+        Stopwatch(started)
+    }
+
     /// When the clock started, for the span's start.
     pub(crate) fn started(self) -> Reading {
         self.0
