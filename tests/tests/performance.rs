@@ -4,7 +4,7 @@
 mod common;
 
 use std::time::Duration;
-use tracekit::testing::{capture, capture_async};
+use tracekit::testing::{capture, capture_async, CapturedSpan};
 use tracekit::trace_performance;
 
 #[trace_performance(threshold_ms = 10)]
@@ -48,6 +48,40 @@ fn a_fast_call_gets_neither() {
     assert_eq!(span.attribute("performance.threshold_ms"), None);
     assert!(span.events().is_empty());
     assert!(events.is_empty());
+}
+
+/// Calls `sleeps` under a span of its own, where each call starts on the
+/// span's lane.
+#[tracekit::trace_operation]
+fn batch(steps: &[u64]) {
+    for &ms in steps {
+        sleeps(ms);
+    }
+}
+
+#[test]
+fn calls_under_a_span_are_watched_as_a_root_is() {
+    let (((), spans), events) = common::logged(|| capture(|| batch(&[0, 30, 1])));
+    let calls = spans.all("sleeps");
+    assert_eq!(calls.len(), 3);
+    let parent = spans.get("batch").span_id();
+    assert!(calls.iter().all(|call| call.parent_span_id() == Some(parent)), "each under the batch");
+    let (slow, fast): (Vec<&CapturedSpan>, Vec<&CapturedSpan>) =
+        calls.iter().partition(|call| call.event("performance.threshold_exceeded").is_some());
+    assert_eq!((slow.len(), fast.len()), (1, 2));
+    let slow = slow[0];
+    assert_eq!(slow.i64_attribute("performance.threshold_ms"), Some(10));
+    let took = slow.f64_attribute("performance.duration_ms").unwrap();
+    let span_ms = slow.duration().as_secs_f64() * 1000.0;
+    assert!(took >= 30.0 && (span_ms - took).abs() < 0.0005, "{took} ms against the span's {span_ms} ms");
+    let event = slow.event("performance.threshold_exceeded").unwrap();
+    assert_eq!(event.timestamp, slow.data().end_time, "stamped at the end of the call");
+    for call in fast {
+        assert_eq!(call.attribute("performance.threshold_ms"), None);
+        assert!(call.events().is_empty());
+    }
+    assert_eq!(events.len(), 1, "one warning, for the slow call");
+    assert_eq!(events[0].field("operation"), Some("sleeps"));
 }
 
 #[test]

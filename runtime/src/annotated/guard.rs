@@ -4,6 +4,7 @@
 use crate::facade::callsite::Callsite;
 use crate::facade::code_location::CodeLocation;
 use crate::facade::lane;
+use crate::facade::live::CallSpan;
 use crate::facade::open::{end_call, OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use crate::facade::stack::{self, Token};
@@ -20,6 +21,7 @@ use std::mem::ManuallyDrop;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// Where the span of a call of `callsite`'s function starts.
 #[inline(always)]
@@ -128,10 +130,12 @@ impl Call {
         Call { callsite, open: Some(open), started: None, stopwatch: None, failure: None }
     }
 
-    /// The call of `open` (`None`: not recorded), timed for the metrics
-    /// from `started`, the span's start if it has one.
+    /// The call of `open` (`None`: not recorded), timed from `started`,
+    /// the span's start if it has one: for its threshold, and for the
+    /// metrics while they are on.
     fn timed(callsite: &'static Callsite, open: Option<OpenSpan>, started: Reading) -> Call {
-        Call { callsite, open, started: Some(started), stopwatch: Some(Stopwatch::since(started)), failure: None }
+        let stopwatch = crate::metered::is_on().then(|| Stopwatch::since(started));
+        Call { callsite, open, started: Some(started), stopwatch, failure: None }
     }
 
     /// The call of a span taken off its lane, which started it at
@@ -217,7 +221,7 @@ enum SyncCall {
     /// Started on its parent's lane: the frame of the thread's stack that
     /// `Token` names holds the span.
     OnLane(Token),
-    /// The same, while metrics are on: timed by the span's own two
+    /// The same, timed (a threshold, the metrics) by the span's own two
     /// readings, with the outcome's `error.type` once known.
     OnLaneTimed(Token, Option<&'static str>),
     /// Started by the backend. `None` once the call went on as a future's
@@ -244,13 +248,10 @@ impl SyncSpan {
 
     #[inline(never)]
     fn enter_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
-        if callsite.threshold.is_some() {
-            return Self::start(callsite, parent, record);
-        }
-        match (parent(), crate::metered::is_on()) {
-            (Some(given), _) => Self::start(callsite, || Some(given), record),
-            (None, false) => Self::start_untimed(callsite, record),
-            (None, true) => Self::start_timed(callsite, record),
+        match parent() {
+            Some(given) => Self::start(callsite, || Some(given), record),
+            None if callsite.threshold.is_some() || crate::metered::is_on() => Self::start_timed(callsite, record),
+            None => Self::start_untimed(callsite, record),
         }
     }
 
@@ -269,10 +270,11 @@ impl SyncSpan {
         SyncSpan { inner: ManuallyDrop::new(inner) }
     }
 
-    /// [`SyncSpan::start_untimed`], for a call timed for the metrics by its
-    /// span's own readings: on a lane, those the lane takes; started by the
-    /// backend, the one its start is given. A call not recorded reads the
-    /// clock once its span is known not to start.
+    /// [`SyncSpan::start_untimed`], for a call timed (a threshold, the
+    /// metrics) by its span's own readings: on a lane, those the lane
+    /// takes; started by the backend, the one its start is given. A call
+    /// not recorded reads the clock once its span is known not to start:
+    /// its threshold is still watched.
     #[inline(never)]
     fn start_timed(callsite: &'static Callsite, record: Record<'_>) -> Self {
         let span_started = Cell::new(None);
@@ -353,8 +355,23 @@ impl SyncSpan {
     }
 }
 
-/// [`record_on_lane`], for a call timed for the metrics: keeps the
-/// `error.type` of a failure recorded, for them.
+/// A call on a lane past its threshold at `ended`: its span marked, and
+/// how long it took against the threshold, to say so once it has left
+/// the stack.
+fn mark_if_slow(call: &mut CallSpan, ended: Reading) -> Option<(Duration, Duration)> {
+    let threshold = call.callsite.threshold?;
+    let elapsed = ended.since(call.started);
+    if elapsed <= threshold {
+        return None;
+    }
+    if let Some(live) = call.live() {
+        crate::annotated::performance::mark_slow(live, elapsed, threshold, ended.wall_time());
+    }
+    Some((elapsed, threshold))
+}
+
+/// [`record_on_lane`], for a timed call: keeps the `error.type` of a
+/// failure recorded, for the metrics.
 #[inline(never)]
 fn record_timed_on_lane(token: Token, failure: &mut Option<&'static str>, record: Record<'_>) {
     *failure = record_on_lane_then(token, record, Recorder::failure);
@@ -366,8 +383,14 @@ impl Drop for SyncCall {
             SyncCall::OnLane(token) => lane::end_call(*token, false),
             SyncCall::OnLaneTimed(token, failure) => {
                 let failure = if std::thread::panicking() { Some("panic") } else { *failure };
-                if let Some((callsite, started, ended)) = lane::end_timed_call(*token, false) {
-                    Stopwatch::since(started).stop_operation(callsite, ended, failure);
+                let ended = lane::end_timed_call(*token, false, mark_if_slow);
+                if let Some((slow, callsite, started, ended)) = ended {
+                    if let Some((elapsed, threshold)) = slow {
+                        crate::annotated::performance::say_slow(callsite, elapsed, threshold);
+                    }
+                    if crate::metered::is_on() {
+                        Stopwatch::since(started).stop_operation(callsite, ended, failure);
+                    }
                 }
             }
             SyncCall::Started(Some(call)) => call.end(false, false),

@@ -6,6 +6,7 @@
 //! is shut down, so that a loop of slow calls cannot flood the terminal.
 
 use crate::facade::callsite::Callsite;
+use crate::facade::live::LiveSpan;
 use crate::facade::open::OpenSpan;
 use crate::keys::{DURATION_MS, THRESHOLD_EXCEEDED, THRESHOLD_MS};
 use crate::support::diagnostics::{self, Destination, LogLevel};
@@ -29,9 +30,38 @@ pub(crate) fn threshold_exceeded(
     open: Option<&mut OpenSpan>,
     at: SystemTime,
 ) {
+    say_slow(callsite, elapsed, threshold);
+    if let Some(open) = open {
+        open.with_live(|span| mark_slow(span, elapsed, threshold, at));
+    }
+}
+
+/// The threshold's event on the span of a call past it, with the
+/// threshold and the duration as attributes of both, stamped `at`.
+pub(crate) fn mark_slow(span: &mut LiveSpan, elapsed: Duration, threshold: Duration, at: SystemTime) {
+    if span.is_recording() {
+        let attributes = vec![
+            KeyValue::new(THRESHOLD_MS, milliseconds(threshold)),
+            KeyValue::new(DURATION_MS, duration_ms(elapsed)),
+        ];
+        span.set_attributes(attributes.clone());
+        span.add_event_with_timestamp(THRESHOLD_EXCEEDED, at, attributes);
+    }
+}
+
+fn duration_ms(elapsed: Duration) -> f64 {
+    elapsed.as_secs_f64() * 1000.0
+}
+
+fn milliseconds(threshold: Duration) -> i64 {
+    i64::try_from(threshold.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The warning of a call past its threshold.
+pub(crate) fn say_slow(callsite: &'static Callsite, elapsed: Duration, threshold: Duration) {
     let operation = callsite.name;
-    let duration_ms = elapsed.as_secs_f64() * 1000.0;
-    let threshold_ms = i64::try_from(threshold.as_millis()).unwrap_or(i64::MAX);
+    let duration_ms = duration_ms(elapsed);
+    let threshold_ms = milliseconds(threshold);
     let line = || format!("{operation} took {duration_ms:.1} ms, over its {threshold_ms} ms threshold");
     match diagnostics::destination(LogLevel::Warn) {
         Some(Destination::Tracing) => {
@@ -49,16 +79,6 @@ pub(crate) fn threshold_exceeded(
             Admitted::HeldBack => {}
         },
         None => {}
-    }
-    if let Some(open) = open {
-        open.with_live(|span| {
-            if span.is_recording() {
-                let attributes =
-                    vec![KeyValue::new(THRESHOLD_MS, threshold_ms), KeyValue::new(DURATION_MS, duration_ms)];
-                span.set_attributes(attributes.clone());
-                span.add_event_with_timestamp(THRESHOLD_EXCEEDED, at, attributes);
-            }
-        });
     }
 }
 

@@ -128,22 +128,35 @@ pub(crate) fn take_call(token: Token) -> Option<(OpenSpan, &'static Callsite, Re
 /// failed with the panic's message first, unless that was done already.
 pub(crate) fn end_call(token: Token, panic_recorded: bool) {
     stack::leave_call(token, |call| {
-        end_left_call(call, panic_recorded);
+        end_left_call(call, panic_recorded, |_, _| ());
     });
 }
 
-/// [`end_call`], for a call timed for the metrics: gives its callsite and
-/// its readings at both ends, the span's own.
-pub(crate) fn end_timed_call(token: Token, panic_recorded: bool) -> Option<(&'static Callsite, Reading, Reading)> {
+/// [`end_call`], for a call that is timed (a threshold, the metrics):
+/// `timed` sees the call when its end is read and before its span ends
+/// (to mark it), and what it makes of it is given back, with the call's
+/// callsite and its readings at both ends, the span's own.
+pub(crate) fn end_timed_call<R>(
+    token: Token,
+    panic_recorded: bool,
+    timed: impl FnOnce(&mut CallSpan, Reading) -> R,
+) -> Option<(R, &'static Callsite, Reading, Reading)> {
     stack::leave_call(token, |call| {
-        let ended = end_left_call(call, panic_recorded);
-        (call.callsite, call.started, ended)
+        let mut made = None;
+        let ended = end_left_call(call, panic_recorded, |call, ended| made = Some(timed(call, ended)));
+        made.map(|made| (made, call.callsite, call.started, ended))
     })
+    .flatten()
 }
 
-/// Ends `call`, just taken off the stack: when it ended.
+/// Ends `call`, just taken off the stack, with `before_end` run on it
+/// once its end is read: when it ended.
 #[inline(always)]
-fn end_left_call(call: &mut CallSpan, panic_recorded: bool) -> Reading {
+fn end_left_call(
+    call: &mut CallSpan,
+    panic_recorded: bool,
+    before_end: impl FnOnce(&mut CallSpan, Reading),
+) -> Reading {
     if std::thread::panicking() && !panic_recorded {
         let message = crate::support::panic::current_message();
         if let Some(live) = call.live() {
@@ -151,6 +164,7 @@ fn end_left_call(call: &mut CallSpan, panic_recorded: bool) -> Reading {
         }
     }
     let ended = Reading::now();
+    before_end(call, ended);
     match call.live.take() {
         Some(live) => live.end_with_timestamp(Timestamp::Read(ended)),
         None => end_unrecorded(call, ended),
