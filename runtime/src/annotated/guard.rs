@@ -277,20 +277,11 @@ impl SyncSpan {
     /// its threshold is still watched.
     #[inline(never)]
     fn start_timed(callsite: &'static Callsite, record: Record<'_>) -> Self {
-        let span_started = Cell::new(None);
-        let start = || {
-            let now = Reading::now();
-            span_started.set(Some(now));
-            call_start(callsite, Some(now))
+        let inner = match start_call_without_parent(callsite, OnLane::UnderOrAsRoot, true, record) {
+            Ok(token) => Some(SyncCall::OnLaneTimed(token, None)),
+            Err(call) => call.map(Self::entered),
         };
-        let inner = match start_call_span(callsite, OnLane::UnderOrAsRoot, start, record) {
-            Ok(token) => {
-                record_on_lane(token, record);
-                SyncCall::OnLaneTimed(token, None)
-            }
-            Err(open) => Self::entered(Call::timed(callsite, open, span_started.get().unwrap_or_else(Reading::now))),
-        };
-        SyncSpan { inner: ManuallyDrop::new(Some(inner)) }
+        SyncSpan { inner: ManuallyDrop::new(inner) }
     }
 
     /// `call`, its span (if any) made current.
@@ -352,6 +343,32 @@ impl SyncSpan {
             AsyncCall::new(call)
         });
         AsyncSpan { inner }
+    }
+}
+
+/// Starts the span of a call of `callsite` with no parent given, on a
+/// lane as `on_lane` allows (`Ok`, its arguments recorded); otherwise
+/// through the backend. `timed`, a span the backend starts is given the
+/// reading that starts its call's clock, so that both share it.
+fn start_call_without_parent(
+    callsite: &'static Callsite,
+    on_lane: OnLane,
+    timed: bool,
+    record: Record<'_>,
+) -> Result<Token, Option<Call>> {
+    let span_started = Cell::new(None);
+    let start = || {
+        let now = timed.then(Reading::now);
+        span_started.set(now);
+        call_start(callsite, now)
+    };
+    match start_call_span(callsite, on_lane, start, record) {
+        Ok(token) => {
+            record_on_lane(token, record);
+            Ok(token)
+        }
+        Err(open) if timed => Err(Some(Call::timed(callsite, open, span_started.get().unwrap_or_else(Reading::now)))),
+        Err(open) => Err(open.map(|open| Call::untimed(callsite, open))),
     }
 }
 
@@ -491,21 +508,10 @@ impl AsyncSpan {
     #[inline(never)]
     fn start_without_parent(callsite: &'static Callsite, record: Record<'_>) -> Option<Call> {
         let timed = crate::metered::is_on();
-        // Timed, a span the backend starts is given the duration's first reading.
-        let span_started = Cell::new(None);
-        let start = || {
-            let now = timed.then(Reading::now);
-            span_started.set(now);
-            call_start(callsite, now)
-        };
-        match start_call_span(callsite, OnLane::Under, start, record) {
-            Ok(token) => {
-                record_on_lane(token, record);
-                lane::take_call(token)
-                    .map(|(open, callsite, started)| Call::taken_off_lane(callsite, open, started, timed))
-            }
-            Err(open) if timed => Some(Call::timed(callsite, open, span_started.get().unwrap_or_else(Reading::now))),
-            Err(open) => open.map(|open| Call::untimed(callsite, open)),
+        match start_call_without_parent(callsite, OnLane::Under, timed, record) {
+            Ok(token) => lane::take_call(token)
+                .map(|(open, callsite, started)| Call::taken_off_lane(callsite, open, started, timed)),
+            Err(call) => call,
         }
     }
 

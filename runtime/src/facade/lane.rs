@@ -142,21 +142,19 @@ pub(crate) fn end_timed_call<R>(
     timed: impl FnOnce(&mut CallSpan, Reading) -> R,
 ) -> Option<(R, &'static Callsite, Reading, Reading)> {
     stack::leave_call(token, |call| {
-        let mut made = None;
-        let ended = end_left_call(call, panic_recorded, |call, ended| made = Some(timed(call, ended)));
-        made.map(|made| (made, call.callsite, call.started, ended))
+        let (made, ended) = end_left_call(call, panic_recorded, timed);
+        (made, call.callsite, call.started, ended)
     })
-    .flatten()
 }
 
 /// Ends `call`, just taken off the stack, with `before_end` run on it
-/// once its end is read: when it ended.
+/// once its end is read: what that made, and when the call ended.
 #[inline(always)]
-fn end_left_call(
+fn end_left_call<R>(
     call: &mut CallSpan,
     panic_recorded: bool,
-    before_end: impl FnOnce(&mut CallSpan, Reading),
-) -> Reading {
+    before_end: impl FnOnce(&mut CallSpan, Reading) -> R,
+) -> (R, Reading) {
     if std::thread::panicking() && !panic_recorded {
         let message = crate::support::panic::current_message();
         if let Some(live) = call.live() {
@@ -164,14 +162,14 @@ fn end_left_call(
         }
     }
     let ended = Reading::now();
-    before_end(call, ended);
+    let made = before_end(call, ended);
     match call.live.take() {
         Some(live) => live.end_with_timestamp(Timestamp::Read(ended)),
         None => end_unrecorded(call, ended),
     }
     // The box goes back to the stack with its lane, whose sink the next
     // call on the same one takes without counting it again.
-    ended
+    (made, ended)
 }
 
 /// Ends `call`, which took no record, at `ended`: its sink ends it
