@@ -9,7 +9,7 @@
 
 mod calls;
 
-use calls::{plain, with_fastrace, with_tracekit, with_tracekit_args, with_tracing};
+use calls::{plain, with_fastrace, with_tracekit, with_tracekit_args, with_tracekit_threshold, with_tracing};
 use criterion::Criterion;
 use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState, Tracer, TracerProvider as _,
@@ -277,6 +277,11 @@ impl TracekitRequests {
     }
 
     fn call(&self, i: u64) {
+        self.call_of(with_tracekit, i);
+    }
+
+    /// [`TracekitRequests::call`], of `function`.
+    fn call_of(&self, function: fn(u64) -> u64, i: u64) {
         if i.is_multiple_of(1000) {
             self.root.borrow_mut().take();
         }
@@ -288,7 +293,7 @@ impl TracekitRequests {
             *self.root.borrow_mut() = Some(root.entered());
             self.roots.set(self.roots.get() + 1);
         }
-        black_box(with_tracekit(i));
+        black_box(function(i));
     }
 
     /// Ends the open root; how many roots were made so far.
@@ -561,6 +566,14 @@ fn overhead(c: &mut Criterion) {
             ("fastrace, reporting", &mut |i| fastrace_requests.call(i), &|| fastrace_requests.drain()),
             ("tracekit batch, inside a local root", &mut |i| requests.call(i)),
             &requests_exported,
+        );
+        // `#[trace_performance]` under its threshold, the same way.
+        measure(
+            c,
+            "tracekit trace_performance, inside a local root",
+            |i| requests.call_of(with_tracekit_threshold, i),
+            requests_exported,
+            1,
         );
 
         // `#[tracing::instrument]` spans recorded by tracekit's own layer,
@@ -896,6 +909,12 @@ fn report() {
         "held for the keep policy, each call a local root: at most a recorded root's cost",
         held_roots <= 1.0,
         format!("{held_roots:.2}× a recorded root (not in alternation)"),
+    );
+    let watched = ns("tracekit trace_performance, inside a local root") / ns("tracekit batch, inside a local root");
+    check(
+        "trace_performance under its threshold: trace_operation's cost, within 10%",
+        watched <= 1.1,
+        format!("{watched:.2}× (not in alternation)"),
     );
     let ratio_sampled =
         ns("tracekit parentbased_traceidratio, inside a local root") / ns("tracekit batch, inside a local root");

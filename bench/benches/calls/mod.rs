@@ -19,6 +19,13 @@ pub fn with_tracekit(x: u64) -> u64 {
     black_box(x).wrapping_add(1)
 }
 
+/// A span of tracekit's own watched by a threshold it stays under.
+#[inline(never)]
+#[tracekit::trace_performance(threshold_ms = 1000)]
+pub fn with_tracekit_threshold(x: u64) -> u64 {
+    black_box(x).wrapping_add(1)
+}
+
 /// A span of tracekit's own with three scalar arguments recorded.
 #[inline(never)]
 #[tracekit::trace_operation(include_args)]
