@@ -308,9 +308,10 @@ impl SyncSpan {
     pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
         match self.inner.as_mut() {
             Some(SyncCall::OnLane(token)) => record_on_lane(*token, &mut erased(record)),
-            Some(SyncCall::Started(Some(call))) => call.record_outcome(record),
-            Some(SyncCall::OnLaneTimed(token, failure)) => record_timed_on_lane(*token, failure, &mut erased(record)),
-            _ => {}
+            // Out of line, so that an annotated function keeps one small
+            // match for what ends its call.
+            Some(call) => call.record_outcome(&mut erased(record)),
+            None => {}
         }
     }
 
@@ -387,11 +388,19 @@ fn mark_if_slow(call: &mut CallSpan, ended: Reading) -> Option<(Duration, Durati
     Some((elapsed, threshold))
 }
 
-/// [`record_on_lane`], for a timed call: keeps the `error.type` of a
-/// failure recorded, for the metrics.
-#[inline(never)]
-fn record_timed_on_lane(token: Token, failure: &mut Option<&'static str>, record: Record<'_>) {
-    *failure = record_on_lane_then(token, record, Recorder::failure);
+impl SyncCall {
+    /// Records the outcome of a call that is timed or that the backend
+    /// started; a timed call on a lane keeps the `error.type` of a failure
+    /// recorded, for the metrics.
+    #[inline(never)]
+    fn record_outcome(&mut self, record: Record<'_>) {
+        match self {
+            SyncCall::OnLane(token) => record_on_lane(*token, record),
+            SyncCall::OnLaneTimed(token, failure) => *failure = record_on_lane_then(*token, record, Recorder::failure),
+            SyncCall::Started(Some(call)) => call.record_outcome(record),
+            SyncCall::Started(None) => {}
+        }
+    }
 }
 
 impl Drop for SyncCall {
