@@ -59,7 +59,12 @@ fn arrived_named(receiver: &Receiver, name: &str) -> usize {
 
 /// The loss warnings about `endpoint`: (failed, dropped) of each.
 fn loss_warnings(endpoint: &str) -> Vec<(u64, u64)> {
-    common::warnings_about("tracekit::export", endpoint)
+    loss_warnings_after(endpoint, 0)
+}
+
+/// [`loss_warnings`], of the events logged after the first `logged`.
+fn loss_warnings_after(endpoint: &str, logged: usize) -> Vec<(u64, u64)> {
+    common::warnings_about_after("tracekit::export", endpoint, logged)
         .into_iter()
         .map(|event| {
             let count = |field| event.field(field).and_then(|value| value.parse().ok()).unwrap_or(0);
@@ -278,7 +283,8 @@ fn credentials_in_the_endpoint_stay_out_of_the_loss_warnings() {
 fn spans_the_collector_takes_but_rejects_are_counted_failed_reported_with_its_reason_and_not_sent_again() {
     for protocol in [Protocol::Grpc, Protocol::HttpProtobuf, Protocol::HttpJson] {
         let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        common::global_log(); // from now on
+        // From now on; this protocol's warnings are those logged after these.
+        let logged = common::global_log().len();
         let receiver = Receiver::start();
         receiver.behave(Behaviour::PartiallyReject(1));
         let before = tracekit::export_stats();
@@ -296,10 +302,10 @@ fn spans_the_collector_takes_but_rejects_are_counted_failed_reported_with_its_re
         // One warning, or two if the spans went in requests either side of
         // the first warning: together they count every span rejected.
         let endpoint = receiver.endpoint(protocol);
-        let failed: u64 = loss_warnings(&endpoint).iter().map(|(failed, _)| failed).sum();
+        let failed: u64 = loss_warnings_after(&endpoint, logged).iter().map(|(failed, _)| failed).sum();
         assert_eq!(failed, requests, "{protocol:?}");
         let reason = format!("failed to export (rejected by the collector: {})", common::receiver::REJECTION_REASON);
-        let warnings = common::warnings_about("tracekit::export", &endpoint);
+        let warnings = common::warnings_about_after("tracekit::export", &endpoint, logged);
         assert!(warnings.iter().all(|warning| warning.message.contains(&reason)), "{protocol:?}: {warnings:?}");
     }
 }

@@ -90,9 +90,16 @@ pub fn global_log() -> Vec<LoggedEvent> {
 /// path included over HTTP, from [`global_log`]. (Other tests' export
 /// threads may still be finishing.)
 pub fn warnings_about(target: &str, endpoint: &str) -> Vec<LoggedEvent> {
+    warnings_about_after(target, endpoint, 0)
+}
+
+/// [`warnings_about`], of the events logged after the first `logged`:
+/// a receiver started later may be given the port of one closed before.
+pub fn warnings_about_after(target: &str, endpoint: &str, logged: usize) -> Vec<LoggedEvent> {
     let about = |shown: &str| shown.strip_prefix(endpoint).is_some_and(|path| path.is_empty() || path.starts_with('/'));
     global_log()
         .into_iter()
+        .skip(logged)
         .filter(|event| event.target == target && event.field("endpoint").is_some_and(about))
         .collect()
 }
