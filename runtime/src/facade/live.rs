@@ -167,7 +167,9 @@ pub(crate) trait CallSink: Send + Sync {
     /// Ends `call`, on which nothing was recorded, at `ended`, as a
     /// compact record; `false` when it has none (see the pipeline's
     /// `queued`): it is then recorded in full, through [`CallSink::record`].
-    fn end(&self, call: &CallSpan, ended: Reading) -> bool;
+    fn end(&self, call: &CallSpan, ended: Reading) -> bool {
+        self.end_with(call, &mut Vec::new(), ended)
+    }
     /// Ends `call`, on which nothing was recorded but the `attributes`
     /// that waited in it (taken), at `ended`, in a record filled at once,
     /// without the recording [`CallSink::record`] goes through; `false`

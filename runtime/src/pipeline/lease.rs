@@ -89,10 +89,6 @@ impl CallSink for Lease {
         call_record(self, call)
     }
 
-    fn end(&self, call: &CallSpan, ended: Reading) -> bool {
-        self.end_with(call, &mut Vec::new(), ended)
-    }
-
     fn end_with(&self, call: &CallSpan, attributes: &mut Vec<KeyValue>, ended: Reading) -> bool {
         let queued = QueuedSpan::ended_call(call, attributes, ended, self.limits());
         queued.map(|span| self.processors.queue(span)).is_some()

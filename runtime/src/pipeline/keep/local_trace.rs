@@ -237,10 +237,6 @@ impl CallSink for LocalTrace {
         call_record(self, call)
     }
 
-    fn end(&self, call: &CallSpan, ended: Reading) -> bool {
-        self.end_with(call, &mut Vec::new(), ended)
-    }
-
     fn end_with(&self, call: &CallSpan, attributes: &mut Vec<KeyValue>, ended: Reading) -> bool {
         // A call with nothing but attributes recorded on it meets no rule:
         // no error, no threshold, and it is never the local root.
