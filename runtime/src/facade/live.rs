@@ -81,14 +81,12 @@ impl Lane {
         notes_starts: bool,
     ) {
         match lane {
-            Some(lane)
-                if lane.sink.as_ref().is_some_and(|mine| std::ptr::addr_eq(Arc::as_ptr(mine), Arc::as_ptr(sink))) =>
-            {
-                lane.capture = 0;
-                lane.flags = flags;
-                lane.notes_starts = notes_starts;
+            Some(lane) => {
+                let same_sink =
+                    lane.sink.as_ref().is_some_and(|mine| std::ptr::addr_eq(Arc::as_ptr(mine), Arc::as_ptr(sink)));
+                lane.set(same_sink, || Some(sink.clone()), 0, flags, notes_starts);
             }
-            _ => *lane = Some(Lane { sink: Some(sink.clone()), capture: 0, flags, notes_starts }),
+            None => *lane = Some(Lane { sink: Some(sink.clone()), capture: 0, flags, notes_starts }),
         }
     }
 
@@ -111,12 +109,27 @@ impl Lane {
             (Some(mine), Some(theirs)) => Arc::ptr_eq(mine, theirs),
             _ => false,
         };
+        self.set(same_sink, || lane.sink.clone(), lane.capture, lane.flags, lane.notes_starts);
+    }
+
+    /// Sets the lane's parts; its sink, made by `sink`, only when it is
+    /// not `same_sink` already, so that the one it holds is not counted
+    /// again.
+    #[inline(always)]
+    fn set(
+        &mut self,
+        same_sink: bool,
+        sink: impl FnOnce() -> Option<Arc<dyn CallSink>>,
+        capture: usize,
+        flags: TraceFlags,
+        notes_starts: bool,
+    ) {
         if !same_sink {
-            self.sink.clone_from(&lane.sink);
+            self.sink = sink();
         }
-        self.capture = lane.capture;
-        self.flags = lane.flags;
-        self.notes_starts = lane.notes_starts;
+        self.capture = capture;
+        self.flags = flags;
+        self.notes_starts = notes_starts;
     }
 
     /// Where the calls on the lane end, once known.
