@@ -712,6 +712,20 @@ fn overhead(c: &mut Criterion) {
             requests_exported,
             1,
         );
+        // Each call a root, to set beside *tracekit batch*: a root is
+        // decided by the trace id drawn for it, on the lane for roots.
+        measure(
+            c,
+            "tracekit parentbased_traceidratio, each call a root",
+            |i| {
+                black_box(with_tracekit(i));
+            },
+            || {
+                assert!(tracekit::flush(), "flushed in time");
+                counter.count()
+            },
+            1,
+        );
     }
     // tracekit's own OTLP path (its batch processor, gRPC) to a live
     // collector on loopback, and to one that is down: a call costs the same.
@@ -922,6 +936,12 @@ fn report() {
         "recorded under a ratio sampler's sampled root: the default sampler's cost, within 10%",
         ratio_sampled <= 1.1,
         format!("{ratio_sampled:.2}× (not in alternation)"),
+    );
+    let ratio_roots = ns("tracekit parentbased_traceidratio, each call a root") / ns("tracekit batch");
+    check(
+        "a root a ratio sampler keeps: at most 1.25× a root under the default sampler (the SDK's sampler asked once)",
+        ratio_roots <= 1.25,
+        format!("{ratio_roots:.2}× (not in alternation)"),
     );
     let args = pair("tracekit batch, 3 args", "tracekit batch").ratio - 1.0;
     check("include_args on three scalars: at most +30%", args <= 0.30, format!("{:+.0}%", args * 100.0));

@@ -134,6 +134,52 @@ fn under_a_ratio_sampler_the_calls_under_a_sampled_span_record_what_they_record_
     }
 }
 
+/// A request's own root, which sends its trace on: its ids as it sees
+/// them, and the `traceparent` it sends.
+#[trace_operation]
+fn request_sending_on(cents: u64) -> (Option<TraceId>, Option<SpanId>, bool, String) {
+    let _ = charge(cents);
+    let mut headers = HashMap::new();
+    tracekit::propagation::inject(&mut headers);
+    let span = current_span();
+    (span.trace_id(), span.span_id(), span.is_recording(), headers.remove("traceparent").unwrap_or_default())
+}
+
+#[test]
+fn under_a_ratio_sampler_each_root_call_is_decided_by_its_trace_id_as_the_sdk_s_sampler_decides() {
+    use opentelemetry_sdk::trace::{Sampler as SdkSampler, SamplingDecision, ShouldSample as _};
+    const ROOTS: usize = 400;
+    for sampler in [Sampler::TraceIdRatio(0.5), Sampler::ParentBasedTraceIdRatio(0.5)] {
+        let (seen, spans) =
+            Capture::new().sampler(sampler).run(|| (0..ROOTS).map(|_| request_sending_on(250)).collect::<Vec<_>>());
+        let by_the_sdk = SdkSampler::TraceIdRatioBased(0.5);
+        let mut sampled = 0;
+        for (trace_id, span_id, recording, sent) in &seen {
+            let (trace_id, span_id) = (trace_id.expect("a trace"), span_id.expect("a span of its own"));
+            let decided = by_the_sdk.should_sample(None, trace_id, "", &SpanKind::Internal, &[], &[]).decision;
+            let expected = decided == SamplingDecision::RecordAndSample;
+            assert_eq!(*recording, expected, "{sampler:?}: trace {trace_id}");
+            // Sent on with its own span as the parent, sampled or not.
+            let flags = if expected { "01" } else { "00" };
+            assert_eq!(*sent, format!("00-{trace_id}-{span_id}-{flags}"), "{sampler:?}");
+            let exported = spans.all("request_sending_on");
+            let root = exported.iter().find(|root| root.trace_id() == trace_id);
+            assert_eq!(root.is_some(), expected, "{sampler:?}: exported only when sampled: {trace_id}");
+            if let Some(root) = root {
+                sampled += 1;
+                assert_eq!((root.span_id(), root.parent_span_id()), (span_id, None), "{sampler:?}");
+                let call = spans.all("charge").into_iter().find(|call| call.trace_id() == trace_id).expect("its call");
+                assert_eq!(call.parent_span_id(), Some(span_id), "{sampler:?}");
+            }
+        }
+        let traces: std::collections::HashSet<_> = seen.iter().map(|seen| seen.0).collect();
+        assert_eq!(traces.len(), ROOTS, "{sampler:?}: a new trace each time");
+        assert!((100..=300).contains(&sampled), "{sampler:?}: about half the traces: {sampled}");
+        assert_eq!(spans.all("request_sending_on").len(), sampled, "{sampler:?}");
+        assert_eq!(spans.all("charge").len(), sampled, "{sampler:?}: no call of an unsampled trace");
+    }
+}
+
 /// A handler continuing the caller's trace, as a service's does.
 #[trace_operation(kind = "server", parent = tracekit::propagation::extract(headers))]
 fn handle(headers: &HashMap<String, String>) -> Result<u64, Declined> {

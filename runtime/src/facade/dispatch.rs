@@ -11,7 +11,7 @@ use super::open::{OpenSpan, SpanStart};
 use super::recorder::Recorder;
 use super::stack::Parent;
 use crate::support::installed::{Installed, ThreadCopy};
-use opentelemetry::trace::SpanContext;
+use opentelemetry::trace::{SpanContext, TraceId};
 use opentelemetry::Context;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -40,9 +40,10 @@ pub(crate) trait Backend: Send + Sync + 'static {
         None
     }
 
-    /// Whether the backend records and samples every root without asking
-    /// anything (no sampler to consult, no keep policy), so that it has a
-    /// lane for roots to set ([`set_root_lane`](Backend::set_root_lane)).
+    /// Whether the backend decides every root without building anything
+    /// (no keep policy; a sampler that samples every root, or decides by
+    /// the trace id alone), so that it has a lane for roots to set
+    /// ([`set_root_lane`](Backend::set_root_lane)).
     #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "asked when a pipeline is installed"))]
     fn has_root_lane(&self) -> bool {
         false
@@ -50,11 +51,30 @@ pub(crate) trait Backend: Send + Sync + 'static {
 
     /// Sets `lane` (a call's box's, as the call before left it) to the lane
     /// a synchronous call with no parent at all starts on, as the root of a
-    /// new trace, when the backend [has one](Backend::has_root_lane).
-    /// `false`: the backend starts each root itself.
-    fn set_root_lane(&self, _lane: &mut Option<Lane>) -> bool {
-        false
+    /// new trace, when the backend [has one](Backend::has_root_lane), and
+    /// says how a root on it is decided. `None`: the backend starts each
+    /// root itself.
+    fn set_root_lane(&self, _lane: &mut Option<Lane>) -> Option<RootDecision> {
+        None
     }
+
+    /// Whether a root on the lane for roots that is [decided by its trace
+    /// id](RootDecision::ByTraceId) is sampled, in the trace `trace_id`
+    /// drawn for it.
+    fn samples_root(&self, _trace_id: TraceId) -> bool {
+        true
+    }
+}
+
+/// How a root on a backend's lane for roots is decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "a pipeline has a lane for roots"))]
+pub(crate) enum RootDecision {
+    /// Every root is sampled.
+    Sampled,
+    /// By the trace id drawn for the root ([`Backend::samples_root`]), as a
+    /// trace-id ratio decides.
+    ByTraceId,
 }
 
 /// How many backends exist: the installed one plus live captures.
@@ -121,8 +141,14 @@ pub(crate) fn may_have_root_lane(capture: Option<&CaptureBackend>) -> bool {
 
 /// Sets `lane` to the lane of a root call under `capture`, if its backend
 /// has one (see [`Backend::set_root_lane`]).
-pub(crate) fn set_root_lane(capture: Option<&CaptureBackend>, lane: &mut Option<Lane>) -> bool {
-    with_backend(capture, |backend| backend.set_root_lane(lane)).unwrap_or(false)
+pub(crate) fn set_root_lane(capture: Option<&CaptureBackend>, lane: &mut Option<Lane>) -> Option<RootDecision> {
+    with_backend(capture, |backend| backend.set_root_lane(lane)).flatten()
+}
+
+/// Whether the backend of a root call under `capture` samples it, in the
+/// trace `trace_id` (see [`Backend::samples_root`]).
+pub(crate) fn samples_root(capture: Option<&CaptureBackend>, trace_id: TraceId) -> bool {
+    with_backend(capture, |backend| backend.samples_root(trace_id)).unwrap_or(false)
 }
 
 /// Runs `f` with the installed backend, if any.

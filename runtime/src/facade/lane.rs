@@ -2,8 +2,9 @@
 //! the calls under such a span are recorded without asking the backend
 //! each time. A backend whose answer for every child of a sampled span is
 //! "recorded and sampled" (no sampler to ask) gives its recorded spans a
-//! lane; one that samples every root so also has a lane for roots, on which
-//! a synchronous call with no span above it starts a trace. An annotated
+//! lane; one that decides every root without building anything (every root
+//! sampled, or a trace-id ratio) also has a lane for roots, on which a
+//! synchronous call with no span above it starts a trace. An annotated
 //! call under such a span starts in the same look at the stack that finds
 //! its parent: its ids, callsite and start reading go in a box the stack
 //! recycles, with no `SpanStart`, no visit to the backend and no
@@ -13,13 +14,13 @@
 //! as a future's (an `async` call, a call that returns a future).
 
 use super::callsite::Callsite;
-use super::dispatch::{self, CaptureBackend};
+use super::dispatch::{self, CaptureBackend, RootDecision};
 use super::failure::mark_error;
 use super::live::{CallSpan, Lane};
 use super::open::OpenSpan;
 use super::stack::{self, CurrentSpan, Token};
 use crate::support::clock::{Reading, Timestamp};
-use opentelemetry::trace::{SpanContext, SpanId, TraceState};
+use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceState};
 use opentelemetry::Context;
 use std::sync::Arc;
 
@@ -40,18 +41,29 @@ pub(crate) fn start_call(
     spare: &mut Vec<Box<CallSpan>>,
 ) -> Option<Box<CallSpan>> {
     let (lane, parent) = top.lane_for_call(|| capture_key(current.get::<CaptureBackend>()))?;
-    fill_call(callsite, lane, Some(parent), spare)
+    fill_call(callsite, lane, parent, spare)
+}
+
+/// How a call with no span above it starts, as the root of a new trace,
+/// when the backend that applies has a lane for roots.
+pub(crate) enum RootCall {
+    /// On that lane: the call's span, filled.
+    OnLane(Box<CallSpan>),
+    /// Its trace not sampled: the span of its own, not recorded, to make
+    /// current in its place.
+    NotSampled(OpenSpan),
 }
 
 /// The span of a call of `callsite` with no span above it, as the root of
 /// a new trace, on the lane for roots of the backend that applies, if it
-/// has one.
+/// has one; or, when that backend's sampler did not sample the trace drawn
+/// for it, its span of its own that is not recorded.
 #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
 pub(crate) fn start_root_call(
     callsite: &'static Callsite,
     current: &Context,
     spare: &mut Vec<Box<CallSpan>>,
-) -> Option<Box<CallSpan>> {
+) -> Option<RootCall> {
     let capture = current.get::<CaptureBackend>();
     if !dispatch::may_have_root_lane(capture) {
         return None;
@@ -59,23 +71,30 @@ pub(crate) fn start_root_call(
     // The lane is set in the box, where the call before left its own: no
     // lane is made and dropped for each root.
     let mut call = spare.pop().unwrap_or_else(|| Box::new(CallSpan::unfilled()));
-    if !dispatch::set_root_lane(capture, &mut call.lane) {
+    let Some(decision) = dispatch::set_root_lane(capture, &mut call.lane) else {
         spare.push(call);
         return None;
+    };
+    call.lane.as_mut()?.set_capture(capture_key(capture));
+    let call = fill(call, callsite, None)?;
+    if decision == RootDecision::ByTraceId && !dispatch::samples_root(capture, call.ids.trace_id()) {
+        let (trace_id, span_id) = (call.ids.trace_id(), call.ids.span_id());
+        // Kept, with its lane, for the next call.
+        spare.push(call);
+        let ids = SpanContext::new(trace_id, span_id, TraceFlags::default(), false, TraceState::NONE);
+        return Some(RootCall::NotSampled(OpenSpan::not_recorded(ids)));
     }
-    let lane = call.lane.as_mut()?;
-    lane.set_capture(capture_key(capture));
-    fill(call, callsite, None)
+    started_now(call).map(RootCall::OnLane)
 }
 
-/// A call's span on `lane` under `parent` (`None`: a root), filled in one
-/// of the `spare` boxes.
+/// A call's span on `lane` under `parent`, filled in one of the `spare`
+/// boxes.
 #[inline]
 #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
 fn fill_call(
     callsite: &'static Callsite,
     lane: &Lane,
-    parent: Option<&SpanContext>,
+    parent: &SpanContext,
     spare: &mut Vec<Box<CallSpan>>,
 ) -> Option<Box<CallSpan>> {
     let mut call = spare.pop().unwrap_or_else(|| Box::new(CallSpan::unfilled()));
@@ -85,26 +104,34 @@ fn fill_call(
         Some(kept) => kept.set_to(lane),
         None => call.lane = Some(lane.clone()),
     }
-    fill(call, callsite, parent)
+    started_now(fill(call, callsite, Some(parent))?)
 }
 
 /// Fills `call`, on the lane set in it already, as a call of `callsite`
-/// under `parent` (`None`: a root). Filled field by field in its box: a
+/// under `parent` (`None`: a root), all but its start. Filled field by field in its box: a
 /// whole span written into it would be copied through the stack first.
 #[inline(always)]
 fn fill(mut call: Box<CallSpan>, callsite: &'static Callsite, parent: Option<&SpanContext>) -> Option<Box<CallSpan>> {
     let lane = call.lane.as_ref()?;
-    let (flags, notes_starts) = (lane.flags, lane.notes_starts);
+    let flags = lane.flags;
     let (trace_id, span_id) = lane.sink()?.new_ids(parent.map(SpanContext::trace_id));
     let trace_state = parent.map_or(TraceState::NONE, |parent| parent.trace_state().clone());
     call.ids = SpanContext::new(trace_id, span_id, flags, false, trace_state);
     call.parent = parent.map_or(SpanId::INVALID, SpanContext::span_id);
     call.callsite = callsite;
-    call.started = Reading::now();
     call.live = None;
-    if notes_starts {
-        let sink = call.lane.as_ref().and_then(Lane::sink)?;
-        sink.started(&call);
+    Some(call)
+}
+
+/// `call`, filled, started now: its start read, and noted where its
+/// lane's sink asks for it (a test capture, which tells the spans that
+/// never ended).
+#[inline(always)]
+fn started_now(mut call: Box<CallSpan>) -> Option<Box<CallSpan>> {
+    call.started = Reading::now();
+    let lane = call.lane.as_ref()?;
+    if lane.notes_starts {
+        lane.sink()?.started(&call);
     }
     Some(call)
 }

@@ -4,12 +4,13 @@
 
 use super::callsite::Callsite;
 use super::dispatch::{self, CaptureBackend};
-use super::lane;
+use super::lane::{self, RootCall};
 use super::open::{OpenSpan, SpanStart};
 use super::recorder::Recorder;
 use super::stack::{self, Parent, Token};
 use opentelemetry::trace::{SpanContext, TraceContextExt as _};
 use opentelemetry::Context;
+use std::cell::Cell;
 
 /// Starts a child of the current context. `record` runs only when the span
 /// is recorded (sampled), so its values are never computed otherwise.
@@ -153,20 +154,35 @@ enum Look {
 /// handing it back through the first look, whatever the answer, cost a
 /// skipped call a third of its time.
 fn look_at_current_parent(call: Option<(&'static Callsite, OnLane)>) -> Look {
+    // A root call whose trace the lane for roots found not sampled: its
+    // span of its own, made current as any root that is not recorded.
+    let unsampled_root = Cell::new(None);
     let on_lane = |top: Option<&mut _>, current: &_, spare: &mut _| match (top, call?) {
         (Some(top), (callsite, _)) => lane::start_call(callsite, top, current, spare),
-        (None, (callsite, OnLane::UnderOrAsRoot)) => lane::start_root_call(callsite, current, spare),
+        (None, (callsite, OnLane::UnderOrAsRoot)) => match lane::start_root_call(callsite, current, spare)? {
+            RootCall::OnLane(call) => Some(call),
+            RootCall::NotSampled(open) => {
+                unsampled_root.set(Some(open));
+                None
+            }
+        },
         (None, (_, OnLane::Under)) => None,
     };
     let first = stack::with_current_frame_or_call(on_lane, |local, current| {
         let capture = current.get::<CaptureBackend>();
         let span = current.span();
         let ids = local.map_or_else(|| span.span_context(), |state| state.ids());
-        if stack::is_local(ids) {
-            if skips(capture, ids) {
-                return FirstLook::Skipped;
+        let unrecorded_here = match unsampled_root.take() {
+            Some(open) => Some(Some(open)),
+            None if stack::is_local(ids) => {
+                if skips(capture, ids) {
+                    return FirstLook::Skipped;
+                }
+                None
             }
-        } else if let Some(mut open) = unrecorded(capture, ids) {
+            None => unrecorded(capture, ids),
+        };
+        if let Some(mut open) = unrecorded_here {
             // A call's span is made current at once: what OpenTelemetry
             // has current now is what the push would read.
             if let (Some(_), Some(open)) = (call, open.as_mut()) {

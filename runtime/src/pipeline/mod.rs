@@ -26,7 +26,7 @@ pub use sampling::Sampler;
 pub(crate) use sampling::{check_ratio, parse_ratio};
 use span_record::SpanSink;
 
-use crate::facade::dispatch::Backend;
+use crate::facade::dispatch::{Backend, RootDecision};
 use crate::facade::live::{Lane, LiveSpan, LocalTraceRef, Recording as _};
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
@@ -35,7 +35,7 @@ use crate::facade::trace_flags;
 use crate::metered::{self, root_decisions};
 use crate::support::clock::{Reading, Timestamp};
 use keep::{Keeper, LocalTrace};
-use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceState};
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Sampler as SdkSampler, SamplingDecision, SamplingResult, ShouldSample};
 use opentelemetry_sdk::Resource;
@@ -52,6 +52,9 @@ pub(crate) struct Pipeline {
     /// Every span [`Backend::skips`] lets through is sampled: the SDK's
     /// sampler is not asked.
     samples_the_rest: bool,
+    /// How roots are decided on the lane for roots; `None`: the sampler
+    /// is asked in [`Backend::start`].
+    roots: Option<RootDecision>,
     processors: Arc<Processors>,
     /// With a keep policy on: the local traces held for its decision.
     keeper: Option<Arc<Keeper>>,
@@ -90,6 +93,7 @@ impl Pipeline {
             sampler: sampler.to_sdk(),
             known_decision: sampler.known_decision(),
             samples_the_rest: sampler.samples_the_rest(),
+            roots: sampler.root_decision(),
             keeper: keep.is_on().then(|| Keeper::new(keep.clone(), processors.clone())),
             processors,
         })
@@ -159,9 +163,10 @@ impl Backend for Pipeline {
             // As the SDK's always-on samplers decide: the parent's trace state.
             (SamplingDecision::RecordAndSample, parent_context.trace_state().clone(), None)
         } else {
-            let parent = parent.to_context();
+            // A root is decided without a parent: no `Context` is built.
+            let parent = has_parent.then(|| parent.to_context());
             let SamplingResult { decision, attributes, trace_state } =
-                self.sampler.should_sample(Some(&parent), trace_id, &start.name, &start.kind, &start.attributes, &[]);
+                self.sampler.should_sample(parent.as_ref(), trace_id, &start.name, &start.kind, &start.attributes, &[]);
             (decision, trace_state, Some(attributes))
         };
         let sampled = decision == SamplingDecision::RecordAndSample;
@@ -240,28 +245,32 @@ impl Backend for Pipeline {
         open
     }
 
+    fn has_root_lane(&self) -> bool {
+        self.keeper.is_none() && self.roots.is_some()
+    }
+
+    fn set_root_lane(&self, lane: &mut Option<Lane>) -> Option<RootDecision> {
+        let roots = self.roots.filter(|_| self.keeper.is_none())?;
+        lease::with_lease(&self.processors, |lease| {
+            Lane::set_for_roots(lane, lease, TraceFlags::SAMPLED, lease.notes_starts());
+        })?;
+        if roots == RootDecision::Sampled {
+            root_decisions::count(true);
+        }
+        Some(roots)
+    }
+
+    fn samples_root(&self, trace_id: TraceId) -> bool {
+        // Asked as for any root: with no parent, so no `Context` is built.
+        let decided = self.sampler.should_sample(None, trace_id, "", &SpanKind::Internal, &[], &[]);
+        let sampled = decided.decision == SamplingDecision::RecordAndSample;
+        root_decisions::count(sampled);
+        sampled
+    }
+
     /// A span of this process that is not recorded, as the SDK's tracer
     /// makes for a dropped span: the parent's trace (or a new one), a new
     /// span id, sampled off, the parent's trace state.
-    fn has_root_lane(&self) -> bool {
-        // Every root is recorded and sampled, with nothing to ask: a root
-        // call starts as the calls under a sampled span do.
-        self.keeper.is_none() && self.samples_the_rest
-    }
-
-    fn set_root_lane(&self, lane: &mut Option<Lane>) -> bool {
-        if !self.has_root_lane() {
-            return false;
-        }
-        let set = lease::with_lease(&self.processors, |lease| {
-            Lane::set_for_roots(lane, lease, TraceFlags::SAMPLED, lease.notes_starts());
-        });
-        if set.is_some() {
-            root_decisions::count(true);
-        }
-        set.is_some()
-    }
-
     fn not_recorded(&self, parent_context: &SpanContext) -> Option<OpenSpan> {
         let has_parent = parent_context.is_valid();
         let (trace_id, span_id) = ids::new_ids(has_parent.then(|| parent_context.trace_id()));

@@ -1,6 +1,7 @@
 //! Which traces are recorded (`OTEL_TRACES_SAMPLER`, `TRACING_SAMPLE_RATE`).
 
 use crate::error::ConfigError;
+use crate::facade::dispatch::RootDecision;
 use opentelemetry::trace::SpanContext;
 use opentelemetry_sdk::trace::Sampler as SdkSampler;
 
@@ -61,6 +62,17 @@ impl Sampler {
     /// through is sampled, so that the SDK's sampler need not be asked.
     pub(crate) fn samples_the_rest(self) -> bool {
         matches!(self, Sampler::AlwaysOn | Sampler::ParentBasedAlwaysOn)
+    }
+
+    /// How a root that [`known_decision`](Self::known_decision) lets
+    /// through is decided without building anything: every one sampled, or
+    /// by the trace id drawn for it. `None`: the SDK's sampler is asked.
+    pub(crate) fn root_decision(self) -> Option<RootDecision> {
+        match self {
+            Sampler::AlwaysOn | Sampler::ParentBasedAlwaysOn => Some(RootDecision::Sampled),
+            Sampler::TraceIdRatio(_) | Sampler::ParentBasedTraceIdRatio(_) => Some(RootDecision::ByTraceId),
+            Sampler::AlwaysOff | Sampler::ParentBasedAlwaysOff => None,
+        }
     }
 }
 
