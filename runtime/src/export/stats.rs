@@ -2,6 +2,7 @@
 //! the program runs: losses are counted, not only logged.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use thread_local::ThreadLocal;
 
 /// What happened to the spans handed to the batch exporter (OTLP), counted
 /// since the process started, across installations.
@@ -43,8 +44,10 @@ impl ExportStats {
 }
 
 /// The counts of what the batch exporter did, since the process started.
-/// Reading them costs three atomic loads; the hot path never writes them
-/// (a queued span is counted when its batch is exported or lost).
+/// Reading them costs a few atomic loads, one more for each thread that
+/// ever dropped a span. A queued span is counted when its batch is exported
+/// or lost; a span dropped at a full queue, in a cell its thread alone
+/// writes.
 ///
 /// ```
 /// let before = tracekit::export_stats();
@@ -62,7 +65,19 @@ pub(crate) struct Counters {
     exported: AtomicU64,
     dropped: AtomicU64,
     failed: AtomicU64,
+    /// Spans dropped by the threads that recorded them (their ring was
+    /// full), each thread counting in a cell of its own, summed when read:
+    /// while a collector is down every span is dropped so, and an atomic
+    /// addition on a line all threads share cost each one more than the
+    /// rest of its drop.
+    dropped_by_threads: ThreadLocal<ThreadCount>,
 }
+
+/// One thread's count, written only by that thread; aligned to two cache
+/// lines, as the threads' counts sit side by side.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct ThreadCount(AtomicU64);
 
 /// What happened to some spans.
 #[derive(Clone, Copy, Debug)]
@@ -76,7 +91,12 @@ static PROCESS: Counters = Counters::new();
 
 impl Counters {
     pub(crate) const fn new() -> Self {
-        Counters { exported: AtomicU64::new(0), dropped: AtomicU64::new(0), failed: AtomicU64::new(0) }
+        Counters {
+            exported: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            dropped_by_threads: ThreadLocal::new(),
+        }
     }
 
     /// Counts `spans` here and in the process-wide totals.
@@ -91,10 +111,21 @@ impl Counters {
         }
     }
 
+    /// Counts one span dropped by the thread that recorded it, here and in
+    /// the process-wide totals, in this thread's cells.
+    pub(crate) fn add_dropped_here(&self) {
+        for counters in [self, &PROCESS] {
+            // Only this thread writes its cell: a load and a store.
+            let count = &counters.dropped_by_threads.get_or_default().0;
+            count.store(count.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        }
+    }
+
     pub(crate) fn snapshot(&self) -> ExportStats {
         ExportStats {
             exported: self.exported.load(Ordering::Relaxed),
-            dropped: self.dropped.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed)
+                + self.dropped_by_threads.iter().map(|count| count.0.load(Ordering::Relaxed)).sum::<u64>(),
             failed: self.failed.load(Ordering::Relaxed),
         }
     }

@@ -205,16 +205,16 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
         }
         let shared = &*self.shared;
         if shared.closed.load(Ordering::Acquire) {
-            shared.counters.add(Outcome::Dropped, 1);
+            shared.counters.add_dropped_here();
             span.discard();
             return;
         }
         match shared.rings.push(span, shared.settings.max_export_batch_size) {
             Pushed::Full(span) => {
-                shared.counters.add(Outcome::Dropped, 1);
+                shared.counters.add_dropped_here();
                 span.discard();
             }
-            Pushed::Dropped => shared.counters.add(Outcome::Dropped, 1),
+            Pushed::Dropped => shared.counters.add_dropped_here(),
             Pushed::Batch => shared.wake_once(&shared.wake),
             Pushed::Crowded => shared.wake_once(&shared.crowded),
             Pushed::Queued => {}
@@ -338,9 +338,22 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
     // Kept between batches, so that taking spans allocates nothing.
     let mut taken = Vec::with_capacity(settings.max_export_batch_size);
     let mut nap = false;
+    let mut held_off = false;
     loop {
         let mut state = shared.lock();
-        if nap {
+        if held_off {
+            // After an export that failed, the next waits for its schedule:
+            // a collector that is down is not asked again at once for each
+            // batch that fills, and the spans that come meanwhile are dropped
+            // at their rings, which costs their threads less than a doomed
+            // export costs the process. The flags stay set, so that no
+            // thread wakes it; a flush or shutdown does.
+            shared.wake.store(true, Ordering::Release);
+            shared.crowded.store(true, Ordering::Release);
+            while !state.asked() && Instant::now() < next_export {
+                state = shared.wait_until(&shared.work, state, next_export);
+            }
+        } else if nap {
             shared.wake.store(true, Ordering::Release);
             if !state.asked() && !shared.crowded.load(Ordering::Acquire) {
                 state = shared.wait_until(&shared.work, state, next_export.min(Instant::now() + shared.nap));
@@ -369,7 +382,8 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         // covers every span its caller had recorded.
         let mut waiting = shared.rings.waiting();
         let batch = settings.max_export_batch_size;
-        let exported = export_in_batches(shared, &exporter, &mut waiting, &mut taken);
+        let Round { taken: exported, failed } = export_in_batches(shared, &exporter, &mut waiting, &mut taken);
+        held_off = failed;
         nap = exported >= batch && shared.rings.waiting().total() < batch;
         shared.rings.prune();
         next_export = Instant::now() + settings.schedule_delay;
@@ -392,22 +406,30 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
     }
 }
 
+/// What a round of the export thread did.
+struct Round {
+    /// Spans taken from the rings.
+    taken: usize,
+    /// Whether an export failed (the exporter's error, not a collector's
+    /// partial rejection).
+    failed: bool,
+}
+
 /// Exports the spans `quotas` counts in each ring, a batch at a time, until
-/// a shutdown that ran out of time has counted them instead: how many it
-/// took.
+/// a shutdown that ran out of time has counted them instead.
 fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
     shared: &Shared<T>,
     exporter: &E,
     quotas: &mut Quotas,
     taken: &mut Vec<T>,
-) -> usize {
-    let mut total = 0;
+) -> Round {
+    let mut round = Round { taken: 0, failed: false };
     loop {
         shared.rings.take(quotas, shared.settings.max_export_batch_size, taken);
         if taken.is_empty() {
-            return total;
+            return round;
         }
-        total += taken.len();
+        round.taken += taken.len();
         let count = taken.len() as u64;
         let shutdown_by = {
             let mut state = shared.lock();
@@ -416,7 +438,7 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
                 // found: these are this thread's to count.
                 shared.counters.add(Outcome::Dropped, count);
                 taken.clear();
-                return total;
+                return round;
             }
             state.in_flight = taken.len();
             state.shutdown_by
@@ -438,11 +460,12 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
             }
             Err(error) => {
                 shared.reporter().last_error = Some(error.to_string());
+                round.failed = true;
                 count
             }
         };
         if !shared.settle(&[(Outcome::Exported, count - failed), (Outcome::Failed, failed)]) {
-            return total;
+            return round;
         }
     }
 }
@@ -506,7 +529,7 @@ mod tests {
     use crate::export::{MemoryExporter, SpanStore};
     use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
     use opentelemetry_sdk::trace::{SpanData, SpanExporter};
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
     fn span(index: u64) -> SpanData {
         let context = SpanContext::new(
@@ -604,9 +627,12 @@ mod tests {
         (16..400).for_each(|index| processor.push(span(index)));
         std::thread::sleep(Duration::from_millis(200));
         assert_eq!(store.len(), 16, "spans were exported during the nap");
-        // A ring half full wakes it.
+        // A ring half full wakes it. (What comes after the round that wakes
+        // it took its spans may wait for the next nap to end, if this thread
+        // was slower than the export thread: a flush takes it.)
         (400..600).for_each(|index| processor.push(span(index)));
-        assert_eq!(wait_for(&store, 600), 600);
+        assert!(wait_for(&store, 512) >= 512, "a half-full ring did not wake the export thread");
+        processor.force_flush().unwrap();
         assert_eq!(processor.stats(), ExportStats { exported: 600, dropped: 0, failed: 0 });
     }
 
@@ -751,6 +777,82 @@ mod tests {
         }
         processor.force_flush().unwrap();
         assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 0, failed: 25 });
+    }
+
+    /// An exporter that counts its exports, and fails them while `fail` is set.
+    #[derive(Debug, Clone, Default)]
+    struct Flaky {
+        fail: Arc<AtomicBool>,
+        exports: Arc<AtomicU64>,
+    }
+
+    impl SpanExporter for Flaky {
+        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            self.exports.fetch_add(1, Ordering::Relaxed);
+            match self.fail.load(Ordering::Relaxed) {
+                true => Err(OTelSdkError::InternalFailure("refused".into())),
+                false => Ok(()),
+            }
+        }
+    }
+
+    #[test]
+    fn after_a_failed_export_the_next_waits_for_the_schedule_or_a_flush() {
+        let exporter = Flaky::default();
+        exporter.fail.store(true, Ordering::Relaxed);
+        let processor =
+            BatchProcessor::<SpanData>::new(exporter.clone(), settings(64, 8), None, "flaky".into()).unwrap();
+        let settled = |stats: ExportStats| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while processor.stats() != stats {
+                assert!(Instant::now() < deadline, "{:?}, not {stats:?}", processor.stats());
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        };
+        // A full batch wakes the export thread, and its export fails.
+        (0..8).for_each(|index| processor.push(span(index)));
+        settled(ExportStats { exported: 0, dropped: 0, failed: 8 });
+        // Full batches no longer wake it: the queue fills, the rest is dropped.
+        (8..108).for_each(|index| processor.push(span(index)));
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(exporter.exports.load(Ordering::Relaxed), 1, "asked again before its schedule");
+        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 36, failed: 8 });
+        // A flush does: what waits is tried, a batch at a time.
+        processor.force_flush().unwrap();
+        assert_eq!(exporter.exports.load(Ordering::Relaxed), 1 + 8);
+        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 36, failed: 72 });
+        // Once an export goes through, full batches wake it again (a
+        // thread looks at its ring every batch it queues).
+        exporter.fail.store(false, Ordering::Relaxed);
+        processor.push(span(108));
+        processor.force_flush().unwrap();
+        (109..125).for_each(|index| processor.push(span(index)));
+        settled(ExportStats { exported: 17, dropped: 36, failed: 72 });
+    }
+
+    #[test]
+    fn spans_dropped_by_threads_are_counted_at_once_and_kept_after_the_threads_end() {
+        let gate = Gate::default();
+        let processor = BatchProcessor::<SpanData>::new(gate.clone(), settings(8, 4), None, "gate".into()).unwrap();
+        let before = crate::export_stats();
+        // A first batch, taken by the export thread and held there: nothing
+        // is exported or counted by it meanwhile.
+        (0..4).for_each(|index| processor.push(span(index)));
+        while processor.shared.rings.len() == 4 {
+            std::thread::yield_now();
+        }
+        // Four threads, each with a ring of its own that keeps 8 of 100.
+        std::thread::scope(|threads| {
+            for thread in 0..4 {
+                let processor = &processor;
+                threads.spawn(move || (0..100).for_each(|index| processor.push(span(1_000 * (thread + 1) + index))));
+            }
+        });
+        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 4 * 92, failed: 0 });
+        assert!(crate::export_stats().dropped - before.dropped >= 4 * 92, "the process's totals too");
+        gate.open.store(true, Ordering::Relaxed);
+        processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(processor.stats(), ExportStats { exported: 4 + 4 * 8, dropped: 4 * 92, failed: 0 });
     }
 
     #[test]
