@@ -344,10 +344,10 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         if held_off {
             // After an export that failed, the next waits for its schedule:
             // a collector that is down is not asked again at once for each
-            // batch that fills, and the spans that come meanwhile are dropped
-            // at their rings, which costs their threads less than a doomed
-            // export costs the process. The flags stay set, so that no
-            // thread wakes it; a flush or shutdown does.
+            // batch that fills. The spans that come meanwhile wait in their
+            // rings, and those beyond are dropped there, which costs their
+            // threads less than a doomed export costs the process. The flags
+            // stay set, so that no thread wakes it; a flush or shutdown does.
             shared.wake.store(true, Ordering::Release);
             shared.crowded.store(true, Ordering::Release);
             while !state.asked() && Instant::now() < next_export {
