@@ -413,6 +413,35 @@ fn every_call_counts_when_traces_are_sampled_at_ten_percent() {
     assert!((40..=200).contains(&recorded), "about a tenth sampled: {recorded}");
 }
 
+#[test]
+fn a_root_that_is_not_sampled_is_timed_from_its_own_start() {
+    let _lock = lock();
+    let receiver = Receiver::start();
+    // Every root on the lane for roots, not sampled: its call is timed all
+    // the same, from its own start.
+    let guard = metrics_over_otlp(&receiver, Protocol::Grpc)
+        .exporters(&[Exporter::InMemory])
+        .sampler(Sampler::AlwaysOff)
+        .install()
+        .unwrap();
+    const CALLS: u64 = 50;
+    let started = std::time::Instant::now();
+    for cents in 0..CALLS as u32 {
+        let _ = charge(cents * 2);
+        // Between calls: no part of a call's duration.
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    assert!(tracekit::testing::take_recorded().is_empty());
+    drop(guard);
+
+    let durations = metric(&receiver.metrics(), "tracekit.operation.duration");
+    let charged = point(&durations, &[("operation.name", "charge"), ("span.kind", "internal")]);
+    assert_eq!(charged.count, CALLS);
+    let (sum, sleeps) = (charged.sum.unwrap(), CALLS as f64 * 0.002);
+    assert!(sum > 0.0 && sum < elapsed - sleeps, "{sum} s of calls in {elapsed} s, {sleeps} s of them asleep");
+}
+
 async fn user(Path(id): Path<u32>) -> String {
     format!("user {id}")
 }
@@ -421,7 +450,11 @@ async fn user(Path(id): Path<u32>) -> String {
 fn the_http_layers_record_the_standard_request_instruments() {
     let _lock = lock();
     let receiver = Receiver::start();
-    let guard = metrics_over_otlp(&receiver, Protocol::Grpc).sampler(Sampler::AlwaysOff).install().unwrap();
+    let guard = metrics_over_otlp(&receiver, Protocol::Grpc)
+        .exporters(&[Exporter::InMemory])
+        .sampler(Sampler::AlwaysOff)
+        .install()
+        .unwrap();
     let address = std::sync::OnceLock::new();
     on_runtime(async {
         let app = axum::Router::new().route("/users/{id}", get(user)).layer(tracekit::http::ServerLayer::new());

@@ -180,6 +180,94 @@ fn under_a_ratio_sampler_each_root_call_is_decided_by_its_trace_id_as_the_sdk_s_
     }
 }
 
+/// Counts how often it is formatted: nothing is, for a span not recorded.
+#[derive(Clone)]
+struct Counted;
+
+static FORMATTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl std::fmt::Debug for Counted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        FORMATTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f.write_str("Counted")
+    }
+}
+
+/// What a root saw of its own span: its ids, whether it records, the
+/// `traceparent` it sends.
+#[derive(Debug)]
+struct Seen(Option<TraceId>, Option<SpanId>, bool, String);
+
+#[trace_operation(include_args, include_result)]
+fn counted_root(counted: &Counted) -> (Counted, Seen) {
+    let _ = charge(250);
+    let mut headers = HashMap::new();
+    tracekit::propagation::inject(&mut headers);
+    let span = current_span();
+    let seen =
+        Seen(span.trace_id(), span.span_id(), span.is_recording(), headers.remove("traceparent").unwrap_or_default());
+    (counted.clone(), seen)
+}
+
+#[test]
+fn a_root_its_sampler_does_not_keep_carries_its_own_unsampled_ids_and_formats_nothing() {
+    use std::sync::atomic::Ordering;
+    const ROOTS: usize = 200;
+    let samplers = [Sampler::AlwaysOff, Sampler::ParentBasedAlwaysOff, Sampler::ParentBasedTraceIdRatio(0.5)];
+    for sampler in samplers {
+        FORMATTED.store(0, Ordering::Relaxed);
+        let (seen, spans) =
+            Capture::new().sampler(sampler).run(|| (0..ROOTS).map(|_| counted_root(&Counted).1).collect::<Vec<_>>());
+        let roots = spans.all("counted_root");
+        // The argument and the result, of the recorded roots only.
+        assert_eq!(FORMATTED.load(Ordering::Relaxed), 2 * roots.len(), "{sampler:?}");
+        assert_eq!(spans.all("charge").len(), roots.len(), "{sampler:?}: no call of an unsampled trace");
+        let unsampled: Vec<_> = seen.iter().filter(|Seen(.., recording, _)| !recording).collect();
+        assert_eq!(unsampled.len(), ROOTS - roots.len(), "{sampler:?}");
+        if sampler == Sampler::ParentBasedTraceIdRatio(0.5) {
+            assert!((50..=150).contains(&roots.len()), "{sampler:?}: about half: {}", roots.len());
+        } else {
+            assert!(roots.is_empty(), "{sampler:?}");
+        }
+        for Seen(trace_id, span_id, _, sent) in unsampled {
+            let (trace_id, span_id) = (trace_id.expect("a trace of its own"), span_id.expect("a span of its own"));
+            assert_eq!(*sent, format!("00-{trace_id}-{span_id}-00"), "{sampler:?}: sent on unsampled");
+            assert!(roots.iter().all(|root| root.trace_id() != trace_id), "{sampler:?}: not exported");
+        }
+    }
+}
+
+/// What [`sends_on_later`] sees inside its future: its ids and the
+/// `traceparent` it sends.
+type SentLater = (Option<TraceId>, Option<SpanId>, String);
+
+/// A boxed future under a name of its own: the function's span starts as
+/// a synchronous call's, and goes on with the future it returns.
+type Later = std::pin::Pin<Box<dyn Future<Output = SentLater> + Send>>;
+
+/// Sends its trace on from inside the future it returns.
+#[trace_operation]
+fn sends_on_later() -> Later {
+    Box::pin(async {
+        let _ = charge(250);
+        let mut headers = HashMap::new();
+        tracekit::propagation::inject(&mut headers);
+        let span = current_span();
+        (span.trace_id(), span.span_id(), headers.remove("traceparent").unwrap_or_default())
+    })
+}
+
+#[test]
+fn an_unsampled_root_that_returns_a_future_goes_on_unsampled_with_it() {
+    for sampler in [Sampler::ParentBasedAlwaysOff, Sampler::AlwaysOff] {
+        let ((trace_id, span_id, sent), spans) =
+            Capture::new().sampler(sampler).run(|| futures_executor_lite(sends_on_later()));
+        let (trace_id, span_id) = (trace_id.expect("the root's trace"), span_id.expect("the root's span"));
+        assert_eq!(sent, format!("00-{trace_id}-{span_id}-00"), "{sampler:?}");
+        assert!(spans.is_empty(), "{sampler:?}: nothing recorded, the call under it skipped");
+    }
+}
+
 /// A handler continuing the caller's trace, as a service's does.
 #[trace_operation(kind = "server", parent = tracekit::propagation::extract(headers))]
 fn handle(headers: &HashMap<String, String>) -> Result<u64, Declined> {

@@ -7,7 +7,7 @@ use crate::facade::lane;
 use crate::facade::live::CallSpan;
 use crate::facade::open::{end_call, OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
-use crate::facade::stack::{self, Token};
+use crate::facade::stack::{self, PushedCall};
 use crate::facade::start::{start_call_span, start_span, OnLane};
 use crate::keys::CANCELLED;
 use crate::metered::Stopwatch;
@@ -219,11 +219,11 @@ pub struct SyncSpan {
 
 enum SyncCall {
     /// Started on its parent's lane: the frame of the thread's stack that
-    /// `Token` names holds the span.
-    OnLane(Token),
+    /// the call names holds the span.
+    OnLane(PushedCall),
     /// The same, timed (a threshold, the metrics) by the span's own two
     /// readings, with the outcome's `error.type` once known.
-    OnLaneTimed(Token, Option<&'static str>),
+    OnLaneTimed(PushedCall, Option<&'static str>),
     /// Started by the backend. `None` once the call went on as a future's
     /// ([`SyncSpan::into_async`]).
     Started(Option<Call>),
@@ -261,9 +261,9 @@ impl SyncSpan {
     #[inline(never)]
     fn start_untimed(callsite: &'static Callsite, record: Record<'_>) -> Self {
         let inner = match start_call_span(callsite, OnLane::UnderOrAsRoot, || call_start(callsite, None), record) {
-            Ok(token) => {
-                record_on_lane(token, record);
-                Some(SyncCall::OnLane(token))
+            Ok(pushed) => {
+                record_on_lane(pushed, record);
+                Some(SyncCall::OnLane(pushed))
             }
             Err(open) => open.map(|open| Self::entered(Call::untimed(callsite, open))),
         };
@@ -278,7 +278,7 @@ impl SyncSpan {
     #[inline(never)]
     fn start_timed(callsite: &'static Callsite, record: Record<'_>) -> Self {
         let inner = match start_call_without_parent(callsite, OnLane::UnderOrAsRoot, true, record) {
-            Ok(token) => Some(SyncCall::OnLaneTimed(token, None)),
+            Ok(pushed) => Some(SyncCall::OnLaneTimed(pushed, None)),
             Err(call) => call.map(Self::entered),
         };
         SyncSpan { inner: ManuallyDrop::new(inner) }
@@ -307,7 +307,7 @@ impl SyncSpan {
     #[inline]
     pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
         match self.inner.as_mut() {
-            Some(SyncCall::OnLane(token)) => record_on_lane(*token, &mut erased(record)),
+            Some(SyncCall::OnLane(pushed)) => record_on_lane(*pushed, &mut erased(record)),
             // Out of line, so that an annotated function keeps one small
             // match for what ends its call.
             Some(call) => call.record_outcome(&mut erased(record)),
@@ -320,8 +320,8 @@ impl SyncSpan {
     /// with it.
     pub(crate) fn into_async(mut self) -> AsyncSpan {
         let on_lane = match self.inner.as_mut() {
-            Some(SyncCall::OnLane(token)) => Some((*token, false)),
-            Some(SyncCall::OnLaneTimed(token, _)) => Some((*token, true)),
+            Some(SyncCall::OnLane(pushed)) => Some((pushed.token, false)),
+            Some(SyncCall::OnLaneTimed(pushed, _)) => Some((pushed.token, true)),
             _ => None,
         };
         let call = match on_lane {
@@ -356,7 +356,7 @@ fn start_call_without_parent(
     on_lane: OnLane,
     timed: bool,
     record: Record<'_>,
-) -> Result<Token, Option<Call>> {
+) -> Result<PushedCall, Option<Call>> {
     let span_started = Cell::new(None);
     let start = || {
         let now = timed.then(Reading::now);
@@ -364,9 +364,16 @@ fn start_call_without_parent(
         call_start(callsite, now)
     };
     match start_call_span(callsite, on_lane, start, record) {
-        Ok(token) => {
-            record_on_lane(token, record);
-            Ok(token)
+        // A root whose trace is not sampled reads no clock on the lane.
+        Ok(pushed) if !pushed.recorded => {
+            if timed {
+                lane::read_start(pushed.token);
+            }
+            Ok(pushed)
+        }
+        Ok(pushed) => {
+            record_on_lane(pushed, record);
+            Ok(pushed)
         }
         Err(open) if timed => Err(Some(Call::timed(callsite, open, span_started.get().unwrap_or_else(Reading::now)))),
         Err(open) => Err(open.map(|open| Call::untimed(callsite, open))),
@@ -395,8 +402,10 @@ impl SyncCall {
     #[inline(never)]
     fn record_outcome(&mut self, record: Record<'_>) {
         match self {
-            SyncCall::OnLane(token) => record_on_lane(*token, record),
-            SyncCall::OnLaneTimed(token, failure) => *failure = record_on_lane_then(*token, record, Recorder::failure),
+            SyncCall::OnLane(pushed) => record_on_lane(*pushed, record),
+            SyncCall::OnLaneTimed(pushed, failure) => {
+                *failure = record_on_lane_then(*pushed, record, Recorder::failure)
+            }
             SyncCall::Started(Some(call)) => call.record_outcome(record),
             SyncCall::Started(None) => {}
         }
@@ -406,10 +415,10 @@ impl SyncCall {
 impl Drop for SyncCall {
     fn drop(&mut self) {
         match self {
-            SyncCall::OnLane(token) => lane::end_call(*token, false),
-            SyncCall::OnLaneTimed(token, failure) => {
+            SyncCall::OnLane(pushed) => lane::end_call(pushed.token, false),
+            SyncCall::OnLaneTimed(pushed, failure) => {
                 let failure = if std::thread::panicking() { Some("panic") } else { *failure };
-                let ended = lane::end_timed_call(*token, false, mark_if_slow);
+                let ended = lane::end_timed_call(pushed.token, false, mark_if_slow);
                 if let Some((slow, callsite, started, ended)) = ended {
                     if let Some((elapsed, threshold)) = slow {
                         crate::annotated::performance::say_slow(callsite, elapsed, threshold);
@@ -427,18 +436,25 @@ impl Drop for SyncCall {
 
 /// Runs `record` for a call on a lane, whose span is recorded; takes the
 /// span's record only if something other than attributes was recorded.
-fn record_on_lane(token: Token, record: Record<'_>) {
-    record_on_lane_then(token, record, |_| ());
+/// Nothing runs for a call that records nothing.
+fn record_on_lane(call: PushedCall, record: Record<'_>) {
+    if call.recorded {
+        record_on_lane_then(call, record, |_| ());
+    }
 }
 
-/// [`record_on_lane`], keeping what `keep` reads of the recorder first.
+/// [`record_on_lane`], keeping what `keep` reads of the recorder first; for
+/// a call that records nothing, only whether it failed is learnt.
 #[inline(always)]
-fn record_on_lane_then<R>(token: Token, record: Record<'_>, keep: impl FnOnce(&Recorder) -> R) -> R {
-    let mut recorder = Recorder::default();
+fn record_on_lane_then<R>(call: PushedCall, record: Record<'_>, keep: impl FnOnce(&Recorder) -> R) -> R {
+    let mut recorder = match call.recorded {
+        true => Recorder::default(),
+        false => Recorder::outcome_only(),
+    };
     record(&mut recorder);
     let kept = keep(&recorder);
-    if !recorder.is_empty() {
-        stack::with_call(token, |call| recorder.apply_to_call(call));
+    if call.recorded && !recorder.is_empty() {
+        stack::with_call(call.token, |span| recorder.apply_to_call(span));
     }
     kept
 }
@@ -518,7 +534,7 @@ impl AsyncSpan {
     fn start_without_parent(callsite: &'static Callsite, record: Record<'_>) -> Option<Call> {
         let timed = crate::metered::is_on();
         match start_call_without_parent(callsite, OnLane::Under, timed, record) {
-            Ok(token) => lane::take_call(token)
+            Ok(pushed) => lane::take_call(pushed.token)
                 .map(|(open, callsite, started)| Call::taken_off_lane(callsite, open, started, timed)),
             Err(call) => call,
         }

@@ -41,8 +41,8 @@ pub(crate) trait Backend: Send + Sync + 'static {
     }
 
     /// Whether the backend decides every root without building anything
-    /// (no keep policy; a sampler that samples every root, or decides by
-    /// the trace id alone), so that it has a lane for roots to set
+    /// (no keep policy; a sampler that samples every root, none, or decides
+    /// by the trace id alone), so that it has a lane for roots to set
     /// ([`set_root_lane`](Backend::set_root_lane)).
     #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "asked when a pipeline is installed"))]
     fn has_root_lane(&self) -> bool {
@@ -75,6 +75,8 @@ pub(crate) enum RootDecision {
     /// By the trace id drawn for the root ([`Backend::samples_root`]), as a
     /// trace-id ratio decides.
     ByTraceId,
+    /// No root is sampled.
+    NotSampled,
 }
 
 /// How many backends exist: the installed one plus live captures.

@@ -3,8 +3,10 @@
 //! each time. A backend whose answer for every child of a sampled span is
 //! "recorded and sampled" (no sampler to ask) gives its recorded spans a
 //! lane; one that decides every root without building anything (every root
-//! sampled, or a trace-id ratio) also has a lane for roots, on which a
-//! synchronous call with no span above it starts a trace. An annotated
+//! sampled, none, or a trace-id ratio) also has a lane for roots, on which a
+//! synchronous call with no span above it starts a trace; one whose trace
+//! is not sampled stays there, recording nothing and reading no clock
+//! unless it is timed, its ids current for what runs under it. An annotated
 //! call under such a span starts in the same look at the stack that finds
 //! its parent: its ids, callsite and start reading go in a box the stack
 //! recycles, with no `SpanStart`, no visit to the backend and no
@@ -44,26 +46,17 @@ pub(crate) fn start_call(
     fill_call(callsite, lane, parent, spare)
 }
 
-/// How a call with no span above it starts, as the root of a new trace,
-/// when the backend that applies has a lane for roots.
-pub(crate) enum RootCall {
-    /// On that lane: the call's span, filled.
-    OnLane(Box<CallSpan>),
-    /// Its trace not sampled: the span of its own, not recorded, to make
-    /// current in its place.
-    NotSampled(OpenSpan),
-}
-
 /// The span of a call of `callsite` with no span above it, as the root of
 /// a new trace, on the lane for roots of the backend that applies, if it
-/// has one; or, when that backend's sampler did not sample the trace drawn
-/// for it, its span of its own that is not recorded.
+/// has one. A root whose trace the backend's sampler does not keep (decided
+/// on the ids drawn for it) starts there too, recording nothing: its ids
+/// and decision are current for what runs under it and what it sends on.
 #[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
 pub(crate) fn start_root_call(
     callsite: &'static Callsite,
     current: &Context,
     spare: &mut Vec<Box<CallSpan>>,
-) -> Option<RootCall> {
+) -> Option<Box<CallSpan>> {
     let capture = current.get::<CaptureBackend>();
     if !dispatch::may_have_root_lane(capture) {
         return None;
@@ -76,15 +69,18 @@ pub(crate) fn start_root_call(
         return None;
     };
     call.lane.as_mut()?.set_capture(capture_key(capture));
-    let call = fill(call, callsite, None)?;
-    if decision == RootDecision::ByTraceId && !dispatch::samples_root(capture, call.ids.trace_id()) {
-        let (trace_id, span_id) = (call.ids.trace_id(), call.ids.span_id());
-        // Kept, with its lane, for the next call.
-        spare.push(call);
-        let ids = SpanContext::new(trace_id, span_id, TraceFlags::default(), false, TraceState::NONE);
-        return Some(RootCall::NotSampled(OpenSpan::not_recorded(ids)));
+    let mut call = fill(call, callsite, None)?;
+    let sampled = match decision {
+        RootDecision::Sampled => true,
+        RootDecision::ByTraceId => dispatch::samples_root(capture, call.ids.trace_id()),
+        RootDecision::NotSampled => false,
+    };
+    if !sampled {
+        call.recorded = false;
+        call.ids =
+            SpanContext::new(call.ids.trace_id(), call.ids.span_id(), TraceFlags::default(), false, TraceState::NONE);
     }
-    started_now(call).map(RootCall::OnLane)
+    started_now(call)
 }
 
 /// A call's span on `lane` under `parent`, filled in one of the `spare`
@@ -120,20 +116,30 @@ fn fill(mut call: Box<CallSpan>, callsite: &'static Callsite, parent: Option<&Sp
     call.parent = parent.map_or(SpanId::INVALID, SpanContext::span_id);
     call.callsite = callsite;
     call.live = None;
+    call.recorded = true;
     Some(call)
 }
 
 /// `call`, filled, started now: its start read, and noted where its
 /// lane's sink asks for it (a test capture, which tells the spans that
-/// never ended).
+/// never ended). A call that records nothing is neither: one that is
+/// timed reads its start itself ([`read_start`]).
 #[inline(always)]
 fn started_now(mut call: Box<CallSpan>) -> Option<Box<CallSpan>> {
+    if !call.recorded {
+        return Some(call);
+    }
     call.started = Reading::now();
-    let lane = call.lane.as_ref()?;
-    if lane.notes_starts {
-        lane.sink()?.started(&call);
+    if call.lane.as_ref()?.notes_starts {
+        call.sink()?.started(&call);
     }
     Some(call)
+}
+
+/// Reads the start of the call span `token` started, which records
+/// nothing, for what times it (a threshold, the metrics).
+pub(crate) fn read_start(token: Token) {
+    stack::with_call(token, |call| call.started = Reading::now());
 }
 
 /// The call span `token` started, no longer current, as an [`OpenSpan`]
@@ -141,6 +147,12 @@ fn started_now(mut call: Box<CallSpan>) -> Option<Box<CallSpan>> {
 /// that goes on as a future's.
 pub(crate) fn take_call(token: Token) -> Option<(OpenSpan, &'static Callsite, Reading)> {
     stack::leave_call(token, |call| {
+        if !call.recorded {
+            // Its ids go on with the future, as any span not recorded.
+            let ids = std::mem::replace(&mut call.ids, SpanContext::NONE);
+            return Some((OpenSpan::not_recorded(ids), call.callsite, call.started));
+        }
+        // Its record is made from the ids, which it then takes.
         call.live();
         let (live, lane) = (call.live.take()?, call.lane.take()?);
         let mut open = OpenSpan::recorded(std::mem::replace(&mut call.ids, SpanContext::NONE), live);
@@ -155,7 +167,10 @@ pub(crate) fn take_call(token: Token) -> Option<(OpenSpan, &'static Callsite, Re
 /// failed with the panic's message first, unless that was done already.
 pub(crate) fn end_call(token: Token, panic_recorded: bool) {
     stack::leave_call(token, |call| {
-        end_left_call(call, panic_recorded, |_, _| ());
+        // A call that records nothing, timed by nothing, has nothing to end.
+        if call.recorded {
+            end_left_call(call, panic_recorded, |_, _| ());
+        }
     });
 }
 
@@ -204,7 +219,10 @@ fn end_left_call<R>(
 /// attributes that waited in it), or else records it in full.
 #[inline]
 fn end_unrecorded(call: &mut CallSpan, ended: Reading) {
-    let Some(sink) = call.lane.as_ref().and_then(Lane::sink) else {
+    // The lane's field, not `call.sink()`: the call's attributes are
+    // borrowed beside it below.
+    let recorded = call.recorded;
+    let Some(sink) = call.lane.as_ref().filter(|_| recorded).and_then(Lane::sink) else {
         // Not left for the next call that takes the box.
         call.attributes.clear();
         return;

@@ -160,6 +160,11 @@ pub(crate) struct CallSpan {
     pub(crate) live: Option<LiveSpan>,
     /// The lane the span was started on, which the calls under it take.
     pub(crate) lane: Option<Lane>,
+    /// `false` for a root whose trace its sampler did not keep: the call
+    /// carries the trace's ids and decision for what runs under it and what
+    /// it sends on, and records nothing. Its box keeps the lane's sink for
+    /// the next root.
+    pub(crate) recorded: bool,
     /// Attributes recorded while the span has no record (its arguments, its
     /// result): kept here, so that recording them takes no record while
     /// the call runs. A record taken later (for an error, an event) takes
@@ -200,7 +205,7 @@ impl CallSpan {
         static UNFILLED: Callsite = Callsite::new("", || "", "", 0, SpanKind::Internal, None);
         let ids = SpanContext::NONE;
         let (parent, callsite, started) = (SpanId::INVALID, &UNFILLED, Reading::now());
-        CallSpan { ids, parent, callsite, started, live: None, lane: None, attributes: Vec::new() }
+        CallSpan { ids, parent, callsite, started, live: None, lane: None, recorded: true, attributes: Vec::new() }
     }
 
     /// Keeps `attributes` in the call, after those it waits with already,
@@ -213,11 +218,16 @@ impl CallSpan {
         crate::support::recycle::give(attributes);
     }
 
+    /// Where the call ends, if it is recorded.
+    pub(crate) fn sink(&self) -> Option<&Arc<dyn CallSink>> {
+        self.lane.as_ref().filter(|_| self.recorded)?.sink()
+    }
+
     /// The span to record into, taken the first time something is recorded;
     /// `None` once it has ended.
     pub(crate) fn live(&mut self) -> Option<&mut LiveSpan> {
         if self.live.is_none() {
-            let sink = self.lane.as_ref()?.sink()?.clone();
+            let sink = self.sink()?.clone();
             self.live = Some(LiveSpan::Recorded(sink.record(self)));
         }
         self.live.as_mut()

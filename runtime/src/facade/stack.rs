@@ -59,7 +59,7 @@ impl CurrentSpan {
     pub(crate) fn local_trace(&self) -> Option<LocalTraceRef> {
         match self {
             CurrentSpan::Entered(state) => state.local_trace.clone(),
-            CurrentSpan::Call(call) => call.lane.as_ref()?.sink()?.local_trace(),
+            CurrentSpan::Call(call) => call.sink()?.local_trace(),
         }
     }
 
@@ -73,6 +73,8 @@ impl CurrentSpan {
                 let state = &mut **state;
                 (state.lane.as_mut()?, state.live.as_ref(), &state.ids)
             }
+            // A call that records nothing has no lane to give.
+            CurrentSpan::Call(call) if !call.recorded => return None,
             CurrentSpan::Call(call) => (call.lane.as_mut()?, None, &call.ids),
         };
         (lane.is_under(capture()) && lane.ready_for_call(live)).then_some((&*lane, ids))
@@ -195,6 +197,15 @@ pub(crate) fn mirror(on: bool) {
 /// Names a frame pushed on this thread, to pop it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Token(u64);
+
+/// A call's span pushed in place ([`with_current_frame_or_call`]): the
+/// token of its frame, and whether it is recorded (see
+/// [`CallSpan::recorded`]), so that nothing is formatted for one that is not.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PushedCall {
+    pub(crate) token: Token,
+    pub(crate) recorded: bool,
+}
 
 /// Makes `state`'s span the current one of this thread until [`pop`], and
 /// what it carries current in OpenTelemetry's `Context` for as long.
@@ -439,7 +450,7 @@ pub(crate) fn with_current_frame<R>(decide: impl FnOnce(Option<&CurrentSpan>, &C
 pub(crate) fn with_current_frame_or_call<R>(
     call: impl FnOnce(Option<&mut CurrentSpan>, &Context, &mut Vec<Box<CallSpan>>) -> Option<Box<CallSpan>>,
     decide: impl FnOnce(Option<&CurrentSpan>, &Context) -> R,
-) -> Result<Token, R> {
+) -> Result<PushedCall, R> {
     Context::map_current(|current| {
         let otel_span = current.span().span_context().span_id();
         let mut decide = Some(decide);
@@ -463,8 +474,9 @@ pub(crate) fn with_current_frame_or_call<R>(
                 return decide.take().map(|decide| Err(decide(top, current)));
             };
             let token = take_token(next_token);
+            let recorded = called.recorded;
             frames.push(Frame { token, span: CurrentSpan::Call(called), otel_span });
-            Some(Ok(Token(token)))
+            Some(Ok(PushedCall { token: Token(token), recorded }))
         });
         match (decided, decide) {
             (Ok(Some(decided)), _) => decided,

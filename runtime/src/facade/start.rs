@@ -4,13 +4,12 @@
 
 use super::callsite::Callsite;
 use super::dispatch::{self, CaptureBackend};
-use super::lane::{self, RootCall};
+use super::lane;
 use super::open::{OpenSpan, SpanStart};
 use super::recorder::Recorder;
-use super::stack::{self, Parent, Token};
+use super::stack::{self, Parent, PushedCall};
 use opentelemetry::trace::{SpanContext, TraceContextExt as _};
 use opentelemetry::Context;
-use std::cell::Cell;
 
 /// Starts a child of the current context. `record` runs only when the span
 /// is recorded (sampled), so its values are never computed otherwise.
@@ -48,7 +47,7 @@ pub(crate) fn start_call_span(
     on_lane: OnLane,
     start: impl FnOnce() -> SpanStart,
     record: &mut dyn FnMut(&mut Recorder),
-) -> Result<Token, Option<OpenSpan>> {
+) -> Result<PushedCall, Option<OpenSpan>> {
     start_recording(Some((callsite, on_lane)), start, || None, record)
 }
 
@@ -61,7 +60,7 @@ fn start_recording(
     start: impl FnOnce() -> SpanStart,
     parent: impl FnOnce() -> Option<Context>,
     record: &mut dyn FnMut(&mut Recorder),
-) -> Result<Token, Option<OpenSpan>> {
+) -> Result<PushedCall, Option<OpenSpan>> {
     let (parent, capture, given) = match parent() {
         Some(given) => {
             let given = dispatch::adopt(given);
@@ -79,7 +78,7 @@ fn start_recording(
             (Parent::in_context(given.clone()), capture, Some(given))
         }
         None => match look_at_current_parent(call) {
-            Look::OnLane(token) => return Ok(token),
+            Look::OnLane(pushed) => return Ok(pushed),
             Look::Skipped => return Err(None),
             Look::Unrecorded(open) => return Err(open),
             Look::Frame { parent, capture } => (parent, capture, None),
@@ -129,7 +128,7 @@ fn carry(open: Option<OpenSpan>, given: Context) -> OpenSpan {
 /// span that is skipped.
 enum Look {
     /// A call's span, started on the lane of the current span ([`lane`]).
-    OnLane(Token),
+    OnLane(PushedCall),
     /// Skipped under one of this process's spans: nothing is built, as that
     /// span's ids are current already and carry the decision.
     Skipped,
@@ -154,35 +153,20 @@ enum Look {
 /// handing it back through the first look, whatever the answer, cost a
 /// skipped call a third of its time.
 fn look_at_current_parent(call: Option<(&'static Callsite, OnLane)>) -> Look {
-    // A root call whose trace the lane for roots found not sampled: its
-    // span of its own, made current as any root that is not recorded.
-    let unsampled_root = Cell::new(None);
     let on_lane = |top: Option<&mut _>, current: &_, spare: &mut _| match (top, call?) {
         (Some(top), (callsite, _)) => lane::start_call(callsite, top, current, spare),
-        (None, (callsite, OnLane::UnderOrAsRoot)) => match lane::start_root_call(callsite, current, spare)? {
-            RootCall::OnLane(call) => Some(call),
-            RootCall::NotSampled(open) => {
-                unsampled_root.set(Some(open));
-                None
-            }
-        },
+        (None, (callsite, OnLane::UnderOrAsRoot)) => lane::start_root_call(callsite, current, spare),
         (None, (_, OnLane::Under)) => None,
     };
     let first = stack::with_current_frame_or_call(on_lane, |local, current| {
         let capture = current.get::<CaptureBackend>();
         let span = current.span();
         let ids = local.map_or_else(|| span.span_context(), |state| state.ids());
-        let unrecorded_here = match unsampled_root.take() {
-            Some(open) => Some(Some(open)),
-            None if stack::is_local(ids) => {
-                if skips(capture, ids) {
-                    return FirstLook::Skipped;
-                }
-                None
+        if stack::is_local(ids) {
+            if skips(capture, ids) {
+                return FirstLook::Skipped;
             }
-            None => unrecorded(capture, ids),
-        };
-        if let Some(mut open) = unrecorded_here {
+        } else if let Some(mut open) = unrecorded(capture, ids) {
             // A call's span is made current at once: what OpenTelemetry
             // has current now is what the push would read.
             if let (Some(_), Some(open)) = (call, open.as_mut()) {
@@ -193,7 +177,7 @@ fn look_at_current_parent(call: Option<(&'static Callsite, OnLane)>) -> Look {
         FirstLook::Started
     });
     match first {
-        Ok(token) => Look::OnLane(token),
+        Ok(pushed) => Look::OnLane(pushed),
         Err(FirstLook::Skipped) => Look::Skipped,
         Err(FirstLook::Unrecorded(open)) => Look::Unrecorded(open),
         Err(FirstLook::Started) => stack::with_current_frame(|local, current| {

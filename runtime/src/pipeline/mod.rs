@@ -52,9 +52,8 @@ pub(crate) struct Pipeline {
     /// Every span [`Backend::skips`] lets through is sampled: the SDK's
     /// sampler is not asked.
     samples_the_rest: bool,
-    /// How roots are decided on the lane for roots; `None`: the sampler
-    /// is asked in [`Backend::start`].
-    roots: Option<RootDecision>,
+    /// How roots are decided on the lane for roots.
+    roots: RootDecision,
     processors: Arc<Processors>,
     /// With a keep policy on: the local traces held for its decision.
     keeper: Option<Arc<Keeper>>,
@@ -246,18 +245,25 @@ impl Backend for Pipeline {
     }
 
     fn has_root_lane(&self) -> bool {
-        self.keeper.is_none() && self.roots.is_some()
+        // A keep policy holds what head sampling drops: its roots each open
+        // a local trace, through the backend.
+        self.keeper.is_none()
     }
 
     fn set_root_lane(&self, lane: &mut Option<Lane>) -> Option<RootDecision> {
-        let roots = self.roots.filter(|_| self.keeper.is_none())?;
+        if !self.has_root_lane() {
+            return None;
+        }
         lease::with_lease(&self.processors, |lease| {
             Lane::set_for_roots(lane, lease, TraceFlags::SAMPLED, lease.notes_starts());
         })?;
-        if roots == RootDecision::Sampled {
-            root_decisions::count(true);
+        match self.roots {
+            RootDecision::Sampled => root_decisions::count(true),
+            RootDecision::NotSampled => root_decisions::count(false),
+            // Counted once decided.
+            RootDecision::ByTraceId => {}
         }
-        Some(roots)
+        Some(self.roots)
     }
 
     fn samples_root(&self, trace_id: TraceId) -> bool {

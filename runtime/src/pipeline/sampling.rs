@@ -64,14 +64,16 @@ impl Sampler {
         matches!(self, Sampler::AlwaysOn | Sampler::ParentBasedAlwaysOn)
     }
 
-    /// How a root that [`known_decision`](Self::known_decision) lets
-    /// through is decided without building anything: every one sampled, or
-    /// by the trace id drawn for it. `None`: the SDK's sampler is asked.
-    pub(crate) fn root_decision(self) -> Option<RootDecision> {
+    /// How a root is decided without building anything: every one
+    /// sampled, none, or by the trace id drawn for it.
+    pub(crate) fn root_decision(self) -> RootDecision {
         match self {
-            Sampler::AlwaysOn | Sampler::ParentBasedAlwaysOn => Some(RootDecision::Sampled),
-            Sampler::TraceIdRatio(_) | Sampler::ParentBasedTraceIdRatio(_) => Some(RootDecision::ByTraceId),
-            Sampler::AlwaysOff | Sampler::ParentBasedAlwaysOff => None,
+            Sampler::AlwaysOn | Sampler::ParentBasedAlwaysOn => RootDecision::Sampled,
+            Sampler::AlwaysOff | Sampler::ParentBasedAlwaysOff => RootDecision::NotSampled,
+            Sampler::TraceIdRatio(ratio) | Sampler::ParentBasedTraceIdRatio(ratio) if ratio == 0.0 => {
+                RootDecision::NotSampled
+            }
+            Sampler::TraceIdRatio(_) | Sampler::ParentBasedTraceIdRatio(_) => RootDecision::ByTraceId,
         }
     }
 }
