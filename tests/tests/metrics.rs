@@ -59,6 +59,11 @@ fn metrics_over_otlp(receiver: &Receiver, protocol: Protocol) -> Config {
         .metrics(|metrics| metrics.exporters(&[MetricsExporter::Otlp]).interval(Duration::from_secs(3600)))
 }
 
+/// Metrics over gRPC to `receiver`, and spans to memory under `sampler`.
+fn metrics_and_spans_in_memory(receiver: &Receiver, sampler: Sampler) -> tracekit::TracingGuard {
+    metrics_over_otlp(receiver, Protocol::Grpc).exporters(&[Exporter::InMemory]).sampler(sampler).install().unwrap()
+}
+
 /// The metric named `name` in the last export (they are cumulative).
 fn metric(exports: &[MetricsExport], name: &str) -> Metric {
     let last = exports.last().unwrap_or_else(|| panic!("no metrics exported"));
@@ -170,11 +175,7 @@ fn a_recorded_span_and_its_duration_in_the_metrics_are_the_same_clock_readings()
     for sampler in [Sampler::ParentBasedAlwaysOn, Sampler::TraceIdRatio(1.0)] {
         let mut alike = 0;
         for _ in 0..5 {
-            let guard = metrics_over_otlp(&receiver, Protocol::Grpc)
-                .exporters(&[Exporter::InMemory])
-                .sampler(sampler)
-                .install()
-                .unwrap();
+            let guard = metrics_and_spans_in_memory(&receiver, sampler);
             let _ = charge(2);
             tracekit::span("step").in_scope(|| std::thread::sleep(Duration::from_micros(200)));
             let spans = tracekit::testing::take_recorded();
@@ -380,11 +381,7 @@ fn calls_under_a_recorded_span_are_timed_by_the_span_s_readings_with_their_outco
 fn every_call_counts_when_traces_are_sampled_at_ten_percent() {
     let _lock = lock();
     let receiver = Receiver::start();
-    let guard = metrics_over_otlp(&receiver, Protocol::Grpc)
-        .exporters(&[Exporter::InMemory])
-        .sampler(Sampler::TraceIdRatio(0.1))
-        .install()
-        .unwrap();
+    let guard = metrics_and_spans_in_memory(&receiver, Sampler::TraceIdRatio(0.1));
     for cents in 0..1000 {
         let _ = charge(cents * 2);
     }
@@ -419,11 +416,7 @@ fn a_root_that_is_not_sampled_is_timed_from_its_own_start() {
     let receiver = Receiver::start();
     // Every root on the lane for roots, not sampled: its call is timed all
     // the same, from its own start.
-    let guard = metrics_over_otlp(&receiver, Protocol::Grpc)
-        .exporters(&[Exporter::InMemory])
-        .sampler(Sampler::AlwaysOff)
-        .install()
-        .unwrap();
+    let guard = metrics_and_spans_in_memory(&receiver, Sampler::AlwaysOff);
     const CALLS: u64 = 50;
     let started = std::time::Instant::now();
     for cents in 0..CALLS as u32 {
@@ -450,11 +443,7 @@ async fn user(Path(id): Path<u32>) -> String {
 fn the_http_layers_record_the_standard_request_instruments() {
     let _lock = lock();
     let receiver = Receiver::start();
-    let guard = metrics_over_otlp(&receiver, Protocol::Grpc)
-        .exporters(&[Exporter::InMemory])
-        .sampler(Sampler::AlwaysOff)
-        .install()
-        .unwrap();
+    let guard = metrics_and_spans_in_memory(&receiver, Sampler::AlwaysOff);
     let address = std::sync::OnceLock::new();
     on_runtime(async {
         let app = axum::Router::new().route("/users/{id}", get(user)).layer(tracekit::http::ServerLayer::new());

@@ -218,8 +218,8 @@ pub struct SyncSpan {
 }
 
 enum SyncCall {
-    /// Started on its parent's lane: the frame of the thread's stack that
-    /// the call names holds the span.
+    /// Started on its parent's lane, or on the lane for roots: the frame of
+    /// the thread's stack that the [`PushedCall`] names holds the span.
     OnLane(PushedCall),
     /// The same, timed (a threshold, the metrics) by the span's own two
     /// readings, with the outcome's `error.type` once known.

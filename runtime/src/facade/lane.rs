@@ -104,8 +104,9 @@ fn fill_call(
 }
 
 /// Fills `call`, on the lane set in it already, as a call of `callsite`
-/// under `parent` (`None`: a root), all but its start. Filled field by field in its box: a
-/// whole span written into it would be copied through the stack first.
+/// under `parent` (`None`: a root), all but its start. Filled field by
+/// field in its box: a whole span written into it would be copied through
+/// the stack first.
 #[inline(always)]
 fn fill(mut call: Box<CallSpan>, callsite: &'static Callsite, parent: Option<&SpanContext>) -> Option<Box<CallSpan>> {
     let lane = call.lane.as_ref()?;

@@ -834,7 +834,7 @@ mod tests {
     fn spans_dropped_by_threads_are_counted_at_once_and_kept_after_the_threads_end() {
         let gate = Gate::default();
         let processor = BatchProcessor::<SpanData>::new(gate.clone(), settings(8, 4), None, "gate".into()).unwrap();
-        let before = crate::export_stats();
+        let before = crate::export::stats::export_stats();
         // A first batch, taken by the export thread and held there: nothing
         // is exported or counted by it meanwhile.
         (0..4).for_each(|index| processor.push(span(index)));
@@ -849,7 +849,7 @@ mod tests {
             }
         });
         assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 4 * 92, failed: 0 });
-        assert!(crate::export_stats().dropped - before.dropped >= 4 * 92, "the process's totals too");
+        assert!(crate::export::stats::export_stats().dropped - before.dropped >= 4 * 92, "the process's totals too");
         gate.open.store(true, Ordering::Relaxed);
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(processor.stats(), ExportStats { exported: 4 + 4 * 8, dropped: 4 * 92, failed: 0 });
