@@ -49,10 +49,9 @@ pub(crate) struct Pipeline {
     sampler: SdkSampler,
     /// What the sampler decides before a span is built ([`Backend::skips`]).
     known_decision: KnownDecision,
-    /// Every span [`Backend::skips`] lets through is sampled: the SDK's
-    /// sampler is not asked.
-    samples_the_rest: bool,
-    /// How roots are decided on the lane for roots.
+    /// How roots are decided on the lane for roots. Where every root is
+    /// sampled, so is every span [`Backend::skips`] lets through (the
+    /// always-on samplers): the SDK's sampler is never asked.
     roots: RootDecision,
     processors: Arc<Processors>,
     /// With a keep policy on: the local traces held for its decision.
@@ -91,7 +90,6 @@ impl Pipeline {
         Arc::new(Pipeline {
             sampler: sampler.to_sdk(),
             known_decision: sampler.known_decision(),
-            samples_the_rest: sampler.samples_the_rest(),
             roots: sampler.root_decision(),
             keeper: keep.is_on().then(|| Keeper::new(keep.clone(), processors.clone())),
             processors,
@@ -158,7 +156,7 @@ impl Backend for Pipeline {
             // Known dropped before the sampler is asked ([`Backend::skips`]
             // let it through only for the keep policy to hold it).
             (SamplingDecision::Drop, parent_context.trace_state().clone(), None)
-        } else if self.samples_the_rest {
+        } else if self.roots == RootDecision::Sampled {
             // As the SDK's always-on samplers decide: the parent's trace state.
             (SamplingDecision::RecordAndSample, parent_context.trace_state().clone(), None)
         } else {

@@ -58,12 +58,6 @@ impl Sampler {
         }
     }
 
-    /// Whether every span that [`known_decision`](Self::known_decision) lets
-    /// through is sampled, so that the SDK's sampler need not be asked.
-    pub(crate) fn samples_the_rest(self) -> bool {
-        matches!(self, Sampler::AlwaysOn | Sampler::ParentBasedAlwaysOn)
-    }
-
     /// How a root is decided without building anything: every one
     /// sampled, none, or by the trace id drawn for it.
     pub(crate) fn root_decision(self) -> RootDecision {
