@@ -14,12 +14,14 @@ use crate::support::clock::Reading;
 use crate::support::installed::{Installed, ThreadCopy};
 use crate::support::locks::recover;
 use opentelemetry::trace::SpanKind;
-use pending::Ring;
+use pending::{Appended, Ring};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
+#[cfg(feature = "metrics")]
+mod drainer;
 pub(crate) mod pending;
 #[cfg(feature = "pipeline")]
 pub(crate) mod root_decisions;
@@ -90,6 +92,12 @@ pub(crate) fn is_on() -> bool {
     cfg!(feature = "metrics") && ON.load(Ordering::Relaxed)
 }
 
+/// Held while the meters are swapped and the calls timed for the old ones
+/// are recorded into them, and while the metrics' thread drains: so that it
+/// never records calls into meters they were not timed for.
+#[cfg(feature = "metrics")]
+static SWAPPING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Makes `meters` the process's, or removes them. The calls still pending
 /// are recorded into the meters they were timed for, before those meters'
 /// last collection.
@@ -99,6 +107,7 @@ pub(crate) fn set_installed(meters: Option<Arc<dyn Meters>>) {
     if !on {
         ON.store(false, Ordering::Relaxed);
     }
+    let _swapping = recover(SWAPPING.lock());
     let replaced = INSTALLED.set(meters);
     match replaced {
         Some(replaced) => pending::drain_all(|calls| record_calls(&*replaced, calls)),
@@ -106,8 +115,27 @@ pub(crate) fn set_installed(meters: Option<Arc<dyn Meters>>) {
         None => pending::drain_all(|_| {}),
     }
     if on {
+        drainer::start(drain_installed, pending::any_waiting);
         ON.store(true, Ordering::Relaxed);
     }
+}
+
+/// What the metrics' thread runs: every thread's pending calls recorded
+/// into the meters installed, or let go with none (as an installation lets
+/// go of those left from calls that ended after the last one was removed).
+#[cfg(feature = "metrics")]
+fn drain_installed() {
+    let _swapping = recover(SWAPPING.lock());
+    match INSTALLED.read() {
+        Some(meters) => pending::drain_all(|calls| record_calls(&*meters, calls)),
+        None => pending::drain_all(|_| {}),
+    }
+}
+
+/// Wakes the metrics' thread for a ring at its mark.
+fn wake_drainer() {
+    #[cfg(feature = "metrics")]
+    drainer::wake();
 }
 
 /// Records every thread's pending calls into `meters`: run by each
@@ -200,9 +228,13 @@ impl Stopwatch {
             }
             let slot = meter_slot(callsite);
             let ring = ring.get_or_insert_with(Ring::registered);
-            if !ring.append(slot, seconds) {
-                ring.drain(|calls| record_calls(meters, calls));
-                ring.append(slot, seconds);
+            match ring.append(slot, seconds) {
+                Appended::Kept => {}
+                Appended::Mark => wake_drainer(),
+                Appended::Full => {
+                    ring.drain(|calls| record_calls(meters, calls));
+                    ring.append(slot, seconds);
+                }
             }
             Some(())
         });
@@ -227,4 +259,64 @@ pub(crate) fn with_meters(f: impl FnOnce(&dyn Meters)) {
         return;
     }
     let _ = with_cache(|cache| cache.meters.value().map(|meters| &**meters).map(f));
+}
+
+#[cfg(all(test, feature = "metrics"))]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    /// Meters that note, for each run of calls of one callsite, the thread
+    /// that recorded it and how many calls it held.
+    struct ByThread {
+        callsite: &'static Callsite,
+        runs: Mutex<Vec<(Option<String>, usize)>>,
+    }
+
+    impl ByThread {
+        fn recorded(&self) -> usize {
+            recover(self.runs.lock()).iter().map(|(_, calls)| calls).sum()
+        }
+    }
+
+    impl Meters for ByThread {
+        fn operations(&self, calls: &[(usize, f64)], callsite_of: &dyn Fn(usize) -> Option<&'static Callsite>) {
+            let mine =
+                calls.iter().filter(|(slot, _)| callsite_of(*slot).is_some_and(|c| std::ptr::eq(c, self.callsite)));
+            let thread = std::thread::current().name().map(str::to_owned);
+            recover(self.runs.lock()).push((thread, mine.count()));
+        }
+        fn failed_operation(&self, _: &'static Callsite, _: f64, _: &'static str) {}
+        fn span(&self, _: Cow<'static, str>, _: &SpanKind, _: f64, _: Option<&'static str>) {}
+        #[cfg(feature = "tower")]
+        fn request(&self, _: RequestInstrument, _: f64, _: &[opentelemetry::KeyValue]) {}
+    }
+
+    #[test]
+    fn calls_that_reach_a_ring_s_mark_are_recorded_by_the_metrics_thread_not_by_their_own() {
+        static TIMED: Callsite = Callsite::new("timed", || "", "t.rs", 1, SpanKind::Internal, None);
+        let _rings = pending::EXCLUSIVE.lock();
+        let meters = Arc::new(ByThread { callsite: &TIMED, runs: Mutex::new(Vec::new()) });
+        set_installed(Some(meters.clone()));
+        let calls = 3 * pending::MARK;
+        std::thread::spawn(move || {
+            for _ in 0..calls {
+                let started = Reading::now();
+                Stopwatch::since(started).stop_operation(&TIMED, Reading::now(), None);
+            }
+        })
+        .join()
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while meters.recorded() < calls && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        set_installed(None);
+        let runs = recover(meters.runs.lock()).clone();
+        let by_the_metrics_thread: usize =
+            runs.iter().filter(|(thread, _)| thread.as_deref() == Some("tracekit-metrics")).map(|(_, n)| n).sum();
+        assert_eq!(by_the_metrics_thread, calls, "every call, by the metrics' thread, with no collection: {runs:?}");
+        drainer::wait_until_asleep();
+    }
 }

@@ -1,20 +1,49 @@
 //! Calls waiting to be recorded into the metrics: each thread appends the
 //! successful calls of annotated functions to a ring of its own, and they
-//! are recorded in runs, by the thread when its ring is full, and by every
-//! collection of the metrics for all threads.
+//! are recorded in runs: by the metrics' own thread (`drainer`), woken when
+//! a ring fills to its mark; by the calling thread itself when its ring is
+//! full all the same; and by every collection of the metrics, for all
+//! threads.
 //!
-//! A record into the SDK's histogram takes the histogram's lock, and every
-//! thread that calls one function records into the same histogram: done on
-//! each call, threads calling the same function wait on each other. Appended
-//! to the thread's ring, a call costs a few plain stores; each value still
-//! goes to the SDK, which aggregates it.
+//! A record into the SDK's histogram takes the histogram's lock and looks
+//! up the value's bucket: done on each call, it costs the call more than
+//! the rest of its metrics, and threads calling the same function wait on
+//! each other. Appended to the thread's ring, a call costs a few plain
+//! stores; each value still goes to the SDK, which aggregates it, on
+//! another thread while that one keeps up.
 
 use crate::support::locks::recover;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Calls a ring holds before its thread records them (4 KiB a thread).
-const RING: usize = 256;
+/// Calls a ring holds before its thread records them itself (64 KiB a
+/// thread): more than a thread calls while the drainer naps, at 50 ns a
+/// call.
+const RING: usize = 4096;
+
+/// Calls waiting in a ring when a sleeping drainer is woken: a quarter of
+/// the ring, so that a thread pays for a wake-up (microseconds on a
+/// virtual machine's core) once per that many calls at most.
+pub(super) const MARK: usize = RING / 4;
+
+/// Calls copied out of a ring and handed on at once, on the stack of
+/// whichever thread drains.
+const RUN: usize = 256;
+
+/// What became of a call appended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Appended {
+    Kept,
+    /// Kept, and the ring just reached its mark: time to wake the drainer.
+    Mark,
+    /// The ring is full: not kept.
+    Full,
+}
+
+/// Held by the tests that start the metrics' thread or drain every ring,
+/// so that one does not drain another's calls.
+#[cfg(all(test, feature = "metrics"))]
+pub(super) static EXCLUSIVE: Mutex<()> = Mutex::new(());
 
 /// Every thread's ring, so that a collection reaches them all. A ring
 /// whose thread has ended is dropped once it has been drained.
@@ -55,36 +84,52 @@ impl Ring {
         ring
     }
 
-    /// Appends a call; false when the ring is full. Only the owner calls this.
+    /// Appends a call, unless the ring is full. Only the owner calls this.
     #[inline]
-    pub(crate) fn append(&self, slot: usize, seconds: f64) -> bool {
+    pub(crate) fn append(&self, slot: usize, seconds: f64) -> Appended {
         let appended = self.appended.load(Ordering::Relaxed);
         // Acquire: a drainer has finished reading the entries it drained.
-        if appended - self.drained.load(Ordering::Acquire) == RING {
-            return false;
+        let waiting = appended - self.drained.load(Ordering::Acquire);
+        if waiting == RING {
+            return Appended::Full;
         }
         let at = appended % RING;
         self.slots[at].store(slot, Ordering::Relaxed);
         self.seconds[at].store(seconds.to_bits(), Ordering::Relaxed);
         // Release: the entry is written before a drainer can see it counted.
         self.appended.store(appended + 1, Ordering::Release);
-        true
+        match waiting + 1 == MARK {
+            true => Appended::Mark,
+            false => Appended::Kept,
+        }
+    }
+
+    /// How many calls wait in the ring.
+    #[cfg(any(test, feature = "metrics"))]
+    pub(crate) fn waiting(&self) -> usize {
+        self.appended.load(Ordering::Acquire) - self.drained.load(Ordering::Acquire)
     }
 
     /// Hands every call appended and not yet drained to `record`, in order,
-    /// as (slot, seconds).
-    pub(crate) fn drain(&self, record: impl FnOnce(&[(usize, f64)])) {
+    /// as (slot, seconds), in runs of at most [`RUN`].
+    pub(crate) fn drain(&self, mut record: impl FnMut(&[(usize, f64)])) {
         let _one_drainer = recover(self.draining.lock());
         let from = self.drained.load(Ordering::Relaxed);
         let to = self.appended.load(Ordering::Acquire);
-        let mut calls = [(0, 0.0); RING];
-        for (call, position) in calls.iter_mut().zip(from..to) {
-            let at = position % RING;
-            *call = (self.slots[at].load(Ordering::Relaxed), f64::from_bits(self.seconds[at].load(Ordering::Relaxed)));
+        let mut calls = [(0, 0.0); RUN];
+        let mut position = from;
+        while position < to {
+            let run = (to - position).min(RUN);
+            for (offset, call) in calls[..run].iter_mut().enumerate() {
+                let at = (position + offset) % RING;
+                *call =
+                    (self.slots[at].load(Ordering::Relaxed), f64::from_bits(self.seconds[at].load(Ordering::Relaxed)));
+            }
+            position += run;
+            // Read before the room is given back to the owner.
+            self.drained.store(position, Ordering::Release);
+            record(&calls[..run]);
         }
-        // Read before the room is given back to the owner.
-        self.drained.store(to, Ordering::Release);
-        record(&calls[..to - from]);
     }
 }
 
@@ -101,6 +146,12 @@ pub(crate) fn drain_all(mut record: impl FnMut(&[(usize, f64)])) {
     });
 }
 
+/// Whether any thread's ring holds a call.
+#[cfg(feature = "metrics")]
+pub(crate) fn any_waiting() -> bool {
+    recover(RINGS.lock()).iter().any(|ring| ring.waiting() > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,15 +166,29 @@ mod tests {
     fn a_ring_gives_back_every_call_in_order_and_refuses_past_its_size() {
         let ring = Ring::new();
         for call in 0..RING {
-            assert!(ring.append(call % 3, call as f64));
+            assert_ne!(ring.append(call % 3, call as f64), Appended::Full);
         }
-        assert!(!ring.append(0, 0.5), "full");
+        assert_eq!(ring.append(0, 0.5), Appended::Full);
         assert_eq!(drained(&ring), (0..RING).map(|call| (call % 3, call as f64)).collect::<Vec<_>>());
         // Room again, and the positions wrap around.
         for call in 0..10 {
-            assert!(ring.append(1, call as f64 + 0.25));
+            assert_eq!(ring.append(1, call as f64 + 0.25), Appended::Kept);
         }
         assert_eq!(drained(&ring), (0..10).map(|call| (1, call as f64 + 0.25)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_ring_says_once_when_it_reaches_its_mark_and_again_after_a_drain() {
+        let ring = Ring::new();
+        let marks = |ring: &Ring, calls: usize| {
+            (0..calls).filter(|&call| ring.append(0, call as f64) == Appended::Mark).count()
+        };
+        assert_eq!(marks(&ring, MARK - 1), 0);
+        assert_eq!(marks(&ring, RING - MARK + 1), 1, "once, at the mark");
+        assert_eq!(ring.waiting(), RING);
+        assert_eq!(drained(&ring).len(), RING);
+        assert_eq!(ring.waiting(), 0);
+        assert_eq!(marks(&ring, MARK), 1, "again, after the drain");
     }
 
     #[test]
@@ -134,9 +199,9 @@ mod tests {
             let owner = scope.spawn(|| {
                 let mut drained_here = Vec::new();
                 for call in 0..total {
-                    if !ring.append(0, call as f64) {
+                    if ring.append(0, call as f64) == Appended::Full {
                         drained_here.extend(drained(&ring));
-                        assert!(ring.append(0, call as f64));
+                        assert_ne!(ring.append(0, call as f64), Appended::Full);
                     }
                 }
                 drained_here
@@ -157,10 +222,11 @@ mod tests {
     #[test]
     #[cfg(feature = "metrics")]
     fn the_ring_of_an_ended_thread_is_drained_then_forgotten() {
+        let _rings = EXCLUSIVE.lock();
         let before = recover(RINGS.lock()).len();
         std::thread::spawn(|| {
             let ring = Ring::registered();
-            assert!(ring.append(7, 0.125));
+            assert_eq!(ring.append(7, 0.125), Appended::Kept);
         })
         .join()
         .unwrap();
