@@ -3,12 +3,13 @@
 //! made a call pays for appending it and not for the SDK's histogram.
 //!
 //! It sleeps until a ring reaches its mark, then drains every ring, and
-//! naps between drains while calls keep coming (a wake-up per mark costs
-//! the waking thread more than the drain saves it, on a virtual machine's
-//! core); once the rings are empty, it sleeps again. A thread whose ring fills all the same (the drainer is slower
-//! than its calls, or could not be started) drains its own ring, as it did
-//! before there was a drainer: no call is lost, and no ring grows. One
-//! thread serves every installation of the process, started by the first.
+//! naps between drains while calls keep coming fast (a wake-up at every
+//! mark costs the waking thread more than the drain saves it, on a virtual
+//! machine's core); once they come slowly, it sleeps again. A thread
+//! whose ring fills all the same (the drainer is slower than its calls, or
+//! could not be started) drains its own ring, as it did before there was a
+//! drainer: no call is lost, and no ring grows. One thread serves every
+//! installation of the process, started by the first.
 
 use crate::support::locks::recover;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,14 +33,20 @@ static STARTED: Once = Once::new();
 /// a ring must hold what a thread calls meanwhile (see `pending`).
 const NAP: Duration = Duration::from_micros(200);
 
+/// Calls in one drain from which the drainer naps rather than sleeps: a
+/// program that calls more slowly is not polled every [`NAP`], and its
+/// threads wake the drainer at their rings' marks instead.
+const BUSY: usize = 256;
+
 /// Starts the drainer, once for the process. `drain` records every ring
-/// into the meters installed (or lets the calls go, with none installed);
-/// `waiting` says whether any ring holds a call. Without a thread, each
-/// thread drains its own ring when it fills.
-pub(crate) fn start(drain: fn(), waiting: fn() -> bool) {
+/// into the meters installed (or lets the calls go, with none installed)
+/// and says how many calls it took; `at_mark` says whether any ring holds
+/// its mark's worth. Without a thread, each thread drains its own ring
+/// when it fills.
+pub(crate) fn start(drain: fn() -> usize, at_mark: fn() -> bool) {
     STARTED.call_once(|| {
         // Never asleep, a drainer that did not start is never woken.
-        let _ = std::thread::Builder::new().name("tracekit-metrics".into()).spawn(move || DRAINER.run(drain, waiting));
+        let _ = std::thread::Builder::new().name("tracekit-metrics".into()).spawn(move || DRAINER.run(drain, at_mark));
     });
 }
 
@@ -58,20 +65,21 @@ pub(crate) fn wake() {
 }
 
 impl Drainer {
-    fn run(&self, drain: fn(), waiting: fn() -> bool) {
+    fn run(&self, drain: fn() -> usize, at_mark: fn() -> bool) {
         loop {
-            drain();
-            if waiting() {
-                // Calls keep coming: a nap, awake, so that no thread pays
-                // for waking it, while the rings have room for what comes.
+            if drain() >= BUSY {
+                // Calls keep coming fast: a nap, awake, so that no thread
+                // pays for waking it, while the rings have room for what
+                // comes meanwhile.
                 std::thread::sleep(NAP);
                 continue;
             }
             self.asleep.store(true, Ordering::SeqCst);
             std::sync::atomic::fence(Ordering::SeqCst);
-            if waiting() {
-                // Calls came while it looked, from a thread that saw it
-                // awake. A wake-up that came meanwhile costs one more look.
+            if at_mark() {
+                // A ring passed its mark while it looked, on a thread that
+                // saw it awake. A wake-up that came meanwhile costs one
+                // more look.
                 self.asleep.store(false, Ordering::Relaxed);
                 continue;
             }

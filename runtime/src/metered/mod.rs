@@ -5,9 +5,9 @@
 //!
 //! A successful call of an annotated function costs two clock reads (shared
 //! with its span, if recorded), a thread-local lookup and an append to the
-//! thread's pending calls (`pending.rs`), recorded into the meters in runs:
-//! no allocation, no attribute set built per call, no lock shared with other
-//! threads.
+//! thread's pending calls (`pending.rs`), recorded into the meters in runs
+//! by the metrics' own thread (`drainer.rs`): no allocation, no attribute
+//! set built per call, no lock shared with other threads.
 
 use crate::facade::callsite::Callsite;
 use crate::support::clock::Reading;
@@ -113,9 +113,9 @@ pub(crate) fn set_installed(meters: Option<Arc<dyn Meters>>) {
         Some(replaced) => pending::drain_all(|calls| record_calls(&*replaced, calls)),
         // Left from calls that ended after the last installation was removed.
         None => pending::drain_all(|_| {}),
-    }
+    };
     if on {
-        drainer::start(drain_installed, pending::any_waiting);
+        drainer::start(drain_installed, pending::any_at_mark);
         ON.store(true, Ordering::Relaxed);
     }
 }
@@ -124,7 +124,7 @@ pub(crate) fn set_installed(meters: Option<Arc<dyn Meters>>) {
 /// into the meters installed, or let go with none (as an installation lets
 /// go of those left from calls that ended after the last one was removed).
 #[cfg(feature = "metrics")]
-fn drain_installed() {
+fn drain_installed() -> usize {
     let _swapping = recover(SWAPPING.lock());
     match INSTALLED.read() {
         Some(meters) => pending::drain_all(|calls| record_calls(&*meters, calls)),

@@ -111,8 +111,8 @@ impl Ring {
     }
 
     /// Hands every call appended and not yet drained to `record`, in order,
-    /// as (slot, seconds), in runs of at most [`RUN`].
-    pub(crate) fn drain(&self, mut record: impl FnMut(&[(usize, f64)])) {
+    /// as (slot, seconds), in runs of at most [`RUN`]; how many.
+    pub(crate) fn drain(&self, mut record: impl FnMut(&[(usize, f64)])) -> usize {
         let _one_drainer = recover(self.draining.lock());
         let from = self.drained.load(Ordering::Relaxed);
         let to = self.appended.load(Ordering::Acquire);
@@ -130,26 +130,29 @@ impl Ring {
             self.drained.store(position, Ordering::Release);
             record(&calls[..run]);
         }
+        to - from
     }
 }
 
 /// Drains every thread's ring into `record`, and forgets the rings of
-/// threads that have ended.
+/// threads that have ended; how many calls.
 #[cfg(feature = "metrics")]
-pub(crate) fn drain_all(mut record: impl FnMut(&[(usize, f64)])) {
+pub(crate) fn drain_all(mut record: impl FnMut(&[(usize, f64)])) -> usize {
+    let mut drained = 0;
     recover(RINGS.lock()).retain(|ring| {
         // Held by the registry alone, the ring's thread has ended: nothing
         // more can be appended after this drain, so the ring can go.
         let ended = Arc::strong_count(ring) == 1;
-        ring.drain(&mut record);
+        drained += ring.drain(&mut record);
         !ended
     });
+    drained
 }
 
-/// Whether any thread's ring holds a call.
+/// Whether any thread's ring holds its mark's worth of calls.
 #[cfg(feature = "metrics")]
-pub(crate) fn any_waiting() -> bool {
-    recover(RINGS.lock()).iter().any(|ring| ring.waiting() > 0)
+pub(crate) fn any_at_mark() -> bool {
+    recover(RINGS.lock()).iter().any(|ring| ring.waiting() >= MARK)
 }
 
 #[cfg(test)]
