@@ -126,6 +126,63 @@ fn under_an_unsampled_parent_opentelemetry_made_current_a_call_sends_on_a_span_o
     assert!(take_recorded().is_empty(), "nothing recorded");
 }
 
+/// A handler with no `parent = ..`, under whatever OpenTelemetry has
+/// current: what it sent on itself, what its child sent on, what it saw,
+/// and whether its span records.
+#[trace_operation(kind = "server")]
+fn handler() -> (Headers, Headers, Seen, bool) {
+    let mut sent = Headers::new();
+    propagation::inject(&mut sent);
+    (sent, call_downstream(), seen(), tracekit::current_span().is_recording())
+}
+
+/// The parent id a `traceparent` sent on names.
+fn parent_of(headers: &Headers) -> &str {
+    headers["traceparent"].split('-').nth(2).unwrap()
+}
+
+#[test]
+fn each_call_under_an_unsampled_parent_opentelemetry_made_current_is_a_span_of_its_own_in_that_trace() {
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _guard = install(Sampler::ParentBasedAlwaysOn);
+    let mut incoming = remote("00");
+    incoming.insert("tracestate".to_owned(), "congo=t61rcWkgMzE".to_owned());
+    let _attached = propagation::extract(&incoming).attach();
+    let mut own_ids = std::collections::HashSet::new();
+    for _ in 0..3 {
+        let (sent, below, seen, recording) = handler();
+        assert!(!recording, "the handler's span records nothing");
+        assert_eq!(trace_and_flags(&sent), (TRACE_ID, "00"), "the caller's trace travels on, unsampled");
+        assert_ne!(parent_of(&sent), REMOTE_SPAN_ID, "the handler's own span is sent on, not its caller's");
+        assert_eq!(sent.get("tracestate").map(String::as_str), Some("congo=t61rcWkgMzE"), "the trace state too");
+        assert_eq!(below, sent, "its child, skipped, sends on the handler's span");
+        let expected = Some(TraceId::from_hex(TRACE_ID).unwrap());
+        assert_eq!(seen, Seen { trace_id: expected, log_trace_id: expected }, "logs join the caller's trace");
+        own_ids.insert(parent_of(&sent).to_owned());
+        // Once the handler returns, the caller's span is current again.
+        assert_eq!(tracekit::current_span().span_id().map(|id| id.to_string()).as_deref(), Some(REMOTE_SPAN_ID));
+    }
+    assert_eq!(own_ids.len(), 3, "each call is a span of its own: {own_ids:?}");
+    assert!(take_recorded().is_empty(), "nothing recorded");
+}
+
+#[test]
+fn a_sampler_that_ignores_the_parent_records_a_call_under_an_unsampled_one() {
+    let _lock = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _guard = install(Sampler::AlwaysOn);
+    let _attached = propagation::extract(&remote("00")).attach();
+    let (sent, below, _, recording) = handler();
+    assert!(recording, "always_on records every span, whatever its parent decided");
+    assert_eq!(trace_and_flags(&sent), (TRACE_ID, "01"));
+    let spans = take_recorded();
+    assert_eq!(spans.names(), ["call_downstream", "handler"]);
+    let handler = spans.get("handler");
+    assert_eq!(handler.trace_id().to_string(), TRACE_ID);
+    assert_eq!(handler.parent_span_id().unwrap().to_string(), REMOTE_SPAN_ID);
+    assert_eq!(parent_of(&sent), handler.span_id().to_string());
+    assert_eq!(parent_of(&below), spans.get("call_downstream").span_id().to_string());
+}
+
 #[trace_async(kind = "server", parent = propagation::extract(&headers))]
 async fn async_server(headers: Headers) -> (Seen, Headers) {
     tokio::task::yield_now().await;

@@ -40,6 +40,14 @@ pub(crate) trait Backend: Send + Sync + 'static {
         None
     }
 
+    /// The ids of [`Backend::not_recorded`]'s span, written into `ids` (a
+    /// call's, in its box); `false`, with `ids` as they were, where the
+    /// backend makes no span of its own.
+    fn set_not_recorded_ids(&self, parent: &SpanContext, ids: &mut SpanContext) -> bool {
+        let _ = (parent, ids);
+        false
+    }
+
     /// Whether the backend decides every root without building anything
     /// (no keep policy; a sampler that samples every root, none, or decides
     /// by the trace id alone), so that it has a lane for roots to set

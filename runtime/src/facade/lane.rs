@@ -83,6 +83,36 @@ pub(crate) fn start_root_call(
     started_now(call)
 }
 
+/// The span of a call of `callsite` whose parent is `remote`, a span of
+/// another process current in OpenTelemetry's `Context` (a request this one
+/// continues), when the backend that applies skips it: it records nothing,
+/// and its own ids (a span id in the parent's trace, unsampled) are current
+/// for what runs under it and what it sends on, as an unsampled root's.
+/// `None` where the backend records it, or makes no span of its own.
+#[allow(clippy::vec_box, reason = "the boxes themselves are what is recycled")]
+pub(crate) fn start_unrecorded_under_remote(
+    callsite: &'static Callsite,
+    remote: &SpanContext,
+    current: &Context,
+    spare: &mut Vec<Box<CallSpan>>,
+) -> Option<Box<CallSpan>> {
+    let capture = current.get::<CaptureBackend>();
+    let mut call = spare.pop().unwrap_or_else(|| Box::new(CallSpan::unfilled()));
+    // The box keeps the lane an earlier root left in it, for the next root.
+    let skipped = dispatch::with_backend(capture, |backend| {
+        backend.skips(remote) && backend.set_not_recorded_ids(remote, &mut call.ids)
+    });
+    if skipped != Some(true) {
+        spare.push(call);
+        return None;
+    }
+    call.parent = remote.span_id();
+    call.callsite = callsite;
+    call.live = None;
+    call.recorded = false;
+    Some(call)
+}
+
 /// A call's span on `lane` under `parent`, filled in one of the `spare`
 /// boxes.
 #[inline]

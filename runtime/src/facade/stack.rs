@@ -440,9 +440,12 @@ pub(crate) fn with_current_frame<R>(decide: impl FnOnce(Option<&CurrentSpan>, &C
 }
 
 /// [`with_current_frame`] for the span of a synchronous call, which
-/// starts on the lane of the current span when it has one, or on the
-/// backend's lane for roots when no span is current at all: `call` gets
-/// that span (`None`: none), OpenTelemetry's current context and the boxes
+/// starts on the lane of the current span when it has one, on the
+/// backend's lane for roots when no span is current at all, or recording
+/// nothing under a remote span OpenTelemetry has current that its backend
+/// skips: `call` gets tracekit's current span (`None`: none, and what
+/// OpenTelemetry has current is a remote span or none), OpenTelemetry's
+/// current context and the boxes
 /// of ended calls the stack keeps, and gives the call's span, filled, to
 /// push as the current one, or declines; `decide` runs otherwise. One look
 /// serves both.
@@ -452,16 +455,19 @@ pub(crate) fn with_current_frame_or_call<R>(
     decide: impl FnOnce(Option<&CurrentSpan>, &Context) -> R,
 ) -> Result<PushedCall, R> {
     Context::map_current(|current| {
-        let otel_span = current.span().span_context().span_id();
+        let otel_ids = current.span();
+        let otel_ids = otel_ids.span_context();
+        let otel_span = otel_ids.span_id();
         let mut decide = Some(decide);
         let decided = FRAMES.try_with(|frames| {
             let mut frames = frames.try_borrow_mut().ok()?;
             let Frames { frames, next_token, spare_calls, .. } = &mut *frames;
             let mut top = frames.last_mut().filter(|top| top.otel_span == otel_span);
-            // Neither tracekit nor OpenTelemetry has a span current: a root.
-            // Anything else current in OpenTelemetry's `Context` is not a
-            // parent, and stays current as it is.
-            if top.is_none() && otel_span != SpanId::INVALID {
+            // With no span of tracekit's current, a call may start on a lane
+            // as a root (nothing current in OpenTelemetry either) or under a
+            // remote span; the backend starts it under any other span
+            // OpenTelemetry has current (a program's own tracer's).
+            if top.is_none() && otel_span != SpanId::INVALID && !otel_ids.is_remote() {
                 return None;
             }
             // A mirrored span needs its own `Context` made current: a push of its own.

@@ -153,9 +153,12 @@ enum Look {
 /// handing it back through the first look, whatever the answer, cost a
 /// skipped call a third of its time.
 fn look_at_current_parent(call: Option<(&'static Callsite, OnLane)>) -> Look {
-    let on_lane = |top: Option<&mut _>, current: &_, spare: &mut _| match (top, call?) {
+    let on_lane = |top: Option<&mut _>, current: &Context, spare: &mut _| match (top, call?) {
         (Some(top), (callsite, _)) => lane::start_call(callsite, top, current, spare),
-        (None, (callsite, OnLane::UnderOrAsRoot)) => lane::start_root_call(callsite, current, spare),
+        (None, (callsite, OnLane::UnderOrAsRoot)) => match current.span().span_context() {
+            remote if remote.is_valid() => lane::start_unrecorded_under_remote(callsite, remote, current, spare),
+            _ => lane::start_root_call(callsite, current, spare),
+        },
         (None, (_, OnLane::Under)) => None,
     };
     let first = stack::with_current_frame_or_call(on_lane, |local, current| {

@@ -276,12 +276,23 @@ impl Backend for Pipeline {
     /// makes for a dropped span: the parent's trace (or a new one), a new
     /// span id, sampled off, the parent's trace state.
     fn not_recorded(&self, parent_context: &SpanContext) -> Option<OpenSpan> {
-        let has_parent = parent_context.is_valid();
-        let (trace_id, span_id) = ids::new_ids(has_parent.then(|| parent_context.trace_id()));
-        let trace_state = if has_parent { parent_context.trace_state().clone() } else { TraceState::NONE };
-        let flags = inherited_flags(parent_context);
-        Some(OpenSpan::not_recorded(SpanContext::new(trace_id, span_id, flags, false, trace_state)))
+        Some(OpenSpan::not_recorded(not_recorded_ids(parent_context)))
     }
+
+    fn set_not_recorded_ids(&self, parent: &SpanContext, ids: &mut SpanContext) -> bool {
+        *ids = not_recorded_ids(parent);
+        true
+    }
+}
+
+/// The ids of a span of this process that is not recorded, under
+/// `parent` (invalid for a root).
+#[inline]
+fn not_recorded_ids(parent: &SpanContext) -> SpanContext {
+    let has_parent = parent.is_valid();
+    let (trace_id, span_id) = ids::new_ids(has_parent.then(|| parent.trace_id()));
+    let trace_state = if has_parent { parent.trace_state().clone() } else { TraceState::NONE };
+    SpanContext::new(trace_id, span_id, inherited_flags(parent), false, trace_state)
 }
 
 /// The flags a span takes from its parent, before its own sampling
