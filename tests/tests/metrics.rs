@@ -411,28 +411,36 @@ fn every_call_counts_when_traces_are_sampled_at_ten_percent() {
 }
 
 #[test]
-fn a_root_that_is_not_sampled_is_timed_from_its_own_start() {
+fn a_call_that_is_not_sampled_is_timed_from_its_own_start() {
     let _lock = lock();
-    let receiver = Receiver::start();
-    // Every root on the lane for roots, not sampled: its call is timed all
-    // the same, from its own start.
-    let guard = metrics_and_spans_in_memory(&receiver, Sampler::AlwaysOff);
-    const CALLS: u64 = 50;
-    let started = std::time::Instant::now();
-    for cents in 0..CALLS as u32 {
-        let _ = charge(cents * 2);
-        // Between calls: no part of a call's duration.
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    assert!(tracekit::testing::take_recorded().is_empty());
-    drop(guard);
+    // Every root on the lane for roots, not sampled; then every call under
+    // an unsampled remote parent OpenTelemetry has current. Each call is
+    // timed all the same, from its own start.
+    let unsampled_caller = std::collections::HashMap::from([(
+        "traceparent".to_owned(),
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00".to_owned(),
+    )]);
+    for (sampler, under_caller) in [(Sampler::AlwaysOff, false), (Sampler::ParentBasedAlwaysOn, true)] {
+        let receiver = Receiver::start();
+        let guard = metrics_and_spans_in_memory(&receiver, sampler);
+        let _attached = under_caller.then(|| tracekit::propagation::extract(&unsampled_caller).attach());
+        const CALLS: u64 = 50;
+        let started = std::time::Instant::now();
+        for cents in 0..CALLS as u32 {
+            let _ = charge(cents * 2);
+            // Between calls: no part of a call's duration.
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        assert!(tracekit::testing::take_recorded().is_empty(), "{sampler:?}");
+        drop(guard);
 
-    let durations = metric(&receiver.metrics(), "tracekit.operation.duration");
-    let charged = point(&durations, &[("operation.name", "charge"), ("span.kind", "internal")]);
-    assert_eq!(charged.count, CALLS);
-    let (sum, sleeps) = (charged.sum.unwrap(), CALLS as f64 * 0.002);
-    assert!(sum > 0.0 && sum < elapsed - sleeps, "{sum} s of calls in {elapsed} s, {sleeps} s of them asleep");
+        let durations = metric(&receiver.metrics(), "tracekit.operation.duration");
+        let charged = point(&durations, &[("operation.name", "charge"), ("span.kind", "internal")]);
+        assert_eq!(charged.count, CALLS, "{sampler:?}");
+        let (sum, sleeps) = (charged.sum.unwrap(), CALLS as f64 * 0.002);
+        assert!(sum > 0.0 && sum < elapsed - sleeps, "{sampler:?}: {sum} s of calls in {elapsed} s, {sleeps} s asleep");
+    }
 }
 
 async fn user(Path(id): Path<u32>) -> String {
