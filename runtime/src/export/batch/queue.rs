@@ -91,13 +91,13 @@ impl<T: Slotted> Queue<T> {
     }
 
     /// How many spans wait in the rings.
-    #[cfg(test)]
+    #[cfg(all(test, feature = "testing"))]
     pub(super) fn len(&self) -> usize {
         self.in_place.len() + self.boxed.len()
     }
 
     /// How many rings there are.
-    #[cfg(test)]
+    #[cfg(all(test, feature = "testing"))]
     pub(super) fn count(&self) -> usize {
         self.in_place.count() + self.boxed.count()
     }

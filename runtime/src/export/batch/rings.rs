@@ -145,7 +145,7 @@ impl<T> Rings<T> {
     }
 
     /// How many spans wait in the rings.
-    #[cfg(test)]
+    #[cfg(all(test, feature = "testing"))]
     pub(super) fn len(&self) -> usize {
         self.consumers().iter().map(Consumer::slots).sum()
     }
@@ -182,7 +182,7 @@ impl<T> Rings<T> {
     }
 
     /// How many rings there are.
-    #[cfg(test)]
+    #[cfg(all(test, feature = "testing"))]
     pub(super) fn count(&self) -> usize {
         self.consumers().len()
     }
