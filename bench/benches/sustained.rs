@@ -53,6 +53,10 @@ struct Run {
     /// fastrace's collector) over the spans they exported: what keeping
     /// up costs, against the calling thread's `caller_ns`.
     background_ns: f64,
+    /// How long those threads were ready to run but waited for a core
+    /// (Linux's run-queue delay): a spell of it longer than the queue
+    /// lasts loses spans however fast the export is.
+    background_waited_ms: f64,
     lost: u64,
     peak_rss_kib: u64,
 }
@@ -64,7 +68,7 @@ fn run(mut call: impl FnMut(u64), mut drain: impl FnMut() -> u64) {
         call(i);
     }
     let before = drain();
-    let background_before = background_cpu_ns();
+    let background_before = background_schedstat();
     let started = Instant::now();
     for i in 0..SPANS {
         call(i);
@@ -72,25 +76,31 @@ fn run(mut call: impl FnMut(u64), mut drain: impl FnMut() -> u64) {
     let caller = started.elapsed();
     let exported = drain() - before;
     let sustained = started.elapsed();
-    let background = background_cpu_ns().saturating_sub(background_before) as f64 / exported.max(1) as f64;
+    let (background_cpu, background_waited) = background_schedstat();
+    let background = background_cpu.saturating_sub(background_before.0) as f64 / exported.max(1) as f64;
+    let waited_ms = background_waited.saturating_sub(background_before.1) as f64 / 1e6;
     let per_span = |elapsed: Duration| elapsed.as_nanos() as f64 / SPANS as f64;
     let lost = SPANS.saturating_sub(exported);
-    println!("{} {} {} {} {background}", per_span(caller), per_span(sustained), lost, peak_rss_kib());
+    println!("{} {} {} {} {background} {waited_ms}", per_span(caller), per_span(sustained), lost, peak_rss_kib());
 }
 
-/// The CPU time, in nanoseconds, of this process's threads other than the
-/// calling one, from Linux's per-thread `schedstat` (0 elsewhere).
-fn background_cpu_ns() -> u64 {
+/// The CPU time and the run-queue delay, in nanoseconds, of this process's
+/// threads other than the calling one, from Linux's per-thread `schedstat`
+/// (0 elsewhere).
+fn background_schedstat() -> (u64, u64) {
     // `/proc/thread-self` links to `<pid>/task/<tid>`: the calling thread.
     let caller =
         std::fs::read_link("/proc/thread-self").ok().and_then(|link| link.file_name().map(|tid| tid.to_owned()));
-    let Ok(threads) = std::fs::read_dir("/proc/self/task") else { return 0 };
+    let Ok(threads) = std::fs::read_dir("/proc/self/task") else { return (0, 0) };
     threads
         .flatten()
         .filter(|thread| Some(thread.file_name()) != caller)
         .filter_map(|thread| std::fs::read_to_string(thread.path().join("schedstat")).ok())
-        .filter_map(|schedstat| schedstat.split_whitespace().next()?.parse::<u64>().ok())
-        .sum()
+        .filter_map(|schedstat| {
+            let mut fields = schedstat.split_whitespace().map(|field| field.parse::<u64>().ok());
+            Some((fields.next()??, fields.next()??))
+        })
+        .fold((0, 0), |(cpu, waited), (more_cpu, more_waited)| (cpu + more_cpu, waited + more_waited))
 }
 
 /// The process's peak resident memory (Linux; 0 elsewhere).
@@ -253,6 +263,7 @@ fn measure_in_child(case: &str) -> Run {
         lost: field(2).parse().expect("spans lost"),
         peak_rss_kib: field(3).parse().expect("peak RSS"),
         background_ns: field(4).parse().expect("background CPU ns"),
+        background_waited_ms: field(5).parse().expect("background run-queue delay"),
     }
 }
 
@@ -281,6 +292,7 @@ fn main() {
             caller_ns: median(runs.iter().map(|run| run.caller_ns).collect()),
             sustained_ns: median(runs.iter().map(|run| run.sustained_ns).collect()),
             background_ns: median(runs.iter().map(|run| run.background_ns).collect()),
+            background_waited_ms: runs.iter().map(|run| run.background_waited_ms).fold(0.0, f64::max),
             lost: runs.iter().map(|run| run.lost).max().unwrap_or(0),
             peak_rss_kib: runs.iter().map(|run| run.peak_rss_kib).max().unwrap_or(0),
         })
@@ -289,19 +301,26 @@ fn main() {
     let fastrace = of("fastrace, requests of 1,000");
     let tracing_otel = of("tracing + tracing-opentelemetry");
     println!("\nSustained cost ({SPANS} spans a process, after as many to warm up; queues of {QUEUE}; medians of {ROUNDS} processes, the most lost and the highest peak):\n");
-    println!("| case | ns/span, caller | ns/span, sustained | ns/span, export threads' CPU | × fastrace, sustained | × tracing-otel, sustained | spans lost (most) | peak RSS MiB (highest) |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| case | ns/span, caller | ns/span, sustained | ns/span, export threads' CPU | export threads' wait for a core, ms (longest) | × fastrace, sustained | × tracing-otel, sustained | spans lost (most) | peak RSS MiB (highest) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (case, run) in CASES.iter().zip(&summary) {
         println!(
-            "| {case} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {} | {:.1} |",
+            "| {case} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {} | {:.1} |",
             run.caller_ns,
             run.sustained_ns,
             run.background_ns,
+            run.background_waited_ms,
             run.sustained_ns / fastrace.sustained_ns,
             run.sustained_ns / tracing_otel.sustained_ns,
             run.lost,
             run.peak_rss_kib as f64 / 1024.0
         );
+    }
+    println!("\nProcesses that lost spans, and how long their export threads waited for a core:\n");
+    for (case, runs) in CASES.iter().zip(&runs) {
+        for run in runs.iter().filter(|run| run.lost > 0) {
+            println!("- {case}: {} lost; waited {:.1} ms", run.lost, run.background_waited_ms);
+        }
     }
     let tracekit = of("tracekit, requests of 1,000");
     let layer = of("tracing through tracekit's layer");
