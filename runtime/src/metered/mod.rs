@@ -218,22 +218,24 @@ impl Stopwatch {
 
     /// Records an annotated function's call, ended at `ended`: appended to
     /// the thread's pending calls if it succeeded, at once if it failed.
+    /// A success waits as whole nanoseconds: turned into seconds (a float
+    /// division) by whichever thread records it, not by the caller.
     pub(crate) fn stop_operation(self, callsite: &'static Callsite, ended: Reading, failure: Option<&'static str>) {
-        let seconds = self.seconds_until(ended);
+        let elapsed = ended.since(self.0);
         let _ = with_cache(|Cache { meters, ring, .. }| {
             let meters = meters.value().map(|meters| &**meters)?;
             if let Some(failure) = failure {
-                meters.failed_operation(callsite, seconds, failure);
+                meters.failed_operation(callsite, elapsed.as_secs_f64(), failure);
                 return Some(());
             }
-            let slot = meter_slot(callsite);
+            let (slot, nanos) = (meter_slot(callsite), elapsed.as_nanos() as u64);
             let ring = ring.get_or_insert_with(Ring::registered);
-            match ring.append(slot, seconds) {
+            match ring.append(slot, nanos) {
                 Appended::Kept => {}
                 Appended::Mark => wake_drainer(),
                 Appended::Full => {
                     ring.drain(|calls| record_calls(meters, calls));
-                    ring.append(slot, seconds);
+                    ring.append(slot, nanos);
                 }
             }
             Some(())

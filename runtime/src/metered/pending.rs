@@ -49,7 +49,7 @@ pub(super) static EXCLUSIVE: Mutex<()> = Mutex::new(());
 /// whose thread has ended is dropped once it has been drained.
 static RINGS: Mutex<Vec<Arc<Ring>>> = Mutex::new(Vec::new());
 
-/// One thread's pending calls, as (meter slot, seconds): a single-producer
+/// One thread's pending calls, as (meter slot, nanoseconds): a single-producer
 /// ring. Only the thread that owns it appends; draining, by that thread or
 /// by a collection, takes `draining`, so that one drainer at a time moves
 /// `drained` on.
@@ -58,7 +58,7 @@ static RINGS: Mutex<Vec<Arc<Ring>>> = Mutex::new(Vec::new());
 #[repr(align(128))]
 pub(crate) struct Ring {
     slots: Box<[AtomicUsize]>,
-    seconds: Box<[AtomicU64]>,
+    nanos: Box<[AtomicU64]>,
     /// How many calls were ever appended; written by the owner only.
     appended: AtomicUsize,
     /// How many of them were drained; written under `draining` only.
@@ -70,7 +70,7 @@ impl Ring {
     fn new() -> Ring {
         Ring {
             slots: (0..RING).map(|_| AtomicUsize::new(0)).collect(),
-            seconds: (0..RING).map(|_| AtomicU64::new(0)).collect(),
+            nanos: (0..RING).map(|_| AtomicU64::new(0)).collect(),
             appended: AtomicUsize::new(0),
             drained: AtomicUsize::new(0),
             draining: Mutex::new(()),
@@ -86,7 +86,7 @@ impl Ring {
 
     /// Appends a call, unless the ring is full. Only the owner calls this.
     #[inline]
-    pub(crate) fn append(&self, slot: usize, seconds: f64) -> Appended {
+    pub(crate) fn append(&self, slot: usize, nanos: u64) -> Appended {
         let appended = self.appended.load(Ordering::Relaxed);
         // Acquire: a drainer has finished reading the entries it drained.
         let waiting = appended - self.drained.load(Ordering::Acquire);
@@ -95,7 +95,7 @@ impl Ring {
         }
         let at = appended % RING;
         self.slots[at].store(slot, Ordering::Relaxed);
-        self.seconds[at].store(seconds.to_bits(), Ordering::Relaxed);
+        self.nanos[at].store(nanos, Ordering::Relaxed);
         // Release: the entry is written before a drainer can see it counted.
         self.appended.store(appended + 1, Ordering::Release);
         match waiting + 1 == MARK {
@@ -122,8 +122,8 @@ impl Ring {
             let run = (to - position).min(RUN);
             for (offset, call) in calls[..run].iter_mut().enumerate() {
                 let at = (position + offset) % RING;
-                *call =
-                    (self.slots[at].load(Ordering::Relaxed), f64::from_bits(self.seconds[at].load(Ordering::Relaxed)));
+                let nanos = self.nanos[at].load(Ordering::Relaxed);
+                *call = (self.slots[at].load(Ordering::Relaxed), nanos as f64 / 1e9);
             }
             position += run;
             // Read before the room is given back to the owner.
@@ -159,6 +159,11 @@ pub(crate) fn any_at_mark() -> bool {
 mod tests {
     use super::*;
 
+    /// `seconds` as the nanoseconds a call waits with.
+    fn nanos(seconds: f64) -> u64 {
+        (seconds * 1e9) as u64
+    }
+
     fn drained(ring: &Ring) -> Vec<(usize, f64)> {
         let mut seen = Vec::new();
         ring.drain(|calls| seen.extend_from_slice(calls));
@@ -169,13 +174,13 @@ mod tests {
     fn a_ring_gives_back_every_call_in_order_and_refuses_past_its_size() {
         let ring = Ring::new();
         for call in 0..RING {
-            assert_ne!(ring.append(call % 3, call as f64), Appended::Full);
+            assert_ne!(ring.append(call % 3, nanos(call as f64)), Appended::Full);
         }
-        assert_eq!(ring.append(0, 0.5), Appended::Full);
+        assert_eq!(ring.append(0, nanos(0.5)), Appended::Full);
         assert_eq!(drained(&ring), (0..RING).map(|call| (call % 3, call as f64)).collect::<Vec<_>>());
         // Room again, and the positions wrap around.
         for call in 0..10 {
-            assert_eq!(ring.append(1, call as f64 + 0.25), Appended::Kept);
+            assert_eq!(ring.append(1, nanos(call as f64 + 0.25)), Appended::Kept);
         }
         assert_eq!(drained(&ring), (0..10).map(|call| (1, call as f64 + 0.25)).collect::<Vec<_>>());
     }
@@ -184,7 +189,7 @@ mod tests {
     fn a_ring_says_once_when_it_reaches_its_mark_and_again_after_a_drain() {
         let ring = Ring::new();
         let marks = |ring: &Ring, calls: usize| {
-            (0..calls).filter(|&call| ring.append(0, call as f64) == Appended::Mark).count()
+            (0..calls).filter(|&call| ring.append(0, nanos(call as f64)) == Appended::Mark).count()
         };
         assert_eq!(marks(&ring, MARK - 1), 0);
         assert_eq!(marks(&ring, RING - MARK + 1), 1, "once, at the mark");
@@ -202,9 +207,9 @@ mod tests {
             let owner = scope.spawn(|| {
                 let mut drained_here = Vec::new();
                 for call in 0..total {
-                    if ring.append(0, call as f64) == Appended::Full {
+                    if ring.append(0, nanos(call as f64)) == Appended::Full {
                         drained_here.extend(drained(&ring));
-                        assert_ne!(ring.append(0, call as f64), Appended::Full);
+                        assert_ne!(ring.append(0, nanos(call as f64)), Appended::Full);
                     }
                 }
                 drained_here
@@ -229,7 +234,7 @@ mod tests {
         let before = recover(RINGS.lock()).len();
         std::thread::spawn(|| {
             let ring = Ring::registered();
-            assert_eq!(ring.append(7, 0.125), Appended::Kept);
+            assert_eq!(ring.append(7, nanos(0.125)), Appended::Kept);
         })
         .join()
         .unwrap();
