@@ -9,7 +9,10 @@
 
 mod calls;
 
-use calls::{plain, with_fastrace, with_tracekit, with_tracekit_args, with_tracekit_threshold, with_tracing};
+use calls::{
+    plain, with_fastrace, with_fastrace_async_polled, with_tracekit, with_tracekit_args, with_tracekit_async_polled,
+    with_tracekit_threshold, with_tracing,
+};
 use criterion::Criterion;
 use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState, Tracer, TracerProvider as _,
@@ -226,6 +229,11 @@ impl FastraceRequests {
     }
 
     fn call(&self, i: u64) {
+        self.call_of(with_fastrace, i);
+    }
+
+    /// [`FastraceRequests::call`], of `function`.
+    fn call_of(&self, function: fn(u64) -> u64, i: u64) {
         // fastrace keeps at most a few thousand spans under one root; a
         // request-sized root keeps every span.
         if i.is_multiple_of(1000) {
@@ -237,7 +245,7 @@ impl FastraceRequests {
             *self.root.borrow_mut() = Some((span, guard));
             self.roots.set(self.roots.get() + 1);
         }
-        black_box(with_fastrace(i));
+        black_box(function(i));
     }
 
     fn end_root(&self) {
@@ -567,6 +575,14 @@ fn overhead(c: &mut Criterion) {
             ("tracekit batch, inside a local root", &mut |i| requests.call(i)),
             &requests_exported,
         );
+        // An `async` call that does not wait, polled once, the same way.
+        measure(
+            c,
+            "tracekit async, inside a local root",
+            |i| requests.call_of(with_tracekit_async_polled, i),
+            requests_exported,
+            1,
+        );
         // `#[trace_performance]` under its threshold, the same way.
         measure(
             c,
@@ -812,6 +828,13 @@ fn overhead(c: &mut Criterion) {
         );
     }
     measure(c, "fastrace, reporting", |i| fastrace_requests.call(i), || fastrace_requests.drain(), 1);
+    measure(
+        c,
+        "fastrace async, reporting",
+        |i| fastrace_requests.call_of(with_fastrace_async_polled, i),
+        || fastrace_requests.drain(),
+        1,
+    );
 }
 
 /// The table: each case with its cost, as a ratio to the plain call and to
@@ -939,7 +962,13 @@ fn report() {
         held_roots <= 1.0,
         format!("{held_roots:.2}× a recorded root (not in alternation)"),
     );
-    let watched = ns("tracekit trace_performance, inside a local root") / ns("tracekit batch, inside a local root");
+    let in_root_ns = ns("tracekit batch, inside a local root");
+    println!(
+        "- async call polled once, inside a local root (no target): {:.2}× the synchronous call, {:.2}× fastrace's async call (not in alternation)",
+        ns("tracekit async, inside a local root") / in_root_ns,
+        ns("tracekit async, inside a local root") / ns("fastrace async, reporting")
+    );
+    let watched = ns("tracekit trace_performance, inside a local root") / in_root_ns;
     check(
         "trace_performance under its threshold: at most 1.25× trace_operation's cost",
         watched <= 1.25,

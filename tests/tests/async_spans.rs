@@ -93,6 +93,35 @@ async fn a_completed_future_is_not_marked_cancelled() {
     assert_eq!(spans.get("completes").attribute("tracekit.cancelled"), None);
 }
 
+/// Gives up on two calls under its own span, and finishes a third.
+#[trace_async]
+async fn gives_up() {
+    let timed_out = tokio::time::timeout(Duration::from_millis(5), slow()).await;
+    assert!(timed_out.is_err());
+    let mut pending = Box::pin(never_finishes());
+    assert!(futures_poll_once(pending.as_mut()).await.is_pending());
+    drop(pending);
+    completes().await;
+}
+
+#[tokio::test]
+async fn calls_under_a_span_dropped_before_completion_end_as_cancelled_under_it() {
+    let ((), spans) = capture_async(gives_up()).await;
+    let parent = spans.get("gives_up");
+    for name in ["slow", "never_finishes", "completes"] {
+        let span = spans.get(name);
+        assert_eq!(span.parent_span_id(), Some(parent.span_id()), "{name}");
+        assert_eq!(span.trace_id(), parent.trace_id(), "{name}");
+        assert!(!span.is_error(), "{name}: cancellation is not an error");
+    }
+    for name in ["slow", "never_finishes"] {
+        assert_eq!(spans.get(name).bool_attribute("tracekit.cancelled"), Some(true), "{name}");
+    }
+    assert_eq!(spans.get("completes").attribute("tracekit.cancelled"), None);
+    // The span of the call that timed out covers its 5 ms.
+    assert!(spans.get("slow").duration() >= Duration::from_millis(5));
+}
+
 /// Polls a future once, so that it has started before it is dropped.
 async fn futures_poll_once<F: std::future::Future + Unpin>(mut future: F) -> std::task::Poll<F::Output> {
     std::future::poll_fn(move |cx| std::task::Poll::Ready(std::pin::Pin::new(&mut future).poll(cx))).await

@@ -3,7 +3,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use tracekit::testing::{capture, capture_async, CapturedSpan};
-use tracekit::{trace_async, trace_operation, trace_performance, Status};
+use tracekit::{trace_async, trace_operation, trace_performance, CarrySpan as _, Status};
 
 #[derive(Debug)]
 struct NotFound(u32);
@@ -179,6 +179,29 @@ async fn async_errors_and_panics_are_recorded_too() {
 fn tracekit_context<F: std::future::Future>(future: F) -> impl std::future::Future<Output = F::Output> {
     use opentelemetry::context::FutureExt;
     future.with_current_context()
+}
+
+/// Calls that fail under its own span: one returns an error, one panics on
+/// a task that carries the span.
+#[trace_async]
+async fn calls_that_fail() {
+    assert!(async_err().await.is_err());
+    let joined = tokio::spawn(async_panics().carry_current_span()).await;
+    assert!(joined.is_err(), "the task panicked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_calls_under_a_span_record_their_errors_and_panics() {
+    let ((), spans) = capture_async(calls_that_fail()).await;
+    let parent = spans.get("calls_that_fail");
+    assert!(!parent.is_error(), "the caller handled both");
+    for (name, message, type_name) in
+        [("async_err", "user 5 not found", "errors_and_panics::NotFound"), ("async_panics", "async boom", "panic")]
+    {
+        let span = spans.get(name);
+        assert_eq!(span.parent_span_id(), Some(parent.span_id()), "{name}");
+        assert_failed(span, message, type_name);
+    }
 }
 
 #[test]

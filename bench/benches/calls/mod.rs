@@ -4,7 +4,10 @@
 
 #![allow(dead_code, reason = "each benchmark calls those of the peers it measures")]
 
+use std::future::Future;
 use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 
 /// No span at all.
 #[inline(never)]
@@ -45,4 +48,37 @@ pub fn with_tracing(x: u64) -> u64 {
 #[fastrace::trace]
 pub fn with_fastrace(x: u64) -> u64 {
     black_box(x).wrapping_add(1)
+}
+
+/// An `async` function's span of tracekit's own.
+#[tracekit::trace_async]
+pub async fn with_tracekit_async(x: u64) -> u64 {
+    black_box(x).wrapping_add(1)
+}
+
+/// An `async` function's fastrace span, under a local parent.
+#[fastrace::trace]
+pub async fn with_fastrace_async(x: u64) -> u64 {
+    black_box(x).wrapping_add(1)
+}
+
+/// Runs `future`, which never waits, with one poll: an `async` call as it
+/// costs where nothing makes it wait.
+pub fn poll_once<F: Future<Output = u64>>(future: F) -> u64 {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(value) => value,
+        Poll::Pending => unreachable!("the future never waits"),
+    }
+}
+
+/// [`with_tracekit_async`], polled once.
+#[inline(never)]
+pub fn with_tracekit_async_polled(x: u64) -> u64 {
+    poll_once(with_tracekit_async(x))
+}
+
+/// [`with_fastrace_async`], polled once.
+#[inline(never)]
+pub fn with_fastrace_async_polled(x: u64) -> u64 {
+    poll_once(with_fastrace_async(x))
 }

@@ -13,7 +13,7 @@ use crate::keys::CANCELLED;
 use crate::metered::Stopwatch;
 use crate::support::clock::Reading;
 use crate::support::locks::recover;
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::{Context, ContextGuard, KeyValue};
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::future::{poll_fn, Future};
@@ -339,9 +339,8 @@ impl SyncSpan {
         let inner = call.map(|mut call| {
             if let Some(open) = &mut call.open {
                 open.exit();
-                open.carry(Context::current);
             }
-            AsyncCall::new(call)
+            AsyncCall::new(carrying(call))
         });
         AsyncSpan { inner }
     }
@@ -484,9 +483,34 @@ pub struct AsyncSpan {
 
 struct AsyncCall {
     /// Locked to make the span current for a poll, and back.
-    call: Mutex<Call>,
+    call: Mutex<AsyncInner>,
     finished: bool,
     panicked: AtomicBool,
+}
+
+/// An async call's span between its polls.
+enum AsyncInner {
+    /// Started by the backend, or by a threshold's clock; or taken off its
+    /// lane as a record (a span not recorded, a function that returns a
+    /// future).
+    Started(Call),
+    /// Started on its parent's lane and kept in its box, as a synchronous
+    /// call's span is: no record unless something other than attributes is
+    /// recorded on it, and a compact one at its end.
+    OnLane(LaneCall),
+}
+
+/// An async call's span kept in its box from its parent's lane.
+struct LaneCall {
+    /// `None` while a poll has it current on the stack.
+    call: Option<Box<CallSpan>>,
+    /// What OpenTelemetry had current at the call (a test capture,
+    /// baggage): current again at each poll, under the span.
+    carried: Context,
+    /// Whether the metrics time the call, from the span's own readings.
+    timed: bool,
+    /// The `error.type` of the outcome, once known: for the metrics.
+    failure: Option<&'static str>,
 }
 
 impl AsyncSpan {
@@ -506,37 +530,33 @@ impl AsyncSpan {
 
     #[inline(never)]
     fn start_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
-        let call = if callsite.threshold.is_some() {
-            Call::start(callsite, parent, record)
+        let inner = if callsite.threshold.is_some() {
+            Call::start(callsite, parent, record).map(carrying)
         } else {
             match parent() {
-                Some(given) => Call::start(callsite, || Some(given), record),
+                Some(given) => Call::start(callsite, || Some(given), record).map(carrying),
                 None => Self::start_without_parent(callsite, record),
             }
         };
-        let inner = call.map(|mut call| {
-            if let Some(open) = &mut call.open {
-                // Whatever polls the future sees what was current at the
-                // call: a test capture, baggage.
-                open.carry(Context::current);
-            }
-            AsyncCall::new(call)
-        });
-        AsyncSpan { inner }
+        AsyncSpan { inner: inner.map(AsyncCall::new) }
     }
 
     /// Starts the span of a call with no parent given and no threshold as
     /// a synchronous call starts, on the lane of the span it runs under if
-    /// that span has one; taken off the stack at once, it goes on as the
-    /// future's, timed for the metrics while they are on. Not generic, so
-    /// compiled once, in tracekit.
+    /// that span has one; taken off the stack at once in its box, it goes
+    /// on as the future's, timed for the metrics while they are on. Not
+    /// generic, so compiled once, in tracekit.
     #[inline(never)]
-    fn start_without_parent(callsite: &'static Callsite, record: Record<'_>) -> Option<Call> {
+    fn start_without_parent(callsite: &'static Callsite, record: Record<'_>) -> Option<AsyncInner> {
         let timed = crate::metered::is_on();
         match start_call_without_parent(callsite, OnLane::Under, timed, record) {
+            Ok(pushed) if pushed.recorded => stack::take_call_box(pushed.token).map(|call| {
+                let carried = Context::current();
+                AsyncInner::OnLane(LaneCall { call: Some(call), carried, timed, failure: None })
+            }),
             Ok(pushed) => lane::take_call(pushed.token)
-                .map(|(open, callsite, started)| Call::taken_off_lane(callsite, open, started, timed)),
-            Err(call) => call,
+                .map(|(open, callsite, started)| carrying(Call::taken_off_lane(callsite, open, started, timed))),
+            Err(call) => call.map(carrying),
         }
     }
 
@@ -555,8 +575,10 @@ impl AsyncSpan {
         };
         let mut future = pin!(future);
         poll_fn(|task| {
-            let _entered = Entered::new(inner);
+            // Dropped after the span is no longer current: a call's box is
+            // back in the call by then.
             let _watch = PanicWatch { call: inner };
+            let _entered = Entered::new(inner);
             future.as_mut().poll(task)
         })
         .await
@@ -566,33 +588,123 @@ impl AsyncSpan {
     pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
         if let Some(inner) = &mut self.inner {
             inner.finished = true;
-            recover(inner.call.get_mut()).record_outcome(record);
+            match recover(inner.call.get_mut()) {
+                AsyncInner::Started(call) => call.record_outcome(record),
+                AsyncInner::OnLane(call) => call.record_outcome(record),
+            }
         }
     }
 }
 
+/// `call` going on as a future's: whatever polls it sees what was current
+/// at the call (a test capture, baggage).
+fn carrying(mut call: Call) -> AsyncInner {
+    if let Some(open) = &mut call.open {
+        open.carry(Context::current);
+    }
+    AsyncInner::Started(call)
+}
+
 impl AsyncCall {
-    fn new(call: Call) -> Box<Self> {
+    fn new(call: AsyncInner) -> Box<Self> {
         Box::new(AsyncCall { call: Mutex::new(call), finished: false, panicked: AtomicBool::new(false) })
     }
 }
 
-/// The span of an async call made current, for one poll.
-struct Entered<'a>(&'a AsyncCall);
+impl LaneCall {
+    /// Records the result or error on the span, as a synchronous call on a
+    /// lane does; keeps the `error.type` for the metrics.
+    fn record_outcome(&mut self, record: impl FnOnce(&mut Recorder)) {
+        let Some(call) = self.call.as_deref_mut() else { return };
+        let mut recorder = match (call.recorded, self.timed) {
+            (true, _) => Recorder::default(),
+            (false, true) => Recorder::outcome_only(),
+            (false, false) => return,
+        };
+        record(&mut recorder);
+        self.failure = recorder.failure();
+        if call.recorded && !recorder.is_empty() {
+            recorder.apply_to_call(call);
+        }
+    }
+
+    /// Marks the span failed with the message of the panic under way.
+    fn mark_panicked(&mut self) {
+        let message = crate::support::panic::current_message();
+        if let Some(live) = self.call.as_deref_mut().and_then(CallSpan::live) {
+            crate::facade::failure::mark_error(live, "panic", message);
+        }
+    }
+
+    /// Ends the span, and times the call for the metrics.
+    fn end(&mut self, panicked: bool, cancelled: bool) {
+        let Some(mut call) = self.call.take() else { return };
+        if cancelled {
+            if let Some(live) = call.live() {
+                live.set_attribute(KeyValue::new(CANCELLED, true));
+            }
+        }
+        let (_, callsite, started, ended) = lane::end_call_box(call, panicked, |_, _| ());
+        if self.timed {
+            let failure = if panicked || std::thread::panicking() {
+                Some("panic")
+            } else if cancelled {
+                Some(CANCELLED_OUTCOME)
+            } else {
+                self.failure
+            };
+            Stopwatch::since(started).stop_operation(callsite, ended, failure);
+        }
+    }
+}
+
+/// The span of an async call made current, for one poll: a call kept in
+/// its box is pushed on the stack, under what was current at the call.
+struct Entered<'a> {
+    call: &'a AsyncCall,
+    on_lane: Option<(stack::Token, ContextGuard)>,
+}
 
 impl<'a> Entered<'a> {
     fn new(call: &'a AsyncCall) -> Self {
-        if let Some(open) = &mut recover(call.call.lock()).open {
-            open.enter();
-        }
-        Entered(call)
+        let on_lane = match &mut *recover(call.call.lock()) {
+            AsyncInner::Started(started) => {
+                if let Some(open) = &mut started.open {
+                    open.enter();
+                }
+                None
+            }
+            AsyncInner::OnLane(on_lane) => on_lane.call.take().and_then(|span| {
+                let carried = on_lane.carried.clone().attach();
+                match stack::push_call(span) {
+                    Ok(token) => Some((token, carried)),
+                    Err(span) => {
+                        on_lane.call = Some(span);
+                        None
+                    }
+                }
+            }),
+        };
+        Entered { call, on_lane }
     }
 }
 
 impl Drop for Entered<'_> {
     fn drop(&mut self) {
-        if let Some(open) = &mut recover(self.0.call.lock()).open {
-            open.exit();
+        let mut inner = recover(self.call.call.lock());
+        match (&mut *inner, self.on_lane.take()) {
+            (AsyncInner::Started(started), _) => {
+                if let Some(open) = &mut started.open {
+                    open.exit();
+                }
+            }
+            (AsyncInner::OnLane(on_lane), Some((token, carried))) => {
+                on_lane.call = stack::take_call_box(token);
+                drop(inner);
+                // Once the span is off the stack, as it was attached before.
+                drop(carried);
+            }
+            (AsyncInner::OnLane(_), None) => {}
         }
     }
 }
@@ -601,13 +713,17 @@ impl Drop for AsyncCall {
     fn drop(&mut self) {
         let panicked = self.panicked.load(Ordering::Relaxed);
         let cancelled = !self.finished && !panicked && !std::thread::panicking();
-        let call = recover(self.call.get_mut());
-        if cancelled {
-            if let Some(open) = &mut call.open {
-                open.with_live(|live| live.set_attribute(KeyValue::new(CANCELLED, true)));
+        match recover(self.call.get_mut()) {
+            AsyncInner::Started(call) => {
+                if cancelled {
+                    if let Some(open) = &mut call.open {
+                        open.with_live(|live| live.set_attribute(KeyValue::new(CANCELLED, true)));
+                    }
+                }
+                call.end(panicked, cancelled);
             }
+            AsyncInner::OnLane(call) => call.end(panicked, cancelled),
         }
-        call.end(panicked, cancelled);
     }
 }
 
@@ -620,8 +736,13 @@ struct PanicWatch<'a> {
 impl Drop for PanicWatch<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() && !self.call.panicked.swap(true, Ordering::Relaxed) {
-            if let Some(open) = &mut recover(self.call.call.lock()).open {
-                open.mark_panicked();
+            match &mut *recover(self.call.call.lock()) {
+                AsyncInner::Started(started) => {
+                    if let Some(open) = &mut started.open {
+                        open.mark_panicked();
+                    }
+                }
+                AsyncInner::OnLane(on_lane) => on_lane.mark_panicked(),
             }
         }
     }

@@ -12,8 +12,10 @@
 //! recycles, with no `SpanStart`, no visit to the backend and no
 //! `OpenSpan`. When it ends, the lane's sink fills a record from it; a
 //! record is taken while the call runs only if something other than
-//! attributes is recorded on it (an error, an event), or when it goes on
-//! as a future's (an `async` call, a call that returns a future).
+//! attributes is recorded on it (an error, an event), or when a call that
+//! returns a future goes on as that future's. An `async` call keeps its box
+//! instead: the future holds it, makes it current at each poll as a frame
+//! of its own, and ends it as a synchronous call ends.
 
 use super::callsite::Callsite;
 use super::dispatch::{self, CaptureBackend, RootDecision};
@@ -218,6 +220,22 @@ pub(crate) fn end_timed_call<R>(
         let (made, ended) = end_left_call(call, panic_recorded, timed);
         (made, call.callsite, call.started, ended)
     })
+}
+
+/// Ends `call`, a call span that went on as a future's in its box
+/// ([`stack::take_call_box`]), as [`end_timed_call`] does: `before_end`
+/// sees it once its end is read, and what it made is given back with the
+/// call's callsite and its readings at both ends. The box is then kept for
+/// a later call on this thread.
+pub(crate) fn end_call_box<R>(
+    mut call: Box<CallSpan>,
+    panic_recorded: bool,
+    before_end: impl FnOnce(&mut CallSpan, Reading) -> R,
+) -> (R, &'static Callsite, Reading, Reading) {
+    let (made, ended) = end_left_call(&mut call, panic_recorded, before_end);
+    let ended_call = (made, call.callsite, call.started, ended);
+    stack::recycle_call(call);
+    ended_call
 }
 
 /// Ends `call`, just taken off the stack, with `before_end` run on it

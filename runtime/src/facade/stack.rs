@@ -335,6 +335,47 @@ pub(crate) fn leave_call<R>(token: Token, leave: impl FnOnce(&mut CallSpan) -> R
         .flatten()
 }
 
+/// Takes the call span of the frame `token` off the stack, whichever
+/// frames were pushed since, in its box: a call that goes on as a future's
+/// keeps the box, to make it current at each poll ([`push_call`]).
+pub(crate) fn take_call_box(token: Token) -> Option<Box<CallSpan>> {
+    FRAMES
+        .try_with(|frames| match frames.try_borrow_mut().ok()?.take(token)?.span {
+            CurrentSpan::Call(call) => Some(call),
+            CurrentSpan::Entered(_) => None,
+        })
+        .ok()
+        .flatten()
+}
+
+/// Makes `call`, a call span taken off the stack in its box
+/// ([`take_call_box`]), current again until [`take_call_box`]; handed back
+/// where this thread has no stack left.
+pub(crate) fn push_call(call: Box<CallSpan>) -> Result<Token, Box<CallSpan>> {
+    let otel_span = otel_span_id();
+    let mut call = Some(call);
+    let pushed = FRAMES.try_with(|frames| {
+        let mut frames = frames.try_borrow_mut().ok()?;
+        let token = frames.next_token();
+        frames.frames.push(Frame { token, span: CurrentSpan::Call(call.take()?), otel_span });
+        Some(Token(token))
+    });
+    match (pushed.ok().flatten(), call) {
+        (Some(token), _) => Ok(token),
+        (None, Some(call)) => Err(call),
+        (None, None) => unreachable!("a call is pushed only with its token"),
+    }
+}
+
+/// Keeps the box of a call that ended off the stack for a later call on
+/// this thread, as [`leave_call`] keeps those it takes.
+pub(crate) fn recycle_call(call: Box<CallSpan>) {
+    let _ = FRAMES.try_with(|frames| {
+        let mut frames = frames.try_borrow_mut().ok()?;
+        (frames.spare_calls.len() < SPARE_BOXES).then(|| frames.spare_calls.push(call))
+    });
+}
+
 /// Runs `f` on the call span of the frame `token`, if it is one.
 pub(crate) fn with_call<R>(token: Token, f: impl FnOnce(&mut CallSpan) -> R) -> Option<R> {
     with_frame(
