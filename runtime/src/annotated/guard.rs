@@ -630,9 +630,8 @@ impl LaneCall {
 
     /// Marks the span failed with the message of the panic under way.
     fn mark_panicked(&mut self) {
-        let message = crate::support::panic::current_message();
         if let Some(live) = self.call.as_deref_mut().and_then(CallSpan::live) {
-            crate::facade::failure::mark_error(live, "panic", message);
+            crate::facade::failure::mark_panicked(live);
         }
     }
 

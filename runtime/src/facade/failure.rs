@@ -21,3 +21,8 @@ pub(crate) fn mark_error(span: &mut LiveSpan, type_name: &'static str, message: 
     );
     span.set_status(Status::error(message));
 }
+
+/// Marks a span failed by the panic under way, with its message.
+pub(crate) fn mark_panicked(span: &mut LiveSpan) {
+    mark_error(span, "panic", crate::support::panic::current_message());
+}

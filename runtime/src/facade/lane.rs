@@ -19,7 +19,7 @@
 
 use super::callsite::Callsite;
 use super::dispatch::{self, CaptureBackend, RootDecision};
-use super::failure::mark_error;
+use super::failure::mark_panicked;
 use super::live::{CallSpan, Lane};
 use super::open::OpenSpan;
 use super::stack::{self, CurrentSpan, Token};
@@ -247,9 +247,8 @@ fn end_left_call<R>(
     before_end: impl FnOnce(&mut CallSpan, Reading) -> R,
 ) -> (R, Reading) {
     if std::thread::panicking() && !panic_recorded {
-        let message = crate::support::panic::current_message();
         if let Some(live) = call.live() {
-            mark_error(live, "panic", message);
+            mark_panicked(live);
         }
     }
     let ended = Reading::now();

@@ -3,7 +3,7 @@
 //! Spans are started in `start.rs`, which asks the dispatcher.
 
 use super::code_location::CodeLocation;
-use super::failure::mark_error;
+use super::failure::mark_panicked;
 use super::live::{Lane, LiveSpan, LocalTraceRef, SpanState};
 use super::stack;
 use crate::support::clock::{Reading, Timestamp};
@@ -220,8 +220,7 @@ impl OpenSpan {
     }
 
     pub(crate) fn mark_panicked(&mut self) {
-        let message = crate::support::panic::current_message();
-        self.with_live(|live| mark_error(live, "panic", message));
+        self.with_live(mark_panicked);
     }
 }
 
