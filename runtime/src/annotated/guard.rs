@@ -193,14 +193,7 @@ impl Call {
                 }
             }
             if let Some(stopwatch) = stopwatch {
-                let failure = if panic_recorded || std::thread::panicking() {
-                    Some("panic")
-                } else if cancelled {
-                    Some(CANCELLED_OUTCOME)
-                } else {
-                    *failure
-                };
-                stopwatch.stop_operation(callsite, ended, failure);
+                stopwatch.stop_operation(callsite, ended, outcome_type(panic_recorded, cancelled, *failure));
             }
         });
     }
@@ -208,6 +201,18 @@ impl Call {
 
 /// The `error.type` of a future dropped before it finished.
 const CANCELLED_OUTCOME: &str = "cancelled";
+
+/// The `error.type` the metrics record for a call that ended: a panic (one
+/// recorded already, or under way), a cancellation, else the outcome's.
+fn outcome_type(panicked: bool, cancelled: bool, failure: Option<&'static str>) -> Option<&'static str> {
+    if panicked || std::thread::panicking() {
+        Some("panic")
+    } else if cancelled {
+        Some(CANCELLED_OUTCOME)
+    } else {
+        failure
+    }
+}
 
 /// The span of a synchronous call, current while the body runs; dropping it
 /// ends the span (on `return`, `?` and panics alike).
@@ -645,14 +650,7 @@ impl LaneCall {
         }
         let (_, callsite, started, ended) = lane::end_call_box(call, panicked, |_, _| ());
         if self.timed {
-            let failure = if panicked || std::thread::panicking() {
-                Some("panic")
-            } else if cancelled {
-                Some(CANCELLED_OUTCOME)
-            } else {
-                self.failure
-            };
-            Stopwatch::since(started).stop_operation(callsite, ended, failure);
+            Stopwatch::since(started).stop_operation(callsite, ended, outcome_type(panicked, cancelled, self.failure));
         }
     }
 }
