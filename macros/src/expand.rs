@@ -104,7 +104,7 @@ impl Traced<'_> {
             //         }
             Shape::Async => quote! {
                 #callsite_static
-                let #span = #private::AsyncSpan::start(&#callsite, #parent, #record_start);
+                let mut #span = #private::AsyncSpan::start(&#callsite, #parent, #record_start);
                 let #result = #span.instrument(async move #user_block).await;
                 #span.finish(#record_finish);
                 #result
@@ -145,7 +145,7 @@ impl Traced<'_> {
                 };
                 quote! {
                     #callsite_static
-                    let #span = #private::AsyncSpan::start(&#callsite, #parent, #record_start);
+                    let mut #span = #private::AsyncSpan::start(&#callsite, #parent, #record_start);
                     let #future = #span.in_scope(#build);
                     #traced
                 }

@@ -204,6 +204,39 @@ async fn async_calls_under_a_span_record_their_errors_and_panics() {
     }
 }
 
+/// Panics while it builds the future it returns, before any poll.
+#[trace_async]
+fn builds_a_future_then_panics(fail: bool) -> impl std::future::Future<Output = u32> {
+    assert!(!fail, "build boom");
+    async { 7 }
+}
+
+#[trace_operation]
+fn builds_futures_under_a_span() {
+    let built = catch_unwind(|| builds_a_future_then_panics(true));
+    assert!(built.is_err(), "the build panicked");
+    // The stack is as it was: the next call is this span's child too.
+    drop(builds_a_future_then_panics(false));
+}
+
+#[test]
+fn a_panic_while_a_future_is_built_is_recorded() {
+    let (_, spans) = capture(|| catch_unwind(|| builds_a_future_then_panics(true)));
+    assert_failed(spans.get("builds_a_future_then_panics"), "build boom", "panic");
+
+    let ((), spans) = capture(builds_futures_under_a_span);
+    let parent = spans.get("builds_futures_under_a_span");
+    assert!(!parent.is_error(), "the caller caught the panic");
+    let calls = spans.all("builds_a_future_then_panics");
+    assert_eq!(calls.len(), 2);
+    for call in &calls {
+        assert_eq!(call.parent_span_id(), Some(parent.span_id()));
+    }
+    assert_failed(calls[0], "build boom", "panic");
+    assert_eq!(calls[1].status(), &Status::Unset, "dropped unpolled, not failed");
+    assert_eq!(calls[1].bool_attribute("tracekit.cancelled"), Some(true));
+}
+
 #[test]
 fn a_panic_inside_a_manual_span_is_recorded() {
     let (_, spans) =

@@ -53,7 +53,11 @@ impl<'a, T: 'a> ReturnedFuture for Pin<Box<dyn Future<Output = T> + 'a>> {
 }
 
 /// `future` run in `span` to its end, its output recorded by `finish`.
-async fn traced<F: Future>(future: F, span: AsyncSpan, finish: impl FnOnce(&F::Output, &mut Recorder)) -> F::Output {
+async fn traced<F: Future>(
+    future: F,
+    mut span: AsyncSpan,
+    finish: impl FnOnce(&F::Output, &mut Recorder),
+) -> F::Output {
     let output = span.instrument(future).await;
     span.finish(|recorder| finish(&output, recorder));
     output

@@ -12,15 +12,12 @@ use crate::facade::start::{start_call_span, start_span, OnLane};
 use crate::keys::CANCELLED;
 use crate::metered::Stopwatch;
 use crate::support::clock::Reading;
-use crate::support::locks::recover;
 use opentelemetry::{Context, ContextGuard, KeyValue};
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::mem::ManuallyDrop;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// Where the span of a call of `callsite`'s function starts.
@@ -483,14 +480,13 @@ fn end_out_of_line(call: &mut Option<SyncCall>) {
 /// The span of an `async` call. It becomes current each time the wrapped
 /// future is polled, on whichever thread polls it.
 pub struct AsyncSpan {
-    inner: Option<Box<AsyncCall>>,
+    inner: Option<AsyncCall>,
 }
 
 struct AsyncCall {
-    /// Locked to make the span current for a poll, and back.
-    call: Mutex<AsyncInner>,
+    call: AsyncInner,
     finished: bool,
-    panicked: AtomicBool,
+    panicked: bool,
 }
 
 /// An async call's span between its polls.
@@ -509,6 +505,10 @@ enum AsyncInner {
 struct LaneCall {
     /// `None` while a poll has it current on the stack.
     call: Option<Box<CallSpan>>,
+    /// Where it was left on the stack when it started, until the first
+    /// poll (or the build of the future) takes it up there: made current
+    /// again at once, it is not taken off in between.
+    left_on_stack: Option<stack::Token>,
     /// What OpenTelemetry had current at the call (a test capture,
     /// baggage): current again at each poll, under the span.
     carried: Context,
@@ -548,17 +548,21 @@ impl AsyncSpan {
 
     /// Starts the span of a call with no parent given and no threshold as
     /// a synchronous call starts, on the lane of the span it runs under if
-    /// that span has one; taken off the stack at once in its box, it goes
-    /// on as the future's, timed for the metrics while they are on. Not
-    /// generic, so compiled once, in tracekit.
+    /// that span has one; kept in its box, it goes on as the future's, timed
+    /// for the metrics while they are on. Its box stays on the stack for the
+    /// first [`Entered`], which the generated code makes next, on this
+    /// thread. Not generic, so compiled once, in tracekit.
     #[inline(never)]
     fn start_without_parent(callsite: &'static Callsite, record: Record<'_>) -> Option<AsyncInner> {
         let timed = crate::metered::is_on();
         match start_call_without_parent(callsite, OnLane::Under, timed, record) {
-            Ok(pushed) if pushed.recorded => stack::take_call_box(pushed.token).map(|call| {
-                let carried = Context::current();
-                AsyncInner::OnLane(LaneCall { call: Some(call), carried, timed, failure: None })
-            }),
+            Ok(pushed) if pushed.recorded => Some(AsyncInner::OnLane(LaneCall {
+                call: None,
+                left_on_stack: Some(pushed.token),
+                carried: Context::current(),
+                timed,
+                failure: None,
+            })),
             Ok(pushed) => lane::take_call(pushed.token)
                 .map(|(open, callsite, started)| carrying(Call::taken_off_lane(callsite, open, started, timed))),
             Err(call) => call.map(carrying),
@@ -568,21 +572,18 @@ impl AsyncSpan {
     /// Runs `build` with this span current: the synchronous part of a
     /// function that returns a future, so that what it starts while building
     /// the future is the span's child too.
-    pub fn in_scope<R>(&self, build: impl FnOnce() -> R) -> R {
-        let _entered = self.inner.as_deref().map(Entered::new);
+    pub fn in_scope<R>(&mut self, build: impl FnOnce() -> R) -> R {
+        let _entered = self.inner.as_mut().map(Entered::new);
         build()
     }
 
     /// Runs `future` with this span current during every poll.
-    pub async fn instrument<F: Future>(&self, future: F) -> F::Output {
-        let Some(inner) = self.inner.as_deref() else {
+    pub async fn instrument<F: Future>(&mut self, future: F) -> F::Output {
+        let Some(inner) = self.inner.as_mut() else {
             return future.await;
         };
         let mut future = pin!(future);
         poll_fn(|task| {
-            // Dropped after the span is no longer current: a call's box is
-            // back in the call by then.
-            let _watch = PanicWatch { call: inner };
             let _entered = Entered::new(inner);
             future.as_mut().poll(task)
         })
@@ -593,7 +594,7 @@ impl AsyncSpan {
     pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
         if let Some(inner) = &mut self.inner {
             inner.finished = true;
-            match recover(inner.call.get_mut()) {
+            match &mut inner.call {
                 AsyncInner::Started(call) => call.record_outcome(record),
                 AsyncInner::OnLane(call) => call.record_outcome(record),
             }
@@ -611,37 +612,49 @@ fn carrying(mut call: Call) -> AsyncInner {
 }
 
 impl AsyncCall {
-    fn new(call: AsyncInner) -> Box<Self> {
-        Box::new(AsyncCall { call: Mutex::new(call), finished: false, panicked: AtomicBool::new(false) })
+    fn new(call: AsyncInner) -> Self {
+        AsyncCall { call, finished: false, panicked: false }
     }
 }
 
 impl LaneCall {
+    /// The call's box, taken off the stack if it was left there when the
+    /// call started and no poll has taken it up.
+    fn settled(&mut self) -> Option<&mut CallSpan> {
+        if let Some(token) = self.left_on_stack.take() {
+            self.call = stack::take_call_box(token);
+        }
+        self.call.as_deref_mut()
+    }
+
     /// Records the result or error on the span, as a synchronous call on a
     /// lane does; keeps the `error.type` for the metrics.
     fn record_outcome(&mut self, record: impl FnOnce(&mut Recorder)) {
-        let Some(call) = self.call.as_deref_mut() else { return };
-        let mut recorder = match (call.recorded, self.timed) {
+        let timed = self.timed;
+        let Some(call) = self.settled() else { return };
+        let mut recorder = match (call.recorded, timed) {
             (true, _) => Recorder::default(),
             (false, true) => Recorder::outcome_only(),
             (false, false) => return,
         };
         record(&mut recorder);
-        self.failure = recorder.failure();
+        let failure = recorder.failure();
         if call.recorded && !recorder.is_empty() {
             recorder.apply_to_call(call);
         }
+        self.failure = failure;
     }
 
     /// Marks the span failed with the message of the panic under way.
     fn mark_panicked(&mut self) {
-        if let Some(live) = self.call.as_deref_mut().and_then(CallSpan::live) {
+        if let Some(live) = self.settled().and_then(CallSpan::live) {
             crate::facade::failure::mark_panicked(live);
         }
     }
 
     /// Ends the span, and times the call for the metrics.
     fn end(&mut self, panicked: bool, cancelled: bool) {
+        self.settled();
         let Some(mut call) = self.call.take() else { return };
         if cancelled {
             if let Some(live) = call.live() {
@@ -655,32 +668,41 @@ impl LaneCall {
     }
 }
 
-/// The span of an async call made current, for one poll: a call kept in
-/// its box is pushed on the stack, under what was current at the call.
+/// The span of an async call made current, for one poll or while the
+/// future is built: a call kept in its box is pushed on the stack, under
+/// what was current at the call. A panic under way when it is dropped
+/// marks the span: the future may be dropped much later, when the panic is
+/// no longer visible.
 struct Entered<'a> {
-    call: &'a AsyncCall,
-    on_lane: Option<(stack::Token, ContextGuard)>,
+    call: &'a mut AsyncCall,
+    /// A call's box on the stack, and what was current at the call made
+    /// current again (`None` where it still is: the box was left on the
+    /// stack when the call started).
+    on_lane: Option<(stack::Token, Option<ContextGuard>)>,
 }
 
 impl<'a> Entered<'a> {
-    fn new(call: &'a AsyncCall) -> Self {
-        let on_lane = match &mut *recover(call.call.lock()) {
+    fn new(call: &'a mut AsyncCall) -> Self {
+        let on_lane = match &mut call.call {
             AsyncInner::Started(started) => {
                 if let Some(open) = &mut started.open {
                     open.enter();
                 }
                 None
             }
-            AsyncInner::OnLane(on_lane) => on_lane.call.take().and_then(|span| {
-                let carried = on_lane.carried.clone().attach();
-                match stack::push_call(span) {
-                    Ok(token) => Some((token, carried)),
-                    Err(span) => {
-                        on_lane.call = Some(span);
-                        None
+            AsyncInner::OnLane(on_lane) => match on_lane.left_on_stack.take() {
+                Some(token) => Some((token, None)),
+                None => on_lane.call.take().and_then(|span| {
+                    let carried = on_lane.carried.clone().attach();
+                    match stack::push_call(span) {
+                        Ok(token) => Some((token, Some(carried))),
+                        Err(span) => {
+                            on_lane.call = Some(span);
+                            None
+                        }
                     }
-                }
-            }),
+                }),
+            },
         };
         Entered { call, on_lane }
     }
@@ -688,8 +710,7 @@ impl<'a> Entered<'a> {
 
 impl Drop for Entered<'_> {
     fn drop(&mut self) {
-        let mut inner = recover(self.call.call.lock());
-        match (&mut *inner, self.on_lane.take()) {
+        match (&mut self.call.call, self.on_lane.take()) {
             (AsyncInner::Started(started), _) => {
                 if let Some(open) = &mut started.open {
                     open.exit();
@@ -697,20 +718,32 @@ impl Drop for Entered<'_> {
             }
             (AsyncInner::OnLane(on_lane), Some((token, carried))) => {
                 on_lane.call = stack::take_call_box(token);
-                drop(inner);
                 // Once the span is off the stack, as it was attached before.
                 drop(carried);
             }
             (AsyncInner::OnLane(_), None) => {}
+        }
+        // Marked once the span is off the stack: a call's box is back in
+        // the call by then.
+        if std::thread::panicking() && !self.call.panicked {
+            self.call.panicked = true;
+            match &mut self.call.call {
+                AsyncInner::Started(started) => {
+                    if let Some(open) = &mut started.open {
+                        open.mark_panicked();
+                    }
+                }
+                AsyncInner::OnLane(on_lane) => on_lane.mark_panicked(),
+            }
         }
     }
 }
 
 impl Drop for AsyncCall {
     fn drop(&mut self) {
-        let panicked = self.panicked.load(Ordering::Relaxed);
+        let panicked = self.panicked;
         let cancelled = !self.finished && !panicked && !std::thread::panicking();
-        match recover(self.call.get_mut()) {
+        match &mut self.call {
             AsyncInner::Started(call) => {
                 if cancelled {
                     if let Some(open) = &mut call.open {
@@ -720,27 +753,6 @@ impl Drop for AsyncCall {
                 call.end(panicked, cancelled);
             }
             AsyncInner::OnLane(call) => call.end(panicked, cancelled),
-        }
-    }
-}
-
-/// Notices a panic inside `poll`: the future may be dropped much later, when
-/// the panic is no longer visible, so the span is marked now.
-struct PanicWatch<'a> {
-    call: &'a AsyncCall,
-}
-
-impl Drop for PanicWatch<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() && !self.call.panicked.swap(true, Ordering::Relaxed) {
-            match &mut *recover(self.call.call.lock()) {
-                AsyncInner::Started(started) => {
-                    if let Some(open) = &mut started.open {
-                        open.mark_panicked();
-                    }
-                }
-                AsyncInner::OnLane(on_lane) => on_lane.mark_panicked(),
-            }
         }
     }
 }
