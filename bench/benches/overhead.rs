@@ -511,6 +511,16 @@ fn overhead(c: &mut Criterion) {
             tracekit_flushed,
             1,
         );
+        // An `async` call polled once, each call a root.
+        measure(
+            c,
+            "tracekit async, each call a root",
+            |i| {
+                black_box(with_tracekit_async_polled(i));
+            },
+            tracekit_flushed,
+            1,
+        );
 
         // The same span side by side with each recording peer, and with its
         // three arguments, in alternation; every span is still checked exported.
@@ -967,6 +977,10 @@ fn report() {
         "- async call polled once, inside a local root (no target): {:.2}× the synchronous call, {:.2}× fastrace's async call (not in alternation)",
         ns("tracekit async, inside a local root") / in_root_ns,
         ns("tracekit async, inside a local root") / ns("fastrace async, reporting")
+    );
+    println!(
+        "- async call polled once, each call a root (no target): {:.2}× a synchronous root (not in alternation)",
+        ns("tracekit async, each call a root") / ns("tracekit batch")
     );
     let watched = ns("tracekit trace_performance, inside a local root") / in_root_ns;
     check(

@@ -237,6 +237,67 @@ fn a_root_its_sampler_does_not_keep_carries_its_own_unsampled_ids_and_formats_no
     }
 }
 
+/// Waits once: a future that is polled again before it completes.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, task: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if std::mem::replace(&mut self.0, true) {
+            return std::task::Poll::Ready(());
+        }
+        task.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+/// [`counted_root`] as an `async fn` that waits once before it looks.
+#[tracekit::trace_async(include_args, include_result)]
+async fn counted_async_root(counted: &Counted) -> (Counted, Seen) {
+    YieldOnce(false).await;
+    let _ = charge(250);
+    let mut headers = HashMap::new();
+    tracekit::propagation::inject(&mut headers);
+    let span = current_span();
+    let seen =
+        Seen(span.trace_id(), span.span_id(), span.is_recording(), headers.remove("traceparent").unwrap_or_default());
+    (counted.clone(), seen)
+}
+
+#[test]
+fn an_async_root_carries_its_ids_across_its_polls_whether_or_not_its_sampler_keeps_it() {
+    use std::sync::atomic::Ordering;
+    const ROOTS: usize = 200;
+    let samplers = [Sampler::AlwaysOn, Sampler::AlwaysOff, Sampler::ParentBasedTraceIdRatio(0.5)];
+    for sampler in samplers {
+        FORMATTED.store(0, Ordering::Relaxed);
+        let (seen, spans) = Capture::new()
+            .sampler(sampler)
+            .run(|| (0..ROOTS).map(|_| futures_executor_lite(counted_async_root(&Counted)).1).collect::<Vec<_>>());
+        let roots = spans.all("counted_async_root");
+        assert_eq!(FORMATTED.load(Ordering::Relaxed), 2 * roots.len(), "{sampler:?}: recorded roots only");
+        assert_eq!(spans.all("charge").len(), roots.len(), "{sampler:?}: no call of an unsampled trace");
+        match sampler {
+            Sampler::AlwaysOn => assert_eq!(roots.len(), ROOTS),
+            Sampler::AlwaysOff => assert!(roots.is_empty()),
+            _ => assert!((50..=150).contains(&roots.len()), "{sampler:?}: about half: {}", roots.len()),
+        }
+        for Seen(trace_id, span_id, recording, sent) in &seen {
+            let (trace_id, span_id) = (trace_id.expect("a trace of its own"), span_id.expect("a span of its own"));
+            let recorded = roots.iter().find(|root| root.span_id() == span_id);
+            assert_eq!(recorded.is_some(), *recording, "{sampler:?}: recorded as it said, after its wait");
+            let flags = if *recording { "01" } else { "00" };
+            assert_eq!(*sent, format!("00-{trace_id}-{span_id}-{flags}"), "{sampler:?}: its own ids sent on");
+            if let Some(root) = recorded {
+                assert_eq!(root.trace_id(), trace_id);
+                assert_eq!(root.parent_span_id(), None, "{sampler:?}: a root");
+                assert_eq!(spans.all("charge").iter().filter(|c| c.parent_span_id() == Some(span_id)).count(), 1);
+                assert!(root.attribute("arg.counted").is_some() && root.attribute("result").is_some());
+            }
+        }
+    }
+}
+
 /// What [`sends_on_later`] sees inside its future: its ids and the
 /// `traceparent` it sends.
 type SentLater = (Option<TraceId>, Option<SpanId>, String);

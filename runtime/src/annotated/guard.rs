@@ -8,7 +8,7 @@ use crate::facade::live::CallSpan;
 use crate::facade::open::{end_call, OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use crate::facade::stack::{self, PushedCall};
-use crate::facade::start::{start_call_span, start_span, OnLane};
+use crate::facade::start::{start_call_span, start_span};
 use crate::keys::CANCELLED;
 use crate::metered::Stopwatch;
 use crate::support::clock::Reading;
@@ -262,7 +262,7 @@ impl SyncSpan {
     /// Not generic, so compiled once, in tracekit.
     #[inline(never)]
     fn start_untimed(callsite: &'static Callsite, record: Record<'_>) -> Self {
-        let inner = match start_call_span(callsite, OnLane::UnderOrAsRoot, || call_start(callsite, None), record) {
+        let inner = match start_call_span(callsite, || call_start(callsite, None), record) {
             Ok(pushed) => {
                 record_on_lane(pushed, record);
                 Some(SyncCall::OnLane(pushed))
@@ -279,7 +279,7 @@ impl SyncSpan {
     /// its threshold is still watched.
     #[inline(never)]
     fn start_timed(callsite: &'static Callsite, record: Record<'_>) -> Self {
-        let inner = match start_call_without_parent(callsite, OnLane::UnderOrAsRoot, true, record) {
+        let inner = match start_call_without_parent(callsite, true, record) {
             Ok(pushed) => Some(SyncCall::OnLaneTimed(pushed, None)),
             Err(call) => call.map(Self::entered),
         };
@@ -349,12 +349,11 @@ impl SyncSpan {
 }
 
 /// Starts the span of a call of `callsite` with no parent given, on a
-/// lane as `on_lane` allows (`Ok`, its arguments recorded); otherwise
-/// through the backend. `timed`, a span the backend starts is given the
+/// lane where it can (`Ok`, its arguments recorded); otherwise through
+/// the backend. `timed`, a span the backend starts is given the
 /// reading that starts its call's clock, so that both share it.
 fn start_call_without_parent(
     callsite: &'static Callsite,
-    on_lane: OnLane,
     timed: bool,
     record: Record<'_>,
 ) -> Result<PushedCall, Option<Call>> {
@@ -364,7 +363,7 @@ fn start_call_without_parent(
         span_started.set(now);
         call_start(callsite, now)
     };
-    match start_call_span(callsite, on_lane, start, record) {
+    match start_call_span(callsite, start, record) {
         // A root whose trace is not sampled reads no clock on the lane.
         Ok(pushed) if !pushed.recorded => {
             if timed {
@@ -548,14 +547,16 @@ impl AsyncSpan {
 
     /// Starts the span of a call with no parent given and no threshold as
     /// a synchronous call starts, on the lane of the span it runs under if
-    /// that span has one; kept in its box, it goes on as the future's, timed
-    /// for the metrics while they are on. Its box stays on the stack for the
-    /// first [`Entered`], which the generated code makes next, on this
-    /// thread. Not generic, so compiled once, in tracekit.
+    /// that span has one, or as a root on the backend's lane for roots.
+    /// Recorded, it goes on in its box as the future's, timed for the
+    /// metrics while they are on; the box stays on the stack for the first
+    /// [`Entered`], which the generated code makes next, on this thread.
+    /// Not recorded, it goes on as its ids. Not generic, so compiled once,
+    /// in tracekit.
     #[inline(never)]
     fn start_without_parent(callsite: &'static Callsite, record: Record<'_>) -> Option<AsyncInner> {
         let timed = crate::metered::is_on();
-        match start_call_without_parent(callsite, OnLane::Under, timed, record) {
+        match start_call_without_parent(callsite, timed, record) {
             Ok(pushed) if pushed.recorded => Some(AsyncInner::OnLane(LaneCall {
                 call: None,
                 left_on_stack: Some(pushed.token),

@@ -27,28 +27,16 @@ pub(crate) fn start_span(
     start_recording(None, start, parent, record).err().flatten()
 }
 
-/// Where the span of a call may start in place, on a lane.
-#[derive(Clone, Copy)]
-pub(crate) enum OnLane {
-    /// Under a span that has a lane, or as a root on the lane for roots of
-    /// the backend: a synchronous call, which may end as a compact record.
-    UnderOrAsRoot,
-    /// Only under a span that has a lane: a call whose span goes on as a
-    /// future's and so takes its record at once. As a root, the backend's
-    /// own start of such a span costs less.
-    Under,
-}
-
-/// Starts the span of a call of `callsite` with no parent given: on a lane
-/// as `on_lane` allows, in place (`Ok`, the call's frame on the stack);
+/// Starts the span of a call of `callsite` with no parent given: in place
+/// on a lane where it can (`Ok`, the call's frame on the stack), under a
+/// span that has one or as a root on the backend's lane for roots;
 /// otherwise as [`start_span`] does.
 pub(crate) fn start_call_span(
     callsite: &'static Callsite,
-    on_lane: OnLane,
     start: impl FnOnce() -> SpanStart,
     record: &mut dyn FnMut(&mut Recorder),
 ) -> Result<PushedCall, Option<OpenSpan>> {
-    start_recording(Some((callsite, on_lane)), start, || None, record)
+    start_recording(Some(callsite), start, || None, record)
 }
 
 /// Everything past the one check, kept out of line so that an annotated
@@ -56,7 +44,7 @@ pub(crate) fn start_call_span(
 /// of that callsite, which may start on a lane (`Ok`).
 #[inline(never)]
 fn start_recording(
-    call: Option<(&'static Callsite, OnLane)>,
+    call: Option<&'static Callsite>,
     start: impl FnOnce() -> SpanStart,
     parent: impl FnOnce() -> Option<Context>,
     record: &mut dyn FnMut(&mut Recorder),
@@ -152,14 +140,13 @@ enum Look {
 /// backend starts is taken in a second look. The parent is large, and
 /// handing it back through the first look, whatever the answer, cost a
 /// skipped call a third of its time.
-fn look_at_current_parent(call: Option<(&'static Callsite, OnLane)>) -> Look {
+fn look_at_current_parent(call: Option<&'static Callsite>) -> Look {
     let on_lane = |top: Option<&mut _>, current: &Context, spare: &mut _| match (top, call?) {
-        (Some(top), (callsite, _)) => lane::start_call(callsite, top, current, spare),
-        (None, (callsite, OnLane::UnderOrAsRoot)) => match current.span().span_context() {
+        (Some(top), callsite) => lane::start_call(callsite, top, current, spare),
+        (None, callsite) => match current.span().span_context() {
             remote if remote.is_valid() => lane::start_unrecorded_under_remote(callsite, remote, current, spare),
             _ => lane::start_root_call(callsite, current, spare),
         },
-        (None, (_, OnLane::Under)) => None,
     };
     let first = stack::with_current_frame_or_call(on_lane, |local, current| {
         let capture = current.get::<CaptureBackend>();
