@@ -103,6 +103,46 @@ fn async_functions_are_measured_from_first_poll_to_completion() {
     assert_eq!(events[0].field("operation"), Some("async.sleeps"));
 }
 
+/// Awaits `sleeps_async` for each step, under a span of its own, where
+/// each call starts on the span's lane.
+#[tracekit::trace_async]
+async fn async_batch(steps: &[u64]) {
+    for &ms in steps {
+        sleeps_async(ms).await;
+    }
+}
+
+#[test]
+fn async_calls_are_watched_under_a_span_as_roots_and_when_nothing_records() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let (((), spans), events) = common::logged(|| runtime.block_on(capture_async(async_batch(&[0, 30, 1]))));
+    let calls = spans.all("async.sleeps");
+    assert_eq!(calls.len(), 3);
+    let parent = spans.get("async_batch").span_id();
+    assert!(calls.iter().all(|call| call.parent_span_id() == Some(parent)), "each under the batch");
+    let (slow, fast): (Vec<&CapturedSpan>, Vec<&CapturedSpan>) =
+        calls.iter().partition(|call| call.event("performance.threshold_exceeded").is_some());
+    assert_eq!((slow.len(), fast.len()), (1, 2));
+    let (slow, took) = (slow[0], slow[0].f64_attribute("performance.duration_ms").unwrap());
+    let span_ms = slow.duration().as_secs_f64() * 1000.0;
+    assert!(took >= 30.0 && (span_ms - took).abs() < 0.0005, "{took} ms against the span's {span_ms} ms");
+    assert_eq!(slow.i64_attribute("arg.ms"), Some(30));
+    assert_eq!(slow.event("performance.threshold_exceeded").unwrap().timestamp, slow.data().end_time);
+    assert!(fast.iter().all(|call| call.attribute("performance.threshold_ms").is_none() && call.events().is_empty()));
+    assert_eq!(events.len(), 1, "one warning, for the slow call");
+    assert_eq!(events[0].field("operation"), Some("async.sleeps"));
+
+    // A root its sampler does not keep, and a call with nothing installed:
+    // no span, the warning still.
+    let capture = tracekit::testing::Capture::new().sampler(tracekit::Sampler::AlwaysOff);
+    let (((), spans), events) = common::logged(|| runtime.block_on(capture.run_async(sleeps_async(25))));
+    assert!(spans.is_empty());
+    assert_eq!(events.len(), 1, "warned though not sampled");
+    let ((), events) = common::logged(|| runtime.block_on(sleeps_async(25)));
+    assert_eq!(events.len(), 1, "warned with nothing installed");
+    assert_eq!(events[0].field("operation"), Some("async.sleeps"));
+}
+
 #[trace_performance(threshold_ms = 1)]
 fn slow_step() {
     std::thread::sleep(Duration::from_millis(2));

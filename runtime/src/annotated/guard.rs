@@ -136,8 +136,8 @@ impl Call {
     }
 
     /// The call of a span taken off its lane, which started it at
-    /// `started`: timed from that reading if `timed` (metrics on), so that
-    /// the span and its duration share their readings.
+    /// `started`: timed from that reading if `timed` (a threshold, or the
+    /// metrics on), so that the span and its duration share their readings.
     fn taken_off_lane(callsite: &'static Callsite, open: OpenSpan, started: Reading, timed: bool) -> Call {
         match timed {
             true => Call::timed(callsite, Some(open), started),
@@ -511,7 +511,9 @@ struct LaneCall {
     /// What OpenTelemetry had current at the call (a test capture,
     /// baggage): current again at each poll, under the span.
     carried: Context,
-    /// Whether the metrics time the call, from the span's own readings.
+    /// Whether the metrics time the call, from the span's own readings (its
+    /// threshold, if any, is watched from the same readings whatever this
+    /// says).
     timed: bool,
     /// The `error.type` of the outcome, once known: for the metrics.
     failure: Option<&'static str>,
@@ -534,29 +536,27 @@ impl AsyncSpan {
 
     #[inline(never)]
     fn start_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
-        let inner = if callsite.threshold.is_some() {
-            Call::start(callsite, parent, record).map(carrying)
-        } else {
-            match parent() {
-                Some(given) => Call::start(callsite, || Some(given), record).map(carrying),
-                None => Self::start_without_parent(callsite, record),
-            }
+        let inner = match parent() {
+            Some(given) => Call::start(callsite, || Some(given), record).map(carrying),
+            None => Self::start_without_parent(callsite, record),
         };
         AsyncSpan { inner: inner.map(AsyncCall::new) }
     }
 
-    /// Starts the span of a call with no parent given and no threshold as
-    /// a synchronous call starts, on the lane of the span it runs under if
-    /// that span has one, or as a root on the backend's lane for roots.
-    /// Recorded, it goes on in its box as the future's, timed for the
-    /// metrics while they are on; the box stays on the stack for the first
-    /// [`Entered`], which the generated code makes next, on this thread.
-    /// Not recorded, it goes on as its ids. Not generic, so compiled once,
-    /// in tracekit.
+    /// Starts the span of a call with no parent given as a synchronous
+    /// call starts, on the lane of the span it runs under if that span has
+    /// one, or as a root on the backend's lane for roots. Recorded, it goes
+    /// on in its box as the future's, its threshold watched and timed for
+    /// the metrics while they are on; the box stays on the stack for the
+    /// first [`Entered`], which the generated code makes next, on this
+    /// thread. Not recorded, it goes on as its ids, its clock running if a
+    /// threshold or the metrics time it. Not generic, so compiled once, in
+    /// tracekit.
     #[inline(never)]
     fn start_without_parent(callsite: &'static Callsite, record: Record<'_>) -> Option<AsyncInner> {
         let timed = crate::metered::is_on();
-        match start_call_without_parent(callsite, timed, record) {
+        let clocked = timed || callsite.threshold.is_some();
+        match start_call_without_parent(callsite, clocked, record) {
             Ok(pushed) if pushed.recorded => Some(AsyncInner::OnLane(LaneCall {
                 call: None,
                 left_on_stack: Some(pushed.token),
@@ -565,7 +565,7 @@ impl AsyncSpan {
                 failure: None,
             })),
             Ok(pushed) => lane::take_call(pushed.token)
-                .map(|(open, callsite, started)| carrying(Call::taken_off_lane(callsite, open, started, timed))),
+                .map(|(open, callsite, started)| carrying(Call::taken_off_lane(callsite, open, started, clocked))),
             Err(call) => call.map(carrying),
         }
     }
@@ -653,7 +653,8 @@ impl LaneCall {
         }
     }
 
-    /// Ends the span, and times the call for the metrics.
+    /// Ends the span, warns if it ran past its threshold, and times the
+    /// call for the metrics.
     fn end(&mut self, panicked: bool, cancelled: bool) {
         self.settled();
         let Some(mut call) = self.call.take() else { return };
@@ -662,7 +663,10 @@ impl LaneCall {
                 live.set_attribute(KeyValue::new(CANCELLED, true));
             }
         }
-        let (_, callsite, started, ended) = lane::end_call_box(call, panicked, |_, _| ());
+        let (slow, callsite, started, ended) = lane::end_call_box(call, panicked, mark_if_slow);
+        if let Some((elapsed, threshold)) = slow {
+            crate::annotated::performance::say_slow(callsite, elapsed, threshold);
+        }
         if self.timed {
             Stopwatch::since(started).stop_operation(callsite, ended, outcome_type(panicked, cancelled, self.failure));
         }
