@@ -322,29 +322,28 @@ impl SyncSpan {
     /// with it.
     pub(crate) fn into_async(mut self) -> AsyncSpan {
         let on_lane = match self.inner.as_mut() {
-            Some(SyncCall::OnLane(pushed)) => Some((pushed.token, false)),
-            Some(SyncCall::OnLaneTimed(pushed, _)) => Some((pushed.token, true)),
+            Some(SyncCall::OnLane(pushed)) => Some((*pushed, false)),
+            Some(SyncCall::OnLaneTimed(pushed, _)) => Some((*pushed, true)),
             _ => None,
         };
-        let call = match on_lane {
-            Some((token, timed)) => {
-                // Not ended here: the span goes on as the future's.
+        let inner = match on_lane {
+            Some((pushed, clocked)) => {
+                // Not ended here: the span goes on as the future's, which
+                // may be polled anywhere, later.
                 std::mem::forget(self.inner.take());
-                lane::take_call(token)
-                    .map(|(open, callsite, started)| Call::taken_off_lane(callsite, open, started, timed))
+                going_on(pushed, clocked, false)
             }
             None => match self.inner.as_mut() {
-                Some(SyncCall::Started(call)) => call.take(),
+                Some(SyncCall::Started(call)) => call.take().map(|mut call| {
+                    if let Some(open) = &mut call.open {
+                        open.exit();
+                    }
+                    carrying(call)
+                }),
                 _ => None,
             },
         };
-        let inner = call.map(|mut call| {
-            if let Some(open) = &mut call.open {
-                open.exit();
-            }
-            AsyncCall::new(carrying(call))
-        });
-        AsyncSpan { inner }
+        AsyncSpan { inner: inner.map(AsyncCall::new) }
     }
 }
 
@@ -554,18 +553,9 @@ impl AsyncSpan {
     /// tracekit.
     #[inline(never)]
     fn start_without_parent(callsite: &'static Callsite, record: Record<'_>) -> Option<AsyncInner> {
-        let timed = crate::metered::is_on();
-        let clocked = timed || callsite.threshold.is_some();
+        let clocked = crate::metered::is_on() || callsite.threshold.is_some();
         match start_call_without_parent(callsite, clocked, record) {
-            Ok(pushed) if pushed.recorded => Some(AsyncInner::OnLane(LaneCall {
-                call: None,
-                left_on_stack: Some(pushed.token),
-                carried: Context::current(),
-                timed,
-                failure: None,
-            })),
-            Ok(pushed) => lane::take_call(pushed.token)
-                .map(|(open, callsite, started)| carrying(Call::taken_off_lane(callsite, open, started, clocked))),
+            Ok(pushed) => going_on(pushed, clocked, true),
             Err(call) => call.map(carrying),
         }
     }
@@ -601,6 +591,23 @@ impl AsyncSpan {
             }
         }
     }
+}
+
+/// The call `pushed` on a lane, going on as a future's. Recorded, in its
+/// box: left on the stack for the [`Entered`] the generated code makes
+/// next where `left_on_stack`, taken off now otherwise. Not recorded, as
+/// its ids, its clock running if `clocked` (a threshold, the metrics).
+fn going_on(pushed: PushedCall, clocked: bool, left_on_stack: bool) -> Option<AsyncInner> {
+    if !pushed.recorded {
+        return lane::take_call(pushed.token)
+            .map(|(open, callsite, started)| carrying(Call::taken_off_lane(callsite, open, started, clocked)));
+    }
+    let (call, left_on_stack) = match left_on_stack {
+        true => (None, Some(pushed.token)),
+        false => (Some(stack::take_call_box(pushed.token)?), None),
+    };
+    let timed = crate::metered::is_on();
+    Some(AsyncInner::OnLane(LaneCall { call, left_on_stack, carried: Context::current(), timed, failure: None }))
 }
 
 /// `call` going on as a future's: whatever polls it sees what was current
