@@ -32,10 +32,12 @@ fn samples(first: &str) -> Vec<&'static str> {
     found
 }
 
-/// A line with what changes from run to run taken out: every word holding a
-/// digit (durations, ids, times, ports) becomes `#`, a timing bar `BAR`, and
-/// runs of spaces one space.
+/// A line with what changes from run to run taken out: a duration with its
+/// unit (`21 µs`, or `1.02 ms` on a loaded machine) becomes `# ms`, every
+/// other word holding a digit (ids, times, ports) `#`, a timing bar `BAR`,
+/// and runs of spaces one space.
 fn normalized(line: &str) -> String {
+    let line = durations_masked(line);
     let mut out = String::new();
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
@@ -61,6 +63,31 @@ fn normalized(line: &str) -> String {
     }
     flush(&mut word, &mut out);
     out
+}
+
+/// `line` with each number followed by a unit of time made `0 ms`.
+fn durations_masked(line: &str) -> String {
+    let words: Vec<&str> = line.split(' ').collect();
+    let mut masked = Vec::with_capacity(words.len());
+    let mut rest = words.iter().peekable();
+    while let Some(&word) = rest.next() {
+        let number = !word.is_empty() && word.chars().all(|c| c.is_ascii_digit() || c == '.');
+        if number && rest.peek().is_some_and(|unit| matches!(**unit, "ns" | "µs" | "ms" | "s")) {
+            rest.next();
+            masked.push("0 ms");
+        } else {
+            masked.push(word);
+        }
+    }
+    masked.join(" ")
+}
+
+#[test]
+fn a_duration_reads_the_same_in_any_unit() {
+    let quick = "captured trace 3f1a · 1 span · 21 µs";
+    let slow = "captured trace 9e2b · 1 span · 1.02 ms";
+    assert_eq!(normalized(quick), normalized(slow));
+    assert_ne!(normalized(quick), normalized("captured trace 3f1a · 2 spans · 21 µs"));
 }
 
 fn demo(vars: &[(&str, &str)]) -> String {
