@@ -46,6 +46,13 @@ fn charge(cents: u32) -> Result<u32, Declined> {
     }
 }
 
+/// [`charge`] as an `async fn` that yields once before it answers.
+#[trace_async]
+async fn charge_later(cents: u32) -> Result<u32, Declined> {
+    tokio::task::yield_now().await;
+    charge(cents)
+}
+
 #[trace_async(kind = "client")]
 async fn fetch(ms: u64) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -425,9 +432,12 @@ fn a_call_that_is_not_sampled_is_timed_from_its_own_start() {
         let guard = metrics_and_spans_in_memory(&receiver, sampler);
         let _attached = under_caller.then(|| tracekit::propagation::extract(&unsampled_caller).attach());
         const CALLS: u64 = 50;
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let started = std::time::Instant::now();
         for cents in 0..CALLS as u32 {
             let _ = charge(cents * 2);
+            // The same, `async`, polled on this thread.
+            let _ = runtime.block_on(charge_later(cents * 2));
             // Between calls: no part of a call's duration.
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -436,10 +446,14 @@ fn a_call_that_is_not_sampled_is_timed_from_its_own_start() {
         drop(guard);
 
         let durations = metric(&receiver.metrics(), "tracekit.operation.duration");
-        let charged = point(&durations, &[("operation.name", "charge"), ("span.kind", "internal")]);
-        assert_eq!(charged.count, CALLS, "{sampler:?}");
-        let (sum, sleeps) = (charged.sum.unwrap(), CALLS as f64 * 0.002);
-        assert!(sum > 0.0 && sum < elapsed - sleeps, "{sampler:?}: {sum} s of calls in {elapsed} s, {sleeps} s asleep");
+        let sleeps = CALLS as f64 * 0.002;
+        // `charge` runs inside `charge_later` too.
+        for (name, count) in [("charge", 2 * CALLS), ("charge_later", CALLS)] {
+            let timed = point(&durations, &[("operation.name", name), ("span.kind", "internal")]);
+            assert_eq!(timed.count, count, "{sampler:?}: {name}");
+            let sum = timed.sum.unwrap();
+            assert!(sum > 0.0 && sum < elapsed - sleeps, "{sampler:?}: {name}: {sum} s of calls in {elapsed} s");
+        }
     }
 }
 

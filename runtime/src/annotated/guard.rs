@@ -135,16 +135,6 @@ impl Call {
         Call { callsite, open, started: Some(started), stopwatch, failure: None }
     }
 
-    /// The call of a span taken off its lane, which started it at
-    /// `started`: timed from that reading if `timed` (a threshold, or the
-    /// metrics on), so that the span and its duration share their readings.
-    fn taken_off_lane(callsite: &'static Callsite, open: OpenSpan, started: Reading, timed: bool) -> Call {
-        match timed {
-            true => Call::timed(callsite, Some(open), started),
-            false => Call::untimed(callsite, open),
-        }
-    }
-
     /// Records the result or error, if the span is recorded; learns only
     /// whether it failed, formatting nothing, if the call is just timed.
     #[inline]
@@ -322,16 +312,15 @@ impl SyncSpan {
     /// with it.
     pub(crate) fn into_async(mut self) -> AsyncSpan {
         let on_lane = match self.inner.as_mut() {
-            Some(SyncCall::OnLane(pushed)) => Some((*pushed, false)),
-            Some(SyncCall::OnLaneTimed(pushed, _)) => Some((*pushed, true)),
+            Some(SyncCall::OnLane(pushed) | SyncCall::OnLaneTimed(pushed, _)) => Some(*pushed),
             _ => None,
         };
         let inner = match on_lane {
-            Some((pushed, clocked)) => {
+            Some(pushed) => {
                 // Not ended here: the span goes on as the future's, which
                 // may be polled anywhere, later.
                 std::mem::forget(self.inner.take());
-                going_on(pushed, clocked, false)
+                going_on(pushed, false)
             }
             None => match self.inner.as_mut() {
                 Some(SyncCall::Started(call)) => call.take().map(|mut call| {
@@ -489,17 +478,17 @@ struct AsyncCall {
 
 /// An async call's span between its polls.
 enum AsyncInner {
-    /// Started by the backend, or by a threshold's clock; or taken off its
-    /// lane as a record (a span not recorded, a function that returns a
-    /// future).
+    /// Started by the backend (a parent given, a span OpenTelemetry code
+    /// made current), or by a threshold's clock alone.
     Started(Call),
-    /// Started on its parent's lane and kept in its box, as a synchronous
-    /// call's span is: no record unless something other than attributes is
-    /// recorded on it, and a compact one at its end.
+    /// Started on a lane and kept in its box, as a synchronous call's span
+    /// is: no record unless something other than attributes is recorded on
+    /// it, and a compact one at its end; nothing at all if not recorded.
     OnLane(LaneCall),
 }
 
-/// An async call's span kept in its box from its parent's lane.
+/// An async call's span kept in its box from a lane (its parent's, or the
+/// lane for roots), recorded or not.
 struct LaneCall {
     /// `None` while a poll has it current on the stack.
     call: Option<Box<CallSpan>>,
@@ -555,7 +544,7 @@ impl AsyncSpan {
     fn start_without_parent(callsite: &'static Callsite, record: Record<'_>) -> Option<AsyncInner> {
         let clocked = crate::metered::is_on() || callsite.threshold.is_some();
         match start_call_without_parent(callsite, clocked, record) {
-            Ok(pushed) => going_on(pushed, clocked, true),
+            Ok(pushed) => going_on(pushed, true),
             Err(call) => call.map(carrying),
         }
     }
@@ -593,15 +582,12 @@ impl AsyncSpan {
     }
 }
 
-/// The call `pushed` on a lane, going on as a future's. Recorded, in its
-/// box: left on the stack for the [`Entered`] the generated code makes
-/// next where `left_on_stack`, taken off now otherwise. Not recorded, as
-/// its ids, its clock running if `clocked` (a threshold, the metrics).
-fn going_on(pushed: PushedCall, clocked: bool, left_on_stack: bool) -> Option<AsyncInner> {
-    if !pushed.recorded {
-        return lane::take_call(pushed.token)
-            .map(|(open, callsite, started)| carrying(Call::taken_off_lane(callsite, open, started, clocked)));
-    }
+/// The call `pushed` on a lane, going on as a future's in its box, recorded
+/// or not (then its ids carry the decision, and its clock runs only if a
+/// threshold or the metrics time it): left on the stack for the
+/// [`Entered`] the generated code makes next where `left_on_stack`, taken
+/// off now otherwise.
+fn going_on(pushed: PushedCall, left_on_stack: bool) -> Option<AsyncInner> {
     let (call, left_on_stack) = match left_on_stack {
         true => (None, Some(pushed.token)),
         false => (Some(stack::take_call_box(pushed.token)?), None),
@@ -665,6 +651,11 @@ impl LaneCall {
     fn end(&mut self, panicked: bool, cancelled: bool) {
         self.settled();
         let Some(mut call) = self.call.take() else { return };
+        if !call.recorded && !self.timed && call.callsite.threshold.is_none() {
+            // Nothing recorded, nothing timed: no clock to read.
+            stack::recycle_call(call);
+            return;
+        }
         if cancelled {
             if let Some(live) = call.live() {
                 live.set_attribute(KeyValue::new(CANCELLED, true));

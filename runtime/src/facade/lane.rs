@@ -21,7 +21,6 @@ use super::callsite::Callsite;
 use super::dispatch::{self, CaptureBackend, RootDecision};
 use super::failure::mark_panicked;
 use super::live::{CallSpan, Lane};
-use super::open::OpenSpan;
 use super::stack::{self, CurrentSpan, Token};
 use crate::support::clock::{Reading, Timestamp};
 use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceState};
@@ -173,27 +172,6 @@ fn started_now(mut call: Box<CallSpan>) -> Option<Box<CallSpan>> {
 /// nothing, for what times it (a threshold, the metrics).
 pub(crate) fn read_start(token: Token) {
     stack::with_call(token, |call| call.started = Reading::now());
-}
-
-/// The call span `token` started, no longer current, as an [`OpenSpan`]
-/// (with the callsite it was started for and its start reading): a call
-/// that goes on as a future's.
-pub(crate) fn take_call(token: Token) -> Option<(OpenSpan, &'static Callsite, Reading)> {
-    stack::leave_call(token, |call| {
-        if !call.recorded {
-            // Its ids go on with the future, as any span not recorded.
-            let ids = std::mem::replace(&mut call.ids, SpanContext::NONE);
-            return Some((OpenSpan::not_recorded(ids), call.callsite, call.started));
-        }
-        // Its record is made from the ids, which it then takes.
-        call.live();
-        let (live, lane) = (call.live.take()?, call.lane.take()?);
-        let mut open = OpenSpan::recorded(std::mem::replace(&mut call.ids, SpanContext::NONE), live);
-        open.set_local_trace(lane.sink().and_then(|sink| sink.local_trace()));
-        open.set_lane(lane);
-        Some((open, call.callsite, call.started))
-    })
-    .flatten()
 }
 
 /// Ends the call span `token` started. During a panic, the span is marked

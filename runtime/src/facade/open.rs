@@ -134,6 +134,7 @@ impl OpenSpan {
     }
 
     /// Gives the span a lane, on which the calls under it start.
+    #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "the pipeline gives its spans lanes"))]
     pub(crate) fn set_lane(&mut self, lane: Lane) {
         if let Some(state) = self.state.as_mut() {
             state.lane = Some(lane);
