@@ -533,13 +533,11 @@ impl AsyncSpan {
 
     /// Starts the span of a call with no parent given as a synchronous
     /// call starts, on the lane of the span it runs under if that span has
-    /// one, or as a root on the backend's lane for roots. Recorded, it goes
-    /// on in its box as the future's, its threshold watched and timed for
-    /// the metrics while they are on; the box stays on the stack for the
-    /// first [`Entered`], which the generated code makes next, on this
-    /// thread. Not recorded, it goes on as its ids, its clock running if a
-    /// threshold or the metrics time it. Not generic, so compiled once, in
-    /// tracekit.
+    /// one, or as a root on the backend's lane for roots, its clock running
+    /// if a threshold or the metrics time it. Recorded or not, it goes on in
+    /// its box as the future's ([`going_on`]), the box left on the stack for
+    /// the first [`Entered`], which the generated code makes next, on this
+    /// thread. Not generic, so compiled once, in tracekit.
     #[inline(never)]
     fn start_without_parent(callsite: &'static Callsite, record: Record<'_>) -> Option<AsyncInner> {
         let clocked = crate::metered::is_on() || callsite.threshold.is_some();
