@@ -198,15 +198,18 @@ impl std::fmt::Debug for Counted {
 #[derive(Debug)]
 struct Seen(Option<TraceId>, Option<SpanId>, bool, String);
 
-#[trace_operation(include_args, include_result)]
-fn counted_root(counted: &Counted) -> (Counted, Seen) {
+/// Makes a call, then looks at the current span and sends it on.
+fn call_then_look() -> Seen {
     let _ = charge(250);
     let mut headers = HashMap::new();
     tracekit::propagation::inject(&mut headers);
     let span = current_span();
-    let seen =
-        Seen(span.trace_id(), span.span_id(), span.is_recording(), headers.remove("traceparent").unwrap_or_default());
-    (counted.clone(), seen)
+    Seen(span.trace_id(), span.span_id(), span.is_recording(), headers.remove("traceparent").unwrap_or_default())
+}
+
+#[trace_operation(include_args, include_result)]
+fn counted_root(counted: &Counted) -> (Counted, Seen) {
+    (counted.clone(), call_then_look())
 }
 
 #[test]
@@ -255,13 +258,7 @@ impl Future for YieldOnce {
 #[tracekit::trace_async(include_args, include_result)]
 async fn counted_async_root(counted: &Counted) -> (Counted, Seen) {
     YieldOnce(false).await;
-    let _ = charge(250);
-    let mut headers = HashMap::new();
-    tracekit::propagation::inject(&mut headers);
-    let span = current_span();
-    let seen =
-        Seen(span.trace_id(), span.span_id(), span.is_recording(), headers.remove("traceparent").unwrap_or_default());
-    (counted.clone(), seen)
+    (counted.clone(), call_then_look())
 }
 
 #[test]
