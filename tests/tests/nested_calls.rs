@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use tracekit::opentelemetry::trace::{SpanContext, TraceContextExt as _, TraceFlags, TraceState};
 use tracekit::opentelemetry::Context;
-use tracekit::testing::{capture, Capture, CapturedSpan};
+use tracekit::testing::{capture, Capture, CapturedSpan, Spans};
 use tracekit::{current_span, trace_operation, Sampler, SpanId, SpanKind, Status, TraceId, Value};
 
 #[derive(Debug)]
@@ -212,19 +212,29 @@ fn counted_root(counted: &Counted) -> (Counted, Seen) {
     (counted.clone(), call_then_look())
 }
 
+/// Roots made by each run of [`ROOTS`] runs of `root` under `sampler`:
+/// what each saw, and the spans captured. Checks that the argument and
+/// the result (see [`Counted`]) were formatted for the recorded roots
+/// (named `name`) only, and that only those have their call under them.
+fn roots_under(sampler: Sampler, name: &str, root: impl Fn() -> Seen) -> (Vec<Seen>, Spans) {
+    use std::sync::atomic::Ordering;
+    FORMATTED.store(0, Ordering::Relaxed);
+    let (seen, spans) = Capture::new().sampler(sampler).run(|| (0..ROOTS).map(|_| root()).collect::<Vec<_>>());
+    let roots = spans.all(name).len();
+    assert_eq!(FORMATTED.load(Ordering::Relaxed), 2 * roots, "{sampler:?}: recorded roots only");
+    assert_eq!(spans.all("charge").len(), roots, "{sampler:?}: no call of an unsampled trace");
+    (seen, spans)
+}
+
+/// Roots each test of a sampler makes.
+const ROOTS: usize = 200;
+
 #[test]
 fn a_root_its_sampler_does_not_keep_carries_its_own_unsampled_ids_and_formats_nothing() {
-    use std::sync::atomic::Ordering;
-    const ROOTS: usize = 200;
     let samplers = [Sampler::AlwaysOff, Sampler::ParentBasedAlwaysOff, Sampler::ParentBasedTraceIdRatio(0.5)];
     for sampler in samplers {
-        FORMATTED.store(0, Ordering::Relaxed);
-        let (seen, spans) =
-            Capture::new().sampler(sampler).run(|| (0..ROOTS).map(|_| counted_root(&Counted).1).collect::<Vec<_>>());
+        let (seen, spans) = roots_under(sampler, "counted_root", || counted_root(&Counted).1);
         let roots = spans.all("counted_root");
-        // The argument and the result, of the recorded roots only.
-        assert_eq!(FORMATTED.load(Ordering::Relaxed), 2 * roots.len(), "{sampler:?}");
-        assert_eq!(spans.all("charge").len(), roots.len(), "{sampler:?}: no call of an unsampled trace");
         let unsampled: Vec<_> = seen.iter().filter(|Seen(.., recording, _)| !recording).collect();
         assert_eq!(unsampled.len(), ROOTS - roots.len(), "{sampler:?}");
         if sampler == Sampler::ParentBasedTraceIdRatio(0.5) {
@@ -263,17 +273,11 @@ async fn counted_async_root(counted: &Counted) -> (Counted, Seen) {
 
 #[test]
 fn an_async_root_carries_its_ids_across_its_polls_whether_or_not_its_sampler_keeps_it() {
-    use std::sync::atomic::Ordering;
-    const ROOTS: usize = 200;
     let samplers = [Sampler::AlwaysOn, Sampler::AlwaysOff, Sampler::ParentBasedTraceIdRatio(0.5)];
     for sampler in samplers {
-        FORMATTED.store(0, Ordering::Relaxed);
-        let (seen, spans) = Capture::new()
-            .sampler(sampler)
-            .run(|| (0..ROOTS).map(|_| futures_executor_lite(counted_async_root(&Counted)).1).collect::<Vec<_>>());
+        let async_root = || futures_executor_lite(counted_async_root(&Counted)).1;
+        let (seen, spans) = roots_under(sampler, "counted_async_root", async_root);
         let roots = spans.all("counted_async_root");
-        assert_eq!(FORMATTED.load(Ordering::Relaxed), 2 * roots.len(), "{sampler:?}: recorded roots only");
-        assert_eq!(spans.all("charge").len(), roots.len(), "{sampler:?}: no call of an unsampled trace");
         match sampler {
             Sampler::AlwaysOn => assert_eq!(roots.len(), ROOTS),
             Sampler::AlwaysOff => assert!(roots.is_empty()),
