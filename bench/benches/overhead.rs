@@ -22,10 +22,10 @@ use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::sync::Mutex;
+use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 use tracekit::{Config, Exporter};
-use tracekit_bench::{CountingExporter, CountingReporter};
+use tracekit_bench::{CountingExporter, CountingReporter, HeldExporter};
 use tracekit_tests::receiver::Receiver;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -1056,6 +1056,131 @@ fn threads() {
     }
 }
 
+/// What each thread of [`recording_threads`] does in a round.
+#[derive(Clone, Copy, PartialEq)]
+enum RoundOf {
+    Tracekit,
+    /// Plain calls: how this machine's cores scale with nothing shared.
+    Plain,
+}
+
+/// The recording threads alone, 1, 2 and 8 at once, in turn with plain
+/// calls: each round, every thread records its spans under local roots
+/// while the export thread sleeps in a held export; then the export is let
+/// go and the round drained, untimed, every span exported. Where
+/// [`threads`] shows the export thread setting the pace on two cores, this
+/// shows what the threads that record do to each other, against what the
+/// machine's cores give threads that share nothing. (fastrace's collector
+/// cannot be held, so it is not beside them here.)
+fn recording_threads() {
+    let exporter = HeldExporter::default();
+    let _guard = Config::new()
+        .span_exporter(exporter.clone())
+        .batch(|batch| {
+            batch.schedule_delay(Duration::from_millis(50)).max_queue_size(1 << 17).max_export_batch_size(512)
+        })
+        .install()
+        .unwrap();
+    // Each thread's round fits its ring (a queue), so that nothing is
+    // dropped, and lasts tens of milliseconds: a wake-up at a barrier can
+    // take a millisecond on a virtual machine's idle core.
+    const PER_ROUND: u64 = 120_000;
+    // Plain calls cost about a fiftieth of a span.
+    const PLAIN_PER_ROUND: u64 = PER_ROUND * 50;
+    const ROUNDS: usize = 21;
+    const CASES: [RoundOf; 2] = [RoundOf::Tracekit, RoundOf::Plain];
+    println!(
+        "\nThreads recording at once, tracekit's export thread held (spans under a local root each 1,000, \
+         {PER_ROUND} a thread a round, median of {ROUNDS} rounds, in turn with plain calls; every span \
+         exported after its round):\n"
+    );
+    println!("| threads | spans recorded/s (aggregate) | × one thread | plain calls, × one thread | spans lost |");
+    println!("|---:|---:|---:|---:|---:|");
+    let mut one = [0.0; 2];
+    for threads in [1usize, 2, 8] {
+        let (start, end) = (Barrier::new(threads + 1), Barrier::new(threads + 1));
+        let job = Mutex::new(RoundOf::Plain);
+        // When each thread began and ended its round: the round lasts from
+        // the first start to the last end.
+        let spans = Mutex::new(Vec::with_capacity(threads));
+        let mut rates: [Vec<f64>; 2] = Default::default();
+        let mut lost = 0;
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    let tracekit_requests = TracekitRequests::default();
+                    // A first round of each, untimed, makes the thread's ring.
+                    for _ in 0..(ROUNDS + 1) * CASES.len() {
+                        start.wait();
+                        let of = *job.lock().unwrap();
+                        let began = Instant::now();
+                        match of {
+                            RoundOf::Tracekit => {
+                                (0..PER_ROUND).for_each(|i| tracekit_requests.call(i));
+                                tracekit_requests.drain();
+                            }
+                            RoundOf::Plain => (0..PLAIN_PER_ROUND).for_each(|i| {
+                                black_box(plain(i));
+                            }),
+                        }
+                        spans.lock().unwrap().push((began, Instant::now()));
+                        end.wait();
+                    }
+                });
+            }
+            for round in 0..=ROUNDS {
+                for (case, of) in CASES.into_iter().enumerate() {
+                    *job.lock().unwrap() = of;
+                    let before = (exporter.count(), tracekit::export_stats().dropped);
+                    if of == RoundOf::Tracekit {
+                        // A batch from this thread sends the export thread
+                        // into the held export, where it sleeps through the round.
+                        exporter.hold();
+                        (0..512).for_each(|i| {
+                            black_box(with_tracekit(i));
+                        });
+                        exporter.wait_until_held();
+                    }
+                    start.wait();
+                    end.wait();
+                    let elapsed = {
+                        let mut spans = spans.lock().unwrap();
+                        let first = spans.iter().map(|span| span.0).min().unwrap();
+                        let last = spans.iter().map(|span| span.1).max().unwrap();
+                        spans.clear();
+                        (last - first).as_secs_f64()
+                    };
+                    let per_thread = match of {
+                        RoundOf::Tracekit => {
+                            exporter.release();
+                            assert!(tracekit::flush());
+                            let exported = exporter.count() - before.0;
+                            let dropped = tracekit::export_stats().dropped - before.1;
+                            // The roots, one each 1,000 spans, and this thread's batch.
+                            let expected = threads as u64 * (PER_ROUND + PER_ROUND / 1000) + 512;
+                            assert_eq!(exported + dropped, expected, "every span exported or counted");
+                            if round > 0 {
+                                lost += dropped;
+                            }
+                            PER_ROUND
+                        }
+                        RoundOf::Plain => PLAIN_PER_ROUND,
+                    };
+                    if round > 0 {
+                        rates[case].push((threads as u64 * per_thread) as f64 / elapsed);
+                    }
+                }
+            }
+        });
+        let rates = rates.map(|rates| median_and_quartiles(rates).0);
+        if threads == 1 {
+            one = rates;
+        }
+        let [tracekit, plain] = rates;
+        println!("| {threads} | {tracekit:.0} | {:.2} | {:.2} | {lost} |", tracekit / one[0], plain / one[1]);
+    }
+}
+
 fn main() {
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -1065,4 +1190,5 @@ fn main() {
     criterion.final_summary();
     report();
     threads();
+    recording_threads();
 }

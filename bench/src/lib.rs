@@ -5,7 +5,7 @@ use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// An exporter that only counts spans.
 #[derive(Clone, Debug, Default)]
@@ -22,6 +22,79 @@ impl CountingExporter {
     /// Spans counted so far.
     pub fn count(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A counting exporter that can be held: while it is, an export waits at
+/// its gate, so that the export thread sleeps and takes no core. A
+/// benchmark times the threads that record alone this way, then lets the
+/// export go and drains what they queued.
+#[derive(Clone, Debug, Default)]
+pub struct HeldExporter {
+    counter: CountingExporter,
+    gate: Arc<Gate>,
+}
+
+/// Whether exports are held, and whether one waits at the gate.
+#[derive(Debug, Default)]
+struct Gate {
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    held: bool,
+    waiting: bool,
+}
+
+impl Gate {
+    fn state(&self) -> MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl HeldExporter {
+    /// Holds the exports that start from now on.
+    pub fn hold(&self) {
+        self.gate.state().held = true;
+    }
+
+    /// Waits until an export is held at the gate: the export thread is
+    /// asleep until [`HeldExporter::release`].
+    pub fn wait_until_held(&self) {
+        let mut state = self.gate.state();
+        while !state.waiting {
+            state = self.gate.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+
+    /// Lets the held export, and those after it, go.
+    pub fn release(&self) {
+        self.gate.state().held = false;
+        self.gate.changed.notify_all();
+    }
+
+    /// Spans counted so far.
+    pub fn count(&self) -> u64 {
+        self.counter.count()
+    }
+}
+
+impl SpanExporter for HeldExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
+        {
+            let mut state = self.gate.state();
+            if state.held {
+                state.waiting = true;
+                self.gate.changed.notify_all();
+                while state.held {
+                    state = self.gate.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+                }
+                state.waiting = false;
+            }
+        }
+        self.counter.export(batch).await
     }
 }
 
