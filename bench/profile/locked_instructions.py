@@ -10,6 +10,8 @@
 # A span that takes no lock and shares no counter with other threads runs
 # none; each one listed is named with the function it is in. Stepping is
 # slow (tens of seconds for a call on a virtual machine).
+import subprocess
+
 import gdb
 
 # Calls let run first: the thread's pools and rings are warm by then, and
@@ -21,11 +23,12 @@ gdb.execute("set pagination off")
 gdb.execute("set confirm off")
 gdb.execute("set print demangle on")
 gdb.execute("set print asm-demangle on")
-# A release build has no debug information: the function is found by its
-# symbol's name.
-listed = gdb.execute("info functions one_span::traced_call", to_string=True)
-symbol = next(line.split()[1] for line in listed.splitlines() if "one_span::traced_call::" in line)
-breakpoint = gdb.Breakpoint(f"*'{symbol}'", internal=True)
+# By its symbol's mangled name, which gdb finds whether or not the build
+# has debug information.
+program = gdb.current_progspace().filename
+symbols = subprocess.run(["nm", "--defined-only", program], capture_output=True, text=True, check=True).stdout
+symbol = next(line.split()[2] for line in symbols.splitlines() if "8one_span11traced_call17h" in line)
+breakpoint = gdb.Breakpoint(symbol, internal=True)
 breakpoint.ignore_count = WARM
 gdb.execute("run", to_string=True)
 frame = gdb.selected_frame()
