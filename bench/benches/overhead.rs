@@ -139,14 +139,15 @@ fn paired_with_peer(
 }
 
 /// Checks that a case exported every span it made. tracekit's (every case
-/// whose name says tracekit) must: a span lost there is a fault. A peer that loses some (fastrace's collector did,
-/// once in a run of its `async` case) has its losses printed, and the run
+/// whose name says tracekit) must: a span lost there is a fault. A peer
+/// that exports another number (fastrace's collector lost some once, in a
+/// run of its `async` case) has it printed after its case, and the run
 /// goes on.
 fn check_exported(name: &str, exported: u64, expected: u64) {
     if name.contains("tracekit") {
         assert_eq!(exported, expected, "{name}: every span made must be exported");
     } else if exported != expected {
-        println!("{name}: {} of {expected} spans not exported, lost by the peer", expected.abs_diff(exported));
+        println!("{name}: {exported} of the {expected} spans made were exported");
     }
 }
 
@@ -1078,7 +1079,8 @@ enum RoundOf {
 /// The recording threads alone, 1, 2 and 8 at once, in turn with plain
 /// calls: each round, every thread records its spans under local roots
 /// while the export thread sleeps in a held export; then the export is let
-/// go and the round drained, untimed, every span exported. Where
+/// go and the round drained, untimed, every span exported or counted lost
+/// (the rings hold a round: none is). Where
 /// [`threads`] shows the export thread setting the pace on two cores, this
 /// shows what the threads that record do to each other, against what the
 /// machine's cores give threads that share nothing. (fastrace's collector
@@ -1093,17 +1095,18 @@ fn recording_threads() {
         .install()
         .unwrap();
     // Each thread's round fits its ring (a queue), so that nothing is
-    // dropped, and lasts tens of milliseconds: a wake-up at a barrier can
+    // dropped, and lasts 10 to 20 milliseconds: a wake-up at a barrier can
     // take a millisecond on a virtual machine's idle core.
     const PER_ROUND: u64 = 120_000;
-    // Plain calls cost about a fiftieth of a span.
-    const PLAIN_PER_ROUND: u64 = PER_ROUND * 50;
+    // A plain call costs a hundred-and-twentieth to a hundred-and-fiftieth
+    // of a span: a round of them lasts about as long.
+    const PLAIN_PER_ROUND: u64 = PER_ROUND * 120;
     const ROUNDS: usize = 21;
     const CASES: [RoundOf; 2] = [RoundOf::Tracekit, RoundOf::Plain];
     println!(
         "\nThreads recording at once, tracekit's export thread held (spans under a local root each 1,000, \
          {PER_ROUND} a thread a round, median of {ROUNDS} rounds, in turn with plain calls; every span \
-         exported after its round):\n"
+         exported or counted lost after its round):\n"
     );
     println!("| threads | spans recorded/s (aggregate) | × one thread | plain calls, × one thread | spans lost |");
     println!("|---:|---:|---:|---:|---:|");
@@ -1116,6 +1119,9 @@ fn recording_threads() {
         let spans = Mutex::new(Vec::with_capacity(threads));
         let mut rates: [Vec<f64>; 2] = Default::default();
         let mut lost = 0;
+        // Checked after the threads have ended: a failed check inside the
+        // scope would wait forever for threads parked at the barrier.
+        let mut miscounted = Vec::new();
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| {
@@ -1134,7 +1140,8 @@ fn recording_threads() {
                                 black_box(plain(i));
                             }),
                         }
-                        spans.lock().unwrap().push((began, Instant::now()));
+                        let ended = Instant::now();
+                        spans.lock().unwrap().push((began, ended));
                         end.wait();
                     }
                 });
@@ -1169,7 +1176,9 @@ fn recording_threads() {
                             let dropped = tracekit::export_stats().dropped - before.1;
                             // The roots, one each 1,000 spans, and this thread's batch.
                             let expected = threads as u64 * (PER_ROUND + PER_ROUND / 1000) + 512;
-                            assert_eq!(exported + dropped, expected, "every span exported or counted");
+                            if exported + dropped != expected {
+                                miscounted.push((round, exported, dropped, expected));
+                            }
                             if round > 0 {
                                 lost += dropped;
                             }
@@ -1183,6 +1192,7 @@ fn recording_threads() {
                 }
             }
         });
+        assert!(miscounted.is_empty(), "every span exported or counted lost: {miscounted:?}");
         let rates = rates.map(|rates| median_and_quartiles(rates).0);
         if threads == 1 {
             one = rates;

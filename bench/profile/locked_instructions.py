@@ -9,28 +9,40 @@
 #
 # A span that takes no lock and shares no counter with other threads runs
 # none; each one listed is named with the function it is in. Stepping is
-# slow (tens of seconds for a call on a virtual machine).
+# slow (tens of seconds for a call on a virtual machine). The call stepped
+# is the one after TRACEKIT_STEP_AFTER calls (100,500 unless set).
+import os
 import subprocess
 
 import gdb
 
-# Calls let run first: the thread's pools and rings are warm by then, and
-# the call stepped is the 501st under its root, not the first (which
-# counts its root's sink once, for the thousand calls under that root).
-WARM = 100_500
+# Calls that run before the one stepped: the thread's pools and rings are
+# warm by then, and the call stepped is the 501st under its root, not the
+# first (which counts its root's sink once, for the thousand calls under
+# that root: 100,000 steps that one).
+WARM = int(os.environ.get("TRACEKIT_STEP_AFTER", "100500"))
 
 gdb.execute("set pagination off")
 gdb.execute("set confirm off")
 gdb.execute("set print demangle on")
 gdb.execute("set print asm-demangle on")
+# Memory operands are then written in parentheses, which the check for a
+# locked `xchg` below looks for.
+gdb.execute("set disassembly-flavor att")
 # By its symbol's mangled name, which gdb finds whether or not the build
 # has debug information.
 program = gdb.current_progspace().filename
 symbols = subprocess.run(["nm", "--defined-only", program], capture_output=True, text=True, check=True).stdout
-symbol = next(line.split()[2] for line in symbols.splitlines() if "8one_span11traced_call17h" in line)
-breakpoint = gdb.Breakpoint(symbol, internal=True)
+found = [line.split()[2] for line in symbols.splitlines() if "8one_span11traced_call17h" in line]
+if not found:
+    raise gdb.GdbError(f"one_span::traced_call not found in {program}: build it with `cargo build --release -p tracekit-bench --bin one_span`")
+# At its first instruction, not after its prologue, with or without debug
+# information.
+breakpoint = gdb.Breakpoint("*" + found[0], internal=True)
 breakpoint.ignore_count = WARM
 gdb.execute("run", to_string=True)
+if breakpoint.hit_count != WARM + 1:
+    raise gdb.GdbError("the program ended before the call to step")
 frame = gdb.selected_frame()
 caller = frame.older()
 return_to = caller.pc()

@@ -45,7 +45,11 @@ struct Gate {
 #[derive(Debug, Default)]
 struct GateState {
     held: bool,
-    waiting: bool,
+    /// Counts the releases: an export waits for the release after it came,
+    /// even if the gate is held again before it wakes.
+    releases: u64,
+    /// The releases counted when the export waiting at the gate came.
+    waiting: Option<u64>,
 }
 
 impl Gate {
@@ -64,14 +68,17 @@ impl HeldExporter {
     /// asleep until [`HeldExporter::release`].
     pub fn wait_until_held(&self) {
         let mut state = self.gate.state();
-        while !state.waiting {
+        while state.waiting != Some(state.releases) {
             state = self.gate.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
         }
     }
 
     /// Lets the held export, and those after it, go.
     pub fn release(&self) {
-        self.gate.state().held = false;
+        let mut state = self.gate.state();
+        state.held = false;
+        state.releases += 1;
+        drop(state);
         self.gate.changed.notify_all();
     }
 
@@ -86,12 +93,15 @@ impl SpanExporter for HeldExporter {
         {
             let mut state = self.gate.state();
             if state.held {
-                state.waiting = true;
+                let came_at = state.releases;
+                state.waiting = Some(came_at);
                 self.gate.changed.notify_all();
-                while state.held {
+                while state.releases == came_at {
                     state = self.gate.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
                 }
-                state.waiting = false;
+                if state.waiting == Some(came_at) {
+                    state.waiting = None;
+                }
             }
         }
         self.counter.export(batch).await
