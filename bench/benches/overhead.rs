@@ -1116,7 +1116,7 @@ fn recording_threads() {
         let job = Mutex::new(RoundOf::Plain);
         // When each thread began and ended its round: the round lasts from
         // the first start to the last end.
-        let spans = Mutex::new(Vec::with_capacity(threads));
+        let intervals = Mutex::new(Vec::with_capacity(threads));
         let mut rates: [Vec<f64>; 2] = Default::default();
         let mut lost = 0;
         // Checked after the threads have ended: a failed check inside the
@@ -1141,7 +1141,7 @@ fn recording_threads() {
                             }),
                         }
                         let ended = Instant::now();
-                        spans.lock().unwrap().push((began, ended));
+                        intervals.lock().unwrap().push((began, ended));
                         end.wait();
                     }
                 });
@@ -1162,10 +1162,10 @@ fn recording_threads() {
                     start.wait();
                     end.wait();
                     let elapsed = {
-                        let mut spans = spans.lock().unwrap();
-                        let first = spans.iter().map(|span| span.0).min().unwrap();
-                        let last = spans.iter().map(|span| span.1).max().unwrap();
-                        spans.clear();
+                        let mut intervals = intervals.lock().unwrap();
+                        let first = intervals.iter().map(|&(began, _)| began).min().unwrap();
+                        let last = intervals.iter().map(|&(_, ended)| ended).max().unwrap();
+                        intervals.clear();
                         (last - first).as_secs_f64()
                     };
                     let per_thread = match of {

@@ -56,6 +56,11 @@ impl Gate {
     fn state(&self) -> MutexGuard<'_, GateState> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// Waits for the next change of `state`.
+    fn wait<'a>(&self, state: MutexGuard<'a, GateState>) -> MutexGuard<'a, GateState> {
+        self.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 impl HeldExporter {
@@ -69,7 +74,7 @@ impl HeldExporter {
     pub fn wait_until_held(&self) {
         let mut state = self.gate.state();
         while state.waiting != Some(state.releases) {
-            state = self.gate.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+            state = self.gate.wait(state);
         }
     }
 
@@ -97,7 +102,7 @@ impl SpanExporter for HeldExporter {
                 state.waiting = Some(came_at);
                 self.gate.changed.notify_all();
                 while state.releases == came_at {
-                    state = self.gate.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+                    state = self.gate.wait(state);
                 }
                 if state.waiting == Some(came_at) {
                     state.waiting = None;
