@@ -470,7 +470,17 @@ impl Traced<'_> {
     fn record_finish(&self, result: &Ident, recorder: &Ident) -> TokenStream {
         let private = self.private();
         let (traits, statements) = self.outcome(quote!(&#result), recorder);
-        recording_closure(&private, recorder, traits, &statements)
+        let closure = recording_closure(&private, recorder, traits, &statements);
+        if self.result_span.is_some() || statements.is_empty() {
+            return closure;
+        }
+        // Only a failure is recorded: the type of a value that is not a
+        // `Result` says it has none, so the call makes no recorder for it.
+        quote! {{
+            #[allow(unused_imports)]
+            use #private::{OutcomeOfResult as _, OutcomeOfValue as _};
+            (&#private::Returned(&#result)).__tracekit_if_fallible(#closure)
+        }}
     }
 
     /// The same for the output of a future of a named type, handed to the
@@ -626,7 +636,7 @@ fn recording_closure(
     statements: &[TokenStream],
 ) -> TokenStream {
     if statements.is_empty() {
-        return quote!(#private::record_nothing);
+        return quote!(#private::NothingToRecord);
     }
     let traits = traits.iter().flat_map(|group| group.iter()).map(|name| Ident::new(name, Span::call_site()));
     quote! {

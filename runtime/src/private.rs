@@ -3,7 +3,7 @@
 //! exact version. No module of the runtime imports from here.
 
 pub use crate::annotated::boxed::{call_once, FinishValue, Finishing, ReturnedFuture};
-pub use crate::annotated::guard::{current_parent, record_nothing, AsyncSpan, IntoParent, SyncSpan};
+pub use crate::annotated::guard::{current_parent, AsyncSpan, IntoParent, NothingToRecord, SyncSpan, WhatToRecord};
 pub use crate::annotated::question_mark::{FromError, QuestionMark};
 pub use crate::annotated::values::{
     redacted, type_name_of, ArgRef, ErrRef, ErrorByDebug, ErrorByDisplay, ErrorByName, NotAnError, OutcomeOfResult,

@@ -59,7 +59,7 @@ async fn traced<F: Future>(
     finish: impl FnOnce(&F::Output, &mut Recorder),
 ) -> F::Output {
     let output = span.instrument(future).await;
-    span.finish(|recorder| finish(&output, recorder));
+    span.finish(|recorder: &mut Recorder| finish(&output, recorder));
     output
 }
 
@@ -94,7 +94,7 @@ pub trait FinishValue<R> {
 impl<R> FinishValue<R> for Finishing<R> {
     #[inline]
     fn __tracekit_finish(self, span: SyncSpan, record: impl FnOnce(&R, &mut Recorder)) -> R {
-        span.finish(|recorder| record(&self.0, recorder));
+        span.finish(|recorder: &mut Recorder| record(&self.0, recorder));
         self.0
     }
 }

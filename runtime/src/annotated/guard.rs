@@ -38,10 +38,33 @@ pub fn current_parent() -> Option<Context> {
     None
 }
 
-/// What a span records when the attribute asks for nothing: one function
-/// shared by every annotated function, where a closure of each would be
-/// compiled once per function.
-pub fn record_nothing(_: &mut Recorder) {}
+/// What the expansion records on a span at one end of its call: a closure
+/// over the arguments (or the outcome), or [`NothingToRecord`].
+pub trait WhatToRecord {
+    /// Whether nothing is ever recorded: then no [`Recorder`] is made.
+    const NOTHING: bool = false;
+
+    /// Records into `recorder`.
+    fn record(self, recorder: &mut Recorder);
+}
+
+impl<F: FnOnce(&mut Recorder)> WhatToRecord for F {
+    #[inline(always)]
+    fn record(self, recorder: &mut Recorder) {
+        self(recorder);
+    }
+}
+
+/// What a span records where the attribute asks for nothing (no
+/// arguments, or an outcome that cannot fail and is not asked for): known
+/// by its type, so that the call makes no recorder for it.
+pub struct NothingToRecord;
+
+impl WhatToRecord for NothingToRecord {
+    const NOTHING: bool = true;
+
+    fn record(self, _: &mut Recorder) {}
+}
 
 /// What `parent = ..` accepts: a `Context` (such as one returned by
 /// `tracekit::propagation::extract`), by value or by reference, or an
@@ -78,16 +101,20 @@ impl IntoParent for Option<Context> {
 }
 
 /// A recording closure with its type erased, so that the code behind it is
-/// compiled once in tracekit rather than once per annotated function.
-type Record<'a> = &'a mut dyn FnMut(&mut Recorder);
+/// compiled once in tracekit rather than once per annotated function, and
+/// whether it records nothing (then a call on a lane makes no recorder).
+struct Record<'a> {
+    closure: &'a mut dyn FnMut(&mut Recorder),
+    nothing: bool,
+}
 
-/// Lets a recording closure be passed as a [`Record`]; it runs at most once.
+/// Lets `record` be passed as a [`Record`] of its closure; it runs at most once.
 #[inline(always)]
-fn erased(record: impl FnOnce(&mut Recorder)) -> impl FnMut(&mut Recorder) {
+fn erased(record: impl WhatToRecord) -> impl FnMut(&mut Recorder) {
     let mut record = Some(record);
     move |recorder| {
         if let Some(record) = record.take() {
-            record(recorder);
+            record.record(recorder);
         }
     }
 }
@@ -118,7 +145,7 @@ impl Call {
         // The threshold's clock runs whether or not anything records, so the
         // warning is never lost to sampling.
         let started = stopwatch.map(Stopwatch::started).or_else(|| callsite.threshold.map(|_| Reading::now()));
-        let open = start_span(|| call_start(callsite, started), parent, record);
+        let open = start_span(|| call_start(callsite, started), parent, record.closure);
         (open.is_some() || started.is_some()).then_some(Call { callsite, open, started, stopwatch, failure: None })
     }
 
@@ -225,17 +252,17 @@ impl SyncSpan {
     /// Starts the span and makes it current. `record` runs only if the span
     /// is recorded.
     #[inline(always)]
-    pub fn enter(
+    pub fn enter<R: WhatToRecord>(
         callsite: &'static Callsite,
         parent: impl FnOnce() -> Option<Context>,
-        record: impl FnOnce(&mut Recorder),
+        record: R,
     ) -> Self {
         // The threshold is a constant of the callsite: for most functions
         // this is the single check of an annotated call.
         if callsite.threshold.is_none() && !crate::facade::dispatch::is_active() {
             return SyncSpan { inner: ManuallyDrop::new(None) };
         }
-        Self::enter_slow(callsite, parent, &mut erased(record))
+        Self::enter_slow(callsite, parent, Record { closure: &mut erased(record), nothing: R::NOTHING })
     }
 
     #[inline(never)]
@@ -252,7 +279,7 @@ impl SyncSpan {
     /// Not generic, so compiled once, in tracekit.
     #[inline(never)]
     fn start_untimed(callsite: &'static Callsite, record: Record<'_>) -> Self {
-        let inner = match start_call_span(callsite, || call_start(callsite, None), record) {
+        let inner = match start_call_span(callsite, || call_start(callsite, None), &mut *record.closure) {
             Ok(pushed) => {
                 record_on_lane(pushed, record);
                 Some(SyncCall::OnLane(pushed))
@@ -297,12 +324,16 @@ impl SyncSpan {
 
     /// Records the outcome, then ends the span.
     #[inline]
-    pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
+    pub fn finish<R: WhatToRecord>(mut self, record: R) {
+        if R::NOTHING {
+            return;
+        }
+        let record = Record { closure: &mut erased(record), nothing: false };
         match self.inner.as_mut() {
-            Some(SyncCall::OnLane(pushed)) => record_on_lane(*pushed, &mut erased(record)),
+            Some(SyncCall::OnLane(pushed)) => record_on_lane(*pushed, record),
             // Out of line, so that an annotated function keeps one small
             // match for what ends its call.
-            Some(call) => call.record_outcome(&mut erased(record)),
+            Some(call) => call.record_outcome(record),
             None => {}
         }
     }
@@ -351,7 +382,7 @@ fn start_call_without_parent(
         span_started.set(now);
         call_start(callsite, now)
     };
-    match start_call_span(callsite, start, record) {
+    match start_call_span(callsite, start, &mut *record.closure) {
         // A root whose trace is not sampled reads no clock on the lane.
         Ok(pushed) if !pushed.recorded => {
             if timed {
@@ -394,7 +425,7 @@ impl SyncCall {
             SyncCall::OnLaneTimed(pushed, failure) => {
                 *failure = record_on_lane_then(*pushed, record, Recorder::failure)
             }
-            SyncCall::Started(Some(call)) => call.record_outcome(record),
+            SyncCall::Started(Some(call)) => call.record_outcome(record.closure),
             SyncCall::Started(None) => {}
         }
     }
@@ -424,9 +455,10 @@ impl Drop for SyncCall {
 
 /// Runs `record` for a call on a lane, whose span is recorded; takes the
 /// span's record only if something other than attributes was recorded.
-/// Nothing runs for a call that records nothing.
+/// Nothing runs for a call that records nothing, or where nothing is
+/// asked.
 fn record_on_lane(call: PushedCall, record: Record<'_>) {
-    if call.recorded {
+    if call.recorded && !record.nothing {
         record_on_lane_then(call, record, |_| ());
     }
 }
@@ -439,7 +471,7 @@ fn record_on_lane_then<R>(call: PushedCall, record: Record<'_>, keep: impl FnOnc
         true => Recorder::default(),
         false => Recorder::outcome_only(),
     };
-    record(&mut recorder);
+    (record.closure)(&mut recorder);
     let kept = keep(&recorder);
     if call.recorded && !recorder.is_empty() {
         stack::with_call(call.token, |span| recorder.apply_to_call(span));
@@ -511,15 +543,15 @@ impl AsyncSpan {
     /// Starts the span, without making it current. `record` runs only if the
     /// span is recorded.
     #[inline(always)]
-    pub fn start(
+    pub fn start<R: WhatToRecord>(
         callsite: &'static Callsite,
         parent: impl FnOnce() -> Option<Context>,
-        record: impl FnOnce(&mut Recorder),
+        record: R,
     ) -> Self {
         if callsite.threshold.is_none() && !crate::facade::dispatch::is_active() {
             return AsyncSpan { inner: None };
         }
-        Self::start_slow(callsite, parent, &mut erased(record))
+        Self::start_slow(callsite, parent, Record { closure: &mut erased(record), nothing: R::NOTHING })
     }
 
     #[inline(never)]
@@ -569,9 +601,13 @@ impl AsyncSpan {
     }
 
     /// Records the outcome, then ends the span.
-    pub fn finish(mut self, record: impl FnOnce(&mut Recorder)) {
+    pub fn finish<R: WhatToRecord>(mut self, record: R) {
         if let Some(inner) = &mut self.inner {
             inner.finished = true;
+            if R::NOTHING {
+                return;
+            }
+            let record = |recorder: &mut Recorder| record.record(recorder);
             match &mut inner.call {
                 AsyncInner::Started(call) => call.record_outcome(record),
                 AsyncInner::OnLane(call) => call.record_outcome(record),

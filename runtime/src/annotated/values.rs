@@ -3,6 +3,7 @@
 //! `(&ArgRef(&x)).__tracekit_value()` finds [`ValueByScalar`] when `x` is an
 //! integer, float, bool or string, and [`ValueByDebug`] otherwise.
 
+use crate::annotated::guard::{NothingToRecord, WhatToRecord};
 use opentelemetry::{StringValue, Value};
 use std::borrow::Cow;
 use std::fmt::{Debug, Display};
@@ -179,6 +180,11 @@ pub trait OutcomeOfResult {
     type Err: ?Sized;
     /// The value split into success and failure.
     fn __tracekit_outcome(&self) -> Result<&Self::Ok, &Self::Err>;
+
+    /// `record`, which records a failure: a `Result` may have one.
+    fn __tracekit_if_fallible<R: WhatToRecord>(&self, record: R) -> R {
+        record
+    }
 }
 
 /// Any other value is a success.
@@ -187,6 +193,12 @@ pub trait OutcomeOfValue {
     type Ok: ?Sized;
     /// The value as a success.
     fn __tracekit_outcome(&self) -> Result<&Self::Ok, &NotAnError>;
+
+    /// Nothing in place of `record`, which records a failure: known by the
+    /// value's type to have none.
+    fn __tracekit_if_fallible<R: WhatToRecord>(&self, _record: R) -> NothingToRecord {
+        NothingToRecord
+    }
 }
 
 impl<T, E> OutcomeOfResult for Returned<'_, Result<T, E>> {

@@ -186,7 +186,10 @@ pub(crate) trait CallSink: Send + Sync {
     /// compact record; `false` when it has none (see the pipeline's
     /// `queued`): it is then recorded in full, through [`CallSink::record`].
     fn end(&self, call: &CallSpan, ended: Reading) -> bool {
-        self.end_with(call, &mut Vec::new(), ended)
+        let mut none = Vec::new();
+        let ended = self.end_with(call, &mut none, ended);
+        crate::support::recycle::let_go(none);
+        ended
     }
     /// Ends `call`, on which nothing was recorded but the `attributes`
     /// that waited in it (taken), at `ended`, in a record filled at once,

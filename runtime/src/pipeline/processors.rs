@@ -91,9 +91,11 @@ impl Processors {
         self.started(call.ids.span_id(), &Cow::Borrowed(call.callsite.name));
     }
 
-    /// Notes a span ended, when tracking.
-    pub(crate) fn ended(&self, span_id: SpanId) {
+    /// Notes a span ended, when tracking: `span_id` is read only then.
+    #[inline]
+    pub(crate) fn ended(&self, span_id: impl FnOnce() -> SpanId) {
         if let Some(unfinished) = &self.unfinished {
+            let span_id = span_id();
             crate::support::locks::recover(unfinished.lock()).retain(|(id, _)| *id != span_id);
         }
     }
@@ -121,9 +123,13 @@ impl Processors {
     /// Takes a finished span, or a call that ended on a lane with nothing
     /// recorded on it, on to the exporter.
     pub(crate) fn queue(&self, span: QueuedSpan) {
-        self.ended(span.span_id());
+        self.ended(|| span.span_id());
         if self.is_shut_down() {
             return;
+        }
+        // Most pipelines have one exporter, behind a batch processor.
+        if let [Processor::Batch(batch)] = &self.processors[..] {
+            return batch.push(span);
         }
         let Some((last, others)) = self.processors.split_last() else { return };
         // A copy for each exporter but the last, which takes the span itself.

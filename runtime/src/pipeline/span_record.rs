@@ -237,13 +237,8 @@ impl SpanRecord {
     #[inline]
     pub(crate) fn set_start_attributes(&mut self, code: Option<CodeLocation>, attributes: Vec<KeyValue>, dropped: u32) {
         self.code = code;
-        // A record comes back with its vector taken, which owns no memory:
-        // nothing to free, so no call into `Vec`'s drop to make.
-        let taken = std::mem::replace(&mut self.attributes, attributes);
-        match taken.capacity() {
-            0 => std::mem::forget(taken),
-            _ => drop(taken),
-        }
+        // A record comes back with its vector taken, which owns no memory.
+        recycle::let_go(std::mem::replace(&mut self.attributes, attributes));
         self.dropped_attributes_count = dropped;
     }
 }

@@ -175,7 +175,7 @@ impl LocalTrace {
     /// judges the trace if it is the root.
     fn hold(&self, span: QueuedSpan, met: Reasons) {
         let keeper = &self.keeper;
-        keeper.processors.ended(span.span_id());
+        keeper.processors.ended(|| span.span_id());
         let is_root = span.span_id() == self.root;
         let mut held = recover(self.held.lock());
         match &mut *held {
