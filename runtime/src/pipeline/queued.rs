@@ -152,6 +152,8 @@ impl IntoSpanData for QueuedSpan {
     }
 }
 
+crate::export::batch::ring_item!(EndedCall, FinishedSpan);
+
 /// A call is queued in place, a record by its box.
 impl Slotted for QueuedSpan {
     type InPlace = EndedCall;

@@ -16,6 +16,7 @@ mod settings;
 pub(crate) use exporter::{BatchExporter, Rejected};
 pub(crate) use given::GivenExporter;
 pub(crate) use queue::{Slot, Slotted};
+pub(crate) use rings::{ring_item, RingItem, ThreadEnd};
 pub use settings::BatchSettings;
 pub(crate) use settings::{SizeSettings, SIZE_EXPECTED};
 
@@ -209,12 +210,8 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
             span.discard();
             return;
         }
-        match shared.rings.push(span, shared.settings.max_export_batch_size) {
-            Pushed::Full(span) => {
-                shared.counters.add_dropped_here();
-                span.discard();
-            }
-            Pushed::Dropped => shared.counters.add_dropped_here(),
+        match shared.rings.push(span, shared.settings.max_export_batch_size, T::discard) {
+            Pushed::Full | Pushed::Dropped => shared.counters.add_dropped_here(),
             Pushed::Batch => shared.wake_once(&shared.wake),
             Pushed::Crowded => shared.wake_once(&shared.crowded),
             Pushed::Queued => {}

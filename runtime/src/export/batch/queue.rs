@@ -9,7 +9,7 @@
 //! rings give each kind its own width; each ring is made on its thread's
 //! first span of that kind.
 
-use super::rings::{Pushed, Rings};
+use super::rings::{Pushed, RingItem, Rings};
 
 /// How a span is queued: in place, or boxed.
 pub(crate) enum Slot<InPlace, Boxed> {
@@ -20,9 +20,9 @@ pub(crate) enum Slot<InPlace, Boxed> {
 /// A span a batch processor queues, split into its two kinds.
 pub(crate) trait Slotted: Send + Sized + 'static {
     /// What a compact span is queued as, in its ring's slot.
-    type InPlace: Send + 'static;
+    type InPlace: RingItem;
     /// What any other span is queued as: a pointer to it.
-    type Boxed: Send + 'static;
+    type Boxed: RingItem;
 
     fn into_slot(self) -> Slot<Self::InPlace, Self::Boxed>;
     fn from_slot(slot: Slot<Self::InPlace, Self::Boxed>) -> Self;
@@ -55,11 +55,14 @@ impl<T: Slotted> Queue<T> {
     }
 
     /// Queues `span` in this thread's ring of its kind; says so when that
-    /// ring holds `batch` spans or more, and when it is half full.
-    pub(super) fn push(&self, span: T, batch: usize) -> Pushed<T> {
+    /// ring holds `batch` spans or more, and when it is half full. A span
+    /// its full ring turns away goes to `turned_away`.
+    pub(super) fn push(&self, span: T, batch: usize, turned_away: impl FnOnce(T)) -> Pushed {
         match span.into_slot() {
-            Slot::InPlace(span) => self.in_place.push(span, batch).map(|span| T::from_slot(Slot::InPlace(span))),
-            Slot::Boxed(span) => self.boxed.push(span, batch).map(|span| T::from_slot(Slot::Boxed(span))),
+            Slot::InPlace(span) => {
+                self.in_place.push(span, batch, |span| turned_away(T::from_slot(Slot::InPlace(span))))
+            }
+            Slot::Boxed(span) => self.boxed.push(span, batch, |span| turned_away(T::from_slot(Slot::Boxed(span)))),
         }
     }
 
@@ -102,6 +105,13 @@ impl<T: Slotted> Queue<T> {
         self.in_place.count() + self.boxed.count()
     }
 }
+
+#[cfg(test)]
+super::ring_item!(
+    std::convert::Infallible,
+    Box<opentelemetry_sdk::trace::SpanData>,
+    opentelemetry_sdk::trace::SpanData
+);
 
 /// The SDK's spans, as the batch processor's own tests queue them: all
 /// boxed.

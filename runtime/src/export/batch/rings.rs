@@ -11,10 +11,10 @@
 //! that finds its ring full is dropped and counted.
 
 use rtrb::{Consumer, Producer, RingBuffer};
-use std::any::Any;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::thread::LocalKey;
 
 /// The export thread's ends of the rings of one processor.
 pub(super) struct Rings<T> {
@@ -24,22 +24,32 @@ pub(super) struct Rings<T> {
     consumers: Mutex<Vec<Consumer<T>>>,
 }
 
-/// A thread's end of a ring, of whatever span type.
-trait ThreadEnd {
-    fn as_any(&mut self) -> &mut dyn Any;
-    /// Whether the processor is gone.
-    fn is_abandoned(&self) -> bool;
+/// What a ring holds: a kind of span, with this thread's list of its ends
+/// of the rings of that kind. A list of each kind, so that a span finds
+/// its ring without a look at the rings of other kinds or at their type.
+/// Declared with [`ring_item!`](crate::export::batch::ring_item).
+pub(crate) trait RingItem: Send + Sized + 'static {
+    /// This thread's ends of the rings of this kind, by processor.
+    fn thread_ends() -> &'static LocalKey<RefCell<Vec<ThreadEnd<Self>>>>;
 }
 
-impl<T: Send + 'static> ThreadEnd for Producer<T> {
-    fn as_any(&mut self) -> &mut dyn Any {
-        self
-    }
-
-    fn is_abandoned(&self) -> bool {
-        Producer::is_abandoned(self)
-    }
+/// Declares [`RingItem`] for each type given, with a list of its own.
+macro_rules! ring_item {
+    ($($kind:ty),* $(,)?) => {$(
+        impl $crate::export::batch::RingItem for $kind {
+            fn thread_ends() -> &'static ::std::thread::LocalKey<
+                ::std::cell::RefCell<::std::vec::Vec<$crate::export::batch::ThreadEnd<Self>>>,
+            > {
+                ::std::thread_local! {
+                    static ENDS: ::std::cell::RefCell<::std::vec::Vec<$crate::export::batch::ThreadEnd<$kind>>> =
+                        const { ::std::cell::RefCell::new(::std::vec::Vec::new()) };
+                }
+                &ENDS
+            }
+        }
+    )*};
 }
+pub(crate) use ring_item;
 
 /// How many spans a thread queues between two looks at how full its ring
 /// is (at most a batch).
@@ -47,21 +57,16 @@ const LOOK_EVERY: usize = 64;
 
 /// A thread's end of one processor's ring, and how many spans it queued
 /// there since it last looked at how full it is.
-struct ThreadRing {
+pub(crate) struct ThreadEnd<T> {
     id: u64,
     queued: usize,
-    end: Box<dyn ThreadEnd>,
-}
-
-thread_local! {
-    /// This thread's rings, by processor: usually one.
-    static THREAD_ENDS: RefCell<Vec<ThreadRing>> = const { RefCell::new(Vec::new()) };
+    producer: Producer<T>,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// Where a span went.
-pub(super) enum Pushed<T> {
+pub(super) enum Pushed {
     /// Queued.
     Queued,
     /// Queued, and the ring holds a batch: time to wake the export thread.
@@ -69,61 +74,43 @@ pub(super) enum Pushed<T> {
     /// Queued, and the ring is half full (and holds a batch): wake the
     /// export thread even from a nap, before the ring fills.
     Crowded,
-    /// Its ring was full: handed back, not queued.
-    Full(T),
+    /// Its ring was full: turned away.
+    Full,
     /// The thread is ending, with no ring left: dropped.
     Dropped,
 }
 
-impl<T> Pushed<T> {
-    /// The same outcome, with a span handed back made a `U`.
-    pub(super) fn map<U>(self, into: impl FnOnce(T) -> U) -> Pushed<U> {
-        match self {
-            Pushed::Queued => Pushed::Queued,
-            Pushed::Batch => Pushed::Batch,
-            Pushed::Crowded => Pushed::Crowded,
-            Pushed::Full(span) => Pushed::Full(into(span)),
-            Pushed::Dropped => Pushed::Dropped,
-        }
-    }
-}
-
-impl<T: Send + 'static> Rings<T> {
+impl<T: RingItem> Rings<T> {
     pub(super) fn new(capacity: usize) -> Self {
         Rings { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), capacity, consumers: Mutex::new(Vec::new()) }
     }
 
     /// Queues `span` in this thread's ring, made on the thread's first
     /// span; says so when the ring holds `batch` spans or more, and when
-    /// it is half full.
+    /// it is half full. A span its full ring turns away goes to
+    /// `turned_away`, which runs with the thread's list of rings borrowed
+    /// (it must not queue a span).
     ///
     /// How full the ring is is read only every [`LOOK_EVERY`] spans (or
     /// every batch, when smaller): it is read from the export thread's
     /// side of the ring, a cache line the other core keeps writing.
-    pub(super) fn push(&self, span: T, batch: usize) -> Pushed<T> {
-        let pushed = THREAD_ENDS.try_with(|ends| {
+    pub(super) fn push(&self, span: T, batch: usize, turned_away: impl FnOnce(T)) -> Pushed {
+        let pushed = T::thread_ends().try_with(|ends| {
             let mut ends = ends.try_borrow_mut().ok()?;
-            let at = match ends.iter().position(|ring| ring.id == self.id) {
-                Some(at) => at,
-                None => {
-                    // Rings of processors gone are forgotten when a new one comes.
-                    ends.retain(|ring| !ring.end.is_abandoned());
-                    let (producer, consumer) = RingBuffer::new(self.capacity);
-                    self.consumers().push(consumer);
-                    ends.push(ThreadRing { id: self.id, queued: 0, end: Box::new(producer) });
-                    ends.len() - 1
-                }
+            // Most threads queue for one processor: its ring comes first.
+            let at = match ends.first().is_some_and(|ring| ring.id == self.id) {
+                true => 0,
+                false => self.find_or_make(&mut ends),
             };
             let ring = &mut ends[at];
-            let producer = ring.end.as_any().downcast_mut::<Producer<T>>()?;
-            Some(match producer.push(span) {
+            Some(match ring.producer.push(span) {
                 Ok(()) => {
                     ring.queued += 1;
                     if ring.queued < LOOK_EVERY.min(batch) {
                         return Some(Pushed::Queued);
                     }
                     ring.queued = 0;
-                    let held = self.capacity - producer.slots();
+                    let held = self.capacity - ring.producer.slots();
                     if held >= batch.max(self.capacity / 2) {
                         Pushed::Crowded
                     } else if held >= batch {
@@ -132,10 +119,28 @@ impl<T: Send + 'static> Rings<T> {
                         Pushed::Queued
                     }
                 }
-                Err(rtrb::PushError::Full(span)) => Pushed::Full(span),
+                Err(rtrb::PushError::Full(span)) => {
+                    turned_away(span);
+                    Pushed::Full
+                }
             })
         });
         pushed.ok().flatten().unwrap_or(Pushed::Dropped)
+    }
+
+    /// Where this processor's ring is in the thread's list `ends`, made
+    /// there on the thread's first span.
+    #[cold]
+    fn find_or_make(&self, ends: &mut Vec<ThreadEnd<T>>) -> usize {
+        if let Some(at) = ends.iter().position(|ring| ring.id == self.id) {
+            return at;
+        }
+        // Rings of processors gone are forgotten when a new one comes.
+        ends.retain(|ring| !ring.producer.is_abandoned());
+        let (producer, consumer) = RingBuffer::new(self.capacity);
+        self.consumers().push(consumer);
+        ends.push(ThreadEnd { id: self.id, queued: 0, producer });
+        ends.len() - 1
     }
 }
 
