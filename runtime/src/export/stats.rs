@@ -30,6 +30,11 @@ pub struct ExportStats {
     /// Spans whose export failed after the OTLP retries, or timed out, and
     /// those the collector took but rejected (OTLP's partial success).
     pub failed: u64,
+    /// Times a thread that records gave its core to the export thread
+    /// (`std::thread::yield_now`) because more than half its queue was
+    /// waiting: spans came faster than they were exported, and the thread
+    /// slowed down to keep them rather than drop them. Not a loss.
+    pub yielded: u64,
 }
 
 impl ExportStats {
@@ -65,6 +70,7 @@ pub(crate) struct Counters {
     exported: AtomicU64,
     dropped: AtomicU64,
     failed: AtomicU64,
+    yielded: AtomicU64,
     /// Spans dropped by the threads that recorded them (their ring was
     /// full), each thread counting in a cell of its own, summed when read:
     /// while a collector is down every span is dropped so, and an atomic
@@ -95,6 +101,7 @@ impl Counters {
             exported: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            yielded: AtomicU64::new(0),
             dropped_by_threads: ThreadLocal::new(),
         }
     }
@@ -121,12 +128,21 @@ impl Counters {
         }
     }
 
+    /// Counts a thread's yield to the export thread, here and in the
+    /// process-wide totals: a shared count is cheap beside the yield.
+    pub(crate) fn add_yielded(&self) {
+        for counters in [self, &PROCESS] {
+            counters.yielded.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     pub(crate) fn snapshot(&self) -> ExportStats {
         ExportStats {
             exported: self.exported.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed)
                 + self.dropped_by_threads.iter().map(|count| count.0.load(Ordering::Relaxed)).sum::<u64>(),
             failed: self.failed.load(Ordering::Relaxed),
+            yielded: self.yielded.load(Ordering::Relaxed),
         }
     }
 }

@@ -184,10 +184,18 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
         Ok(BatchProcessor { shared, worker: Mutex::new(Some(worker)) })
     }
 
-    /// What this processor has exported and lost so far.
+    /// What this processor has exported and lost so far; its yields
+    /// apart ([`BatchProcessor::yields`]), as they depend on the export
+    /// thread's pace.
     #[cfg(all(test, feature = "testing"))]
     fn stats(&self) -> ExportStats {
-        self.shared.counters.snapshot()
+        ExportStats { yielded: 0, ..self.shared.counters.snapshot() }
+    }
+
+    /// How many times the threads that record gave way to the export thread.
+    #[cfg(all(test, feature = "testing"))]
+    fn yields(&self) -> u64 {
+        self.shared.counters.snapshot().yielded
     }
 }
 
@@ -213,7 +221,15 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
         match shared.rings.push(span, shared.settings.max_export_batch_size, T::discard) {
             Pushed::Full | Pushed::Dropped => shared.counters.add_dropped_here(),
             Pushed::Batch => shared.wake_once(&shared.wake),
-            Pushed::Crowded => shared.wake_once(&shared.crowded),
+            Pushed::Crowded => {
+                shared.wake_once(&shared.crowded);
+                // This thread records faster than its spans are exported:
+                // it gives way to the export thread (which may be waiting
+                // for this core), and so slows to the export's pace,
+                // rather than fill its ring and drop spans.
+                shared.counters.add_yielded();
+                std::thread::yield_now();
+            }
             Pushed::Queued => {}
         }
     }
@@ -604,7 +620,7 @@ mod tests {
             processor.push(span(index));
         }
         assert_eq!(wait_for(&store, 10), 10);
-        assert_eq!(processor.stats(), ExportStats { exported: 10, dropped: 0, failed: 0 });
+        assert_eq!(processor.stats(), ExportStats { exported: 10, dropped: 0, failed: 0, yielded: 0 });
     }
 
     #[test]
@@ -630,7 +646,7 @@ mod tests {
         (400..600).for_each(|index| processor.push(span(index)));
         assert!(wait_for(&store, 512) >= 512, "a half-full ring did not wake the export thread");
         processor.force_flush().unwrap();
-        assert_eq!(processor.stats(), ExportStats { exported: 600, dropped: 0, failed: 0 });
+        assert_eq!(processor.stats(), ExportStats { exported: 600, dropped: 0, failed: 0, yielded: 0 });
     }
 
     #[test]
@@ -651,7 +667,36 @@ mod tests {
         assert_eq!(processor.shared.rings.len(), 8, "the queue never grows past its size");
         gate.open.store(true, Ordering::Relaxed);
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-        assert_eq!(processor.stats(), ExportStats { exported: 12, dropped: 88, failed: 0 });
+        assert_eq!(processor.stats(), ExportStats { exported: 12, dropped: 88, failed: 0, yielded: 0 });
+    }
+
+    #[test]
+    fn a_thread_whose_queue_is_more_than_half_full_gives_way_and_keeps_its_spans() {
+        let gate = Gate::default();
+        let processor = BatchProcessor::<SpanData>::new(gate.clone(), settings(64, 4), None, "gate".into()).unwrap();
+        // The first batch is held at the gate: the export thread takes
+        // nothing more while the queue fills.
+        (0..4).for_each(|index| processor.push(span(index)));
+        while processor.shared.rings.len() == 4 {
+            std::thread::yield_now();
+        }
+        // A ring is looked at every batch of 4 spans here. Up to half the
+        // queue (31 spans waiting), the thread never gives way.
+        (4..35).for_each(|index| processor.push(span(index)));
+        assert_eq!(processor.yields(), 0, "gave way with its queue half empty");
+        // From half (32 waiting), at each look...
+        (35..51).for_each(|index| processor.push(span(index)));
+        assert_eq!(processor.yields(), 4, "at 32, 36, 40 and 44 spans waiting");
+        // ...and from three quarters (48 waiting), at every span, to the last
+        // the queue holds.
+        (51..68).for_each(|index| processor.push(span(index)));
+        assert_eq!(processor.yields(), 4 + 17, "at each of 48 to 64 spans waiting");
+        assert_eq!(processor.shared.rings.len(), 64);
+        assert_eq!(processor.stats().dropped, 0, "a span was dropped before the queue was full");
+        gate.open.store(true, Ordering::Relaxed);
+        processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(processor.stats(), ExportStats { exported: 68, dropped: 0, failed: 0, yielded: 0 });
+        assert!(crate::export_stats().yielded >= 21, "the process counts the yields too");
     }
 
     /// A span of either kind, for the rings of both kinds.
@@ -712,7 +757,7 @@ mod tests {
         assert_eq!(processor.shared.rings.count(), 2, "one ring of each kind for this thread");
         gate.open.store(true, Ordering::Relaxed);
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-        assert_eq!(processor.stats(), ExportStats { exported: 4 + 16, dropped: 2 * 96 - 16, failed: 0 });
+        assert_eq!(processor.stats(), ExportStats { exported: 4 + 16, dropped: 2 * 96 - 16, failed: 0, yielded: 0 });
     }
 
     /// An exporter that waits for a permit before each export.
@@ -762,7 +807,7 @@ mod tests {
             let _ = permit.send(());
         }
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-        assert_eq!(processor.stats(), ExportStats { exported: 12, dropped: 2, failed: 0 });
+        assert_eq!(processor.stats(), ExportStats { exported: 12, dropped: 2, failed: 0, yielded: 0 });
     }
 
     #[test]
@@ -773,7 +818,7 @@ mod tests {
             processor.push(span(index));
         }
         processor.force_flush().unwrap();
-        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 0, failed: 25 });
+        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 0, failed: 25, yielded: 0 });
     }
 
     /// An exporter that counts its exports, and fails them while `fail` is set.
@@ -808,23 +853,23 @@ mod tests {
         };
         // A full batch wakes the export thread, and its export fails.
         (0..8).for_each(|index| processor.push(span(index)));
-        settled(ExportStats { exported: 0, dropped: 0, failed: 8 });
+        settled(ExportStats { exported: 0, dropped: 0, failed: 8, yielded: 0 });
         // Full batches no longer wake it: the queue fills, the rest is dropped.
         (8..108).for_each(|index| processor.push(span(index)));
         std::thread::sleep(Duration::from_millis(200));
         assert_eq!(exporter.exports.load(Ordering::Relaxed), 1, "asked again before its schedule");
-        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 36, failed: 8 });
+        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 36, failed: 8, yielded: 0 });
         // A flush does: what waits is tried, a batch at a time.
         processor.force_flush().unwrap();
         assert_eq!(exporter.exports.load(Ordering::Relaxed), 1 + 8);
-        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 36, failed: 72 });
+        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 36, failed: 72, yielded: 0 });
         // Once an export goes through, full batches wake it again (a
         // thread looks at its ring every batch it queues).
         exporter.fail.store(false, Ordering::Relaxed);
         processor.push(span(108));
         processor.force_flush().unwrap();
         (109..125).for_each(|index| processor.push(span(index)));
-        settled(ExportStats { exported: 17, dropped: 36, failed: 72 });
+        settled(ExportStats { exported: 17, dropped: 36, failed: 72, yielded: 0 });
     }
 
     #[test]
@@ -845,11 +890,11 @@ mod tests {
                 threads.spawn(move || (0..100).for_each(|index| processor.push(span(1_000 * (thread + 1) + index))));
             }
         });
-        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 4 * 92, failed: 0 });
+        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 4 * 92, failed: 0, yielded: 0 });
         assert!(crate::export::stats::export_stats().dropped - before.dropped >= 4 * 92, "the process's totals too");
         gate.open.store(true, Ordering::Relaxed);
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-        assert_eq!(processor.stats(), ExportStats { exported: 4 + 4 * 8, dropped: 4 * 92, failed: 0 });
+        assert_eq!(processor.stats(), ExportStats { exported: 4 + 4 * 8, dropped: 4 * 92, failed: 0, yielded: 0 });
     }
 
     #[test]
@@ -907,7 +952,7 @@ mod tests {
         threads.into_iter().for_each(|thread| thread.join().unwrap());
         processor.force_flush().unwrap();
         assert_eq!(store.len(), 40_000);
-        assert_eq!(processor.stats(), ExportStats { exported: 40_000, dropped: 0, failed: 0 });
+        assert_eq!(processor.stats(), ExportStats { exported: 40_000, dropped: 0, failed: 0, yielded: 0 });
         let mut ids: Vec<u64> =
             store.take().iter().map(|span| u64::from_be_bytes(span.span_context.span_id().to_bytes())).collect();
         ids.sort();

@@ -54,6 +54,9 @@ pub(crate) use ring_item;
 /// How many spans a thread queues between two looks at how full its ring
 /// is (at most a batch).
 const LOOK_EVERY: usize = 64;
+/// The same while the ring is half full (at every span once it is three
+/// quarters full): each look then gives way to the export thread.
+const LOOK_WHEN_CROWDED: usize = 8;
 
 /// A thread's end of one processor's ring, and how many spans it queued
 /// there since it last looked at how full it is.
@@ -72,7 +75,9 @@ pub(super) enum Pushed {
     /// Queued, and the ring holds a batch: time to wake the export thread.
     Batch,
     /// Queued, and the ring is half full (and holds a batch): wake the
-    /// export thread even from a nap, before the ring fills.
+    /// export thread even from a nap, and give way to it, before the ring
+    /// fills. A crowded ring is looked at every few spans, and at every
+    /// span once three quarters full.
     Crowded,
     /// Its ring was full: turned away.
     Full,
@@ -112,6 +117,9 @@ impl<T: RingItem> Rings<T> {
                     ring.queued = 0;
                     let held = self.capacity - ring.producer.slots();
                     if held >= batch.max(self.capacity / 2) {
+                        // A crowded ring is looked at again soon, the sooner the fuller.
+                        let next_look = if held >= self.capacity / 4 * 3 { 1 } else { LOOK_WHEN_CROWDED };
+                        ring.queued = LOOK_EVERY.min(batch).saturating_sub(next_look);
                         Pushed::Crowded
                     } else if held >= batch {
                         Pushed::Batch
