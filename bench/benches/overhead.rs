@@ -1090,13 +1090,14 @@ fn recording_threads() {
     let _guard = Config::new()
         .span_exporter(exporter.clone())
         .batch(|batch| {
-            batch.schedule_delay(Duration::from_millis(50)).max_queue_size(1 << 17).max_export_batch_size(512)
+            batch.schedule_delay(Duration::from_millis(50)).max_queue_size(1 << 18).max_export_batch_size(512)
         })
         .install()
         .unwrap();
-    // Each thread's round fits its ring (a queue), so that nothing is
-    // dropped, and lasts 10 to 20 milliseconds: a wake-up at a barrier can
-    // take a millisecond on a virtual machine's idle core.
+    // Each thread's round fills less than half its ring (a queue), so that
+    // nothing is dropped and no thread gives way to the held export thread,
+    // and lasts 10 to 20 milliseconds: a wake-up at a barrier can take a
+    // millisecond on a virtual machine's idle core.
     const PER_ROUND: u64 = 120_000;
     // A plain call costs a hundred-and-twentieth to a hundred-and-fiftieth
     // of a span: a round of them lasts about as long.
