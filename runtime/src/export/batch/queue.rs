@@ -55,23 +55,14 @@ impl<T: Slotted> Queue<T> {
     }
 
     /// Queues `span` in this thread's ring of its kind; says so when that
-    /// ring holds `batch` spans or more, and when it is half full (see
-    /// [`Rings::push`] for `batches_done`). A span its full ring turns away
-    /// goes to `turned_away`.
-    pub(super) fn push(
-        &self,
-        span: T,
-        batch: usize,
-        batches_done: impl FnOnce() -> u64,
-        turned_away: impl FnOnce(T),
-    ) -> Pushed {
+    /// ring holds `batch` spans or more, and when it is half full. A span
+    /// its full ring turns away goes to `turned_away`.
+    pub(super) fn push(&self, span: T, batch: usize, turned_away: impl FnOnce(T)) -> Pushed {
         match span.into_slot() {
-            Slot::InPlace(span) => self.in_place.push(span, batch, batches_done, |span| {
-                turned_away(T::from_slot(Slot::InPlace(span)));
-            }),
-            Slot::Boxed(span) => {
-                self.boxed.push(span, batch, batches_done, |span| turned_away(T::from_slot(Slot::Boxed(span))))
+            Slot::InPlace(span) => {
+                self.in_place.push(span, batch, |span| turned_away(T::from_slot(Slot::InPlace(span))))
             }
+            Slot::Boxed(span) => self.boxed.push(span, batch, |span| turned_away(T::from_slot(Slot::Boxed(span)))),
         }
     }
 

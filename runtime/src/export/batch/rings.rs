@@ -64,39 +64,6 @@ pub(crate) struct ThreadEnd<T> {
     id: u64,
     queued: usize,
     producer: Producer<T>,
-    give_way: GiveWay,
-}
-
-/// How often a thread whose ring is crowded gives way to the export thread
-/// ([`Pushed::Crowded`]): at most [`GIVE_WAY_PER_BATCH`] times for each
-/// batch the export thread finishes. While the export thread takes spans,
-/// giving way lets it have the core it may be waiting for, and slows the
-/// thread to its pace; while it takes none (an export stuck on a slow
-/// collector), a few yields, not one a span, and then the ring fills and
-/// drops as it would.
-struct GiveWay {
-    batches_seen: u64,
-    left: u32,
-}
-
-pub(super) const GIVE_WAY_PER_BATCH: u32 = 128;
-
-impl GiveWay {
-    /// A thread's first crowded look may give way: the export thread may
-    /// not have finished a batch yet.
-    const fn new() -> Self {
-        GiveWay { batches_seen: 0, left: GIVE_WAY_PER_BATCH }
-    }
-
-    fn now(&mut self, batches_done: u64) -> bool {
-        if self.batches_seen != batches_done {
-            self.batches_seen = batches_done;
-            self.left = GIVE_WAY_PER_BATCH;
-        }
-        let give_way = self.left > 0;
-        self.left = self.left.saturating_sub(1);
-        give_way
-    }
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -108,10 +75,10 @@ pub(super) enum Pushed {
     /// Queued, and the ring holds a batch: time to wake the export thread.
     Batch,
     /// Queued, and the ring is half full (and holds a batch): wake the
-    /// export thread even from a nap, and give way to it (when `give_way`,
-    /// see [`GiveWay`]), before the ring fills. A crowded ring is looked at
-    /// every few spans, and at every span once three quarters full.
-    Crowded { give_way: bool },
+    /// export thread even from a nap, and give way to it, before the ring
+    /// fills. A crowded ring is looked at every few spans, and at every
+    /// span once three quarters full.
+    Crowded,
     /// Its ring was full: turned away.
     Full,
     /// The thread is ending, with no ring left: dropped.
@@ -125,21 +92,14 @@ impl<T: RingItem> Rings<T> {
 
     /// Queues `span` in this thread's ring, made on the thread's first
     /// span; says so when the ring holds `batch` spans or more, and when
-    /// it is half full, and then whether to give way to the export thread,
-    /// which has finished `batches_done()` batches. A span its full ring
-    /// turns away goes to `turned_away`, which runs with the thread's list
-    /// of rings borrowed (it must not queue a span).
+    /// it is half full. A span its full ring turns away goes to
+    /// `turned_away`, which runs with the thread's list of rings borrowed
+    /// (it must not queue a span).
     ///
     /// How full the ring is is read only every [`LOOK_EVERY`] spans (or
     /// every batch, when smaller): it is read from the export thread's
     /// side of the ring, a cache line the other core keeps writing.
-    pub(super) fn push(
-        &self,
-        span: T,
-        batch: usize,
-        batches_done: impl FnOnce() -> u64,
-        turned_away: impl FnOnce(T),
-    ) -> Pushed {
+    pub(super) fn push(&self, span: T, batch: usize, turned_away: impl FnOnce(T)) -> Pushed {
         let pushed = T::thread_ends().try_with(|ends| {
             let mut ends = ends.try_borrow_mut().ok()?;
             // Most threads queue for one processor: its ring comes first.
@@ -160,7 +120,7 @@ impl<T: RingItem> Rings<T> {
                         // A crowded ring is looked at again soon, the sooner the fuller.
                         let next_look = if held >= self.capacity / 4 * 3 { 1 } else { LOOK_WHEN_CROWDED };
                         ring.queued = LOOK_EVERY.min(batch).saturating_sub(next_look);
-                        Pushed::Crowded { give_way: ring.give_way.now(batches_done()) }
+                        Pushed::Crowded
                     } else if held >= batch {
                         Pushed::Batch
                     } else {
@@ -187,7 +147,7 @@ impl<T: RingItem> Rings<T> {
         ends.retain(|ring| !ring.producer.is_abandoned());
         let (producer, consumer) = RingBuffer::new(self.capacity);
         self.consumers().push(consumer);
-        ends.push(ThreadEnd { id: self.id, queued: 0, producer, give_way: GiveWay::new() });
+        ends.push(ThreadEnd { id: self.id, queued: 0, producer });
         ends.len() - 1
     }
 }
