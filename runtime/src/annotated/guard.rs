@@ -41,7 +41,8 @@ pub fn current_parent() -> Option<Context> {
 /// What the expansion records on a span at one end of its call: a closure
 /// over the arguments (or the outcome), or [`NothingToRecord`].
 pub trait WhatToRecord {
-    /// Whether nothing is ever recorded: then no [`Recorder`] is made.
+    /// Whether nothing is ever recorded: then a call on a lane makes no
+    /// [`Recorder`] as it starts, and no call makes one as it ends.
     const NOTHING: bool = false;
 
     /// Records into `recorder`.

@@ -31,7 +31,7 @@ pub struct ExportStats {
     /// those the collector took but rejected (OTLP's partial success).
     pub failed: u64,
     /// Times a thread that records gave its core to the export thread
-    /// (`std::thread::yield_now`) because more than half its queue was
+    /// (`std::thread::yield_now`) because half its queue or more was
     /// waiting: spans came faster than they were exported, and the thread
     /// slowed down to keep them rather than drop them. Not a loss.
     pub yielded: u64,

@@ -50,6 +50,10 @@ struct Shared<T: Slotted> {
     /// Set by a thread whose ring is half full, to wake the export thread
     /// once, from a nap too.
     crowded: AtomicBool,
+    /// Set while the export thread holds off after a failed export: a
+    /// thread whose ring is crowded does not give way to it then, as it
+    /// sleeps until its schedule whatever the threads do.
+    holding_off: AtomicBool,
     /// Set by shutdown: spans that end later are dropped.
     closed: AtomicBool,
     /// How long the export thread naps under load ([`NAP`]; longer in tests).
@@ -167,6 +171,7 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
             rings: Queue::new(settings.max_queue_size),
             wake: AtomicBool::new(false),
             crowded: AtomicBool::new(false),
+            holding_off: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             nap,
             state: Mutex::new(State::default()),
@@ -226,11 +231,15 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
                 // This thread records faster than its spans are exported:
                 // it gives way to the export thread (which may be waiting
                 // for this core), and so slows to the export's pace,
-                // rather than fill its ring and drop spans. An export that
-                // takes no spans (a slow collector) costs the yields up to
-                // a full ring, which then drops without them.
-                shared.counters.add_yielded();
-                std::thread::yield_now();
+                // rather than fill its ring and drop spans. It never
+                // blocks: a full ring drops without yielding, so an export
+                // that takes no spans (a slow collector) costs the yields
+                // of one filling of the ring's upper half for each batch
+                // it takes.
+                if !shared.holding_off.load(Ordering::Relaxed) {
+                    shared.counters.add_yielded();
+                    std::thread::yield_now();
+                }
             }
             Pushed::Queued => {}
         }
@@ -399,6 +408,7 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         let batch = settings.max_export_batch_size;
         let Round { taken: exported, failed } = export_in_batches(shared, &exporter, &mut waiting, &mut taken);
         held_off = failed;
+        shared.holding_off.store(failed, Ordering::Relaxed);
         nap = exported >= batch && shared.rings.waiting().total() < batch;
         shared.rings.prune();
         next_export = Instant::now() + settings.schedule_delay;
@@ -673,7 +683,7 @@ mod tests {
     }
 
     #[test]
-    fn a_thread_whose_queue_is_more_than_half_full_gives_way_and_keeps_its_spans() {
+    fn a_thread_whose_queue_is_half_full_gives_way_and_keeps_its_spans() {
         let gate = Gate::default();
         let processor = BatchProcessor::<SpanData>::new(gate.clone(), settings(64, 4), None, "gate".into()).unwrap();
         // The first batch is held at the gate: the export thread takes
@@ -696,7 +706,8 @@ mod tests {
         assert_eq!(processor.shared.rings.len(), 64);
         assert_eq!(processor.stats().dropped, 0, "a span was dropped before the queue was full");
         // A full queue drops without giving way: an export stuck on a slow
-        // collector costs a thread its queue's last quarter in yields, once.
+        // collector costs a thread the yields of one filling of its queue's
+        // upper half.
         (68..100).for_each(|index| processor.push(span(index)));
         assert_eq!(processor.yields(), 21);
         gate.open.store(true, Ordering::Relaxed);
@@ -860,11 +871,16 @@ mod tests {
         // A full batch wakes the export thread, and its export fails.
         (0..8).for_each(|index| processor.push(span(index)));
         settled(ExportStats { exported: 0, dropped: 0, failed: 8, yielded: 0 });
-        // Full batches no longer wake it: the queue fills, the rest is dropped.
+        while !processor.shared.holding_off.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Full batches no longer wake it: the queue fills, the rest is
+        // dropped, and a crowded ring does not give way to it.
         (8..108).for_each(|index| processor.push(span(index)));
         std::thread::sleep(Duration::from_millis(200));
         assert_eq!(exporter.exports.load(Ordering::Relaxed), 1, "asked again before its schedule");
         assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 36, failed: 8, yielded: 0 });
+        assert_eq!(processor.yields(), 0, "gave way to an export thread holding off");
         // A flush does: what waits is tried, a batch at a time.
         processor.force_flush().unwrap();
         assert_eq!(exporter.exports.load(Ordering::Relaxed), 1 + 8);

@@ -97,8 +97,10 @@ impl<T: RingItem> Rings<T> {
     /// (it must not queue a span).
     ///
     /// How full the ring is is read only every [`LOOK_EVERY`] spans (or
-    /// every batch, when smaller): it is read from the export thread's
-    /// side of the ring, a cache line the other core keeps writing.
+    /// every batch, when smaller), every [`LOOK_WHEN_CROWDED`] once it is
+    /// half full and at every span past three quarters: it is read from
+    /// the export thread's side of the ring, a cache line the other core
+    /// keeps writing.
     pub(super) fn push(&self, span: T, batch: usize, turned_away: impl FnOnce(T)) -> Pushed {
         let pushed = T::thread_ends().try_with(|ends| {
             let mut ends = ends.try_borrow_mut().ok()?;
