@@ -713,7 +713,7 @@ mod tests {
         gate.open.store(true, Ordering::Relaxed);
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(processor.stats(), ExportStats { exported: 68, dropped: 32, failed: 0, yielded: 0 });
-        assert!(crate::export_stats().yielded >= 21, "the process counts the yields too");
+        assert!(crate::export::stats::export_stats().yielded >= 21, "the process counts the yields too");
     }
 
     /// A span of either kind, for the rings of both kinds.
