@@ -23,6 +23,7 @@ use super::failure::mark_panicked;
 use super::live::{CallSpan, Lane};
 use super::stack::{self, CurrentSpan, Token};
 use crate::support::clock::{Reading, Timestamp};
+use crate::support::ids::new_ids;
 use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceState};
 use opentelemetry::Context;
 use std::sync::Arc;
@@ -142,12 +143,16 @@ fn fill_call(
 fn fill(mut call: Box<CallSpan>, callsite: &'static Callsite, parent: Option<&SpanContext>) -> Option<Box<CallSpan>> {
     let lane = call.lane.as_ref()?;
     let flags = lane.flags;
-    let (trace_id, span_id) = lane.sink()?.new_ids(parent.map(SpanContext::trace_id));
+    let (trace_id, span_id) = new_ids(parent.map(SpanContext::trace_id));
     let trace_state = parent.map_or(TraceState::NONE, |parent| parent.trace_state().clone());
     call.ids = SpanContext::new(trace_id, span_id, flags, false, trace_state);
     call.parent = parent.map_or(SpanId::INVALID, SpanContext::span_id);
     call.callsite = callsite;
-    call.live = None;
+    // A box comes back with no record (its call's end took it): looked
+    // at first rather than dropped in place, a call into drop code.
+    if call.live.is_some() {
+        call.live = None;
+    }
     call.recorded = true;
     Some(call)
 }

@@ -5,7 +5,7 @@
 
 use super::callsite::Callsite;
 use crate::support::clock::{Reading, Timestamp};
-use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceContextExt as _, TraceFlags, TraceId};
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceContextExt as _, TraceFlags};
 use opentelemetry::{Context, KeyValue};
 use std::any::Any;
 use std::borrow::Cow;
@@ -104,6 +104,7 @@ impl Lane {
     /// the same as `lane`: the sink is counted again only when it is
     /// another one. A box's sink stays until a call on another sink reuses
     /// the box, as the thread's leases stay in its list.
+    #[inline]
     pub(crate) fn set_to(&mut self, lane: &Lane) {
         let same_sink = match (&self.sink, &lane.sink) {
             (Some(mine), Some(theirs)) => Arc::ptr_eq(mine, theirs),
@@ -176,9 +177,6 @@ pub(crate) struct CallSpan {
 pub(crate) trait CallSink: Send + Sync {
     /// Notes that `call` started (when [`Lane::notes_starts`]).
     fn started(&self, call: &CallSpan);
-    /// The ids of a span of the trace `trace_id` (`None`: of a new trace):
-    /// that trace id or a new one, and a new span id.
-    fn new_ids(&self, trace_id: Option<TraceId>) -> (TraceId, SpanId);
     /// A record of `call`, as far as it has run, to record into; it ends
     /// into this sink.
     fn record(self: Arc<Self>, call: &mut CallSpan) -> Box<dyn Recording>;

@@ -10,7 +10,6 @@ use super::queued::QueuedSpan;
 use super::span_record::{call_record, FinishedSpan, SpanSink};
 use crate::facade::live::{CallSink, CallSpan, Recording};
 use crate::support::clock::Reading;
-use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::SpanLimits;
 use std::cell::RefCell;
@@ -79,10 +78,6 @@ impl Lease {
 impl CallSink for Lease {
     fn started(&self, call: &CallSpan) {
         self.processors.call_started(call);
-    }
-
-    fn new_ids(&self, trace_id: Option<TraceId>) -> (TraceId, SpanId) {
-        super::ids::new_ids(trace_id)
     }
 
     fn record(self: Arc<Self>, call: &mut CallSpan) -> Box<dyn Recording> {

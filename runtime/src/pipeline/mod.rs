@@ -5,7 +5,6 @@
 //! It knows neither configuration nor installation: those build it from
 //! settings and make it a backend.
 
-mod ids;
 mod keep;
 mod lease;
 mod limits;
@@ -34,6 +33,7 @@ use crate::facade::stack::Parent;
 use crate::facade::trace_flags;
 use crate::metered::{self, root_decisions};
 use crate::support::clock::{Reading, Timestamp};
+use crate::support::ids::new_ids;
 use keep::{Keeper, LocalTrace};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -147,7 +147,7 @@ impl Backend for Pipeline {
     fn start(&self, parent: &Parent, mut start: SpanStart, record: &mut dyn FnMut(&mut Recorder)) -> OpenSpan {
         let parent_context = &parent.ids;
         let has_parent = parent_context.is_valid();
-        let (trace_id, span_id) = ids::new_ids(has_parent.then(|| parent_context.trace_id()));
+        let (trace_id, span_id) = new_ids(has_parent.then(|| parent_context.trace_id()));
         // The decision, the trace state, and what the sampler adds to the
         // attributes (`None` when it was not asked).
         let (decision, trace_state, sampler_attributes) = if self.keeper.is_some()
@@ -290,7 +290,7 @@ impl Backend for Pipeline {
 #[inline]
 fn not_recorded_ids(parent: &SpanContext) -> SpanContext {
     let has_parent = parent.is_valid();
-    let (trace_id, span_id) = ids::new_ids(has_parent.then(|| parent.trace_id()));
+    let (trace_id, span_id) = new_ids(has_parent.then(|| parent.trace_id()));
     let trace_state = if has_parent { parent.trace_state().clone() } else { TraceState::NONE };
     SpanContext::new(trace_id, span_id, inherited_flags(parent), false, trace_state)
 }

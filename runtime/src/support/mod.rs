@@ -6,6 +6,7 @@
 pub(crate) mod clock;
 pub(crate) mod conventions;
 pub(crate) mod diagnostics;
+pub(crate) mod ids;
 pub(crate) mod installed;
 pub(crate) mod locks;
 pub(crate) mod panic;

@@ -213,6 +213,7 @@ impl<T: Slotted> std::fmt::Debug for BatchProcessor<T> {
 impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
     /// Queues a finished span in its thread's ring of its kind; drops and counts it
     /// when the ring is full or the processor shut down.
+    #[inline]
     pub(crate) fn push(&self, span: T) {
         if !span.is_sampled() {
             return;

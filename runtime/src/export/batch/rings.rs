@@ -101,6 +101,7 @@ impl<T: RingItem> Rings<T> {
     /// half full and at every span past three quarters: it is read from
     /// the export thread's side of the ring, a cache line the other core
     /// keeps writing.
+    #[inline]
     pub(super) fn push(&self, span: T, batch: usize, turned_away: impl FnOnce(T)) -> Pushed {
         let pushed = T::thread_ends().try_with(|ends| {
             let mut ends = ends.try_borrow_mut().ok()?;

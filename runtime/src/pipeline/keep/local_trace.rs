@@ -16,7 +16,7 @@ use crate::pipeline::queued::QueuedSpan;
 use crate::pipeline::span_record::{call_record, FinishedSpan, SpanSink};
 use crate::support::clock::Reading;
 use crate::support::locks::recover;
-use opentelemetry::trace::{SpanId, TraceId};
+use opentelemetry::trace::SpanId;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::SpanLimits;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -227,10 +227,6 @@ impl LocalTrace {
 impl CallSink for LocalTrace {
     fn started(&self, call: &CallSpan) {
         self.keeper.processors.call_started(call);
-    }
-
-    fn new_ids(&self, trace_id: Option<TraceId>) -> (TraceId, SpanId) {
-        crate::pipeline::ids::new_ids(trace_id)
     }
 
     fn record(self: Arc<Self>, call: &mut CallSpan) -> Box<dyn Recording> {
