@@ -280,14 +280,15 @@ impl SyncSpan {
     /// Not generic, so compiled once, in tracekit.
     #[inline(never)]
     fn start_untimed(callsite: &'static Callsite, record: Record<'_>) -> Self {
-        let inner = match start_call_span(callsite, || call_start(callsite, None), &mut *record.closure) {
+        match start_call_span(callsite, || call_start(callsite, None), &mut *record.closure) {
             Ok(pushed) => {
                 record_on_lane(pushed, record);
-                Some(SyncCall::OnLane(pushed))
+                SyncSpan { inner: ManuallyDrop::new(Some(SyncCall::OnLane(pushed))) }
             }
-            Err(open) => open.map(|open| Self::entered(Call::untimed(callsite, open))),
-        };
-        SyncSpan { inner: ManuallyDrop::new(inner) }
+            Err(open) => {
+                SyncSpan { inner: ManuallyDrop::new(open.map(|open| Self::entered(Call::untimed(callsite, open)))) }
+            }
+        }
     }
 
     /// [`SyncSpan::start_untimed`], for a call timed (a threshold, the
@@ -457,11 +458,17 @@ impl Drop for SyncCall {
 /// Runs `record` for a call on a lane, whose span is recorded; takes the
 /// span's record only if something other than attributes was recorded.
 /// Nothing runs for a call that records nothing, or where nothing is
-/// asked.
+/// asked: a test in the caller, not a call.
+#[inline(always)]
 fn record_on_lane(call: PushedCall, record: Record<'_>) {
     if call.recorded && !record.nothing {
-        record_on_lane_then(call, record, |_| ());
+        record_on_recorded_lane(call, record);
     }
+}
+
+#[inline(never)]
+fn record_on_recorded_lane(call: PushedCall, record: Record<'_>) {
+    record_on_lane_then(call, record, |_| ());
 }
 
 /// [`record_on_lane`], keeping what `keep` reads of the recorder first; for

@@ -57,6 +57,7 @@ impl<T: Slotted> Queue<T> {
     /// Queues `span` in this thread's ring of its kind; says so when that
     /// ring holds `batch` spans or more, and when it is half full. A span
     /// its full ring turns away goes to `turned_away`.
+    #[inline]
     pub(super) fn push(&self, span: T, batch: usize, turned_away: impl FnOnce(T)) -> Pushed {
         match span.into_slot() {
             Slot::InPlace(span) => {
