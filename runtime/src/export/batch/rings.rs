@@ -54,8 +54,8 @@ pub(crate) use ring_item;
 /// How many spans a thread queues between two looks at how full its ring
 /// is (at most a batch).
 const LOOK_EVERY: usize = 64;
-/// The same while the ring is half full (at every span once it is three
-/// quarters full): each look then gives way to the export thread.
+/// The same while the ring is half full (at every span once it is five
+/// eighths full): each look then gives way to the export thread.
 const LOOK_WHEN_CROWDED: usize = 8;
 
 /// A thread's end of one processor's ring, and how many spans it queued
@@ -77,7 +77,7 @@ pub(super) enum Pushed {
     /// Queued, and the ring is half full (and holds a batch): wake the
     /// export thread even from a nap, and give way to it, before the ring
     /// fills. A crowded ring is looked at every few spans, and at every
-    /// span once three quarters full.
+    /// span once five eighths full.
     Crowded,
     /// Its ring was full: turned away.
     Full,
@@ -98,7 +98,7 @@ impl<T: RingItem> Rings<T> {
     ///
     /// How full the ring is is read only every [`LOOK_EVERY`] spans (or
     /// every batch, when smaller), every [`LOOK_WHEN_CROWDED`] once it is
-    /// half full and at every span past three quarters: it is read from
+    /// half full and at every span past five eighths: it is read from
     /// the export thread's side of the ring, a cache line the other core
     /// keeps writing.
     #[inline]
@@ -121,7 +121,7 @@ impl<T: RingItem> Rings<T> {
                     let held = self.capacity - ring.producer.slots();
                     if held >= batch.max(self.capacity / 2) {
                         // A crowded ring is looked at again soon, the sooner the fuller.
-                        let next_look = if held >= self.capacity / 4 * 3 { 1 } else { LOOK_WHEN_CROWDED };
+                        let next_look = if held >= self.capacity / 8 * 5 { 1 } else { LOOK_WHEN_CROWDED };
                         ring.queued = LOOK_EVERY.min(batch).saturating_sub(next_look);
                         Pushed::Crowded
                     } else if held >= batch {
