@@ -466,6 +466,8 @@ fn record_on_lane(call: PushedCall, record: Record<'_>) {
     }
 }
 
+/// [`record_on_lane`]'s call out, kept out of line so that the test in
+/// front of it stays small where it is inlined.
 #[inline(never)]
 fn record_on_recorded_lane(call: PushedCall, record: Record<'_>) {
     record_on_lane_then(call, record, |_| ());

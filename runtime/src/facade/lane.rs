@@ -142,6 +142,8 @@ fn fill_call(
 #[inline(always)]
 fn fill(mut call: Box<CallSpan>, callsite: &'static Callsite, parent: Option<&SpanContext>) -> Option<Box<CallSpan>> {
     let lane = call.lane.as_ref()?;
+    // A call is started on a lane only where its end has a sink to go to.
+    lane.sink()?;
     let flags = lane.flags;
     let (trace_id, span_id) = new_ids(parent.map(SpanContext::trace_id));
     let trace_state = parent.map_or(TraceState::NONE, |parent| parent.trace_state().clone());

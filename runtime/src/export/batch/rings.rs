@@ -55,7 +55,10 @@ pub(crate) use ring_item;
 /// is (at most a batch).
 const LOOK_EVERY: usize = 64;
 /// The same while the ring is half full (at every span once it is five
-/// eighths full): each look then gives way to the export thread.
+/// eighths full): each look then gives way to the export thread. From five
+/// eighths rather than three quarters: a calling thread as fast as the
+/// export thread filled the last quarter while the export thread was kept
+/// a millisecond from its core (`BENCHMARKS.md`, "Giving way sooner").
 const LOOK_WHEN_CROWDED: usize = 8;
 
 /// A thread's end of one processor's ring, and how many spans it queued
