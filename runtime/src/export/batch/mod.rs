@@ -363,10 +363,10 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
     // Kept between batches, so that taking spans allocates nothing.
     let mut taken = Vec::with_capacity(settings.max_export_batch_size);
     let mut nap = false;
-    let mut held_off = false;
     loop {
         let mut state = shared.lock();
-        if held_off {
+        // Written by this thread alone, below: the recording threads read it too.
+        if shared.holding_off.load(Ordering::Relaxed) {
             // After an export that failed, the next waits for its schedule:
             // a collector that is down is not asked again at once for each
             // batch that fills. The spans that come meanwhile wait in their
@@ -408,7 +408,6 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         let mut waiting = shared.rings.waiting();
         let batch = settings.max_export_batch_size;
         let Round { taken: exported, failed } = export_in_batches(shared, &exporter, &mut waiting, &mut taken);
-        held_off = failed;
         shared.holding_off.store(failed, Ordering::Relaxed);
         nap = exported >= batch && shared.rings.waiting().total() < batch;
         shared.rings.prune();
