@@ -246,3 +246,80 @@ fn a_span_exited_out_of_order_leaves_the_one_entered_after_it_current() {
     spans.assert_child_of("tracekit_middle", "second");
     assert_eq!(spans.get("after").parent_span_id(), None, "neither is current once both exited");
 }
+
+#[test]
+fn a_tracing_root_its_sampler_does_not_keep_records_nothing_and_sends_its_decision_on() {
+    use tracekit::{testing::Capture, Sampler};
+    let ((trace_id, traceparent), spans) = tracing::subscriber::with_default(subscriber(), || {
+        Capture::new().sampler(Sampler::AlwaysOff).run(|| {
+            tracing::info_span!("job", rows = 3).in_scope(|| {
+                tracekit_middle();
+                let mut headers = std::collections::HashMap::new();
+                tracekit::propagation::inject(&mut headers);
+                (tracekit::current_span().trace_id(), headers.remove("traceparent"))
+            })
+        })
+    });
+    assert!(spans.is_empty(), "{:?}", spans.names());
+    let (trace_id, traceparent) = (trace_id.expect("the root's ids are current"), traceparent.expect("sent on"));
+    assert!(traceparent.contains(&trace_id.to_string()), "{traceparent}");
+    assert!(traceparent.ends_with("-00"), "not sampled downstream either: {traceparent}");
+}
+
+#[test]
+fn a_tracing_span_that_fails_is_kept_whole_by_the_keep_policy() {
+    use tracekit::{testing::Capture, KeepPolicy, Sampler};
+    let keeping = || Capture::new().sampler(Sampler::AlwaysOff).keep(KeepPolicy::new().errors());
+    let ((), spans) = tracing::subscriber::with_default(subscriber(), || {
+        keeping().run(|| tracing::info_span!("job").in_scope(|| tracing::info!("fine")))
+    });
+    assert!(spans.is_empty(), "nothing failed: {:?}", spans.names());
+    let ((), spans) = tracing::subscriber::with_default(subscriber(), || {
+        keeping().run(|| {
+            tracing::info_span!("job").in_scope(|| {
+                tracekit_middle();
+                tracing::error!("refused");
+            })
+        })
+    });
+    spans.assert_child_of("tracekit_middle", "job");
+    spans.assert_child_of("tracing_inner", "tracekit_middle");
+    assert_eq!(spans.get("job").kept_by(), Some("error"));
+    assert!(spans.get("job").is_error());
+}
+
+#[test]
+fn a_span_closed_on_another_thread_keeps_what_was_recorded_on_it() {
+    let ((), spans) = captured(|| {
+        let span = tracing::info_span!("handed_over", step = 1_i64, done = tracing::field::Empty);
+        span.in_scope(|| tracing::info!("started here"));
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
+        let context = tracekit::context::current();
+        std::thread::spawn(move || {
+            let _attached = context.attach();
+            tracing::dispatcher::with_default(&dispatch, || {
+                span.record("done", true);
+                span.in_scope(tracekit_middle);
+                drop(span);
+            });
+        })
+        .join()
+        .unwrap();
+    });
+    let span = spans.get("handed_over");
+    assert_eq!(span.i64_attribute("step"), Some(1));
+    assert_eq!(span.bool_attribute("done"), Some(true));
+    assert!(span.event("started here").is_some());
+    assert_eq!(span.parent_span_id(), None);
+    spans.assert_child_of("tracekit_middle", "handed_over");
+}
+
+#[test]
+fn a_tracing_span_under_a_tracekit_call_is_its_child_with_its_code_location() {
+    let ((), spans) = captured(|| tracekit::span("request").in_scope(tracing_outer));
+    spans.assert_child_of("tracing_outer", "request");
+    let outer = spans.get("tracing_outer");
+    assert!(outer.str_attribute("code.file.path").is_some_and(|path| path.ends_with("common/mod.rs")));
+    assert!(outer.i64_attribute("code.line.number").is_some());
+    assert_eq!(outer.attribute("code.function.name"), None, "tracing names no function");
+}

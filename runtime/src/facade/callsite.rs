@@ -22,6 +22,10 @@ pub struct Callsite {
     pub(crate) threshold: Option<Duration>,
     /// Where the threads keep this function's metrics meter (`metered.rs`).
     pub(crate) meter_slot: AtomicUsize,
+    /// For a `tracing` span's callsite, its metadata, which gives the
+    /// span's file and line (see [`Callsite::of_tracing`]).
+    #[cfg(feature = "tracing")]
+    pub(crate) metadata: Option<&'static tracing::Metadata<'static>>,
 }
 
 impl Callsite {
@@ -45,7 +49,18 @@ impl Callsite {
             kind,
             threshold,
             meter_slot: AtomicUsize::new(0),
+            #[cfg(feature = "tracing")]
+            metadata: None,
         }
+    }
+
+    /// The callsite of the `tracing` spans of `metadata`, so that they
+    /// start and end on lanes as annotated calls do: named as `tracing`
+    /// names them, internal, their code location read from the metadata.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn of_tracing(metadata: &'static tracing::Metadata<'static>) -> Self {
+        let callsite = Callsite::new(metadata.name(), || "", "", 0, SpanKind::Internal, None);
+        Callsite { metadata: Some(metadata), ..callsite }
     }
 
     /// `code.function.name`: `module::Type::method` for a method (of an

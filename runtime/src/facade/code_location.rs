@@ -28,6 +28,19 @@ pub(crate) const MOST_CODE_ATTRIBUTES: usize = 3;
 #[cfg(feature = "otlp")]
 pub(crate) type CodeAttributes = [Option<KeyValue>; MOST_CODE_ATTRIBUTES];
 
+impl CodeLocation {
+    /// Where the spans of `callsite` are: its function's, or the `tracing`
+    /// span's it stands for.
+    #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "the pipeline records the code location"))]
+    pub(crate) fn of(callsite: &'static Callsite) -> Self {
+        #[cfg(feature = "tracing")]
+        if let Some(metadata) = callsite.metadata {
+            return CodeLocation::Tracing(metadata);
+        }
+        CodeLocation::Function(callsite)
+    }
+}
+
 #[cfg(feature = "pipeline")]
 impl CodeLocation {
     /// How many attributes the location takes.

@@ -247,13 +247,16 @@ pub(crate) fn push(mut state: Box<SpanState>) -> Token {
 }
 
 /// Makes `ids` current: those of a span whose state is kept elsewhere (a
-/// `tracing` span entered on this thread), in a box the stack recycles.
-/// [`exit_ids`] ends it.
+/// `tracing` span entered on this thread), in a box the stack recycles,
+/// with the local trace the span is held in, if any, for the spans
+/// started under it to join. [`exit_ids`] ends it.
 #[cfg_attr(not(feature = "tracing"), allow(dead_code, reason = "used by the tracing layer"))]
-pub(crate) fn enter_ids(ids: &SpanContext) -> Token {
+pub(crate) fn enter_ids(ids: &SpanContext, local_trace: Option<LocalTraceRef>) -> Token {
     // A mirrored span has a `Context` of its own made current: the whole push.
     if MIRROR.load(Ordering::Relaxed) {
-        return push(Box::new(SpanState::new(ids.clone(), None, None)));
+        let mut state = Box::new(SpanState::new(ids.clone(), None, None));
+        state.local_trace = local_trace;
+        return push(state);
     }
     let otel_span = otel_span_id();
     let pushed = FRAMES.try_with(|frames| {
@@ -263,6 +266,7 @@ pub(crate) fn enter_ids(ids: &SpanContext) -> Token {
             None => Box::new(SpanState::new(SpanContext::NONE, None, None)),
         };
         state.ids = ids.clone();
+        state.local_trace = local_trace;
         let token = frames.next_token();
         frames.frames.push(Frame { token, span: CurrentSpan::Entered(state), otel_span });
         Some(token)
@@ -273,14 +277,17 @@ pub(crate) fn enter_ids(ids: &SpanContext) -> Token {
 /// Ends what [`enter_ids`] began, whichever frames were pushed since.
 #[cfg_attr(not(feature = "tracing"), allow(dead_code, reason = "used by the tracing layer"))]
 pub(crate) fn exit_ids(token: Token) {
-    take_frame(token, |frames, span| {
-        if let CurrentSpan::Entered(state) = span {
-            // Holds ids alone: nothing of OpenTelemetry's drops here.
-            if frames.spare_ids.len() < SPARE_BOXES {
-                frames.spare_ids.push(state);
-            }
+    let local_trace = take_frame(token, |frames, span| {
+        let CurrentSpan::Entered(mut state) = span else { return None };
+        let local_trace = state.local_trace.take();
+        // Holds ids alone now: nothing of OpenTelemetry's drops here.
+        if frames.spare_ids.len() < SPARE_BOXES {
+            frames.spare_ids.push(state);
         }
+        local_trace
     });
+    // Off the borrow: the last hold on a local trace decides it.
+    drop(local_trace);
 }
 
 /// Ends what [`push`] began, whichever frames were pushed since; gives the

@@ -49,7 +49,7 @@ impl EndedCall {
     fn new(call: &CallSpan, recorded: usize, ended: Reading, limits: &SpanLimits) -> Option<EndedCall> {
         // The code location is added on export; with the attributes, it
         // must fit the limit.
-        let attributes = CodeLocation::Function(call.callsite).len() + recorded;
+        let attributes = CodeLocation::of(call.callsite).len() + recorded;
         let ids = &call.ids;
         let compact = attributes <= limits.max_attributes_per_span as usize && *ids.trace_state() == TraceState::NONE;
         compact.then(|| EndedCall {
@@ -76,7 +76,7 @@ impl EndedCall {
         let (kind, name) = (self.callsite.kind.clone(), Cow::Borrowed(self.callsite.name));
         record.start(self.ids(), None, (self.parent, false), kind, name, Timestamp::Read(self.started));
         record.end_time = Timestamp::Read(self.ended);
-        record.set_start_attributes(Some(CodeLocation::Function(self.callsite)), attributes, 0);
+        record.set_start_attributes(Some(CodeLocation::of(self.callsite)), attributes, 0);
         FinishedSpan::new(record)
     }
 }
@@ -194,7 +194,7 @@ impl EndedCall {
         let ids = self.ids();
         let EndedCall { parent, callsite, started, ended, .. } = self;
         let (start_time, end_time) = Timestamp::Read(started).wall_times(Timestamp::Read(ended));
-        let attributes = CodeLocation::Function(callsite).into_attributes();
+        let attributes = CodeLocation::of(callsite).into_attributes();
         SpanData {
             span_context: ids,
             parent_span_id: parent,
@@ -225,7 +225,7 @@ impl EndedCall {
             name: Cow::Borrowed(callsite.name),
             start_time,
             end_time,
-            code: Some(CodeLocation::Function(callsite)),
+            code: Some(CodeLocation::of(callsite)),
             attributes: Vec::new(),
             dropped_attributes_count: 0,
             events: Default::default(),

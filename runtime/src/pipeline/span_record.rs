@@ -275,7 +275,7 @@ pub(crate) fn cut(attributes: &mut Vec<KeyValue>, room: usize) -> u32 {
 pub(crate) fn call_record(sink: Arc<dyn SpanSink>, call: &mut CallSpan) -> Box<SpanRecord> {
     let limit = sink.limits().max_attributes_per_span as usize;
     let recorded = std::mem::take(&mut call.attributes);
-    let (code, mut attributes, room) = place_code(Some(CodeLocation::Function(call.callsite)), recorded, limit);
+    let (code, mut attributes, room) = place_code(Some(CodeLocation::of(call.callsite)), recorded, limit);
     let dropped = cut(&mut attributes, room);
     let mut span = take_record();
     let (kind, name) = (call.callsite.kind.clone(), Cow::Borrowed(call.callsite.name));

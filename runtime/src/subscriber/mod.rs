@@ -46,18 +46,21 @@
 //! nested under tracekit's, turn on
 //! [`Config::opentelemetry_context`](crate::Config::opentelemetry_context).
 
+mod fields;
+mod sites;
+
 use crate::facade::code_location::CodeLocation;
 use crate::facade::dispatch;
-use crate::facade::live::LiveSpan;
+use crate::facade::lane;
+use crate::facade::live::{CallSpan, LiveSpan, LocalTraceRef};
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::stack::{self, Token};
-use crate::facade::start::start_span;
+use crate::facade::start::{start_call_span, start_span};
+use fields::Fields;
 use opentelemetry::trace::{SpanContext, SpanKind, Status};
-use opentelemetry::{Key, KeyValue, Value};
+use opentelemetry::KeyValue;
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::fmt;
-use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::Context as LayerContext;
@@ -82,16 +85,71 @@ pub fn layer() -> Layer {
     Layer::default()
 }
 
-/// What the layer keeps in a `tracing` span's extensions: the span,
-/// which is never entered itself (a thread that enters it makes its ids
+/// What the layer keeps in a `tracing` span's extensions: the span, which
+/// is never entered itself (a thread that enters it makes its ids
 /// current), so that its ids and local trace are always at hand in it.
-struct Traced {
-    open: OpenSpan,
+enum Traced {
+    /// Started by the backend: under a parent named by hand, or with a
+    /// name, kind or status of its own (`otel.*`).
+    Started(OpenSpan),
+    /// Started as an annotated call is, on the lane of the tracekit span
+    /// it was made under or on the lane for roots, in the call's box; it
+    /// ends as a compact record unless more than attributes is recorded.
+    OnLane(Box<CallSpan>),
 }
 
 impl Traced {
     fn ids(&self) -> Option<&SpanContext> {
-        self.open.ids()
+        match self {
+            Traced::Started(open) => open.ids(),
+            Traced::OnLane(call) => Some(&call.ids),
+        }
+    }
+
+    fn local_trace(&self) -> Option<LocalTraceRef> {
+        match self {
+            Traced::Started(open) => open.local_trace(),
+            Traced::OnLane(call) => call.sink()?.local_trace(),
+        }
+    }
+
+    fn is_recorded(&self) -> bool {
+        match self {
+            Traced::Started(open) => open.recording,
+            Traced::OnLane(call) => call.recorded,
+        }
+    }
+
+    /// Runs `f` on the span, if it is recorded.
+    fn with_live<R>(&mut self, f: impl FnOnce(&mut LiveSpan) -> R) -> Option<R> {
+        match self {
+            Traced::Started(open) => open.with_live(f),
+            Traced::OnLane(call) => call.live().map(f),
+        }
+    }
+
+    /// Records what `Span::record` gave: on a call whose span has no record
+    /// yet, attributes alone wait in it.
+    fn record(&mut self, fields: Fields) {
+        match self {
+            Traced::OnLane(call) if call.live.is_none() && fields.name.is_none() && fields.status.is_none() => {
+                call.wait_with(fields.attributes);
+            }
+            traced => {
+                traced.with_live(|live| fields.apply(live));
+            }
+        }
+    }
+
+    fn end(self) {
+        match self {
+            Traced::Started(mut open) => open.end(false, None),
+            // Nothing recorded: no clock to read, only the box to keep.
+            Traced::OnLane(call) if !call.recorded => stack::recycle_call(call),
+            Traced::OnLane(call) => {
+                lane::end_call_box(call, false, |_, _| ());
+            }
+        }
     }
 }
 
@@ -113,71 +171,42 @@ where
         let Some(span) = context.span(id) else { return };
         // An explicit parent is that span; a contextual one is whatever is
         // current on tracekit's stack, where entered `tracing` spans are too.
-        let explicit = match (attributes.is_root(), attributes.parent()) {
-            (true, _) => Some((SpanContext::empty_context(), None)),
-            (false, Some(parent)) => Some(
-                context
-                    .span(parent)
-                    .and_then(|parent| {
-                        let extensions = parent.extensions();
-                        let traced = extensions.get::<Traced>()?;
-                        Some((traced.ids()?.clone(), traced.open.local_trace()))
-                    })
-                    .unwrap_or_else(|| (SpanContext::empty_context(), None)),
-            ),
-            (false, None) => None,
-        };
-        let parent_ids = explicit.as_ref().map(|(ids, _)| ids.clone());
-        let parent = explicit.map(|(ids, local_trace)| stack::context_of(ids, local_trace));
-        // A status given when the span was made is set once it has started.
-        let mut status = None;
-        let start = || {
-            let metadata = attributes.metadata();
-            let mut fields = Fields::new(true);
-            attributes.record(&mut fields);
-            status = fields.status.take();
-            let name = fields.name.take().map_or(Cow::Borrowed(metadata.name()), Cow::Owned);
-            let kind = fields.kind.unwrap_or(SpanKind::Internal);
-            // The file and line are made into attributes on export.
-            let code = Some(CodeLocation::Tracing(metadata));
-            SpanStart { name, kind, code, attributes: fields.attributes, started: None }
-        };
-        let open = match start_span(start, || parent, &mut |_| {}) {
-            Some(mut open) => {
-                if let Some(status) = status {
-                    open.with_live(|live| live.set_status(status));
-                }
-                open
+        let traced = match (attributes.is_root(), attributes.parent()) {
+            (true, _) => start_by_backend(attributes, Some((SpanContext::empty_context(), None))),
+            (false, Some(parent)) => {
+                let parent = context.span(parent).and_then(|parent| {
+                    let extensions = parent.extensions();
+                    let traced = extensions.get::<Traced>()?;
+                    Some((traced.ids()?.clone(), traced.local_trace()))
+                });
+                start_by_backend(attributes, Some(parent.unwrap_or_else(|| (SpanContext::empty_context(), None))))
             }
-            // Skipped under an unsampled span of this process: it stands for
-            // that span, so that what names it as a parent joins it.
-            None => {
-                let ids = parent_ids.or_else(stack::current_ids).unwrap_or_else(SpanContext::empty_context);
-                OpenSpan::not_recorded(ids)
-            }
+            (false, None) => start_in_context(attributes),
         };
-        if open.ids().is_some() {
-            span.extensions_mut().insert(Traced { open });
+        if traced.ids().is_some() {
+            span.extensions_mut().insert(traced);
         }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, context: LayerContext<'_, S>) {
         let Some(span) = context.span(id) else { return };
         let mut extensions = span.extensions_mut();
-        let Some(traced) = extensions.get_mut::<Traced>().filter(|traced| traced.open.recording) else { return };
+        let Some(traced) = extensions.get_mut::<Traced>().filter(|traced| traced.is_recorded()) else { return };
         let mut fields = Fields::new(true);
         values.record(&mut fields);
-        traced.open.with_live(|live| fields.apply(live));
+        traced.record(fields);
     }
 
     fn on_enter(&self, id: &Id, context: LayerContext<'_, S>) {
         let Some(span) = context.span(id) else { return };
         let extensions = span.extensions();
-        let Some(ids) = extensions.get::<Traced>().and_then(Traced::ids) else { return };
-        // Only the span's ids are current on tracekit's stack: the span
-        // itself stays in its extensions, where a record or an event reaches
-        // it whichever thread has it entered, on several threads at once too.
-        let token = stack::enter_ids(ids);
+        let Some(traced) = extensions.get::<Traced>() else { return };
+        let Some(ids) = traced.ids() else { return };
+        // Only the span's ids (and the local trace it is held in) are
+        // current on tracekit's stack: the span itself stays in its
+        // extensions, where a record or an event reaches it whichever
+        // thread has it entered, on several threads at once too.
+        let token = stack::enter_ids(ids, traced.local_trace());
         drop(extensions);
         // A thread being torn down keeps no record: its exit finds none.
         let _ = ENTERED.try_with(|entered| entered.borrow_mut().push((id.clone(), token)));
@@ -201,8 +230,8 @@ where
     fn on_close(&self, id: Id, context: LayerContext<'_, S>) {
         let Some(span) = context.span(&id) else { return };
         let traced = span.extensions_mut().remove::<Traced>();
-        if let Some(mut traced) = traced {
-            traced.open.end(false, None);
+        if let Some(traced) = traced {
+            traced.end();
         }
     }
 
@@ -239,7 +268,7 @@ where
         match (span, current) {
             (Some(span), _) => {
                 if let Some(traced) = span.extensions_mut().get_mut::<Traced>() {
-                    traced.open.with_live(record);
+                    traced.with_live(record);
                 }
             }
             (None, Some(current)) if event.parent().is_none() => {
@@ -250,103 +279,73 @@ where
     }
 }
 
-/// Reads the fields of a span or an event: typed attributes, and the
-/// `otel.*` conventions.
-struct Fields {
-    /// Whether the `otel.*` fields are read (on spans).
-    conventions: bool,
-    attributes: Vec<KeyValue>,
-    name: Option<String>,
-    kind: Option<SpanKind>,
-    status: Option<Status>,
-    status_description: Option<String>,
-    /// An event's `message`.
-    message: Option<String>,
-}
-
-impl Fields {
-    fn new(conventions: bool) -> Self {
-        Fields {
-            conventions,
-            // One the exporter gave back, if any: a span's code location
-            // goes in without an allocation.
-            attributes: crate::support::recycle::take(),
-            name: None,
-            kind: None,
-            status: None,
-            status_description: None,
-            message: None,
-        }
+/// Starts a span whose parent is whatever is current here: as an annotated
+/// call starts, on a lane where it can, its fields read only if it is
+/// recorded; otherwise by the backend.
+fn start_in_context(attributes: &Attributes<'_>) -> Traced {
+    let site = sites::site_of(attributes.metadata());
+    if site.conventions {
+        return start_by_backend(attributes, None);
     }
-
-    /// Records what was read on a running span.
-    fn apply(mut self, live: &mut LiveSpan) {
-        if let Some(name) = self.name.take() {
-            live.update_name(Cow::Owned(name));
-        }
-        if let Some(status) = self.status.take() {
-            live.set_status(status);
-        }
-        live.set_attributes(self.attributes);
-    }
-
-    fn text(&mut self, field: &Field, value: Cow<'_, str>) {
-        match field.name() {
-            "message" if !self.conventions => self.message = Some(value.into_owned()),
-            "otel.name" if self.conventions => self.name = Some(value.into_owned()),
-            "otel.kind" if self.conventions => self.kind = crate::support::span_kind::parse(&value),
-            "otel.status_code" if self.conventions => {
-                self.status = match value.to_ascii_lowercase().as_str() {
-                    "ok" => Some(Status::Ok),
-                    "error" => Some(Status::error(self.status_description.clone().unwrap_or_default())),
-                    _ => None,
-                };
+    let started = start_call_span(&site.callsite, || span_start(attributes).0, &mut |_| {});
+    let on_lane = started.map(|pushed| (pushed.recorded, stack::take_call_box(pushed.token)));
+    match on_lane {
+        Ok((recorded, Some(mut call))) => {
+            if recorded {
+                let mut fields = Fields::new(true);
+                attributes.record(&mut fields);
+                call.wait_with(fields.attributes);
             }
-            "otel.status_description" | "otel.status_message" if self.conventions => {
-                if let Some(Status::Error { description }) = &mut self.status {
-                    *description = Cow::Owned(value.to_string());
-                }
-                self.status_description = Some(value.into_owned());
-            }
-            name => self.push(name, Value::String(value.into_owned().into())),
+            Traced::OnLane(call)
         }
-    }
-
-    fn push(&mut self, name: &'static str, value: Value) {
-        self.attributes.push(KeyValue::new(Key::from_static_str(name), value));
+        // A thread being torn down has no stack to start on.
+        Ok((_, None)) => Traced::Started(OpenSpan::not_recorded(SpanContext::empty_context())),
+        Err(open) => Traced::Started(open.unwrap_or_else(standing_for_current)),
     }
 }
 
-impl Visit for Fields {
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field.name(), Value::I64(value));
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        // Past `i64::MAX`, as text: OpenTelemetry has no unsigned integer.
-        match i64::try_from(value) {
-            Ok(value) => self.push(field.name(), Value::I64(value)),
-            Err(_) => self.push(field.name(), Value::String(value.to_string().into())),
+/// Starts a span through the backend, under `explicit` (ids and local
+/// trace) if given, else under whatever is current here.
+fn start_by_backend(attributes: &Attributes<'_>, explicit: Option<(SpanContext, Option<LocalTraceRef>)>) -> Traced {
+    let parent_ids = explicit.as_ref().map(|(ids, _)| ids.clone());
+    let parent = explicit.map(|(ids, local_trace)| stack::context_of(ids, local_trace));
+    // A status given when the span was made is set once it has started.
+    let mut status = None;
+    let start = || {
+        let (start, given) = span_start(attributes);
+        status = given;
+        start
+    };
+    let open = match start_span(start, || parent, &mut |_| {}) {
+        Some(mut open) => {
+            if let Some(status) = status {
+                open.with_live(|live| live.set_status(status));
+            }
+            open
         }
-    }
+        None => match parent_ids {
+            Some(ids) => OpenSpan::not_recorded(ids),
+            None => standing_for_current(),
+        },
+    };
+    Traced::Started(open)
+}
 
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.push(field.name(), Value::F64(value));
-    }
+/// A span skipped under an unsampled span of this process: it stands for
+/// that span, so that what names it as a parent joins it.
+fn standing_for_current() -> OpenSpan {
+    OpenSpan::not_recorded(stack::current_ids().unwrap_or_else(SpanContext::empty_context))
+}
 
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field.name(), Value::Bool(value));
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.text(field, Cow::Borrowed(value));
-    }
-
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.text(field, Cow::Owned(value.to_string()));
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.text(field, Cow::Owned(format!("{value:?}")));
-    }
+/// Where a `tracing` span starts, from its metadata and fields, with the
+/// status its fields give, set once it has started.
+fn span_start(attributes: &Attributes<'_>) -> (SpanStart, Option<Status>) {
+    let metadata = attributes.metadata();
+    let mut fields = Fields::new(true);
+    attributes.record(&mut fields);
+    let name = fields.name.take().map_or(Cow::Borrowed(metadata.name()), Cow::Owned);
+    let kind = fields.kind.unwrap_or(SpanKind::Internal);
+    // The file and line are made into attributes on export.
+    let code = Some(CodeLocation::Tracing(metadata));
+    (SpanStart { name, kind, code, attributes: fields.attributes, started: None }, fields.status.take())
 }
