@@ -291,7 +291,8 @@ fn start_in_context(attributes: &Attributes<'_>) -> Traced {
     let on_lane = started.map(|pushed| (pushed.recorded, stack::take_call_box(pushed.token)));
     match on_lane {
         Ok((recorded, Some(mut call))) => {
-            if recorded {
+            // A span with no field values (`skip_all`) has nothing to read.
+            if recorded && !attributes.values().is_empty() {
                 let mut fields = Fields::new(true);
                 attributes.record(&mut fields);
                 call.wait_with(fields.attributes);
