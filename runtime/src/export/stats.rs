@@ -33,7 +33,9 @@ pub struct ExportStats {
     /// Times a thread that records gave its core to the export thread
     /// (`std::thread::yield_now`) because half its queue or more was
     /// waiting: spans came faster than they were exported, and the thread
-    /// slowed down to keep them rather than drop them. Not a loss.
+    /// slowed down to keep them rather than drop them (from three quarters
+    /// full, it gives way until the export thread makes room, for as long
+    /// as that thread takes spans). Not a loss.
     pub yielded: u64,
 }
 
@@ -130,9 +132,9 @@ impl Counters {
 
     /// Counts a thread's yield to the export thread, here and in the
     /// process-wide totals: a shared count is cheap beside the yield.
-    pub(crate) fn add_yielded(&self) {
+    pub(crate) fn add_yielded(&self, times: u64) {
         for counters in [self, &PROCESS] {
-            counters.yielded.fetch_add(1, Ordering::Relaxed);
+            counters.yielded.fetch_add(times, Ordering::Relaxed);
         }
     }
 

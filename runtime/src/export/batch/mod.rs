@@ -227,19 +227,26 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
         match shared.rings.push(span, shared.settings.max_export_batch_size, T::discard) {
             Pushed::Full | Pushed::Dropped => shared.counters.add_dropped_here(),
             Pushed::Batch => shared.wake_once(&shared.wake),
-            Pushed::Crowded => {
+            pushed @ (Pushed::Crowded | Pushed::Pressed) => {
                 shared.wake_once(&shared.crowded);
                 // This thread records faster than its spans are exported:
                 // it gives way to the export thread (which may be waiting
                 // for this core), and so slows to the export's pace,
-                // rather than fill its ring and drop spans. It never
-                // blocks: a full ring drops without yielding, so an export
-                // that takes no spans (a slow collector) costs the yields
-                // of one filling of the ring's upper half for each batch
-                // it takes.
+                // rather than fill its ring and drop spans; from three
+                // quarters full, for as long as the export thread takes
+                // spans. It never blocks: an export that takes no spans
+                // (a slow collector) costs one wait of `PATIENCE` and the
+                // yields of one filling of the ring's upper half for each
+                // batch it takes, and a full ring drops without yielding.
                 if !shared.holding_off.load(Ordering::Relaxed) {
-                    shared.counters.add_yielded();
-                    std::thread::yield_now();
+                    let waited = match pushed {
+                        Pushed::Pressed => shared.rings.wait_for_room(),
+                        _ => 0,
+                    };
+                    if waited == 0 {
+                        std::thread::yield_now();
+                    }
+                    shared.counters.add_yielded(waited.max(1));
                 }
             }
             Pushed::Queued => {}
@@ -699,21 +706,59 @@ mod tests {
         // From half (32 waiting), at each look...
         (35..43).for_each(|index| processor.push(span(index)));
         assert_eq!(processor.yields(), 2, "at 32 and 36 spans waiting");
-        // ...and from five eighths (40 waiting), at every span, to the last
-        // the queue holds.
-        (43..68).for_each(|index| processor.push(span(index)));
-        assert_eq!(processor.yields(), 2 + 25, "at each of 40 to 64 spans waiting");
+        // ...and from five eighths (40 waiting), at every span.
+        (43..51).for_each(|index| processor.push(span(index)));
+        assert_eq!(processor.yields(), 2 + 8, "at each of 40 to 47 spans waiting");
+        // From three quarters (48 waiting), it waits for the export thread
+        // to take spans; held at the gate, that takes none, and the thread
+        // stops waiting after `PATIENCE`...
+        let started = Instant::now();
+        processor.push(span(51));
+        assert!(started.elapsed() >= rings::PATIENCE, "gave up at once");
+        let after_waiting = processor.yields();
+        assert!(after_waiting > 2 + 8 + 1, "gave way while it waited");
+        // ...and waits no more while the export thread takes nothing: one
+        // yield a span, to the last the queue holds.
+        let started = Instant::now();
+        (52..68).for_each(|index| processor.push(span(index)));
+        assert!(started.elapsed() < rings::PATIENCE, "waited again for an export that takes nothing");
+        assert_eq!(processor.yields(), after_waiting + 16, "at each of 49 to 64 spans waiting");
         assert_eq!(processor.shared.rings.len(), 64);
         assert_eq!(processor.stats().dropped, 0, "a span was dropped before the queue was full");
         // A full queue drops without giving way: an export stuck on a slow
-        // collector costs a thread the yields of one filling of its queue's
-        // upper half.
+        // collector costs a thread one wait and the yields of one filling
+        // of its queue's upper half.
         (68..100).for_each(|index| processor.push(span(index)));
-        assert_eq!(processor.yields(), 27);
+        assert_eq!(processor.yields(), after_waiting + 16);
         gate.open.store(true, Ordering::Relaxed);
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(processor.stats(), ExportStats { exported: 68, dropped: 32, failed: 0, yielded: 0 });
-        assert!(crate::export::stats::export_stats().yielded >= 27, "the process counts the yields too");
+        assert!(
+            crate::export::stats::export_stats().yielded >= after_waiting + 16,
+            "the process counts the yields too"
+        );
+    }
+
+    /// Takes a batch every 50 µs: slower than a thread records.
+    #[derive(Debug)]
+    struct Slow;
+
+    impl SpanExporter for Slow {
+        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            std::thread::sleep(Duration::from_micros(50));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_thread_faster_than_its_export_waits_for_room_and_loses_nothing() {
+        let processor = BatchProcessor::<SpanData>::new(Slow, settings(64, 16), None, "slow".into()).unwrap();
+        // Without waiting, all but a queue's worth of these would be dropped.
+        (0..2_000).for_each(|index| processor.push(span(index)));
+        processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+        let stats = processor.stats();
+        assert_eq!((stats.exported, stats.dropped), (2_000, 0));
+        assert!(processor.yields() > 0, "it gave way to the export thread");
     }
 
     /// A span of either kind, for the rings of both kinds.

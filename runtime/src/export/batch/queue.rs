@@ -67,6 +67,13 @@ impl<T: Slotted> Queue<T> {
         }
     }
 
+    /// Gives way to the export thread while one of this thread's rings is
+    /// three quarters full and the export thread takes from it (see
+    /// [`Rings::wait_for_room`]): how many times, none if neither is.
+    pub(super) fn wait_for_room(&self) -> u64 {
+        self.in_place.wait_for_room() + self.boxed.wait_for_room()
+    }
+
     /// How many spans wait in each ring now: what a round takes at most, so
     /// that spans recorded meanwhile on one thread never stand in for those
     /// another thread flushed.

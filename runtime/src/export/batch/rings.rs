@@ -15,6 +15,7 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::thread::LocalKey;
+use std::time::{Duration, Instant};
 
 /// The export thread's ends of the rings of one processor.
 pub(super) struct Rings<T> {
@@ -61,12 +62,22 @@ const LOOK_EVERY: usize = 64;
 /// a millisecond from its core (`BENCHMARKS.md`, "Giving way sooner").
 const LOOK_WHEN_CROWDED: usize = 8;
 
+/// How long a thread whose ring is three quarters full waits for the
+/// export thread to take a span from it before it stops waiting: the
+/// export thread takes a batch in microseconds when it keeps up, and is
+/// kept from its core for a few milliseconds at worst on a busy machine.
+pub(super) const PATIENCE: Duration = Duration::from_millis(5);
+
 /// A thread's end of one processor's ring, and how many spans it queued
 /// there since it last looked at how full it is.
 pub(crate) struct ThreadEnd<T> {
     id: u64,
     queued: usize,
     producer: Producer<T>,
+    /// The free slots the ring had when the thread last stopped waiting
+    /// for the export thread, which took nothing for [`PATIENCE`]; it does
+    /// not wait again until the export thread has taken more.
+    stalled_at: Option<usize>,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -82,6 +93,9 @@ pub(super) enum Pushed {
     /// fills. A crowded ring is looked at every few spans, and at every
     /// span once five eighths full.
     Crowded,
+    /// Queued, and the ring is three quarters full: wake the export thread,
+    /// and wait for it to take spans ([`Rings::wait_for_room`]).
+    Pressed,
     /// Its ring was full: turned away.
     Full,
     /// The thread is ending, with no ring left: dropped.
@@ -126,7 +140,10 @@ impl<T: RingItem> Rings<T> {
                         // A crowded ring is looked at again soon, the sooner the fuller.
                         let next_look = if held >= self.capacity / 8 * 5 { 1 } else { LOOK_WHEN_CROWDED };
                         ring.queued = LOOK_EVERY.min(batch).saturating_sub(next_look);
-                        Pushed::Crowded
+                        match held >= self.pressed_at() {
+                            true => Pushed::Pressed,
+                            false => Pushed::Crowded,
+                        }
                     } else if held >= batch {
                         Pushed::Batch
                     } else {
@@ -153,8 +170,58 @@ impl<T: RingItem> Rings<T> {
         ends.retain(|ring| !ring.producer.is_abandoned());
         let (producer, consumer) = RingBuffer::new(self.capacity);
         self.consumers().push(consumer);
-        ends.push(ThreadEnd { id: self.id, queued: 0, producer });
+        ends.push(ThreadEnd { id: self.id, queued: 0, producer, stalled_at: None });
         ends.len() - 1
+    }
+
+    /// How many spans a ring holds once it is three quarters full.
+    fn pressed_at(&self) -> usize {
+        self.capacity / 4 * 3
+    }
+
+    /// Gives way to the export thread while this thread's ring is three
+    /// quarters full and the export thread takes spans from it, so that a
+    /// thread that records faster than its spans are exported slows to the
+    /// export's pace rather than drop them. It stops once the ring has room
+    /// or the export thread has taken nothing for [`PATIENCE`] (an export
+    /// stuck on a slow collector), and then waits no more until the export
+    /// thread takes spans again. How many times it gave way.
+    pub(super) fn wait_for_room(&self) -> u64 {
+        let waited = T::thread_ends().try_with(|ends| {
+            let mut ends = ends.try_borrow_mut().ok()?;
+            let ring = ends.iter_mut().find(|ring| ring.id == self.id)?;
+            Some(ring.wait_for_room(self.capacity - self.pressed_at()))
+        });
+        waited.ok().flatten().unwrap_or(0)
+    }
+}
+
+impl<T> ThreadEnd<T> {
+    /// [`Rings::wait_for_room`] on this ring, which has room once it has
+    /// more than `room` free slots.
+    fn wait_for_room(&mut self, room: usize) -> u64 {
+        let mut free = self.producer.slots();
+        if free > room || self.stalled_at.is_some_and(|stalled_at| free <= stalled_at) {
+            return 0;
+        }
+        let mut yields = 0;
+        let mut deadline = Instant::now() + PATIENCE;
+        loop {
+            std::thread::yield_now();
+            yields += 1;
+            let now_free = self.producer.slots();
+            if now_free > room {
+                self.stalled_at = None;
+                return yields;
+            }
+            let now = Instant::now();
+            if now_free > free {
+                (free, deadline) = (now_free, now + PATIENCE);
+            } else if now >= deadline {
+                self.stalled_at = Some(now_free);
+                return yields;
+            }
+        }
     }
 }
 
