@@ -65,8 +65,15 @@ const LOOK_WHEN_CROWDED: usize = 8;
 /// How long a thread whose ring is three quarters full waits for the
 /// export thread to take a span from it before it stops waiting: the
 /// export thread takes a batch in microseconds when it keeps up, and is
-/// kept from its core for a few milliseconds at worst on a busy machine.
-pub(super) const PATIENCE: Duration = Duration::from_millis(5);
+/// kept from its core for a millisecond or two at worst on a busy machine.
+pub(super) const PATIENCE: Duration = Duration::from_millis(3);
+
+/// A thread waits for room at most [`WAIT_BUDGET`] in each [`WAIT_WINDOW`]
+/// of its time: enough to ride out an export thread kept from its core,
+/// while threads that together outrun the export thread for good lose
+/// spans (counted) rather than slow the program by more than a twentieth.
+pub(super) const WAIT_WINDOW: Duration = Duration::from_millis(100);
+pub(super) const WAIT_BUDGET: Duration = Duration::from_millis(5);
 
 /// A thread's end of one processor's ring, and how many spans it queued
 /// there since it last looked at how full it is.
@@ -78,6 +85,9 @@ pub(crate) struct ThreadEnd<T> {
     /// for the export thread, which took nothing for [`PATIENCE`]; it does
     /// not wait again until the export thread has taken more.
     stalled_at: Option<usize>,
+    /// When the thread's current [`WAIT_WINDOW`] began, and how long it
+    /// has waited for room within it.
+    window: Option<(Instant, Duration)>,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -170,7 +180,7 @@ impl<T: RingItem> Rings<T> {
         ends.retain(|ring| !ring.producer.is_abandoned());
         let (producer, consumer) = RingBuffer::new(self.capacity);
         self.consumers().push(consumer);
-        ends.push(ThreadEnd { id: self.id, queued: 0, producer, stalled_at: None });
+        ends.push(ThreadEnd { id: self.id, queued: 0, producer, stalled_at: None, window: None });
         ends.len() - 1
     }
 
@@ -182,10 +192,11 @@ impl<T: RingItem> Rings<T> {
     /// Gives way to the export thread while this thread's ring is three
     /// quarters full and the export thread takes spans from it, so that a
     /// thread that records faster than its spans are exported slows to the
-    /// export's pace rather than drop them. It stops once the ring has room
-    /// or the export thread has taken nothing for [`PATIENCE`] (an export
-    /// stuck on a slow collector), and then waits no more until the export
-    /// thread takes spans again. How many times it gave way.
+    /// export's pace rather than drop them. It stops once the ring has room,
+    /// once the export thread has taken nothing for [`PATIENCE`] (an export
+    /// stuck on a slow collector; it then waits no more until the export
+    /// thread takes spans again), or once it has waited [`WAIT_BUDGET`] in
+    /// this [`WAIT_WINDOW`]. How many times it gave way.
     pub(super) fn wait_for_room(&self) -> u64 {
         let waited = T::thread_ends().try_with(|ends| {
             let mut ends = ends.try_borrow_mut().ok()?;
@@ -204,24 +215,35 @@ impl<T> ThreadEnd<T> {
         if free > room || self.stalled_at.is_some_and(|stalled_at| free <= stalled_at) {
             return 0;
         }
-        let mut yields = 0;
-        let mut deadline = Instant::now() + PATIENCE;
-        loop {
+        let started = Instant::now();
+        let (window_began, waited) = match self.window {
+            Some((began, waited)) if started.duration_since(began) < WAIT_WINDOW => (began, waited),
+            _ => (started, Duration::ZERO),
+        };
+        let Some(budget) = WAIT_BUDGET.checked_sub(waited).filter(|budget| !budget.is_zero()) else { return 0 };
+        let (mut yields, out_of_budget) = (0, started + budget);
+        let mut deadline = (started + PATIENCE).min(out_of_budget);
+        let ended = loop {
             std::thread::yield_now();
             yields += 1;
             let now_free = self.producer.slots();
+            let now = Instant::now();
             if now_free > room {
                 self.stalled_at = None;
-                return yields;
+                break now;
             }
-            let now = Instant::now();
             if now_free > free {
-                (free, deadline) = (now_free, now + PATIENCE);
+                (free, deadline) = (now_free, (now + PATIENCE).min(out_of_budget));
             } else if now >= deadline {
-                self.stalled_at = Some(now_free);
-                return yields;
+                // Stalled, unless it is the budget that ran out.
+                if now < out_of_budget {
+                    self.stalled_at = Some(now_free);
+                }
+                break now;
             }
-        }
+        };
+        self.window = Some((window_began, waited + ended.duration_since(started)));
+        yields
     }
 }
 
