@@ -65,15 +65,15 @@ const LOOK_WHEN_CROWDED: usize = 8;
 /// How long a thread whose ring is three quarters full waits for the
 /// export thread to take a span from it before it stops waiting: the
 /// export thread takes a batch in microseconds when it keeps up, and is
-/// kept from its core for a millisecond or two at worst on a busy machine.
-pub(super) const PATIENCE: Duration = Duration::from_millis(3);
+/// kept from its core for a few milliseconds at worst on a busy machine.
+pub(super) const PATIENCE: Duration = Duration::from_millis(5);
 
 /// A thread waits for room at most [`WAIT_BUDGET`] in each [`WAIT_WINDOW`]
 /// of its time: enough to ride out an export thread kept from its core,
 /// while threads that together outrun the export thread for good lose
 /// spans (counted) rather than slow the program by more than a twentieth.
-pub(super) const WAIT_WINDOW: Duration = Duration::from_millis(100);
-pub(super) const WAIT_BUDGET: Duration = Duration::from_millis(5);
+pub(super) const WAIT_WINDOW: Duration = Duration::from_millis(200);
+pub(super) const WAIT_BUDGET: Duration = Duration::from_millis(10);
 
 /// A thread's end of one processor's ring, and how many spans it queued
 /// there since it last looked at how full it is.
