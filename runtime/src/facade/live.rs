@@ -224,6 +224,11 @@ impl CallSpan {
         self.lane.as_ref().filter(|_| self.recorded)?.sink()
     }
 
+    /// The local trace the call is held in, if its sink is one.
+    pub(crate) fn local_trace(&self) -> Option<LocalTraceRef> {
+        self.sink()?.local_trace()
+    }
+
     /// The span to record into, taken the first time something is recorded;
     /// `None` once it has ended.
     pub(crate) fn live(&mut self) -> Option<&mut LiveSpan> {

@@ -59,7 +59,7 @@ impl CurrentSpan {
     pub(crate) fn local_trace(&self) -> Option<LocalTraceRef> {
         match self {
             CurrentSpan::Entered(state) => state.local_trace.clone(),
-            CurrentSpan::Call(call) => call.sink()?.local_trace(),
+            CurrentSpan::Call(call) => call.local_trace(),
         }
     }
 

@@ -109,7 +109,7 @@ impl Traced {
     fn local_trace(&self) -> Option<LocalTraceRef> {
         match self {
             Traced::Started(open) => open.local_trace(),
-            Traced::OnLane(call) => call.sink()?.local_trace(),
+            Traced::OnLane(call) => call.local_trace(),
         }
     }
 
@@ -299,8 +299,9 @@ fn start_in_context(attributes: &Attributes<'_>) -> Traced {
             }
             Traced::OnLane(call)
         }
-        // A thread being torn down has no stack to start on.
-        Ok((_, None)) => Traced::Started(OpenSpan::not_recorded(SpanContext::empty_context())),
+        // Not reached: the box was just pushed on this thread's stack. Were
+        // it missing, what is current still stands for the span.
+        Ok((_, None)) => Traced::Started(standing_for_current()),
         Err(open) => Traced::Started(open.unwrap_or_else(standing_for_current)),
     }
 }

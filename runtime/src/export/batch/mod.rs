@@ -236,12 +236,13 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
                 // quarters full, for as long as the export thread takes
                 // spans, within a budget of its time (`Rings::wait_for_room`).
                 // It never blocks: an export that takes no spans (a slow
-                // collector) costs one short wait and the yields of one
-                // filling of the ring's upper half for each batch it takes,
+                // collector) costs a wait of `PATIENCE` at most for each
+                // batch it takes, and the yields of the ring's upper half,
                 // and a full ring drops without yielding.
-                if !shared.holding_off.load(Ordering::Relaxed) {
+                let holding_off = || shared.holding_off.load(Ordering::Relaxed);
+                if !holding_off() {
                     let waited = match pushed {
-                        Pushed::Pressed => shared.rings.wait_for_room(),
+                        Pushed::Pressed => shared.rings.wait_for_room(&holding_off),
                         _ => 0,
                     };
                     if waited == 0 {
@@ -692,96 +693,163 @@ mod tests {
 
     #[test]
     fn a_thread_whose_queue_is_half_full_gives_way_and_keeps_its_spans() {
-        let gate = Gate::default();
-        let processor = BatchProcessor::<SpanData>::new(gate.clone(), settings(64, 4), None, "gate".into()).unwrap();
-        // The first batch is held at the gate: the export thread takes
-        // nothing more while the queue fills.
-        (0..4).for_each(|index| processor.push(span(index)));
-        while processor.shared.rings.len() == 4 {
-            std::thread::yield_now();
+        on_a_fresh_thread(|| {
+            let gate = Gate::default();
+            let processor =
+                BatchProcessor::<SpanData>::new(gate.clone(), settings(64, 4), None, "gate".into()).unwrap();
+            // The first batch is held at the gate: the export thread takes
+            // nothing more while the queue fills.
+            (0..4).for_each(|index| processor.push(span(index)));
+            while processor.shared.rings.len() == 4 {
+                std::thread::yield_now();
+            }
+            // A ring is looked at every batch of 4 spans here. Up to half the
+            // queue (31 spans waiting), the thread never gives way.
+            (4..35).for_each(|index| processor.push(span(index)));
+            assert_eq!(processor.yields(), 0, "gave way with its queue half empty");
+            // From half (32 waiting), at each look...
+            (35..43).for_each(|index| processor.push(span(index)));
+            assert_eq!(processor.yields(), 2, "at 32 and 36 spans waiting");
+            // ...and from five eighths (40 waiting), at every span.
+            (43..51).for_each(|index| processor.push(span(index)));
+            assert_eq!(processor.yields(), 2 + 8, "at each of 40 to 47 spans waiting");
+            // From three quarters (48 waiting), the thread waits for the export
+            // thread to take spans (`a_thread_waits_for_room_while_the_export_takes_spans`);
+            // held at the gate, that takes none, and the thread stops waiting
+            // after `PATIENCE`, then gives way once a span to the last the
+            // queue holds.
+            processor.push(span(51));
+            assert_eq!(processor.shared.rings.waits(), 1, "did not wait at three quarters full");
+            let after_waiting = processor.yields();
+            (52..68).for_each(|index| processor.push(span(index)));
+            assert_eq!(processor.yields(), after_waiting + 16, "at each of 49 to 64 spans waiting");
+            assert_eq!(processor.shared.rings.len(), 64);
+            assert_eq!(processor.stats().dropped, 0, "a span was dropped before the queue was full");
+            // A full queue drops without giving way.
+            (68..100).for_each(|index| processor.push(span(index)));
+            assert_eq!(processor.yields(), after_waiting + 16);
+            gate.open.store(true, Ordering::Relaxed);
+            processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+            assert_eq!(processor.stats(), ExportStats { exported: 68, dropped: 32, failed: 0, yielded: 0 });
+            assert!(
+                crate::export::stats::export_stats().yielded >= after_waiting + 16,
+                "the process counts the yields too"
+            );
+        });
+    }
+
+    /// Lets a batch through for each permit given, waiting for one.
+    #[derive(Debug, Clone, Default)]
+    struct Turnstile {
+        permits: Arc<AtomicU64>,
+    }
+
+    impl SpanExporter for Turnstile {
+        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            while self.permits.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| left.checked_sub(1)).is_err() {
+                std::thread::sleep(Duration::from_micros(100));
+            }
+            Ok(())
         }
-        // A ring is looked at every batch of 4 spans here. Up to half the
-        // queue (31 spans waiting), the thread never gives way.
-        (4..35).for_each(|index| processor.push(span(index)));
-        assert_eq!(processor.yields(), 0, "gave way with its queue half empty");
-        // From half (32 waiting), at each look...
-        (35..43).for_each(|index| processor.push(span(index)));
-        assert_eq!(processor.yields(), 2, "at 32 and 36 spans waiting");
-        // ...and from five eighths (40 waiting), at every span.
-        (43..51).for_each(|index| processor.push(span(index)));
-        assert_eq!(processor.yields(), 2 + 8, "at each of 40 to 47 spans waiting");
-        // From three quarters (48 waiting), it waits for the export thread
-        // to take spans; held at the gate, that takes none, and the thread
-        // stops waiting after `PATIENCE`...
-        let started = Instant::now();
-        processor.push(span(51));
-        assert!(started.elapsed() >= rings::PATIENCE, "gave up at once");
-        let after_waiting = processor.yields();
-        assert!(after_waiting > 2 + 8 + 1, "gave way while it waited");
-        // ...and waits no more while the export thread takes nothing: one
-        // yield a span, to the last the queue holds.
-        let started = Instant::now();
-        (52..68).for_each(|index| processor.push(span(index)));
-        assert!(started.elapsed() < rings::PATIENCE, "waited again for an export that takes nothing");
-        assert_eq!(processor.yields(), after_waiting + 16, "at each of 49 to 64 spans waiting");
-        assert_eq!(processor.shared.rings.len(), 64);
-        assert_eq!(processor.stats().dropped, 0, "a span was dropped before the queue was full");
-        // A full queue drops without giving way: an export stuck on a slow
-        // collector costs a thread one wait and the yields of one filling
-        // of its queue's upper half.
-        (68..100).for_each(|index| processor.push(span(index)));
-        assert_eq!(processor.yields(), after_waiting + 16);
-        gate.open.store(true, Ordering::Relaxed);
-        processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-        assert_eq!(processor.stats(), ExportStats { exported: 68, dropped: 32, failed: 0, yielded: 0 });
-        assert!(
-            crate::export::stats::export_stats().yielded >= after_waiting + 16,
-            "the process counts the yields too"
-        );
+    }
+
+    /// Runs `f` on a thread of its own: how long a thread has waited for
+    /// room is the thread's, and test threads are reused.
+    fn on_a_fresh_thread(f: impl FnOnce() + Send) {
+        std::thread::scope(|scope| scope.spawn(f).join().unwrap());
     }
 
     #[test]
-    fn a_thread_waits_out_an_export_thread_kept_from_its_spans_and_loses_none() {
-        let gate = Gate::default();
-        let processor = BatchProcessor::<SpanData>::new(gate.clone(), settings(64, 4), None, "gate".into()).unwrap();
-        // The export thread is held for 2 ms, as one kept from its core
-        // would be, while the thread records three queues' worth.
-        let open = gate.open.clone();
-        let opener = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(2));
-            open.store(true, Ordering::Relaxed);
+    fn a_thread_waits_for_room_while_the_export_takes_spans() {
+        on_a_fresh_thread(|| {
+            let turnstile = Turnstile::default();
+            let processor =
+                BatchProcessor::<SpanData>::new(turnstile.clone(), settings(64, 4), None, "turnstile".into()).unwrap();
+            // The export thread takes a first batch and waits for a permit.
+            (0..4).for_each(|index| processor.push(span(index)));
+            while processor.shared.rings.len() > 0 {
+                std::thread::yield_now();
+            }
+            // The 48th span waiting presses the ring: the thread waits, and
+            // stops after `PATIENCE` without a span taken...
+            (4..52).for_each(|index| processor.push(span(index)));
+            assert_eq!(processor.shared.rings.waits(), 1, "did not wait at three quarters full");
+            // ...then waits no more while the export thread takes nothing.
+            processor.push(span(52));
+            assert_eq!(processor.shared.rings.waits(), 1, "waited again for an export that takes nothing");
+            // The export thread takes a batch: the thread waits again once
+            // its ring is pressed (after a window, so that its budget is
+            // whole whatever the first wait took on a busy machine).
+            turnstile.permits.fetch_add(1, Ordering::AcqRel);
+            while processor.shared.rings.len() > 45 {
+                std::thread::yield_now();
+            }
+            std::thread::sleep(rings::WAIT_WINDOW);
+            (53..56).for_each(|index| processor.push(span(index)));
+            assert_eq!(processor.shared.rings.waits(), 2, "did not wait again once spans were taken");
+            turnstile.permits.fetch_add(u64::MAX / 2, Ordering::AcqRel);
+            processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+            assert_eq!(processor.stats(), ExportStats { exported: 56, dropped: 0, failed: 0, yielded: 0 });
         });
-        (0..192).for_each(|index| processor.push(span(index)));
-        opener.join().unwrap();
-        processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-        assert_eq!(processor.stats(), ExportStats { exported: 192, dropped: 0, failed: 0, yielded: 0 });
-        assert!(processor.yields() > 0, "it gave way to the export thread");
     }
 
-    /// Takes a batch a millisecond: far slower than a thread records.
+    #[test]
+    fn a_thread_waits_for_room_within_its_budget_and_until_the_export_gives_up() {
+        on_a_fresh_thread(|| {
+            let rings = rings::Rings::<Box<SpanData>>::new(8);
+            // Six of eight: three quarters full, pressed.
+            (0..6)
+                .for_each(|index| assert!(matches!(rings.push(Box::new(span(index)), 8, drop), rings::Pushed::Queued)));
+            let keep_waiting = || false;
+            // Its budget spent in this window, the thread does not wait.
+            rings::set_waited(rings::WAIT_BUDGET);
+            assert_eq!(rings.wait_for_room(&keep_waiting), 0);
+            // With its budget whole, it waits until `PATIENCE` without a
+            // span taken...
+            rings::set_waited(Duration::ZERO);
+            let started = Instant::now();
+            assert!(rings.wait_for_room(&keep_waiting) > 0);
+            assert!(started.elapsed() >= rings::PATIENCE);
+            // ...and not again until the export thread takes a span.
+            assert_eq!(rings.wait_for_room(&keep_waiting), 0);
+            let mut taken = Vec::new();
+            rings.take(&mut [1], 1, &mut taken, |span| span);
+            rings.push(Box::new(span(6)), 8, drop);
+            // (Its budget whole again: a yield can take long on a busy machine.)
+            rings::set_waited(Duration::ZERO);
+            assert!(rings.wait_for_room(&keep_waiting) > 0, "did not wait again once a span was taken");
+            // The export thread holding off after a failed export ends a wait
+            // at its first look.
+            rings.take(&mut [1], 1, &mut taken, |span| span);
+            rings.push(Box::new(span(7)), 8, drop);
+            rings::set_waited(Duration::ZERO);
+            assert_eq!(rings.wait_for_room(&|| true), 1);
+        });
+    }
+
+    /// Takes a batch in 20 ms: far slower than a thread records.
     #[derive(Debug)]
     struct Slow;
 
     impl SpanExporter for Slow {
         async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
-            std::thread::sleep(Duration::from_millis(1));
+            std::thread::sleep(Duration::from_millis(20));
             Ok(())
         }
     }
 
     #[test]
-    fn a_thread_that_outruns_its_export_for_good_waits_within_its_budget_then_drops() {
-        let processor = BatchProcessor::<SpanData>::new(Slow, settings(64, 4), None, "slow".into()).unwrap();
-        // Waiting for every span would take half a second here.
-        let started = Instant::now();
-        (0..2_000).for_each(|index| processor.push(span(index)));
-        let recording = started.elapsed();
-        assert!(recording < rings::WAIT_WINDOW, "waited past its budget: {recording:?}");
-        assert!(processor.yields() > 0, "it gave way to the export thread");
-        processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-        let stats = processor.stats();
-        assert!(stats.dropped > 0, "nothing was dropped");
-        assert_eq!(stats.exported + stats.dropped, 2_000, "every span exported or counted");
+    fn a_thread_that_outruns_its_export_waits_for_it_and_counts_every_span() {
+        on_a_fresh_thread(|| {
+            let processor = BatchProcessor::<SpanData>::new(Slow, settings(64, 4), None, "slow".into()).unwrap();
+            // Waiting for every span would take ten seconds here: the thread
+            // waits within its budget, then drops what does not fit.
+            (0..2_000).for_each(|index| processor.push(span(index)));
+            assert!(processor.shared.rings.waits() > 0, "did not wait for the export");
+            processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+            let stats = processor.stats();
+            assert_eq!(stats.exported + stats.dropped, 2_000, "every span exported or counted");
+        });
     }
 
     /// A span of either kind, for the rings of both kinds.

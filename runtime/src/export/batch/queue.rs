@@ -68,10 +68,11 @@ impl<T: Slotted> Queue<T> {
     }
 
     /// Gives way to the export thread while one of this thread's rings is
-    /// three quarters full and the export thread takes from it (see
-    /// [`Rings::wait_for_room`]): how many times, none if neither is.
-    pub(super) fn wait_for_room(&self) -> u64 {
-        self.in_place.wait_for_room() + self.boxed.wait_for_room()
+    /// three quarters full and the export thread takes from it, until
+    /// `give_up` says so (see [`Rings::wait_for_room`]): how many times,
+    /// none if neither is.
+    pub(super) fn wait_for_room(&self, give_up: &dyn Fn() -> bool) -> u64 {
+        self.in_place.wait_for_room(give_up) + self.boxed.wait_for_room(give_up)
     }
 
     /// How many spans wait in each ring now: what a round takes at most, so
@@ -111,6 +112,12 @@ impl<T: Slotted> Queue<T> {
     #[cfg(all(test, feature = "testing"))]
     pub(super) fn count(&self) -> usize {
         self.in_place.count() + self.boxed.count()
+    }
+
+    /// How many times a thread waited for room.
+    #[cfg(all(test, feature = "testing"))]
+    pub(super) fn waits(&self) -> u64 {
+        self.in_place.waits() + self.boxed.waits()
     }
 }
 

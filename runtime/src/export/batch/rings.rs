@@ -11,7 +11,7 @@
 //! that finds its ring full is dropped and counted.
 
 use rtrb::{Consumer, Producer, RingBuffer};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::thread::LocalKey;
@@ -23,6 +23,9 @@ pub(super) struct Rings<T> {
     id: u64,
     capacity: usize,
     consumers: Mutex<Vec<Consumer<T>>>,
+    /// How many times a thread waited for room, for the tests to read.
+    #[cfg(test)]
+    waits: AtomicU64,
 }
 
 /// What a ring holds: a kind of span, with this thread's list of its ends
@@ -69,11 +72,25 @@ const LOOK_WHEN_CROWDED: usize = 8;
 pub(super) const PATIENCE: Duration = Duration::from_millis(5);
 
 /// A thread waits for room at most [`WAIT_BUDGET`] in each [`WAIT_WINDOW`]
-/// of its time: enough to ride out an export thread kept from its core,
-/// while threads that together outrun the export thread for good lose
-/// spans (counted) rather than slow the program by more than a twentieth.
+/// of its time, for all its rings: enough to ride out an export thread
+/// kept from its core, while threads that together outrun the export
+/// thread for good lose spans (counted) rather than slow the program by
+/// more than a twentieth.
 pub(super) const WAIT_WINDOW: Duration = Duration::from_millis(200);
 pub(super) const WAIT_BUDGET: Duration = Duration::from_millis(10);
+
+thread_local! {
+    /// When this thread's current [`WAIT_WINDOW`] began, and how long it
+    /// has waited for room within it.
+    static WAITED: Cell<Option<(Instant, Duration)>> = const { Cell::new(None) };
+}
+
+/// Sets how long this thread has waited for room in a window that begins
+/// now, for the tests.
+#[cfg(test)]
+pub(super) fn set_waited(waited: Duration) {
+    WAITED.with(|cell| cell.set(Some((Instant::now(), waited))));
+}
 
 /// A thread's end of one processor's ring, and how many spans it queued
 /// there since it last looked at how full it is.
@@ -81,13 +98,13 @@ pub(crate) struct ThreadEnd<T> {
     id: u64,
     queued: usize,
     producer: Producer<T>,
-    /// The free slots the ring had when the thread last stopped waiting
-    /// for the export thread, which took nothing for [`PATIENCE`]; it does
-    /// not wait again until the export thread has taken more.
-    stalled_at: Option<usize>,
-    /// When the thread's current [`WAIT_WINDOW`] began, and how long it
-    /// has waited for room within it.
-    window: Option<(Instant, Duration)>,
+    /// Every span queued in the ring so far: less those it holds, the
+    /// spans the export thread took.
+    pushed: u64,
+    /// The spans the export thread had taken when this thread last stopped
+    /// waiting for it, after [`PATIENCE`] without one: it does not wait
+    /// again until the export thread has taken more.
+    stalled_at: Option<u64>,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -114,7 +131,13 @@ pub(super) enum Pushed {
 
 impl<T: RingItem> Rings<T> {
     pub(super) fn new(capacity: usize) -> Self {
-        Rings { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), capacity, consumers: Mutex::new(Vec::new()) }
+        Rings {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            capacity,
+            consumers: Mutex::new(Vec::new()),
+            #[cfg(test)]
+            waits: AtomicU64::new(0),
+        }
     }
 
     /// Queues `span` in this thread's ring, made on the thread's first
@@ -141,6 +164,7 @@ impl<T: RingItem> Rings<T> {
             Some(match ring.producer.push(span) {
                 Ok(()) => {
                     ring.queued += 1;
+                    ring.pushed += 1;
                     if ring.queued < LOOK_EVERY.min(batch) {
                         return Some(Pushed::Queued);
                     }
@@ -180,43 +204,56 @@ impl<T: RingItem> Rings<T> {
         ends.retain(|ring| !ring.producer.is_abandoned());
         let (producer, consumer) = RingBuffer::new(self.capacity);
         self.consumers().push(consumer);
-        ends.push(ThreadEnd { id: self.id, queued: 0, producer, stalled_at: None, window: None });
+        ends.push(ThreadEnd { id: self.id, queued: 0, producer, pushed: 0, stalled_at: None });
         ends.len() - 1
     }
 
     /// How many spans a ring holds once it is three quarters full.
     fn pressed_at(&self) -> usize {
-        self.capacity / 4 * 3
+        (self.capacity / 4 * 3).max(1)
     }
 
     /// Gives way to the export thread while this thread's ring is three
     /// quarters full and the export thread takes spans from it, so that a
     /// thread that records faster than its spans are exported slows to the
-    /// export's pace rather than drop them. It stops once the ring has room,
-    /// once the export thread has taken nothing for [`PATIENCE`] (an export
-    /// stuck on a slow collector; it then waits no more until the export
-    /// thread takes spans again), or once it has waited [`WAIT_BUDGET`] in
-    /// this [`WAIT_WINDOW`]. How many times it gave way.
-    pub(super) fn wait_for_room(&self) -> u64 {
+    /// export's pace rather than drop them. It stops once the ring has
+    /// room, once `give_up` says so (the export thread holds off after a
+    /// failed export), once the export thread has taken nothing for
+    /// [`PATIENCE`] (an export stuck on a slow collector; it then waits no
+    /// more until the export thread takes spans again), or once the thread
+    /// has waited [`WAIT_BUDGET`] in this [`WAIT_WINDOW`]. How many times
+    /// it gave way.
+    pub(super) fn wait_for_room(&self, give_up: &dyn Fn() -> bool) -> u64 {
         let waited = T::thread_ends().try_with(|ends| {
             let mut ends = ends.try_borrow_mut().ok()?;
             let ring = ends.iter_mut().find(|ring| ring.id == self.id)?;
-            Some(ring.wait_for_room(self.capacity - self.pressed_at()))
+            Some(ring.wait_for_room(self.capacity, self.pressed_at(), give_up))
         });
-        waited.ok().flatten().unwrap_or(0)
+        let yields = waited.ok().flatten().unwrap_or(0);
+        #[cfg(test)]
+        if yields > 0 {
+            self.waits.fetch_add(1, Ordering::Relaxed);
+        }
+        yields
     }
 }
 
 impl<T> ThreadEnd<T> {
-    /// [`Rings::wait_for_room`] on this ring, which has room once it has
-    /// more than `room` free slots.
-    fn wait_for_room(&mut self, room: usize) -> u64 {
-        let mut free = self.producer.slots();
-        if free > room || self.stalled_at.is_some_and(|stalled_at| free <= stalled_at) {
+    /// The spans the ring holds, and those the export thread took from it.
+    fn held_and_taken(&self, capacity: usize) -> (usize, u64) {
+        let held = capacity - self.producer.slots();
+        (held, self.pushed - held as u64)
+    }
+
+    /// [`Rings::wait_for_room`] on this ring of `capacity`, pressed while
+    /// it holds `pressed_at` spans or more.
+    fn wait_for_room(&mut self, capacity: usize, pressed_at: usize, give_up: &dyn Fn() -> bool) -> u64 {
+        let (held, mut taken) = self.held_and_taken(capacity);
+        if held < pressed_at || self.stalled_at.is_some_and(|stalled_at| taken <= stalled_at) {
             return 0;
         }
         let started = Instant::now();
-        let (window_began, waited) = match self.window {
+        let (window_began, waited) = match WAITED.try_with(Cell::get).ok().flatten() {
             Some((began, waited)) if started.duration_since(began) < WAIT_WINDOW => (began, waited),
             _ => (started, Duration::ZERO),
         };
@@ -226,23 +263,23 @@ impl<T> ThreadEnd<T> {
         let ended = loop {
             std::thread::yield_now();
             yields += 1;
-            let now_free = self.producer.slots();
+            let (held, now_taken) = self.held_and_taken(capacity);
             let now = Instant::now();
-            if now_free > room {
+            if held < pressed_at || give_up() {
                 self.stalled_at = None;
                 break now;
             }
-            if now_free > free {
-                (free, deadline) = (now_free, (now + PATIENCE).min(out_of_budget));
+            if now_taken > taken {
+                (taken, deadline) = (now_taken, (now + PATIENCE).min(out_of_budget));
             } else if now >= deadline {
                 // Stalled, unless it is the budget that ran out.
                 if now < out_of_budget {
-                    self.stalled_at = Some(now_free);
+                    self.stalled_at = Some(now_taken);
                 }
                 break now;
             }
         };
-        self.window = Some((window_began, waited + ended.duration_since(started)));
+        let _ = WAITED.try_with(|cell| cell.set(Some((window_began, waited + ended.duration_since(started)))));
         yields
     }
 }
@@ -293,6 +330,12 @@ impl<T> Rings<T> {
     #[cfg(all(test, feature = "testing"))]
     pub(super) fn count(&self) -> usize {
         self.consumers().len()
+    }
+
+    /// How many times a thread waited for room ([`Rings::wait_for_room`]).
+    #[cfg(all(test, feature = "testing"))]
+    pub(super) fn waits(&self) -> u64 {
+        self.waits.load(Ordering::Relaxed)
     }
 
     /// Empties every ring, for a shutdown that ran out of time: how many
