@@ -695,14 +695,9 @@ mod tests {
     fn a_thread_whose_queue_is_half_full_gives_way_and_keeps_its_spans() {
         on_a_fresh_thread(|| {
             let gate = Gate::default();
-            let processor =
-                BatchProcessor::<SpanData>::new(gate.clone(), settings(64, 4), None, "gate".into()).unwrap();
             // The first batch is held at the gate: the export thread takes
             // nothing more while the queue fills.
-            (0..4).for_each(|index| processor.push(span(index)));
-            while processor.shared.rings.len() == 4 {
-                std::thread::yield_now();
-            }
+            let processor = holding_its_first_batch(gate.clone());
             // A ring is looked at every batch of 4 spans here. Up to half the
             // queue (31 spans waiting), the thread never gives way.
             (4..35).for_each(|index| processor.push(span(index)));
@@ -753,6 +748,17 @@ mod tests {
         }
     }
 
+    /// A processor of a 64-span queue and batches of 4 whose export thread
+    /// took a first batch of 4 and is in `exporter` with it.
+    fn holding_its_first_batch(exporter: impl SpanExporter + 'static) -> BatchProcessor<SpanData> {
+        let processor = BatchProcessor::<SpanData>::new(exporter, settings(64, 4), None, "held".into()).unwrap();
+        (0..4).for_each(|index| processor.push(span(index)));
+        while processor.shared.rings.len() > 0 {
+            std::thread::yield_now();
+        }
+        processor
+    }
+
     /// Runs `f` on a thread of its own: how long a thread has waited for
     /// room is the thread's, and test threads are reused.
     fn on_a_fresh_thread(f: impl FnOnce() + Send) {
@@ -763,13 +769,8 @@ mod tests {
     fn a_thread_waits_for_room_while_the_export_takes_spans() {
         on_a_fresh_thread(|| {
             let turnstile = Turnstile::default();
-            let processor =
-                BatchProcessor::<SpanData>::new(turnstile.clone(), settings(64, 4), None, "turnstile".into()).unwrap();
             // The export thread takes a first batch and waits for a permit.
-            (0..4).for_each(|index| processor.push(span(index)));
-            while processor.shared.rings.len() > 0 {
-                std::thread::yield_now();
-            }
+            let processor = holding_its_first_batch(turnstile.clone());
             // The 48th span waiting presses the ring: the thread waits, and
             // stops after `PATIENCE` without a span taken...
             (4..52).for_each(|index| processor.push(span(index)));
