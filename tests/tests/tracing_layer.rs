@@ -323,3 +323,34 @@ fn a_tracing_span_under_a_tracekit_call_is_its_child_with_its_code_location() {
     assert!(outer.i64_attribute("code.line.number").is_some());
     assert_eq!(outer.attribute("code.function.name"), None, "tracing names no function");
 }
+
+#[tracing::instrument(fields(depth = 1))]
+fn nested_outer() {
+    nested_middle(2);
+}
+
+#[tracing::instrument]
+fn nested_middle(depth: i64) {
+    tracekit_middle();
+    nested_inner();
+}
+
+#[tracing::instrument(fields(depth = 3))]
+fn nested_inner() {
+    tracing::info!(rows = 7, "found");
+}
+
+#[test]
+fn tracing_spans_nest_in_each_other_and_in_tracekit_calls_with_their_fields_and_events() {
+    let ((), spans) = captured(nested_outer);
+    spans.assert_child_of("nested_middle", "nested_outer");
+    spans.assert_child_of("nested_inner", "nested_middle");
+    spans.assert_child_of("tracekit_middle", "nested_middle");
+    spans.assert_child_of("tracing_inner", "tracekit_middle");
+    assert_eq!(spans.get("nested_middle").i64_attribute("depth"), Some(2));
+    let inner = spans.get("nested_inner");
+    assert_eq!(inner.i64_attribute("depth"), Some(3));
+    assert!(inner.event("found").is_some_and(|found| found.attributes.contains(&KeyValue::new("rows", 7_i64))));
+    let trace_id = spans.get("nested_outer").trace_id();
+    assert!(spans.iter().all(|span| span.trace_id() == trace_id), "one trace");
+}

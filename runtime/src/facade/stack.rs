@@ -249,9 +249,10 @@ pub(crate) fn push(mut state: Box<SpanState>) -> Token {
 /// Makes `ids` current: those of a span whose state is kept elsewhere (a
 /// `tracing` span entered on this thread), in a box the stack recycles,
 /// with the local trace the span is held in, if any, for the spans
-/// started under it to join. [`exit_ids`] ends it.
+/// started under it to join, and its lane, if it has one, for the calls
+/// and spans under it to start on. [`exit_ids`] ends it.
 #[cfg_attr(not(feature = "tracing"), allow(dead_code, reason = "used by the tracing layer"))]
-pub(crate) fn enter_ids(ids: &SpanContext, local_trace: Option<LocalTraceRef>) -> Token {
+pub(crate) fn enter_ids(ids: &SpanContext, local_trace: Option<LocalTraceRef>, lane: Option<&Lane>) -> Token {
     // A mirrored span has a `Context` of its own made current: the whole push.
     if MIRROR.load(Ordering::Relaxed) {
         let mut state = Box::new(SpanState::new(ids.clone(), None, None));
@@ -267,6 +268,12 @@ pub(crate) fn enter_ids(ids: &SpanContext, local_trace: Option<LocalTraceRef>) -
         };
         state.ids = ids.clone();
         state.local_trace = local_trace;
+        // The box keeps the lane of the span it held last: its sink is
+        // counted again only when this is another one.
+        match (&mut state.lane, lane) {
+            (Some(kept), Some(lane)) => kept.set_to(lane),
+            (kept, lane) => *kept = lane.cloned(),
+        }
         let token = frames.next_token();
         frames.frames.push(Frame { token, span: CurrentSpan::Entered(state), otel_span });
         Some(token)

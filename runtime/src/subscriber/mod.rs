@@ -52,7 +52,7 @@ mod sites;
 use crate::facade::code_location::CodeLocation;
 use crate::facade::dispatch;
 use crate::facade::lane;
-use crate::facade::live::{CallSpan, LiveSpan, LocalTraceRef};
+use crate::facade::live::{CallSpan, Lane, LiveSpan, LocalTraceRef};
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::stack::{self, Token};
 use crate::facade::start::{start_call_span, start_span};
@@ -110,6 +110,14 @@ impl Traced {
         match self {
             Traced::Started(open) => open.local_trace(),
             Traced::OnLane(call) => call.local_trace(),
+        }
+    }
+
+    /// The lane the calls and spans under the span start on, if it has one.
+    fn lane(&self) -> Option<&Lane> {
+        match self {
+            Traced::Started(_) => None,
+            Traced::OnLane(call) => call.lane.as_ref().filter(|_| call.recorded),
         }
     }
 
@@ -206,7 +214,7 @@ where
         // current on tracekit's stack: the span itself stays in its
         // extensions, where a record or an event reaches it whichever
         // thread has it entered, on several threads at once too.
-        let token = stack::enter_ids(ids, traced.local_trace());
+        let token = stack::enter_ids(ids, traced.local_trace(), traced.lane());
         drop(extensions);
         // A thread being torn down keeps no record: its exit finds none.
         let _ = ENTERED.try_with(|entered| entered.borrow_mut().push((id.clone(), token)));
