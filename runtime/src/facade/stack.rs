@@ -287,7 +287,9 @@ pub(crate) fn exit_ids(token: Token) {
     let local_trace = take_frame(token, |frames, span| {
         let CurrentSpan::Entered(mut state) = span else { return None };
         let local_trace = state.local_trace.take();
-        // Holds ids alone now: nothing of OpenTelemetry's drops here.
+        // Holds ids and a lane now, no `Context`: nothing of OpenTelemetry's
+        // drops here. The lane stays for the next span entered, as a call
+        // box's does.
         if frames.spare_ids.len() < SPARE_BOXES {
             frames.spare_ids.push(state);
         }
