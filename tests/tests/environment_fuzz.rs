@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use tracekit::{Config, ConfigError};
 
-const VARIABLES: [&str; 37] = [
+const VARIABLES: [&str; 38] = [
     "TRACING_ENABLED",
     "TRACING_EXPORTER",
     "TRACING_OTLP_ENDPOINT",
@@ -32,6 +32,7 @@ const VARIABLES: [&str; 37] = [
     "OTEL_BSP_MAX_QUEUE_SIZE",
     "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
     "OTEL_BSP_EXPORT_TIMEOUT",
+    "TRACING_EXPORT_THREADS",
     "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
     "OTEL_SPAN_EVENT_COUNT_LIMIT",
     "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",

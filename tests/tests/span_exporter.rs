@@ -86,6 +86,47 @@ fn spans_reach_the_given_exporter_with_their_parent_code_location_and_status() {
 }
 
 #[test]
+fn several_export_threads_deliver_every_thread_s_traces_whole_with_the_resource() {
+    let _lock = installing();
+    let keep = Keep::default();
+    let before = tracekit::export_stats();
+    let guard = Config::new()
+        .service_name("billing")
+        .batch(|batch| batch.export_threads(3).max_export_batch_size(16))
+        .span_exporter(keep.clone())
+        .install()
+        .unwrap();
+    let threads: Vec<_> = (0..6)
+        .map(|thread| {
+            std::thread::spawn(move || {
+                for cents in 0..100 {
+                    assert_eq!(charge(&format!("customer-{thread}"), cents), Ok(cents));
+                }
+            })
+        })
+        .collect();
+    threads.into_iter().for_each(|thread| thread.join().unwrap());
+    drop(guard); // flushes every export thread
+
+    let spans = keep.spans.lock().unwrap().clone();
+    assert_eq!(spans.len(), 1_200, "every span of the six threads, once");
+    let charges: Vec<&SpanData> = spans.iter().filter(|span| span.name == "charge").collect();
+    assert_eq!(charges.len(), 600);
+    for outer in &charges {
+        let children: Vec<&SpanData> =
+            spans.iter().filter(|span| span.parent_span_id == outer.span_context.span_id()).collect();
+        assert_eq!(children.len(), 1, "each charge's validate, whichever export thread sent it");
+        assert_eq!(children[0].name, "validate");
+        assert_eq!(children[0].span_context.trace_id(), outer.span_context.trace_id());
+    }
+    let resource = keep.resource.lock().unwrap().clone().expect("the exporter was given the resource");
+    assert_eq!(resource.get(&"service.name".into()), Some(Value::from("billing")));
+    let stats = tracekit::export_stats();
+    assert_eq!(stats.exported - before.exported, 1_200);
+    assert_eq!(stats.lost(), before.lost());
+}
+
+#[test]
 fn a_call_with_nothing_recorded_reaches_the_exporter_within_its_parent() {
     let _lock = installing();
     let keep = Keep::default();

@@ -378,6 +378,9 @@ fn read_batch(vars: &Vars<'_>, config: &mut Settings) -> Result<(), ConfigError>
     if let Some(timeout) = vars.millis("OTEL_BSP_EXPORT_TIMEOUT")? {
         batch.export_timeout = timeout;
     }
+    if let Some(threads) = vars.parse("TRACING_EXPORT_THREADS", SIZE_EXPECTED, size)? {
+        batch.export_threads = threads;
+    }
     batch.check(&SizeSettings::ENVIRONMENT)
 }
 

@@ -15,7 +15,7 @@ mod span_parts;
 pub(crate) mod stats;
 mod value_length;
 
-pub(crate) use batch::BatchProcessor;
+pub(crate) use batch::ExportPool;
 #[cfg(feature = "console")]
 pub(crate) use console::ConsoleExporter;
 pub use exporters::Exporter;

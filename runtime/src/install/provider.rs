@@ -3,10 +3,10 @@
 
 use super::Settings;
 use crate::error::InitError;
-#[cfg(feature = "otlp")]
-use crate::export::BatchProcessor;
 #[cfg(feature = "console")]
 use crate::export::ConsoleExporter;
+#[cfg(feature = "otlp")]
+use crate::export::ExportPool;
 use crate::export::Exporter;
 #[cfg(feature = "testing")]
 use crate::export::MemoryExporter;
@@ -132,7 +132,7 @@ fn export(
             let destination = crate::export::otlp::shown_url(&config.otlp.url());
             let value_length = config.limits.attribute_value_length;
             let processor =
-                BatchProcessor::new(exporter, batch.clone(), value_length, destination).map_err(export_thread_error)?;
+                ExportPool::new(exporter, batch.clone(), value_length, destination).map_err(export_thread_error)?;
             (Processor::Batch(processor), batch.export_timeout.min(config.otlp.timeout) + Duration::from_secs(1))
         }
         Exporter::None => unreachable!("the list of exporters never holds None"),

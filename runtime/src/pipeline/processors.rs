@@ -3,7 +3,7 @@
 
 use super::queued::QueuedSpan;
 use super::span_record::{FinishedSpan, SpanSink};
-use crate::export::BatchProcessor;
+use crate::export::ExportPool;
 #[cfg(any(feature = "console", feature = "testing"))]
 use crate::export::{limit_value_lengths, IntoSpanData};
 use crate::facade::live::CallSpan;
@@ -25,7 +25,7 @@ pub(crate) enum Processor {
     Simple(Box<dyn SpanProcessor>),
     /// Queued for tracekit's batch processor, which makes the exported form
     /// on its own thread.
-    Batch(BatchProcessor<QueuedSpan>),
+    Batch(ExportPool<QueuedSpan>),
 }
 
 /// A span started and not yet ended, by id, with its name.

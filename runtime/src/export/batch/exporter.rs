@@ -18,29 +18,38 @@ pub(crate) struct Rejected {
     pub(crate) reason: Option<String>,
 }
 
-pub(crate) trait BatchExporter<T>: Send + 'static {
-    /// Exports one batch on the export thread, returning when it is done:
-    /// exporters bound their own time. String values longer than
+/// An export in two steps: a batch is made into what the exporter sends
+/// (`prepare`), then sent (`send`). Export threads that share an exporter
+/// prepare their batches at once, and send them one at a time: the
+/// OpenTelemetry specification has an exporter's exports never overlap.
+pub(crate) trait BatchExporter<T>: Send + Sync + 'static {
+    /// A batch as the exporter sends it.
+    type Prepared: Send;
+
+    /// Makes a batch into what is sent. String values longer than
     /// `value_length` characters are cut (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
-    fn export_batch(
-        &self,
-        batch: std::vec::Drain<'_, T>,
-        value_length: Option<usize>,
-    ) -> Result<Rejected, OTelSdkError>;
+    fn prepare(&self, batch: std::vec::Drain<'_, T>, value_length: Option<usize>) -> Self::Prepared;
+
+    /// Sends one prepared batch, returning when it is done: exporters bound
+    /// their own time.
+    fn send(&self, batch: Self::Prepared) -> Result<Rejected, OTelSdkError>;
+
     fn set_resource(&mut self, resource: &Resource);
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult;
 }
 
 impl<T: IntoSpanData, E: SpanExporter + 'static> BatchExporter<T> for E {
-    fn export_batch(
-        &self,
-        batch: std::vec::Drain<'_, T>,
-        value_length: Option<usize>,
-    ) -> Result<Rejected, OTelSdkError> {
+    type Prepared = Vec<SpanData>;
+
+    fn prepare(&self, batch: std::vec::Drain<'_, T>, value_length: Option<usize>) -> Vec<SpanData> {
         let mut batch: Vec<SpanData> = batch.map(IntoSpanData::into_span_data).collect();
         if value_length.is_some() {
             batch.iter_mut().for_each(|span| limit_value_lengths(span, value_length));
         }
+        batch
+    }
+
+    fn send(&self, batch: Vec<SpanData>) -> Result<Rejected, OTelSdkError> {
         futures_executor::block_on(self.export(batch)).map(|()| Rejected::default())
     }
 

@@ -2,13 +2,13 @@
 //! type erased until installation starts the batch processor in front of
 //! it; the configuration that holds it can be cloned, and installed once.
 
-use super::{BatchProcessor, BatchSettings, Slotted};
+use super::{BatchSettings, ExportPool, Slotted};
 use crate::export::IntoSpanData;
 use crate::support::locks::recover;
 use opentelemetry_sdk::trace::SpanExporter;
 use std::sync::{Arc, Mutex};
 
-type StartBatch<T> = Box<dyn FnOnce(BatchSettings, Option<usize>) -> std::io::Result<BatchProcessor<T>> + Send>;
+type StartBatch<T> = Box<dyn FnOnce(BatchSettings, Option<usize>) -> std::io::Result<ExportPool<T>> + Send>;
 
 /// A program's exporter, waiting for its batch processor.
 pub(crate) struct GivenExporter<T: Slotted>(Arc<Mutex<Option<StartBatch<T>>>>);
@@ -17,7 +17,7 @@ impl<T: IntoSpanData + Slotted> GivenExporter<T> {
     /// `exporter`, to be named `destination` in the loss warnings.
     pub(crate) fn new<E: SpanExporter + 'static>(exporter: E, destination: &'static str) -> Self {
         let start: StartBatch<T> = Box::new(move |settings, value_length| {
-            BatchProcessor::new(exporter, settings, value_length, destination.to_owned())
+            ExportPool::new(exporter, settings, value_length, destination.to_owned())
         });
         GivenExporter(Arc::new(Mutex::new(Some(start))))
     }
@@ -30,7 +30,7 @@ impl<T: Slotted> GivenExporter<T> {
         &self,
         settings: BatchSettings,
         value_length: Option<usize>,
-    ) -> Option<std::io::Result<BatchProcessor<T>>> {
+    ) -> Option<std::io::Result<ExportPool<T>>> {
         let start = recover(self.0.lock()).take()?;
         Some(start(settings, value_length))
     }

@@ -9,12 +9,15 @@
 
 mod exporter;
 mod given;
+mod pool;
 mod queue;
 mod rings;
 mod settings;
+mod turns;
 
 pub(crate) use exporter::{BatchExporter, Rejected};
 pub(crate) use given::GivenExporter;
+pub(crate) use pool::ExportPool;
 pub(crate) use queue::{Slot, Slotted};
 pub(crate) use rings::{ring_item, RingItem, ThreadEnd};
 pub use settings::BatchSettings;
@@ -35,7 +38,7 @@ use std::time::{Duration, Instant};
 /// Lost spans are reported at most once per interval (and once at shutdown).
 pub(crate) const WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
-pub(crate) struct BatchProcessor<T: Slotted> {
+pub(super) struct BatchProcessor<T: Slotted> {
     shared: Arc<Shared<T>>,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
@@ -66,10 +69,14 @@ struct Shared<T: Slotted> {
     settings: BatchSettings,
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied on the export thread.
     value_length: Option<usize>,
-    counters: Counters,
+    /// Shared with the other export threads of its pool, which count
+    /// into the same totals.
+    counters: Arc<Counters>,
     /// Shared with shutdown, which reports what it counts when the export
-    /// thread cannot finish in time.
-    reporter: Mutex<LossReporter>,
+    /// thread cannot finish in time, and with the rest of the pool, so
+    /// that its warnings tell of the spans lost on the way to one
+    /// destination.
+    reporter: Arc<Mutex<LossReporter>>,
 }
 
 #[derive(Default)]
@@ -148,23 +155,41 @@ impl<T: Slotted> Shared<T> {
     }
 }
 
+/// What the export threads of one pool count together: the spans exported
+/// and lost, and the warnings about the lost ones.
+#[derive(Clone)]
+pub(super) struct Tally {
+    counters: Arc<Counters>,
+    reporter: Arc<Mutex<LossReporter>>,
+}
+
+impl Tally {
+    /// `destination` names where spans go, for the loss warnings.
+    pub(super) fn new(destination: String) -> Self {
+        Tally { counters: Arc::new(Counters::new()), reporter: Arc::new(Mutex::new(LossReporter::new(destination))) }
+    }
+}
+
 impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
     /// Starts the export thread. `destination` names where spans go, for the
     /// loss warnings.
-    pub(crate) fn new<E: BatchExporter<T>>(
+    #[cfg(all(test, feature = "testing"))]
+    fn new<E: BatchExporter<T>>(
         exporter: E,
         settings: BatchSettings,
         value_length: Option<usize>,
         destination: String,
     ) -> std::io::Result<Self> {
-        Self::start(exporter, settings, value_length, destination, NAP)
+        Self::start(exporter, settings, value_length, Tally::new(destination), NAP)
     }
 
-    fn start<E: BatchExporter<T>>(
+    /// Starts an export thread counting into `tally`, which napping under
+    /// load waits `nap`.
+    pub(super) fn start<E: BatchExporter<T>>(
         exporter: E,
         settings: BatchSettings,
         value_length: Option<usize>,
-        destination: String,
+        tally: Tally,
         nap: Duration,
     ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
@@ -179,8 +204,8 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
             progress: Condvar::new(),
             settings,
             value_length,
-            counters: Counters::new(),
-            reporter: Mutex::new(LossReporter::new(destination)),
+            counters: tally.counters,
+            reporter: tally.reporter,
         });
         let worker = std::thread::Builder::new().name("tracekit-export".into()).spawn({
             let shared = shared.clone();
@@ -214,7 +239,7 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
     /// Queues a finished span in its thread's ring of its kind; drops and counts it
     /// when the ring is full or the processor shut down.
     #[inline]
-    pub(crate) fn push(&self, span: T) {
+    pub(super) fn push(&self, span: T) {
         if !span.is_sampled() {
             return;
         }
@@ -255,7 +280,15 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
         }
     }
 
-    pub(crate) fn force_flush(&self) -> OTelSdkResult {
+    #[cfg(all(test, feature = "testing"))]
+    fn force_flush(&self) -> OTelSdkResult {
+        let asked = self.ask_flush()?;
+        self.wait_for_flush(asked, Instant::now() + self.shared.settings.export_timeout)
+    }
+
+    /// Asks the export thread to export every span queued now: the
+    /// flush's number, for [`BatchProcessor::wait_for_flush`].
+    pub(super) fn ask_flush(&self) -> Result<u64, OTelSdkError> {
         let asked = {
             let mut state = self.shared.lock();
             if state.shutdown_by.is_some() {
@@ -265,20 +298,31 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
             state.flushes_asked
         };
         self.shared.work.notify_one();
-        let timeout = self.shared.settings.export_timeout;
-        let deadline = Instant::now() + timeout;
+        Ok(asked)
+    }
+
+    /// Waits until the flush numbered `asked` is done, or `deadline`.
+    pub(super) fn wait_for_flush(&self, asked: u64, deadline: Instant) -> OTelSdkResult {
         let mut state = self.shared.lock();
         while state.flushes_done < asked && !state.stopped {
             if Instant::now() >= deadline {
-                return Err(OTelSdkError::Timeout(timeout));
+                return Err(OTelSdkError::Timeout(self.shared.settings.export_timeout));
             }
             state = self.shared.wait_until(&self.shared.progress, state, deadline);
         }
         Ok(())
     }
 
-    pub(crate) fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+    #[cfg(all(test, feature = "testing"))]
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
         let deadline = Instant::now() + timeout;
+        self.ask_shutdown(deadline)?;
+        self.wait_for_shutdown(deadline, timeout)
+    }
+
+    /// Closes the queue and asks the export thread to export what it holds
+    /// by `deadline`, then stop.
+    pub(super) fn ask_shutdown(&self, deadline: Instant) -> OTelSdkResult {
         {
             let mut state = self.shared.lock();
             if state.shutdown_by.is_some() {
@@ -288,6 +332,12 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
             self.shared.closed.store(true, Ordering::Release);
         }
         self.shared.work.notify_one();
+        Ok(())
+    }
+
+    /// Waits until the export thread has stopped; at `deadline`, the end
+    /// of shutdown's `timeout`, counts what it still has as lost and returns.
+    pub(super) fn wait_for_shutdown(&self, deadline: Instant, timeout: Duration) -> OTelSdkResult {
         let mut state = self.shared.lock();
         while !state.stopped {
             if Instant::now() >= deadline {
@@ -326,7 +376,7 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
     }
 
     /// Given to the exporter on the export thread, before the first export.
-    pub(crate) fn set_resource(&self, resource: &Resource) {
+    pub(super) fn set_resource(&self, resource: &Resource) {
         self.shared.lock().resource = Some(resource.clone());
     }
 }
@@ -353,7 +403,7 @@ impl<T: Slotted> Drop for BatchProcessor<T> {
 }
 
 /// How long the export thread naps between rounds under load.
-const NAP: Duration = Duration::from_millis(1);
+pub(super) const NAP: Duration = Duration::from_millis(1);
 
 /// The export thread: waits for a full batch, the schedule delay, a flush
 /// or shutdown, then exports every span waiting at that moment, in batches.
@@ -484,7 +534,7 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
         }
         // Exporters bound their own time (the OTLP one by the export timeout).
         // A receiver that took the batch may still reject some of it.
-        let failed = match exporter.export_batch(taken.drain(..), shared.value_length) {
+        let failed = match exporter.send(exporter.prepare(taken.drain(..), shared.value_length)) {
             Ok(Rejected { spans, reason }) => {
                 let rejected = spans.min(count);
                 if let Some(reason) = reason.filter(|_| rejected > 0) {
@@ -565,7 +615,7 @@ mod tests {
     use opentelemetry_sdk::trace::{SpanData, SpanExporter};
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-    fn span(index: u64) -> SpanData {
+    pub(super) fn span(index: u64) -> SpanData {
         let context = SpanContext::new(
             TraceId::from(u128::from(index) + 1),
             SpanId::from(index + 1),
@@ -590,12 +640,13 @@ mod tests {
         }
     }
 
-    fn settings(queue: usize, batch: usize) -> BatchSettings {
+    pub(super) fn settings(queue: usize, batch: usize) -> BatchSettings {
         BatchSettings {
             schedule_delay: Duration::from_secs(3600),
             max_queue_size: queue,
             max_export_batch_size: batch,
             export_timeout: Duration::from_secs(5),
+            export_threads: 1,
         }
     }
 
@@ -649,9 +700,14 @@ mod tests {
         let store = SpanStore::default();
         // A nap far longer than the test: only a half-full ring ends it.
         let nap = Duration::from_secs(3600);
-        let processor =
-            BatchProcessor::start(MemoryExporter::new(store.clone()), settings(1024, 16), None, "memory".into(), nap)
-                .unwrap();
+        let processor = BatchProcessor::start(
+            MemoryExporter::new(store.clone()),
+            settings(1024, 16),
+            None,
+            Tally::new("memory".into()),
+            nap,
+        )
+        .unwrap();
         // A round that exports a batch and leaves less than one waiting is
         // followed by a nap.
         (0..16).for_each(|index| processor.push(span(index)));

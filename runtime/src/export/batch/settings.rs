@@ -11,10 +11,12 @@ use std::time::Duration;
 /// may take. Set in [`Config::batch`](crate::Config::batch), over what the
 /// `OTEL_BSP_*` variables said.
 ///
-/// The export thread exports when a thread's queue holds a batch, when the
+/// An export thread exports when a thread's queue holds a batch, when the
 /// schedule delay has passed, and at a flush or shutdown. Under load it
 /// does not wait to be woken: it exports about every millisecond on its
-/// own, and a queue that gets half full wakes it.
+/// own, and a queue that gets half full wakes it. With several export
+/// threads ([`BatchSettings::export_threads`]), each serves a share of the
+/// recording threads.
 ///
 /// ```
 /// use std::time::Duration;
@@ -28,6 +30,7 @@ pub struct BatchSettings {
     pub(crate) max_queue_size: usize,
     pub(crate) max_export_batch_size: usize,
     pub(crate) export_timeout: Duration,
+    pub(crate) export_threads: usize,
 }
 
 impl Default for BatchSettings {
@@ -37,14 +40,23 @@ impl Default for BatchSettings {
             max_queue_size: 2048,
             max_export_batch_size: 512,
             export_timeout: Duration::from_millis(30_000),
+            export_threads: default_export_threads(),
         }
     }
+}
+
+/// Half the cores, from one to eight: an export thread spends on a span
+/// about what a recording thread does, so a program that records on all
+/// its cores at once keeps about half of them recording.
+fn default_export_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |cores| cores.get() / 2).clamp(1, 8)
 }
 
 /// The settings the sizes came from, named in errors.
 pub(crate) struct SizeSettings {
     pub(crate) queue: &'static str,
     pub(crate) batch: &'static str,
+    pub(crate) threads: &'static str,
     /// What a batch larger than the queue is told.
     pub(crate) batch_fits: &'static str,
 }
@@ -53,11 +65,13 @@ impl SizeSettings {
     pub(crate) const ENVIRONMENT: SizeSettings = SizeSettings {
         queue: "OTEL_BSP_MAX_QUEUE_SIZE",
         batch: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+        threads: "TRACING_EXPORT_THREADS",
         batch_fits: "a batch size no larger than OTEL_BSP_MAX_QUEUE_SIZE",
     };
     pub(crate) const BUILDER: SizeSettings = SizeSettings {
         queue: "Config::batch",
         batch: "Config::batch",
+        threads: "Config::batch",
         batch_fits: "a batch size no larger than the queue size",
     };
 }
@@ -115,7 +129,24 @@ impl BatchSettings {
         self
     }
 
-    /// Both sizes above zero, and a batch that fits in the queue.
+    /// Threads that export, each serving a share of the threads that record
+    /// (`TRACING_EXPORT_THREADS`, default half the cores, from one to
+    /// eight). One export thread spends on a span about what the thread
+    /// that recorded it did: where many threads record at once, more export
+    /// threads keep up with them. They send to the exporter in turn; each
+    /// recording thread's spans go through one of them, in order.
+    ///
+    /// ```
+    /// let config = tracekit::Config::new().batch(|batch| batch.export_threads(4));
+    /// # let _ = config;
+    /// ```
+    pub fn export_threads(mut self, threads: usize) -> Self {
+        self.export_threads = threads;
+        self
+    }
+
+    /// Both sizes and the export threads above zero, and a batch that fits
+    /// in the queue.
     pub(crate) fn check(&self, named: &SizeSettings) -> Result<(), ConfigError> {
         let invalid = |variable, value: usize, expected| {
             Err(ConfigError::InvalidValue { variable, value: value.to_string(), expected })
@@ -125,6 +156,9 @@ impl BatchSettings {
         }
         if self.max_export_batch_size == 0 {
             return invalid(named.batch, 0, SIZE_EXPECTED);
+        }
+        if self.export_threads == 0 {
+            return invalid(named.threads, 0, SIZE_EXPECTED);
         }
         if self.max_export_batch_size > self.max_queue_size {
             return invalid(named.batch, self.max_export_batch_size, named.batch_fits);

@@ -50,12 +50,14 @@ impl OtlpExporter {
 }
 
 impl<T: IntoSpanParts> BatchExporter<T> for OtlpExporter {
-    fn export_batch(
-        &self,
-        batch: std::vec::Drain<'_, T>,
-        value_length: Option<usize>,
-    ) -> Result<Rejected, OTelSdkError> {
-        let partial = self.client.send(self.request(batch, value_length), self.export_timeout)?;
+    type Prepared = Result<Vec<u8>, String>;
+
+    fn prepare(&self, batch: std::vec::Drain<'_, T>, value_length: Option<usize>) -> Self::Prepared {
+        self.request(batch, value_length)
+    }
+
+    fn send(&self, request: Self::Prepared) -> Result<Rejected, OTelSdkError> {
+        let partial = self.client.send(request, self.export_timeout)?;
         Ok(partial.map_or_else(Rejected::default, |partial| Rejected {
             spans: partial.rejected,
             reason: Some(partial.reason()),

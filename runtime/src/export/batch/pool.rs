@@ -1,0 +1,218 @@
+//! A batch processor's export threads. One export thread builds a span's
+//! `SpanData` (or its protobuf) at about what a recording thread spends
+//! recording it, so a process whose threads all record at once exports
+//! about one thread's rate whatever its cores. A pool spreads the export
+//! over several threads, each serving a share of the recording threads
+//! (each recording thread keeps to one, so its rings stay its own), all in
+//! front of one exporter that they take turns to send to.
+
+use super::exporter::BatchExporter;
+use super::turns::InTurn;
+use super::{BatchProcessor, BatchSettings, Slotted, Tally, NAP};
+use crate::export::IntoSpanData;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::Resource;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The export threads of a batch processor, at least one.
+pub(crate) struct ExportPool<T: Slotted> {
+    threads: Box<[BatchProcessor<T>]>,
+    /// How long a flush waits.
+    export_timeout: Duration,
+}
+
+static NEXT_ORDINAL: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's number among the threads that recorded, in the order
+    /// they first did: recording threads are dealt to export threads in
+    /// turn.
+    static ORDINAL: usize = NEXT_ORDINAL.fetch_add(1, Ordering::Relaxed);
+}
+
+impl<T: IntoSpanData + Slotted> ExportPool<T> {
+    /// Starts `settings.export_threads` export threads in front of
+    /// `exporter`. `destination` names where spans go, for the loss
+    /// warnings.
+    pub(crate) fn new<E: BatchExporter<T>>(
+        exporter: E,
+        settings: BatchSettings,
+        value_length: Option<usize>,
+        destination: String,
+    ) -> std::io::Result<Self> {
+        Self::start(exporter, settings, value_length, destination, NAP)
+    }
+
+    fn start<E: BatchExporter<T>>(
+        exporter: E,
+        settings: BatchSettings,
+        value_length: Option<usize>,
+        destination: String,
+        nap: Duration,
+    ) -> std::io::Result<Self> {
+        let tally = Tally::new(destination);
+        let export_timeout = settings.export_timeout;
+        let threads = match settings.export_threads {
+            // The exporter as it is: it needs no turns.
+            1 => vec![BatchProcessor::start(exporter, settings, value_length, tally, nap)?],
+            threads => InTurn::share(exporter, threads)
+                .into_iter()
+                .map(|exporter| BatchProcessor::start(exporter, settings.clone(), value_length, tally.clone(), nap))
+                .collect::<std::io::Result<_>>()?,
+        };
+        Ok(ExportPool { threads: threads.into_boxed_slice(), export_timeout })
+    }
+
+    /// Queues a finished span for the export thread that serves this thread.
+    #[inline]
+    pub(crate) fn push(&self, span: T) {
+        let serving = match &*self.threads {
+            [only] => only,
+            threads => &threads[ORDINAL.with(|ordinal| *ordinal) % threads.len()],
+        };
+        serving.push(span);
+    }
+
+    /// Exports every span queued now, each export thread its share, within
+    /// the export timeout.
+    pub(crate) fn force_flush(&self) -> OTelSdkResult {
+        let deadline = Instant::now() + self.export_timeout;
+        let asked = self.threads.iter().map(BatchProcessor::ask_flush).collect::<Result<Vec<_>, _>>()?;
+        self.threads.iter().zip(asked).try_for_each(|(thread, asked)| thread.wait_for_flush(asked, deadline))
+    }
+
+    /// Exports what is queued and stops the export threads, within `timeout`.
+    pub(crate) fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let deadline = Instant::now() + timeout;
+        self.threads.iter().try_for_each(|thread| thread.ask_shutdown(deadline))?;
+        // Every thread is waited for, so that each counts what it could
+        // not export by the deadline; the first error is returned.
+        let waited: Vec<OTelSdkResult> =
+            self.threads.iter().map(|thread| thread.wait_for_shutdown(deadline, timeout)).collect();
+        waited.into_iter().collect()
+    }
+
+    /// Given to the exporter before the first export.
+    pub(crate) fn set_resource(&self, resource: &Resource) {
+        self.threads.iter().for_each(|thread| thread.set_resource(resource));
+    }
+}
+
+impl<T: Slotted> std::fmt::Debug for ExportPool<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportPool").field("threads", &self.threads.len()).finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use super::super::tests::{settings, span};
+    use super::*;
+    use crate::ExportStats;
+    use opentelemetry_sdk::error::OTelSdkError;
+    use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+    use std::collections::{HashMap, HashSet};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::{Arc, Mutex};
+    use std::thread::ThreadId;
+
+    /// Spans a recording thread numbered `thread` makes are numbered from
+    /// `thread * SPANS_APART`.
+    const SPANS_APART: u64 = 100_000;
+
+    /// An exporter that notes which export thread sent each span, and
+    /// whether two exports ever overlapped.
+    #[derive(Debug, Clone, Default)]
+    struct Witness {
+        sent_by: Arc<Mutex<HashMap<u64, ThreadId>>>,
+        exporting: Arc<AtomicBool>,
+        overlapped: Arc<AtomicBool>,
+        shutdowns: Arc<AtomicUsize>,
+    }
+
+    impl SpanExporter for Witness {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            if self.exporting.swap(true, Ordering::AcqRel) {
+                self.overlapped.store(true, Ordering::Relaxed);
+            }
+            // Long enough for another export thread's batch to come.
+            std::thread::sleep(Duration::from_millis(2));
+            let mut sent_by = self.sent_by.lock().unwrap();
+            for span in batch {
+                let number = u64::from_be_bytes(span.span_context.span_id().to_bytes()) - 1;
+                assert!(sent_by.insert(number, std::thread::current().id()).is_none(), "span {number} sent twice");
+            }
+            drop(sent_by);
+            self.exporting.store(false, Ordering::Release);
+            Ok(())
+        }
+
+        fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+            self.shutdowns.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+
+    fn pool(witness: &Witness, threads: usize) -> Arc<ExportPool<SpanData>> {
+        let settings = BatchSettings { export_threads: threads, ..settings(8192, 64) };
+        Arc::new(ExportPool::new(witness.clone(), settings, None, "witness".into()).unwrap())
+    }
+
+    /// Records `spans` spans on each of `threads` new threads.
+    fn record_on_threads(pool: &Arc<ExportPool<SpanData>>, threads: u64, spans: u64) {
+        let recording: Vec<_> = (0..threads)
+            .map(|thread| {
+                let pool = pool.clone();
+                std::thread::spawn(move || (0..spans).for_each(|index| pool.push(span(thread * SPANS_APART + index))))
+            })
+            .collect();
+        recording.into_iter().for_each(|thread| thread.join().unwrap());
+    }
+
+    impl<T: IntoSpanData + Slotted> ExportPool<T> {
+        /// What the pool's threads exported and lost, together.
+        fn stats(&self) -> ExportStats {
+            self.threads[0].stats()
+        }
+    }
+
+    #[test]
+    fn export_threads_share_the_recording_threads_and_send_to_the_exporter_in_turn() {
+        let witness = Witness::default();
+        let pool = pool(&witness, 3);
+        record_on_threads(&pool, 6, 2_000);
+        pool.force_flush().unwrap();
+
+        let sent_by = witness.sent_by.lock().unwrap().clone();
+        assert_eq!(sent_by.len(), 12_000, "every span of every thread, by one flush");
+        assert!(!witness.overlapped.load(Ordering::Relaxed), "two exports overlapped");
+        let export_threads: HashSet<ThreadId> = sent_by.values().copied().collect();
+        assert_eq!(export_threads.len(), 3, "the six recording threads are dealt to the three export threads");
+        for thread in 0..6 {
+            let serving: HashSet<ThreadId> = sent_by
+                .iter()
+                .filter(|(number, _)| *number / SPANS_APART == thread)
+                .map(|(_, export_thread)| *export_thread)
+                .collect();
+            assert_eq!(serving.len(), 1, "recording thread {thread}'s spans went through one export thread");
+        }
+        assert_eq!(pool.stats(), ExportStats { exported: 12_000, dropped: 0, failed: 0, yielded: 0 });
+    }
+
+    #[test]
+    fn shutdown_exports_what_each_export_thread_holds_and_shuts_the_exporter_down_once() {
+        let witness = Witness::default();
+        let pool = pool(&witness, 2);
+        // Fewer than a batch a thread: nothing is exported before shutdown.
+        record_on_threads(&pool, 4, 50);
+        assert_eq!(witness.sent_by.lock().unwrap().len(), 0);
+        pool.shutdown_with_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(witness.sent_by.lock().unwrap().len(), 200);
+        assert_eq!(witness.shutdowns.load(Ordering::Relaxed), 1, "the exporter shuts down once, after the last thread");
+        assert!(matches!(pool.shutdown_with_timeout(Duration::from_secs(1)), Err(OTelSdkError::AlreadyShutdown)));
+        assert!(matches!(pool.force_flush(), Err(OTelSdkError::AlreadyShutdown)));
+        pool.push(span(1));
+        assert_eq!(pool.stats().dropped, 1, "a span that ends after shutdown is dropped and counted");
+    }
+}
