@@ -454,12 +454,15 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         shared.wake.store(false, Ordering::Release);
         shared.crowded.store(false, Ordering::Release);
         std::sync::atomic::fence(Ordering::SeqCst);
-        if let Some(resource) = state.resource.take() {
-            exporter.set_resource(&resource);
-        }
+        let resource = state.resource.take();
         let flush = (state.flushes_asked > state.flushes_done).then_some(state.flushes_asked);
         let shutdown_by = state.shutdown_by;
         drop(state);
+        // Not under the lock: an exporter shared by a pool may make this
+        // wait for another export thread's export.
+        if let Some(resource) = resource {
+            exporter.set_resource(&resource);
+        }
 
         // What waits now in each ring, and no more: spans that keep coming
         // under load wait for the next round, so that a flush ends, and

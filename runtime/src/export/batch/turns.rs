@@ -7,8 +7,8 @@ use crate::support::locks::recover;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::Resource;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, Once, RwLock, TryLockError};
+use std::time::{Duration, Instant};
 
 /// A handle on the shared exporter, one per export thread.
 pub(super) struct InTurn<E> {
@@ -18,6 +18,9 @@ pub(super) struct InTurn<E> {
 struct Turns<E> {
     /// Written only to give it the resource, before the first export.
     exporter: RwLock<E>,
+    /// Each export thread passes the resource on at its first round: the
+    /// first gives it to the exporter, the others wait for that.
+    resource_given: Once,
     /// Held by the thread whose batch is being sent.
     sending: Mutex<()>,
     /// Export threads that have not shut down: the last one shuts the
@@ -30,10 +33,32 @@ impl<E> InTurn<E> {
     pub(super) fn share(exporter: E, threads: usize) -> Vec<Self> {
         let shared = Arc::new(Turns {
             exporter: RwLock::new(exporter),
+            resource_given: Once::new(),
             sending: Mutex::new(()),
             running: AtomicUsize::new(threads),
         });
         (0..threads).map(|_| InTurn { shared: shared.clone() }).collect()
+    }
+}
+
+/// How long an export thread gives way before it sleeps until its turn to
+/// send: a batch of 512 spans is sent in tens of microseconds where the
+/// exporter only takes it, less than a sleeping thread takes to be woken
+/// on a virtual machine's core; the thread that sent meanwhile prepares
+/// its next batch, so a thread woken late finds the turn taken again.
+const GIVE_WAY_FOR: Duration = Duration::from_micros(200);
+
+impl<E> InTurn<E> {
+    fn wait_for_turn(&self) -> MutexGuard<'_, ()> {
+        let started = Instant::now();
+        loop {
+            match self.shared.sending.try_lock() {
+                Ok(turn) => return turn,
+                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) if started.elapsed() < GIVE_WAY_FOR => std::thread::yield_now(),
+                Err(TryLockError::WouldBlock) => return recover(self.shared.sending.lock()),
+            }
+        }
     }
 }
 
@@ -45,12 +70,13 @@ impl<T, E: BatchExporter<T>> BatchExporter<T> for InTurn<E> {
     }
 
     fn send(&self, batch: Self::Prepared) -> Result<Rejected, OTelSdkError> {
-        let _turn = recover(self.shared.sending.lock());
+        let _turn = self.wait_for_turn();
         recover(self.shared.exporter.read()).send(batch)
     }
 
     fn set_resource(&mut self, resource: &Resource) {
-        recover(self.shared.exporter.write()).set_resource(resource);
+        let shared = &self.shared;
+        shared.resource_given.call_once(|| recover(shared.exporter.write()).set_resource(resource));
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
