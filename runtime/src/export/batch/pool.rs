@@ -65,11 +65,11 @@ impl<T: IntoSpanData + Slotted> ExportPool<T> {
     }
 
     /// Queues a finished span for the export thread that serves this thread.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&self, span: T) {
         let serving = match &*self.threads {
             [only] => only,
-            threads => &threads[ORDINAL.with(|ordinal| *ordinal) % threads.len()],
+            threads => serving_this_thread(threads),
         };
         serving.push(span);
     }
@@ -97,6 +97,13 @@ impl<T: IntoSpanData + Slotted> ExportPool<T> {
     pub(crate) fn set_resource(&self, resource: &Resource) {
         self.threads.iter().for_each(|thread| thread.set_resource(resource));
     }
+}
+
+/// The export thread of `threads` that serves this thread. Apart, so that
+/// the way to a pool of one export thread stays as short as it was.
+#[inline(never)]
+fn serving_this_thread<T: Slotted>(threads: &[BatchProcessor<T>]) -> &BatchProcessor<T> {
+    &threads[ORDINAL.with(|ordinal| *ordinal) % threads.len()]
 }
 
 impl<T: Slotted> std::fmt::Debug for ExportPool<T> {
