@@ -113,12 +113,28 @@ async fn many_tasks_on_many_workers_lose_none_and_link_every_parent() {
 
 #[test]
 fn many_threads_over_otlp_below_the_queue_capacity_deliver_every_span() {
+    deliver_every_span_over_otlp(1);
+}
+
+#[test]
+fn many_threads_over_otlp_through_several_export_threads_deliver_every_span() {
+    deliver_every_span_over_otlp(3);
+}
+
+/// Every span of [`THREADS`] threads reaches a real OTLP receiver through
+/// `export_threads` export threads, with its parent and the resource.
+fn deliver_every_span_over_otlp(export_threads: usize) {
     let receiver = Receiver::start();
     let before = tracekit::export_stats();
     let guard = Config::new()
+        .service_name("load")
         .otlp(|otlp| otlp.endpoint(receiver.grpc_endpoint.clone()))
         .batch(|batch| {
-            batch.schedule_delay(Duration::from_millis(50)).max_queue_size(16_384).max_export_batch_size(512)
+            batch
+                .schedule_delay(Duration::from_millis(50))
+                .max_queue_size(16_384)
+                .max_export_batch_size(512)
+                .export_threads(export_threads)
         })
         .install()
         .unwrap();
@@ -131,7 +147,18 @@ fn many_threads_over_otlp_below_the_queue_capacity_deliver_every_span() {
     drop(guard);
 
     let calls = (THREADS * CALLS) as usize;
-    let arrived = spans(&receiver.exports());
+    let exports = receiver.exports();
+    for export in &exports {
+        for resource in &export.request.resource_spans {
+            let attributes = &resource.resource.as_ref().expect("a resource in every request").attributes;
+            assert!(
+                attributes.iter().any(|attribute| attribute.key == "service.name"
+                    && format!("{:?}", attribute.value).contains("\"load\"")),
+                "every request names the service: {attributes:?}"
+            );
+        }
+    }
+    let arrived = spans(&exports);
     assert_eq!(arrived.len(), 4 * calls, "every span arrives");
     let stats = tracekit::export_stats();
     assert_eq!((stats.dropped - before.dropped, stats.failed - before.failed), (0, 0));
