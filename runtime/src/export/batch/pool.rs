@@ -67,11 +67,10 @@ impl<T: IntoSpanData + Slotted> ExportPool<T> {
     /// Queues a finished span for the export thread that serves this thread.
     #[inline(always)]
     pub(crate) fn push(&self, span: T) {
-        let serving = match &*self.threads {
-            [only] => only,
-            threads => serving_this_thread(threads),
-        };
-        serving.push(span);
+        match &*self.threads {
+            [only] => only.push(span),
+            threads => push_to_this_thread_s_share(threads, span),
+        }
     }
 
     /// Exports every span queued now, each export thread its share, within
@@ -99,11 +98,12 @@ impl<T: IntoSpanData + Slotted> ExportPool<T> {
     }
 }
 
-/// The export thread of `threads` that serves this thread. Apart, so that
-/// the way to a pool of one export thread stays as short as it was.
+/// Queues `span` for the export thread of `threads` that serves this
+/// thread. Apart, so that the way to a pool of one export thread stays as
+/// short as it was.
 #[inline(never)]
-fn serving_this_thread<T: Slotted>(threads: &[BatchProcessor<T>]) -> &BatchProcessor<T> {
-    &threads[ORDINAL.with(|ordinal| *ordinal) % threads.len()]
+fn push_to_this_thread_s_share<T: IntoSpanData + Slotted>(threads: &[BatchProcessor<T>], span: T) {
+    threads[ORDINAL.with(|ordinal| *ordinal) % threads.len()].push(span);
 }
 
 impl<T: Slotted> std::fmt::Debug for ExportPool<T> {
