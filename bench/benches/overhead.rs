@@ -1018,54 +1018,77 @@ fn report() {
 }
 
 /// Spans per second with 1, 2 and 8 threads recording at once into one
-/// pipeline, every span exported (drained after each round, untimed).
+/// pipeline, every span exported (drained after each round, untimed), with
+/// one export thread and with two.
 fn threads() {
-    let counter = CountingExporter::default();
-    let _guard = Config::new()
-        .span_exporter(counter.clone())
-        .batch(|batch| batch.schedule_delay(Duration::from_millis(50)).max_queue_size(QUEUE).max_export_batch_size(512))
-        .install()
-        .unwrap();
     const PER_THREAD: u64 = 400_000;
     println!("\nThreads recording at once (tracekit batch, {PER_THREAD} spans per thread, every span exported or counted lost):\n");
     // Calls a second count the spans dropped at full rings too, which cost
     // their threads less than those queued: the spans exported a second,
     // until the flush after the calls has ended, are beside them.
-    println!("| threads | calls/s (aggregate) | × one thread | spans exported/s | × one thread | spans lost |");
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!("| export threads | threads | calls/s (aggregate) | × one thread | spans exported/s | × one thread, one export thread | spans lost |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
     let (mut one, mut one_exported) = (0.0, 0.0);
-    for threads in [1u64, 2, 8] {
-        let before = (counter.count(), tracekit::export_stats().dropped);
-        let started = Instant::now();
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(|| {
-                    // In chunks, so that the rings (a queue each) never overflow.
-                    for chunk in 0..PER_THREAD / CHUNK {
-                        for i in 0..CHUNK {
-                            black_box(with_tracekit(chunk * CHUNK + i));
-                        }
-                        std::thread::yield_now();
-                    }
-                });
-            }
-        });
-        let elapsed = started.elapsed().as_secs_f64();
-        assert!(tracekit::flush());
-        let flushed = started.elapsed().as_secs_f64();
-        let exported = counter.count() - before.0;
-        let lost = tracekit::export_stats().dropped - before.1;
-        let (rate, exported_rate) = ((threads * PER_THREAD) as f64 / elapsed, exported as f64 / flushed);
-        if threads == 1 {
-            (one, one_exported) = (rate, exported_rate);
+    for export_threads in [1, 2] {
+        let counter = CountingExporter::default();
+        let _guard = Config::new()
+            .span_exporter(counter.clone())
+            .batch(|batch| {
+                batch
+                    .schedule_delay(Duration::from_millis(50))
+                    .max_queue_size(QUEUE)
+                    .max_export_batch_size(512)
+                    .export_threads(export_threads)
+            })
+            .install()
+            .unwrap();
+        for threads in [1u64, 2, 8] {
+            recording_at_once(&counter, export_threads, threads, PER_THREAD, &mut one, &mut one_exported);
         }
-        println!(
-            "| {threads} | {rate:.0} | {:.2} | {exported_rate:.0} | {:.2} | {lost} |",
-            rate / one,
-            exported_rate / one_exported
-        );
-        assert_eq!(exported + lost, threads * PER_THREAD, "every span exported or counted");
     }
+}
+
+/// One row of [`threads`]: `threads` threads recording `per_thread` spans
+/// each; `one` and `one_exported` are set by the row of one thread and one
+/// export thread.
+fn recording_at_once(
+    counter: &CountingExporter,
+    export_threads: usize,
+    threads: u64,
+    per_thread: u64,
+    one: &mut f64,
+    one_exported: &mut f64,
+) {
+    let before = (counter.count(), tracekit::export_stats().dropped);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                // In chunks, so that the rings (a queue each) never overflow.
+                for chunk in 0..per_thread / CHUNK {
+                    for i in 0..CHUNK {
+                        black_box(with_tracekit(chunk * CHUNK + i));
+                    }
+                    std::thread::yield_now();
+                }
+            });
+        }
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    assert!(tracekit::flush());
+    let flushed = started.elapsed().as_secs_f64();
+    let exported = counter.count() - before.0;
+    let lost = tracekit::export_stats().dropped - before.1;
+    let (rate, exported_rate) = ((threads * per_thread) as f64 / elapsed, exported as f64 / flushed);
+    if threads == 1 && export_threads == 1 {
+        (*one, *one_exported) = (rate, exported_rate);
+    }
+    println!(
+        "| {export_threads} | {threads} | {rate:.0} | {:.2} | {exported_rate:.0} | {:.2} | {lost} |",
+        rate / *one,
+        exported_rate / *one_exported
+    );
+    assert_eq!(exported + lost, threads * per_thread, "every span exported or counted");
 }
 
 /// What each thread of [`recording_threads`] does in a round.

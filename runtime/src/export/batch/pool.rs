@@ -12,6 +12,7 @@ use super::{BatchProcessor, BatchSettings, Slotted, Tally, NAP};
 use crate::export::IntoSpanData;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::Resource;
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -26,9 +27,20 @@ static NEXT_ORDINAL: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
     /// This thread's number among the threads that recorded, in the order
-    /// they first did: recording threads are dealt to export threads in
-    /// turn.
-    static ORDINAL: usize = NEXT_ORDINAL.fetch_add(1, Ordering::Relaxed);
+    /// they first did, plus one; zero until it first records. Recording
+    /// threads are dealt to export threads in turn.
+    static ORDINAL: Cell<usize> = const { Cell::new(0) };
+}
+
+/// This thread's share in a pool of `size` export threads.
+#[inline]
+fn this_thread_s_share(size: usize) -> usize {
+    let mut ordinal = ORDINAL.get();
+    if ordinal == 0 {
+        ordinal = NEXT_ORDINAL.fetch_add(1, Ordering::Relaxed) + 1;
+        ORDINAL.set(ordinal);
+    }
+    (ordinal - 1) % size
 }
 
 impl<T: IntoSpanData + Slotted> ExportPool<T> {
@@ -103,7 +115,7 @@ impl<T: IntoSpanData + Slotted> ExportPool<T> {
 /// short as it was.
 #[inline(never)]
 fn push_to_this_thread_s_share<T: IntoSpanData + Slotted>(threads: &[BatchProcessor<T>], span: T) {
-    threads[ORDINAL.with(|ordinal| *ordinal) % threads.len()].push(span);
+    threads[this_thread_s_share(threads.len())].push(span);
 }
 
 impl<T: Slotted> std::fmt::Debug for ExportPool<T> {
