@@ -128,7 +128,7 @@ impl<T: Slotted> std::fmt::Debug for ExportPool<T> {
 mod tests {
     use super::super::tests::{settings, span};
     use super::*;
-    use crate::ExportStats;
+    use crate::export::stats::ExportStats;
     use opentelemetry_sdk::error::OTelSdkError;
     use opentelemetry_sdk::trace::{SpanData, SpanExporter};
     use std::collections::{HashMap, HashSet};
