@@ -1,5 +1,6 @@
 //! tracekit's batch span processor: bounded queues that the program's
-//! threads fill, two rings each (see `queue`), and one export thread empties.
+//! threads fill, two rings each (see `queue`), and an export thread empties;
+//! a pool of them shares one exporter (see `pool`).
 //!
 //! The SDK's own batch processor drops spans silently once its queue is full
 //! and tells the count only at shutdown. This one counts every span it loses
@@ -38,6 +39,7 @@ use std::time::{Duration, Instant};
 /// Lost spans are reported at most once per interval (and once at shutdown).
 pub(crate) const WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
+/// One export thread and the rings of the recording threads it serves.
 pub(super) struct BatchProcessor<T: Slotted> {
     shared: Arc<Shared<T>>,
     worker: Mutex<Option<JoinHandle<()>>>,
