@@ -6,6 +6,7 @@ mod common;
 
 use common::receiver::{spans, Receiver};
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 use tracekit::testing::{capture, capture_async, CapturedSpan, Spans};
 use tracekit::{trace_async, trace_operation, CarrySpan, Config, SpanId};
@@ -124,6 +125,9 @@ fn many_threads_over_otlp_through_several_export_threads_deliver_every_span() {
 /// Every span of [`THREADS`] threads reaches a real OTLP receiver through
 /// `export_threads` export threads, with its parent and the resource.
 fn deliver_every_span_over_otlp(export_threads: usize) {
+    // Installations are process-wide: one of these tests at a time.
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let _installing = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let receiver = Receiver::start();
     let before = tracekit::export_stats();
     let guard = Config::new()

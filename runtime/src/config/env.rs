@@ -4,7 +4,7 @@
 use super::key_values;
 use super::vars::Vars;
 use crate::error::ConfigError;
-use crate::export::batch::{SizeSettings, SIZE_EXPECTED};
+use crate::export::batch::{SizeSettings, SIZE_EXPECTED, THREADS_EXPECTED};
 use crate::export::console::ConsoleFormat;
 use crate::export::otlp::{self, Compression, Endpoint, OtlpSettings, OtlpTarget, PemFile, Protocol, Secret};
 use crate::export::Exporter;
@@ -378,7 +378,7 @@ fn read_batch(vars: &Vars<'_>, config: &mut Settings) -> Result<(), ConfigError>
     if let Some(timeout) = vars.millis("OTEL_BSP_EXPORT_TIMEOUT")? {
         batch.export_timeout = timeout;
     }
-    if let Some(threads) = vars.parse("TRACING_EXPORT_THREADS", SIZE_EXPECTED, size)? {
+    if let Some(threads) = vars.parse("TRACING_EXPORT_THREADS", THREADS_EXPECTED, size)? {
         batch.export_threads = threads;
     }
     batch.check(&SizeSettings::ENVIRONMENT)

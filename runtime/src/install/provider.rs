@@ -142,5 +142,5 @@ fn export(
 }
 
 fn export_thread_error(error: std::io::Error) -> InitError {
-    InitError::Exporter(format!("cannot start the export thread: {error}"))
+    InitError::Exporter(format!("cannot start an export thread: {error}"))
 }

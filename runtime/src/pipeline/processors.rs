@@ -24,7 +24,7 @@ pub(crate) enum Processor {
     #[cfg(any(feature = "console", feature = "testing"))]
     Simple(Box<dyn SpanProcessor>),
     /// Queued for tracekit's batch processor, which makes the exported form
-    /// on its own thread.
+    /// on its export threads.
     Batch(ExportPool<QueuedSpan>),
 }
 

@@ -22,7 +22,7 @@ pub(crate) use pool::ExportPool;
 pub(crate) use queue::{Slot, Slotted};
 pub(crate) use rings::{ring_item, RingItem, ThreadEnd};
 pub use settings::BatchSettings;
-pub(crate) use settings::{SizeSettings, SIZE_EXPECTED};
+pub(crate) use settings::{SizeSettings, SIZE_EXPECTED, THREADS_EXPECTED};
 
 use super::into_span_data::IntoSpanData;
 use super::stats::{Counters, ExportStats, Outcome};
@@ -31,7 +31,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::Resource;
 use queue::{Queue, Quotas};
 use rings::Pushed;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -74,6 +74,8 @@ struct Shared<T: Slotted> {
     /// Shared with the other export threads of its pool, which count
     /// into the same totals.
     counters: Arc<Counters>,
+    /// The pool's export threads that have not made their last round.
+    running: Arc<AtomicUsize>,
     /// Shared with shutdown, which reports what it counts when the export
     /// thread cannot finish in time, and with the rest of the pool, so
     /// that its warnings tell of the spans lost on the way to one
@@ -163,12 +165,20 @@ impl<T: Slotted> Shared<T> {
 pub(super) struct Tally {
     counters: Arc<Counters>,
     reporter: Arc<Mutex<LossReporter>>,
+    /// Export threads that have not made their last round: the last of
+    /// them warns of what is lost whatever the interval, once for the pool.
+    running: Arc<AtomicUsize>,
 }
 
 impl Tally {
-    /// `destination` names where spans go, for the loss warnings.
-    pub(super) fn new(destination: String) -> Self {
-        Tally { counters: Arc::new(Counters::new()), reporter: Arc::new(Mutex::new(LossReporter::new(destination))) }
+    /// For `threads` export threads; `destination` names where spans go,
+    /// for the loss warnings.
+    pub(super) fn new(destination: String, threads: usize) -> Self {
+        Tally {
+            counters: Arc::new(Counters::new()),
+            reporter: Arc::new(Mutex::new(LossReporter::new(destination))),
+            running: Arc::new(AtomicUsize::new(threads)),
+        }
     }
 }
 
@@ -182,7 +192,7 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
         value_length: Option<usize>,
         destination: String,
     ) -> std::io::Result<Self> {
-        Self::start(exporter, settings, value_length, Tally::new(destination), NAP)
+        Self::start(exporter, settings, value_length, Tally::new(destination, 1), NAP)
     }
 
     /// Starts an export thread counting into `tally`, which napping under
@@ -208,6 +218,7 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
             value_length,
             counters: tally.counters,
             reporter: tally.reporter,
+            running: tally.running,
         });
         let worker = std::thread::Builder::new().name("tracekit-export".into()).spawn({
             let shared = shared.clone();
@@ -476,7 +487,10 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         nap = exported >= batch && shared.rings.waiting().total() < batch;
         shared.rings.prune();
         next_export = Instant::now() + settings.schedule_delay;
-        shared.reporter().report(&shared.counters, shutdown_by.is_some());
+        // The pool's last thread to stop warns of what is lost at once;
+        // the others as at any round, so that a pool warns once at shutdown.
+        let last = shutdown_by.is_some() && shared.running.fetch_sub(1, Ordering::AcqRel) == 1;
+        shared.reporter().report(&shared.counters, last);
 
         let mut state = shared.lock();
         if let Some(asked) = flush {
@@ -709,7 +723,7 @@ mod tests {
             MemoryExporter::new(store.clone()),
             settings(1024, 16),
             None,
-            Tally::new("memory".into()),
+            Tally::new("memory".into(), 1),
             nap,
         )
         .unwrap();

@@ -53,24 +53,14 @@ impl<T: IntoSpanData + Slotted> ExportPool<T> {
         value_length: Option<usize>,
         destination: String,
     ) -> std::io::Result<Self> {
-        Self::start(exporter, settings, value_length, destination, NAP)
-    }
-
-    fn start<E: BatchExporter<T>>(
-        exporter: E,
-        settings: BatchSettings,
-        value_length: Option<usize>,
-        destination: String,
-        nap: Duration,
-    ) -> std::io::Result<Self> {
-        let tally = Tally::new(destination);
+        let tally = Tally::new(destination, settings.export_threads);
         let export_timeout = settings.export_timeout;
         let threads = match settings.export_threads {
             // The exporter as it is: it needs no turns.
-            1 => vec![BatchProcessor::start(exporter, settings, value_length, tally, nap)?],
+            1 => vec![BatchProcessor::start(exporter, settings, value_length, tally, NAP)?],
             threads => InTurn::share(exporter, threads)
                 .into_iter()
-                .map(|exporter| BatchProcessor::start(exporter, settings.clone(), value_length, tally.clone(), nap))
+                .map(|exporter| BatchProcessor::start(exporter, settings.clone(), value_length, tally.clone(), NAP))
                 .collect::<std::io::Result<_>>()?,
         };
         Ok(ExportPool { threads: threads.into_boxed_slice(), export_timeout })
@@ -178,15 +168,19 @@ mod tests {
         Arc::new(ExportPool::new(witness.clone(), settings, None, "witness".into()).unwrap())
     }
 
-    /// Records `spans` spans on each of `threads` new threads.
-    fn record_on_threads(pool: &Arc<ExportPool<SpanData>>, threads: u64, spans: u64) {
+    /// Records `spans` spans on each of `threads` new threads: each
+    /// thread's share of the pool, by thread.
+    fn record_on_threads(pool: &Arc<ExportPool<SpanData>>, threads: u64, spans: u64) -> Vec<usize> {
         let recording: Vec<_> = (0..threads)
             .map(|thread| {
                 let pool = pool.clone();
-                std::thread::spawn(move || (0..spans).for_each(|index| pool.push(span(thread * SPANS_APART + index))))
+                std::thread::spawn(move || {
+                    (0..spans).for_each(|index| pool.push(span(thread * SPANS_APART + index)));
+                    this_thread_s_share(pool.threads.len())
+                })
             })
             .collect();
-        recording.into_iter().for_each(|thread| thread.join().unwrap());
+        recording.into_iter().map(|thread| thread.join().unwrap()).collect()
     }
 
     impl<T: IntoSpanData + Slotted> ExportPool<T> {
@@ -200,22 +194,28 @@ mod tests {
     fn export_threads_share_the_recording_threads_and_send_to_the_exporter_in_turn() {
         let witness = Witness::default();
         let pool = pool(&witness, 3);
-        record_on_threads(&pool, 6, 2_000);
+        let shares = record_on_threads(&pool, 6, 2_000);
         pool.force_flush().unwrap();
 
         let sent_by = witness.sent_by.lock().unwrap().clone();
         assert_eq!(sent_by.len(), 12_000, "every span of every thread, by one flush");
         assert!(!witness.overlapped.load(Ordering::Relaxed), "two exports overlapped");
-        let export_threads: HashSet<ThreadId> = sent_by.values().copied().collect();
-        assert_eq!(export_threads.len(), 3, "the six recording threads are dealt to the three export threads");
-        for thread in 0..6 {
+        // Threads are dealt in the order they first record, which other
+        // tests share: each share is served by an export thread of its own.
+        let mut serving_share: HashMap<usize, ThreadId> = HashMap::new();
+        for (thread, share) in shares.iter().enumerate() {
             let serving: HashSet<ThreadId> = sent_by
                 .iter()
-                .filter(|(number, _)| *number / SPANS_APART == thread)
+                .filter(|(number, _)| *number / SPANS_APART == thread as u64)
                 .map(|(_, export_thread)| *export_thread)
                 .collect();
             assert_eq!(serving.len(), 1, "recording thread {thread}'s spans went through one export thread");
+            let serving = serving.into_iter().next().unwrap();
+            assert_eq!(*serving_share.entry(*share).or_insert(serving), serving, "share {share} has one export thread");
         }
+        let export_threads: HashSet<ThreadId> = serving_share.values().copied().collect();
+        assert_eq!(export_threads.len(), serving_share.len(), "each share its own export thread");
+        assert!(export_threads.len() >= 2, "six threads dealt in turn reach more than one export thread");
         assert_eq!(pool.stats(), ExportStats { exported: 12_000, dropped: 0, failed: 0, yielded: 0 });
     }
 

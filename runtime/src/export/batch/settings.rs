@@ -81,6 +81,13 @@ impl SizeSettings {
 /// What a size must be.
 pub(crate) const SIZE_EXPECTED: &str = "a whole number greater than zero";
 
+/// The most export threads a batch processor starts: beyond a thread for
+/// each core that records, more only wait for their turn to send.
+const MAX_EXPORT_THREADS: usize = 64;
+
+/// What the number of export threads must be.
+pub(crate) const THREADS_EXPECTED: &str = "a whole number from 1 to 64";
+
 impl BatchSettings {
     /// Time between two exports (`OTEL_BSP_SCHEDULE_DELAY`, default 5 s).
     ///
@@ -147,8 +154,8 @@ impl BatchSettings {
         self
     }
 
-    /// Both sizes and the export threads above zero, and a batch that fits
-    /// in the queue.
+    /// Both sizes above zero, from 1 to 64 export threads, and a batch that
+    /// fits in the queue.
     pub(crate) fn check(&self, named: &SizeSettings) -> Result<(), ConfigError> {
         let invalid = |variable, value: usize, expected| {
             Err(ConfigError::InvalidValue { variable, value: value.to_string(), expected })
@@ -159,8 +166,8 @@ impl BatchSettings {
         if self.max_export_batch_size == 0 {
             return invalid(named.batch, 0, SIZE_EXPECTED);
         }
-        if self.export_threads == 0 {
-            return invalid(named.threads, 0, SIZE_EXPECTED);
+        if !(1..=MAX_EXPORT_THREADS).contains(&self.export_threads) {
+            return invalid(named.threads, self.export_threads, THREADS_EXPECTED);
         }
         if self.max_export_batch_size > self.max_queue_size {
             return invalid(named.batch, self.max_export_batch_size, named.batch_fits);
