@@ -7,6 +7,7 @@ use crate::export::IntoSpanData;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
+use std::sync::MutexGuard;
 use std::time::Duration;
 
 /// What the receiver of a batch it took said it rejected of it (OTLP's
@@ -30,8 +31,15 @@ pub(crate) trait BatchExporter<T>: Send + Sync + 'static {
     /// `value_length` characters are cut (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
     fn prepare(&self, batch: std::vec::Drain<'_, T>, value_length: Option<usize>) -> Self::Prepared;
 
-    /// Sends one prepared batch, returning when it is done: exporters bound
-    /// their own time.
+    /// Waits until this thread may send, where the exporter is shared: the
+    /// turn is held until the guard is dropped. An exporter of one export
+    /// thread has no turns.
+    fn wait_for_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        None
+    }
+
+    /// Sends one prepared batch, within this thread's turn if the exporter
+    /// has turns, returning when it is done: exporters bound their own time.
     fn send(&self, batch: Self::Prepared) -> Result<Rejected, OTelSdkError>;
 
     fn set_resource(&mut self, resource: &Resource);

@@ -551,9 +551,25 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
             shared.settle(&[(Outcome::Dropped, count)]);
             continue;
         }
+        let prepared = exporter.prepare(taken.drain(..), shared.value_length);
+        let turn = exporter.wait_for_turn();
+        if turn.is_some() {
+            // Another thread's send may have taken past shutdown's time:
+            // a shutdown that gave up counted this batch, and one that ran
+            // out of time wants no more sent.
+            if shared.lock().abandoned {
+                return round;
+            }
+            if shutdown_by.is_some_and(|deadline| Instant::now() >= deadline) {
+                shared.settle(&[(Outcome::Dropped, count)]);
+                continue;
+            }
+        }
         // Exporters bound their own time (the OTLP one by the export timeout).
         // A receiver that took the batch may still reject some of it.
-        let failed = match exporter.send(exporter.prepare(taken.drain(..), shared.value_length)) {
+        let sent = exporter.send(prepared);
+        drop(turn);
+        let failed = match sent {
             Ok(Rejected { spans, reason }) => {
                 let rejected = spans.min(count);
                 if let Some(reason) = reason.filter(|_| rejected > 0) {

@@ -234,4 +234,44 @@ mod tests {
         pool.push(span(1));
         assert_eq!(pool.stats().dropped, 1, "a span that ends after shutdown is dropped and counted");
     }
+
+    /// An exporter whose exports wait until it is opened, counting those
+    /// that came.
+    #[derive(Debug, Clone, Default)]
+    struct Hung {
+        open: Arc<AtomicBool>,
+        entered: Arc<AtomicUsize>,
+    }
+
+    impl SpanExporter for Hung {
+        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            self.entered.fetch_add(1, Ordering::AcqRel);
+            while !self.open.load(Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_batch_waiting_for_its_turn_is_not_sent_once_shutdown_gave_up() {
+        let hung = Hung::default();
+        let settings = BatchSettings { export_threads: 2, ..settings(8192, 64) };
+        let pool = Arc::new(ExportPool::new(hung.clone(), settings, None, "hung".into()).unwrap());
+        // A batch a thread: each wakes its export thread.
+        record_on_threads(&pool, 4, 64);
+        while hung.entered.load(Ordering::Acquire) == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // The other export thread prepares its batch and waits for its turn.
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(matches!(pool.shutdown_with_timeout(Duration::from_millis(100)), Err(OTelSdkError::Timeout(_))));
+        let stats = pool.stats();
+        assert_eq!((stats.exported, stats.failed + stats.dropped), (0, 256), "shutdown counted every span it gave up");
+
+        hung.open.store(true, Ordering::Release);
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(hung.entered.load(Ordering::Acquire), 1, "only the export under way when shutdown gave up was sent");
+        assert_eq!(pool.stats().exported, 0, "nothing is counted twice");
+    }
 }

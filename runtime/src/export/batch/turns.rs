@@ -48,20 +48,6 @@ impl<E> InTurn<E> {
 /// its next batch, so a thread woken late finds the turn taken again.
 const GIVE_WAY_FOR: Duration = Duration::from_micros(200);
 
-impl<E> InTurn<E> {
-    fn wait_for_turn(&self) -> MutexGuard<'_, ()> {
-        let started = Instant::now();
-        loop {
-            match self.shared.sending.try_lock() {
-                Ok(turn) => return turn,
-                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
-                Err(TryLockError::WouldBlock) if started.elapsed() < GIVE_WAY_FOR => std::thread::yield_now(),
-                Err(TryLockError::WouldBlock) => return recover(self.shared.sending.lock()),
-            }
-        }
-    }
-}
-
 impl<T, E: BatchExporter<T>> BatchExporter<T> for InTurn<E> {
     type Prepared = E::Prepared;
 
@@ -69,8 +55,20 @@ impl<T, E: BatchExporter<T>> BatchExporter<T> for InTurn<E> {
         recover(self.shared.exporter.read()).prepare(batch, value_length)
     }
 
+    fn wait_for_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        let started = Instant::now();
+        loop {
+            match self.shared.sending.try_lock() {
+                Ok(turn) => return Some(turn),
+                Err(TryLockError::Poisoned(poisoned)) => return Some(poisoned.into_inner()),
+                Err(TryLockError::WouldBlock) if started.elapsed() < GIVE_WAY_FOR => std::thread::yield_now(),
+                Err(TryLockError::WouldBlock) => return Some(recover(self.shared.sending.lock())),
+            }
+        }
+    }
+
+    /// Called within the thread's turn (`export_in_batches`).
     fn send(&self, batch: Self::Prepared) -> Result<Rejected, OTelSdkError> {
-        let _turn = self.wait_for_turn();
         recover(self.shared.exporter.read()).send(batch)
     }
 
