@@ -166,7 +166,8 @@ pub(super) struct Tally {
     counters: Arc<Counters>,
     reporter: Arc<Mutex<LossReporter>>,
     /// Export threads that have not made their last round: the last of
-    /// them warns of what is lost whatever the interval, once for the pool.
+    /// them warns of what is lost whatever the interval, once for the pool,
+    /// and shuts the exporter down, after every other thread's last send.
     running: Arc<AtomicUsize>,
 }
 
@@ -487,8 +488,9 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         nap = exported >= batch && shared.rings.waiting().total() < batch;
         shared.rings.prune();
         next_export = Instant::now() + settings.schedule_delay;
-        // The pool's last thread to stop warns of what is lost at once;
-        // the others as at any round, so that a pool warns once at shutdown.
+        // The pool's last thread to stop warns of what is lost at once, and
+        // shuts the exporter down; the others warn as at any round, so that
+        // a pool warns once at shutdown.
         let last = shutdown_by.is_some() && shared.running.fetch_sub(1, Ordering::AcqRel) == 1;
         shared.reporter().report(&shared.counters, last);
 
@@ -499,7 +501,9 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         }
         if let Some(deadline) = shutdown_by {
             drop(state);
-            let _ = exporter.shutdown_with_timeout(deadline.saturating_duration_since(Instant::now()));
+            if last {
+                let _ = exporter.shutdown_with_timeout(deadline.saturating_duration_since(Instant::now()));
+            }
             // A span that ended as shutdown began, after the last round.
             shared.counters.add(Outcome::Dropped, shared.rings.clear() as u64);
             shared.lock().stopped = true;

@@ -6,7 +6,6 @@ use super::exporter::{BatchExporter, Rejected};
 use crate::support::locks::recover;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::Resource;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once, RwLock, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -16,27 +15,20 @@ pub(super) struct InTurn<E> {
 }
 
 struct Turns<E> {
-    /// Written only to give it the resource, before the first export.
+    /// Written only to give it the resource, once.
     exporter: RwLock<E>,
     /// Each export thread passes the resource on at its first round: the
     /// first gives it to the exporter, the others wait for that.
     resource_given: Once,
     /// Held by the thread whose batch is being sent.
     sending: Mutex<()>,
-    /// Export threads that have not shut down: the last one shuts the
-    /// exporter down.
-    running: AtomicUsize,
 }
 
 impl<E> InTurn<E> {
     /// `exporter`, shared by `threads` handles.
     pub(super) fn share(exporter: E, threads: usize) -> Vec<Self> {
-        let shared = Arc::new(Turns {
-            exporter: RwLock::new(exporter),
-            resource_given: Once::new(),
-            sending: Mutex::new(()),
-            running: AtomicUsize::new(threads),
-        });
+        let shared =
+            Arc::new(Turns { exporter: RwLock::new(exporter), resource_given: Once::new(), sending: Mutex::new(()) });
         (0..threads).map(|_| InTurn { shared: shared.clone() }).collect()
     }
 }
@@ -77,10 +69,8 @@ impl<T, E: BatchExporter<T>> BatchExporter<T> for InTurn<E> {
         shared.resource_given.call_once(|| recover(shared.exporter.write()).set_resource(resource));
     }
 
+    /// Called by the pool's last export thread to stop.
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        match self.shared.running.fetch_sub(1, Ordering::AcqRel) {
-            1 => recover(self.shared.exporter.read()).shutdown_with_timeout(timeout),
-            _ => Ok(()),
-        }
+        recover(self.shared.exporter.read()).shutdown_with_timeout(timeout)
     }
 }
