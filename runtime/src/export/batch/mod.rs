@@ -703,15 +703,18 @@ mod tests {
         store.len()
     }
 
-    /// An exporter that blocks until released, then fails or succeeds.
+    /// An exporter that blocks until released, then fails or succeeds;
+    /// it counts the exports that came.
     #[derive(Debug, Clone, Default)]
-    struct Gate {
-        open: Arc<AtomicBool>,
+    pub(super) struct Gate {
+        pub(super) open: Arc<AtomicBool>,
         fail: bool,
+        pub(super) entered: Arc<AtomicUsize>,
     }
 
     impl SpanExporter for Gate {
         async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            self.entered.fetch_add(1, Ordering::AcqRel);
             while !self.open.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(1));
             }
@@ -1061,7 +1064,7 @@ mod tests {
 
     #[test]
     fn failed_exports_are_counted_per_span() {
-        let gate = Gate { open: Arc::new(AtomicBool::new(true)), fail: true };
+        let gate = Gate { open: Arc::new(AtomicBool::new(true)), fail: true, ..Gate::default() };
         let processor = BatchProcessor::<SpanData>::new(gate, settings(100, 10), None, "gate".into()).unwrap();
         for index in 0..25 {
             processor.push(span(index));

@@ -116,7 +116,7 @@ impl<T: Slotted> std::fmt::Debug for ExportPool<T> {
 
 #[cfg(all(test, feature = "testing"))]
 mod tests {
-    use super::super::tests::{settings, span};
+    use super::super::tests::{settings, span, Gate};
     use super::*;
     use crate::export::stats::ExportStats;
     use opentelemetry_sdk::error::OTelSdkError;
@@ -235,27 +235,9 @@ mod tests {
         assert_eq!(pool.stats().dropped, 1, "a span that ends after shutdown is dropped and counted");
     }
 
-    /// An exporter whose exports wait until it is opened, counting those
-    /// that came.
-    #[derive(Debug, Clone, Default)]
-    struct Hung {
-        open: Arc<AtomicBool>,
-        entered: Arc<AtomicUsize>,
-    }
-
-    impl SpanExporter for Hung {
-        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
-            self.entered.fetch_add(1, Ordering::AcqRel);
-            while !self.open.load(Ordering::Acquire) {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            Ok(())
-        }
-    }
-
     #[test]
     fn a_batch_waiting_for_its_turn_is_not_sent_once_shutdown_gave_up() {
-        let hung = Hung::default();
+        let hung = Gate::default();
         let settings = BatchSettings { export_threads: 2, ..settings(8192, 64) };
         let pool = Arc::new(ExportPool::new(hung.clone(), settings, None, "hung".into()).unwrap());
         // A batch a thread: each wakes its export thread.
