@@ -11,7 +11,8 @@
 //! It records, under a root made every 1,000 calls, calls of
 //! [`traced_call`], the function the script steps through once the
 //! thread's pools and rings are warm; with an argument `root`, each call
-//! is a root.
+//! is a root. It reads the environment's settings, so that
+//! `TRACING_EXPORT_THREADS` sets the pool of export threads stepped through.
 
 use std::hint::black_box;
 use tracekit::Config;
@@ -27,7 +28,8 @@ pub fn traced_call(x: u64) -> u64 {
 fn main() {
     let roots = std::env::args().nth(1).is_some_and(|shape| shape == "root");
     let counter = CountingExporter::default();
-    let _guard = Config::new()
+    let _guard = Config::from_env()
+        .expect("a valid environment")
         .span_exporter(counter.clone())
         .batch(|batch| batch.max_queue_size(1 << 16))
         .install()

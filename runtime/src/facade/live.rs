@@ -74,6 +74,7 @@ impl Lane {
     /// the sink from, so `sink` is given, and counted again only when the
     /// box held another one.
     #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "set by the pipeline's backends"))]
+    #[inline]
     pub(crate) fn set_for_roots<S: CallSink + 'static>(
         lane: &mut Option<Lane>,
         sink: &Arc<S>,

@@ -1,6 +1,7 @@
 //! tracekit's batch span processor: bounded queues that the program's
-//! threads fill, two rings each (see `queue`), and an export thread empties;
-//! a pool of them shares one exporter (see `pool`).
+//! threads fill, two rings each (see `queue`), and a pool of export threads
+//! empties, each its share of the rings, all sending to one exporter (see
+//! `pool`).
 //!
 //! The SDK's own batch processor drops spans silently once its queue is full
 //! and tells the count only at shutdown. This one counts every span it loses
@@ -39,15 +40,17 @@ use std::time::{Duration, Instant};
 /// Lost spans are reported at most once per interval (and once at shutdown).
 pub(crate) const WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
-/// One export thread and the rings of the recording threads it serves.
+/// One export thread of a pool, which empties its share of the pool's rings.
 pub(super) struct BatchProcessor<T: Slotted> {
     shared: Arc<Shared<T>>,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
 struct Shared<T: Slotted> {
-    /// The spans waiting for the export thread, in rings per recording thread.
-    rings: Queue<T>,
+    /// What the pool's export threads share: the rings among them.
+    intake: Arc<Intake<T>>,
+    /// Which rings of the intake are this export thread's to empty.
+    share: usize,
     /// Set by a thread whose ring holds a batch, to wake the export thread
     /// once rather than at every span; kept set by the export thread while
     /// it naps, so that no thread wakes it.
@@ -59,8 +62,6 @@ struct Shared<T: Slotted> {
     /// thread whose ring is crowded does not give way to it then, as it
     /// sleeps until its schedule whatever the threads do.
     holding_off: AtomicBool,
-    /// Set by shutdown: spans that end later are dropped.
-    closed: AtomicBool,
     /// How long the export thread naps under load ([`NAP`]; longer in tests).
     nap: Duration,
     state: Mutex<State>,
@@ -71,16 +72,6 @@ struct Shared<T: Slotted> {
     settings: BatchSettings,
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied on the export thread.
     value_length: Option<usize>,
-    /// Shared with the other export threads of its pool, which count
-    /// into the same totals.
-    counters: Arc<Counters>,
-    /// The pool's export threads that have not made their last round.
-    running: Arc<AtomicUsize>,
-    /// Shared with shutdown, which reports what it counts when the export
-    /// thread cannot finish in time, and with the rest of the pool, so
-    /// that its warnings tell of the spans lost on the way to one
-    /// destination.
-    reporter: Arc<Mutex<LossReporter>>,
 }
 
 #[derive(Default)]
@@ -113,17 +104,13 @@ impl<T: Slotted> Shared<T> {
         crate::support::locks::recover(self.state.lock())
     }
 
-    fn reporter(&self) -> MutexGuard<'_, LossReporter> {
-        crate::support::locks::recover(self.reporter.lock())
-    }
-
     /// Counts a batch's outcomes, unless shutdown counted them already.
     fn settle(&self, outcomes: &[(Outcome, u64)]) -> bool {
         let mut state = self.lock();
         state.in_flight = 0;
         if !state.abandoned {
             for &(outcome, count) in outcomes {
-                self.counters.add(outcome, count);
+                self.intake.counters.add(outcome, count);
             }
         }
         !state.abandoned
@@ -159,87 +146,88 @@ impl<T: Slotted> Shared<T> {
     }
 }
 
-/// What the export threads of one pool count together: the spans exported
-/// and lost, and the warnings about the lost ones.
-#[derive(Clone)]
-pub(super) struct Tally {
-    counters: Arc<Counters>,
-    reporter: Arc<Mutex<LossReporter>>,
+/// What the export threads of one pool share: the recording threads'
+/// rings, each dealt to one of them, and the count of the spans exported
+/// and lost, with the warnings about the lost ones.
+pub(super) struct Intake<T: Slotted> {
+    /// The spans waiting for the export threads, in rings per recording thread.
+    rings: Queue<T>,
+    /// Set by shutdown: spans that end later are dropped.
+    closed: AtomicBool,
+    /// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`: a ring that holds as many wakes
+    /// its export thread.
+    batch: usize,
+    counters: Counters,
+    /// Shared with shutdown, which reports what it counts when an export
+    /// thread cannot finish in time, so that the warnings tell of the spans
+    /// lost on the way to one destination.
+    reporter: Mutex<LossReporter>,
     /// Export threads that have not made their last round: the last of
     /// them warns of what is lost whatever the interval, once for the pool,
     /// and shuts the exporter down, after every other thread's last send.
-    running: Arc<AtomicUsize>,
+    running: AtomicUsize,
 }
 
-impl Tally {
-    /// For `threads` export threads; `destination` names where spans go,
-    /// for the loss warnings.
-    pub(super) fn new(destination: String, threads: usize) -> Self {
-        Tally {
-            counters: Arc::new(Counters::new()),
-            reporter: Arc::new(Mutex::new(LossReporter::new(destination))),
-            running: Arc::new(AtomicUsize::new(threads)),
+impl<T: Slotted> Intake<T> {
+    /// For the export threads `settings` asks for; `destination` names
+    /// where spans go, for the loss warnings.
+    pub(super) fn new(settings: &BatchSettings, destination: String) -> Self {
+        Intake {
+            rings: Queue::new(settings.max_queue_size, settings.export_threads),
+            closed: AtomicBool::new(false),
+            batch: settings.max_export_batch_size,
+            counters: Counters::new(),
+            reporter: Mutex::new(LossReporter::new(destination)),
+            running: AtomicUsize::new(settings.export_threads),
         }
+    }
+
+    fn reporter(&self) -> MutexGuard<'_, LossReporter> {
+        crate::support::locks::recover(self.reporter.lock())
+    }
+
+    /// What the pool has exported and lost so far; its yields apart
+    /// ([`Intake::yields`]), as they depend on the export threads' pace.
+    #[cfg(all(test, feature = "testing"))]
+    pub(super) fn stats(&self) -> ExportStats {
+        ExportStats { yielded: 0, ..self.counters.snapshot() }
+    }
+
+    /// How many times the threads that record gave way to an export thread.
+    #[cfg(all(test, feature = "testing"))]
+    pub(super) fn yields(&self) -> u64 {
+        self.counters.snapshot().yielded
     }
 }
 
 impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
-    /// Starts the export thread. `destination` names where spans go, for the
-    /// loss warnings.
-    #[cfg(all(test, feature = "testing"))]
-    fn new<E: BatchExporter<T>>(
-        exporter: E,
-        settings: BatchSettings,
-        value_length: Option<usize>,
-        destination: String,
-    ) -> std::io::Result<Self> {
-        Self::start(exporter, settings, value_length, Tally::new(destination, 1), NAP)
-    }
-
-    /// Starts an export thread counting into `tally`, which napping under
-    /// load waits `nap`.
+    /// Starts the export thread that empties the rings of `intake` dealt
+    /// to `share`, which napping under load waits `nap`.
     pub(super) fn start<E: BatchExporter<T>>(
         exporter: E,
         settings: BatchSettings,
         value_length: Option<usize>,
-        tally: Tally,
+        (intake, share): (Arc<Intake<T>>, usize),
         nap: Duration,
     ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
-            rings: Queue::new(settings.max_queue_size),
+            intake,
+            share,
             wake: AtomicBool::new(false),
             crowded: AtomicBool::new(false),
             holding_off: AtomicBool::new(false),
-            closed: AtomicBool::new(false),
             nap,
             state: Mutex::new(State::default()),
             work: Condvar::new(),
             progress: Condvar::new(),
             settings,
             value_length,
-            counters: tally.counters,
-            reporter: tally.reporter,
-            running: tally.running,
         });
         let worker = std::thread::Builder::new().name("tracekit-export".into()).spawn({
             let shared = shared.clone();
             move || export_loop(&shared, exporter)
         })?;
         Ok(BatchProcessor { shared, worker: Mutex::new(Some(worker)) })
-    }
-
-    /// What this processor has exported and lost so far; its yields
-    /// apart ([`BatchProcessor::yields`]), as they depend on the export
-    /// thread's pace.
-    #[cfg(all(test, feature = "testing"))]
-    fn stats(&self) -> ExportStats {
-        ExportStats { yielded: 0, ..self.shared.counters.snapshot() }
-    }
-
-    /// How many times the threads that record gave way to the export thread.
-    #[cfg(all(test, feature = "testing"))]
-    fn yields(&self) -> u64 {
-        self.shared.counters.snapshot().yielded
     }
 }
 
@@ -249,25 +237,28 @@ impl<T: Slotted> std::fmt::Debug for BatchProcessor<T> {
     }
 }
 
-impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
-    /// Queues a finished span in its thread's ring of its kind; drops and counts it
-    /// when the ring is full or the processor shut down.
+impl<T: IntoSpanData + Slotted> Intake<T> {
+    /// Queues a finished span in its thread's ring of its kind, and wakes
+    /// the export thread of `threads` that empties that ring when a batch
+    /// waits there; drops and counts the span when the ring is full or the
+    /// pool shut down.
     #[inline]
-    pub(super) fn push(&self, span: T) {
+    pub(super) fn push(&self, span: T, threads: &[BatchProcessor<T>]) {
         if !span.is_sampled() {
             return;
         }
-        let shared = &*self.shared;
-        if shared.closed.load(Ordering::Acquire) {
-            shared.counters.add_dropped_here();
+        if self.closed.load(Ordering::Acquire) {
+            self.counters.add_dropped_here();
             span.discard();
             return;
         }
-        match shared.rings.push(span, shared.settings.max_export_batch_size, T::discard) {
-            Pushed::Full | Pushed::Dropped => shared.counters.add_dropped_here(),
-            Pushed::Batch => shared.wake_once(&shared.wake),
-            pushed @ (Pushed::Crowded | Pushed::Pressed) => {
-                shared.wake_once(&shared.crowded);
+        match self.rings.push(span, self.batch, T::discard) {
+            Pushed::Queued => {}
+            Pushed::Full | Pushed::Dropped => self.counters.add_dropped_here(),
+            Pushed::Batch(share) => threads[share].shared.wake_once(&threads[share].shared.wake),
+            pushed @ (Pushed::Crowded(share) | Pushed::Pressed(share)) => {
+                let export_thread = &*threads[share].shared;
+                export_thread.wake_once(&export_thread.crowded);
                 // This thread records faster than its spans are exported:
                 // it gives way to the export thread (which may be waiting
                 // for this core), and so slows to the export's pace,
@@ -278,28 +269,23 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
                 // collector) costs a wait of `PATIENCE` at most for each
                 // batch it takes, and the yields of the ring's upper half,
                 // and a full ring drops without yielding.
-                let holding_off = || shared.holding_off.load(Ordering::Relaxed);
+                let holding_off = || export_thread.holding_off.load(Ordering::Relaxed);
                 if !holding_off() {
                     let waited = match pushed {
-                        Pushed::Pressed => shared.rings.wait_for_room(&holding_off),
+                        Pushed::Pressed(_) => self.rings.wait_for_room(&holding_off),
                         _ => 0,
                     };
                     if waited == 0 {
                         std::thread::yield_now();
                     }
-                    shared.counters.add_yielded(waited.max(1));
+                    self.counters.add_yielded(waited.max(1));
                 }
             }
-            Pushed::Queued => {}
         }
     }
+}
 
-    #[cfg(all(test, feature = "testing"))]
-    fn force_flush(&self) -> OTelSdkResult {
-        let asked = self.ask_flush()?;
-        self.wait_for_flush(asked, Instant::now() + self.shared.settings.export_timeout)
-    }
-
+impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
     /// Asks the export thread to export every span queued now: the
     /// flush's number, for [`BatchProcessor::wait_for_flush`].
     pub(super) fn ask_flush(&self) -> Result<u64, OTelSdkError> {
@@ -327,13 +313,6 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
         Ok(())
     }
 
-    #[cfg(all(test, feature = "testing"))]
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        let deadline = Instant::now() + timeout;
-        self.ask_shutdown(deadline)?;
-        self.wait_for_shutdown(deadline, timeout)
-    }
-
     /// Closes the queue and asks the export thread to export what it holds
     /// by `deadline`, then stop.
     pub(super) fn ask_shutdown(&self, deadline: Instant) -> OTelSdkResult {
@@ -343,7 +322,7 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
                 return Err(OTelSdkError::AlreadyShutdown);
             }
             state.shutdown_by = Some(deadline);
-            self.shared.closed.store(true, Ordering::Release);
+            self.shared.intake.closed.store(true, Ordering::Release);
         }
         self.shared.work.notify_one();
         Ok(())
@@ -379,14 +358,15 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
         state.abandoned = true;
         let failed = std::mem::take(&mut state.in_flight) as u64;
         drop(state);
-        let dropped = self.shared.rings.clear() as u64;
-        let mut reporter = self.shared.reporter();
+        let intake = &self.shared.intake;
+        let dropped = intake.rings.clear(self.shared.share) as u64;
+        let mut reporter = intake.reporter();
         if failed > 0 {
-            self.shared.counters.add(Outcome::Failed, failed);
+            intake.counters.add(Outcome::Failed, failed);
             reporter.last_error.get_or_insert_with(|| "no answer before shutdown's time ran out".to_owned());
         }
-        self.shared.counters.add(Outcome::Dropped, dropped);
-        reporter.report(&self.shared.counters, true);
+        intake.counters.add(Outcome::Dropped, dropped);
+        reporter.report(&intake.counters, true);
     }
 
     /// Given to the exporter on the export thread, before the first export.
@@ -404,12 +384,13 @@ impl<T: Slotted> Drop for BatchProcessor<T> {
             // A span that ended as shutdown began, after the export thread's
             // last look: counted, not lost unseen.
             drop(state);
-            self.shared.counters.add(Outcome::Dropped, self.shared.rings.clear() as u64);
+            let intake = &self.shared.intake;
+            intake.counters.add(Outcome::Dropped, intake.rings.clear(self.shared.share) as u64);
             return;
         }
         if state.shutdown_by.is_none() {
             state.shutdown_by = Some(Instant::now() + self.shared.settings.export_timeout);
-            self.shared.closed.store(true, Ordering::Release);
+            self.shared.intake.closed.store(true, Ordering::Release);
             drop(state);
             self.shared.work.notify_one();
         }
@@ -431,7 +412,7 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
     // What the exporter's own client records (hyper's and tonic's `tracing`
     // spans) is not traced, so that exporting never makes more to export.
     let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
-    let settings = &shared.settings;
+    let (settings, intake, share) = (&shared.settings, &*shared.intake, shared.share);
     let mut next_export = Instant::now() + settings.schedule_delay;
     // Kept between batches, so that taking spans allocates nothing.
     let mut taken = Vec::with_capacity(settings.max_export_batch_size);
@@ -481,18 +462,18 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         // What waits now in each ring, and no more: spans that keep coming
         // under load wait for the next round, so that a flush ends, and
         // covers every span its caller had recorded.
-        let mut waiting = shared.rings.waiting();
+        let mut waiting = intake.rings.waiting(share);
         let batch = settings.max_export_batch_size;
         let Round { taken: exported, failed } = export_in_batches(shared, &exporter, &mut waiting, &mut taken);
         shared.holding_off.store(failed, Ordering::Relaxed);
-        nap = exported >= batch && shared.rings.waiting().total() < batch;
-        shared.rings.prune();
+        nap = exported >= batch && intake.rings.waiting(share).total() < batch;
+        intake.rings.prune(share);
         next_export = Instant::now() + settings.schedule_delay;
         // The pool's last thread to stop warns of what is lost at once, and
         // shuts the exporter down; the others warn as at any round, so that
         // a pool warns once at shutdown.
-        let last = shutdown_by.is_some() && shared.running.fetch_sub(1, Ordering::AcqRel) == 1;
-        shared.reporter().report(&shared.counters, last);
+        let last = shutdown_by.is_some() && intake.running.fetch_sub(1, Ordering::AcqRel) == 1;
+        intake.reporter().report(&intake.counters, last);
 
         let mut state = shared.lock();
         if let Some(asked) = flush {
@@ -505,7 +486,7 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
                 let _ = exporter.shutdown_with_timeout(deadline.saturating_duration_since(Instant::now()));
             }
             // A span that ended as shutdown began, after the last round.
-            shared.counters.add(Outcome::Dropped, shared.rings.clear() as u64);
+            intake.counters.add(Outcome::Dropped, intake.rings.clear(share) as u64);
             shared.lock().stopped = true;
             shared.progress.notify_all();
             return;
@@ -531,8 +512,9 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
     taken: &mut Vec<T>,
 ) -> Round {
     let mut round = Round { taken: 0, failed: false };
+    let intake = &*shared.intake;
     loop {
-        shared.rings.take(quotas, shared.settings.max_export_batch_size, taken);
+        intake.rings.take(shared.share, quotas, intake.batch, taken);
         if taken.is_empty() {
             return round;
         }
@@ -543,7 +525,7 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
             if state.abandoned {
                 // Taken after the shutdown that gave up counted what it
                 // found: these are this thread's to count.
-                shared.counters.add(Outcome::Dropped, count);
+                intake.counters.add(Outcome::Dropped, count);
                 taken.clear();
                 return round;
             }
@@ -577,12 +559,12 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
             Ok(Rejected { spans, reason }) => {
                 let rejected = spans.min(count);
                 if let Some(reason) = reason.filter(|_| rejected > 0) {
-                    shared.reporter().last_error = Some(reason);
+                    intake.reporter().last_error = Some(reason);
                 }
                 rejected
             }
             Err(error) => {
-                shared.reporter().last_error = Some(error.to_string());
+                intake.reporter().last_error = Some(error.to_string());
                 round.failed = true;
                 count
             }
@@ -690,8 +672,8 @@ mod tests {
     }
 
     /// A processor exporting into `store`.
-    fn memory_processor(store: &SpanStore, queue: usize, batch: usize) -> BatchProcessor<SpanData> {
-        BatchProcessor::new(MemoryExporter::new(store.clone()), settings(queue, batch), None, "memory".into()).unwrap()
+    fn memory_processor(store: &SpanStore, queue: usize, batch: usize) -> ExportPool<SpanData> {
+        ExportPool::new(MemoryExporter::new(store.clone()), settings(queue, batch), None, "memory".into()).unwrap()
     }
 
     /// Waits up to ten seconds for `store` to hold `count` spans.
@@ -734,7 +716,7 @@ mod tests {
             processor.push(span(index));
         }
         assert_eq!(wait_for(&store, 10), 10);
-        assert_eq!(processor.stats(), ExportStats { exported: 10, dropped: 0, failed: 0, yielded: 0 });
+        assert_eq!(processor.intake().stats(), ExportStats { exported: 10, dropped: 0, failed: 0, yielded: 0 });
     }
 
     #[test]
@@ -742,14 +724,9 @@ mod tests {
         let store = SpanStore::default();
         // A nap far longer than the test: only a half-full ring ends it.
         let nap = Duration::from_secs(3600);
-        let processor = BatchProcessor::start(
-            MemoryExporter::new(store.clone()),
-            settings(1024, 16),
-            None,
-            Tally::new("memory".into(), 1),
-            nap,
-        )
-        .unwrap();
+        let processor =
+            ExportPool::start(MemoryExporter::new(store.clone()), settings(1024, 16), None, "memory".into(), nap)
+                .unwrap();
         // A round that exports a batch and leaves less than one waiting is
         // followed by a nap.
         (0..16).for_each(|index| processor.push(span(index)));
@@ -765,28 +742,28 @@ mod tests {
         (400..600).for_each(|index| processor.push(span(index)));
         assert!(wait_for(&store, 512) >= 512, "a half-full ring did not wake the export thread");
         processor.force_flush().unwrap();
-        assert_eq!(processor.stats(), ExportStats { exported: 600, dropped: 0, failed: 0, yielded: 0 });
+        assert_eq!(processor.intake().stats(), ExportStats { exported: 600, dropped: 0, failed: 0, yielded: 0 });
     }
 
     #[test]
     fn a_full_queue_drops_and_counts_every_span_it_cannot_keep() {
         let gate = Gate::default();
-        let processor = BatchProcessor::<SpanData>::new(gate.clone(), settings(8, 4), None, "gate".into()).unwrap();
+        let processor = ExportPool::<SpanData>::new(gate.clone(), settings(8, 4), None, "gate".into()).unwrap();
         // The first batch of 4 is taken by the export thread and held there;
         // the queue then holds 8 more, and the rest are dropped.
         for index in 0..4 {
             processor.push(span(index));
         }
-        while processor.shared.rings.len() == 4 {
+        while processor.intake().rings.len() == 4 {
             std::thread::yield_now();
         }
         for index in 4..100 {
             processor.push(span(index));
         }
-        assert_eq!(processor.shared.rings.len(), 8, "the queue never grows past its size");
+        assert_eq!(processor.intake().rings.len(), 8, "the queue never grows past its size");
         gate.open.store(true, Ordering::Relaxed);
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-        assert_eq!(processor.stats(), ExportStats { exported: 12, dropped: 88, failed: 0, yielded: 0 });
+        assert_eq!(processor.intake().stats(), ExportStats { exported: 12, dropped: 88, failed: 0, yielded: 0 });
     }
 
     #[test]
@@ -799,31 +776,31 @@ mod tests {
             // A ring is looked at every batch of 4 spans here. Up to half the
             // queue (31 spans waiting), the thread never gives way.
             (4..35).for_each(|index| processor.push(span(index)));
-            assert_eq!(processor.yields(), 0, "gave way with its queue half empty");
+            assert_eq!(processor.intake().yields(), 0, "gave way with its queue half empty");
             // From half (32 waiting), at each look...
             (35..43).for_each(|index| processor.push(span(index)));
-            assert_eq!(processor.yields(), 2, "at 32 and 36 spans waiting");
+            assert_eq!(processor.intake().yields(), 2, "at 32 and 36 spans waiting");
             // ...and from five eighths (40 waiting), at every span.
             (43..51).for_each(|index| processor.push(span(index)));
-            assert_eq!(processor.yields(), 2 + 8, "at each of 40 to 47 spans waiting");
+            assert_eq!(processor.intake().yields(), 2 + 8, "at each of 40 to 47 spans waiting");
             // From three quarters (48 waiting), the thread waits for the export
             // thread to take spans (`a_thread_waits_for_room_while_the_export_takes_spans`);
             // held at the gate, that takes none, and the thread stops waiting
             // after `PATIENCE`, then gives way once a span to the last the
             // queue holds.
             processor.push(span(51));
-            assert_eq!(processor.shared.rings.waits(), 1, "did not wait at three quarters full");
-            let after_waiting = processor.yields();
+            assert_eq!(processor.intake().rings.waits(), 1, "did not wait at three quarters full");
+            let after_waiting = processor.intake().yields();
             (52..68).for_each(|index| processor.push(span(index)));
-            assert_eq!(processor.yields(), after_waiting + 16, "at each of 49 to 64 spans waiting");
-            assert_eq!(processor.shared.rings.len(), 64);
-            assert_eq!(processor.stats().dropped, 0, "a span was dropped before the queue was full");
+            assert_eq!(processor.intake().yields(), after_waiting + 16, "at each of 49 to 64 spans waiting");
+            assert_eq!(processor.intake().rings.len(), 64);
+            assert_eq!(processor.intake().stats().dropped, 0, "a span was dropped before the queue was full");
             // A full queue drops without giving way.
             (68..100).for_each(|index| processor.push(span(index)));
-            assert_eq!(processor.yields(), after_waiting + 16);
+            assert_eq!(processor.intake().yields(), after_waiting + 16);
             gate.open.store(true, Ordering::Relaxed);
             processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-            assert_eq!(processor.stats(), ExportStats { exported: 68, dropped: 32, failed: 0, yielded: 0 });
+            assert_eq!(processor.intake().stats(), ExportStats { exported: 68, dropped: 32, failed: 0, yielded: 0 });
             assert!(
                 crate::export::stats::export_stats().yielded >= after_waiting + 16,
                 "the process counts the yields too"
@@ -848,10 +825,10 @@ mod tests {
 
     /// A processor of a 64-span queue and batches of 4 whose export thread
     /// took a first batch of 4 and is in `exporter` with it.
-    fn holding_its_first_batch(exporter: impl SpanExporter + 'static) -> BatchProcessor<SpanData> {
-        let processor = BatchProcessor::<SpanData>::new(exporter, settings(64, 4), None, "held".into()).unwrap();
+    fn holding_its_first_batch(exporter: impl SpanExporter + 'static) -> ExportPool<SpanData> {
+        let processor = ExportPool::<SpanData>::new(exporter, settings(64, 4), None, "held".into()).unwrap();
         (0..4).for_each(|index| processor.push(span(index)));
-        while processor.shared.rings.len() > 0 {
+        while processor.intake().rings.len() > 0 {
             std::thread::yield_now();
         }
         processor
@@ -872,30 +849,30 @@ mod tests {
             // The 48th span waiting presses the ring: the thread waits, and
             // stops after `PATIENCE` without a span taken...
             (4..52).for_each(|index| processor.push(span(index)));
-            assert_eq!(processor.shared.rings.waits(), 1, "did not wait at three quarters full");
+            assert_eq!(processor.intake().rings.waits(), 1, "did not wait at three quarters full");
             // ...then waits no more while the export thread takes nothing.
             processor.push(span(52));
-            assert_eq!(processor.shared.rings.waits(), 1, "waited again for an export that takes nothing");
+            assert_eq!(processor.intake().rings.waits(), 1, "waited again for an export that takes nothing");
             // The export thread takes a batch: the thread waits again once
             // its ring is pressed (after a window, so that its budget is
             // whole whatever the first wait took on a busy machine).
             turnstile.permits.fetch_add(1, Ordering::AcqRel);
-            while processor.shared.rings.len() > 45 {
+            while processor.intake().rings.len() > 45 {
                 std::thread::yield_now();
             }
             std::thread::sleep(rings::WAIT_WINDOW);
             (53..56).for_each(|index| processor.push(span(index)));
-            assert_eq!(processor.shared.rings.waits(), 2, "did not wait again once spans were taken");
+            assert_eq!(processor.intake().rings.waits(), 2, "did not wait again once spans were taken");
             turnstile.permits.fetch_add(u64::MAX / 2, Ordering::AcqRel);
             processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-            assert_eq!(processor.stats(), ExportStats { exported: 56, dropped: 0, failed: 0, yielded: 0 });
+            assert_eq!(processor.intake().stats(), ExportStats { exported: 56, dropped: 0, failed: 0, yielded: 0 });
         });
     }
 
     #[test]
     fn a_thread_waits_for_room_within_its_budget_and_until_the_export_gives_up() {
         on_a_fresh_thread(|| {
-            let rings = rings::Rings::<Box<SpanData>>::new(8);
+            let rings = rings::Rings::<Box<SpanData>>::new(8, 1);
             // Six of eight: three quarters full, pressed.
             (0..6)
                 .for_each(|index| assert!(matches!(rings.push(Box::new(span(index)), 8, drop), rings::Pushed::Queued)));
@@ -912,14 +889,14 @@ mod tests {
             // ...and not again until the export thread takes a span.
             assert_eq!(rings.wait_for_room(&keep_waiting), 0);
             let mut taken = Vec::new();
-            rings.take(&mut [1], 1, &mut taken, |span| span);
+            rings.take(0, &mut [1], 1, &mut taken, |span| span);
             rings.push(Box::new(span(6)), 8, drop);
             // (Its budget whole again: a yield can take long on a busy machine.)
             rings::set_waited(Duration::ZERO);
             assert!(rings.wait_for_room(&keep_waiting) > 0, "did not wait again once a span was taken");
             // The export thread holding off after a failed export ends a wait
             // at its first look.
-            rings.take(&mut [1], 1, &mut taken, |span| span);
+            rings.take(0, &mut [1], 1, &mut taken, |span| span);
             rings.push(Box::new(span(7)), 8, drop);
             rings::set_waited(Duration::ZERO);
             assert_eq!(rings.wait_for_room(&|| true), 1);
@@ -940,13 +917,13 @@ mod tests {
     #[test]
     fn a_thread_that_outruns_its_export_waits_for_it_and_counts_every_span() {
         on_a_fresh_thread(|| {
-            let processor = BatchProcessor::<SpanData>::new(Slow, settings(64, 4), None, "slow".into()).unwrap();
+            let processor = ExportPool::<SpanData>::new(Slow, settings(64, 4), None, "slow".into()).unwrap();
             // Waiting for every span would take ten seconds here: the thread
             // waits within its budget, then drops what does not fit.
             (0..2_000).for_each(|index| processor.push(span(index)));
-            assert!(processor.shared.rings.waits() > 0, "did not wait for the export");
+            assert!(processor.intake().rings.waits() > 0, "did not wait for the export");
             processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-            let stats = processor.stats();
+            let stats = processor.intake().stats();
             assert_eq!(stats.exported + stats.dropped, 2_000, "every span exported or counted");
         });
     }
@@ -993,23 +970,26 @@ mod tests {
     #[test]
     fn each_kind_of_span_has_a_ring_of_the_queue_size_and_what_does_not_fit_is_counted() {
         let gate = Gate::default();
-        let processor = BatchProcessor::<EitherKind>::new(gate.clone(), settings(8, 4), None, "gate".into()).unwrap();
+        let processor = ExportPool::<EitherKind>::new(gate.clone(), settings(8, 4), None, "gate".into()).unwrap();
         // A first batch, taken by the export thread and held there.
         for index in 0..4 {
             processor.push(EitherKind::Compact(span(index)));
         }
-        while processor.shared.rings.len() == 4 {
+        while processor.intake().rings.len() == 4 {
             std::thread::yield_now();
         }
         for index in 4..100 {
             processor.push(EitherKind::Compact(span(index)));
             processor.push(EitherKind::Boxed(Box::new(span(index))));
         }
-        assert_eq!(processor.shared.rings.len(), 16, "eight of each kind");
-        assert_eq!(processor.shared.rings.count(), 2, "one ring of each kind for this thread");
+        assert_eq!(processor.intake().rings.len(), 16, "eight of each kind");
+        assert_eq!(processor.intake().rings.count(), 2, "one ring of each kind for this thread");
         gate.open.store(true, Ordering::Relaxed);
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-        assert_eq!(processor.stats(), ExportStats { exported: 4 + 16, dropped: 2 * 96 - 16, failed: 0, yielded: 0 });
+        assert_eq!(
+            processor.intake().stats(),
+            ExportStats { exported: 4 + 16, dropped: 2 * 96 - 16, failed: 0, yielded: 0 }
+        );
     }
 
     /// An exporter that waits for a permit before each export.
@@ -1026,16 +1006,12 @@ mod tests {
     #[test]
     fn spans_wait_in_the_queue_while_a_batch_is_in_flight() {
         let (permit, permits) = std::sync::mpsc::channel();
-        let processor = BatchProcessor::<SpanData>::new(
-            Permits(Arc::new(Mutex::new(permits))),
-            settings(8, 2),
-            None,
-            "gate".into(),
-        )
-        .unwrap();
+        let processor =
+            ExportPool::<SpanData>::new(Permits(Arc::new(Mutex::new(permits))), settings(8, 2), None, "gate".into())
+                .unwrap();
         let wait_for = |waiting: usize| {
             let deadline = Instant::now() + Duration::from_secs(10);
-            while processor.shared.rings.len() != waiting {
+            while processor.intake().rings.len() != waiting {
                 assert!(Instant::now() < deadline, "the export thread never got there");
                 std::thread::yield_now();
             }
@@ -1047,30 +1023,30 @@ mod tests {
         for index in 2..11 {
             processor.push(span(index));
         }
-        assert_eq!(processor.stats().dropped, 1);
+        assert_eq!(processor.intake().stats().dropped, 1);
         // Released, the thread takes the next batch of two: six wait.
         permit.send(()).unwrap();
         wait_for(6);
         for index in 11..14 {
             processor.push(span(index));
         }
-        assert_eq!(processor.stats().dropped, 2, "six waiting and two more fill the queue of eight");
+        assert_eq!(processor.intake().stats().dropped, 2, "six waiting and two more fill the queue of eight");
         for _ in 0..10 {
             let _ = permit.send(());
         }
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-        assert_eq!(processor.stats(), ExportStats { exported: 12, dropped: 2, failed: 0, yielded: 0 });
+        assert_eq!(processor.intake().stats(), ExportStats { exported: 12, dropped: 2, failed: 0, yielded: 0 });
     }
 
     #[test]
     fn failed_exports_are_counted_per_span() {
         let gate = Gate { open: Arc::new(AtomicBool::new(true)), fail: true, ..Gate::default() };
-        let processor = BatchProcessor::<SpanData>::new(gate, settings(100, 10), None, "gate".into()).unwrap();
+        let processor = ExportPool::<SpanData>::new(gate, settings(100, 10), None, "gate".into()).unwrap();
         for index in 0..25 {
             processor.push(span(index));
         }
         processor.force_flush().unwrap();
-        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 0, failed: 25, yielded: 0 });
+        assert_eq!(processor.intake().stats(), ExportStats { exported: 0, dropped: 0, failed: 25, yielded: 0 });
     }
 
     /// An exporter that counts its exports, and fails them while `fail` is set.
@@ -1094,19 +1070,18 @@ mod tests {
     fn after_a_failed_export_the_next_waits_for_the_schedule_or_a_flush() {
         let exporter = Flaky::default();
         exporter.fail.store(true, Ordering::Relaxed);
-        let processor =
-            BatchProcessor::<SpanData>::new(exporter.clone(), settings(64, 8), None, "flaky".into()).unwrap();
+        let processor = ExportPool::<SpanData>::new(exporter.clone(), settings(64, 8), None, "flaky".into()).unwrap();
         let settled = |stats: ExportStats| {
             let deadline = Instant::now() + Duration::from_secs(10);
-            while processor.stats() != stats {
-                assert!(Instant::now() < deadline, "{:?}, not {stats:?}", processor.stats());
+            while processor.intake().stats() != stats {
+                assert!(Instant::now() < deadline, "{:?}, not {stats:?}", processor.intake().stats());
                 std::thread::sleep(Duration::from_millis(5));
             }
         };
         // A full batch wakes the export thread, and its export fails.
         (0..8).for_each(|index| processor.push(span(index)));
         settled(ExportStats { exported: 0, dropped: 0, failed: 8, yielded: 0 });
-        while !processor.shared.holding_off.load(Ordering::Relaxed) {
+        while !processor.export_thread(0).shared.holding_off.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(1));
         }
         // Full batches no longer wake it: the queue fills, the rest is
@@ -1114,12 +1089,12 @@ mod tests {
         (8..108).for_each(|index| processor.push(span(index)));
         std::thread::sleep(Duration::from_millis(200));
         assert_eq!(exporter.exports.load(Ordering::Relaxed), 1, "asked again before its schedule");
-        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 36, failed: 8, yielded: 0 });
-        assert_eq!(processor.yields(), 0, "gave way to an export thread holding off");
+        assert_eq!(processor.intake().stats(), ExportStats { exported: 0, dropped: 36, failed: 8, yielded: 0 });
+        assert_eq!(processor.intake().yields(), 0, "gave way to an export thread holding off");
         // A flush does: what waits is tried, a batch at a time.
         processor.force_flush().unwrap();
         assert_eq!(exporter.exports.load(Ordering::Relaxed), 1 + 8);
-        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 36, failed: 72, yielded: 0 });
+        assert_eq!(processor.intake().stats(), ExportStats { exported: 0, dropped: 36, failed: 72, yielded: 0 });
         // Once an export goes through, full batches wake it again (a
         // thread looks at its ring every batch it queues).
         exporter.fail.store(false, Ordering::Relaxed);
@@ -1132,12 +1107,12 @@ mod tests {
     #[test]
     fn spans_dropped_by_threads_are_counted_at_once_and_kept_after_the_threads_end() {
         let gate = Gate::default();
-        let processor = BatchProcessor::<SpanData>::new(gate.clone(), settings(8, 4), None, "gate".into()).unwrap();
+        let processor = ExportPool::<SpanData>::new(gate.clone(), settings(8, 4), None, "gate".into()).unwrap();
         let before = crate::export::stats::export_stats();
         // A first batch, taken by the export thread and held there: nothing
         // is exported or counted by it meanwhile.
         (0..4).for_each(|index| processor.push(span(index)));
-        while processor.shared.rings.len() == 4 {
+        while processor.intake().rings.len() == 4 {
             std::thread::yield_now();
         }
         // Four threads, each with a ring of its own that keeps 8 of 100.
@@ -1147,11 +1122,14 @@ mod tests {
                 threads.spawn(move || (0..100).for_each(|index| processor.push(span(1_000 * (thread + 1) + index))));
             }
         });
-        assert_eq!(processor.stats(), ExportStats { exported: 0, dropped: 4 * 92, failed: 0, yielded: 0 });
+        assert_eq!(processor.intake().stats(), ExportStats { exported: 0, dropped: 4 * 92, failed: 0, yielded: 0 });
         assert!(crate::export::stats::export_stats().dropped - before.dropped >= 4 * 92, "the process's totals too");
         gate.open.store(true, Ordering::Relaxed);
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-        assert_eq!(processor.stats(), ExportStats { exported: 4 + 4 * 8, dropped: 4 * 92, failed: 0, yielded: 0 });
+        assert_eq!(
+            processor.intake().stats(),
+            ExportStats { exported: 4 + 4 * 8, dropped: 4 * 92, failed: 0, yielded: 0 }
+        );
     }
 
     #[test]
@@ -1163,13 +1141,13 @@ mod tests {
         }
         processor.force_flush().unwrap();
         assert_eq!(store.len(), 20);
-        assert_eq!(processor.stats().exported, 20);
+        assert_eq!(processor.intake().stats().exported, 20);
     }
 
     #[test]
     fn shutdown_returns_on_time_while_an_export_hangs_and_counts_what_it_could_not_send() {
         let gate = Gate::default();
-        let processor = BatchProcessor::<SpanData>::new(gate.clone(), settings(100, 5), None, "gate".into()).unwrap();
+        let processor = ExportPool::<SpanData>::new(gate.clone(), settings(100, 5), None, "gate".into()).unwrap();
         for index in 0..12 {
             processor.push(span(index));
         }
@@ -1180,16 +1158,16 @@ mod tests {
         processor.push(span(99));
         // Counted when shutdown returned: the batch in the hung export as
         // failed, the seven behind it as dropped; then the span after shutdown.
-        let counted = processor.stats();
+        let counted = processor.intake().stats();
         assert_eq!((counted.exported, counted.failed, counted.dropped), (0, 5, 8), "{counted:?}");
         // Released after its deadline, the export thread counts nothing more.
         gate.open.store(true, Ordering::Relaxed);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !processor.shared.lock().stopped && Instant::now() < deadline {
+        while !processor.export_thread(0).shared.lock().stopped && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
-        assert!(processor.shared.lock().stopped);
-        assert_eq!(processor.stats(), counted);
+        assert!(processor.export_thread(0).shared.lock().stopped);
+        assert_eq!(processor.intake().stats(), counted);
     }
 
     #[test]
@@ -1209,7 +1187,7 @@ mod tests {
         threads.into_iter().for_each(|thread| thread.join().unwrap());
         processor.force_flush().unwrap();
         assert_eq!(store.len(), 40_000);
-        assert_eq!(processor.stats(), ExportStats { exported: 40_000, dropped: 0, failed: 0, yielded: 0 });
+        assert_eq!(processor.intake().stats(), ExportStats { exported: 40_000, dropped: 0, failed: 0, yielded: 0 });
         let mut ids: Vec<u64> =
             store.take().iter().map(|span| u64::from_be_bytes(span.span_context.span_id().to_bytes())).collect();
         ids.sort();
@@ -1227,11 +1205,11 @@ mod tests {
                 .join()
                 .unwrap();
         }
-        assert_eq!(processor.shared.rings.len(), 400, "nothing exported yet: no ring holds a batch");
+        assert_eq!(processor.intake().rings.len(), 400, "nothing exported yet: no ring holds a batch");
         processor.force_flush().unwrap();
         assert_eq!(store.len(), 400);
-        assert_eq!(processor.shared.rings.len(), 0);
-        assert_eq!(processor.shared.rings.count(), 0, "the ended threads' rings are forgotten");
+        assert_eq!(processor.intake().rings.len(), 0);
+        assert_eq!(processor.intake().rings.count(), 0, "the ended threads' rings are forgotten");
         processor.push(span(9999));
         processor.force_flush().unwrap();
         assert_eq!(store.len(), 401, "a ring of this thread is made again after the others were forgotten");
@@ -1274,23 +1252,23 @@ mod tests {
     fn full_rings_drop_and_count_and_hold_no_more_than_their_size() {
         let gate = Gate::default();
         let processor =
-            Arc::new(BatchProcessor::<SpanData>::new(gate.clone(), settings(16, 8), None, "gate".into()).unwrap());
+            Arc::new(ExportPool::<SpanData>::new(gate.clone(), settings(16, 8), None, "gate".into()).unwrap());
         let threads: Vec<_> = (0..4)
             .map(|thread| {
                 let processor = processor.clone();
                 std::thread::spawn(move || {
                     for index in 0..1000 {
                         processor.push(span(thread * 10_000 + index));
-                        assert!(processor.shared.rings.len() <= 4 * 16, "each ring holds at most the queue size");
+                        assert!(processor.intake().rings.len() <= 4 * 16, "each ring holds at most the queue size");
                     }
                 })
             })
             .collect();
         threads.into_iter().for_each(|thread| thread.join().unwrap());
-        assert!(processor.stats().dropped >= 4 * 1000 - 4 * 16 - 8, "{:?}", processor.stats());
+        assert!(processor.intake().stats().dropped >= 4 * 1000 - 4 * 16 - 8, "{:?}", processor.intake().stats());
         gate.open.store(true, Ordering::Relaxed);
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
-        let stats = processor.stats();
+        let stats = processor.intake().stats();
         assert_eq!(stats.exported + stats.dropped + stats.failed, 4000, "every span is exported or counted: {stats:?}");
     }
 

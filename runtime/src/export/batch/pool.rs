@@ -2,45 +2,27 @@
 //! `SpanData` (or its protobuf) at about what a recording thread spends
 //! recording it, so a process whose threads all record at once exports
 //! about one thread's rate whatever its cores. A pool spreads the export
-//! over several threads, each serving a share of the recording threads
-//! (each recording thread keeps to one, so its rings stay its own), all in
-//! front of one exporter that they take turns to send to.
+//! over several threads, each emptying the rings of a share of the
+//! recording threads (each recording thread's rings are dealt to one, so
+//! that its spans stay in order), all in front of one exporter that they
+//! take turns to send to.
 
 use super::exporter::BatchExporter;
 use super::turns::InTurn;
-use super::{BatchProcessor, BatchSettings, Slotted, Tally, NAP};
+use super::{BatchProcessor, BatchSettings, Intake, Slotted, NAP};
 use crate::export::IntoSpanData;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::Resource;
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The export threads of a batch processor, at least one.
+/// The export threads of a batch processor, at least one, and the rings
+/// they empty.
 pub(crate) struct ExportPool<T: Slotted> {
+    intake: Arc<Intake<T>>,
     threads: Box<[BatchProcessor<T>]>,
     /// How long a flush waits.
     export_timeout: Duration,
-}
-
-static NEXT_ORDINAL: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    /// This thread's number among the threads that recorded, in the order
-    /// they first did, plus one; zero until it first records. Recording
-    /// threads are dealt to export threads in turn.
-    static ORDINAL: Cell<usize> = const { Cell::new(0) };
-}
-
-/// This thread's share in a pool of `size` export threads.
-#[inline]
-fn this_thread_s_share(size: usize) -> usize {
-    let mut ordinal = ORDINAL.get();
-    if ordinal == 0 {
-        ordinal = NEXT_ORDINAL.fetch_add(1, Ordering::Relaxed) + 1;
-        ORDINAL.set(ordinal);
-    }
-    (ordinal - 1) % size
 }
 
 impl<T: IntoSpanData + Slotted> ExportPool<T> {
@@ -53,26 +35,38 @@ impl<T: IntoSpanData + Slotted> ExportPool<T> {
         value_length: Option<usize>,
         destination: String,
     ) -> std::io::Result<Self> {
-        let tally = Tally::new(destination, settings.export_threads);
+        Self::start(exporter, settings, value_length, destination, NAP)
+    }
+
+    /// [`ExportPool::new`], with export threads that nap `nap` under load.
+    pub(super) fn start<E: BatchExporter<T>>(
+        exporter: E,
+        settings: BatchSettings,
+        value_length: Option<usize>,
+        destination: String,
+        nap: Duration,
+    ) -> std::io::Result<Self> {
+        let intake = Arc::new(Intake::new(&settings, destination));
         let export_timeout = settings.export_timeout;
         let threads = match settings.export_threads {
             // The exporter as it is: it needs no turns.
-            1 => vec![BatchProcessor::start(exporter, settings, value_length, tally, NAP)?],
+            1 => vec![BatchProcessor::start(exporter, settings, value_length, (intake.clone(), 0), nap)?],
             threads => InTurn::share(exporter, threads)
                 .into_iter()
-                .map(|exporter| BatchProcessor::start(exporter, settings.clone(), value_length, tally.clone(), NAP))
+                .enumerate()
+                .map(|(share, exporter)| {
+                    BatchProcessor::start(exporter, settings.clone(), value_length, (intake.clone(), share), nap)
+                })
                 .collect::<std::io::Result<_>>()?,
         };
-        Ok(ExportPool { threads: threads.into_boxed_slice(), export_timeout })
+        Ok(ExportPool { intake, threads: threads.into_boxed_slice(), export_timeout })
     }
 
-    /// Queues a finished span for the export thread that serves this thread.
+    /// Queues a finished span in its thread's ring, for the export thread
+    /// that empties it.
     #[inline(always)]
     pub(crate) fn push(&self, span: T) {
-        match &*self.threads {
-            [only] => only.push(span),
-            threads => push_to_this_thread_s_share(threads, span),
-        }
+        self.intake.push(span, &self.threads);
     }
 
     /// Exports every span queued now, each export thread its share, within
@@ -98,14 +92,18 @@ impl<T: IntoSpanData + Slotted> ExportPool<T> {
     pub(crate) fn set_resource(&self, resource: &Resource) {
         self.threads.iter().for_each(|thread| thread.set_resource(resource));
     }
-}
 
-/// Queues `span` for the export thread of `threads` that serves this
-/// thread. Apart, so that the way to a pool of one export thread stays as
-/// short as it was.
-#[inline(never)]
-fn push_to_this_thread_s_share<T: IntoSpanData + Slotted>(threads: &[BatchProcessor<T>], span: T) {
-    threads[this_thread_s_share(threads.len())].push(span);
+    /// The rings and counts the export threads share, for the tests.
+    #[cfg(all(test, feature = "testing"))]
+    pub(super) fn intake(&self) -> &Intake<T> {
+        &self.intake
+    }
+
+    /// Export thread `share`, for the tests.
+    #[cfg(all(test, feature = "testing"))]
+    pub(super) fn export_thread(&self, share: usize) -> &BatchProcessor<T> {
+        &self.threads[share]
+    }
 }
 
 impl<T: Slotted> std::fmt::Debug for ExportPool<T> {
@@ -116,14 +114,15 @@ impl<T: Slotted> std::fmt::Debug for ExportPool<T> {
 
 #[cfg(all(test, feature = "testing"))]
 mod tests {
+    use super::super::rings::this_thread_s_share;
     use super::super::tests::{settings, span, Gate};
     use super::*;
     use crate::export::stats::ExportStats;
     use opentelemetry_sdk::error::OTelSdkError;
     use opentelemetry_sdk::trace::{SpanData, SpanExporter};
     use std::collections::{HashMap, HashSet};
-    use std::sync::atomic::AtomicBool;
-    use std::sync::{Arc, Mutex};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Mutex;
     use std::thread::ThreadId;
 
     /// Spans a recording thread numbered `thread` makes are numbered from
@@ -183,13 +182,6 @@ mod tests {
         recording.into_iter().map(|thread| thread.join().unwrap()).collect()
     }
 
-    impl<T: IntoSpanData + Slotted> ExportPool<T> {
-        /// What the pool's threads exported and lost, together.
-        fn stats(&self) -> ExportStats {
-            self.threads[0].stats()
-        }
-    }
-
     #[test]
     fn export_threads_share_the_recording_threads_and_send_to_the_exporter_in_turn() {
         let witness = Witness::default();
@@ -216,7 +208,37 @@ mod tests {
         let export_threads: HashSet<ThreadId> = serving_share.values().copied().collect();
         assert_eq!(export_threads.len(), serving_share.len(), "each share its own export thread");
         assert!(export_threads.len() >= 2, "six threads dealt in turn reach more than one export thread");
-        assert_eq!(pool.stats(), ExportStats { exported: 12_000, dropped: 0, failed: 0, yielded: 0 });
+        assert_eq!(pool.intake.stats(), ExportStats { exported: 12_000, dropped: 0, failed: 0, yielded: 0 });
+    }
+
+    #[test]
+    fn a_batch_in_a_ring_wakes_the_export_thread_that_empties_it() {
+        let witness = Witness::default();
+        let pool = pool(&witness, 3);
+        // A batch a thread, on threads one after another until every share
+        // has one (other tests' threads are dealt too); the schedule is an
+        // hour away, and nothing flushes: only the wake-ups export.
+        let mut shares = HashSet::new();
+        let mut threads = 0;
+        while shares.len() < 3 {
+            assert!(threads < 1_000, "threads are not dealt to every share");
+            let pool = pool.clone();
+            let share = std::thread::spawn(move || {
+                (0..64).for_each(|index| pool.push(span(threads * SPANS_APART + index)));
+                this_thread_s_share(3)
+            });
+            shares.insert(share.join().unwrap());
+            threads += 1;
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let wanted = threads as usize * 64;
+        while witness.sent_by.lock().unwrap().len() < wanted && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let sent_by = witness.sent_by.lock().unwrap().clone();
+        assert_eq!(sent_by.len(), wanted, "a batch waited for the schedule");
+        let export_threads: HashSet<ThreadId> = sent_by.values().copied().collect();
+        assert_eq!(export_threads.len(), 3, "each share's batch went through its own export thread");
     }
 
     #[test]
@@ -232,7 +254,7 @@ mod tests {
         assert!(matches!(pool.shutdown_with_timeout(Duration::from_secs(1)), Err(OTelSdkError::AlreadyShutdown)));
         assert!(matches!(pool.force_flush(), Err(OTelSdkError::AlreadyShutdown)));
         pool.push(span(1));
-        assert_eq!(pool.stats().dropped, 1, "a span that ends after shutdown is dropped and counted");
+        assert_eq!(pool.intake.stats().dropped, 1, "a span that ends after shutdown is dropped and counted");
     }
 
     #[test]
@@ -248,12 +270,12 @@ mod tests {
         // The other export thread prepares its batch and waits for its turn.
         std::thread::sleep(Duration::from_millis(50));
         assert!(matches!(pool.shutdown_with_timeout(Duration::from_millis(100)), Err(OTelSdkError::Timeout(_))));
-        let stats = pool.stats();
+        let stats = pool.intake.stats();
         assert_eq!((stats.exported, stats.failed + stats.dropped), (0, 256), "shutdown counted every span it gave up");
 
         hung.open.store(true, Ordering::Release);
         std::thread::sleep(Duration::from_millis(200));
         assert_eq!(hung.entered.load(Ordering::Acquire), 1, "only the export under way when shutdown gave up was sent");
-        assert_eq!(pool.stats().exported, 0, "nothing is counted twice");
+        assert_eq!(pool.intake.stats().exported, 0, "nothing is counted twice");
     }
 }

@@ -28,7 +28,7 @@ pub(crate) trait Slotted: Send + Sized + 'static {
     fn from_slot(slot: Slot<Self::InPlace, Self::Boxed>) -> Self;
 }
 
-/// The rings of one processor, both kinds.
+/// The rings of one pool of export threads, both kinds.
 pub(super) struct Queue<T: Slotted> {
     in_place: Rings<T::InPlace>,
     boxed: Rings<T::Boxed>,
@@ -49,14 +49,15 @@ impl Quotas {
 }
 
 impl<T: Slotted> Queue<T> {
-    /// Rings of `capacity` spans each.
-    pub(super) fn new(capacity: usize) -> Self {
-        Queue { in_place: Rings::new(capacity), boxed: Rings::new(capacity) }
+    /// Rings of `capacity` spans each, dealt to `shares` export threads.
+    pub(super) fn new(capacity: usize, shares: usize) -> Self {
+        Queue { in_place: Rings::new(capacity, shares), boxed: Rings::new(capacity, shares) }
     }
 
     /// Queues `span` in this thread's ring of its kind; says so when that
-    /// ring holds `batch` spans or more, and when it is half full. A span
-    /// its full ring turns away goes to `turned_away`.
+    /// ring holds `batch` spans or more, and when it is half full, with the
+    /// share of the export thread to wake. A span its full ring turns away
+    /// goes to `turned_away`.
     #[inline]
     pub(super) fn push(&self, span: T, batch: usize, turned_away: impl FnOnce(T)) -> Pushed {
         match span.into_slot() {
@@ -75,31 +76,33 @@ impl<T: Slotted> Queue<T> {
         self.in_place.wait_for_room(give_up) + self.boxed.wait_for_room(give_up)
     }
 
-    /// How many spans wait in each ring now: what a round takes at most, so
-    /// that spans recorded meanwhile on one thread never stand in for those
-    /// another thread flushed.
-    pub(super) fn waiting(&self) -> Quotas {
-        Quotas { in_place: self.in_place.waiting(), boxed: self.boxed.waiting() }
+    /// How many spans wait in each ring of `share` now: what a round of
+    /// its export thread takes at most, so that spans recorded meanwhile on
+    /// one thread never stand in for those another thread flushed.
+    pub(super) fn waiting(&self, share: usize) -> Quotas {
+        Quotas { in_place: self.in_place.waiting(share), boxed: self.boxed.waiting(share) }
     }
 
-    /// Moves up to `limit` spans into `batch`, within `quotas` (counted
-    /// down): from the rings of compact spans first, then the others.
-    pub(super) fn take(&self, quotas: &mut Quotas, limit: usize, batch: &mut Vec<T>) {
-        self.in_place.take(&mut quotas.in_place, limit, batch, |span| T::from_slot(Slot::InPlace(span)));
+    /// Moves up to `limit` spans of `share`'s rings into `batch`, within
+    /// `quotas` (counted down): from the rings of compact spans first, then
+    /// the others.
+    pub(super) fn take(&self, share: usize, quotas: &mut Quotas, limit: usize, batch: &mut Vec<T>) {
+        self.in_place.take(share, &mut quotas.in_place, limit, batch, |span| T::from_slot(Slot::InPlace(span)));
         let left = limit.saturating_sub(batch.len());
-        self.boxed.take(&mut quotas.boxed, left, batch, |span| T::from_slot(Slot::Boxed(span)));
+        self.boxed.take(share, &mut quotas.boxed, left, batch, |span| T::from_slot(Slot::Boxed(span)));
     }
 
-    /// Forgets the rings of threads that have ended, once they are empty.
-    pub(super) fn prune(&self) {
-        self.in_place.prune();
-        self.boxed.prune();
+    /// Forgets the rings of `share` whose threads have ended, once they
+    /// are empty.
+    pub(super) fn prune(&self, share: usize) {
+        self.in_place.prune(share);
+        self.boxed.prune(share);
     }
 
-    /// Empties every ring, for a shutdown that ran out of time: how many
-    /// spans were dropped.
-    pub(super) fn clear(&self) -> usize {
-        self.in_place.clear() + self.boxed.clear()
+    /// Empties the rings of `share`, for a shutdown that ran out of time:
+    /// how many spans were dropped.
+    pub(super) fn clear(&self, share: usize) -> usize {
+        self.in_place.clear(share) + self.boxed.clear(share)
     }
 
     /// How many spans wait in the rings.

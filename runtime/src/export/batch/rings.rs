@@ -1,7 +1,10 @@
 //! The rings of a batch processor's queue, of one kind of span (see
 //! `queue`): one bounded ring per recording thread (`rtrb`'s
 //! single-producer, single-consumer ring buffer), which that thread fills
-//! without a lock and the export thread empties.
+//! without a lock and one export thread of the pool empties. Each ring is
+//! dealt to an export thread, its share, when it is made: the ring itself
+//! tells a recording thread which export thread to wake, so that a pool of
+//! several costs a span no more than a pool of one.
 //!
 //! With one shared queue, every span took its lock: a few nanoseconds
 //! alone, and a sleep and a wake-up once two threads met there. A ring has
@@ -12,17 +15,18 @@
 
 use rtrb::{Consumer, Producer, RingBuffer};
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::thread::LocalKey;
 use std::time::{Duration, Instant};
 
-/// The export thread's ends of the rings of one processor.
+/// The export threads' ends of the rings of one processor.
 pub(super) struct Rings<T> {
     /// Names the processor in the threads' lists of rings.
     id: u64,
     capacity: usize,
-    consumers: Mutex<Vec<Consumer<T>>>,
+    /// The rings of each export thread's share of the recording threads.
+    consumers: Box<[Mutex<Vec<Consumer<T>>>]>,
     /// How many times a thread waited for room, for the tests to read.
     #[cfg(test)]
     waits: AtomicU64,
@@ -83,6 +87,23 @@ thread_local! {
     /// When this thread's current [`WAIT_WINDOW`] began, and how long it
     /// has waited for room within it.
     static WAITED: Cell<Option<(Instant, Duration)>> = const { Cell::new(None) };
+    /// This thread's number among the threads that made a ring, in the
+    /// order they first did, plus one; zero until then.
+    static ORDINAL: Cell<usize> = const { Cell::new(0) };
+}
+
+static NEXT_ORDINAL: AtomicUsize = AtomicUsize::new(0);
+
+/// Which of `shares` export threads serves this thread's rings: recording
+/// threads are dealt to them in turn, each to one, so that all its spans
+/// go through one export thread, in order.
+pub(super) fn this_thread_s_share(shares: usize) -> usize {
+    let mut ordinal = ORDINAL.get();
+    if ordinal == 0 {
+        ordinal = NEXT_ORDINAL.fetch_add(1, Ordering::Relaxed) + 1;
+        ORDINAL.set(ordinal);
+    }
+    (ordinal - 1) % shares
 }
 
 /// Sets how long this thread has waited for room in a window that begins
@@ -96,6 +117,8 @@ pub(super) fn set_waited(waited: Duration) {
 /// there since it last looked at how full it is.
 pub(crate) struct ThreadEnd<T> {
     id: u64,
+    /// The export thread that empties the ring.
+    share: usize,
     queued: usize,
     producer: Producer<T>,
     /// Every span queued in the ring so far: less those it holds, the
@@ -113,16 +136,17 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 pub(super) enum Pushed {
     /// Queued.
     Queued,
-    /// Queued, and the ring holds a batch: time to wake the export thread.
-    Batch,
+    /// Queued, and the ring holds a batch: time to wake the export thread
+    /// that empties it, of this share.
+    Batch(usize),
     /// Queued, and the ring is half full (and holds a batch): wake the
     /// export thread even from a nap, and give way to it, before the ring
     /// fills. A crowded ring is looked at every few spans, and at every
     /// span once five eighths full.
-    Crowded,
+    Crowded(usize),
     /// Queued, and the ring is three quarters full: wake the export thread,
     /// and wait for it to take spans ([`Rings::wait_for_room`]).
-    Pressed,
+    Pressed(usize),
     /// Its ring was full: turned away.
     Full,
     /// The thread is ending, with no ring left: dropped.
@@ -130,11 +154,12 @@ pub(super) enum Pushed {
 }
 
 impl<T: RingItem> Rings<T> {
-    pub(super) fn new(capacity: usize) -> Self {
+    /// Rings of `capacity` spans, dealt to `shares` export threads.
+    pub(super) fn new(capacity: usize, shares: usize) -> Self {
         Rings {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             capacity,
-            consumers: Mutex::new(Vec::new()),
+            consumers: (0..shares.max(1)).map(|_| Mutex::new(Vec::new())).collect(),
             #[cfg(test)]
             waits: AtomicU64::new(0),
         }
@@ -142,9 +167,9 @@ impl<T: RingItem> Rings<T> {
 
     /// Queues `span` in this thread's ring, made on the thread's first
     /// span; says so when the ring holds `batch` spans or more, and when
-    /// it is half full. A span its full ring turns away goes to
-    /// `turned_away`, which runs with the thread's list of rings borrowed
-    /// (it must not queue a span).
+    /// it is half full, with the share of the export thread to wake. A
+    /// span its full ring turns away goes to `turned_away`, which runs
+    /// with the thread's list of rings borrowed (it must not queue a span).
     ///
     /// How full the ring is is read only every [`LOOK_EVERY`] spans (or
     /// every batch, when smaller), every [`LOOK_WHEN_CROWDED`] once it is
@@ -175,11 +200,11 @@ impl<T: RingItem> Rings<T> {
                         let next_look = if held >= self.capacity / 8 * 5 { 1 } else { LOOK_WHEN_CROWDED };
                         ring.queued = LOOK_EVERY.min(batch).saturating_sub(next_look);
                         match held >= self.pressed_at() {
-                            true => Pushed::Pressed,
-                            false => Pushed::Crowded,
+                            true => Pushed::Pressed(ring.share),
+                            false => Pushed::Crowded(ring.share),
                         }
                     } else if held >= batch {
-                        Pushed::Batch
+                        Pushed::Batch(ring.share)
                     } else {
                         Pushed::Queued
                     }
@@ -203,8 +228,9 @@ impl<T: RingItem> Rings<T> {
         // Rings of processors gone are forgotten when a new one comes.
         ends.retain(|ring| !ring.producer.is_abandoned());
         let (producer, consumer) = RingBuffer::new(self.capacity);
-        self.consumers().push(consumer);
-        ends.push(ThreadEnd { id: self.id, queued: 0, producer, pushed: 0, stalled_at: None });
+        let share = this_thread_s_share(self.consumers.len());
+        self.consumers(share).push(consumer);
+        ends.push(ThreadEnd { id: self.id, share, queued: 0, producer, pushed: 0, stalled_at: None });
         ends.len() - 1
     }
 
@@ -285,33 +311,42 @@ impl<T> ThreadEnd<T> {
 }
 
 impl<T> Rings<T> {
-    fn consumers(&self) -> MutexGuard<'_, Vec<Consumer<T>>> {
-        crate::support::locks::recover(self.consumers.lock())
+    /// The rings of export thread `share`.
+    fn consumers(&self, share: usize) -> MutexGuard<'_, Vec<Consumer<T>>> {
+        crate::support::locks::recover(self.consumers[share].lock())
     }
 
-    /// How many spans wait in the rings.
+    /// How many spans wait in the rings, of every share.
     #[cfg(all(test, feature = "testing"))]
     pub(super) fn len(&self) -> usize {
-        self.consumers().iter().map(Consumer::slots).sum()
+        (0..self.consumers.len()).map(|share| self.consumers(share).iter().map(Consumer::slots).sum::<usize>()).sum()
     }
 
-    /// How many spans wait in each ring now, by ring: what a round of the
-    /// export thread takes at most, so that spans recorded meanwhile on one
-    /// thread never stand in for those another thread flushed.
-    pub(super) fn waiting(&self) -> Vec<usize> {
-        self.consumers().iter().map(Consumer::slots).collect()
+    /// How many spans wait in each ring of `share` now, by ring: what a
+    /// round of its export thread takes at most, so that spans recorded
+    /// meanwhile on one thread never stand in for those another thread
+    /// flushed.
+    pub(super) fn waiting(&self, share: usize) -> Vec<usize> {
+        self.consumers(share).iter().map(Consumer::slots).collect()
     }
 
-    /// Moves up to `limit` spans into `batch`, made `U`s, at most
-    /// `quotas[i]` from ring `i` (counted down), taking from each ring in
-    /// turn so that a busy thread does not starve the others.
-    pub(super) fn take<U>(&self, quotas: &mut [usize], limit: usize, batch: &mut Vec<U>, into: impl Fn(T) -> U) {
-        let mut consumers = self.consumers();
+    /// Moves up to `limit` spans of `share`'s rings into `batch`, made
+    /// `U`s, at most `quotas[i]` from ring `i` (counted down), taking from
+    /// each ring in turn so that a busy thread does not starve the others.
+    pub(super) fn take<U>(
+        &self,
+        share: usize,
+        quotas: &mut [usize],
+        limit: usize,
+        batch: &mut Vec<U>,
+        into: impl Fn(T) -> U,
+    ) {
+        let mut consumers = self.consumers(share);
         let mut wanted = limit;
         // A fair share from each ring first, then whatever is left.
-        for share in [limit.div_ceil(quotas.len().max(1)), limit] {
+        for fair in [limit.div_ceil(quotas.len().max(1)), limit] {
             for (consumer, quota) in consumers.iter_mut().zip(quotas.iter_mut()) {
-                let take = share.min(wanted).min(*quota).min(consumer.slots());
+                let take = fair.min(wanted).min(*quota).min(consumer.slots());
                 if let Ok(chunk) = consumer.read_chunk(take) {
                     batch.extend(chunk.into_iter().map(&into));
                     wanted -= take;
@@ -321,15 +356,16 @@ impl<T> Rings<T> {
         }
     }
 
-    /// Forgets the rings of threads that have ended, once they are empty.
-    pub(super) fn prune(&self) {
-        self.consumers().retain(|consumer| !(consumer.is_abandoned() && consumer.is_empty()));
+    /// Forgets the rings of `share` whose threads have ended, once they
+    /// are empty.
+    pub(super) fn prune(&self, share: usize) {
+        self.consumers(share).retain(|consumer| !(consumer.is_abandoned() && consumer.is_empty()));
     }
 
-    /// How many rings there are.
+    /// How many rings there are, of every share.
     #[cfg(all(test, feature = "testing"))]
     pub(super) fn count(&self) -> usize {
-        self.consumers().len()
+        (0..self.consumers.len()).map(|share| self.consumers(share).len()).sum()
     }
 
     /// How many times a thread waited for room ([`Rings::wait_for_room`]).
@@ -338,10 +374,10 @@ impl<T> Rings<T> {
         self.waits.load(Ordering::Relaxed)
     }
 
-    /// Empties every ring, for a shutdown that ran out of time: how many
-    /// spans were dropped.
-    pub(super) fn clear(&self) -> usize {
-        let mut consumers = self.consumers();
+    /// Empties the rings of `share`, for a shutdown that ran out of time:
+    /// how many spans were dropped.
+    pub(super) fn clear(&self, share: usize) -> usize {
+        let mut consumers = self.consumers(share);
         let mut cleared = 0;
         for consumer in consumers.iter_mut() {
             let waiting = consumer.slots();
