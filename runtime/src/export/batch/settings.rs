@@ -45,13 +45,14 @@ impl Default for BatchSettings {
     }
 }
 
-/// Half the cores, from one to eight: an export thread spends on a span
-/// about what a recording thread does, so a program that records on all
-/// its cores at once keeps about half of them recording. A pool of one
-/// takes the shortest way from a call to its ring; the lookup of a
-/// recording thread's share costs a call about 27 instructions more.
+/// Half the cores, at least two where there are two, at most eight: an
+/// export thread spends on a span about what a recording thread does, so
+/// a program that records on all its cores at once keeps about half of
+/// them recording. A call costs the same whatever the pool's size (its
+/// ring names its export thread), and an export thread with nothing to do
+/// sleeps, so two cores get two.
 fn default_export_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |cores| cores.get() / 2).clamp(1, 8)
+    std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(cores.get().min(2)).min(8))
 }
 
 /// The settings the sizes came from, named in errors.
@@ -139,8 +140,8 @@ impl BatchSettings {
     }
 
     /// Threads that export, each serving a share of the threads that record
-    /// (`TRACING_EXPORT_THREADS`, default half the cores, from one to
-    /// eight). One export thread spends on a span about what the thread
+    /// (`TRACING_EXPORT_THREADS`, default half the cores, at least two
+    /// where there are two, at most eight). One export thread spends on a span about what the thread
     /// that recorded it did: where many threads record at once, more export
     /// threads keep up with them. They send to the exporter in turn; each
     /// recording thread's spans go through one of them, in order.
