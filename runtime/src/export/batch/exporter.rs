@@ -4,9 +4,11 @@
 
 use crate::export::value_length::limit_value_lengths;
 use crate::export::IntoSpanData;
+use crate::support::panic::message_of;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::MutexGuard;
 use std::time::Duration;
 
@@ -58,7 +60,16 @@ impl<T: IntoSpanData, E: SpanExporter + 'static> BatchExporter<T> for E {
     }
 
     fn send(&self, batch: Vec<SpanData>) -> Result<Rejected, OTelSdkError> {
-        futures_executor::block_on(self.export(batch)).map(|()| Rejected::default())
+        // A program's exporter that panics fails its batch, not the export
+        // thread, which goes on with the next batches, flushes and shuts
+        // the exporter down. The panic hook has told of it already.
+        let exported = catch_unwind(AssertUnwindSafe(|| futures_executor::block_on(self.export(batch))));
+        match exported {
+            Ok(exported) => exported.map(|()| Rejected::default()),
+            Err(payload) => {
+                Err(OTelSdkError::InternalFailure(format!("the exporter panicked: {}", message_of(&*payload))))
+            }
+        }
     }
 
     fn set_resource(&mut self, resource: &Resource) {

@@ -1049,6 +1049,46 @@ mod tests {
         assert_eq!(processor.intake().stats(), ExportStats { exported: 0, dropped: 0, failed: 25, yielded: 0 });
     }
 
+    /// An exporter that panics at its first export, then exports; it
+    /// counts its shutdowns.
+    #[derive(Debug, Clone, Default)]
+    struct PanicsOnce {
+        exports: Arc<AtomicU64>,
+        shutdowns: Arc<AtomicU64>,
+    }
+
+    impl SpanExporter for PanicsOnce {
+        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            if self.exports.fetch_add(1, Ordering::Relaxed) == 0 {
+                panic!("a bug in the program's exporter");
+            }
+            Ok(())
+        }
+
+        fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+            self.shutdowns.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_exporter_that_panics_fails_its_batch_and_the_export_thread_goes_on() {
+        let exporter = PanicsOnce::default();
+        let processor =
+            ExportPool::<SpanData>::new(exporter.clone(), settings(100, 10), None, "panics".into()).unwrap();
+        (0..10).for_each(|index| processor.push(span(index)));
+        processor.force_flush().unwrap();
+        assert_eq!(processor.intake().stats(), ExportStats { exported: 0, dropped: 0, failed: 10, yielded: 0 });
+        let reason = processor.intake().reporter().last_error.clone();
+        assert_eq!(reason.as_deref(), Some("Operation failed: the exporter panicked: a bug in the program's exporter"));
+
+        (10..20).for_each(|index| processor.push(span(index)));
+        processor.force_flush().unwrap();
+        assert_eq!(processor.intake().stats(), ExportStats { exported: 10, dropped: 0, failed: 10, yielded: 0 });
+        processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(exporter.shutdowns.load(Ordering::Relaxed), 1, "the exporter is shut down");
+    }
+
     /// An exporter that counts its exports, and fails them while `fail` is set.
     #[derive(Debug, Clone, Default)]
     struct Flaky {
