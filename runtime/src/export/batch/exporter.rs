@@ -60,23 +60,24 @@ impl<T: IntoSpanData, E: SpanExporter + 'static> BatchExporter<T> for E {
     }
 
     fn send(&self, batch: Vec<SpanData>) -> Result<Rejected, OTelSdkError> {
-        // A program's exporter that panics fails its batch, not the export
-        // thread, which goes on with the next batches, flushes and shuts
-        // the exporter down. The panic hook has told of it already.
-        let exported = catch_unwind(AssertUnwindSafe(|| futures_executor::block_on(self.export(batch))));
-        match exported {
-            Ok(exported) => exported.map(|()| Rejected::default()),
-            Err(payload) => {
-                Err(OTelSdkError::InternalFailure(format!("the exporter panicked: {}", message_of(&*payload))))
-            }
-        }
+        unless_it_panics(|| futures_executor::block_on(self.export(batch)))?.map(|()| Rejected::default())
     }
 
     fn set_resource(&mut self, resource: &Resource) {
-        SpanExporter::set_resource(self, resource);
+        // A resource the exporter could not take: its spans go without.
+        let _ = unless_it_panics(|| SpanExporter::set_resource(self, resource));
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        SpanExporter::shutdown_with_timeout(self, timeout)
+        unless_it_panics(|| SpanExporter::shutdown_with_timeout(self, timeout))?
     }
+}
+
+/// What a call into a program's exporter returned, or the error its panic
+/// makes. A panic fails that call only, not the export thread, which goes
+/// on with the next batches, flushes and shutdown; the panic hook has told
+/// of it already. (Where panics abort the process, nothing can.)
+fn unless_it_panics<R>(call: impl FnOnce() -> R) -> Result<R, OTelSdkError> {
+    catch_unwind(AssertUnwindSafe(call))
+        .map_err(|payload| OTelSdkError::InternalFailure(format!("the exporter panicked: {}", message_of(&*payload))))
 }

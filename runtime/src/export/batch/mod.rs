@@ -104,6 +104,13 @@ impl<T: Slotted> Shared<T> {
         crate::support::locks::recover(self.state.lock())
     }
 
+    /// Empties this export thread's rings, counting what they held as
+    /// dropped: for a shutdown that gave up, and for spans that ended as
+    /// shutdown began, after the last round.
+    fn drop_waiting(&self) {
+        self.intake.counters.add(Outcome::Dropped, self.intake.rings.clear(self.share) as u64);
+    }
+
     /// Counts a batch's outcomes, unless shutdown counted them already.
     fn settle(&self, outcomes: &[(Outcome, u64)]) -> bool {
         let mut state = self.lock();
@@ -358,14 +365,13 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
         state.abandoned = true;
         let failed = std::mem::take(&mut state.in_flight) as u64;
         drop(state);
+        self.shared.drop_waiting();
         let intake = &self.shared.intake;
-        let dropped = intake.rings.clear(self.shared.share) as u64;
         let mut reporter = intake.reporter();
         if failed > 0 {
             intake.counters.add(Outcome::Failed, failed);
             reporter.last_error.get_or_insert_with(|| "no answer before shutdown's time ran out".to_owned());
         }
-        intake.counters.add(Outcome::Dropped, dropped);
         reporter.report(&intake.counters, true);
     }
 
@@ -384,8 +390,7 @@ impl<T: Slotted> Drop for BatchProcessor<T> {
             // A span that ended as shutdown began, after the export thread's
             // last look: counted, not lost unseen.
             drop(state);
-            let intake = &self.shared.intake;
-            intake.counters.add(Outcome::Dropped, intake.rings.clear(self.shared.share) as u64);
+            self.shared.drop_waiting();
             return;
         }
         if state.shutdown_by.is_none() {
@@ -415,7 +420,7 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
     let (settings, intake, share) = (&shared.settings, &*shared.intake, shared.share);
     let mut next_export = Instant::now() + settings.schedule_delay;
     // Kept between batches, so that taking spans allocates nothing.
-    let mut taken = Vec::with_capacity(settings.max_export_batch_size);
+    let mut taken = Vec::with_capacity(intake.batch);
     let mut nap = false;
     loop {
         let mut state = shared.lock();
@@ -463,7 +468,7 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         // under load wait for the next round, so that a flush ends, and
         // covers every span its caller had recorded.
         let mut waiting = intake.rings.waiting(share);
-        let batch = settings.max_export_batch_size;
+        let batch = intake.batch;
         let Round { taken: exported, failed } = export_in_batches(shared, &exporter, &mut waiting, &mut taken);
         shared.holding_off.store(failed, Ordering::Relaxed);
         nap = exported >= batch && intake.rings.waiting(share).total() < batch;
@@ -485,9 +490,13 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
             if last {
                 let _ = exporter.shutdown_with_timeout(deadline.saturating_duration_since(Instant::now()));
             }
-            // A span that ended as shutdown began, after the last round.
-            intake.counters.add(Outcome::Dropped, intake.rings.clear(share) as u64);
-            shared.lock().stopped = true;
+            // A span that ended as shutdown began, after the last round;
+            // under the lock, so that a drop of the pool that finds this
+            // thread stopped finds every span that came later.
+            let mut state = shared.lock();
+            shared.drop_waiting();
+            state.stopped = true;
+            drop(state);
             shared.progress.notify_all();
             return;
         }
@@ -1049,15 +1058,15 @@ mod tests {
         assert_eq!(processor.intake().stats(), ExportStats { exported: 0, dropped: 0, failed: 25, yielded: 0 });
     }
 
-    /// An exporter that panics at its first export, then exports; it
-    /// counts its shutdowns.
+    /// An exporter that panics when given the resource, at its first
+    /// export and at shutdown; it counts its shutdowns.
     #[derive(Debug, Clone, Default)]
-    struct PanicsOnce {
+    struct Panicky {
         exports: Arc<AtomicU64>,
         shutdowns: Arc<AtomicU64>,
     }
 
-    impl SpanExporter for PanicsOnce {
+    impl SpanExporter for Panicky {
         async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
             if self.exports.fetch_add(1, Ordering::Relaxed) == 0 {
                 panic!("a bug in the program's exporter");
@@ -1065,17 +1074,22 @@ mod tests {
             Ok(())
         }
 
+        fn set_resource(&mut self, _resource: &Resource) {
+            panic!("a resource the exporter cannot take");
+        }
+
         fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
             self.shutdowns.fetch_add(1, Ordering::Relaxed);
-            Ok(())
+            panic!("a shutdown that fails");
         }
     }
 
     #[test]
     fn an_exporter_that_panics_fails_its_batch_and_the_export_thread_goes_on() {
-        let exporter = PanicsOnce::default();
+        let exporter = Panicky::default();
         let processor =
             ExportPool::<SpanData>::new(exporter.clone(), settings(100, 10), None, "panics".into()).unwrap();
+        processor.set_resource(&Resource::builder_empty().build());
         (0..10).for_each(|index| processor.push(span(index)));
         processor.force_flush().unwrap();
         assert_eq!(processor.intake().stats(), ExportStats { exported: 0, dropped: 0, failed: 10, yielded: 0 });
@@ -1085,6 +1099,7 @@ mod tests {
         (10..20).for_each(|index| processor.push(span(index)));
         processor.force_flush().unwrap();
         assert_eq!(processor.intake().stats(), ExportStats { exported: 10, dropped: 0, failed: 10, yielded: 0 });
+        // The export thread stops, though the exporter's shutdown panicked.
         processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(exporter.shutdowns.load(Ordering::Relaxed), 1, "the exporter is shut down");
     }

@@ -114,7 +114,7 @@ impl<T: Slotted> std::fmt::Debug for ExportPool<T> {
 
 #[cfg(all(test, feature = "testing"))]
 mod tests {
-    use super::super::rings::this_thread_s_share;
+    use super::super::rings::{number_this_thread, this_thread_s_share};
     use super::super::tests::{settings, span, Gate};
     use super::*;
     use crate::export::stats::ExportStats;
@@ -167,13 +167,15 @@ mod tests {
         Arc::new(ExportPool::new(witness.clone(), settings, None, "witness".into()).unwrap())
     }
 
-    /// Records `spans` spans on each of `threads` new threads: each
-    /// thread's share of the pool, by thread.
+    /// Records `spans` spans on each of `threads` new threads at once,
+    /// numbered from 1 in order, so dealt to the pool's shares in turn:
+    /// each thread's share of the pool, by thread.
     fn record_on_threads(pool: &Arc<ExportPool<SpanData>>, threads: u64, spans: u64) -> Vec<usize> {
         let recording: Vec<_> = (0..threads)
             .map(|thread| {
                 let pool = pool.clone();
                 std::thread::spawn(move || {
+                    number_this_thread(thread as usize + 1);
                     (0..spans).for_each(|index| pool.push(span(thread * SPANS_APART + index)));
                     this_thread_s_share(pool.threads.len())
                 })
@@ -187,13 +189,13 @@ mod tests {
         let witness = Witness::default();
         let pool = pool(&witness, 3);
         let shares = record_on_threads(&pool, 6, 2_000);
+        assert_eq!(shares, [0, 1, 2, 0, 1, 2], "threads are dealt to the shares in turn");
         pool.force_flush().unwrap();
 
         let sent_by = witness.sent_by.lock().unwrap().clone();
         assert_eq!(sent_by.len(), 12_000, "every span of every thread, by one flush");
         assert!(!witness.overlapped.load(Ordering::Relaxed), "two exports overlapped");
-        // Threads are dealt in the order they first record, which other
-        // tests share: each share is served by an export thread of its own.
+        // Each share is served by an export thread of its own.
         let mut serving_share: HashMap<usize, ThreadId> = HashMap::new();
         for (thread, share) in shares.iter().enumerate() {
             let serving: HashSet<ThreadId> = sent_by
@@ -207,7 +209,7 @@ mod tests {
         }
         let export_threads: HashSet<ThreadId> = serving_share.values().copied().collect();
         assert_eq!(export_threads.len(), serving_share.len(), "each share its own export thread");
-        assert!(export_threads.len() >= 2, "six threads dealt in turn reach more than one export thread");
+        assert_eq!(export_threads.len(), 3, "six threads dealt in turn reach every export thread");
         assert_eq!(pool.intake.stats(), ExportStats { exported: 12_000, dropped: 0, failed: 0, yielded: 0 });
     }
 
@@ -215,28 +217,16 @@ mod tests {
     fn a_batch_in_a_ring_wakes_the_export_thread_that_empties_it() {
         let witness = Witness::default();
         let pool = pool(&witness, 3);
-        // A batch a thread, on threads one after another until every share
-        // has one (other tests' threads are dealt too); the schedule is an
-        // hour away, and nothing flushes: only the wake-ups export.
-        let mut shares = HashSet::new();
-        let mut threads = 0;
-        while shares.len() < 3 {
-            assert!(threads < 1_000, "threads are not dealt to every share");
-            let pool = pool.clone();
-            let share = std::thread::spawn(move || {
-                (0..64).for_each(|index| pool.push(span(threads * SPANS_APART + index)));
-                this_thread_s_share(3)
-            });
-            shares.insert(share.join().unwrap());
-            threads += 1;
-        }
+        // A batch on each of three threads, one in each share; the schedule
+        // is an hour away, and nothing flushes: only the wake-ups export.
+        let shares: HashSet<usize> = record_on_threads(&pool, 3, 64).into_iter().collect();
+        assert_eq!(shares, HashSet::from([0, 1, 2]));
         let deadline = Instant::now() + Duration::from_secs(10);
-        let wanted = threads as usize * 64;
-        while witness.sent_by.lock().unwrap().len() < wanted && Instant::now() < deadline {
+        while witness.sent_by.lock().unwrap().len() < 3 * 64 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
         let sent_by = witness.sent_by.lock().unwrap().clone();
-        assert_eq!(sent_by.len(), wanted, "a batch waited for the schedule");
+        assert_eq!(sent_by.len(), 3 * 64, "a batch waited for the schedule");
         let export_threads: HashSet<ThreadId> = sent_by.values().copied().collect();
         assert_eq!(export_threads.len(), 3, "each share's batch went through its own export thread");
     }
@@ -245,8 +235,9 @@ mod tests {
     fn shutdown_exports_what_each_export_thread_holds_and_shuts_the_exporter_down_once() {
         let witness = Witness::default();
         let pool = pool(&witness, 2);
-        // Fewer than a batch a thread: nothing is exported before shutdown.
-        record_on_threads(&pool, 4, 50);
+        // Fewer than a batch a thread, on both shares: nothing is exported
+        // before shutdown.
+        assert_eq!(record_on_threads(&pool, 4, 50), [0, 1, 0, 1]);
         assert_eq!(witness.sent_by.lock().unwrap().len(), 0);
         pool.shutdown_with_timeout(Duration::from_secs(10)).unwrap();
         assert_eq!(witness.sent_by.lock().unwrap().len(), 200);
@@ -262,8 +253,8 @@ mod tests {
         let hung = Gate::default();
         let settings = BatchSettings { export_threads: 2, ..settings(8192, 64) };
         let pool = Arc::new(ExportPool::new(hung.clone(), settings, None, "hung".into()).unwrap());
-        // A batch a thread: each wakes its export thread.
-        record_on_threads(&pool, 4, 64);
+        // A batch a thread, on both shares: each wakes its export thread.
+        assert_eq!(record_on_threads(&pool, 4, 64), [0, 1, 0, 1]);
         while hung.entered.load(Ordering::Acquire) == 0 {
             std::thread::sleep(Duration::from_millis(1));
         }

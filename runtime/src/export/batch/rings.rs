@@ -20,9 +20,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::thread::LocalKey;
 use std::time::{Duration, Instant};
 
-/// The export threads' ends of the rings of one processor.
+/// The export threads' ends of the rings of one pool of export threads.
 pub(super) struct Rings<T> {
-    /// Names the processor in the threads' lists of rings.
+    /// Names the pool in the threads' lists of rings.
     id: u64,
     capacity: usize,
     /// The rings of each export thread's share of the recording threads.
@@ -93,6 +93,14 @@ thread_local! {
 }
 
 static NEXT_ORDINAL: AtomicUsize = AtomicUsize::new(0);
+
+/// Numbers this thread among the threads that made a ring, before it
+/// makes one: the tests deal their threads to the shares they choose,
+/// whatever other tests' threads drew.
+#[cfg(test)]
+pub(super) fn number_this_thread(ordinal: usize) {
+    ORDINAL.set(ordinal);
+}
 
 /// Which of `shares` export threads serves this thread's rings: recording
 /// threads are dealt to them in turn, each to one, so that all its spans
@@ -374,8 +382,9 @@ impl<T> Rings<T> {
         self.waits.load(Ordering::Relaxed)
     }
 
-    /// Empties the rings of `share`, for a shutdown that ran out of time:
-    /// how many spans were dropped.
+    /// Empties the rings of `share`, for a shutdown that ran out of time or
+    /// spans that came after an export thread's last round: how many spans
+    /// were dropped.
     pub(super) fn clear(&self, share: usize) -> usize {
         let mut consumers = self.consumers(share);
         let mut cleared = 0;
