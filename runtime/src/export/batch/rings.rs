@@ -97,7 +97,7 @@ static NEXT_ORDINAL: AtomicUsize = AtomicUsize::new(0);
 /// Numbers this thread among the threads that made a ring, before it
 /// makes one: the tests deal their threads to the shares they choose,
 /// whatever other tests' threads drew.
-#[cfg(test)]
+#[cfg(all(test, feature = "testing"))]
 pub(super) fn number_this_thread(ordinal: usize) {
     ORDINAL.set(ordinal);
 }
@@ -116,7 +116,7 @@ pub(super) fn this_thread_s_share(shares: usize) -> usize {
 
 /// Sets how long this thread has waited for room in a window that begins
 /// now, for the tests.
-#[cfg(test)]
+#[cfg(all(test, feature = "testing"))]
 pub(super) fn set_waited(waited: Duration) {
     WAITED.with(|cell| cell.set(Some((Instant::now(), waited))));
 }
