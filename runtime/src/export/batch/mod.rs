@@ -78,6 +78,10 @@ struct Shared<T: Slotted> {
 struct State {
     /// Spans in the export under way.
     in_flight: usize,
+    /// Set once those spans are being sent, rather than prepared or
+    /// waiting for their turn: a shutdown that gives up counts them as
+    /// failed (sent, not confirmed) then, as dropped before.
+    sending: bool,
     /// Set by a shutdown that ran out of time: it has counted every span
     /// the export thread still had, which then counts nothing more.
     abandoned: bool,
@@ -115,6 +119,7 @@ impl<T: Slotted> Shared<T> {
     fn settle(&self, outcomes: &[(Outcome, u64)]) -> bool {
         let mut state = self.lock();
         state.in_flight = 0;
+        state.sending = false;
         if !state.abandoned {
             for &(outcome, count) in outcomes {
                 self.intake.counters.add(outcome, count);
@@ -359,14 +364,19 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
 
     /// Counts every span the export thread still has, so that a program
     /// that exits when shutdown returns has them all in `export_stats()` and
-    /// in the final warning: the export under way as failed (not confirmed),
-    /// the rest as dropped.
+    /// in the final warning: the batch being sent as failed (not confirmed),
+    /// the rest, a batch not yet sent included, as dropped.
     fn abandon(&self, mut state: MutexGuard<'_, State>) {
         state.abandoned = true;
-        let failed = std::mem::take(&mut state.in_flight) as u64;
+        let in_flight = std::mem::take(&mut state.in_flight) as u64;
+        let (failed, unsent) = match std::mem::take(&mut state.sending) {
+            true => (in_flight, 0),
+            false => (0, in_flight),
+        };
         drop(state);
         self.shared.drop_waiting();
         let intake = &self.shared.intake;
+        intake.counters.add(Outcome::Dropped, unsent);
         let mut reporter = intake.reporter();
         if failed > 0 {
             intake.counters.add(Outcome::Failed, failed);
@@ -548,17 +558,20 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
         }
         let prepared = exporter.prepare(taken.drain(..), shared.value_length);
         let turn = exporter.wait_for_turn();
-        if turn.is_some() {
-            // Another thread's send may have taken past shutdown's time:
-            // a shutdown that gave up counted this batch, and one that ran
-            // out of time wants no more sent.
-            if shared.lock().abandoned {
+        {
+            // Preparing, or another thread's send, may have taken past
+            // shutdown's time: a shutdown that gave up counted this batch,
+            // and one that ran out of time wants no more sent.
+            let mut state = shared.lock();
+            if state.abandoned {
                 return round;
             }
-            if shutdown_by.is_some_and(|deadline| Instant::now() >= deadline) {
+            if state.shutdown_by.is_some_and(|deadline| Instant::now() >= deadline) {
+                drop(state);
                 shared.settle(&[(Outcome::Dropped, count)]);
                 continue;
             }
+            state.sending = true;
         }
         // Exporters bound their own time (the OTLP one by the export timeout).
         // A receiver that took the batch may still reject some of it.
