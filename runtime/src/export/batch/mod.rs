@@ -539,7 +539,7 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
         }
         round.taken += taken.len();
         let count = taken.len() as u64;
-        let shutdown_by = {
+        {
             let mut state = shared.lock();
             if state.abandoned {
                 // Taken after the shutdown that gave up counted what it
@@ -549,19 +549,14 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
                 return round;
             }
             state.in_flight = taken.len();
-            state.shutdown_by
-        };
-        if shutdown_by.is_some_and(|deadline| Instant::now() >= deadline) {
-            taken.clear();
-            shared.settle(&[(Outcome::Dropped, count)]);
-            continue;
         }
         let prepared = exporter.prepare(taken.drain(..), shared.value_length);
         let turn = exporter.wait_for_turn();
         {
-            // Preparing, or another thread's send, may have taken past
-            // shutdown's time: a shutdown that gave up counted this batch,
-            // and one that ran out of time wants no more sent.
+            // Looked at once the batch is ready and the turn held, as
+            // preparing or another thread's send may take past shutdown's
+            // time: a shutdown that gave up counted this batch, and one
+            // that ran out of time wants no more sent.
             let mut state = shared.lock();
             if state.abandoned {
                 return round;

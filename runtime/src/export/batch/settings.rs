@@ -141,9 +141,9 @@ impl BatchSettings {
 
     /// Threads that export, each serving a share of the threads that record
     /// (`TRACING_EXPORT_THREADS`, default half the cores, at least two
-    /// where there are two, at most eight). One export thread spends on a span about what the thread
-    /// that recorded it did: where many threads record at once, more export
-    /// threads keep up with them. They send to the exporter in turn; each
+    /// where there are two, at most eight). One export thread spends on a
+    /// span about what the thread that recorded it did: where many threads
+    /// record at once, more export threads keep up with them. They send to the exporter in turn; each
     /// recording thread's spans go through one of them, in order.
     ///
     /// ```
