@@ -174,9 +174,11 @@ pub(super) struct Intake<T: Slotted> {
     /// thread cannot finish in time, so that the warnings tell of the spans
     /// lost on the way to one destination.
     reporter: Mutex<LossReporter>,
-    /// Export threads that have not made their last round: the last of
-    /// them warns of what is lost whatever the interval, once for the pool,
-    /// and shuts the exporter down, after every other thread's last send.
+    /// Export threads started that have not made their last round: the
+    /// last of them warns of what is lost whatever the interval, once for
+    /// the pool, and shuts the exporter down, after every other thread's
+    /// last send. Counted as each starts, so that a pool whose later thread
+    /// the system refused still shuts its exporter down.
     running: AtomicUsize,
 }
 
@@ -190,7 +192,7 @@ impl<T: Slotted> Intake<T> {
             batch: settings.max_export_batch_size,
             counters: Counters::new(),
             reporter: Mutex::new(LossReporter::new(destination)),
-            running: AtomicUsize::new(settings.export_threads),
+            running: AtomicUsize::new(0),
         }
     }
 
@@ -235,12 +237,49 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
             settings,
             value_length,
         });
-        let worker = std::thread::Builder::new().name("tracekit-export".into()).spawn({
-            let shared = shared.clone();
-            move || export_loop(&shared, exporter)
-        })?;
-        Ok(BatchProcessor { shared, worker: Mutex::new(Some(worker)) })
+        let intake = &shared.intake;
+        intake.running.fetch_add(1, Ordering::AcqRel);
+        let spawned = match refused_by_the_tests(share) {
+            Some(refused) => Err(refused),
+            None => {
+                let shared = shared.clone();
+                std::thread::Builder::new().name("tracekit-export".into()).spawn(move || export_loop(&shared, exporter))
+            }
+        };
+        match spawned {
+            Ok(worker) => Ok(BatchProcessor { shared, worker: Mutex::new(Some(worker)) }),
+            Err(refused) => {
+                intake.running.fetch_sub(1, Ordering::AcqRel);
+                Err(refused)
+            }
+        }
     }
+}
+
+#[cfg(all(test, feature = "testing"))]
+thread_local! {
+    /// The export thread that the system refuses to start on this thread,
+    /// for the tests.
+    static REFUSED_SHARE: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Has the system refuse to start export thread `share` of the pools this
+/// thread starts, for the tests.
+#[cfg(all(test, feature = "testing"))]
+fn refuse_to_start(share: usize) {
+    REFUSED_SHARE.set(Some(share));
+}
+
+/// The error a test has the system give for export thread `share`.
+#[cfg(all(test, feature = "testing"))]
+fn refused_by_the_tests(share: usize) -> Option<std::io::Error> {
+    (REFUSED_SHARE.get() == Some(share)).then(|| std::io::Error::other("the test refused the thread"))
+}
+
+#[cfg(not(all(test, feature = "testing")))]
+#[inline(always)]
+fn refused_by_the_tests(_share: usize) -> Option<std::io::Error> {
+    None
 }
 
 impl<T: Slotted> std::fmt::Debug for BatchProcessor<T> {

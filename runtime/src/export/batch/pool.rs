@@ -249,6 +249,22 @@ mod tests {
     }
 
     #[test]
+    fn a_pool_whose_export_thread_the_system_refuses_fails_and_still_shuts_its_exporter_down() {
+        let witness = Witness::default();
+        super::super::refuse_to_start(2);
+        let settings = BatchSettings { export_threads: 3, ..settings(8192, 64) };
+        let refused = ExportPool::<SpanData>::new(witness.clone(), settings, None, "witness".into()).unwrap_err();
+        assert_eq!(refused.to_string(), "the test refused the thread");
+        // The two threads started stop as the pool is dropped; the last of
+        // them shuts the exporter down.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while witness.shutdowns.load(Ordering::Relaxed) == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(witness.shutdowns.load(Ordering::Relaxed), 1, "the exporter shut down once");
+    }
+
+    #[test]
     fn a_batch_waiting_for_its_turn_is_not_sent_once_shutdown_gave_up() {
         let hung = Gate::default();
         let settings = BatchSettings { export_threads: 2, ..settings(8192, 64) };
