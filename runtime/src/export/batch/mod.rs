@@ -11,6 +11,7 @@
 
 mod exporter;
 mod given;
+mod hold_off;
 mod pool;
 mod queue;
 mod rings;
@@ -28,6 +29,7 @@ pub(crate) use settings::{SizeSettings, SIZE_EXPECTED, THREADS_EXPECTED};
 use super::into_span_data::IntoSpanData;
 use super::stats::{Counters, ExportStats, Outcome};
 use crate::support::diagnostics::{self, LogLevel};
+use hold_off::{HoldOff, Next};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::Resource;
 use queue::{Queue, Quotas};
@@ -58,10 +60,6 @@ struct Shared<T: Slotted> {
     /// Set by a thread whose ring is half full, to wake the export thread
     /// once, from a nap too.
     crowded: AtomicBool,
-    /// Set while the export thread holds off after a failed export: a
-    /// thread whose ring is crowded does not give way to it then, as it
-    /// sleeps until its schedule whatever the threads do.
-    holding_off: AtomicBool,
     /// How long the export thread naps under load ([`NAP`]; longer in tests).
     nap: Duration,
     state: Mutex<State>,
@@ -170,6 +168,9 @@ pub(super) struct Intake<T: Slotted> {
     /// its export thread.
     batch: usize,
     counters: Counters,
+    /// Set after a failed export, for every export thread of the pool, as
+    /// they send to one collector.
+    hold_off: HoldOff,
     /// Shared with shutdown, which reports what it counts when an export
     /// thread cannot finish in time, so that the warnings tell of the spans
     /// lost on the way to one destination.
@@ -191,6 +192,7 @@ impl<T: Slotted> Intake<T> {
             closed: AtomicBool::new(false),
             batch: settings.max_export_batch_size,
             counters: Counters::new(),
+            hold_off: HoldOff::default(),
             reporter: Mutex::new(LossReporter::new(destination)),
             running: AtomicUsize::new(0),
         }
@@ -229,7 +231,6 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
             share,
             wake: AtomicBool::new(false),
             crowded: AtomicBool::new(false),
-            holding_off: AtomicBool::new(false),
             nap,
             state: Mutex::new(State::default()),
             work: Condvar::new(),
@@ -320,7 +321,7 @@ impl<T: IntoSpanData + Slotted> Intake<T> {
                 // collector) costs a wait of `PATIENCE` at most for each
                 // batch it takes, and the yields of the ring's upper half,
                 // and a full ring drops without yielding.
-                let holding_off = || export_thread.holding_off.load(Ordering::Relaxed);
+                let holding_off = || self.hold_off.is_on();
                 if !holding_off() {
                     let waited = match pushed {
                         Pushed::Pressed(_) => self.rings.wait_for_room(&holding_off),
@@ -473,25 +474,13 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
     let mut nap = false;
     loop {
         let mut state = shared.lock();
-        // Written by this thread alone, below: the recording threads read it too.
-        if shared.holding_off.load(Ordering::Relaxed) {
-            // After an export that failed, the next waits for its schedule:
-            // a collector that is down is not asked again at once for each
-            // batch that fills. The spans that come meanwhile wait in their
-            // rings, and those beyond are dropped there, which costs their
-            // threads less than a doomed export costs the process. The flags
-            // stay set, so that no thread wakes it; a flush or shutdown does.
-            shared.wake.store(true, Ordering::Release);
-            shared.crowded.store(true, Ordering::Release);
-            while !state.asked() && Instant::now() < next_export {
-                state = shared.wait_until(&shared.work, state, next_export);
-            }
-        } else if nap {
+        let holding_off = intake.hold_off.is_on();
+        if nap && !holding_off {
             shared.wake.store(true, Ordering::Release);
             if !state.asked() && !shared.crowded.load(Ordering::Acquire) {
                 state = shared.wait_until(&shared.work, state, next_export.min(Instant::now() + shared.nap));
             }
-        } else {
+        } else if !holding_off {
             while !shared.wake.load(Ordering::Acquire)
                 && !shared.crowded.load(Ordering::Acquire)
                 && !state.asked()
@@ -499,6 +488,11 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
             {
                 state = shared.wait_until(&shared.work, state, next_export);
             }
+        }
+        // Also when woken by a batch: the pool may have begun to hold off
+        // while this thread waited.
+        if intake.hold_off.is_on() {
+            state = hold_off(shared, state);
         }
         shared.wake.store(false, Ordering::Release);
         shared.crowded.store(false, Ordering::Release);
@@ -519,7 +513,11 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         let mut waiting = intake.rings.waiting(share);
         let batch = intake.batch;
         let Round { taken: exported, failed } = export_in_batches(shared, &exporter, &mut waiting, &mut taken);
-        shared.holding_off.store(failed, Ordering::Relaxed);
+        if failed {
+            intake.hold_off.after_failure(settings.schedule_delay);
+        } else if exported > 0 {
+            intake.hold_off.after_success();
+        }
         nap = exported >= batch && intake.rings.waiting(share).total() < batch;
         intake.rings.prune(share);
         next_export = Instant::now() + settings.schedule_delay;
@@ -550,6 +548,26 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
             return;
         }
     }
+}
+
+/// After an export of the pool failed, the next waits for the schedule
+/// ([`HoldOff`]): a collector that is down is not asked again at once for
+/// each batch that fills. The spans that come meanwhile wait in their
+/// rings, and those beyond are dropped there, which costs their threads
+/// less than a doomed export costs the process. The flags stay set, so
+/// that no thread wakes the export thread; a flush or shutdown does.
+fn hold_off<'a, T: Slotted>(shared: &'a Shared<T>, mut state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+    let intake = &*shared.intake;
+    shared.wake.store(true, Ordering::Release);
+    shared.crowded.store(true, Ordering::Release);
+    while !state.asked() {
+        let has_spans = intake.rings.waiting(shared.share).total() > 0;
+        match intake.hold_off.next(has_spans, shared.settings.schedule_delay) {
+            Next::Export => break,
+            Next::WaitUntil(at) => state = shared.wait_until(&shared.work, state, at),
+        }
+    }
+    state
 }
 
 /// What a round of the export thread did.
@@ -1153,9 +1171,9 @@ mod tests {
 
     /// An exporter that counts its exports, and fails them while `fail` is set.
     #[derive(Debug, Clone, Default)]
-    struct Flaky {
-        fail: Arc<AtomicBool>,
-        exports: Arc<AtomicU64>,
+    pub(super) struct Flaky {
+        pub(super) fail: Arc<AtomicBool>,
+        pub(super) exports: Arc<AtomicU64>,
     }
 
     impl SpanExporter for Flaky {
@@ -1183,7 +1201,7 @@ mod tests {
         // A full batch wakes the export thread, and its export fails.
         (0..8).for_each(|index| processor.push(span(index)));
         settled(ExportStats { exported: 0, dropped: 0, failed: 8, yielded: 0 });
-        while !processor.export_thread(0).shared.holding_off.load(Ordering::Relaxed) {
+        while !processor.intake().hold_off.is_on() {
             std::thread::sleep(Duration::from_millis(1));
         }
         // Full batches no longer wake it: the queue fills, the rest is

@@ -115,7 +115,7 @@ impl<T: Slotted> std::fmt::Debug for ExportPool<T> {
 #[cfg(all(test, feature = "testing"))]
 mod tests {
     use super::super::rings::{number_this_thread, this_thread_s_share};
-    use super::super::tests::{settings, span, Gate};
+    use super::super::tests::{settings, span, Flaky, Gate};
     use super::*;
     use crate::export::stats::ExportStats;
     use opentelemetry_sdk::error::OTelSdkError;
@@ -246,6 +246,79 @@ mod tests {
         assert!(matches!(pool.force_flush(), Err(OTelSdkError::AlreadyShutdown)));
         pool.push(span(1));
         assert_eq!(pool.intake.stats().dropped, 1, "a span that ends after shutdown is dropped and counted");
+    }
+
+    /// Records `spans` spans from `first` on a new thread numbered `thread`.
+    fn record_on_thread(pool: &Arc<ExportPool<SpanData>>, thread: usize, first: u64, spans: u64) {
+        let pool = pool.clone();
+        std::thread::spawn(move || {
+            number_this_thread(thread);
+            (first..first + spans).for_each(|index| pool.push(span(index)));
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn after_an_export_fails_every_export_thread_of_the_pool_waits_for_the_schedule() {
+        let exporter = Flaky::default();
+        exporter.fail.store(true, Ordering::Relaxed);
+        let settings = BatchSettings { export_threads: 2, ..settings(64, 8) };
+        let pool = Arc::new(ExportPool::<SpanData>::new(exporter.clone(), settings, None, "flaky".into()).unwrap());
+        // A batch in share 0 wakes its export thread, whose export fails.
+        record_on_thread(&pool, 1, 0, 8);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !pool.intake.hold_off.is_on() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(pool.intake.stats(), ExportStats { exported: 0, dropped: 0, failed: 8, yielded: 0 });
+        // A batch in share 1 wakes the other export thread, which holds
+        // off too: the collector is the same, and the schedule an hour away.
+        record_on_thread(&pool, 2, 100, 8);
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(exporter.exports.load(Ordering::Relaxed), 1, "the other export thread asked the collector again");
+        // The collector is back: a flush tries what waits, and once that
+        // goes through, a batch wakes its export thread again.
+        exporter.fail.store(false, Ordering::Relaxed);
+        pool.force_flush().unwrap();
+        assert_eq!(pool.intake.stats(), ExportStats { exported: 8, dropped: 0, failed: 8, yielded: 0 });
+        assert!(!pool.intake.hold_off.is_on(), "the pool still holds off");
+        record_on_thread(&pool, 1, 200, 8);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pool.intake.stats().exported < 16 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(pool.intake.stats(), ExportStats { exported: 16, dropped: 0, failed: 8, yielded: 0 });
+    }
+
+    #[test]
+    fn a_pool_that_holds_off_tries_again_at_its_schedule_and_exports_once_the_collector_is_back() {
+        let exporter = Flaky::default();
+        exporter.fail.store(true, Ordering::Relaxed);
+        let schedule_delay = Duration::from_millis(200);
+        let settings = BatchSettings { export_threads: 2, schedule_delay, ..settings(64, 8) };
+        let pool = Arc::new(ExportPool::<SpanData>::new(exporter.clone(), settings, None, "flaky".into()).unwrap());
+        record_on_thread(&pool, 1, 0, 8);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !pool.intake.hold_off.is_on() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        record_on_thread(&pool, 2, 100, 8);
+        exporter.fail.store(false, Ordering::Relaxed);
+        // No flush: share 1's export thread tries at the schedule, and its
+        // export goes through; then share 0's exports again without one.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pool.intake.stats().exported < 8 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(pool.intake.stats(), ExportStats { exported: 8, dropped: 0, failed: 8, yielded: 0 });
+        record_on_thread(&pool, 1, 200, 8);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pool.intake.stats().exported < 16 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(pool.intake.stats(), ExportStats { exported: 16, dropped: 0, failed: 8, yielded: 0 });
+        assert_eq!(exporter.exports.load(Ordering::Relaxed), 3, "one failed export, then one a batch");
     }
 
     #[test]
