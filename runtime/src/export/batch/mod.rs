@@ -512,7 +512,11 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         // covers every span its caller had recorded.
         let mut waiting = intake.rings.waiting(share);
         let batch = intake.batch;
-        let Round { taken: exported, failed } = export_in_batches(shared, &exporter, &mut waiting, &mut taken);
+        // A round a flush or shutdown asked for tries every batch; one of
+        // the schedule's or of a full batch stops at a failed export, as the
+        // collector is down or refusing, and leaves the rest to wait.
+        let asked = flush.is_some() || shutdown_by.is_some();
+        let Round { taken: exported, failed } = export_in_batches(shared, &exporter, &mut waiting, &mut taken, asked);
         if failed {
             intake.hold_off.after_failure(settings.schedule_delay);
         } else if exported > 0 {
@@ -580,12 +584,14 @@ struct Round {
 }
 
 /// Exports the spans `quotas` counts in each ring, a batch at a time, until
-/// a shutdown that ran out of time has counted them instead.
+/// a shutdown that ran out of time has counted them instead, or an export
+/// fails, unless `past_failures`.
 fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
     shared: &Shared<T>,
     exporter: &E,
     quotas: &mut Quotas,
     taken: &mut Vec<T>,
+    past_failures: bool,
 ) -> Round {
     let mut round = Round { taken: 0, failed: false };
     let intake = &*shared.intake;
@@ -643,7 +649,9 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
                 count
             }
         };
-        if !shared.settle(&[(Outcome::Exported, count - failed), (Outcome::Failed, failed)]) {
+        if !shared.settle(&[(Outcome::Exported, count - failed), (Outcome::Failed, failed)])
+            || (round.failed && !past_failures)
+        {
             return round;
         }
     }
@@ -1222,6 +1230,28 @@ mod tests {
         processor.force_flush().unwrap();
         (109..125).for_each(|index| processor.push(span(index)));
         settled(ExportStats { exported: 17, dropped: 36, failed: 72, yielded: 0 });
+    }
+
+    #[test]
+    fn a_round_on_the_schedule_stops_at_a_failed_export_and_leaves_the_rest_waiting() {
+        let exporter = Flaky::default();
+        exporter.fail.store(true, Ordering::Relaxed);
+        let settings = BatchSettings { schedule_delay: Duration::from_secs(1), ..settings(64, 8) };
+        let processor = ExportPool::<SpanData>::new(exporter.clone(), settings, None, "flaky".into()).unwrap();
+        (0..8).for_each(|index| processor.push(span(index)));
+        while !processor.intake().hold_off.is_on() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Three batches wait for the schedule; its round tries the first.
+        (8..32).for_each(|index| processor.push(span(index)));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while exporter.exports.load(Ordering::Relaxed) < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(exporter.exports.load(Ordering::Relaxed), 2, "one export a schedule");
+        assert_eq!(processor.intake().stats(), ExportStats { exported: 0, dropped: 0, failed: 16, yielded: 0 });
+        assert_eq!(processor.intake().rings.len(), 16, "the rest waits for the next");
     }
 
     #[test]
