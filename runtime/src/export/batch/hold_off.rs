@@ -1,33 +1,46 @@
 //! After an export fails, the pool's next export waits for the schedule: a
-//! collector that is down is asked once a schedule, by one export thread,
-//! however many the pool has, rather than again for each batch that fills.
+//! collector that is down is asked once a schedule, by one export thread
+//! with one batch, however many export threads the pool has, rather than
+//! again for each batch that fills.
 
 use crate::support::locks::recover;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// How often an export thread that holds off looks whether another's
-/// export went through meanwhile, and so the pool exports again.
+/// How often an export thread that holds off looks whether the pool still
+/// does: another thread's export (a flush's, or the try's) may have gone
+/// through.
 pub(super) const LOOK_AGAIN_EVERY: Duration = Duration::from_millis(50);
 
 /// Whether a pool's export threads hold off, and until when.
 #[derive(Default)]
 pub(super) struct HoldOff {
     /// Read by the recording threads: a crowded ring does not give way to
-    /// an export thread that holds off, as it does not take spans then.
+    /// export threads that hold off, as they take no spans then.
     on: AtomicBool,
-    /// When the next export may be tried; `None` while exports go through.
-    until: Mutex<Option<Instant>>,
+    state: Mutex<Held>,
 }
 
-/// What an export thread that holds off does next.
+#[derive(Default)]
+struct Held {
+    /// When an export may be tried again; `None` while exports go through.
+    until: Option<Instant>,
+    /// Set while one export thread tries, until its answer.
+    trying: bool,
+}
+
+/// What an export thread may do while the pool holds off.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Next {
-    /// Exports: the hold-off ended, or this thread tries the collector.
-    Export,
-    /// Waits until then, and asks again.
+pub(super) enum Gate {
+    /// Export: the pool no longer holds off.
+    Open,
+    /// Try one batch: this thread's answer ends the hold-off or extends it.
+    Try,
+    /// Wait until then, and ask again.
     WaitUntil(Instant),
+    /// Nothing to try with: wait for spans, and ask again.
+    Idle,
 }
 
 impl HoldOff {
@@ -36,36 +49,50 @@ impl HoldOff {
         self.on.load(Ordering::Relaxed)
     }
 
+    fn lock(&self) -> MutexGuard<'_, Held> {
+        recover(self.state.lock())
+    }
+
     /// After an export failed: nothing more is tried for `delay`.
     pub(super) fn after_failure(&self, delay: Duration) {
-        let mut until = recover(self.until.lock());
+        let mut held = self.lock();
         let next = Instant::now() + delay;
-        *until = Some(until.map_or(next, |earlier| earlier.max(next)));
+        held.until = Some(held.until.map_or(next, |earlier| earlier.max(next)));
+        held.trying = false;
         self.on.store(true, Ordering::Relaxed);
     }
 
     /// After an export went through: the pool exports again.
     pub(super) fn after_success(&self) {
-        *recover(self.until.lock()) = None;
+        let mut held = self.lock();
+        *held = Held::default();
         self.on.store(false, Ordering::Relaxed);
+    }
+
+    /// After a try that sent nothing (its spans were counted by a shutdown
+    /// that gave up): another thread may try.
+    pub(super) fn end_try(&self) {
+        self.lock().trying = false;
     }
 
     /// For an export thread of the pool, which has spans waiting if
     /// `has_spans`: once the hold-off is over, the first such thread to ask
-    /// tries the collector, and the others wait another `delay` for its
-    /// answer (its failure extends the hold-off, its success ends it).
-    pub(super) fn next(&self, has_spans: bool, delay: Duration) -> Next {
-        let mut until = recover(self.until.lock());
-        let Some(due) = *until else { return Next::Export };
+    /// tries, and the others wait for its answer.
+    pub(super) fn gate(&self, has_spans: bool) -> Gate {
+        let mut held = self.lock();
+        let Some(due) = held.until else { return Gate::Open };
         let now = Instant::now();
+        if held.trying {
+            return Gate::WaitUntil(now + LOOK_AGAIN_EVERY);
+        }
         if now < due {
-            return Next::WaitUntil(due.min(now + LOOK_AGAIN_EVERY));
+            return Gate::WaitUntil(due.min(now + LOOK_AGAIN_EVERY));
         }
-        if has_spans {
-            *until = Some(now + delay);
-            return Next::Export;
+        if !has_spans {
+            return Gate::Idle;
         }
-        Next::WaitUntil(now + LOOK_AGAIN_EVERY)
+        held.trying = true;
+        Gate::Try
     }
 }
 
@@ -73,31 +100,31 @@ impl HoldOff {
 mod tests {
     use super::*;
 
-    const DELAY: Duration = Duration::from_millis(200);
-
     #[test]
     fn one_export_thread_tries_once_the_hold_off_is_over_and_the_others_wait_for_its_answer() {
         let hold_off = HoldOff::default();
-        assert_eq!(hold_off.next(true, DELAY), Next::Export, "no hold-off before a failure");
+        assert_eq!(hold_off.gate(true), Gate::Open, "no hold-off before a failure");
         hold_off.after_failure(Duration::ZERO);
         assert!(hold_off.is_on());
-        assert!(
-            matches!(hold_off.next(false, DELAY), Next::WaitUntil(_)),
-            "a thread with nothing to send does not try"
-        );
-        assert_eq!(hold_off.next(true, DELAY), Next::Export, "the first with spans tries");
-        let Next::WaitUntil(at) = hold_off.next(true, DELAY) else { panic!("a second thread tried at once") };
+        assert_eq!(hold_off.gate(false), Gate::Idle, "a thread with nothing to send does not try");
+        assert_eq!(hold_off.gate(true), Gate::Try, "the first with spans tries");
+        let Gate::WaitUntil(at) = hold_off.gate(true) else { panic!("a second thread tried during the first's try") };
         assert!(at <= Instant::now() + LOOK_AGAIN_EVERY, "it looks again soon");
         hold_off.after_success();
         assert!(!hold_off.is_on());
-        assert_eq!(hold_off.next(false, DELAY), Next::Export, "the others export once it went through");
+        assert_eq!(hold_off.gate(false), Gate::Open, "the others export once it went through");
     }
 
     #[test]
-    fn a_failure_extends_the_hold_off_and_never_shortens_it() {
+    fn a_failed_try_holds_off_again_and_a_try_that_sent_nothing_lets_another_try() {
         let hold_off = HoldOff::default();
-        hold_off.after_failure(Duration::from_secs(3600));
         hold_off.after_failure(Duration::ZERO);
-        assert!(matches!(hold_off.next(true, DELAY), Next::WaitUntil(_)), "a later, shorter failure shortened it");
+        assert_eq!(hold_off.gate(true), Gate::Try);
+        hold_off.end_try();
+        assert_eq!(hold_off.gate(true), Gate::Try, "a try that sent nothing kept the others waiting");
+        hold_off.after_failure(Duration::from_secs(3600));
+        assert!(matches!(hold_off.gate(true), Gate::WaitUntil(_)), "tried before the hold-off was over");
+        hold_off.after_failure(Duration::ZERO);
+        assert!(matches!(hold_off.gate(true), Gate::WaitUntil(_)), "a later, shorter failure shortened the hold-off");
     }
 }

@@ -29,7 +29,7 @@ pub(crate) use settings::{SizeSettings, SIZE_EXPECTED, THREADS_EXPECTED};
 use super::into_span_data::IntoSpanData;
 use super::stats::{Counters, ExportStats, Outcome};
 use crate::support::diagnostics::{self, LogLevel};
-use hold_off::{HoldOff, Next};
+use hold_off::{Gate, HoldOff};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::Resource;
 use queue::{Queue, Quotas};
@@ -238,8 +238,8 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
             settings,
             value_length,
         });
-        let intake = &shared.intake;
-        intake.running.fetch_add(1, Ordering::AcqRel);
+        let pool = &shared.intake;
+        pool.running.fetch_add(1, Ordering::AcqRel);
         let spawned = match refused_by_the_tests(share) {
             Some(refused) => Err(refused),
             None => {
@@ -250,7 +250,7 @@ impl<T: IntoSpanData + Slotted> BatchProcessor<T> {
         match spawned {
             Ok(worker) => Ok(BatchProcessor { shared, worker: Mutex::new(Some(worker)) }),
             Err(refused) => {
-                intake.running.fetch_sub(1, Ordering::AcqRel);
+                pool.running.fetch_sub(1, Ordering::AcqRel);
                 Err(refused)
             }
         }
@@ -265,10 +265,10 @@ thread_local! {
 }
 
 /// Has the system refuse to start export thread `share` of the pools this
-/// thread starts, for the tests.
+/// thread starts, or none, for the tests.
 #[cfg(all(test, feature = "testing"))]
-fn refuse_to_start(share: usize) {
-    REFUSED_SHARE.set(Some(share));
+fn refuse_to_start(share: Option<usize>) {
+    REFUSED_SHARE.set(share);
 }
 
 /// The error a test has the system give for export thread `share`.
@@ -463,6 +463,10 @@ pub(super) const NAP: Duration = Duration::from_millis(1);
 /// the wake flag kept set. The threads that record then never pay for a
 /// wake-up, which costs the waking thread microseconds where a core is a
 /// virtual machine's. A ring that gets half full wakes it from the nap.
+///
+/// After an export of the pool failed, it holds off ([`wait_out_hold_off`]),
+/// and a round that a flush or shutdown did not ask for stops at a failed
+/// export ([`RoundKind`]).
 fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T>, mut exporter: E) {
     // What the exporter's own client records (hyper's and tonic's `tracing`
     // spans) is not traced, so that exporting never makes more to export.
@@ -474,29 +478,36 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
     let mut nap = false;
     loop {
         let mut state = shared.lock();
-        let holding_off = intake.hold_off.is_on();
-        if nap && !holding_off {
+        if intake.hold_off.is_on() {
+            // Waited out below.
+        } else if nap {
             shared.wake.store(true, Ordering::Release);
             if !state.asked() && !shared.crowded.load(Ordering::Acquire) {
                 state = shared.wait_until(&shared.work, state, next_export.min(Instant::now() + shared.nap));
             }
-        } else if !holding_off {
-            while !shared.wake.load(Ordering::Acquire)
-                && !shared.crowded.load(Ordering::Acquire)
-                && !state.asked()
-                && Instant::now() < next_export
-            {
-                state = shared.wait_until(&shared.work, state, next_export);
-            }
+        } else {
+            state = wait_for_work(shared, state, next_export);
         }
         // Also when woken by a batch: the pool may have begun to hold off
         // while this thread waited.
+        let mut kind = RoundKind::Scheduled;
         if intake.hold_off.is_on() {
-            state = hold_off(shared, state);
+            let gate;
+            (state, gate) = wait_out_hold_off(shared, state);
+            match gate {
+                Gate::Try => kind = RoundKind::Try,
+                Gate::Idle => {
+                    // Nothing to try with: woken by a batch or the schedule,
+                    // as when the pool exports, to ask again.
+                    clear_wake_flags(shared);
+                    next_export = Instant::now() + settings.schedule_delay;
+                    drop(wait_for_work(shared, state, next_export));
+                    continue;
+                }
+                Gate::Open | Gate::WaitUntil(_) => {}
+            }
         }
-        shared.wake.store(false, Ordering::Release);
-        shared.crowded.store(false, Ordering::Release);
-        std::sync::atomic::fence(Ordering::SeqCst);
+        clear_wake_flags(shared);
         let resource = state.resource.take();
         let flush = (state.flushes_asked > state.flushes_done).then_some(state.flushes_asked);
         let shutdown_by = state.shutdown_by;
@@ -512,15 +523,13 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         // covers every span its caller had recorded.
         let mut waiting = intake.rings.waiting(share);
         let batch = intake.batch;
-        // A round a flush or shutdown asked for tries every batch; one of
-        // the schedule's or of a full batch stops at a failed export, as the
-        // collector is down or refusing, and leaves the rest to wait.
-        let asked = flush.is_some() || shutdown_by.is_some();
-        let Round { taken: exported, failed } = export_in_batches(shared, &exporter, &mut waiting, &mut taken, asked);
-        if failed {
-            intake.hold_off.after_failure(settings.schedule_delay);
-        } else if exported > 0 {
-            intake.hold_off.after_success();
+        if flush.is_some() || shutdown_by.is_some() {
+            kind = RoundKind::Asked;
+        }
+        let exported = export_in_batches(shared, &exporter, &mut waiting, &mut taken, kind);
+        if kind == RoundKind::Try {
+            // Its answer ended the try, unless it sent nothing.
+            intake.hold_off.end_try();
         }
         nap = exported >= batch && intake.rings.waiting(share).total() < batch;
         intake.rings.prune(share);
@@ -554,53 +563,90 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
     }
 }
 
-/// After an export of the pool failed, the next waits for the schedule
-/// ([`HoldOff`]): a collector that is down is not asked again at once for
-/// each batch that fills. The spans that come meanwhile wait in their
-/// rings, and those beyond are dropped there, which costs their threads
-/// less than a doomed export costs the process. The flags stay set, so
-/// that no thread wakes the export thread; a flush or shutdown does.
-fn hold_off<'a, T: Slotted>(shared: &'a Shared<T>, mut state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-    let intake = &*shared.intake;
-    shared.wake.store(true, Ordering::Release);
-    shared.crowded.store(true, Ordering::Release);
-    while !state.asked() {
-        let has_spans = intake.rings.waiting(shared.share).total() > 0;
-        match intake.hold_off.next(has_spans, shared.settings.schedule_delay) {
-            Next::Export => break,
-            Next::WaitUntil(at) => state = shared.wait_until(&shared.work, state, at),
-        }
+/// Waits until a thread's ring holds a batch or is crowded, a flush or
+/// shutdown is asked, or `until`.
+fn wait_for_work<'a, T: Slotted>(
+    shared: &'a Shared<T>,
+    mut state: MutexGuard<'a, State>,
+    until: Instant,
+) -> MutexGuard<'a, State> {
+    while !shared.wake.load(Ordering::Acquire)
+        && !shared.crowded.load(Ordering::Acquire)
+        && !state.asked()
+        && Instant::now() < until
+    {
+        state = shared.wait_until(&shared.work, state, until);
     }
     state
 }
 
-/// What a round of the export thread did.
-struct Round {
-    /// Spans taken from the rings.
-    taken: usize,
-    /// Whether an export failed (the exporter's error, not a collector's
-    /// partial rejection).
-    failed: bool,
+/// Lets the threads that record wake the export thread again.
+fn clear_wake_flags<T: Slotted>(shared: &Shared<T>) {
+    shared.wake.store(false, Ordering::Release);
+    shared.crowded.store(false, Ordering::Release);
+    // Paired with the fence of `Shared::wake_once`.
+    std::sync::atomic::fence(Ordering::SeqCst);
+}
+
+/// After an export of the pool failed, the next waits for the schedule
+/// ([`HoldOff`]): a collector that is down is not asked again at once for
+/// each batch that fills. The spans that come meanwhile wait in their
+/// rings, and those beyond are dropped there, which costs their threads
+/// less than a doomed export costs the process. The wake flags stay set
+/// meanwhile, so that no thread wakes the export thread; a flush or
+/// shutdown does (which ends the wait with [`Gate::Open`]). With
+/// [`Gate::Try`], this thread tries; with [`Gate::Idle`], it has nothing
+/// to try with.
+fn wait_out_hold_off<'a, T: Slotted>(
+    shared: &'a Shared<T>,
+    mut state: MutexGuard<'a, State>,
+) -> (MutexGuard<'a, State>, Gate) {
+    let intake = &*shared.intake;
+    shared.wake.store(true, Ordering::Release);
+    shared.crowded.store(true, Ordering::Release);
+    loop {
+        if state.asked() {
+            return (state, Gate::Open);
+        }
+        let has_spans = intake.rings.waiting(shared.share).total() > 0;
+        match intake.hold_off.gate(has_spans) {
+            Gate::WaitUntil(at) => state = shared.wait_until(&shared.work, state, at),
+            gate => return (state, gate),
+        }
+    }
+}
+
+/// Which round the export thread makes, and so when it stops.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RoundKind {
+    /// A flush or shutdown asked for it: every batch is tried.
+    Asked,
+    /// The pool's try after a hold-off: its first answer ends the hold-off
+    /// or extends it, and a failure ends the round.
+    Try,
+    /// Woken by a batch or the schedule: a failure ends it, as does the pool
+    /// beginning to hold off after another thread's failure.
+    Scheduled,
 }
 
 /// Exports the spans `quotas` counts in each ring, a batch at a time, until
-/// a shutdown that ran out of time has counted them instead, or an export
-/// fails, unless `past_failures`.
+/// a shutdown that ran out of time has counted them instead, or `kind`
+/// stops the round; returns how many spans it took from the rings.
 fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
     shared: &Shared<T>,
     exporter: &E,
     quotas: &mut Quotas,
     taken: &mut Vec<T>,
-    past_failures: bool,
-) -> Round {
-    let mut round = Round { taken: 0, failed: false };
+    kind: RoundKind,
+) -> usize {
+    let mut round = 0;
     let intake = &*shared.intake;
     loop {
         intake.rings.take(shared.share, quotas, intake.batch, taken);
         if taken.is_empty() {
             return round;
         }
-        round.taken += taken.len();
+        round += taken.len();
         let count = taken.len() as u64;
         {
             let mut state = shared.lock();
@@ -634,6 +680,11 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
         // Exporters bound their own time (the OTLP one by the export timeout).
         // A receiver that took the batch may still reject some of it.
         let sent = exporter.send(prepared);
+        // Within the turn, so that the pool holds off by the latest answer.
+        match &sent {
+            Ok(_) => intake.hold_off.after_success(),
+            Err(_) => intake.hold_off.after_failure(shared.settings.schedule_delay),
+        }
         drop(turn);
         let failed = match sent {
             Ok(Rejected { spans, reason }) => {
@@ -645,13 +696,13 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
             }
             Err(error) => {
                 intake.reporter().last_error = Some(error.to_string());
-                round.failed = true;
                 count
             }
         };
-        if !shared.settle(&[(Outcome::Exported, count - failed), (Outcome::Failed, failed)])
-            || (round.failed && !past_failures)
-        {
+        if !shared.settle(&[(Outcome::Exported, count - failed), (Outcome::Failed, failed)]) {
+            return round;
+        }
+        if kind != RoundKind::Asked && intake.hold_off.is_on() {
             return round;
         }
     }

@@ -251,7 +251,7 @@ impl<T: RingItem> Rings<T> {
     /// quarters full and the export thread takes spans from it, so that a
     /// thread that records faster than its spans are exported slows to the
     /// export's pace rather than drop them. It stops once the ring has
-    /// room, once `give_up` says so (the export thread holds off after a
+    /// room, once `give_up` says so (the pool holds off after a
     /// failed export), once the export thread has taken nothing for
     /// [`PATIENCE`] (an export stuck on a slow collector; it then waits no
     /// more until the export thread takes spans again), or once the thread
