@@ -35,6 +35,9 @@ use crate::error::ConfigError;
 /// #[tracekit::trace_operation]
 /// fn step() {}
 ///
+/// # // The console's metrics need the features `metrics` and `console`.
+/// # #[cfg(all(feature = "metrics", feature = "console"))]
+/// # fn main() {
 /// let out = std::env::temp_dir().join("tracekit-metrics-example.log");
 /// let guard = Config::new()
 ///     .exporters(&[Exporter::None])
@@ -46,6 +49,9 @@ use crate::error::ConfigError;
 /// drop(guard); // exports what was recorded
 /// let printed = std::fs::read_to_string(&out).unwrap();
 /// assert!(printed.contains("tracekit.operation.duration{operation.name=\"step\",span.kind=\"internal\"} count=1"));
+/// # }
+/// # #[cfg(not(all(feature = "metrics", feature = "console")))]
+/// # fn main() {}
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
