@@ -62,8 +62,14 @@ impl HoldOff {
         self.on.store(true, Ordering::Relaxed);
     }
 
-    /// After an export went through: the pool exports again.
+    /// After an export went through: the pool exports again. Called within
+    /// the exporter's turn, as [`HoldOff::after_failure`] is, so that the
+    /// look at `on` sees every earlier answer's.
     pub(super) fn after_success(&self) {
+        if !self.is_on() {
+            // While exports go through, as nearly always: no lock.
+            return;
+        }
         let mut held = self.lock();
         *held = Held::default();
         self.on.store(false, Ordering::Relaxed);

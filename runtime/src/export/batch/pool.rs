@@ -264,16 +264,24 @@ mod tests {
         .unwrap();
     }
 
-    #[test]
-    fn after_an_export_fails_every_export_thread_of_the_pool_waits_for_the_schedule() {
+    /// A pool of two export threads, on the schedule `schedule_delay`,
+    /// whose exporter fails until told otherwise, once a batch in share 0
+    /// woke its export thread and that export failed: the pool holds off.
+    fn holding_off_pool(schedule_delay: Duration) -> (Flaky, Arc<ExportPool<SpanData>>) {
         let exporter = Flaky::default();
         exporter.fail.store(true, Ordering::Relaxed);
-        let settings = BatchSettings { export_threads: 2, ..settings(64, 8) };
+        let settings = BatchSettings { export_threads: 2, schedule_delay, ..settings(64, 8) };
         let pool = Arc::new(ExportPool::<SpanData>::new(exporter.clone(), settings, None, "flaky".into()).unwrap());
-        // A batch in share 0 wakes its export thread, whose export fails.
         record_on_thread(&pool, 1, 0, 8);
-        wait_for(|| pool.intake.hold_off.is_on());
+        // The hold-off begins within the turn, before the batch is counted.
+        wait_for(|| pool.intake.hold_off.is_on() && pool.intake.stats().failed == 8);
         assert_eq!(pool.intake.stats(), ExportStats { exported: 0, dropped: 0, failed: 8, yielded: 0 });
+        (exporter, pool)
+    }
+
+    #[test]
+    fn after_an_export_fails_every_export_thread_of_the_pool_waits_for_the_schedule() {
+        let (exporter, pool) = holding_off_pool(Duration::from_secs(3600));
         // A batch in share 1 wakes the other export thread, which holds
         // off too: the collector is the same, and the schedule an hour away.
         record_on_thread(&pool, 2, 100, 8);
@@ -292,13 +300,7 @@ mod tests {
 
     #[test]
     fn a_pool_that_holds_off_tries_again_at_its_schedule_and_exports_once_the_collector_is_back() {
-        let exporter = Flaky::default();
-        exporter.fail.store(true, Ordering::Relaxed);
-        let schedule_delay = Duration::from_millis(200);
-        let settings = BatchSettings { export_threads: 2, schedule_delay, ..settings(64, 8) };
-        let pool = Arc::new(ExportPool::<SpanData>::new(exporter.clone(), settings, None, "flaky".into()).unwrap());
-        record_on_thread(&pool, 1, 0, 8);
-        wait_for(|| pool.intake.hold_off.is_on());
+        let (exporter, pool) = holding_off_pool(Duration::from_millis(200));
         record_on_thread(&pool, 2, 100, 8);
         exporter.fail.store(false, Ordering::Relaxed);
         // No flush: share 1's export thread tries at the schedule, and its
