@@ -1,7 +1,8 @@
 //! After an export fails, the pool's next export waits for the schedule: a
 //! collector that is down is asked once a schedule, by one export thread
 //! with one batch, however many export threads the pool has, rather than
-//! again for each batch that fills.
+//! again for each batch that fills. (A batch another thread was already
+//! sending when the collector went down still gets its answer.)
 
 use crate::support::locks::recover;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,8 +17,9 @@ pub(super) const LOOK_AGAIN_EVERY: Duration = Duration::from_millis(50);
 /// Whether a pool's export threads hold off, and until when.
 #[derive(Default)]
 pub(super) struct HoldOff {
-    /// Read by the recording threads: a crowded ring does not give way to
-    /// export threads that hold off, as they take no spans then.
+    /// Read by the export threads, between batches, and by the recording
+    /// threads: a crowded ring does not give way to export threads that
+    /// hold off, as they take no spans then.
     on: AtomicBool,
     state: Mutex<Held>,
 }
@@ -26,7 +28,7 @@ pub(super) struct HoldOff {
 struct Held {
     /// When an export may be tried again; `None` while exports go through.
     until: Option<Instant>,
-    /// Set while one export thread tries, until its answer.
+    /// Set while one export thread tries, until its round ends.
     trying: bool,
 }
 
@@ -58,13 +60,13 @@ impl HoldOff {
         let mut held = self.lock();
         let next = Instant::now() + delay;
         held.until = Some(held.until.map_or(next, |earlier| earlier.max(next)));
-        held.trying = false;
         self.on.store(true, Ordering::Relaxed);
     }
 
     /// After an export went through: the pool exports again. Called within
     /// the exporter's turn, as [`HoldOff::after_failure`] is, so that the
-    /// look at `on` sees every earlier answer's.
+    /// look at `on` sees every earlier answer's (a pool of one has no turns,
+    /// and one thread to answer).
     pub(super) fn after_success(&self) {
         if !self.is_on() {
             // While exports go through, as nearly always: no lock.
@@ -75,10 +77,13 @@ impl HoldOff {
         self.on.store(false, Ordering::Relaxed);
     }
 
-    /// After a try that sent nothing (its spans were counted by a shutdown
-    /// that gave up): another thread may try.
-    pub(super) fn end_try(&self) {
-        self.lock().trying = false;
+    /// The try this thread was given ([`Gate::Try`]), which ends when the
+    /// claim is dropped: after the try's round, or if it panicked. A try
+    /// that failed leaves the pool holding off until its next due time; one
+    /// that sent nothing (a shutdown that gave up counted its spans) lets
+    /// another thread try at once.
+    pub(super) fn claimed_try(&self) -> TryClaim<'_> {
+        TryClaim(self)
     }
 
     /// For an export thread of the pool, which has spans waiting if
@@ -88,17 +93,26 @@ impl HoldOff {
         let mut held = self.lock();
         let Some(due) = held.until else { return Gate::Open };
         let now = Instant::now();
-        if held.trying {
-            return Gate::WaitUntil(now + LOOK_AGAIN_EVERY);
-        }
         if now < due {
             return Gate::WaitUntil(due.min(now + LOOK_AGAIN_EVERY));
         }
         if !has_spans {
             return Gate::Idle;
         }
+        if held.trying {
+            return Gate::WaitUntil(now + LOOK_AGAIN_EVERY);
+        }
         held.trying = true;
         Gate::Try
+    }
+}
+
+/// A try of the pool's, held by the export thread that makes it.
+pub(super) struct TryClaim<'a>(&'a HoldOff);
+
+impl Drop for TryClaim<'_> {
+    fn drop(&mut self) {
+        self.0.lock().trying = false;
     }
 }
 
@@ -114,9 +128,15 @@ mod tests {
         assert!(hold_off.is_on());
         assert_eq!(hold_off.gate(false), Gate::Idle, "a thread with nothing to send does not try");
         assert_eq!(hold_off.gate(true), Gate::Try, "the first with spans tries");
+        let claim = hold_off.claimed_try();
         let Gate::WaitUntil(at) = hold_off.gate(true) else { panic!("a second thread tried during the first's try") };
         assert!(at <= Instant::now() + LOOK_AGAIN_EVERY, "it looks again soon");
+        assert_eq!(hold_off.gate(false), Gate::Idle, "a thread with nothing to send waits for spans, not the try");
+        // Another thread's batch fails meanwhile: the try is still under way.
+        hold_off.after_failure(Duration::ZERO);
+        assert!(matches!(hold_off.gate(true), Gate::WaitUntil(_)), "a second try while the first was under way");
         hold_off.after_success();
+        drop(claim);
         assert!(!hold_off.is_on());
         assert_eq!(hold_off.gate(false), Gate::Open, "the others export once it went through");
     }
@@ -126,9 +146,11 @@ mod tests {
         let hold_off = HoldOff::default();
         hold_off.after_failure(Duration::ZERO);
         assert_eq!(hold_off.gate(true), Gate::Try);
-        hold_off.end_try();
+        drop(hold_off.claimed_try());
         assert_eq!(hold_off.gate(true), Gate::Try, "a try that sent nothing kept the others waiting");
+        let claim = hold_off.claimed_try();
         hold_off.after_failure(Duration::from_secs(3600));
+        drop(claim);
         assert!(matches!(hold_off.gate(true), Gate::WaitUntil(_)), "tried before the hold-off was over");
         hold_off.after_failure(Duration::ZERO);
         assert!(matches!(hold_off.gate(true), Gate::WaitUntil(_)), "a later, shorter failure shortened the hold-off");

@@ -55,7 +55,7 @@ struct Shared<T: Slotted> {
     share: usize,
     /// Set by a thread whose ring holds a batch, to wake the export thread
     /// once rather than at every span; kept set by the export thread while
-    /// it naps, so that no thread wakes it.
+    /// it naps or holds off, so that no thread wakes it.
     wake: AtomicBool,
     /// Set by a thread whose ring is half full, to wake the export thread
     /// once, from a nap too.
@@ -491,11 +491,15 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
         // Also when woken by a batch: the pool may have begun to hold off
         // while this thread waited.
         let mut kind = RoundKind::Scheduled;
+        let mut claim = None;
         if intake.hold_off.is_on() {
             let gate;
             (state, gate) = wait_out_hold_off(shared, state);
             match gate {
-                Gate::Try => kind = RoundKind::Try,
+                Gate::Try => {
+                    kind = RoundKind::Try;
+                    claim = Some(intake.hold_off.claimed_try());
+                }
                 Gate::Idle => {
                     // Nothing to try with: woken by a batch or the schedule,
                     // as when the pool exports, to ask again.
@@ -504,7 +508,8 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
                     drop(wait_for_work(shared, state, next_export));
                     continue;
                 }
-                Gate::Open | Gate::WaitUntil(_) => {}
+                Gate::Open => {}
+                Gate::WaitUntil(_) => unreachable!("waited out in `wait_out_hold_off`"),
             }
         }
         clear_wake_flags(shared);
@@ -527,10 +532,7 @@ fn export_loop<T: IntoSpanData + Slotted, E: BatchExporter<T>>(shared: &Shared<T
             kind = RoundKind::Asked;
         }
         let exported = export_in_batches(shared, &exporter, &mut waiting, &mut taken, kind);
-        if kind == RoundKind::Try {
-            // Its answer ended the try, unless it sent nothing.
-            intake.hold_off.end_try();
-        }
+        drop(claim);
         nap = exported >= batch && intake.rings.waiting(share).total() < batch;
         intake.rings.prune(share);
         next_export = Instant::now() + settings.schedule_delay;
@@ -622,10 +624,10 @@ enum RoundKind {
     /// A flush or shutdown asked for it: every batch is tried.
     Asked,
     /// The pool's try after a hold-off: its first answer ends the hold-off
-    /// or extends it, and a failure ends the round.
+    /// or starts another; after a success the round goes on as scheduled.
     Try,
-    /// Woken by a batch or the schedule: a failure ends it, as does the pool
-    /// beginning to hold off after another thread's failure.
+    /// Woken by a batch or the schedule: it stops before a batch once the
+    /// pool holds off, after its own failure or another thread's.
     Scheduled,
 }
 
@@ -637,11 +639,14 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
     exporter: &E,
     quotas: &mut Quotas,
     taken: &mut Vec<T>,
-    kind: RoundKind,
+    mut kind: RoundKind,
 ) -> usize {
     let mut round = 0;
     let intake = &*shared.intake;
     loop {
+        if kind == RoundKind::Scheduled && intake.hold_off.is_on() {
+            return round;
+        }
         intake.rings.take(shared.share, quotas, intake.batch, taken);
         if taken.is_empty() {
             return round;
@@ -702,8 +707,9 @@ fn export_in_batches<T: IntoSpanData + Slotted, E: BatchExporter<T>>(
         if !shared.settle(&[(Outcome::Exported, count - failed), (Outcome::Failed, failed)]) {
             return round;
         }
-        if kind != RoundKind::Asked && intake.hold_off.is_on() {
-            return round;
+        if kind == RoundKind::Try {
+            // The try's one batch has its answer.
+            kind = RoundKind::Scheduled;
         }
     }
 }
@@ -1287,7 +1293,7 @@ mod tests {
     fn a_round_on_the_schedule_stops_at_a_failed_export_and_leaves_the_rest_waiting() {
         let exporter = Flaky::default();
         exporter.fail.store(true, Ordering::Relaxed);
-        let settings = BatchSettings { schedule_delay: Duration::from_secs(1), ..settings(64, 8) };
+        let settings = BatchSettings { schedule_delay: Duration::from_secs(2), ..settings(64, 8) };
         let processor = ExportPool::<SpanData>::new(exporter.clone(), settings, None, "flaky".into()).unwrap();
         (0..8).for_each(|index| processor.push(span(index)));
         while !processor.intake().hold_off.is_on() {
@@ -1296,13 +1302,37 @@ mod tests {
         // Three batches wait for the schedule; its round tries the first.
         (8..32).for_each(|index| processor.push(span(index)));
         let deadline = Instant::now() + Duration::from_secs(10);
-        while exporter.exports.load(Ordering::Relaxed) < 2 && Instant::now() < deadline {
+        while processor.intake().stats().failed < 16 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
-        std::thread::sleep(Duration::from_millis(100));
         assert_eq!(exporter.exports.load(Ordering::Relaxed), 2, "one export a schedule");
         assert_eq!(processor.intake().stats(), ExportStats { exported: 0, dropped: 0, failed: 16, yielded: 0 });
         assert_eq!(processor.intake().rings.len(), 16, "the rest waits for the next");
+    }
+
+    #[test]
+    fn past_the_hold_off_a_batch_wakes_the_export_thread_for_its_try() {
+        let exporter = Flaky::default();
+        exporter.fail.store(true, Ordering::Relaxed);
+        let schedule_delay = Duration::from_secs(3);
+        let settings = BatchSettings { schedule_delay, ..settings(64, 8) };
+        let processor = ExportPool::<SpanData>::new(exporter.clone(), settings, None, "flaky".into()).unwrap();
+        (0..8).for_each(|index| processor.push(span(index)));
+        while !processor.intake().hold_off.is_on() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Past the hold-off, with nothing to try with, the export thread
+        // waits for spans; its schedule is three seconds away again.
+        std::thread::sleep(schedule_delay + Duration::from_millis(300));
+        exporter.fail.store(false, Ordering::Relaxed);
+        let woken = Instant::now();
+        (8..16).for_each(|index| processor.push(span(index)));
+        while processor.intake().stats().exported < 8 && woken.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(processor.intake().stats(), ExportStats { exported: 8, dropped: 0, failed: 8, yielded: 0 });
+        assert!(woken.elapsed() < Duration::from_millis(2_500), "the batch waited for the schedule, not the wake-up");
+        assert!(!processor.intake().hold_off.is_on());
     }
 
     #[test]

@@ -301,8 +301,8 @@ mod tests {
     #[test]
     fn a_pool_that_holds_off_tries_again_at_its_schedule_and_exports_once_the_collector_is_back() {
         let (exporter, pool) = holding_off_pool(Duration::from_millis(200));
-        record_on_thread(&pool, 2, 100, 8);
         exporter.fail.store(false, Ordering::Relaxed);
+        record_on_thread(&pool, 2, 100, 8);
         // No flush: share 1's export thread tries at the schedule, and its
         // export goes through; then share 0's exports again without one.
         wait_for(|| pool.intake.stats().exported == 8);
