@@ -30,6 +30,10 @@ struct Held {
     until: Option<Instant>,
     /// Set while one export thread tries, until its round ends.
     trying: bool,
+    /// How many times the export threads asked [`HoldOff::gate`], for the
+    /// tests: a thread that waits asks a few times a second at most.
+    #[cfg(all(test, feature = "testing"))]
+    asked: u64,
 }
 
 /// What an export thread may do while the pool holds off.
@@ -73,7 +77,8 @@ impl HoldOff {
             return;
         }
         let mut held = self.lock();
-        *held = Held::default();
+        held.until = None;
+        held.trying = false;
         self.on.store(false, Ordering::Relaxed);
     }
 
@@ -86,11 +91,21 @@ impl HoldOff {
         TryClaim(self)
     }
 
+    /// How many times the gate was asked, for the tests.
+    #[cfg(all(test, feature = "testing"))]
+    pub(super) fn gate_asked(&self) -> u64 {
+        self.lock().asked
+    }
+
     /// For an export thread of the pool, which has spans waiting if
     /// `has_spans`: once the hold-off is over, the first such thread to ask
     /// tries, and the others wait for its answer.
     pub(super) fn gate(&self, has_spans: bool) -> Gate {
         let mut held = self.lock();
+        #[cfg(all(test, feature = "testing"))]
+        {
+            held.asked += 1;
+        }
         let Some(due) = held.until else { return Gate::Open };
         let now = Instant::now();
         if now < due {

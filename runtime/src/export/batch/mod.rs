@@ -1324,6 +1324,9 @@ mod tests {
         // Past the hold-off, with nothing to try with, the export thread
         // waits for spans; its schedule is three seconds away again.
         std::thread::sleep(schedule_delay + Duration::from_millis(300));
+        let asked = processor.intake().hold_off.gate_asked();
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(processor.intake().hold_off.gate_asked() - asked <= 2, "the idle export thread kept asking");
         exporter.fail.store(false, Ordering::Relaxed);
         let woken = Instant::now();
         (8..16).for_each(|index| processor.push(span(index)));
