@@ -132,3 +132,23 @@ fn calls_made_one_capture_after_another_on_a_thread_reach_their_own_capture() {
         assert!(spans.all("step").iter().all(|call| call.parent_span_id() == Some(spans.get("request").span_id())));
     }
 }
+
+/// A root call's box keeps its lane's sink for the next root on the
+/// thread: a root made under another capture, or after one, still reaches
+/// its own.
+#[test]
+fn root_calls_made_one_capture_after_another_on_a_thread_reach_their_own_capture() {
+    for round in 0..3 {
+        let ((), outer) = capture(|| {
+            step();
+            let ((), inner) = capture(|| {
+                step();
+                step();
+            });
+            assert_eq!(inner.names(), ["step", "step"], "round {round}");
+            step();
+        });
+        assert_eq!(outer.names(), ["step", "step"], "round {round}");
+        assert!(outer.all("step").iter().all(|call| call.parent_span_id().is_none()), "round {round}: roots");
+    }
+}

@@ -434,6 +434,8 @@ impl SyncCall {
 }
 
 impl Drop for SyncCall {
+    // Inlined into `end_out_of_line`, its one caller on the hot path.
+    #[inline]
     fn drop(&mut self) {
         match self {
             SyncCall::OnLane(pushed) => lane::end_call(pushed.token, false),

@@ -249,8 +249,9 @@ fn end_left_call<R>(
 
 /// Ends `call`, which took no record, at `ended`: its sink ends it
 /// without one (a compact record, or one filled at once with the
-/// attributes that waited in it), or else records it in full.
-#[inline]
+/// attributes that waited in it), or else records it in full. Inlined
+/// into each end: a call's end then takes one frame fewer.
+#[inline(always)]
 fn end_unrecorded(call: &mut CallSpan, ended: Reading) {
     // The lane's field, not `call.sink()`: the call's attributes are
     // borrowed beside it below.

@@ -91,6 +91,26 @@ impl Lane {
         }
     }
 
+    /// Makes `lane` the lane for roots, as [`Lane::set_for_roots`] does,
+    /// where it holds a sink whose [destination](CallSink::destination) is
+    /// `destination` already: `false`, and `lane` left as it was, otherwise.
+    /// The sink stays, and nothing is looked up or counted for it.
+    #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "set by the pipeline's backends"))]
+    #[inline]
+    pub(crate) fn keep_for_roots(
+        lane: &mut Option<Lane>,
+        destination: usize,
+        flags: TraceFlags,
+        notes_starts: bool,
+    ) -> bool {
+        let kept = |lane: &&mut Lane| lane.sink.as_ref().is_some_and(|sink| sink.destination() == destination);
+        let Some(lane) = lane.as_mut().filter(kept) else {
+            return false;
+        };
+        lane.set(true, || None, 0, flags, notes_starts);
+        true
+    }
+
     /// Readies the lane for a call under its span, with where calls end:
     /// for a span the backend started, the sink of `live`, its record,
     /// taken the first time. `false` when there is none.
@@ -198,6 +218,11 @@ pub(crate) trait CallSink: Send + Sync {
     /// The local trace the calls are held in, when the sink is one.
     fn local_trace(&self) -> Option<LocalTraceRef> {
         None
+    }
+    /// What the calls end into, by address (0: not told), so that a
+    /// backend knows a sink of its own left in a recycled box.
+    fn destination(&self) -> usize {
+        0
     }
 }
 

@@ -24,13 +24,26 @@ pub(crate) fn start_span(
     if !dispatch::is_active() {
         return None;
     }
-    start_recording(None, start, parent, record).err().flatten()
+    start_out_of_line(start, parent, record).err().flatten()
+}
+
+/// [`start_recording`] for a span with no callsite, kept out of line so
+/// that a span started inline stays small while nothing records.
+#[inline(never)]
+fn start_out_of_line(
+    start: impl FnOnce() -> SpanStart,
+    parent: impl FnOnce() -> Option<Context>,
+    record: &mut dyn FnMut(&mut Recorder),
+) -> Result<PushedCall, Option<OpenSpan>> {
+    start_recording(None, start, parent, record)
 }
 
 /// Starts the span of a call of `callsite` with no parent given: in place
 /// on a lane where it can (`Ok`, the call's frame on the stack), under a
 /// span that has one or as a root on the backend's lane for roots;
-/// otherwise as [`start_span`] does.
+/// otherwise as [`start_span`] does. Inlined: its callers are out of
+/// line already, and a call's span starts without a frame of its own.
+#[inline(always)]
 pub(crate) fn start_call_span(
     callsite: &'static Callsite,
     start: impl FnOnce() -> SpanStart,
@@ -39,10 +52,9 @@ pub(crate) fn start_call_span(
     start_recording(Some(callsite), start, || None, record)
 }
 
-/// Everything past the one check, kept out of line so that an annotated
-/// call stays small while nothing records. With `call`, the span of a call
-/// of that callsite, which may start on a lane (`Ok`).
-#[inline(never)]
+/// Everything past the one check. With `call`, the span of a call of that
+/// callsite, which may start on a lane (`Ok`).
+#[inline(always)]
 fn start_recording(
     call: Option<&'static Callsite>,
     start: impl FnOnce() -> SpanStart,

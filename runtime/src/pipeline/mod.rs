@@ -252,9 +252,15 @@ impl Backend for Pipeline {
         if !self.has_root_lane() {
             return None;
         }
-        lease::with_lease(&self.processors, |lease| {
-            Lane::set_for_roots(lane, lease, TraceFlags::SAMPLED, lease.notes_starts());
-        })?;
+        // The box of the root before most often holds this thread's lease
+        // already: kept, with no look through the thread's leases.
+        let notes_starts = self.processors.notes_starts();
+        let destination = lease::destination(&self.processors);
+        if !Lane::keep_for_roots(lane, destination, TraceFlags::SAMPLED, notes_starts) {
+            lease::with_lease(&self.processors, |lease| {
+                Lane::set_for_roots(lane, lease, TraceFlags::SAMPLED, notes_starts);
+            })?;
+        }
         match self.roots {
             RootDecision::Sampled => root_decisions::count(true),
             RootDecision::NotSampled => root_decisions::count(false),

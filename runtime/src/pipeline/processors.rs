@@ -128,10 +128,17 @@ impl Processors {
         if self.is_shut_down() {
             return;
         }
-        // Most pipelines have one exporter, behind a batch processor.
-        if let [Processor::Batch(batch)] = &self.processors[..] {
-            return batch.push(span);
+        // Most pipelines have one exporter, behind a batch processor: the
+        // span goes there from the caller's frame, without one of its own.
+        match &self.processors[..] {
+            [Processor::Batch(batch)] => batch.push(span),
+            _ => self.deliver_to_each(span),
         }
+    }
+
+    /// [`Processors::queue`] with other than one batch processor.
+    #[inline(never)]
+    fn deliver_to_each(&self, span: QueuedSpan) {
         let Some((last, others)) = self.processors.split_last() else { return };
         // A copy for each exporter but the last, which takes the span itself.
         for processor in others {

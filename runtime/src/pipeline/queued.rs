@@ -100,6 +100,13 @@ impl QueuedSpan {
         })
     }
 
+    /// [`QueuedSpan::ended_call`] for a call with no attributes: its
+    /// compact record, with no list of them to take from.
+    #[inline]
+    pub(crate) fn ended_call_alone(call: &CallSpan, ended: Reading, limits: &SpanLimits) -> Option<QueuedSpan> {
+        EndedCall::new(call, 0, ended, limits).map(QueuedSpan::Call)
+    }
+
     pub(crate) fn span_id(&self) -> SpanId {
         match self {
             QueuedSpan::Record(span) => span.span_id(),
