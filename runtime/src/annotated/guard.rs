@@ -263,16 +263,21 @@ impl SyncSpan {
         if callsite.threshold.is_none() && !crate::facade::dispatch::is_active() {
             return SyncSpan { inner: ManuallyDrop::new(None) };
         }
-        Self::enter_slow(callsite, parent, Record { closure: &mut erased(record), nothing: R::NOTHING })
-    }
-
-    #[inline(never)]
-    fn enter_slow(callsite: &'static Callsite, parent: impl FnOnce() -> Option<Context>, record: Record<'_>) -> Self {
+        // Inline up to the choice of start, each out of line: a function
+        // with no `parent = ..` (whose `parent` is a constant `None`) goes
+        // straight to its start, with no frame between.
+        let record = Record { closure: &mut erased(record), nothing: R::NOTHING };
         match parent() {
-            Some(given) => Self::start(callsite, || Some(given), record),
+            Some(given) => Self::start_under(callsite, given, record),
             None if callsite.threshold.is_some() || crate::metered::is_on() => Self::start_timed(callsite, record),
             None => Self::start_untimed(callsite, record),
         }
+    }
+
+    /// Starts the span of a call under the `parent = ..` it was given.
+    #[inline(never)]
+    fn start_under(callsite: &'static Callsite, given: Context, record: Record<'_>) -> Self {
+        Self::start(callsite, || Some(given), record)
     }
 
     /// Starts the span of a call with neither a parent given nor a clock
