@@ -540,3 +540,42 @@ fn a_span_dropped_by_the_sampler_sends_its_own_unsampled_context_on() {
     assert_ne!(fields[2], "00f067aa0ba902b7", "the dropped span's own id, not its parent's");
     assert_eq!(fields[3], "00", "sent on as not sampled");
 }
+
+/// A root call's box keeps the lane for roots of the installation it was
+/// set under, for the thread's next root: a later installation gets its
+/// own roots, with its own sampler's decision, on the same thread.
+#[test]
+fn root_calls_reach_the_installation_they_are_made_under() {
+    let _lock = installing();
+    for round in 0..3 {
+        let unsampled = from_vars(&[("OTEL_TRACES_SAMPLER", "always_off")]).unwrap();
+        let guard = unsampled.exporters(&[Exporter::InMemory]).install().unwrap();
+        step(round);
+        assert!(testing::take_recorded().is_empty(), "round {round}: not sampled");
+        drop(guard);
+        let guard = Config::new().exporters(&[Exporter::InMemory]).install().unwrap();
+        step(round);
+        step(round);
+        let recorded = testing::take_recorded();
+        assert_eq!(recorded.names(), ["step", "step"], "round {round}");
+        assert!(recorded.all("step").iter().all(|call| call.parent_span_id().is_none()), "round {round}: roots");
+        drop(guard);
+    }
+}
+
+/// The box a root left the lane for roots in, taken next by a call under a
+/// capture's span, holds the capture's lane after it: the thread's next
+/// root still reaches the installation.
+#[test]
+fn a_root_after_a_call_in_a_capture_reaches_the_installation() {
+    let _lock = installing();
+    let guard = Config::new().exporters(&[Exporter::InMemory]).install().unwrap();
+    for round in 0..3 {
+        step(round);
+        let (_, captured) = capture(|| tracekit::span("request").in_scope(|| step(round)));
+        assert_eq!(captured.names(), ["step", "request"], "round {round}");
+        step(round);
+        assert_eq!(testing::take_recorded().names(), ["step", "step"], "round {round}");
+    }
+    drop(guard);
+}

@@ -6,7 +6,7 @@
 //! compiled without the SDK-backed pipeline records into whichever pipeline
 //! the program that links it installs.
 
-use super::live::Lane;
+use super::live::{Lane, RootLane};
 use super::open::{OpenSpan, SpanStart};
 use super::recorder::Recorder;
 use super::stack::Parent;
@@ -60,31 +60,18 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Sets `lane` (a call's box's, as the call before left it) to the lane
     /// a synchronous call with no parent at all starts on, as the root of a
     /// new trace, when the backend [has one](Backend::has_root_lane), and
-    /// says how a root on it is decided. `None`: the backend starts each
-    /// root itself.
-    fn set_root_lane(&self, _lane: &mut Option<Lane>) -> Option<RootDecision> {
+    /// says how a root on it is decided and counted. `None`: the backend
+    /// starts each root itself.
+    fn set_root_lane(&self, _lane: &mut Option<Lane>) -> Option<RootLane> {
         None
     }
 
     /// Whether a root on the lane for roots that is [decided by its trace
-    /// id](RootDecision::ByTraceId) is sampled, in the trace `trace_id`
-    /// drawn for it.
+    /// id](super::live::RootDecision::ByTraceId) is sampled, in the trace
+    /// `trace_id` drawn for it; the decision is counted.
     fn samples_root(&self, _trace_id: TraceId) -> bool {
         true
     }
-}
-
-/// How a root on a backend's lane for roots is decided.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "a pipeline has a lane for roots"))]
-pub(crate) enum RootDecision {
-    /// Every root is sampled.
-    Sampled,
-    /// By the trace id drawn for the root ([`Backend::samples_root`]), as a
-    /// trace-id ratio decides.
-    ByTraceId,
-    /// No root is sampled.
-    NotSampled,
 }
 
 /// How many backends exist: the installed one plus live captures.
@@ -151,8 +138,14 @@ pub(crate) fn may_have_root_lane(capture: Option<&CaptureBackend>) -> bool {
 
 /// Sets `lane` to the lane of a root call under `capture`, if its backend
 /// has one (see [`Backend::set_root_lane`]).
-pub(crate) fn set_root_lane(capture: Option<&CaptureBackend>, lane: &mut Option<Lane>) -> Option<RootDecision> {
+pub(crate) fn set_root_lane(capture: Option<&CaptureBackend>, lane: &mut Option<Lane>) -> Option<RootLane> {
     with_backend(capture, |backend| backend.set_root_lane(lane)).flatten()
+}
+
+/// Which installation (or its absence) is the process's now: a number that
+/// changes each time a backend is installed or removed.
+pub(crate) fn installation() -> u64 {
+    INSTALLED_BACKEND.version()
 }
 
 /// Whether the backend of a root call under `capture` samples it, in the

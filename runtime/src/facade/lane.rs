@@ -18,9 +18,9 @@
 //! of its own, and ends it as a synchronous call ends.
 
 use super::callsite::Callsite;
-use super::dispatch::{self, CaptureBackend, RootDecision};
+use super::dispatch::{self, CaptureBackend};
 use super::failure::mark_panicked;
-use super::live::{CallSpan, Lane};
+use super::live::{CallSpan, KeptRootLane, Lane, RootDecision, RootLane};
 use super::stack::{self, CurrentSpan, Token};
 use crate::support::clock::{Reading, Timestamp};
 use crate::support::ids::new_ids;
@@ -66,23 +66,44 @@ pub(crate) fn start_root_call(
     // The lane is set in the box, where the call before left its own: no
     // lane is made and dropped for each root.
     let mut call = spare.pop().unwrap_or_else(|| Box::new(CallSpan::unfilled()));
-    let Some(decision) = dispatch::set_root_lane(capture, &mut call.lane) else {
+    let Some(root_lane) = set_root_lane(&mut call, capture) else {
         spare.push(call);
         return None;
     };
     call.lane.as_mut()?.set_capture(capture_key(capture));
     let mut call = fill(call, callsite, None)?;
-    let sampled = match decision {
+    let sampled = match root_lane.decision {
         RootDecision::Sampled => true,
         RootDecision::ByTraceId => dispatch::samples_root(capture, call.ids.trace_id()),
         RootDecision::NotSampled => false,
     };
+    if root_lane.decision != RootDecision::ByTraceId {
+        (root_lane.count)(sampled);
+    }
     if !sampled {
         call.recorded = false;
         call.ids =
             SpanContext::new(call.ids.trace_id(), call.ids.span_id(), TraceFlags::default(), false, TraceState::NONE);
     }
     started_now(call)
+}
+
+/// Sets the lane for roots of the backend that applies under `capture` in
+/// `call`'s box. The installed backend's is taken as the box's last root
+/// left it, while that installation stands: most roots of a thread take
+/// the box the root before gave back, and ask the backend nothing.
+#[inline]
+fn set_root_lane(call: &mut CallSpan, capture: Option<&CaptureBackend>) -> Option<RootLane> {
+    // Read before the backend is: a later installation makes it stale.
+    let installation = dispatch::installation();
+    if capture.is_none() {
+        if let Some(kept) = call.kept_root.filter(|kept| kept.installation == installation) {
+            return Some(kept.root_lane);
+        }
+    }
+    let root_lane = dispatch::set_root_lane(capture, &mut call.lane);
+    call.kept_root = root_lane.filter(|_| capture.is_none()).map(|root_lane| KeptRootLane { installation, root_lane });
+    root_lane
 }
 
 /// The span of a call of `callsite` whose parent is `remote`, a span of
@@ -127,7 +148,9 @@ fn fill_call(
 ) -> Option<Box<CallSpan>> {
     let mut call = spare.pop().unwrap_or_else(|| Box::new(CallSpan::unfilled()));
     // A box from an ended call may still hold its lane's sink: counted
-    // again only when this is another one.
+    // again only when this is another one. Its lane is no longer the one
+    // for roots.
+    call.kept_root = None;
     match &mut call.lane {
         Some(kept) => kept.set_to(lane),
         None => call.lane = Some(lane.clone()),

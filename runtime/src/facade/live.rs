@@ -171,6 +171,39 @@ impl Lane {
     }
 }
 
+/// How a root on a backend's lane for roots is decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "a pipeline has a lane for roots"))]
+pub(crate) enum RootDecision {
+    /// Every root is sampled.
+    Sampled,
+    /// By the trace id drawn for the root (the backend's `samples_root`),
+    /// as a trace-id ratio decides.
+    ByTraceId,
+    /// No root is sampled.
+    NotSampled,
+}
+
+/// A backend's lane for roots, as it set it in a call's box: how a root on
+/// it is decided, and what counts a decision made without the backend
+/// (every root sampled, or none; a backend counts those it decides).
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "a pipeline has a lane for roots"))]
+pub(crate) struct RootLane {
+    pub(crate) decision: RootDecision,
+    pub(crate) count: fn(sampled: bool),
+}
+
+/// The installed backend's lane for roots, left set in a call's box by the
+/// root that last took the box: the next root on it takes the lane as it
+/// is, without asking the backend, while the same installation stands.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KeptRootLane {
+    /// The installation it was set under ([`installation`](super::dispatch::installation)).
+    pub(crate) installation: u64,
+    pub(crate) root_lane: RootLane,
+}
+
 /// The span of a synchronous call started on a lane, while it runs.
 #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "read by the pipeline's sinks"))]
 pub(crate) struct CallSpan {
@@ -182,6 +215,9 @@ pub(crate) struct CallSpan {
     pub(crate) live: Option<LiveSpan>,
     /// The lane the span was started on, which the calls under it take.
     pub(crate) lane: Option<Lane>,
+    /// Set while `lane` is the installed backend's lane for roots, as a
+    /// root left it.
+    pub(crate) kept_root: Option<KeptRootLane>,
     /// `false` for a root whose trace its sampler did not keep: the call
     /// carries the trace's ids and decision for what runs under it and what
     /// it sends on, and records nothing. Its box keeps the lane's sink for
@@ -232,7 +268,8 @@ impl CallSpan {
         static UNFILLED: Callsite = Callsite::new("", || "", "", 0, SpanKind::Internal, None);
         let ids = SpanContext::NONE;
         let (parent, callsite, started) = (SpanId::INVALID, &UNFILLED, Reading::now());
-        CallSpan { ids, parent, callsite, started, live: None, lane: None, recorded: true, attributes: Vec::new() }
+        let (live, lane, kept_root, attributes) = (None, None, None, Vec::new());
+        CallSpan { ids, parent, callsite, started, live, lane, kept_root, recorded: true, attributes }
     }
 
     /// Keeps `attributes` in the call, after those it waits with already,

@@ -25,8 +25,8 @@ pub use sampling::Sampler;
 pub(crate) use sampling::{check_ratio, parse_ratio};
 use span_record::SpanSink;
 
-use crate::facade::dispatch::{Backend, RootDecision};
-use crate::facade::live::{Lane, LiveSpan, LocalTraceRef, Recording as _};
+use crate::facade::dispatch::Backend;
+use crate::facade::live::{Lane, LiveSpan, LocalTraceRef, Recording as _, RootDecision, RootLane};
 use crate::facade::open::{OpenSpan, SpanStart};
 use crate::facade::recorder::Recorder;
 use crate::facade::stack::Parent;
@@ -248,7 +248,7 @@ impl Backend for Pipeline {
         self.keeper.is_none()
     }
 
-    fn set_root_lane(&self, lane: &mut Option<Lane>) -> Option<RootDecision> {
+    fn set_root_lane(&self, lane: &mut Option<Lane>) -> Option<RootLane> {
         if !self.has_root_lane() {
             return None;
         }
@@ -261,13 +261,8 @@ impl Backend for Pipeline {
                 Lane::set_for_roots(lane, lease, TraceFlags::SAMPLED, notes_starts);
             })?;
         }
-        match self.roots {
-            RootDecision::Sampled => root_decisions::count(true),
-            RootDecision::NotSampled => root_decisions::count(false),
-            // Counted once decided.
-            RootDecision::ByTraceId => {}
-        }
-        Some(self.roots)
+        // Those by trace id are counted as `samples_root` decides them.
+        Some(RootLane { decision: self.roots, count: root_decisions::count })
     }
 
     fn samples_root(&self, trace_id: TraceId) -> bool {

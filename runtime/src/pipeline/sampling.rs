@@ -1,7 +1,7 @@
 //! Which traces are recorded (`OTEL_TRACES_SAMPLER`, `TRACING_SAMPLE_RATE`).
 
 use crate::error::ConfigError;
-use crate::facade::dispatch::RootDecision;
+use crate::facade::live::RootDecision;
 use opentelemetry::trace::SpanContext;
 use opentelemetry_sdk::trace::Sampler as SdkSampler;
 

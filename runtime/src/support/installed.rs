@@ -32,6 +32,13 @@ impl<T: ?Sized> Installed<T> {
         replaced
     }
 
+    /// The version of the installation now, bumped once the value is in
+    /// place: a value read after a version was read is that version's or a
+    /// later one's.
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
     /// The installed value, read under the lock: for where a thread's copy
     /// cannot be used.
     pub(crate) fn read(&self) -> Option<Arc<T>> {
