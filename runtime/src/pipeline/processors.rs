@@ -122,7 +122,7 @@ impl SpanSink for Processors {
 impl Processors {
     /// Takes a finished span, or a call that ended on a lane with nothing
     /// recorded on it, on to the exporter.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn queue(&self, span: QueuedSpan) {
         self.ended(|| span.span_id());
         if self.is_shut_down() {

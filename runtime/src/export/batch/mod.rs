@@ -293,8 +293,8 @@ impl<T: IntoSpanData + Slotted> Intake<T> {
     /// Queues a finished span in its thread's ring of its kind, and wakes
     /// the export thread of `threads` that empties that ring when a batch
     /// waits there; drops and counts the span when the ring is full or the
-    /// pool shut down. A call of its own: inlined into its caller, it
-    /// cost a call's span more instructions, not fewer.
+    /// pool shut down. A call of its own: inlined, its ring's push was
+    /// not, and a call's span took more instructions.
     #[inline(never)]
     pub(super) fn push(&self, span: T, threads: &[BatchProcessor<T>]) {
         if !span.is_sampled() {
