@@ -400,7 +400,15 @@ fn every_call_counts_when_traces_are_sampled_at_ten_percent() {
     assert_eq!(point(&durations, &[("operation.name", "charge"), ("span.kind", "internal")]).count, 1000);
     // The sampler's decisions: every call was a root; the sampled ones are
     // the spans recorded, about a tenth.
-    let decisions = metric(&exports, "tracekit.sampler.decisions");
+    let (sampled, not_sampled) = root_decisions(&exports);
+    assert_eq!(sampled + not_sampled, 1000);
+    assert_eq!(sampled, recorded);
+    assert!((40..=200).contains(&recorded), "about a tenth sampled: {recorded}");
+}
+
+/// The sampler's decisions for roots the metrics counted: (sampled, not).
+fn root_decisions(exports: &[MetricsExport]) -> (u64, u64) {
+    let decisions = metric(exports, "tracekit.sampler.decisions");
     let Some(Data::Sum(sum)) = &decisions.data else { panic!("{decisions:?}") };
     let count = |sampled: &str| {
         sum.data_points
@@ -412,9 +420,26 @@ fn every_call_counts_when_traces_are_sampled_at_ten_percent() {
                 None => 0,
             })
     };
-    assert_eq!(count("true") + count("false"), 1000);
-    assert_eq!(count("true"), recorded);
-    assert!((40..=200).contains(&recorded), "about a tenth sampled: {recorded}");
+    (count("true"), count("false"))
+}
+
+/// A root on the lane for roots, whose decision needs no sampler (every
+/// root kept, or none), is counted once, whether its box was set by the
+/// backend or kept from the thread's root before.
+#[test]
+fn every_root_is_counted_once_when_every_root_or_none_is_sampled() {
+    let _lock = lock();
+    for (sampler, expected) in [(Sampler::AlwaysOn, (300, 0)), (Sampler::AlwaysOff, (0, 300))] {
+        let receiver = Receiver::start();
+        let guard = metrics_and_spans_in_memory(&receiver, sampler);
+        for cents in 0..300 {
+            let _ = charge(cents * 2);
+        }
+        let recorded = tracekit::testing::take_recorded().len() as u64;
+        drop(guard);
+        assert_eq!(root_decisions(&receiver.metrics()), expected, "{sampler:?}");
+        assert_eq!(recorded, expected.0, "{sampler:?}: the spans recorded");
+    }
 }
 
 #[test]

@@ -66,7 +66,7 @@ pub(crate) fn start_root_call(
     // The lane is set in the box, where the call before left its own: no
     // lane is made and dropped for each root.
     let mut call = spare.pop().unwrap_or_else(|| Box::new(CallSpan::unfilled()));
-    let Some(root_lane) = set_root_lane(&mut call, capture) else {
+    let Some(root_lane) = root_lane_in_box(&mut call, capture) else {
         spare.push(call);
         return None;
     };
@@ -90,10 +90,11 @@ pub(crate) fn start_root_call(
 
 /// Sets the lane for roots of the backend that applies under `capture` in
 /// `call`'s box. The installed backend's is taken as the box's last root
-/// left it, while that installation stands: most roots of a thread take
-/// the box the root before gave back, and ask the backend nothing.
+/// left it ([`KeptRootLane`]), while that installation stands: most roots
+/// of a thread take the box the root before gave back, and ask the backend
+/// nothing.
 #[inline]
-fn set_root_lane(call: &mut CallSpan, capture: Option<&CaptureBackend>) -> Option<RootLane> {
+fn root_lane_in_box(call: &mut CallSpan, capture: Option<&CaptureBackend>) -> Option<RootLane> {
     // Read before the backend is: a later installation makes it stale.
     let installation = dispatch::installation();
     if capture.is_none() {

@@ -91,26 +91,6 @@ impl Lane {
         }
     }
 
-    /// Makes `lane` the lane for roots, as [`Lane::set_for_roots`] does,
-    /// where it holds a sink whose [destination](CallSink::destination) is
-    /// `destination` already: `false`, and `lane` left as it was, otherwise.
-    /// The sink stays, and nothing is looked up or counted for it.
-    #[cfg_attr(not(feature = "pipeline"), allow(dead_code, reason = "set by the pipeline's backends"))]
-    #[inline]
-    pub(crate) fn keep_for_roots(
-        lane: &mut Option<Lane>,
-        destination: usize,
-        flags: TraceFlags,
-        notes_starts: bool,
-    ) -> bool {
-        let kept = |lane: &&mut Lane| lane.sink.as_ref().is_some_and(|sink| sink.destination() == destination);
-        let Some(lane) = lane.as_mut().filter(kept) else {
-            return false;
-        };
-        lane.set(true, || None, 0, flags, notes_starts);
-        true
-    }
-
     /// Readies the lane for a call under its span, with where calls end:
     /// for a span the backend started, the sink of `live`, its record,
     /// taken the first time. `false` when there is none.
@@ -195,8 +175,11 @@ pub(crate) struct RootLane {
 }
 
 /// The installed backend's lane for roots, left set in a call's box by the
-/// root that last took the box: the next root on it takes the lane as it
-/// is, without asking the backend, while the same installation stands.
+/// root that last took the box on this thread: the next root on it takes
+/// the lane as it is, without asking the backend, while the same
+/// installation stands. The lane holds the thread's own lease on the
+/// backend's sink, so a box that leaves the thread's stack (with a future)
+/// does not keep it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct KeptRootLane {
     /// The installation it was set under ([`installation`](super::dispatch::installation)).
@@ -215,8 +198,9 @@ pub(crate) struct CallSpan {
     pub(crate) live: Option<LiveSpan>,
     /// The lane the span was started on, which the calls under it take.
     pub(crate) lane: Option<Lane>,
-    /// Set while `lane` is the installed backend's lane for roots, as a
-    /// root left it.
+    /// What a root left `lane` as, under which installation; cleared when
+    /// the lane is set for another call or the box leaves the stack. A
+    /// later installation's roots do not take it.
     pub(crate) kept_root: Option<KeptRootLane>,
     /// `false` for a root whose trace its sampler did not keep: the call
     /// carries the trace's ids and decision for what runs under it and what
@@ -254,11 +238,6 @@ pub(crate) trait CallSink: Send + Sync {
     /// The local trace the calls are held in, when the sink is one.
     fn local_trace(&self) -> Option<LocalTraceRef> {
         None
-    }
-    /// What the calls end into, by address (0: not told), so that a
-    /// backend knows a sink of its own left in a recycled box.
-    fn destination(&self) -> usize {
-        0
     }
 }
 

@@ -355,13 +355,17 @@ pub(crate) fn leave_call<R>(token: Token, leave: impl FnOnce(&mut CallSpan) -> R
 /// frames were pushed since, in its box: a call that goes on as a future's
 /// keeps the box, to make it current at each poll ([`push_call`]).
 pub(crate) fn take_call_box(token: Token) -> Option<Box<CallSpan>> {
-    FRAMES
+    let mut call = FRAMES
         .try_with(|frames| match frames.try_borrow_mut().ok()?.take(token)?.span {
             CurrentSpan::Call(call) => Some(call),
             CurrentSpan::Entered(_) => None,
         })
         .ok()
-        .flatten()
+        .flatten()?;
+    // It may end on another thread, whose roots then take its box: that
+    // thread's own lease is looked up for them, not this one's kept.
+    call.kept_root = None;
+    Some(call)
 }
 
 /// Makes `call`, a call span taken off the stack in its box

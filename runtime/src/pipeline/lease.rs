@@ -68,13 +68,6 @@ pub(super) fn with_lease<R>(processors: &Arc<Processors>, f: impl FnOnce(&Arc<Le
     leased.ok().flatten()
 }
 
-/// The [destination](CallSink::destination) of the leases on `processors`:
-/// their address, never 0. A lease keeps its processors alive, so no other
-/// processors have it while a lease on these is left in a box.
-pub(super) fn destination(processors: &Arc<Processors>) -> usize {
-    Arc::as_ptr(processors) as usize
-}
-
 impl Lease {
     /// Whether the processors note each span's start (a test capture).
     pub(super) fn notes_starts(&self) -> bool {
@@ -89,10 +82,6 @@ impl CallSink for Lease {
 
     fn record(self: Arc<Self>, call: &mut CallSpan) -> Box<dyn Recording> {
         call_record(self, call)
-    }
-
-    fn destination(&self) -> usize {
-        destination(&self.processors)
     }
 
     fn end(&self, call: &CallSpan, ended: Reading) -> bool {

@@ -252,15 +252,9 @@ impl Backend for Pipeline {
         if !self.has_root_lane() {
             return None;
         }
-        // The box of the root before most often holds this thread's lease
-        // already: kept, with no look through the thread's leases.
-        let notes_starts = self.processors.notes_starts();
-        let destination = lease::destination(&self.processors);
-        if !Lane::keep_for_roots(lane, destination, TraceFlags::SAMPLED, notes_starts) {
-            lease::with_lease(&self.processors, |lease| {
-                Lane::set_for_roots(lane, lease, TraceFlags::SAMPLED, notes_starts);
-            })?;
-        }
+        lease::with_lease(&self.processors, |lease| {
+            Lane::set_for_roots(lane, lease, TraceFlags::SAMPLED, lease.notes_starts());
+        })?;
         // Those by trace id are counted as `samples_root` decides them.
         Some(RootLane { decision: self.roots, count: root_decisions::count })
     }
