@@ -95,15 +95,17 @@ pub(crate) fn start_root_call(
 /// nothing.
 #[inline]
 fn root_lane_in_box(call: &mut CallSpan, capture: Option<&CaptureBackend>) -> Option<RootLane> {
+    if capture.is_some() {
+        call.kept_root = None;
+        return dispatch::set_root_lane(capture, &mut call.lane);
+    }
     // Read before the backend is: a later installation makes it stale.
     let installation = dispatch::installation();
-    if capture.is_none() {
-        if let Some(kept) = call.kept_root.filter(|kept| kept.installation == installation) {
-            return Some(kept.root_lane);
-        }
+    if let Some(kept) = call.kept_root.filter(|kept| kept.installation == installation) {
+        return Some(kept.root_lane);
     }
-    let root_lane = dispatch::set_root_lane(capture, &mut call.lane);
-    call.kept_root = root_lane.filter(|_| capture.is_none()).map(|root_lane| KeptRootLane { installation, root_lane });
+    let root_lane = dispatch::set_root_lane(None, &mut call.lane);
+    call.kept_root = root_lane.map(|root_lane| KeptRootLane { installation, root_lane });
     root_lane
 }
 
