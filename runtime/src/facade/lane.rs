@@ -209,6 +209,8 @@ pub(crate) fn read_start(token: Token) {
 
 /// Ends the call span `token` started. During a panic, the span is marked
 /// failed with the panic's message first, unless that was done already.
+/// Inlined: a call's end then takes one frame fewer.
+#[inline(always)]
 pub(crate) fn end_call(token: Token, panic_recorded: bool) {
     stack::leave_call(token, |call| {
         // A call that records nothing, timed by nothing, has nothing to end.

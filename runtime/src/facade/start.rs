@@ -77,12 +77,15 @@ fn start_recording(
             }
             (Parent::in_context(given.clone()), capture, Some(given))
         }
+        // A call on a lane is one test of the first look's answer.
         None => match look_at_current_parent(call) {
-            Look::OnLane(pushed) => return Ok(pushed),
-            Look::Skipped => return Err(None),
-            Look::Unrecorded(open) => return Err(open),
-            Look::Frame { parent, capture } => (parent, capture, None),
-            Look::Context(context, capture) => (Parent::in_context(context), capture, None),
+            Ok(pushed) => return Ok(pushed),
+            Err(Look::Skipped) => return Err(None),
+            Err(Look::Unrecorded(open)) => return Err(open),
+            Err(Look::Started) => {
+                let (parent, capture) = parent_to_start_under();
+                (parent, capture, None)
+            }
         },
     };
     let mut open = dispatch::with_backend(capture.as_ref(), |backend| backend.start(&parent, start(), record));
@@ -124,35 +127,30 @@ fn carry(open: Option<OpenSpan>, given: Context) -> OpenSpan {
     }
 }
 
-/// What one look at the current parent finds: nothing is cloned for a
-/// span that is skipped.
+/// What a look at the current parent decides, when no call starts on a
+/// lane: nothing is cloned for a span that is skipped.
 enum Look {
-    /// A call's span, started on the lane of the current span ([`lane`]).
-    OnLane(PushedCall),
     /// Skipped under one of this process's spans: nothing is built, as that
     /// span's ids are current already and carry the decision.
     Skipped,
     /// Skipped as the first span of this process under its parent: the
     /// span of its own that is not recorded, if one is made ([`unrecorded`]).
     Unrecorded(Option<OpenSpan>),
-    /// A frame of tracekit's stack is the parent, and the backend does not
-    /// skip the span.
-    Frame { parent: Parent, capture: Option<CaptureBackend> },
-    /// OpenTelemetry's current context is the parent, and the backend does
-    /// not skip the span.
-    Context(Context, Option<CaptureBackend>),
+    /// The backend starts the span: its parent is taken in a second look
+    /// ([`parent_to_start_under`]).
+    Started,
 }
 
-/// Decides on the borrowed parent whether a span started now is skipped,
-/// and where its parent is otherwise; for a `call`, first whether it
-/// starts on the lane of the current span.
+/// Decides on the borrowed parent whether a span started now is skipped;
+/// for a `call`, first whether it starts on the lane of the current span
+/// (`Ok`).
 ///
-/// A span that is skipped, or starts on a lane, is decided in the first
-/// look, which hands back only a small answer; the parent of a span the
-/// backend starts is taken in a second look. The parent is large, and
-/// handing it back through the first look, whatever the answer, cost a
-/// skipped call a third of its time.
-fn look_at_current_parent(call: Option<&'static Callsite>) -> Look {
+/// A span that is skipped, or starts on a lane, is decided in this look,
+/// which hands back only a small answer; the parent of a span the backend
+/// starts is taken in a second look. The parent is large, and handing it
+/// back through the first look, whatever the answer, cost a skipped call
+/// a third of its time.
+fn look_at_current_parent(call: Option<&'static Callsite>) -> Result<PushedCall, Look> {
     let on_lane = |top: Option<&mut _>, current: &Context, spare: &mut _| match (top, call?) {
         (Some(top), callsite) => lane::start_call(callsite, top, current, spare),
         (None, callsite) => match current.span().span_context() {
@@ -160,13 +158,13 @@ fn look_at_current_parent(call: Option<&'static Callsite>) -> Look {
             _ => lane::start_root_call(callsite, current, spare),
         },
     };
-    let first = stack::with_current_frame_or_call(on_lane, |local, current| {
+    stack::with_current_frame_or_call(on_lane, |local, current| {
         let capture = current.get::<CaptureBackend>();
         let span = current.span();
         let ids = local.map_or_else(|| span.span_context(), |state| state.ids());
         if stack::is_local(ids) {
             if skips(capture, ids) {
-                return FirstLook::Skipped;
+                return Look::Skipped;
             }
         } else if let Some(mut open) = unrecorded(capture, ids) {
             // A call's span is made current at once: what OpenTelemetry
@@ -174,30 +172,21 @@ fn look_at_current_parent(call: Option<&'static Callsite>) -> Look {
             if let (Some(_), Some(open)) = (call, open.as_mut()) {
                 open.note_otel_span_at_start(span.span_context().span_id());
             }
-            return FirstLook::Unrecorded(open);
+            return Look::Unrecorded(open);
         }
-        FirstLook::Started
-    });
-    match first {
-        Ok(pushed) => Look::OnLane(pushed),
-        Err(FirstLook::Skipped) => Look::Skipped,
-        Err(FirstLook::Unrecorded(open)) => Look::Unrecorded(open),
-        Err(FirstLook::Started) => stack::with_current_frame(|local, current| {
-            let capture = current.get::<CaptureBackend>().cloned();
-            match local {
-                Some(state) => Look::Frame { parent: Parent::local(state), capture },
-                None => Look::Context(current.clone(), capture),
-            }
-        }),
-    }
+        Look::Started
+    })
 }
 
-/// What the first look at the current parent decides.
-enum FirstLook {
-    /// See [`Look::Skipped`].
-    Skipped,
-    /// See [`Look::Unrecorded`].
-    Unrecorded(Option<OpenSpan>),
-    /// The backend starts the span: its parent is looked at again.
-    Started,
+/// The parent of a span the backend starts, and the test capture it
+/// belongs to: the frame of tracekit's current span, or else
+/// OpenTelemetry's current context.
+fn parent_to_start_under() -> (Parent, Option<CaptureBackend>) {
+    stack::with_current_frame(|local, current| {
+        let capture = current.get::<CaptureBackend>().cloned();
+        match local {
+            Some(state) => (Parent::local(state), capture),
+            None => (Parent::in_context(current.clone()), capture),
+        }
+    })
 }
