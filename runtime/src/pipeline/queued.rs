@@ -29,7 +29,10 @@ pub(crate) struct EndedCall {
     trace_id: TraceId,
     span_id: SpanId,
     parent: SpanId,
-    flags: TraceFlags,
+    /// The trace flags' byte in a whole word: the span is copied into its
+    /// ring a word at a time, and a word read just after one byte of it
+    /// was written waits for that write to land.
+    flags: u64,
     callsite: &'static Callsite,
     started: Reading,
     ended: Reading,
@@ -56,7 +59,7 @@ impl EndedCall {
             trace_id: ids.trace_id(),
             span_id: ids.span_id(),
             parent: call.parent,
-            flags: ids.trace_flags(),
+            flags: u64::from(ids.trace_flags().to_u8()),
             callsite: call.callsite,
             started: call.started,
             ended,
@@ -66,7 +69,11 @@ impl EndedCall {
     /// The call's ids: calls on a lane are never remote, and these have no
     /// trace state.
     fn ids(&self) -> SpanContext {
-        SpanContext::new(self.trace_id, self.span_id, self.flags, false, TraceState::NONE)
+        SpanContext::new(self.trace_id, self.span_id, self.flags(), false, TraceState::NONE)
+    }
+
+    fn flags(&self) -> TraceFlags {
+        TraceFlags::new(self.flags as u8)
     }
 
     /// The call as a full record, with `attributes` after its code
@@ -118,7 +125,7 @@ impl QueuedSpan {
     pub(crate) fn mark_sampled(&mut self) {
         match self {
             QueuedSpan::Record(span) => span.mark_sampled(),
-            QueuedSpan::Call(call) => call.flags = call.flags.with_sampled(true),
+            QueuedSpan::Call(call) => call.flags = u64::from(call.flags().with_sampled(true).to_u8()),
         }
     }
 
@@ -142,7 +149,7 @@ impl IntoSpanData for QueuedSpan {
     fn is_sampled(&self) -> bool {
         match self {
             QueuedSpan::Record(span) => span.is_sampled(),
-            QueuedSpan::Call(call) => call.flags.is_sampled(),
+            QueuedSpan::Call(call) => call.flags().is_sampled(),
         }
     }
 

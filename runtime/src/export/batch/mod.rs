@@ -294,7 +294,9 @@ impl<T: IntoSpanData + Slotted> Intake<T> {
     /// the export thread of `threads` that empties that ring when a batch
     /// waits there; drops and counts the span when the ring is full or the
     /// pool shut down. A call of its own: inlined, its ring's push was
-    /// not, and a call's span took more instructions.
+    /// not, and a call's span took more instructions. A span queued with
+    /// nothing more to do is one test; the rest is out of line
+    /// ([`Intake::after_push`]).
     #[inline(never)]
     pub(super) fn push(&self, span: T, threads: &[BatchProcessor<T>]) {
         if !span.is_sampled() {
@@ -307,9 +309,20 @@ impl<T: IntoSpanData + Slotted> Intake<T> {
         }
         match self.rings.push(span, self.batch, T::discard) {
             Pushed::Queued => {}
+            pushed => self.after_push(pushed, threads),
+        }
+    }
+
+    /// What follows a push that did more than queue its span: a wake-up,
+    /// a drop counted, or giving way to the export thread.
+    #[cold]
+    #[inline(never)]
+    fn after_push(&self, pushed: Pushed, threads: &[BatchProcessor<T>]) {
+        match pushed {
+            Pushed::Queued => {}
             Pushed::Full | Pushed::Dropped => self.counters.add_dropped_here(),
             Pushed::Batch(share) => threads[share].shared.wake_once(&threads[share].shared.wake),
-            pushed @ (Pushed::Crowded(share) | Pushed::Pressed(share)) => {
+            Pushed::Crowded(share) | Pushed::Pressed(share) => {
                 let export_thread = &*threads[share].shared;
                 export_thread.wake_once(&export_thread.crowded);
                 // This thread records faster than its spans are exported:
