@@ -85,8 +85,7 @@ impl CallSink for Lease {
     }
 
     fn end(&self, call: &CallSpan, ended: Reading) -> bool {
-        let queued = QueuedSpan::ended_call_alone(call, ended, self.limits());
-        queued.map(|span| self.processors.queue(span)).is_some()
+        self.processors.queue_call(call, ended)
     }
 
     fn end_with(&self, call: &CallSpan, attributes: &mut Vec<KeyValue>, ended: Reading) -> bool {

@@ -1,12 +1,13 @@
 //! The end of a pipeline: the limits its spans are held to, and how each
 //! finished span reaches the exporter.
 
-use super::queued::QueuedSpan;
+use super::queued::{EndedCall, QueuedSpan};
 use super::span_record::{FinishedSpan, SpanSink};
 use crate::export::ExportPool;
 #[cfg(any(feature = "console", feature = "testing"))]
 use crate::export::{limit_value_lengths, IntoSpanData};
 use crate::facade::live::CallSpan;
+use crate::support::clock::Reading;
 use opentelemetry::trace::SpanId;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::SpanLimits;
@@ -134,6 +135,24 @@ impl Processors {
             [Processor::Batch(batch)] => batch.push(span),
             _ => self.deliver_to_each(span),
         }
+    }
+
+    /// Takes a call that ended on a lane with nothing recorded on it on to
+    /// the exporter, as a compact record, if it fits one (then `true`;
+    /// see [`EndedCall::fits`]). Behind one batch processor, the record is
+    /// made where it is queued ([`ExportPool::push_in_place`]).
+    #[inline(always)]
+    pub(crate) fn queue_call(&self, call: &CallSpan, ended: Reading) -> bool {
+        if !EndedCall::fits(call, 0, &self.limits) {
+            return false;
+        }
+        match &self.processors[..] {
+            [Processor::Batch(batch)] if self.unfinished.is_none() && !self.is_shut_down() => {
+                batch.push_in_place(call.ids.is_sampled(), || EndedCall::of(call, ended));
+            }
+            _ => self.queue(QueuedSpan::Call(EndedCall::of(call, ended))),
+        }
+        true
     }
 
     /// [`Processors::queue`] with other than one batch processor.

@@ -46,16 +46,24 @@ pub(crate) enum QueuedSpan {
 }
 
 impl EndedCall {
-    /// `call`, ended at `ended`, as a compact record; `None` when it has
-    /// a trace state, or when `limits` cut its code location and the
-    /// `recorded` attributes that go with it: only a full record holds those.
-    fn new(call: &CallSpan, recorded: usize, ended: Reading, limits: &SpanLimits) -> Option<EndedCall> {
+    /// Whether `call`, with `recorded` attributes, fits a compact record:
+    /// not when it has a trace state, or when `limits` cut its code
+    /// location and the attributes that go with it; only a full record
+    /// holds those.
+    #[inline]
+    pub(crate) fn fits(call: &CallSpan, recorded: usize, limits: &SpanLimits) -> bool {
         // The code location is added on export; with the attributes, it
         // must fit the limit.
         let attributes = CodeLocation::of(call.callsite).len() + recorded;
+        attributes <= limits.max_attributes_per_span as usize && *call.ids.trace_state() == TraceState::NONE
+    }
+
+    /// `call`, ended at `ended`, as a compact record (when it
+    /// [`fits`](EndedCall::fits) one).
+    #[inline(always)]
+    pub(crate) fn of(call: &CallSpan, ended: Reading) -> EndedCall {
         let ids = &call.ids;
-        let compact = attributes <= limits.max_attributes_per_span as usize && *ids.trace_state() == TraceState::NONE;
-        compact.then(|| EndedCall {
+        EndedCall {
             trace_id: ids.trace_id(),
             span_id: ids.span_id(),
             parent: call.parent,
@@ -63,7 +71,7 @@ impl EndedCall {
             callsite: call.callsite,
             started: call.started,
             ended,
-        })
+        }
     }
 
     /// The call's ids: calls on a lane are never remote, and these have no
@@ -93,25 +101,21 @@ impl QueuedSpan {
     /// at once what is queued: its compact record, or with attributes a
     /// record filled from it (taking them), without the recording a record
     /// taken while the call runs goes through. `None` when it needs that
-    /// (see [`EndedCall::new`]), the attributes left as they were.
+    /// (see [`EndedCall::fits`]), the attributes left as they were.
     pub(crate) fn ended_call(
         call: &CallSpan,
         attributes: &mut Vec<KeyValue>,
         ended: Reading,
         limits: &SpanLimits,
     ) -> Option<QueuedSpan> {
-        let ended_call = EndedCall::new(call, attributes.len(), ended, limits)?;
+        if !EndedCall::fits(call, attributes.len(), limits) {
+            return None;
+        }
+        let ended_call = EndedCall::of(call, ended);
         Some(match attributes.is_empty() {
             true => QueuedSpan::Call(ended_call),
             false => QueuedSpan::Record(ended_call.into_record(std::mem::take(attributes))),
         })
-    }
-
-    /// [`QueuedSpan::ended_call`] for a call with no attributes: its
-    /// compact record, with no list of them to take from.
-    #[inline]
-    pub(crate) fn ended_call_alone(call: &CallSpan, ended: Reading, limits: &SpanLimits) -> Option<QueuedSpan> {
-        EndedCall::new(call, 0, ended, limits).map(QueuedSpan::Call)
     }
 
     pub(crate) fn span_id(&self) -> SpanId {

@@ -299,15 +299,41 @@ impl<T: IntoSpanData + Slotted> Intake<T> {
     /// ([`Intake::after_push`]).
     #[inline(never)]
     pub(super) fn push(&self, span: T, threads: &[BatchProcessor<T>]) {
-        if !span.is_sampled() {
-            return;
+        if span.is_sampled() {
+            self.push_unless_closed(span, T::discard, |span| self.rings.push(span, self.batch, T::discard), threads);
         }
+    }
+
+    /// [`Intake::push`] for a compact span, `sampled` or not, that `make`
+    /// makes where its ring's slot is written ([`Rings::push_made`]).
+    #[inline(never)]
+    pub(super) fn push_in_place(
+        &self,
+        sampled: bool,
+        make: impl FnOnce() -> T::InPlace,
+        threads: &[BatchProcessor<T>],
+    ) {
+        if sampled {
+            self.push_unless_closed(make, drop, |make| self.rings.push_in_place(make, self.batch, T::discard), threads);
+        }
+    }
+
+    /// What both pushes do with their `span`: `push` it, then what its
+    /// answer asks; once the pool shut down, `discard` it, counted.
+    #[inline(always)]
+    fn push_unless_closed<S>(
+        &self,
+        span: S,
+        discard: impl FnOnce(S),
+        push: impl FnOnce(S) -> Pushed,
+        threads: &[BatchProcessor<T>],
+    ) {
         if self.closed.load(Ordering::Acquire) {
             self.counters.add_dropped_here();
-            span.discard();
+            discard(span);
             return;
         }
-        match self.rings.push(span, self.batch, T::discard) {
+        match push(span) {
             Pushed::Queued => {}
             pushed => self.after_push(pushed, threads),
         }

@@ -69,6 +69,13 @@ impl<T: IntoSpanData + Slotted> ExportPool<T> {
         self.intake.push(span, &self.threads);
     }
 
+    /// [`ExportPool::push`] for a compact span, `sampled` or not, made by
+    /// `make` where it is queued (see [`Intake::push_in_place`]).
+    #[inline(always)]
+    pub(crate) fn push_in_place(&self, sampled: bool, make: impl FnOnce() -> T::InPlace) {
+        self.intake.push_in_place(sampled, make, &self.threads);
+    }
+
     /// Exports every span queued now, each export thread its share, within
     /// the export timeout.
     pub(crate) fn force_flush(&self) -> OTelSdkResult {

@@ -68,6 +68,18 @@ impl<T: Slotted> Queue<T> {
         }
     }
 
+    /// [`Queue::push`] for a compact span `make` makes where its ring's
+    /// slot is written (see [`Rings::push_made`]).
+    #[inline(always)]
+    pub(super) fn push_in_place(
+        &self,
+        make: impl FnOnce() -> T::InPlace,
+        batch: usize,
+        turned_away: impl FnOnce(T),
+    ) -> Pushed {
+        self.in_place.push_made(make, batch, |span| turned_away(T::from_slot(Slot::InPlace(span))))
+    }
+
     /// Gives way to the export thread while one of this thread's rings is
     /// three quarters full and the export thread takes from it, until
     /// `give_up` says so (see [`Rings::wait_for_room`]): how many times,
