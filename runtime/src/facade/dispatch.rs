@@ -88,7 +88,38 @@ thread_local! {
 /// A capture's backend, carried in the `Context` so that spans made on other
 /// threads or tasks under that context reach the same capture.
 #[derive(Clone)]
-pub(crate) struct CaptureBackend(pub(crate) Arc<dyn Backend>);
+pub(crate) struct CaptureBackend(Arc<dyn Backend>);
+
+/// Whether a test capture was ever made in this process. Until one is, no
+/// `Context` carries one, and a span's start does not look for it there.
+/// Relaxed is enough: a `Context` that carries a capture reaches a thread
+/// only through what orders the capture's making before it (a spawn, a
+/// channel, a lock).
+static CAPTURE_MADE: AtomicBool = AtomicBool::new(false);
+
+impl CaptureBackend {
+    /// The backend of a test capture, to carry in a `Context`.
+    #[cfg(feature = "testing")]
+    pub(crate) fn new(backend: Arc<dyn Backend>) -> Self {
+        CAPTURE_MADE.store(true, Ordering::Relaxed);
+        CaptureBackend(backend)
+    }
+
+    /// The capture by address, to tell captures apart.
+    pub(crate) fn key(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const () as usize
+    }
+}
+
+/// The test capture `cx` carries, if any; one load while no capture was
+/// ever made.
+#[inline(always)]
+pub(crate) fn capture_in(cx: &Context) -> Option<&CaptureBackend> {
+    match CAPTURE_MADE.load(Ordering::Relaxed) {
+        true => cx.get::<CaptureBackend>(),
+        false => None,
+    }
+}
 
 /// The hot-path check: false means no span can be recorded anywhere.
 #[inline(always)]
@@ -178,10 +209,10 @@ fn with_installed<R>(f: impl FnOnce(&Arc<dyn Backend>) -> R) -> Option<R> {
 /// capture backend of its own: it joins the capture that is current, so that
 /// spans continuing a remote trace inside a test are still captured.
 pub(crate) fn adopt(given: Context) -> Context {
-    if given.get::<CaptureBackend>().is_some() {
+    if capture_in(&given).is_some() {
         return given;
     }
-    match Context::map_current(|current| current.get::<CaptureBackend>().cloned()) {
+    match Context::map_current(|current| capture_in(current).cloned()) {
         Some(capture) => given.with_value(capture),
         None => given,
     }

@@ -26,11 +26,10 @@ use crate::support::clock::{Reading, Timestamp};
 use crate::support::ids::new_ids;
 use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceState};
 use opentelemetry::Context;
-use std::sync::Arc;
 
 /// A capture by address, 0 for none.
 pub(crate) fn capture_key(capture: Option<&CaptureBackend>) -> usize {
-    capture.map_or(0, |CaptureBackend(backend)| Arc::as_ptr(backend) as *const () as usize)
+    capture.map_or(0, CaptureBackend::key)
 }
 
 /// The span of a call of `callsite` under `top`, on its lane, filled in
@@ -44,7 +43,7 @@ pub(crate) fn start_call(
     current: &Context,
     spare: &mut Vec<Box<CallSpan>>,
 ) -> Option<Box<CallSpan>> {
-    let (lane, parent) = top.lane_for_call(|| capture_key(current.get::<CaptureBackend>()))?;
+    let (lane, parent) = top.lane_for_call(|| capture_key(dispatch::capture_in(current)))?;
     fill_call(callsite, lane, parent, spare)
 }
 
@@ -59,7 +58,7 @@ pub(crate) fn start_root_call(
     current: &Context,
     spare: &mut Vec<Box<CallSpan>>,
 ) -> Option<Box<CallSpan>> {
-    let capture = current.get::<CaptureBackend>();
+    let capture = dispatch::capture_in(current);
     if !dispatch::may_have_root_lane(capture) {
         return None;
     }
@@ -122,7 +121,7 @@ pub(crate) fn start_unrecorded_under_remote(
     current: &Context,
     spare: &mut Vec<Box<CallSpan>>,
 ) -> Option<Box<CallSpan>> {
-    let capture = current.get::<CaptureBackend>();
+    let capture = dispatch::capture_in(current);
     let mut call = spare.pop().unwrap_or_else(|| Box::new(CallSpan::unfilled()));
     // The box keeps the lane an earlier root left in it, for the next root.
     let skipped = dispatch::with_backend(capture, |backend| {

@@ -64,7 +64,7 @@ fn start_recording(
     let (parent, capture, given) = match parent() {
         Some(given) => {
             let given = dispatch::adopt(given);
-            let capture = given.get::<CaptureBackend>().cloned();
+            let capture = dispatch::capture_in(&given).cloned();
             let span = given.span();
             let ids = span.span_context();
             // Under a span of this process, its ids carry the decision.
@@ -159,7 +159,7 @@ fn look_at_current_parent(call: Option<&'static Callsite>) -> Result<PushedCall,
         },
     };
     stack::with_current_frame_or_call(on_lane, |local, current| {
-        let capture = current.get::<CaptureBackend>();
+        let capture = dispatch::capture_in(current);
         let span = current.span();
         let ids = local.map_or_else(|| span.span_context(), |state| state.ids());
         if stack::is_local(ids) {
@@ -183,7 +183,7 @@ fn look_at_current_parent(call: Option<&'static Callsite>) -> Result<PushedCall,
 /// OpenTelemetry's current context.
 fn parent_to_start_under() -> (Parent, Option<CaptureBackend>) {
     stack::with_current_frame(|local, current| {
-        let capture = current.get::<CaptureBackend>().cloned();
+        let capture = dispatch::capture_in(current).cloned();
         match local {
             Some(state) => (Parent::local(state), capture),
             None => (Parent::in_context(current.clone()), capture),

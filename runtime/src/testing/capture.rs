@@ -160,7 +160,7 @@ impl Session {
             &SpanLimitSettings::default(),
         );
         Session {
-            cx: Context::current().with_value(CaptureBackend(pipeline.clone())),
+            cx: Context::current().with_value(CaptureBackend::new(pipeline.clone())),
             pipeline,
             store,
             _token: BackendToken::acquire(),
