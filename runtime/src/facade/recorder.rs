@@ -117,16 +117,18 @@ impl Recorder {
         self.attributes.as_ref().is_none_or(Vec::is_empty) && self.error.is_none() && self.links.is_none()
     }
 
-    /// Applies what was recorded to a call started on a lane: attributes
-    /// alone wait in a call that has no record yet, which takes none for
-    /// them.
-    pub(crate) fn apply_to_call(mut self, call: &mut CallSpan) {
+    /// Applies what was recorded to a call started on a lane, taking it:
+    /// attributes alone wait in a call that has no record yet, which takes
+    /// none for them. Taken through a reference rather than moved: a
+    /// recorder moved just after it was filled is copied in wide loads
+    /// that wait for the narrower stores that filled it.
+    pub(crate) fn apply_to_call(&mut self, call: &mut CallSpan) {
         if call.live.is_none() && self.error.is_none() && self.links.is_none() {
             if let Some(attributes) = self.attributes.take().filter(|attributes| !attributes.is_empty()) {
                 call.wait_with(attributes);
             }
         } else if let Some(live) = call.live() {
-            self.apply_to(live);
+            std::mem::take(self).apply_to(live);
         }
     }
 
