@@ -80,6 +80,8 @@ impl EndedCall {
         SpanContext::new(self.trace_id, self.span_id, self.flags(), false, TraceState::NONE)
     }
 
+    /// The call's trace flags, from the byte its word holds (always set
+    /// from a `u8`, so nothing is cut).
     fn flags(&self) -> TraceFlags {
         TraceFlags::new(self.flags as u8)
     }
