@@ -61,9 +61,7 @@ impl<T: Slotted> Queue<T> {
     #[inline]
     pub(super) fn push(&self, span: T, batch: usize, turned_away: impl FnOnce(T)) -> Pushed {
         match span.into_slot() {
-            Slot::InPlace(span) => {
-                self.in_place.push(span, batch, |span| turned_away(T::from_slot(Slot::InPlace(span))))
-            }
+            Slot::InPlace(span) => self.push_in_place(|| span, batch, turned_away),
             Slot::Boxed(span) => self.boxed.push(span, batch, |span| turned_away(T::from_slot(Slot::Boxed(span)))),
         }
     }
